@@ -1,0 +1,98 @@
+#include "addr.h"
+
+#include <stdio.h>
+
+enum addr_err
+addr_parse(const char *s, size_t len, uint32_t *out)
+{
+	uint32_t addr = 0;
+	size_t i = 0;
+
+	for (int part = 0; part < 4; part++) {
+		unsigned v = 0, digits = 0;
+
+		if (part > 0) {
+			if (i >= len || s[i] != '.')
+				return ADDR_EBADADDR;
+			i++;
+		}
+		while (i < len && s[i] >= '0' && s[i] <= '9' && digits < 4) {
+			v = v * 10 + (unsigned)(s[i] - '0');
+			digits++;
+			i++;
+		}
+		if (digits == 0 || digits > 3 || v > 255)
+			return ADDR_EBADADDR;
+		addr = addr << 8 | v;
+	}
+	if (i != len)
+		return ADDR_EBADADDR;
+	*out = addr;
+	return ADDR_OK;
+}
+
+enum addr_err
+prefix_parse(const char *s, size_t len, struct prefix *out)
+{
+	size_t slash = 0;
+	unsigned plen = 32;
+	uint32_t addr;
+	enum addr_err e;
+
+	while (slash < len && s[slash] != '/')
+		slash++;
+	if ((e = addr_parse(s, slash, &addr)) != ADDR_OK)
+		return e;
+	if (slash < len) {
+		size_t i = slash + 1;
+
+		if (i == len || len - i > 2)
+			return ADDR_EBADLEN;
+		plen = 0;
+		for (; i < len; i++) {
+			if (s[i] < '0' || s[i] > '9')
+				return ADDR_EBADLEN;
+			plen = plen * 10 + (unsigned)(s[i] - '0');
+		}
+		if (plen > 32)
+			return ADDR_EBADLEN;
+	}
+	if (addr & ~prefix_mask((uint8_t)plen))
+		return ADDR_EHOSTBITS;
+	out->addr = addr;
+	out->len = (uint8_t)plen;
+	return ADDR_OK;
+}
+
+const char *
+addr_strerror(enum addr_err e)
+{
+	switch (e) {
+	case ADDR_OK:
+		return "no error";
+	case ADDR_EBADADDR:
+		return "not an IPv4 address";
+	case ADDR_EBADLEN:
+		return "prefix length must be 0..32";
+	case ADDR_EHOSTBITS:
+		return "host bits set below the prefix length";
+	}
+	return "unknown address error";
+}
+
+char *
+addr_fmt(uint32_t a, char *buf)
+{
+	snprintf(buf, ADDR_STRLEN, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,
+	    (a >> 8) & 255, a & 255);
+	return buf;
+}
+
+char *
+prefix_fmt(const struct prefix *p, char *buf)
+{
+	char a[ADDR_STRLEN];
+
+	snprintf(buf, PREFIX_STRLEN, "%s/%u", addr_fmt(p->addr, a), p->len);
+	return buf;
+}

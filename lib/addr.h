@@ -1,0 +1,62 @@
+/*
+ * IPv4 addresses and prefixes.  Addresses are kept in host byte order so that
+ * prefix arithmetic is plain integer arithmetic; convert at the wire.
+ */
+#ifndef POTEMKIN_ADDR_H
+#define POTEMKIN_ADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ADDR_STRLEN 16	/* "255.255.255.255" and its NUL */
+#define PREFIX_STRLEN 19	/* plus "/32" */
+
+struct prefix {
+	uint32_t addr;	/* network address, host bits zero */
+	uint8_t len;	/* 0..32 */
+};
+
+enum addr_err {
+	ADDR_OK = 0,
+	ADDR_EBADADDR,	/* not a dotted quad of 0..255 */
+	ADDR_EBADLEN,	/* prefix length missing or not 0..32 */
+	ADDR_EHOSTBITS,	/* bits set below the prefix length */
+};
+
+/* Parse exactly len bytes of s; no surrounding text is allowed. */
+enum addr_err addr_parse(const char *s, size_t len, uint32_t *out);
+/* "a.b.c.d/n", or a bare address as a /32. */
+enum addr_err prefix_parse(const char *s, size_t len, struct prefix *out);
+const char *addr_strerror(enum addr_err e);
+
+static inline uint32_t
+prefix_mask(uint8_t len)
+{
+	return len == 0 ? 0 : 0xffffffffu << (32 - len);
+}
+
+static inline bool
+prefix_contains(const struct prefix *p, uint32_t addr)
+{
+	return (addr & prefix_mask(p->len)) == p->addr;
+}
+
+/* Does a cover all of b? */
+static inline bool
+prefix_covers(const struct prefix *a, const struct prefix *b)
+{
+	return a->len <= b->len && prefix_contains(a, b->addr);
+}
+
+static inline bool
+prefix_overlaps(const struct prefix *a, const struct prefix *b)
+{
+	return prefix_covers(a, b) || prefix_covers(b, a);
+}
+
+/* Format into buf (ADDR_STRLEN / PREFIX_STRLEN bytes); returns buf. */
+char *addr_fmt(uint32_t addr, char *buf);
+char *prefix_fmt(const struct prefix *p, char *buf);
+
+#endif

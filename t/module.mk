@@ -1,0 +1,8 @@
+# t/: the TAP library and the basics' tests.  Every part adds its own unit
+# tests to UNIT_TESTS in its module.mk.
+LIBS += tap
+tap_SRCS := t/lib/tap.c
+
+UNIT_TESTS += t0001-lib-addr t0002-lib-duration
+t0001-lib-addr_LIBS := common
+t0002-lib-duration_LIBS := common
