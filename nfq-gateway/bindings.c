@@ -1,0 +1,620 @@
+/*
+ * Bindings: (universe, farm address) -> clone, and the life of each one.
+ *
+ *	(none) --bind_create--> pending --eng_clone_ready--> ready
+ *	   ^                       |                            |
+ *	   +---- eng_clone_failed -+     idle, lifetime, operator, pressure
+ *	   +------------------------------ bind_reclaim <-------+
+ *
+ * A pending binding parks the packets that arrive for it (bounded by the
+ * policy's `limit pending`) in buffers from one pool sized at start, and
+ * hands them over in order when the clone's record arrives.  Reclaim removes
+ * the binding from every table at once; the teardown itself runs outside.
+ */
+#include "eng_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define OVERLOAD_VMS 0
+#define OVERLOAD_CLONES 1
+#define OVERLOAD_TABLE 2
+#define OVERLOAD_PARK 3
+
+struct bind_key {
+	uint32_t uidx, addr;
+};
+
+struct slot_val {
+	uint32_t slot;
+};
+
+static bool
+never_evict(void *ctx, const void *key, void *val)
+{
+	(void)ctx;
+	(void)key;
+	(void)val;
+	return false;
+}
+
+/* An index that never evicts: the binding limit keeps it from filling. */
+static struct htab *
+index_new(size_t key_size, size_t max)
+{
+	struct htab_opts o = {
+		.key_size = key_size,
+		.val_size = sizeof(struct slot_val),
+		.max = max,
+		.can_evict = never_evict,
+	};
+
+	return htab_new(&o);
+}
+
+static int
+park_pool_init(struct eng *e)
+{
+	const struct pol_limits *l = pol_limits(e->prog);
+	size_t n = (size_t)l->clones * l->pending;
+
+	if (n == 0)
+		n = 1;
+	e->park_size = (sizeof(struct park_buf) + e->cfg.park_bytes + 7) & ~(size_t)7;
+	e->park_count = n;
+	e->park_pool = malloc(n * e->park_size);
+	if (e->park_pool == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		((struct park_buf *)(e->park_pool + i * e->park_size))->next =
+		    i + 1 < n ? (uint32_t)(i + 1) : PARK_NONE;
+	e->park_free = 0;
+	return 0;
+}
+
+static struct park_buf *
+park_at(const struct eng *e, uint32_t i)
+{
+	return (struct park_buf *)(e->park_pool + (size_t)i * e->park_size);
+}
+
+int
+bind_init(struct eng *e, size_t vms)
+{
+	e->next_serial = 1;
+	if (bind_grow(e, vms) < 0 || park_pool_init(e) < 0)
+		return -1;
+	return 0;
+}
+
+void
+bind_fini(struct eng *e)
+{
+	htab_free(e->bind_index);
+	htab_free(e->if_index);
+	free(e->slab);
+	free(e->free_slots);
+	free(e->park_pool);
+	free(e->timers.heap);
+}
+
+/*
+ * Make room for vms bindings (at start and when a reload raises the limit).
+ * Slot 0 stays unused so that 0 can mean "no binding" in the flow cache.
+ */
+int
+bind_grow(struct eng *e, size_t vms)
+{
+	size_t nslots = vms + 1;
+	struct binding *slab;
+	uint32_t *free_slots;
+	struct htab *bi, *ii;
+
+	if (nslots <= e->nslots)
+		return 0;
+	slab = realloc(e->slab, nslots * sizeof(*slab));
+	if (slab == NULL)
+		return -1;
+	e->slab = slab;
+	memset(slab + e->nslots, 0, (nslots - e->nslots) * sizeof(*slab));
+	free_slots = realloc(e->free_slots, nslots * sizeof(*free_slots));
+	if (free_slots == NULL)
+		return -1;
+	e->free_slots = free_slots;
+	for (size_t i = nslots; i-- > (e->nslots ? e->nslots : 1);)
+		e->free_slots[e->nfree++] = (uint32_t)i;
+	e->nslots = nslots;
+
+	/* The indexes are rebuilt at the new size from the live bindings. */
+	bi = index_new(sizeof(struct bind_key), vms);
+	ii = index_new(sizeof(uint32_t), vms);
+	if (bi == NULL || ii == NULL) {
+		htab_free(bi);
+		htab_free(ii);
+		return -1;
+	}
+	for (size_t s = 1; s < e->nslots; s++) {
+		struct binding *b = &e->slab[s];
+		struct bind_key k = { b->uidx, b->addr };
+		uint32_t ifx;
+		struct slot_val *v;
+
+		if (b->state == BIND_FREE)
+			continue;
+		v = htab_insert(bi, &k, htab_hash(bi, &k), 0, NULL);
+		v->slot = (uint32_t)s;
+		if (b->state == BIND_READY && b->vm.ifindex > 0) {
+			ifx = (uint32_t)b->vm.ifindex;
+			v = htab_insert(ii, &ifx, htab_hash(ii, &ifx), 0, NULL);
+			v->slot = (uint32_t)s;
+		}
+	}
+	htab_free(e->bind_index);
+	htab_free(e->if_index);
+	e->bind_index = bi;
+	e->if_index = ii;
+	return 0;
+}
+
+uint32_t
+bind_slot(const struct eng *e, const struct binding *b)
+{
+	return (uint32_t)(b - e->slab);
+}
+
+struct binding *
+bind_find(struct eng *e, uint32_t uidx, uint32_t addr)
+{
+	struct bind_key k = { uidx, addr };
+	struct slot_val *v = htab_find(e->bind_index, &k, htab_hash(e->bind_index, &k));
+
+	return v ? &e->slab[v->slot] : NULL;
+}
+
+struct binding *
+bind_by_slot(struct eng *e, uint32_t slot, uint32_t serial)
+{
+	struct binding *b;
+
+	if (slot == 0 || slot >= e->nslots)
+		return NULL;
+	b = &e->slab[slot];
+	return b->state != BIND_FREE && b->serial == serial ? b : NULL;
+}
+
+struct binding *
+bind_by_vm(struct eng *e, int vm)
+{
+	for (size_t s = 1; s < e->nslots; s++)
+		if (e->slab[s].state == BIND_READY && e->slab[s].vm.id == vm)
+			return &e->slab[s];
+	return NULL;
+}
+
+/* The idle ready binding used longest ago, for reclaim under pressure. */
+static struct binding *
+oldest_idle(struct eng *e)
+{
+	struct binding *best = NULL;
+
+	for (size_t s = 1; s < e->nslots; s++) {
+		struct binding *b = &e->slab[s];
+
+		if (b->state != BIND_READY || (b->infected &&
+		    pol_lifecycle(e->prog)->infected == POL_INF_KEEP))
+			continue;
+		if (best == NULL || b->last_ms < best->last_ms)
+			best = b;
+	}
+	return best;
+}
+
+static bool
+backing_off(struct eng *e, uint32_t addr, uint64_t now_ms)
+{
+	uint64_t *until = htab_find(e->backoff, &addr, htab_hash(e->backoff, &addr));
+
+	if (until == NULL)
+		return false;
+	if (*until > now_ms)
+		return true;
+	htab_delete_val(e->backoff, until);
+	return false;
+}
+
+struct binding *
+bind_create(struct eng *e, uint32_t uidx, uint32_t addr, const char *type,
+    uint32_t peer, uint64_t now_ms)
+{
+	const struct pol_limits *l = pol_limits(e->prog);
+	struct bind_key k = { uidx, addr };
+	struct slot_val *v;
+	struct binding *b;
+	uint32_t slot;
+
+	if (backing_off(e, addr, now_ms)) {
+		e->st.backoff_dropped++;
+		return NULL;
+	}
+	if (e->pending >= l->clones) {
+		e->st.over_clones++;
+		eng_overload(e, OVERLOAD_CLONES, "clones in flight", addr, now_ms);
+		return NULL;
+	}
+	if (e->live + e->pending >= l->vms) {
+		struct binding *victim = oldest_idle(e);
+
+		if (victim == NULL) {
+			e->st.over_vms++;
+			eng_overload(e, OVERLOAD_VMS, "vms", addr, now_ms);
+			return NULL;
+		}
+		bind_reclaim(e, victim, RECLAIM_PRESSURE, false, now_ms);
+	}
+	if (e->nfree == 0) {
+		e->st.table_full++;
+		eng_overload(e, OVERLOAD_TABLE, "binding table", addr, now_ms);
+		return NULL;
+	}
+	v = htab_insert(e->bind_index, &k, htab_hash(e->bind_index, &k),
+	    eng_stamp(now_ms), NULL);
+	if (v == NULL) {
+		e->st.table_full++;
+		return NULL;
+	}
+	slot = e->free_slots[--e->nfree];
+	v->slot = slot;
+	b = &e->slab[slot];
+	memset(b, 0, sizeof(*b));
+	b->serial = e->next_serial++;
+	if (e->next_serial == 0)
+		e->next_serial = 1;
+	b->uidx = uidx;
+	b->addr = addr;
+	b->state = BIND_PENDING;
+	snprintf(b->type, sizeof(b->type), "%s", type);
+	b->peer = peer;
+	b->created_ms = b->last_ms = now_ms;
+	b->park_head = b->park_tail = PARK_NONE;
+	b->vm.id = -1;
+	for (int i = 0; i < RATE_SLOTS; i++)
+		b->rate[i].rule = -1;
+	univ_hold(&e->univ, uidx);
+	e->pending++;
+	e->st.clones_started++;
+	e->io.clone(e->io.ctx, b->serial, b->type, addr, e->univ.slab[uidx].id);
+	return b;
+}
+
+static void
+park_release_all(struct eng *e, struct binding *b)
+{
+	while (b->park_head != PARK_NONE) {
+		struct park_buf *pb = park_at(e, b->park_head);
+		uint32_t next = pb->next;
+
+		pb->next = e->park_free;
+		e->park_free = b->park_head;
+		b->park_head = next;
+	}
+	b->park_tail = PARK_NONE;
+	b->parked = 0;
+}
+
+static void
+park(struct eng *e, struct binding *b, const uint8_t *data, size_t len, uint64_t now_ms)
+{
+	struct park_buf *pb;
+	uint32_t i;
+
+	if (b->parked >= pol_limits(e->prog)->pending || len > e->cfg.park_bytes ||
+	    e->park_free == PARK_NONE) {
+		e->st.park_dropped++;
+		eng_overload(e, OVERLOAD_PARK, "parked packets", b->addr, now_ms);
+		return;
+	}
+	i = e->park_free;
+	pb = park_at(e, i);
+	e->park_free = pb->next;
+	pb->next = PARK_NONE;
+	pb->len = (uint16_t)len;
+	memcpy(pb->data, data, len);
+	if (b->park_tail == PARK_NONE)
+		b->park_head = i;
+	else
+		park_at(e, b->park_tail)->next = i;
+	b->park_tail = i;
+	b->parked++;
+	e->st.parked++;
+}
+
+/* Rewrite to the guest's own address if it differs, and send. */
+static void
+send_to_vm(struct eng *e, struct binding *b, uint8_t *data, size_t len)
+{
+	struct pkt p;
+
+	if (b->vm.guest_ip != b->addr) {
+		if (pkt_parse(&p, data, len) != PKT_OK)
+			return;
+		pkt_set_dst(&p, b->vm.guest_ip);
+	}
+	e->io.deliver(e->io.ctx, &b->vm, data, len);
+	e->st.delivered++;
+}
+
+void
+bind_deliver(struct eng *e, struct binding *b, uint8_t *data, size_t len,
+    uint64_t now_ms)
+{
+	b->last_ms = now_ms;
+	b->pkts_in++;
+	b->bytes_in += len;
+	if (b->state == BIND_PENDING)
+		park(e, b, data, len, now_ms);
+	else
+		send_to_vm(e, b, data, len);
+}
+
+void
+eng_clone_ready(struct eng *e, uint32_t serial, const struct eng_vm *vm,
+    uint64_t now_ms)
+{
+	struct binding *b = NULL;
+	struct eng_event ev;
+
+	for (size_t s = 1; s < e->nslots && b == NULL; s++)
+		if (e->slab[s].state == BIND_PENDING && e->slab[s].serial == serial)
+			b = &e->slab[s];
+	if (b == NULL) {
+		/* Reclaimed while it was being made: nobody wants it now. */
+		e->io.teardown(e->io.ctx, vm);
+		return;
+	}
+	b->vm = *vm;
+	b->state = BIND_READY;
+	b->last_ms = now_ms;
+	e->pending--;
+	e->live++;
+	e->st.clones_ready++;
+	if (vm->ifindex > 0) {
+		uint32_t ifx = (uint32_t)vm->ifindex;
+		struct slot_val *v = htab_insert(e->if_index, &ifx,
+		    htab_hash(e->if_index, &ifx), eng_stamp(now_ms), NULL);
+
+		if (v)
+			v->slot = bind_slot(e, b);
+	}
+	eng_event_init(&ev, EV_BIND, now_ms);
+	ev.vm = vm->id;
+	ev.binding = b->serial;
+	ev.universe = e->univ.slab[b->uidx].id;
+	ev.addr = b->addr;
+	ev.peer = b->peer;
+	ev.type = b->type;
+	ev.count = b->parked;
+	eng_emit(e, &ev);
+	while (b->park_head != PARK_NONE) {
+		uint32_t i = b->park_head;
+		struct park_buf *pb = park_at(e, i);
+
+		b->park_head = pb->next;
+		send_to_vm(e, b, pb->data, pb->len);
+		pb->next = e->park_free;
+		e->park_free = i;
+	}
+	b->park_tail = PARK_NONE;
+	b->parked = 0;
+	bind_arm_timers(e, b);
+}
+
+/* Forget b in every table; its clone (if any) is the caller's to dispose of. */
+static void
+bind_forget(struct eng *e, struct binding *b)
+{
+	struct bind_key k = { b->uidx, b->addr };
+
+	htab_delete(e->bind_index, &k, htab_hash(e->bind_index, &k));
+	if (b->state == BIND_READY && b->vm.ifindex > 0) {
+		uint32_t ifx = (uint32_t)b->vm.ifindex;
+
+		htab_delete(e->if_index, &ifx, htab_hash(e->if_index, &ifx));
+	}
+	park_release_all(e, b);
+	univ_release(&e->univ, b->uidx);
+	if (b->state == BIND_PENDING)
+		e->pending--;
+	else
+		e->live--;
+	b->state = BIND_FREE;
+	e->free_slots[e->nfree++] = bind_slot(e, b);
+}
+
+void
+eng_clone_failed(struct eng *e, uint32_t serial, const char *why, uint64_t now_ms)
+{
+	struct binding *b = NULL;
+	struct eng_event ev;
+	uint64_t *until;
+	uint32_t addr;
+
+	for (size_t s = 1; s < e->nslots && b == NULL; s++)
+		if (e->slab[s].state == BIND_PENDING && e->slab[s].serial == serial)
+			b = &e->slab[s];
+	if (b == NULL)
+		return;
+	addr = b->addr;
+	e->st.clones_failed++;
+	e->st.park_dropped += b->parked;
+	eng_event_init(&ev, EV_BIND_FAILED, now_ms);
+	ev.binding = b->serial;
+	ev.universe = e->univ.slab[b->uidx].id;
+	ev.addr = addr;
+	ev.type = b->type;
+	ev.count = b->parked;
+	ev.reason = why;
+	bind_forget(e, b);
+	eng_emit(e, &ev);
+	until = htab_insert(e->backoff, &addr, htab_hash(e->backoff, &addr),
+	    eng_stamp(now_ms), NULL);
+	if (until)
+		*until = now_ms + e->cfg.backoff_ms;
+}
+
+static const char *const reclaim_names[] = {
+	[RECLAIM_IDLE] = "idle",
+	[RECLAIM_LIFETIME] = "lifetime",
+	[RECLAIM_PRESSURE] = "pressure",
+	[RECLAIM_OPERATOR] = "operator",
+	[RECLAIM_INFECTED] = "infected",
+	[RECLAIM_EXIT] = "exit",
+};
+
+void
+bind_reclaim(struct eng *e, struct binding *b, enum reclaim_reason why, bool freeze,
+    uint64_t now_ms)
+{
+	struct eng_event ev;
+	struct eng_vm vm = b->vm;
+	bool ready = b->state == BIND_READY;
+
+	if (ready)
+		bind_report_contain(e, b, now_ms);
+	if (b->infected && pol_lifecycle(e->prog)->infected == POL_INF_FREEZE)
+		freeze = true;
+	eng_event_init(&ev, freeze && ready ? EV_FREEZE : EV_RECLAIM, now_ms);
+	ev.vm = ready ? vm.id : -1;
+	ev.binding = b->serial;
+	ev.universe = e->univ.slab[b->uidx].id;
+	ev.addr = b->addr;
+	ev.type = b->type;
+	ev.reason = reclaim_names[why];
+	ev.count = b->pkts_in + b->pkts_out;
+	switch (why) {
+	case RECLAIM_IDLE: e->st.reclaimed_idle++; break;
+	case RECLAIM_LIFETIME: e->st.reclaimed_lifetime++; break;
+	case RECLAIM_PRESSURE: e->st.reclaimed_pressure++; break;
+	default: e->st.reclaimed_operator++; break;
+	}
+	bind_forget(e, b);
+	eng_emit(e, &ev);
+	if (!ready)
+		return;	/* its record, when it comes, is torn down at once */
+	if (freeze) {
+		e->st.frozen++;
+		e->io.freeze(e->io.ctx, &vm);
+	} else {
+		e->io.teardown(e->io.ctx, &vm);
+	}
+}
+
+void
+bind_mark_infected(struct eng *e, struct binding *b, const char *reason,
+    uint64_t now_ms)
+{
+	const struct pol_lifecycle *lc = pol_lifecycle(e->prog);
+	struct eng_event ev;
+
+	if (b->infected)
+		return;
+	b->infected = true;
+	b->infected_ms = now_ms;
+	e->st.infected++;
+	eng_event_init(&ev, EV_INFECTED, now_ms);
+	ev.vm = b->vm.id;
+	ev.binding = b->serial;
+	ev.universe = e->univ.slab[b->uidx].id;
+	ev.addr = b->addr;
+	ev.type = b->type;
+	ev.reason = reason;
+	eng_emit(e, &ev);
+	if (lc->infected == POL_INF_TEARDOWN && b->state == BIND_READY)
+		bind_reclaim(e, b, RECLAIM_INFECTED, false, now_ms);
+	else if (lc->infected == POL_INF_KEEP && lc->infected_keep_ms)
+		timers_push(&e->timers, now_ms + lc->infected_keep_ms, bind_slot(e, b),
+		    b->serial, TIMER_LIFETIME);
+}
+
+/* When b is due for reclaim of this kind, or UINT64_MAX for never. */
+static uint64_t
+bind_deadline(struct eng *e, const struct binding *b, uint8_t kind)
+{
+	const struct pol_lifecycle *lc = pol_lifecycle(e->prog);
+
+	if (b->infected && lc->infected == POL_INF_KEEP) {
+		/* Kept for watching: no idle reclaim, its own lifetime. */
+		if (kind == TIMER_IDLE || lc->infected_keep_ms == 0)
+			return UINT64_MAX;
+		return b->infected_ms + lc->infected_keep_ms;
+	}
+	if (kind == TIMER_IDLE)
+		return lc->idle_ms ? b->last_ms + lc->idle_ms : UINT64_MAX;
+	return lc->lifetime_ms ? b->created_ms + lc->lifetime_ms : UINT64_MAX;
+}
+
+void
+bind_arm_timers(struct eng *e, struct binding *b)
+{
+	for (uint8_t kind = TIMER_IDLE; kind <= TIMER_LIFETIME; kind++) {
+		uint64_t when = bind_deadline(e, b, kind);
+
+		if (when != UINT64_MAX &&
+		    timers_push(&e->timers, when, bind_slot(e, b), b->serial, kind) < 0)
+			log_warnx("engine: no memory for a reclaim timer");
+	}
+}
+
+/* A timer fired: reclaim, or push it back if the binding has been busy. */
+void
+eng_timer_fired(struct eng *e, const struct timer *t, uint64_t now_ms)
+{
+	struct binding *b = bind_by_slot(e, t->slot, t->serial);
+	uint64_t when;
+
+	if (b == NULL || b->state != BIND_READY)
+		return;
+	when = bind_deadline(e, b, t->kind);
+	if (when == UINT64_MAX)
+		return;
+	if (when > now_ms) {
+		timers_push(&e->timers, when, t->slot, t->serial, t->kind);
+		return;
+	}
+	bind_reclaim(e, b, t->kind == TIMER_IDLE ? RECLAIM_IDLE : RECLAIM_LIFETIME,
+	    false, now_ms);
+}
+
+void
+bind_report_contain(struct eng *e, struct binding *b, uint64_t now_ms)
+{
+	struct eng_event ev;
+
+	for (int i = 0; i < CONTAIN_SLOTS; i++) {
+		struct contain_count *c = &b->contain[i];
+
+		if (c->count == 0)
+			continue;
+		eng_event_init(&ev, EV_CONTAIN, now_ms);
+		ev.vm = b->vm.id;
+		ev.binding = b->serial;
+		ev.universe = e->univ.slab[b->uidx].id;
+		ev.addr = b->addr;
+		ev.proto = c->proto;
+		ev.port = c->port;
+		ev.count = c->count;
+		eng_emit(e, &ev);
+		*c = (struct contain_count){ 0 };
+	}
+	if (b->contain_other) {
+		eng_event_init(&ev, EV_CONTAIN, now_ms);
+		ev.vm = b->vm.id;
+		ev.binding = b->serial;
+		ev.addr = b->addr;
+		ev.count = b->contain_other;
+		ev.reason = "other ports";
+		eng_emit(e, &ev);
+		b->contain_other = 0;
+	}
+}

@@ -1,0 +1,371 @@
+/*
+ * gateway.conf through libconfig.  libconfig's own "file:line" syntax
+ * errors reach the operator as they are; on top of that every setting is
+ * checked for its type and range, and a setting we do not know is an error
+ * (a misspelt name would otherwise silently keep its default).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "duration.h"
+
+#define CFG_DEFAULT_CONF "/etc/potemkin/vmm.conf"
+
+struct loader {
+	const char *file;
+	FILE *errs;
+	int errors;
+};
+
+static void cfg_error(struct loader *l, const config_setting_t *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+cfg_error(struct loader *l, const config_setting_t *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(l->errs, "%s:%d: ", l->file, s ? config_setting_source_line(s) : 0);
+	va_start(ap, fmt);
+	vfprintf(l->errs, fmt, ap);
+	va_end(ap);
+	fputc('\n', l->errs);
+	l->errors++;
+}
+
+static int
+argv_set(struct gw_argv *a, const char *const *words)
+{
+	a->argc = 0;
+	for (; *words && a->argc < GW_ARGV_MAX; words++)
+		if ((a->argv[a->argc++] = strdup(*words)) == NULL)
+			return -1;
+	a->argv[a->argc] = NULL;
+	return 0;
+}
+
+static void
+argv_free(struct gw_argv *a)
+{
+	for (int i = 0; i < a->argc; i++)
+		free(a->argv[i]);
+	a->argc = 0;
+	a->argv[0] = NULL;
+}
+
+static int
+set_defaults(struct gw_config *c)
+{
+	static const char *const clone[] = { "potemkin-clone", "-c", CFG_DEFAULT_CONF, NULL };
+	static const char *const teardown[] = { "potemkin-teardown", "-c", CFG_DEFAULT_CONF, NULL };
+	static const char *const freeze[] = { "potemkin-freeze", "-c", CFG_DEFAULT_CONF, NULL };
+
+	memset(c, 0, sizeof(*c));
+	eng_config_defaults(&c->eng);
+	c->queue_in = 0;
+	c->queue_out = 1;
+	c->queue_maxlen = 4096;
+	c->copy_range = 65535;
+	c->rcvbuf = 8u << 20;
+	c->clone_timeout_ms = 30000;
+	c->clones_max_procs = 64;
+	if (!(c->policy = strdup("/etc/potemkin/farm.policy")) ||
+	    !(c->user = strdup("nobody")) ||
+	    !(c->control_socket = strdup("/run/potemkin/gateway.sock")) ||
+	    !(c->pidfile = strdup("")) ||
+	    !(c->events = strdup("/var/log/potemkin/events.jsonl")) ||
+	    !(c->external_interface = strdup("eth0")) ||
+	    argv_set(&c->clone_cmd, clone) < 0 ||
+	    argv_set(&c->teardown_cmd, teardown) < 0 ||
+	    argv_set(&c->freeze_cmd, freeze) < 0)
+		return -1;
+	return 0;
+}
+
+/* ---- typed readers: each reports its own error and leaves the default ---- */
+
+static void
+get_string(struct loader *l, config_setting_t *s, char **dst, bool may_be_empty)
+{
+	const char *v = config_setting_get_string(s);
+	char *copy;
+
+	if (v == NULL) {
+		cfg_error(l, s, "%s: a string is expected", config_setting_name(s));
+		return;
+	}
+	if (!may_be_empty && *v == '\0') {
+		cfg_error(l, s, "%s: must not be empty", config_setting_name(s));
+		return;
+	}
+	if ((copy = strdup(v)) == NULL) {
+		cfg_error(l, s, "out of memory");
+		return;
+	}
+	free(*dst);
+	*dst = copy;
+}
+
+static void
+get_uint(struct loader *l, config_setting_t *s, uint64_t min, uint64_t max,
+    uint64_t *dst)
+{
+	long long v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64) {
+		cfg_error(l, s, "%s: an integer is expected", config_setting_name(s));
+		return;
+	}
+	v = config_setting_get_int64(s);
+	if (v < 0 || (uint64_t)v < min || (uint64_t)v > max) {
+		cfg_error(l, s, "%s: %lld is out of range (%llu..%llu)",
+		    config_setting_name(s), v, (unsigned long long)min,
+		    (unsigned long long)max);
+		return;
+	}
+	*dst = (uint64_t)v;
+}
+
+static void
+get_u32(struct loader *l, config_setting_t *s, uint64_t min, uint64_t max, uint32_t *dst)
+{
+	uint64_t v = *dst;
+
+	get_uint(l, s, min, max, &v);
+	*dst = (uint32_t)v;
+}
+
+static void
+get_size(struct loader *l, config_setting_t *s, uint64_t min, uint64_t max, size_t *dst)
+{
+	uint64_t v = *dst;
+
+	get_uint(l, s, min, max, &v);
+	*dst = (size_t)v;
+}
+
+static void
+get_duration(struct loader *l, config_setting_t *s, uint32_t *dst)
+{
+	const char *v = config_setting_get_string(s);
+	enum dur_err e;
+	uint64_t ms;
+
+	if (v == NULL) {
+		cfg_error(l, s, "%s: a duration string such as \"30s\" is expected",
+		    config_setting_name(s));
+		return;
+	}
+	if ((e = dur_parse(v, strlen(v), &ms)) != DUR_OK) {
+		cfg_error(l, s, "%s: \"%s\": %s", config_setting_name(s), v,
+		    dur_strerror(e));
+		return;
+	}
+	*dst = (uint32_t)ms;
+}
+
+static void
+get_argv(struct loader *l, config_setting_t *s, struct gw_argv *dst)
+{
+	const char *words[GW_ARGV_MAX + 1];
+	int n = config_setting_length(s);
+
+	if (!config_setting_is_array(s) || n < 1 || n > GW_ARGV_MAX) {
+		cfg_error(l, s, "%s: an array of 1..%d strings is expected",
+		    config_setting_name(s), GW_ARGV_MAX);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		if ((words[i] = config_setting_get_string_elem(s, i)) == NULL ||
+		    *words[i] == '\0') {
+			cfg_error(l, s, "%s: element %d is not a non-empty string",
+			    config_setting_name(s), i + 1);
+			return;
+		}
+	}
+	words[n] = NULL;
+	argv_free(dst);
+	if (argv_set(dst, words) < 0)
+		cfg_error(l, s, "out of memory");
+}
+
+/* ---- the schema -------------------------------------------------------------- */
+
+static void
+load_queue(struct loader *l, config_setting_t *g, struct gw_config *c)
+{
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *n = config_setting_name(s);
+		uint32_t v;
+
+		if (strcmp(n, "inbound") == 0 || strcmp(n, "outbound") == 0) {
+			v = strcmp(n, "inbound") == 0 ? c->queue_in : c->queue_out;
+			get_u32(l, s, 0, 65535, &v);
+			*(strcmp(n, "inbound") == 0 ? &c->queue_in : &c->queue_out) =
+			    (uint16_t)v;
+		} else if (strcmp(n, "maxlen") == 0) {
+			get_u32(l, s, 1, 1u << 24, &c->queue_maxlen);
+		} else if (strcmp(n, "copy_range") == 0) {
+			get_u32(l, s, 64, 65535, &c->copy_range);
+		} else if (strcmp(n, "rcvbuf") == 0) {
+			get_u32(l, s, 65536, 1u << 30, &c->rcvbuf);
+		} else {
+			cfg_error(l, s, "queue: unknown setting '%s'", n);
+		}
+	}
+	if (c->queue_in == c->queue_out)
+		cfg_error(l, g, "queue: inbound and outbound must be different queues");
+}
+
+static void
+load_clone(struct loader *l, config_setting_t *g, struct gw_config *c)
+{
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *n = config_setting_name(s);
+
+		if (strcmp(n, "command") == 0)
+			get_argv(l, s, &c->clone_cmd);
+		else if (strcmp(n, "teardown") == 0)
+			get_argv(l, s, &c->teardown_cmd);
+		else if (strcmp(n, "freeze") == 0)
+			get_argv(l, s, &c->freeze_cmd);
+		else if (strcmp(n, "timeout") == 0)
+			get_duration(l, s, &c->clone_timeout_ms);
+		else if (strcmp(n, "backoff") == 0)
+			get_duration(l, s, &c->eng.backoff_ms);
+		else if (strcmp(n, "processes") == 0)
+			get_u32(l, s, 1, 4096, &c->clones_max_procs);
+		else
+			cfg_error(l, s, "clone: unknown setting '%s'", n);
+	}
+}
+
+static void
+load_tables(struct loader *l, config_setting_t *g, struct gw_config *c)
+{
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *n = config_setting_name(s);
+
+		if (strcmp(n, "history") == 0)
+			get_size(l, s, 1, 1u << 26, &c->eng.history_max);
+		else if (strcmp(n, "scan_sources") == 0)
+			get_size(l, s, 1, 1u << 24, &c->eng.scan_sources_max);
+		else if (strcmp(n, "universes") == 0)
+			get_size(l, s, 1, 1u << 24, &c->eng.universes_max);
+		else if (strcmp(n, "dns") == 0)
+			get_size(l, s, 1, 65536, &c->eng.dns_max);
+		else if (strcmp(n, "backoff") == 0)
+			get_size(l, s, 1, 1u << 20, &c->eng.backoff_max);
+		else if (strcmp(n, "flow_idle") == 0)
+			get_duration(l, s, &c->eng.flow_idle_ms);
+		else if (strcmp(n, "park_bytes") == 0)
+			get_size(l, s, 576, 65535, &c->eng.park_bytes);
+		else
+			cfg_error(l, s, "tables: unknown setting '%s'", n);
+	}
+}
+
+static void
+load_top(struct loader *l, config_setting_t *s, struct gw_config *c)
+{
+	const char *n = config_setting_name(s);
+	char *on_exit = NULL;
+
+	if (strcmp(n, "policy") == 0) {
+		get_string(l, s, &c->policy, false);
+	} else if (strcmp(n, "user") == 0) {
+		get_string(l, s, &c->user, true);
+	} else if (strcmp(n, "control_socket") == 0) {
+		get_string(l, s, &c->control_socket, false);
+	} else if (strcmp(n, "pidfile") == 0) {
+		get_string(l, s, &c->pidfile, true);
+	} else if (strcmp(n, "events") == 0) {
+		get_string(l, s, &c->events, false);
+	} else if (strcmp(n, "external_interface") == 0) {
+		get_string(l, s, &c->external_interface, false);
+	} else if (strcmp(n, "mark") == 0) {
+		get_u32(l, s, 1, UINT32_MAX, &c->eng.pass_mark);
+	} else if (strcmp(n, "dns_timeout") == 0) {
+		get_duration(l, s, &c->eng.dns_timeout_ms);
+	} else if (strcmp(n, "contain_report") == 0) {
+		get_duration(l, s, &c->eng.contain_report_ms);
+	} else if (strcmp(n, "on_exit") == 0) {
+		get_string(l, s, &on_exit, false);
+		if (on_exit && strcmp(on_exit, "keep") == 0)
+			c->on_exit_keep = true;
+		else if (on_exit && strcmp(on_exit, "teardown") == 0)
+			c->on_exit_keep = false;
+		else if (on_exit)
+			cfg_error(l, s, "on_exit: \"%s\" is neither \"teardown\" nor \"keep\"",
+			    on_exit);
+		free(on_exit);
+	} else if (strcmp(n, "queue") == 0 && config_setting_is_group(s)) {
+		load_queue(l, s, c);
+	} else if (strcmp(n, "clone") == 0 && config_setting_is_group(s)) {
+		load_clone(l, s, c);
+	} else if (strcmp(n, "tables") == 0 && config_setting_is_group(s)) {
+		load_tables(l, s, c);
+	} else {
+		cfg_error(l, s, "unknown setting '%s'", n);
+	}
+}
+
+int
+gw_config_load(struct gw_config *c, const char *path, FILE *errs)
+{
+	struct loader l = { path, errs, 0 };
+	config_setting_t *root;
+	config_t cf;
+
+	if (set_defaults(c) < 0) {
+		fprintf(errs, "out of memory\n");
+		return -1;
+	}
+	if (path == NULL)
+		return 0;
+	if ((c->path = strdup(path)) == NULL)
+		return -1;
+	if (access(path, R_OK) < 0) {
+		fprintf(errs, "%s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	config_init(&cf);
+	if (!config_read_file(&cf, path)) {
+		fprintf(errs, "%s:%d: %s\n",
+		    config_error_file(&cf) ? config_error_file(&cf) : path,
+		    config_error_line(&cf), config_error_text(&cf));
+		config_destroy(&cf);
+		return -1;
+	}
+	root = config_root_setting(&cf);
+	for (int i = 0; i < config_setting_length(root); i++)
+		load_top(&l, config_setting_get_elem(root, (unsigned)i), c);
+	config_destroy(&cf);
+	return l.errors ? -1 : 0;
+}
+
+void
+gw_config_free(struct gw_config *c)
+{
+	free(c->path);
+	free(c->policy);
+	free(c->user);
+	free(c->control_socket);
+	free(c->pidfile);
+	free(c->events);
+	free(c->external_interface);
+	argv_free(&c->clone_cmd);
+	argv_free(&c->teardown_cmd);
+	argv_free(&c->freeze_cmd);
+	memset(c, 0, sizeof(*c));
+}

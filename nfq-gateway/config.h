@@ -1,0 +1,43 @@
+/* gateway.conf: what the operator decides that the policy does not. */
+#ifndef POTEMKIN_GW_CONFIG_H
+#define POTEMKIN_GW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "engine.h"
+
+#define GW_ARGV_MAX 16
+
+struct gw_argv {
+	char *argv[GW_ARGV_MAX + 1];	/* NULL-terminated */
+	int argc;
+};
+
+struct gw_config {
+	char *path;			/* the file it came from */
+	char *policy;
+	char *user;			/* "" or "root": keep root */
+	char *control_socket;
+	char *pidfile;			/* "" for none */
+	char *events;			/* a path, or "-" for stdout */
+	char *external_interface;
+	bool on_exit_keep;		/* on_exit = "keep" */
+	uint16_t queue_in, queue_out;
+	uint32_t queue_maxlen, copy_range, rcvbuf;
+	struct gw_argv clone_cmd, teardown_cmd, freeze_cmd;
+	uint32_t clone_timeout_ms;
+	uint32_t clones_max_procs;	/* teardown/freeze commands at once */
+	struct eng_config eng;
+};
+
+/*
+ * Read path (NULL: the built-in defaults only).  Errors go to errs as
+ * "file:line: message", libconfig's own included; returns 0 or -1.
+ */
+int gw_config_load(struct gw_config *c, const char *path, FILE *errs);
+void gw_config_free(struct gw_config *c);
+
+#endif

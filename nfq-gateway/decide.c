@@ -1,0 +1,69 @@
+/*
+ * The bridge between the engine and the policy: packet facts in, the
+ * policy's state questions answered from the engine's tables.  The policy
+ * asks only what its matching rules need, so a packet decided by an early
+ * stateless rule never touches the history table.
+ */
+#include "eng_int.h"
+
+struct decide_ctx {
+	struct eng *e;
+	uint64_t ukey;
+	int64_t uidx;		/* the packet's universe, -1 if it has none yet */
+	const uint32_t *counts;
+	uint64_t now_ms;
+};
+
+static uint64_t
+ask_reply_age(void *ctx, uint32_t farm, uint32_t peer)
+{
+	struct decide_ctx *c = ctx;
+
+	return hist_age(&c->e->hist, c->ukey, farm, peer, c->now_ms);
+}
+
+static uint32_t
+ask_scan_count(void *ctx, const struct pol_packet *pkt, unsigned scan)
+{
+	struct decide_ctx *c = ctx;
+
+	if (pkt->dir != POL_IN || c->counts == NULL || scan >= c->e->scan.nspec)
+		return 0;
+	return c->counts[scan];
+}
+
+static bool
+ask_bound(void *ctx, const struct pol_packet *pkt)
+{
+	struct decide_ctx *c = ctx;
+	uint32_t farm = pkt->dir == POL_IN ? pkt->dst : pkt->src;
+
+	return c->uidx >= 0 && bind_find(c->e, (uint32_t)c->uidx, farm) != NULL;
+}
+
+void
+policy_decide(struct eng *e, const struct pkt *p, enum pol_dir dir, uint64_t ukey,
+    int64_t uidx, const uint32_t *counts, uint64_t now_ms, struct pol_decision *d)
+{
+	struct decide_ctx c = { e, ukey, uidx, counts, now_ms };
+	struct pol_state st = {
+		.reply_age = ask_reply_age,
+		.scan_count = ask_scan_count,
+		.bound = ask_bound,
+		.ctx = &c,
+	};
+	struct pol_packet pp = {
+		.src = p->src,
+		.dst = p->dst,
+		.sport = p->sport,
+		.dport = p->dport,
+		.dir = (uint8_t)dir,
+		.proto = p->proto,
+		.tcp_flags = p->tcp_flags,
+		.icmp_type = p->icmp_type,
+	};
+
+	if (p->proto != 6 && p->proto != 17)
+		pp.sport = pp.dport = 0;	/* an ICMP echo id is no port */
+	pol_eval(e->prog, &pp, &st, d);
+}

@@ -1,0 +1,297 @@
+/*
+ * The engine's insides, shared by its files and by nothing else: the tables
+ * (one file each), the binding state machine and the decisions.
+ */
+#ifndef POTEMKIN_ENG_INT_H
+#define POTEMKIN_ENG_INT_H
+
+#include "engine.h"
+#include "htab.h"
+#include "packet.h"
+
+/* ---- universes (universe.c) ---------------------------------------------- */
+
+struct universe {
+	uint64_t key;		/* per-source: src; per-pair: src<<32|dst; shared: 0 */
+	uint32_t id;		/* public number, never 0 */
+	uint32_t bindings;	/* live bindings in it */
+	uint64_t created_ms;
+	bool in_use;
+};
+
+struct universes {
+	struct htab *index;	/* key -> slab index */
+	struct universe *slab;
+	uint32_t *free;		/* free slab indices */
+	size_t nfree, max;
+	uint32_t next_id;
+};
+
+int univ_init(struct universes *u, size_t max);
+void univ_fini(struct universes *u);
+/* The universe for key, or -1 (creating it when create). */
+int64_t univ_lookup(struct universes *u, uint64_t key, bool create, uint64_t now_ms,
+    uint32_t stamp);
+/* A universe of its own, for operator bindings outside any conversation. */
+int64_t univ_new_private(struct universes *u, uint64_t now_ms, uint32_t stamp);
+void univ_hold(struct universes *u, uint32_t idx);
+void univ_release(struct universes *u, uint32_t idx);
+int64_t univ_by_id(const struct universes *u, uint32_t id);
+
+/* ---- history (history.c) -------------------------------------------------- */
+
+struct history {
+	struct htab *t;
+};
+
+int hist_init(struct history *h, size_t max);
+void hist_fini(struct history *h);
+void hist_note(struct history *h, uint64_t ukey, uint32_t farm, uint32_t peer,
+    uint64_t now_ms, uint32_t stamp);
+/* Milliseconds since peer last spoke to farm in this universe, or UINT64_MAX. */
+uint64_t hist_age(const struct history *h, uint64_t ukey, uint32_t farm,
+    uint32_t peer, uint64_t now_ms);
+
+/* ---- scan filter (scanfilter.c) ----------------------------------------- */
+
+#define SCAN_SPECS_MAX 8
+
+struct scanfilter {
+	struct htab *t;
+	struct pol_scanner spec[SCAN_SPECS_MAX];
+	size_t nspec;
+	size_t keep;		/* distinct addresses remembered per source */
+	uint64_t epoch_ms;	/* times are kept as 32-bit offsets from here */
+};
+
+int scan_init(struct scanfilter *s, const struct pol_program *prog, size_t max_sources,
+    uint64_t now_ms);
+void scan_fini(struct scanfilter *s);
+bool scan_same_specs(const struct scanfilter *s, const struct pol_program *prog);
+/*
+ * Count pkt's destination for its source in every window; counts[i] gets
+ * the distinct addresses in window i.  *crossed is set for a window the
+ * source has just gone over.
+ */
+void scan_note(struct scanfilter *s, uint32_t src, uint32_t dst, uint16_t dport,
+    uint64_t now_ms, uint32_t stamp, uint32_t counts[SCAN_SPECS_MAX], bool *crossed);
+
+/* ---- flow cache (flows.c) ------------------------------------------------- */
+
+/* What a cached flow leads to. */
+enum flow_action {
+	FLOW_DELIVER = 1,	/* to the binding it names */
+	FLOW_DROP,
+	FLOW_ACCEPT,
+};
+
+struct flow_key {
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	uint8_t proto, dir;
+	uint16_t pad;
+};
+
+struct flow_val {
+	uint32_t slot_action;	/* binding slot for FLOW_DELIVER, else the action */
+	uint32_t serial;	/* the binding's serial, 0 for a plain action */
+};
+
+struct flows {
+	struct htab *t;
+	uint32_t idle_s;	/* stamps are in (ms >> 10) ticks */
+};
+
+int flows_init(struct flows *f, size_t max, uint32_t idle_ms);
+void flows_fini(struct flows *f);
+void flows_key(struct flow_key *k, const struct pkt *p, uint8_t dir);
+struct flow_val *flows_find(struct flows *f, const struct flow_key *k, uint32_t stamp);
+void flows_put(struct flows *f, const struct flow_key *k, uint32_t slot_action,
+    uint32_t serial, uint32_t stamp);
+
+/* ---- bindings (bindings.c) ------------------------------------------------ */
+
+enum bind_state { BIND_FREE = 0, BIND_PENDING, BIND_READY };
+
+#define CONTAIN_SLOTS 4
+#define RATE_SLOTS 2
+
+struct contain_count {
+	uint8_t proto;
+	uint16_t port;
+	uint32_t count;
+};
+
+struct rate_bucket {
+	int rule;		/* -1: unused */
+	uint32_t tokens;
+	uint64_t last_ms;
+};
+
+struct binding {
+	uint32_t serial;	/* unique for the engine's life, never 0 */
+	uint32_t uidx;		/* universe slab index */
+	uint32_t addr;		/* the impersonated farm address */
+	uint32_t peer;		/* the outside source that caused it */
+	uint8_t state;		/* enum bind_state */
+	bool infected;
+	char type[ENG_TYPE_MAX];
+	uint64_t created_ms, last_ms, infected_ms;
+	uint64_t pkts_in, pkts_out, bytes_in, bytes_out;
+	uint32_t park_head, park_tail;	/* parked packets, oldest first */
+	uint32_t parked;
+	struct eng_vm vm;	/* valid when ready */
+	struct contain_count contain[CONTAIN_SLOTS];
+	uint32_t contain_other;
+	struct rate_bucket rate[RATE_SLOTS];
+};
+
+#define PARK_NONE UINT32_MAX
+
+struct park_buf {
+	uint32_t next;
+	uint16_t len;
+	uint8_t data[];
+};
+
+/* ---- timers (timers.c) ---------------------------------------------------- */
+
+enum timer_kind { TIMER_IDLE, TIMER_LIFETIME };
+
+struct timer {
+	uint64_t when;
+	uint32_t slot, serial;
+	uint8_t kind;
+};
+
+struct timers {
+	struct timer *heap;
+	size_t n, cap;
+};
+
+int timers_push(struct timers *t, uint64_t when, uint32_t slot, uint32_t serial,
+    uint8_t kind);
+bool timers_pop_due(struct timers *t, uint64_t now, struct timer *out);
+uint64_t timers_next(const struct timers *t);
+
+/* ---- DNS proxy (dnsproxy.c) ---------------------------------------------- */
+
+#define DNS_NAME_MAX 256
+
+struct dns_question {
+	uint16_t id;
+	uint16_t qtype;
+	uint16_t qclass;
+	size_t end;		/* offset just past the question section */
+	char name[DNS_NAME_MAX]; /* printable, dotted */
+};
+
+/* A query a client may send: one question, standard opcode, not a reply. */
+int dns_parse_query(const uint8_t *msg, size_t len, struct dns_question *q);
+
+struct dns_pending {
+	uint32_t slot, serial;	/* the asking clone's binding */
+	uint32_t asked;		/* the address the clone sent its question to */
+	uint32_t resolver;
+	uint16_t client_port;
+	uint16_t client_id;
+	uint64_t sent_ms;
+	uint16_t qtype, qclass;
+	uint32_t name_hash;	/* of the question bytes, checked on the answer */
+};
+
+struct dnsproxy {
+	struct htab *t;		/* our query id -> dns_pending */
+	uint64_t rng;
+};
+
+int dns_init(struct dnsproxy *d, size_t max);
+void dns_fini(struct dnsproxy *d);
+
+/* ---- the engine ------------------------------------------------------------ */
+
+struct eng {
+	struct eng_config cfg;
+	const struct pol_program *prog;
+	struct eng_io io;
+	struct eng_stats st;
+	uint64_t start_ms;
+
+	struct universes univ;
+	struct history hist;
+	struct scanfilter scan;
+	struct flows flows;
+	struct dnsproxy dns;
+	struct htab *backoff;	/* address -> until (ms) */
+
+	struct binding *slab;	/* bindings; slot 0 is never used */
+	size_t nslots;
+	uint32_t *free_slots;
+	size_t nfree;
+	struct htab *bind_index;	/* (uidx, addr) -> slot */
+	struct htab *if_index;		/* ifindex -> slot */
+	uint32_t next_serial;
+	size_t live, pending;		/* bindings ready / pending */
+
+	unsigned char *park_pool;
+	size_t park_size;		/* bytes per park_buf */
+	size_t park_count;
+	uint32_t park_free;
+
+	struct timers timers;
+	uint64_t next_housekeeping;
+	uint64_t next_contain_report;
+	uint64_t last_overload_ms[4];
+};
+
+static inline uint32_t
+eng_stamp(uint64_t now_ms)
+{
+	return (uint32_t)(now_ms >> 10);
+}
+
+/* bindings.c */
+int bind_init(struct eng *e, size_t vms);
+void bind_fini(struct eng *e);
+int bind_grow(struct eng *e, size_t vms);
+struct binding *bind_find(struct eng *e, uint32_t uidx, uint32_t addr);
+struct binding *bind_by_slot(struct eng *e, uint32_t slot, uint32_t serial);
+struct binding *bind_by_vm(struct eng *e, int vm);
+uint32_t bind_slot(const struct eng *e, const struct binding *b);
+/* A new pending binding with its clone requested; NULL when a limit says no. */
+struct binding *bind_create(struct eng *e, uint32_t uidx, uint32_t addr,
+    const char *type, uint32_t peer, uint64_t now_ms);
+/* Hand pkt to b: delivered now when ready, parked while pending. */
+void bind_deliver(struct eng *e, struct binding *b, uint8_t *data, size_t len,
+    uint64_t now_ms);
+enum reclaim_reason { RECLAIM_IDLE, RECLAIM_LIFETIME, RECLAIM_PRESSURE,
+	RECLAIM_OPERATOR, RECLAIM_INFECTED, RECLAIM_EXIT };
+void bind_reclaim(struct eng *e, struct binding *b, enum reclaim_reason why,
+    bool freeze, uint64_t now_ms);
+void bind_mark_infected(struct eng *e, struct binding *b, const char *reason,
+    uint64_t now_ms);
+void bind_arm_timers(struct eng *e, struct binding *b);
+void bind_report_contain(struct eng *e, struct binding *b, uint64_t now_ms);
+void eng_timer_fired(struct eng *e, const struct timer *t, uint64_t now_ms);
+
+/* engine.c */
+void eng_emit(struct eng *e, struct eng_event *ev);
+void eng_event_init(struct eng_event *ev, enum eng_event_kind kind, uint64_t now_ms);
+void eng_overload(struct eng *e, unsigned which, const char *reason, uint32_t addr,
+    uint64_t now_ms);
+const char *eng_binding_type(struct eng *e, uint32_t addr, const char *fallback);
+
+/*
+ * decide.c: ask the policy about p, answering its state questions from the
+ * engine's tables (history in universe ukey, the scan counts just taken,
+ * bindings of the universe).
+ */
+void policy_decide(struct eng *e, const struct pkt *p, enum pol_dir dir, uint64_t ukey,
+    int64_t uidx, const uint32_t *counts, uint64_t now_ms, struct pol_decision *d);
+
+/* dnsproxy.c: the outbound proxy path and the answer path */
+void dns_proxy_query(struct eng *e, struct binding *b, const struct pkt *p,
+    uint32_t resolver, uint64_t now_ms);
+void dns_expire(struct eng *e, uint64_t now_ms);
+
+#endif

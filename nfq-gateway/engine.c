@@ -1,0 +1,425 @@
+/*
+ * The engine's life: creation from a configuration and a policy, reloads,
+ * timers, statistics, operator commands and the read-only views.  The two
+ * packet paths live in inbound.c and outbound.c.
+ */
+#include "eng_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+void
+eng_config_defaults(struct eng_config *c)
+{
+	*c = (struct eng_config){
+		.history_max = 262144,
+		.scan_sources_max = 65536,
+		.universes_max = 65536,
+		.dns_max = 4096,
+		.backoff_max = 4096,
+		.flow_idle_ms = 120000,
+		.backoff_ms = 10000,
+		.contain_report_ms = 5000,
+		.pass_mark = 0x1,
+		.dns_timeout_ms = 5000,
+		.park_bytes = 2048,
+	};
+}
+
+void
+eng_event_init(struct eng_event *ev, enum eng_event_kind kind, uint64_t now_ms)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = kind;
+	ev->now_ms = now_ms;
+	ev->vm = -1;
+}
+
+void
+eng_emit(struct eng *e, struct eng_event *ev)
+{
+	if (e->io.event)
+		e->io.event(e->io.ctx, ev);
+}
+
+/* Limits hit are reported at most once a second for each kind. */
+void
+eng_overload(struct eng *e, unsigned which, const char *reason, uint32_t addr,
+    uint64_t now_ms)
+{
+	struct eng_event ev;
+
+	if (which >= sizeof(e->last_overload_ms) / sizeof(e->last_overload_ms[0]))
+		return;
+	if (e->last_overload_ms[which] && now_ms - e->last_overload_ms[which] < 1000)
+		return;
+	e->last_overload_ms[which] = now_ms;
+	eng_event_init(&ev, EV_OVERLOAD, now_ms);
+	ev.addr = addr;
+	ev.reason = reason;
+	eng_emit(e, &ev);
+}
+
+/* The host type for a farm address, or fallback when no hosts line covers it. */
+const char *
+eng_binding_type(struct eng *e, uint32_t addr, const char *fallback)
+{
+	int t = pol_host_type(e->prog, addr);
+
+	return t >= 0 ? pol_type_name(e->prog, t) : fallback;
+}
+
+static int
+tables_init(struct eng *e, uint64_t now_ms)
+{
+	const struct pol_limits *l = pol_limits(e->prog);
+	struct htab_opts bo = {
+		.key_size = sizeof(uint32_t),
+		.val_size = sizeof(uint64_t),
+		.max = e->cfg.backoff_max,
+	};
+
+	if (univ_init(&e->univ, e->cfg.universes_max) < 0 ||
+	    hist_init(&e->hist, e->cfg.history_max) < 0 ||
+	    scan_init(&e->scan, e->prog, e->cfg.scan_sources_max, now_ms) < 0 ||
+	    flows_init(&e->flows, l->flows, e->cfg.flow_idle_ms) < 0 ||
+	    dns_init(&e->dns, e->cfg.dns_max) < 0 ||
+	    (e->backoff = htab_new(&bo)) == NULL ||
+	    bind_init(e, l->vms) < 0)
+		return -1;
+	return 0;
+}
+
+struct eng *
+eng_new(const struct eng_config *c, const struct pol_program *prog,
+    const struct eng_io *io, uint64_t now_ms)
+{
+	struct eng *e = calloc(1, sizeof(*e));
+	struct eng_event ev;
+
+	if (e == NULL)
+		return NULL;
+	e->cfg = *c;
+	e->prog = prog;
+	e->io = *io;
+	e->start_ms = now_ms;
+	e->next_housekeeping = now_ms + 1000;
+	e->next_contain_report = now_ms + c->contain_report_ms;
+	if (tables_init(e, now_ms) < 0) {
+		eng_free(e);
+		return NULL;
+	}
+	eng_event_init(&ev, EV_START, now_ms);
+	eng_emit(e, &ev);
+	return e;
+}
+
+void
+eng_free(struct eng *e)
+{
+	if (e == NULL)
+		return;
+	univ_fini(&e->univ);
+	hist_fini(&e->hist);
+	scan_fini(&e->scan);
+	flows_fini(&e->flows);
+	dns_fini(&e->dns);
+	htab_free(e->backoff);
+	bind_fini(e);
+	free(e);
+}
+
+/* Grow the pool of parked-packet buffers to what the new limits allow. */
+static int
+park_pool_grow(struct eng *e)
+{
+	const struct pol_limits *l = pol_limits(e->prog);
+	size_t n = (size_t)l->clones * l->pending;
+	unsigned char *pool;
+
+	if (n <= e->park_count)
+		return 0;
+	if ((pool = realloc(e->park_pool, n * e->park_size)) == NULL)
+		return -1;
+	e->park_pool = pool;
+	for (size_t i = e->park_count; i < n; i++) {
+		struct park_buf *pb = (struct park_buf *)(pool + i * e->park_size);
+
+		pb->next = e->park_free;
+		e->park_free = (uint32_t)i;
+	}
+	e->park_count = n;
+	return 0;
+}
+
+int
+eng_set_policy(struct eng *e, const struct pol_program *prog, uint64_t now_ms)
+{
+	const struct pol_limits *l = pol_limits(prog);
+	struct scanfilter scan;
+	struct flows flows = e->flows;
+	struct eng_event ev;
+
+	if (bind_grow(e, l->vms) < 0)
+		return -1;
+	if (!scan_same_specs(&e->scan, prog)) {
+		if (scan_init(&scan, prog, e->cfg.scan_sources_max, now_ms) < 0)
+			return -1;
+		scan_fini(&e->scan);
+		e->scan = scan;
+	}
+	if (l->flows != htab_max(e->flows.t)) {
+		if (flows_init(&flows, l->flows, e->cfg.flow_idle_ms) < 0)
+			return -1;
+		flows_fini(&e->flows);
+		e->flows = flows;
+	} else {
+		htab_clear(e->flows.t);
+	}
+	e->prog = prog;
+	if (park_pool_grow(e) < 0) {
+		log_warnx("engine: parked-packet pool stays at %zu buffers", e->park_count);
+	}
+	/* Idle and lifetime may have changed: every live binding gets fresh timers. */
+	for (size_t s = 1; s < e->nslots; s++)
+		if (e->slab[s].state == BIND_READY)
+			bind_arm_timers(e, &e->slab[s]);
+	e->st.reloads++;
+	eng_event_init(&ev, EV_RELOAD, now_ms);
+	ev.count = e->live + e->pending;
+	eng_emit(e, &ev);
+	return 0;
+}
+
+uint64_t
+eng_tick(struct eng *e, uint64_t now_ms)
+{
+	struct timer t;
+
+	while (timers_pop_due(&e->timers, now_ms, &t))
+		eng_timer_fired(e, &t, now_ms);
+	if (now_ms >= e->next_housekeeping) {
+		dns_expire(e, now_ms);
+		e->next_housekeeping = now_ms + 1000;
+	}
+	if (e->cfg.contain_report_ms && now_ms >= e->next_contain_report) {
+		/* O(bindings) every few seconds: drop summaries per clone and port. */
+		for (size_t s = 1; s < e->nslots; s++)
+			if (e->slab[s].state == BIND_READY)
+				bind_report_contain(e, &e->slab[s], now_ms);
+		e->next_contain_report = now_ms + e->cfg.contain_report_ms;
+	}
+	return timers_next(&e->timers) < e->next_housekeeping ?
+	    timers_next(&e->timers) : e->next_housekeeping;
+}
+
+void
+eng_stats(const struct eng *e, struct eng_stats *out)
+{
+	*out = e->st;
+	out->bindings = e->live;
+	out->pending = e->pending;
+	out->universes = htab_count(e->univ.index);
+	out->universes_max = e->univ.max;
+	out->flows = htab_count(e->flows.t);
+	out->flows_max = htab_max(e->flows.t);
+	out->history = htab_count(e->hist.t);
+	out->history_max = htab_max(e->hist.t);
+	out->scan_sources = htab_count(e->scan.t);
+	out->scan_sources_max = htab_max(e->scan.t);
+	out->dns_outstanding = htab_count(e->dns.t);
+	out->dns_max = htab_max(e->dns.t);
+	out->backoffs = htab_count(e->backoff);
+	out->table_bytes = htab_bytes(e->univ.index) + e->univ.max *
+	    (sizeof(struct universe) + sizeof(uint32_t)) + htab_bytes(e->hist.t) +
+	    htab_bytes(e->scan.t) + htab_bytes(e->flows.t) + htab_bytes(e->dns.t) +
+	    htab_bytes(e->backoff) + htab_bytes(e->bind_index) + htab_bytes(e->if_index) +
+	    e->nslots * (sizeof(struct binding) + sizeof(uint32_t)) +
+	    e->park_count * e->park_size + e->timers.cap * sizeof(struct timer);
+}
+
+/* ---- operator commands ---------------------------------------------------- */
+
+int
+eng_bind(struct eng *e, uint32_t addr, const char *type, uint32_t universe,
+    uint64_t now_ms, const char **why)
+{
+	int64_t uidx;
+
+	if (!pol_in_farm(e->prog, addr)) {
+		*why = "address outside the farm";
+		return -1;
+	}
+	if (type == NULL && (type = eng_binding_type(e, addr, NULL)) == NULL) {
+		*why = "no host type covers the address; name one";
+		return -1;
+	}
+	if (universe)
+		uidx = univ_by_id(&e->univ, universe);
+	else if (pol_universe_mode(e->prog) == POL_UNIV_SHARED)
+		uidx = univ_lookup(&e->univ, 0, true, now_ms, eng_stamp(now_ms));
+	else
+		uidx = univ_new_private(&e->univ, now_ms, eng_stamp(now_ms));
+	if (uidx < 0) {
+		*why = universe ? "no such universe" : "universe table full";
+		return -1;
+	}
+	if (bind_find(e, (uint32_t)uidx, addr)) {
+		*why = "already bound in that universe";
+		return -1;
+	}
+	if (bind_create(e, (uint32_t)uidx, addr, type, 0, now_ms) == NULL) {
+		*why = "a limit refused a new clone (see stats)";
+		return -1;
+	}
+	return 0;
+}
+
+int
+eng_reclaim_vm(struct eng *e, int vm, bool freeze, uint64_t now_ms, const char **why)
+{
+	struct binding *b = bind_by_vm(e, vm);
+
+	if (b == NULL) {
+		*why = "no such clone";
+		return -1;
+	}
+	bind_reclaim(e, b, RECLAIM_OPERATOR, freeze, now_ms);
+	return 0;
+}
+
+int
+eng_mark_infected(struct eng *e, int vm, const char *reason, uint64_t now_ms,
+    const char **why)
+{
+	struct binding *b = bind_by_vm(e, vm);
+
+	if (b == NULL) {
+		*why = "no such clone";
+		return -1;
+	}
+	bind_mark_infected(e, b, reason ? reason : "operator", now_ms);
+	return 0;
+}
+
+void
+eng_reclaim_all(struct eng *e, uint64_t now_ms)
+{
+	for (size_t s = 1; s < e->nslots; s++)
+		if (e->slab[s].state != BIND_FREE)
+			bind_reclaim(e, &e->slab[s], RECLAIM_EXIT, false, now_ms);
+}
+
+/* ---- views ----------------------------------------------------------------- */
+
+void
+eng_foreach_binding(const struct eng *e, eng_binding_cb *cb, void *ctx)
+{
+	for (size_t s = 1; s < e->nslots; s++) {
+		const struct binding *b = &e->slab[s];
+		struct eng_binding_info bi;
+
+		if (b->state == BIND_FREE)
+			continue;
+		bi = (struct eng_binding_info){
+			.serial = b->serial,
+			.universe = e->univ.slab[b->uidx].id,
+			.addr = b->addr,
+			.type = b->type,
+			.state = b->state == BIND_READY ? "ready" : "pending",
+			.vm = b->state == BIND_READY ? &b->vm : NULL,
+			.created_ms = b->created_ms,
+			.last_ms = b->last_ms,
+			.packets_in = b->pkts_in,
+			.packets_out = b->pkts_out,
+			.bytes_in = b->bytes_in,
+			.bytes_out = b->bytes_out,
+			.infected = b->infected,
+			.parked = b->parked,
+		};
+		cb(ctx, &bi);
+	}
+}
+
+void
+eng_foreach_universe(const struct eng *e, eng_universe_cb *cb, void *ctx)
+{
+	static const char *const modes[] = { "per-source", "per-pair", "shared" };
+
+	for (size_t i = 0; i < e->univ.max; i++) {
+		const struct universe *u = &e->univ.slab[i];
+		struct eng_universe_info ui;
+		const char *mode;
+
+		if (!u->in_use)
+			continue;
+		if ((u->key >> 32) == 0xffffffffu)
+			mode = "operator";
+		else if (u->key == 0)
+			mode = modes[2];
+		else if (u->key >> 32)
+			mode = modes[1];
+		else
+			mode = modes[0];
+		ui = (struct eng_universe_info){
+			.id = u->id,
+			.mode = mode,
+			.src = u->key >> 32 && mode != modes[1] ? 0 :
+			    (uint32_t)(u->key >> 32 ? u->key >> 32 : u->key),
+			.dst = mode == modes[1] ? (uint32_t)u->key : 0,
+			.bindings = u->bindings,
+			.created_ms = u->created_ms,
+		};
+		cb(ctx, &ui);
+	}
+}
+
+struct flow_walk {
+	eng_flow_cb *cb;
+	void *ctx;
+	uint32_t now_stamp;
+};
+
+static bool
+flow_visit(void *ctx, const void *key, const void *val, uint32_t stamp)
+{
+	static const char *const names[] = {
+		[FLOW_DELIVER] = "deliver", [FLOW_DROP] = "drop", [FLOW_ACCEPT] = "accept",
+	};
+	struct flow_walk *w = ctx;
+	const struct flow_key *k = key;
+	const struct flow_val *v = val;
+	struct eng_flow_info fi = {
+		.src = k->src, .dst = k->dst, .sport = k->sport, .dport = k->dport,
+		.proto = k->proto, .dir = k->dir,
+		.binding = v->serial,
+		.age_s = (w->now_stamp - stamp) * 1024 / 1000,
+	};
+
+	if (v->serial)
+		fi.action = names[FLOW_DELIVER];
+	else if (v->slot_action == FLOW_DROP || v->slot_action == FLOW_ACCEPT)
+		fi.action = names[v->slot_action];
+	else
+		fi.action = "?";
+	return w->cb(w->ctx, &fi);
+}
+
+void
+eng_foreach_flow(const struct eng *e, uint64_t now_ms, eng_flow_cb *cb, void *ctx)
+{
+	struct flow_walk w = { cb, ctx, eng_stamp(now_ms) };
+
+	htab_walk(e->flows.t, flow_visit, &w);
+}
+
+const struct eng_vm *
+eng_vm_by_ifindex(const struct eng *e, int ifindex)
+{
+	uint32_t ifx = (uint32_t)ifindex;
+	const uint32_t *slot = htab_find(e->if_index, &ifx, htab_hash(e->if_index, &ifx));
+
+	return slot ? &e->slab[*slot].vm : NULL;
+}

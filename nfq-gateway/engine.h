@@ -1,0 +1,239 @@
+/*
+ * The gateway's engine: every table and every decision, and no kernel I/O.
+ *
+ * The daemon feeds it packets from the queues, records from the clone tools
+ * and the time; the engine answers with a verdict for each packet and calls
+ * the eng_io sink for what must happen outside (deliver a packet to a clone,
+ * start or reclaim a clone, ask the resolver, report an event).  The replay
+ * tool and the unit tests drive the very same engine with a clock of their
+ * own, packet by packet.
+ *
+ * Time is an injected monotonic clock in milliseconds.  Nothing here blocks
+ * and nothing on the packet path allocates.
+ */
+#ifndef POTEMKIN_ENGINE_H
+#define POTEMKIN_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy.h"
+
+struct eng;
+
+#define ENG_TYPE_MAX 32		/* host type names, NUL included */
+#define ENG_IFNAME_MAX 16
+
+/* Table sizes and knobs that are the operator's, not the policy's. */
+struct eng_config {
+	size_t history_max;	/* (universe, farm address, peer) entries */
+	size_t scan_sources_max; /* sources tracked per scanner window */
+	size_t universes_max;
+	size_t dns_max;		/* outstanding proxied DNS questions */
+	size_t backoff_max;	/* addresses backing off after a failed clone */
+	uint32_t flow_idle_ms;	/* a cached flow expires after this long */
+	uint32_t backoff_ms;	/* no new clone for an address that just failed */
+	uint32_t contain_report_ms; /* how often drop summaries are reported */
+	uint32_t pass_mark;	/* mark on outbound packets the policy passed */
+	uint32_t dns_timeout_ms;
+	size_t park_bytes;	/* largest packet that may be parked */
+};
+
+void eng_config_defaults(struct eng_config *c);
+
+/* A clone as its record describes it, plus what the I/O side resolved. */
+struct eng_vm {
+	int id;				/* the clone tools' id */
+	char type[ENG_TYPE_MAX];
+	char ifname[ENG_IFNAME_MAX];	/* pk<ID> */
+	uint8_t mac[6];			/* the guest's */
+	uint32_t guest_ip;
+	uint32_t gw_ip;
+	uint32_t ip;			/* impersonated address */
+	uint32_t universe;
+	long pid;
+	uint64_t created_ms;		/* Unix ms, from the record */
+	int ifindex;			/* filled in by the I/O side */
+	uint8_t if_mac[6];		/* the host side's MAC, likewise */
+};
+
+/* Parse a record line (DESIGN.md section 3); 0 or -1 with *why set. */
+int eng_record_parse(const char *line, struct eng_vm *vm, const char **why);
+
+enum eng_verdict {
+	ENG_DROP = 0,		/* the engine has dealt with it (or dropped it) */
+	ENG_ACCEPT,		/* let the kernel route it, unchanged */
+	ENG_ACCEPT_MANGLED,	/* rewritten in place; accept with the pass mark */
+};
+
+enum eng_event_kind {
+	EV_START, EV_RELOAD, EV_BIND, EV_BIND_FAILED, EV_RECLAIM, EV_INFECTED,
+	EV_FREEZE, EV_REFLECT, EV_DNS, EV_CONTAIN, EV_SCAN_FILTERED, EV_OVERLOAD,
+	EV_LOG,
+};
+
+/* An event as plain data; eng_event_json turns it into one line of JSON. */
+struct eng_event {
+	enum eng_event_kind kind;
+	uint64_t now_ms;		/* engine clock */
+	int vm;				/* clone id, -1 if none */
+	uint32_t binding;		/* binding serial, 0 if none */
+	uint32_t universe;
+	uint32_t addr;			/* the farm address concerned */
+	uint32_t peer;			/* the outside address concerned */
+	uint8_t proto;
+	uint16_t port;
+	uint64_t count;
+	const char *type;		/* host type */
+	const char *reason;		/* why; a short word or text */
+	const char *name;		/* DNS name */
+	uint16_t qtype;			/* DNS query type */
+	const char *action;		/* EV_LOG: the decision */
+	int line;			/* EV_LOG: the policy line */
+};
+
+/* Write ev as JSON (no newline) into buf; returns the length. */
+size_t eng_event_json(const struct eng_event *ev, uint64_t wall_ms, char *buf,
+    size_t cap);
+const char *eng_event_name(enum eng_event_kind k);
+
+/*
+ * What the engine asks of the world.  Every call happens synchronously inside
+ * an engine call; the sink must copy what it keeps.
+ */
+struct eng_io {
+	/* Send this IPv4 packet to the clone (an AF_PACKET write on pk<ID>). */
+	void (*deliver)(void *ctx, const struct eng_vm *vm, const uint8_t *pkt,
+	    size_t len);
+	/* Send this IPv4 packet towards the outside (a gateway-built reply). */
+	void (*emit)(void *ctx, const uint8_t *pkt, size_t len);
+	/* Start a clone for binding `serial`; answer with eng_clone_ready/failed. */
+	void (*clone)(void *ctx, uint32_t serial, const char *type, uint32_t ip,
+	    uint32_t universe);
+	/* Destroy the clone (the binding is already gone). */
+	void (*teardown)(void *ctx, const struct eng_vm *vm);
+	/* Preserve the clone for analysis, then destroy it. */
+	void (*freeze)(void *ctx, const struct eng_vm *vm);
+	/* Send this DNS message to the resolver from the gateway's own socket. */
+	void (*dns_query)(void *ctx, uint32_t resolver, const uint8_t *msg, size_t len);
+	void (*event)(void *ctx, const struct eng_event *ev);
+	void *ctx;
+};
+
+struct eng_stats {
+	uint64_t in_packets, out_packets;
+	uint64_t malformed;		/* failed to parse */
+	uint64_t martian;		/* impossible outside sources */
+	uint64_t not_ipv4;		/* IPv6 and others, dropped */
+	uint64_t not_farm;		/* inbound for an address outside the farm */
+	uint64_t unknown_clone;		/* outbound from an interface no clone owns */
+	uint64_t spoofed;		/* outbound with a source not the clone's */
+	uint64_t fragments_dropped;
+	uint64_t flow_hits, flow_misses;
+	uint64_t delivered, parked, park_dropped;
+	uint64_t passed, proxied, reflected, rejected, dropped;
+	uint64_t rate_limited;
+	uint64_t scan_filtered;		/* sources that crossed a threshold */
+	uint64_t clones_started, clones_ready, clones_failed;
+	uint64_t over_vms, over_clones, backoff_dropped, table_full;
+	uint64_t reclaimed_idle, reclaimed_lifetime, reclaimed_pressure,
+	    reclaimed_operator;
+	uint64_t infected, frozen;
+	uint64_t dns_questions, dns_answers, dns_timeouts, dns_bad;
+	uint64_t reloads;
+	/* current sizes */
+	size_t bindings, pending, universes, flows, history, scan_sources,
+	    dns_outstanding, backoffs;
+	size_t flows_max, history_max, scan_sources_max, universes_max, dns_max;
+	size_t table_bytes;		/* all tables, their own accounting */
+};
+
+struct eng *eng_new(const struct eng_config *c, const struct pol_program *prog,
+    const struct eng_io *io, uint64_t now_ms);
+/* Tears nothing down: the caller decides what becomes of live clones. */
+void eng_free(struct eng *e);
+
+/*
+ * Swap in a new policy (already loaded and checked).  Bindings, universes and
+ * history stay; the flow cache is emptied so every flow meets the new rules.
+ * The caller frees the old program after this returns.
+ */
+int eng_set_policy(struct eng *e, const struct pol_program *prog, uint64_t now_ms);
+
+/* An inbound packet (queue 0).  data may be rewritten in place. */
+enum eng_verdict eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms);
+/* A packet a clone sent, seen on the interface with this ifindex (queue 1). */
+enum eng_verdict eng_outbound(struct eng *e, int ifindex, uint8_t *data, size_t len,
+    uint64_t now_ms);
+
+/* The clone for binding `serial` is up (vm filled from its record). */
+void eng_clone_ready(struct eng *e, uint32_t serial, const struct eng_vm *vm,
+    uint64_t now_ms);
+void eng_clone_failed(struct eng *e, uint32_t serial, const char *why, uint64_t now_ms);
+
+/* A resolver's answer arrived on the gateway's DNS socket. */
+void eng_dns_answer(struct eng *e, uint32_t from, const uint8_t *msg, size_t len,
+    uint64_t now_ms);
+
+/*
+ * Run the timers due by now (idle and lifetime reclaim, DNS expiry, drop
+ * summaries).  Returns when the engine next needs a tick, UINT64_MAX if never.
+ */
+uint64_t eng_tick(struct eng *e, uint64_t now_ms);
+
+/* Operator commands; 0 or -1 with *why set. */
+int eng_bind(struct eng *e, uint32_t addr, const char *type, uint32_t universe,
+    uint64_t now_ms, const char **why);
+int eng_reclaim_vm(struct eng *e, int vm, bool freeze, uint64_t now_ms,
+    const char **why);
+int eng_mark_infected(struct eng *e, int vm, const char *reason, uint64_t now_ms,
+    const char **why);
+/* Reclaim everything (the daemon's exit); freeze or not as the policy says. */
+void eng_reclaim_all(struct eng *e, uint64_t now_ms);
+
+void eng_stats(const struct eng *e, struct eng_stats *out);
+
+/* Read-only views for the control socket. */
+struct eng_binding_info {
+	uint32_t serial;
+	uint32_t universe;
+	uint32_t addr;
+	const char *type;
+	const char *state;		/* "pending" or "ready" */
+	const struct eng_vm *vm;	/* NULL while pending */
+	uint64_t created_ms, last_ms;	/* engine clock */
+	uint64_t packets_in, packets_out, bytes_in, bytes_out;
+	bool infected;
+	unsigned parked;
+};
+typedef void eng_binding_cb(void *ctx, const struct eng_binding_info *b);
+void eng_foreach_binding(const struct eng *e, eng_binding_cb *cb, void *ctx);
+
+struct eng_universe_info {
+	uint32_t id;
+	const char *mode;
+	uint32_t src, dst;		/* the key: per-source src, per-pair both */
+	unsigned bindings;
+	uint64_t created_ms;
+};
+typedef void eng_universe_cb(void *ctx, const struct eng_universe_info *u);
+void eng_foreach_universe(const struct eng *e, eng_universe_cb *cb, void *ctx);
+
+struct eng_flow_info {
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	uint8_t proto;
+	uint8_t dir;
+	const char *action;
+	uint32_t binding;		/* serial, 0 if none */
+	uint32_t age_s;
+};
+/* cb returns false to stop. */
+typedef bool eng_flow_cb(void *ctx, const struct eng_flow_info *f);
+void eng_foreach_flow(const struct eng *e, uint64_t now_ms, eng_flow_cb *cb, void *ctx);
+
+/* The clone behind an interface, or NULL. */
+const struct eng_vm *eng_vm_by_ifindex(const struct eng *e, int ifindex);
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * Events as JSON lines, for jq and shell pipelines.  Text that came from a
+ * clone (DNS names above all) is hostile: everything outside printable ASCII
+ * is escaped, so one event is always exactly one line.
+ */
+#include "engine.h"
+
+#include "json.h"
+
+static const char *const event_names[] = {
+	[EV_START] = "start",
+	[EV_RELOAD] = "reload",
+	[EV_BIND] = "bind",
+	[EV_BIND_FAILED] = "bind-failed",
+	[EV_RECLAIM] = "reclaim",
+	[EV_INFECTED] = "infected",
+	[EV_FREEZE] = "freeze",
+	[EV_REFLECT] = "reflect",
+	[EV_DNS] = "dns",
+	[EV_CONTAIN] = "contain",
+	[EV_SCAN_FILTERED] = "scan-filtered",
+	[EV_OVERLOAD] = "overload",
+	[EV_LOG] = "log",
+};
+
+const char *
+eng_event_name(enum eng_event_kind k)
+{
+	if ((size_t)k < sizeof(event_names) / sizeof(event_names[0]) && event_names[k])
+		return event_names[k];
+	return "unknown";
+}
+
+static const char *
+proto_name(uint8_t p)
+{
+	switch (p) {
+	case 1:
+		return "icmp";
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	}
+	return NULL;
+}
+
+size_t
+eng_event_json(const struct eng_event *ev, uint64_t wall_ms, char *buf, size_t cap)
+{
+	struct jbuf j;
+	const char *pn;
+
+	jb_init(&j, buf, cap);
+	jb_raw(&j, "{\"ts\":%llu.%03u,\"event\":\"%s\"",
+	    (unsigned long long)(wall_ms / 1000), (unsigned)(wall_ms % 1000),
+	    eng_event_name(ev->kind));
+	if (ev->vm >= 0)
+		jb_raw(&j, ",\"vm\":%d", ev->vm);
+	if (ev->binding)
+		jb_raw(&j, ",\"binding\":%u", ev->binding);
+	if (ev->universe)
+		jb_raw(&j, ",\"universe\":%u", ev->universe);
+	if (ev->addr) {
+		jb_raw(&j, ",");
+		jb_kaddr(&j, "addr", ev->addr);
+	}
+	if (ev->peer) {
+		jb_raw(&j, ",");
+		jb_kaddr(&j, "peer", ev->peer);
+	}
+	if (ev->proto) {
+		if ((pn = proto_name(ev->proto)))
+			jb_raw(&j, ",\"proto\":\"%s\"", pn);
+		else
+			jb_raw(&j, ",\"proto\":%u", ev->proto);
+		if (ev->port)
+			jb_raw(&j, ",\"port\":%u", ev->port);
+	}
+	if (ev->count)
+		jb_raw(&j, ",\"count\":%llu", (unsigned long long)ev->count);
+	if (ev->type) {
+		jb_raw(&j, ",");
+		jb_kstr(&j, "type", ev->type);
+	}
+	if (ev->action) {
+		jb_raw(&j, ",");
+		jb_kstr(&j, "action", ev->action);
+	}
+	if (ev->line > 0)
+		jb_raw(&j, ",\"line\":%d", ev->line);
+	if (ev->name) {
+		jb_raw(&j, ",");
+		jb_kstr(&j, "name", ev->name);
+	}
+	if (ev->qtype)
+		jb_raw(&j, ",\"qtype\":%u", ev->qtype);
+	if (ev->reason) {
+		jb_raw(&j, ",");
+		jb_kstr(&j, "reason", ev->reason);
+	}
+	jb_raw(&j, "}");
+	return j.len;
+}

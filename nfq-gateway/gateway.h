@@ -1,0 +1,57 @@
+/*
+ * The running daemon's worker: the engine with the kernel around it.  Shared
+ * by the worker's files (worker.c, control.c) and the main program.
+ */
+#ifndef POTEMKIN_GATEWAY_H
+#define POTEMKIN_GATEWAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "afpacket.h"
+#include "config.h"
+#include "engine.h"
+#include "evloop.h"
+#include "nfqueue.h"
+#include "policy.h"
+
+struct gw {
+	struct gw_config *cfg;
+	struct pol_program *prog;
+	char *policy_path;		/* the file the policy came from */
+	struct eng *eng;
+	struct evloop *ev;
+	struct nq *q_in, *q_out;
+	struct tx *tx;
+	int raw_fd;			/* gateway-built replies to the outside */
+	int dns_fd;			/* the proxy's own socket */
+	int ps_fd;			/* to the privileged parent */
+	int sig_fd;
+	int timer_fd;
+	int ctl_fd;			/* the control socket, listening */
+	int events_fd;
+	uint64_t timer_armed;		/* the deadline timer_fd is set for */
+	uint64_t started_ms;		/* mono */
+	uint64_t started_wall_ms;
+	bool foreground;
+	bool stopping;
+	/* What the I/O side counts that the engine cannot see. */
+	uint64_t events_written, events_lost;
+	uint64_t emit_errors, dns_send_errors;
+	uint64_t truncated;		/* copied short of the packet's length */
+	uint64_t reload_failures;
+	uint64_t ctl_requests;
+};
+
+/* worker.c */
+int gw_worker_setup(struct gw *g);
+int gw_worker_run(struct gw *g);
+void gw_request_reload(struct gw *g);
+/* Rearm the timer and flush queued verdicts and sends. */
+void gw_flush(struct gw *g);
+
+/* control.c */
+int ctl_listen(const char *path);
+void ctl_attach(struct gw *g);
+
+#endif

@@ -1,0 +1,339 @@
+#include "htab.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#define HTAB_SAMPLES 8		/* eviction candidates compared */
+#define HTAB_SAMPLE_SCAN 512	/* slots looked at before giving up */
+
+struct slot {
+	uint32_t sig;		/* the full hash; 0 marks an empty slot */
+	uint32_t stamp;
+	unsigned char kv[];	/* key, then value */
+};
+
+struct htab {
+	unsigned char *slots;
+	size_t slot_size;
+	size_t cap;
+	size_t count;
+	size_t max;
+	size_t key_size, val_size;
+	size_t key_span;	/* key_size rounded up so values are 8-aligned */
+	uint64_t seed;
+	uint64_t rng;
+	uint64_t evictions;
+	htab_evict_ok *can_evict;
+	htab_evicted *on_evict;
+	void *ctx;
+};
+
+static inline struct slot *
+slot_at(const struct htab *h, size_t i)
+{
+	return (struct slot *)(h->slots + i * h->slot_size);
+}
+
+static inline void *
+slot_val(const struct htab *h, struct slot *s)
+{
+	return s->kv + h->key_span;
+}
+
+static inline struct slot *
+slot_of_val(const struct htab *h, const void *val)
+{
+	return (struct slot *)((unsigned char *)(uintptr_t)val - h->key_span -
+	    offsetof(struct slot, kv));
+}
+
+static inline size_t
+home(const struct htab *h, uint32_t sig)
+{
+	return (size_t)(((uint64_t)sig * h->cap) >> 32);
+}
+
+static inline size_t
+next(const struct htab *h, size_t i)
+{
+	return ++i == h->cap ? 0 : i;
+}
+
+struct htab *
+htab_new(const struct htab_opts *o)
+{
+	struct htab *h;
+	size_t max = o->max ? o->max : 1;
+
+	if (o->key_size == 0 || o->key_size % 4 != 0)
+		return NULL;
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	h->key_size = o->key_size;
+	h->val_size = o->val_size;
+	h->key_span = (o->key_size + 7) & ~(size_t)7;
+	h->slot_size = (sizeof(struct slot) + h->key_span + o->val_size + 7) & ~(size_t)7;
+	h->max = max;
+	/* Load 0.8 when full: short probe chains, little memory. */
+	h->cap = max + max / 4 + 1;
+	h->can_evict = o->can_evict;
+	h->on_evict = o->on_evict;
+	h->ctx = o->ctx;
+	if (getrandom(&h->seed, sizeof(h->seed), 0) != sizeof(h->seed))
+		h->seed = (uint64_t)(uintptr_t)h * 0x9e3779b97f4a7c15u;
+	h->rng = h->seed ^ 0x5851f42d4c957f2du;
+	if (h->rng == 0)
+		h->rng = 1;
+	h->slots = calloc(h->cap, h->slot_size);
+	if (h->slots == NULL) {
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void
+htab_free(struct htab *h)
+{
+	if (h == NULL)
+		return;
+	free(h->slots);
+	free(h);
+}
+
+uint32_t
+htab_hash(const struct htab *h, const void *key)
+{
+	const unsigned char *k = key;
+	uint64_t x = h->seed;
+	uint32_t w;
+
+	for (size_t i = 0; i < h->key_size; i += 4) {
+		memcpy(&w, k + i, 4);
+		x = (x ^ w) * 0x9e3779b97f4a7c15u;
+		x ^= x >> 32;
+	}
+	x ^= x >> 29;
+	x *= 0xbf58476d1ce4e5b9u;
+	x ^= x >> 32;
+	return (uint32_t)x ? (uint32_t)x : 1;
+}
+
+static struct slot *
+find_slot(const struct htab *h, const void *key, uint32_t sig)
+{
+	for (size_t i = home(h, sig);; i = next(h, i)) {
+		struct slot *s = slot_at(h, i);
+
+		if (s->sig == 0)
+			return NULL;
+		if (s->sig == sig && memcmp(s->kv, key, h->key_size) == 0)
+			return s;
+	}
+}
+
+void *
+htab_find(const struct htab *h, const void *key, uint32_t hash)
+{
+	struct slot *s = find_slot(h, key, hash);
+
+	return s ? slot_val(h, s) : NULL;
+}
+
+/* Close the gap at slot i by shifting back the entries that may move. */
+static void
+remove_at(struct htab *h, size_t i)
+{
+	size_t j = i;
+
+	for (;;) {
+		struct slot *sj;
+		size_t k;
+
+		j = next(h, j);
+		sj = slot_at(h, j);
+		if (sj->sig == 0)
+			break;
+		k = home(h, sj->sig);
+		/* sj may fill the gap when the gap lies between its home and j. */
+		if ((j + h->cap - k) % h->cap >= (j + h->cap - i) % h->cap) {
+			memcpy(slot_at(h, i), sj, h->slot_size);
+			i = j;
+		}
+	}
+	memset(slot_at(h, i), 0, h->slot_size);
+	h->count--;
+}
+
+static uint64_t
+rng_next(struct htab *h)
+{
+	uint64_t x = h->rng;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return h->rng = x;
+}
+
+/* Approximate LRU: the oldest of a few sampled entries that may go. */
+static bool
+evict_one(struct htab *h)
+{
+	size_t i = (size_t)(rng_next(h) % h->cap), victim = SIZE_MAX;
+	uint32_t oldest = 0;
+	int found = 0;
+
+	for (size_t scanned = 0; scanned < HTAB_SAMPLE_SCAN && found < HTAB_SAMPLES;
+	    scanned++, i = next(h, i)) {
+		struct slot *s = slot_at(h, i);
+
+		if (s->sig == 0)
+			continue;
+		if (h->can_evict && !h->can_evict(h->ctx, s->kv, slot_val(h, s)))
+			continue;
+		if (victim == SIZE_MAX || (int32_t)(s->stamp - oldest) < 0) {
+			victim = i;
+			oldest = s->stamp;
+		}
+		found++;
+	}
+	if (victim == SIZE_MAX)
+		return false;
+	if (h->on_evict) {
+		struct slot *s = slot_at(h, victim);
+
+		h->on_evict(h->ctx, s->kv, slot_val(h, s));
+	}
+	remove_at(h, victim);
+	h->evictions++;
+	return true;
+}
+
+void *
+htab_insert(struct htab *h, const void *key, uint32_t hash, uint32_t stamp,
+    bool *created)
+{
+	struct slot *s = find_slot(h, key, hash);
+	size_t i;
+
+	if (created)
+		*created = false;
+	if (s)
+		return slot_val(h, s);
+	if (h->count >= h->max && !evict_one(h))
+		return NULL;
+	for (i = home(h, hash); slot_at(h, i)->sig != 0; i = next(h, i))
+		;
+	s = slot_at(h, i);
+	s->sig = hash;
+	s->stamp = stamp;
+	memcpy(s->kv, key, h->key_size);
+	memset(slot_val(h, s), 0, h->val_size);
+	h->count++;
+	if (created)
+		*created = true;
+	return slot_val(h, s);
+}
+
+bool
+htab_delete(struct htab *h, const void *key, uint32_t hash)
+{
+	struct slot *s = find_slot(h, key, hash);
+
+	if (s == NULL)
+		return false;
+	remove_at(h, (size_t)((unsigned char *)s - h->slots) / h->slot_size);
+	return true;
+}
+
+void
+htab_delete_val(struct htab *h, void *val)
+{
+	struct slot *s = slot_of_val(h, val);
+
+	remove_at(h, (size_t)((unsigned char *)s - h->slots) / h->slot_size);
+}
+
+void
+htab_touch(struct htab *h, void *val, uint32_t stamp)
+{
+	slot_of_val(h, val)->stamp = stamp;
+}
+
+uint32_t
+htab_stamp(const struct htab *h, const void *val)
+{
+	return slot_of_val(h, val)->stamp;
+}
+
+const void *
+htab_key(const struct htab *h, const void *val)
+{
+	return slot_of_val(h, val)->kv;
+}
+
+size_t
+htab_count(const struct htab *h)
+{
+	return h->count;
+}
+
+size_t
+htab_max(const struct htab *h)
+{
+	return h->max;
+}
+
+size_t
+htab_capacity(const struct htab *h)
+{
+	return h->cap;
+}
+
+size_t
+htab_bytes(const struct htab *h)
+{
+	return sizeof(*h) + h->cap * h->slot_size;
+}
+
+uint64_t
+htab_evictions(const struct htab *h)
+{
+	return h->evictions;
+}
+
+void
+htab_clear(struct htab *h)
+{
+	memset(h->slots, 0, h->cap * h->slot_size);
+	h->count = 0;
+}
+
+void
+htab_sweep(struct htab *h, htab_visit *fn, void *ctx)
+{
+	size_t i = 0;
+
+	while (i < h->cap) {
+		struct slot *s = slot_at(h, i);
+
+		if (s->sig != 0 && !fn(ctx, s->kv, slot_val(h, s))) {
+			remove_at(h, i);
+			continue;	/* a later entry may have moved into i */
+		}
+		i++;
+	}
+}
+
+void
+htab_walk(const struct htab *h, htab_look *fn, void *ctx)
+{
+	for (size_t i = 0; i < h->cap; i++) {
+		struct slot *s = slot_at(h, i);
+
+		if (s->sig != 0 && !fn(ctx, s->kv, slot_val(h, s), s->stamp))
+			return;
+	}
+}

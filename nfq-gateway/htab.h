@@ -1,0 +1,90 @@
+/*
+ * A bounded hash table of fixed-size keys and values, the one structure
+ * behind every table of the engine (flows, history, scan filter, universes,
+ * bindings, DNS questions).
+ *
+ * Open addressing with linear probing over one flat array; each slot holds a
+ * 32-bit hash signature (0 = empty), a 32-bit stamp for eviction, the key and
+ * the value.  Deletion shifts later entries back, so there are no tombstones.
+ * The capacity is fixed at creation (about max/0.8 slots, not a power of two)
+ * and never grows: memory is decided by configuration, not by traffic.
+ *
+ * When the table holds max entries an insert evicts one: a handful of
+ * occupied slots is sampled and the one with the oldest stamp goes (the
+ * approximate LRU Redis uses), skipping entries the can_evict predicate
+ * refuses.  Costs: find/insert/delete O(1) expected; eviction O(samples).
+ *
+ * Hashes are keyed with a per-table random seed so that an attacker who
+ * controls addresses and ports cannot aim at one probe chain.
+ */
+#ifndef POTEMKIN_HTAB_H
+#define POTEMKIN_HTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct htab;
+
+/* May the entry with this key and value be evicted? */
+typedef bool htab_evict_ok(void *ctx, const void *key, void *val);
+/* Called just before an evicted entry disappears. */
+typedef void htab_evicted(void *ctx, const void *key, void *val);
+
+struct htab_opts {
+	size_t key_size;	/* a multiple of 4 bytes */
+	size_t val_size;
+	size_t max;		/* entries at most; at least 1 */
+	htab_evict_ok *can_evict; /* NULL: everything may go */
+	htab_evicted *on_evict;	/* NULL: nothing to do */
+	void *ctx;
+};
+
+struct htab *htab_new(const struct htab_opts *o);
+void htab_free(struct htab *h);
+
+/* The keyed hash of key; pass it to the calls below. */
+uint32_t htab_hash(const struct htab *h, const void *key);
+
+/* The value stored for key, or NULL. */
+void *htab_find(const struct htab *h, const void *key, uint32_t hash);
+
+/*
+ * The value for key, inserting a zeroed one (and setting *created) when it
+ * is absent.  NULL only when the table is full and nothing may be evicted.
+ */
+void *htab_insert(struct htab *h, const void *key, uint32_t hash, uint32_t stamp,
+    bool *created);
+
+bool htab_delete(struct htab *h, const void *key, uint32_t hash);
+/* Delete the entry whose value pointer came from find or insert. */
+void htab_delete_val(struct htab *h, void *val);
+
+/* Eviction age of an entry: set on insert, refreshed by the owner. */
+void htab_touch(struct htab *h, void *val, uint32_t stamp);
+uint32_t htab_stamp(const struct htab *h, const void *val);
+const void *htab_key(const struct htab *h, const void *val);
+
+size_t htab_count(const struct htab *h);
+size_t htab_max(const struct htab *h);
+size_t htab_capacity(const struct htab *h);
+/* Bytes the table holds, its own structure included. */
+size_t htab_bytes(const struct htab *h);
+uint64_t htab_evictions(const struct htab *h);
+
+/* Remove every entry (e.g. the flow cache on a policy reload). */
+void htab_clear(struct htab *h);
+
+/*
+ * Visit every entry; fn returns false to delete it.  Entries moved by a
+ * deletion may be visited twice or not at all, so callers only use this for
+ * sweeps whose predicate is idempotent.
+ */
+typedef bool htab_visit(void *ctx, const void *key, void *val);
+void htab_sweep(struct htab *h, htab_visit *fn, void *ctx);
+
+/* Visit every entry read-only; fn returns false to stop early. */
+typedef bool htab_look(void *ctx, const void *key, const void *val, uint32_t stamp);
+void htab_walk(const struct htab *h, htab_look *fn, void *ctx);
+
+#endif

@@ -1,0 +1,214 @@
+/*
+ * The inbound path (queue 0): a packet from the Internet for a farm address.
+ *
+ * Every packet updates the history table and its source's scan-filter
+ * counts.  Then the flow cache; on a miss the inbound policy, first match;
+ * `bind` finds or creates the binding in the packet's universe and hands the
+ * packet over (parked while the clone is being made).  The queued original
+ * always gets DROP unless the policy passes it to the kernel unchanged.
+ */
+#include "eng_int.h"
+
+#include <netinet/in.h>
+
+static uint64_t
+universe_key(enum pol_universe mode, uint32_t src, uint32_t dst)
+{
+	switch (mode) {
+	case POL_UNIV_PER_SOURCE:
+		return src;
+	case POL_UNIV_PER_PAIR:
+		return (uint64_t)src << 32 | dst;
+	case POL_UNIV_SHARED:
+		break;
+	}
+	return 0;
+}
+
+/* Sources no real conversation comes from; they would also alias universe keys. */
+static bool
+martian(uint32_t src)
+{
+	return src == 0 || src == 0xffffffffu || (src >> 24) == 127 ||
+	    (src >> 28) == 0xe;
+}
+
+static void
+log_decision(struct eng *e, const struct pkt *p, const struct pol_decision *d,
+    uint64_t now_ms)
+{
+	struct eng_event ev;
+
+	eng_event_init(&ev, EV_LOG, now_ms);
+	ev.addr = p->dst;
+	ev.peer = p->src;
+	ev.proto = p->proto;
+	ev.port = p->dport;
+	ev.action = pol_action_name((enum pol_action)d->action);
+	ev.line = d->line;
+	eng_emit(e, &ev);
+}
+
+/* TCP gets a RST, everything else an ICMP port (or protocol) unreachable. */
+static void
+reject_inbound(struct eng *e, const struct pkt *p)
+{
+	uint8_t out[128 + 60];
+	size_t n;
+
+	if (p->proto == IPPROTO_TCP)
+		n = pkt_build_rst(p, out, sizeof(out));
+	else
+		n = pkt_build_unreach(p, p->proto == IPPROTO_UDP ? 3 : 2, out, sizeof(out));
+	if (n) {
+		e->io.emit(e->io.ctx, out, n);
+		e->st.rejected++;
+	}
+}
+
+static enum eng_verdict
+bind_and_deliver(struct eng *e, const struct pkt *p, uint64_t ukey,
+    const struct flow_key *fk, uint8_t *data, size_t len, uint64_t now_ms)
+{
+	uint32_t stamp = eng_stamp(now_ms);
+	int64_t uidx = univ_lookup(&e->univ, ukey, true, now_ms, stamp);
+	struct binding *b;
+	const char *type;
+
+	if (uidx < 0) {
+		e->st.table_full++;
+		return ENG_DROP;
+	}
+	if ((b = bind_find(e, (uint32_t)uidx, p->dst)) == NULL) {
+		if ((type = eng_binding_type(e, p->dst, NULL)) == NULL) {
+			e->st.not_farm++;	/* a farm address no hosts line covers */
+			return ENG_DROP;
+		}
+		if ((b = bind_create(e, (uint32_t)uidx, p->dst, type, p->src, now_ms)) == NULL)
+			return ENG_DROP;
+	}
+	flows_put(&e->flows, fk, bind_slot(e, b), b->serial, stamp);
+	bind_deliver(e, b, data, len, now_ms);
+	return ENG_DROP;
+}
+
+/* A later fragment has no ports: it follows its address's binding, if any. */
+static enum eng_verdict
+inbound_fragment(struct eng *e, const struct pkt *p, uint64_t ukey, uint8_t *data,
+    size_t len, uint64_t now_ms)
+{
+	int64_t uidx = univ_lookup(&e->univ, ukey, false, now_ms, 0);
+	struct binding *b = uidx >= 0 ? bind_find(e, (uint32_t)uidx, p->dst) : NULL;
+
+	if (b == NULL) {
+		e->st.fragments_dropped++;
+		return ENG_DROP;
+	}
+	bind_deliver(e, b, data, len, now_ms);
+	return ENG_DROP;
+}
+
+static enum eng_verdict
+cached(struct eng *e, struct flow_val *v, uint8_t *data, size_t len, uint64_t now_ms,
+    bool *hit)
+{
+	struct binding *b;
+
+	*hit = true;
+	if (v->serial) {
+		if ((b = bind_by_slot(e, v->slot_action, v->serial)) != NULL) {
+			bind_deliver(e, b, data, len, now_ms);
+			return ENG_DROP;
+		}
+		*hit = false;	/* the binding is gone; decide afresh */
+		return ENG_DROP;
+	}
+	if (v->slot_action == FLOW_ACCEPT) {
+		e->st.passed++;
+		return ENG_ACCEPT;
+	}
+	e->st.dropped++;
+	return ENG_DROP;
+}
+
+enum eng_verdict
+eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
+{
+	uint32_t counts[SCAN_SPECS_MAX] = { 0 }, stamp = eng_stamp(now_ms);
+	struct pol_decision d;
+	struct flow_key fk;
+	struct flow_val *v;
+	struct pkt p;
+	uint64_t ukey;
+	bool crossed, hit;
+	enum eng_verdict verdict;
+
+	e->st.in_packets++;
+	if (len == 0 || data[0] >> 4 != 4) {
+		e->st.not_ipv4++;
+		return ENG_DROP;
+	}
+	if (pkt_parse(&p, data, len) != PKT_OK) {
+		e->st.malformed++;
+		return ENG_DROP;
+	}
+	if (martian(p.src)) {
+		e->st.martian++;
+		return ENG_DROP;
+	}
+	if (!pol_in_farm(e->prog, p.dst)) {
+		e->st.not_farm++;
+		return ENG_DROP;
+	}
+	ukey = universe_key(pol_universe_mode(e->prog), p.src, p.dst);
+	hist_note(&e->hist, ukey, p.dst, p.src, now_ms, stamp);
+	if (p.frag != 0)
+		return inbound_fragment(e, &p, ukey, data, len, now_ms);
+	scan_note(&e->scan, p.src, p.dst, p.dport, now_ms, stamp, counts, &crossed);
+	if (crossed) {
+		struct eng_event ev;
+
+		e->st.scan_filtered++;
+		eng_event_init(&ev, EV_SCAN_FILTERED, now_ms);
+		ev.peer = p.src;
+		ev.addr = p.dst;
+		ev.proto = p.proto;
+		ev.port = p.dport;
+		eng_emit(e, &ev);
+	}
+
+	flows_key(&fk, &p, POL_IN);
+	if ((v = flows_find(&e->flows, &fk, stamp)) != NULL) {
+		verdict = cached(e, v, data, len, now_ms, &hit);
+		if (hit) {
+			e->st.flow_hits++;
+			return verdict;
+		}
+	}
+	e->st.flow_misses++;
+
+	policy_decide(e, &p, POL_IN, ukey, univ_lookup(&e->univ, ukey, false, now_ms, 0),
+	    counts, now_ms, &d);
+	if (d.flags & POL_F_LOG)
+		log_decision(e, &p, &d, now_ms);
+	switch ((enum pol_action)d.action) {
+	case POL_BIND:
+		return bind_and_deliver(e, &p, ukey, &fk, data, len, now_ms);
+	case POL_PASS:
+		if (d.consulted == 0)
+			flows_put(&e->flows, &fk, FLOW_ACCEPT, 0, stamp);
+		e->st.passed++;
+		return ENG_ACCEPT;
+	case POL_REJECT:
+		reject_inbound(e, &p);
+		return ENG_DROP;
+	case POL_DROP:
+	case POL_REFLECT:	/* outbound actions; the checker warns of them */
+	case POL_PROXY:
+		break;
+	}
+	if (d.consulted == 0)
+		flows_put(&e->flows, &fk, FLOW_DROP, 0, stamp);
+	e->st.dropped++;
+	return ENG_DROP;
+}

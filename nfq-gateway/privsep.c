@@ -1,0 +1,562 @@
+/*
+ * The privileged parent and the worker's side of its socketpair.
+ *
+ * The parent runs commands with posix_spawnp, each in a process group of its
+ * own (so a timeout kills the whole command), with stdout and stderr on
+ * pipes: a clone's record is the last line it printed, a failure is
+ * explained by the last line of its stderr.  It never reads anything but
+ * fixed-size requests from the worker, and checks every field it puts on a
+ * command line.
+ */
+#include "privsep.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "log.h"
+#include "monotime.h"
+
+extern char **environ;
+
+#define PS_CHILDREN_MAX 256
+#define PS_KILL_GRACE_MS 5000
+
+struct ps_child {
+	pid_t pid;
+	uint32_t op, serial;
+	int32_t vm;
+	int out, err;
+	char outbuf[PS_TEXT_MAX];
+	size_t outlen;
+	char errbuf[512];
+	size_t errlen;
+	bool exited;
+	int status;
+	uint64_t exited_ms;
+	uint64_t deadline;	/* mono ms; then SIGTERM, then SIGKILL */
+	int kills;
+};
+
+struct ps_parent {
+	const struct gw_config *c;
+	int sock;
+	int sigfd;
+	pid_t worker;
+	bool worker_gone;
+	bool worker_reaped;
+	int worker_status;
+	struct ps_child child[PS_CHILDREN_MAX];
+	int nchild;
+};
+
+int
+ps_valid_type(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= ENG_TYPE_MAX || s[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' ||
+		    s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* ---- messages -------------------------------------------------------------- */
+
+int
+ps_send(int fd, const struct ps_request *rq)
+{
+	ssize_t n;
+
+	do
+		n = send(fd, rq, sizeof(*rq), MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof(*rq) ? 0 : -1;
+}
+
+static int
+ps_reply_send(int fd, const struct ps_reply *rp, int pass_fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { (void *)(uintptr_t)rp, sizeof(*rp) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	if (pass_fd >= 0) {
+		struct cmsghdr *cm;
+
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+	}
+	do
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof(*rp) ? 0 : -1;
+}
+
+int
+ps_recv(int fd, struct ps_reply *rp, int *passed_fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { rp, sizeof(*rp) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	*passed_fd = -1;
+	do
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n == 0 ? 0 : -1;
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+			memcpy(passed_fd, CMSG_DATA(cm), sizeof(int));
+	if (n != (ssize_t)sizeof(*rp)) {
+		if (*passed_fd >= 0)
+			close(*passed_fd);
+		errno = EPROTO;
+		return -1;
+	}
+	rp->text[PS_TEXT_MAX - 1] = '\0';
+	return 1;
+}
+
+/* ---- dropping privileges --------------------------------------------------- */
+
+int
+ps_drop_privileges(const char *user)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	uint32_t keep = 1u << CAP_NET_ADMIN | 1u << CAP_NET_RAW;
+	struct passwd *pw;
+
+	if (user == NULL || *user == '\0' || strcmp(user, "root") == 0)
+		return 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		log_warnx("user %s does not exist", user);
+		return -1;
+	}
+	if (prctl(PR_SET_KEEPCAPS, 1) < 0 || setgroups(1, &pw->pw_gid) < 0 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0) {
+		log_warn("dropping privileges to %s", user);
+		return -1;
+	}
+	memset(data, 0, sizeof(data));
+	data[0].effective = data[0].permitted = keep;
+	if (syscall(SYS_capset, &hdr, data) < 0 || prctl(PR_SET_KEEPCAPS, 0) < 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		log_warn("keeping CAP_NET_ADMIN and CAP_NET_RAW");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the parent ------------------------------------------------------------ */
+
+static void
+reply(struct ps_parent *p, uint32_t op, uint32_t serial, int status,
+    const char *text, int pass_fd)
+{
+	struct ps_reply rp = { .op = op, .serial = serial, .status = status };
+
+	snprintf(rp.text, sizeof(rp.text), "%s", text ? text : "");
+	if (!p->worker_gone && ps_reply_send(p->sock, &rp, pass_fd) < 0)
+		p->worker_gone = true;
+}
+
+/* argv = the configured command + its arguments for this request. */
+static int
+build_argv(const struct ps_parent *p, const struct ps_request *rq, char **argv,
+    char bufs[3][32])
+{
+	const struct gw_argv *cmd;
+	int n = 0;
+
+	switch (rq->op) {
+	case PS_CLONE: cmd = &p->c->clone_cmd; break;
+	case PS_TEARDOWN: cmd = &p->c->teardown_cmd; break;
+	case PS_FREEZE: cmd = &p->c->freeze_cmd; break;
+	default: return -1;
+	}
+	for (int i = 0; i < cmd->argc; i++)
+		argv[n++] = cmd->argv[i];
+	if (rq->op == PS_CLONE) {
+		if (!ps_valid_type(rq->type))
+			return -1;
+		argv[n++] = (char *)(uintptr_t)"--type";
+		argv[n++] = (char *)(uintptr_t)rq->type;
+		argv[n++] = (char *)(uintptr_t)"--ip";
+		argv[n++] = addr_fmt(rq->ip, bufs[0]);
+		argv[n++] = (char *)(uintptr_t)"--universe";
+		snprintf(bufs[1], 32, "%u", rq->universe);
+		argv[n++] = bufs[1];
+	} else {
+		if (rq->vm < 0)
+			return -1;
+		snprintf(bufs[2], 32, "%d", rq->vm);
+		argv[n++] = bufs[2];
+	}
+	argv[n] = NULL;
+	return 0;
+}
+
+static int
+spawn(struct ps_parent *p, const struct ps_request *rq)
+{
+	char *argv[GW_ARGV_MAX + 8], bufs[3][32];
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	struct ps_child *ch;
+	sigset_t none, all;
+	pid_t pid;
+	int rc;
+
+	if (build_argv(p, rq, argv, bufs) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (p->nchild == PS_CHILDREN_MAX) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+		goto fail;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+	    POSIX_SPAWN_SETPGROUP);
+	rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(out[1]);
+	close(err[1]);
+	out[1] = err[1] = -1;
+	if (rc != 0) {
+		errno = rc;
+		goto fail;
+	}
+	ch = &p->child[p->nchild++];
+	memset(ch, 0, sizeof(*ch));
+	ch->pid = pid;
+	ch->op = rq->op;
+	ch->serial = rq->serial;
+	ch->vm = rq->vm;
+	ch->out = out[0];
+	ch->err = err[0];
+	ch->deadline = mono_ms() + p->c->clone_timeout_ms;
+	fcntl(ch->out, F_SETFL, O_NONBLOCK);
+	fcntl(ch->err, F_SETFL, O_NONBLOCK);
+	return 0;
+fail:
+	rc = errno;
+	for (int i = 0; i < 2; i++) {
+		if (out[i] >= 0)
+			close(out[i]);
+		if (err[i] >= 0)
+			close(err[i]);
+	}
+	errno = rc;
+	return -1;
+}
+
+static int
+open_file(struct ps_parent *p, uint32_t op)
+{
+	if (op == PS_OPEN_POLICY)
+		return open(p->c->policy, O_RDONLY | O_CLOEXEC);
+	if (strcmp(p->c->events, "-") == 0)
+		return dup(STDOUT_FILENO);
+	/* O_NONBLOCK: a FIFO without a reader must never stall the worker. */
+	return open(p->c->events, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK |
+	    O_CLOEXEC, 0640);
+}
+
+static void
+handle_request(struct ps_parent *p, const struct ps_request *rq)
+{
+	char why[256];
+	int fd;
+
+	switch (rq->op) {
+	case PS_CLONE:
+	case PS_TEARDOWN:
+	case PS_FREEZE:
+		if (spawn(p, rq) < 0) {
+			snprintf(why, sizeof(why), "cannot run the command: %s",
+			    errno == EINVAL ? "invalid request" : strerror(errno));
+			reply(p, rq->op, rq->serial, -1, why, -1);
+		}
+		break;
+	case PS_OPEN_POLICY:
+	case PS_OPEN_EVENTS:
+		if ((fd = open_file(p, rq->op)) < 0) {
+			snprintf(why, sizeof(why), "%s: %s", rq->op == PS_OPEN_POLICY ?
+			    p->c->policy : p->c->events, strerror(errno));
+			reply(p, rq->op, 0, -1, why, -1);
+		} else {
+			reply(p, rq->op, 0, 0, "", fd);
+			close(fd);
+		}
+		break;
+	case PS_EXIT:
+		p->worker_gone = true;
+		break;
+	default:
+		log_warnx("privsep: unknown request %u", rq->op);
+		p->worker_gone = true;
+	}
+}
+
+/* Append what fd has to buf, keeping the tail when it overflows. */
+static void
+drain(int *fd, char *buf, size_t cap, size_t *len)
+{
+	char tmp[512];
+	ssize_t n;
+
+	while ((n = read(*fd, tmp, sizeof(tmp))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if (*len == cap - 1) {
+				memmove(buf, buf + cap / 2, *len - cap / 2);
+				*len -= cap / 2;
+			}
+			buf[(*len)++] = tmp[i];
+		}
+	}
+	buf[*len] = '\0';
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+/* The last non-empty line of buf (modified in place). */
+static const char *
+last_line(char *buf)
+{
+	char *end = buf + strlen(buf), *start;
+
+	while (end > buf && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		*--end = '\0';
+	start = strrchr(buf, '\n');
+	return start ? start + 1 : buf;
+}
+
+static void
+finish_child(struct ps_parent *p, int i)
+{
+	struct ps_child *ch = &p->child[i];
+	char why[PS_TEXT_MAX];
+	const char *err = last_line(ch->errbuf);
+	bool ok = WIFEXITED(ch->status) && WEXITSTATUS(ch->status) == 0;
+
+	if (ok) {
+		reply(p, ch->op, ch->serial, 0, last_line(ch->outbuf), -1);
+	} else {
+		if (ch->kills)
+			snprintf(why, sizeof(why), "timed out after %ums",
+			    p->c->clone_timeout_ms);
+		else if (WIFSIGNALED(ch->status))
+			snprintf(why, sizeof(why), "killed by signal %d%s%s",
+			    WTERMSIG(ch->status), *err ? ": " : "", err);
+		else
+			snprintf(why, sizeof(why), "%s", *err ? err : "failed without a word");
+		reply(p, ch->op, ch->serial, -1, why, -1);
+	}
+	p->child[i] = p->child[--p->nchild];
+}
+
+static void
+reap(struct ps_parent *p)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == p->worker) {
+			p->worker_gone = p->worker_reaped = true;
+			p->worker_status = status;
+			continue;
+		}
+		for (int i = 0; i < p->nchild; i++) {
+			if (p->child[i].pid == pid) {
+				p->child[i].exited = true;
+				p->child[i].status = status;
+				p->child[i].exited_ms = mono_ms();
+			}
+		}
+	}
+}
+
+static void
+handle_signal(struct ps_parent *p)
+{
+	struct signalfd_siginfo si;
+
+	while (read(p->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			reap(p);
+		else if (!p->worker_gone)
+			kill(p->worker, (int)si.ssi_signo);
+	}
+}
+
+/* Past its deadline: SIGTERM to its group, SIGKILL after a grace period. */
+static void
+enforce_deadlines(struct ps_parent *p, uint64_t now)
+{
+	for (int i = 0; i < p->nchild; i++) {
+		struct ps_child *ch = &p->child[i];
+
+		if (ch->exited || now < ch->deadline)
+			continue;
+		kill(-ch->pid, ch->kills ? SIGKILL : SIGTERM);
+		ch->kills++;
+		ch->deadline = now + PS_KILL_GRACE_MS;
+	}
+}
+
+static int
+poll_timeout(const struct ps_parent *p, uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (int i = 0; i < p->nchild; i++) {
+		if (!p->child[i].exited && p->child[i].deadline < next)
+			next = p->child[i].deadline;
+		if (p->child[i].exited && p->child[i].exited_ms + 1001 < next)
+			next = p->child[i].exited_ms + 1001;
+	}
+	if (next == UINT64_MAX)
+		return -1;
+	return next <= now ? 0 : (int)(next - now > 60000 ? 60000 : next - now);
+}
+
+void
+ps_parent_main(int fd, pid_t worker, const struct gw_config *c)
+{
+	static struct ps_parent p;
+	struct pollfd pfd[2 + 2 * PS_CHILDREN_MAX];
+	sigset_t mask;
+
+	p.c = c;
+	p.sock = fd;
+	p.worker = worker;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	if ((p.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		fatal("privsep: signalfd");
+	reap(&p);
+
+	/* Until the worker is gone and every command it started has finished. */
+	while (!p.worker_gone || p.nchild > 0) {
+		int n = 0, k;
+
+		pfd[n++] = (struct pollfd){ p.sigfd, POLLIN, 0 };
+		pfd[n++] = (struct pollfd){ p.worker_gone ? -1 : p.sock, POLLIN, 0 };
+		for (int i = 0; i < p.nchild; i++) {
+			pfd[n++] = (struct pollfd){ p.child[i].out, POLLIN, 0 };
+			pfd[n++] = (struct pollfd){ p.child[i].err, POLLIN, 0 };
+		}
+		if (poll(pfd, (nfds_t)n, poll_timeout(&p, mono_ms())) < 0 && errno != EINTR)
+			fatal("privsep: poll");
+		if (pfd[0].revents)
+			handle_signal(&p);
+		if (pfd[1].revents) {
+			struct ps_request rq;
+			ssize_t r = recv(p.sock, &rq, sizeof(rq), 0);
+
+			if (r == (ssize_t)sizeof(rq)) {
+				rq.type[sizeof(rq.type) - 1] = '\0';
+				handle_request(&p, &rq);
+			} else if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
+				p.worker_gone = true;
+			}
+		}
+		k = 2;
+		for (int i = 0; i < p.nchild; i++, k += 2) {
+			struct ps_child *ch = &p.child[i];
+
+			if (ch->out >= 0 && pfd[k].revents)
+				drain(&ch->out, ch->outbuf, sizeof(ch->outbuf), &ch->outlen);
+			if (ch->err >= 0 && pfd[k + 1].revents)
+				drain(&ch->err, ch->errbuf, sizeof(ch->errbuf), &ch->errlen);
+		}
+		/*
+		 * A command is done when it exited and its pipes are drained;
+		 * a daemon it left holding them gets a second, then is ignored.
+		 */
+		for (int i = p.nchild; i-- > 0;) {
+			struct ps_child *ch = &p.child[i];
+
+			if (ch->exited && mono_ms() > ch->exited_ms + 1000) {
+				if (ch->out >= 0)
+					close(ch->out);
+				if (ch->err >= 0)
+					close(ch->err);
+				ch->out = ch->err = -1;
+			}
+			if (ch->exited && ch->out < 0 && ch->err < 0)
+				finish_child(&p, i);
+		}
+		if (p.worker_gone) {
+			/* Clones nobody will use: stop them (they clean up after themselves). */
+			for (int i = 0; i < p.nchild; i++)
+				if (p.child[i].op == PS_CLONE && p.child[i].kills == 0)
+					p.child[i].deadline = 0;
+		}
+		enforce_deadlines(&p, mono_ms());
+	}
+	if (!p.worker_reaped)
+		waitpid(p.worker, &p.worker_status, 0);
+	if (*c->control_socket)
+		unlink(c->control_socket);
+	if (*c->pidfile)
+		unlink(c->pidfile);
+	exit(WIFEXITED(p.worker_status) ? WEXITSTATUS(p.worker_status) : 1);
+}

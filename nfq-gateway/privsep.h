@@ -1,0 +1,62 @@
+/*
+ * Privilege separation, in OpenBSD's manner.  The process that parses
+ * hostile packets (the worker) gives up root after setup and keeps only
+ * CAP_NET_ADMIN and CAP_NET_RAW.  A small parent keeps root and does nothing
+ * but what the worker asks over a socketpair: run the configured clone-tool
+ * commands (a fixed argv built from validated fields, never a shell) and
+ * pass their records back, and open the policy and events files.
+ */
+#ifndef POTEMKIN_PRIVSEP_H
+#define POTEMKIN_PRIVSEP_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+enum ps_op {
+	PS_CLONE = 1,		/* run the clone command; reply with its record */
+	PS_TEARDOWN,		/* run the teardown command for vm */
+	PS_FREEZE,		/* run the freeze command for vm */
+	PS_OPEN_POLICY,		/* reply with a read-only descriptor of the policy */
+	PS_OPEN_EVENTS,		/* reply with an append descriptor of the events file */
+	PS_EXIT,		/* finish what runs, then exit */
+};
+
+struct ps_request {
+	uint32_t op;
+	uint32_t serial;	/* PS_CLONE: the binding, echoed in the reply */
+	int32_t vm;		/* PS_TEARDOWN, PS_FREEZE */
+	uint32_t ip;		/* PS_CLONE: the impersonated address */
+	uint32_t universe;
+	char type[ENG_TYPE_MAX];
+};
+
+#define PS_TEXT_MAX 1024
+
+struct ps_reply {
+	uint32_t op;
+	uint32_t serial;
+	int32_t status;		/* 0 ok; otherwise failed, text says why */
+	char text[PS_TEXT_MAX];	/* PS_CLONE: the record line */
+};
+
+/*
+ * Run the parent's loop on fd until the worker exits or asks it to; never
+ * returns.  worker is the child's pid; signals the parent gets (HUP, USR1,
+ * TERM, INT) are passed on to it.
+ */
+void ps_parent_main(int fd, pid_t worker, const struct gw_config *c);
+
+/* Worker side. */
+int ps_send(int fd, const struct ps_request *rq);
+/* Read one reply; *passed_fd gets a descriptor that came with it, or -1. */
+int ps_recv(int fd, struct ps_reply *rp, int *passed_fd);
+
+/* Give up root: become user, keep CAP_NET_ADMIN and CAP_NET_RAW. */
+int ps_drop_privileges(const char *user);
+
+/* Is s a host type name we will put on a command line? [A-Za-z0-9._-], 1..31 */
+int ps_valid_type(const char *s);
+
+#endif

@@ -1,0 +1,487 @@
+/*
+ * The worker: one event loop around the engine.  Queue 0 and queue 1 feed
+ * it packets, the privileged parent feeds it records, a signalfd and a
+ * timerfd feed it signals and time.  Verdicts and AF_PACKET sends queued
+ * while handling one descriptor go out together when it is done (gw_flush).
+ */
+#include "gateway.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "log.h"
+#include "monotime.h"
+#include "privsep.h"
+
+#define POLICY_MAX_BYTES (4u << 20)
+
+/* ---- what the engine asks of the world ----------------------------------- */
+
+static void
+io_deliver(void *ctx, const struct eng_vm *vm, const uint8_t *pkt, size_t len)
+{
+	struct gw *g = ctx;
+
+	tx_send(g->tx, vm->ifindex, vm->mac, vm->if_mac, pkt, len);
+}
+
+static void
+io_emit(void *ctx, const uint8_t *pkt, size_t len)
+{
+	struct gw *g = ctx;
+	struct sockaddr_in to = { .sin_family = AF_INET };
+
+	if (len < 20)
+		return;
+	memcpy(&to.sin_addr, pkt + 16, 4);
+	if (sendto(g->raw_fd, pkt, len, MSG_DONTWAIT, (struct sockaddr *)&to,
+	    sizeof(to)) < 0)
+		g->emit_errors++;
+}
+
+static void
+io_clone(void *ctx, uint32_t serial, const char *type, uint32_t ip, uint32_t universe)
+{
+	struct gw *g = ctx;
+	struct ps_request rq = { .op = PS_CLONE, .serial = serial, .ip = ip,
+		.universe = universe, .vm = -1 };
+
+	snprintf(rq.type, sizeof(rq.type), "%s", type);
+	if (ps_send(g->ps_fd, &rq) < 0)
+		fatal("privsep: lost the parent");
+}
+
+static void
+io_vm_command(struct gw *g, uint32_t op, const struct eng_vm *vm)
+{
+	struct ps_request rq = { .op = op, .vm = vm->id };
+
+	if (ps_send(g->ps_fd, &rq) < 0)
+		fatal("privsep: lost the parent");
+}
+
+static void
+io_teardown(void *ctx, const struct eng_vm *vm)
+{
+	io_vm_command(ctx, PS_TEARDOWN, vm);
+}
+
+static void
+io_freeze(void *ctx, const struct eng_vm *vm)
+{
+	io_vm_command(ctx, PS_FREEZE, vm);
+}
+
+static void
+io_dns_query(void *ctx, uint32_t resolver, const uint8_t *msg, size_t len)
+{
+	struct gw *g = ctx;
+	struct sockaddr_in to = {
+		.sin_family = AF_INET,
+		.sin_port = htons(53),
+		.sin_addr.s_addr = htonl(resolver),
+	};
+
+	if (sendto(g->dns_fd, msg, len, MSG_DONTWAIT, (struct sockaddr *)&to,
+	    sizeof(to)) < 0)
+		g->dns_send_errors++;
+}
+
+/* One line for syslog (stderr under -d) for the events worth a summary. */
+static void
+summarize(const struct eng_event *ev)
+{
+	char a[ADDR_STRLEN], p[ADDR_STRLEN];
+
+	addr_fmt(ev->addr, a);
+	addr_fmt(ev->peer, p);
+	switch (ev->kind) {
+	case EV_BIND:
+		log_info("bind %s to vm %d (%s, universe %u) for %s", a, ev->vm,
+		    ev->type, ev->universe, p);
+		break;
+	case EV_BIND_FAILED:
+		log_warnx("no clone for %s (%s): %s", a, ev->type, ev->reason);
+		break;
+	case EV_RECLAIM:
+	case EV_FREEZE:
+		log_info("%s vm %d (%s): %s", ev->kind == EV_FREEZE ? "freeze" : "reclaim",
+		    ev->vm, a, ev->reason);
+		break;
+	case EV_INFECTED:
+		log_warnx("vm %d (%s) infected: %s", ev->vm, a, ev->reason);
+		break;
+	case EV_SCAN_FILTERED:
+		log_info("scan filter: %s reached too many addresses", p);
+		break;
+	case EV_OVERLOAD:
+		log_warnx("overload: %s", ev->reason);
+		break;
+	case EV_RELOAD:
+		log_info("policy reloaded");
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+io_event(void *ctx, const struct eng_event *ev)
+{
+	struct gw *g = ctx;
+	char line[4096];
+	size_t n;
+
+	summarize(ev);
+	if (g->events_fd < 0)
+		return;
+	/* The engine clock is monotonic; events carry wall-clock time. */
+	n = eng_event_json(ev, g->started_wall_ms + (ev->now_ms - g->started_ms), line,
+	    sizeof(line) - 1);
+	line[n++] = '\n';
+	if (write(g->events_fd, line, n) == (ssize_t)n)
+		g->events_written++;
+	else
+		g->events_lost++;
+}
+
+/* ---- the queues ------------------------------------------------------------ */
+
+static void
+on_inbound(void *ctx, struct nq *q, struct nq_packet *pk)
+{
+	struct gw *g = ctx;
+	enum eng_verdict v;
+
+	if (pk->len < pk->orig_len) {
+		g->truncated++;
+		nq_verdict(q, pk->id, NQ_DROP, false, 0, NULL, 0);
+		return;
+	}
+	v = eng_inbound(g->eng, pk->data, pk->len, mono_ms());
+	nq_verdict(q, pk->id, v == ENG_ACCEPT ? NQ_ACCEPT : NQ_DROP, false, 0, NULL, 0);
+}
+
+static void
+on_outbound(void *ctx, struct nq *q, struct nq_packet *pk)
+{
+	struct gw *g = ctx;
+	enum eng_verdict v;
+
+	if (pk->len < pk->orig_len) {
+		g->truncated++;
+		nq_verdict(q, pk->id, NQ_DROP, false, 0, NULL, 0);
+		return;
+	}
+	v = eng_outbound(g->eng, (int)pk->indev, pk->data, pk->len, mono_ms());
+	if (v == ENG_ACCEPT_MANGLED)
+		nq_verdict(q, pk->id, NQ_ACCEPT, true, g->cfg->eng.pass_mark, pk->data,
+		    pk->len);
+	else
+		nq_verdict(q, pk->id, NQ_DROP, false, 0, NULL, 0);
+}
+
+static void
+queue_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
+{
+	struct gw *g = ctx;
+	struct nq *q = fd == nq_fd(g->q_in) ? g->q_in : g->q_out;
+
+	(void)ev;
+	(void)events;
+	if (nq_receive(q, q == g->q_in ? on_inbound : on_outbound, g) < 0)
+		fatal("queue %u: receive", q == g->q_in ? g->cfg->queue_in : g->cfg->queue_out);
+	gw_flush(g);
+}
+
+/* ---- the parent's replies ------------------------------------------------- */
+
+static void
+clone_done(struct gw *g, const struct ps_reply *rp)
+{
+	struct eng_vm vm;
+	const char *why;
+	uint64_t now = mono_ms();
+
+	if (rp->status != 0) {
+		eng_clone_failed(g->eng, rp->serial, rp->text, now);
+		return;
+	}
+	if (eng_record_parse(rp->text, &vm, &why) < 0) {
+		log_warnx("clone record '%.200s': %s", rp->text, why);
+		eng_clone_failed(g->eng, rp->serial, why, now);
+		return;
+	}
+	if (tx_ifinfo(vm.ifname, &vm.ifindex, vm.if_mac) < 0) {
+		log_warn("clone %d: interface %s", vm.id, vm.ifname);
+		eng_clone_failed(g->eng, rp->serial, "its interface does not exist", now);
+		io_teardown(g, &vm);
+		return;
+	}
+	eng_clone_ready(g->eng, rp->serial, &vm, now);
+}
+
+/* Read the policy from fd and swap it in if it is good. */
+static void
+policy_arrived(struct gw *g, int fd)
+{
+	struct pol_program *prog = NULL;
+	char *buf = NULL, *line, *save = NULL, *msgs = NULL;
+	size_t len = 0, mlen = 0;
+	FILE *errs;
+	ssize_t n;
+	int errors;
+
+	if ((buf = malloc(POLICY_MAX_BYTES)) == NULL)
+		goto fail;
+	while (len < POLICY_MAX_BYTES && (n = read(fd, buf + len, POLICY_MAX_BYTES - len)) > 0)
+		len += (size_t)n;
+	if ((errs = open_memstream(&msgs, &mlen)) == NULL)
+		goto fail;
+	errors = len >= POLICY_MAX_BYTES ? -1 :
+	    pol_load_buf(g->policy_path, buf, len, errs, &prog);
+	fclose(errs);
+	for (line = strtok_r(msgs, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		log_warnx("%s", line);
+	if (errors != 0 || prog == NULL) {
+		log_warnx("reload: %s has errors; the running policy stays", g->policy_path);
+		g->reload_failures++;
+		goto out;
+	}
+	if (eng_set_policy(g->eng, prog, mono_ms()) < 0) {
+		log_warnx("reload: no memory for the new policy's tables; the running policy stays");
+		g->reload_failures++;
+		pol_free(prog);
+		goto out;
+	}
+	pol_free(g->prog);
+	g->prog = prog;
+	goto out;
+fail:
+	log_warn("reload");
+	g->reload_failures++;
+out:
+	free(buf);
+	free(msgs);
+	close(fd);
+}
+
+static void
+parent_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
+{
+	struct gw *g = ctx;
+	struct ps_reply rp;
+	int passed, r;
+
+	(void)ev;
+	(void)events;
+	if ((r = ps_recv(fd, &rp, &passed)) <= 0)
+		fatalx("privsep: the parent is gone");
+	switch (rp.op) {
+	case PS_CLONE:
+		clone_done(g, &rp);
+		break;
+	case PS_TEARDOWN:
+	case PS_FREEZE:
+		if (rp.status != 0)
+			log_warnx("%s: %s", rp.op == PS_FREEZE ? "freeze" : "teardown", rp.text);
+		else if (rp.op == PS_FREEZE)
+			log_info("freeze: evidence in %s", rp.text);
+		break;
+	case PS_OPEN_POLICY:
+		if (passed >= 0)
+			policy_arrived(g, passed);
+		else {
+			log_warnx("reload: %s", rp.text);
+			g->reload_failures++;
+		}
+		break;
+	case PS_OPEN_EVENTS:
+		if (passed >= 0) {
+			if (g->events_fd >= 0)
+				close(g->events_fd);
+			g->events_fd = passed;
+		} else {
+			log_warnx("reopen: %s", rp.text);
+		}
+		break;
+	}
+	gw_flush(g);
+}
+
+void
+gw_request_reload(struct gw *g)
+{
+	struct ps_request rq = { .op = PS_OPEN_POLICY, .vm = -1 };
+
+	if (ps_send(g->ps_fd, &rq) < 0)
+		fatal("privsep: lost the parent");
+}
+
+/* ---- signals, time, DNS answers ------------------------------------------- */
+
+static void
+stop(struct gw *g)
+{
+	struct ps_request rq = { .op = PS_EXIT, .vm = -1 };
+
+	if (g->stopping)
+		return;
+	g->stopping = true;
+	log_info("stopping; %s the clones", g->cfg->on_exit_keep ? "keeping" : "tearing down");
+	if (!g->cfg->on_exit_keep)
+		eng_reclaim_all(g->eng, mono_ms());
+	ps_send(g->ps_fd, &rq);
+	ev_stop(g->ev);
+}
+
+static void
+signal_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
+{
+	struct gw *g = ctx;
+	struct signalfd_siginfo si;
+	struct ps_request rq = { .op = PS_OPEN_EVENTS, .vm = -1 };
+
+	(void)ev;
+	(void)events;
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			log_info("SIGHUP: reloading %s", g->policy_path);
+			gw_request_reload(g);
+			break;
+		case SIGUSR1:
+			if (strcmp(g->cfg->events, "-") != 0 && ps_send(g->ps_fd, &rq) < 0)
+				fatal("privsep: lost the parent");
+			break;
+		case SIGTERM:
+		case SIGINT:
+			stop(g);
+			break;
+		}
+	}
+}
+
+static void
+timer_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
+{
+	struct gw *g = ctx;
+	uint64_t ticks;
+
+	(void)ev;
+	(void)events;
+	if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		log_warn("timerfd");
+	g->timer_armed = 0;
+	gw_flush(g);
+}
+
+static void
+dns_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
+{
+	struct gw *g = ctx;
+	uint8_t buf[1500];
+	struct sockaddr_in from;
+	socklen_t flen = sizeof(from);
+	ssize_t n;
+
+	(void)ev;
+	(void)events;
+	while ((n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from,
+	    &flen)) >= 0) {
+		if (ntohs(from.sin_port) == 53)
+			eng_dns_answer(g->eng, ntohl(from.sin_addr.s_addr), buf, (size_t)n,
+			    mono_ms());
+		flen = sizeof(from);
+	}
+	gw_flush(g);
+}
+
+void
+gw_flush(struct gw *g)
+{
+	uint64_t next = eng_tick(g->eng, mono_ms());
+
+	nq_flush(g->q_in);
+	nq_flush(g->q_out);
+	tx_flush(g->tx);
+	if (next != g->timer_armed && next != UINT64_MAX) {
+		struct itimerspec its = {
+			.it_value.tv_sec = (time_t)(next / 1000),
+			.it_value.tv_nsec = (long)(next % 1000) * 1000000,
+		};
+
+		if (timerfd_settime(g->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+			log_warn("timerfd");
+		g->timer_armed = next;
+	}
+}
+
+/* ---- setup ----------------------------------------------------------------- */
+
+int
+gw_worker_setup(struct gw *g)
+{
+	struct eng_io io = {
+		.deliver = io_deliver, .emit = io_emit, .clone = io_clone,
+		.teardown = io_teardown, .freeze = io_freeze,
+		.dns_query = io_dns_query, .event = io_event, .ctx = g,
+	};
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sigdelset(&mask, SIGPIPE);
+	if ((g->sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
+	    (g->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0) {
+		log_warn("signalfd/timerfd");
+		return -1;
+	}
+	g->started_ms = mono_ms();
+	g->started_wall_ms = wall_ms();
+	if ((g->eng = eng_new(&g->cfg->eng, g->prog, &io, g->started_ms)) == NULL) {
+		log_warnx("no memory for the engine's tables");
+		return -1;
+	}
+	if ((g->ev = ev_new()) == NULL ||
+	    ev_add(g->ev, nq_fd(g->q_in), EPOLLIN, queue_ready, g) < 0 ||
+	    ev_add(g->ev, nq_fd(g->q_out), EPOLLIN, queue_ready, g) < 0 ||
+	    ev_add(g->ev, g->ps_fd, EPOLLIN, parent_ready, g) < 0 ||
+	    ev_add(g->ev, g->sig_fd, EPOLLIN, signal_ready, g) < 0 ||
+	    ev_add(g->ev, g->timer_fd, EPOLLIN, timer_ready, g) < 0 ||
+	    ev_add(g->ev, g->dns_fd, EPOLLIN, dns_ready, g) < 0) {
+		log_warn("event loop");
+		return -1;
+	}
+	ctl_attach(g);
+	return 0;
+}
+
+int
+gw_worker_run(struct gw *g)
+{
+	gw_flush(g);
+	if (ev_run(g->ev) < 0) {
+		log_warn("event loop");
+		return -1;
+	}
+	gw_flush(g);
+	return 0;
+}
