@@ -15,7 +15,7 @@ check_farm(struct pol_ast *ast, struct pol_diags *d)
 {
 	char a[PREFIX_STRLEN], b[PREFIX_STRLEN];
 
-	if (ast->nfarm == 0) {
+	if (ast->nfarm == 0 && ast->farm_line == 0) {
 		pol_diag(d, false, 1, 1,
 		    "no 'farm' line: a policy names its farm prefixes (farm 198.51.100.0/24)");
 		return;
@@ -27,9 +27,14 @@ check_farm(struct pol_ast *ast, struct pol_diags *d)
 
 			if (!prefix_overlaps(&x->p, &y->p))
 				continue;
-			pol_diag(d, false, y->at.line, y->at.col,
-			    "farm prefix %s overlaps %s (line %d)", prefix_fmt(&y->p, a),
-			    prefix_fmt(&x->p, b), x->at.line);
+			if (x->p.len == y->p.len)
+				pol_diag(d, false, y->at.line, y->at.col,
+				    "farm prefix %s repeats line %d", prefix_fmt(&y->p, a),
+				    x->at.line);
+			else
+				pol_diag(d, false, y->at.line, y->at.col,
+				    "farm prefix %s overlaps %s (line %d)", prefix_fmt(&y->p, a),
+				    prefix_fmt(&x->p, b), x->at.line);
 			break;
 		}
 }
@@ -74,6 +79,30 @@ hostcmp(const void *x, const void *y, void *arg)
 	return a->line < b->line ? -1 : a->line > b->line;
 }
 
+static uint64_t
+pfx_size(const struct prefix *p)
+{
+	return 1ull << (32 - p->len);
+}
+
+/*
+ * How many addresses of p the farm holds.  Prefixes either nest or miss each
+ * other, and farm prefixes do not overlap (else an error), so this adds up.
+ */
+static uint64_t
+inside_farm(const struct pol_ast *ast, const struct prefix *p)
+{
+	uint64_t n = 0;
+
+	for (size_t f = 0; f < ast->nfarm; f++) {
+		if (prefix_covers(&ast->farm[f].p, p))
+			return pfx_size(p);
+		if (prefix_covers(p, &ast->farm[f].p))
+			n += pfx_size(&ast->farm[f].p);
+	}
+	return n;
+}
+
 static void
 check_hosts(struct pol_ast *ast, struct pol_diags *d)
 {
@@ -82,17 +111,15 @@ check_hosts(struct pol_ast *ast, struct pol_diags *d)
 
 	for (size_t i = 0; i < ast->nhosts; i++) {
 		struct pol_hosts *h = &ast->hosts[i];
-		bool inside = false;
+		uint64_t in = inside_farm(ast, &h->p);
 
 		if ((h->type = type_index(ast, h->tname)) < 0)
 			unknown_type(ast, h, d);
 		else
 			ast->types[h->type].used = true;
-		for (size_t f = 0; f < ast->nfarm && !inside; f++)
-			inside = prefix_covers(&ast->farm[f].p, &h->p);
-		if (!inside && ast->nfarm > 0)
-			pol_diag(d, false, h->at.line, h->at.col,
-			    "hosts %s is outside every farm prefix", prefix_fmt(&h->p, a));
+		if (ast->nfarm > 0 && in < pfx_size(&h->p))
+			pol_diag(d, false, h->at.line, h->at.col, "hosts %s %s the farm",
+			    prefix_fmt(&h->p, a), in ? "reaches outside" : "is outside");
 	}
 	/* The same prefix twice: with another type it is an error. */
 	if (ast->nhosts < 2 || (ix = calloc(ast->nhosts, sizeof(*ix))) == NULL)

@@ -61,7 +61,8 @@ diagcmp(const void *a, const void *b)
 void
 pol_diags_print(struct pol_diags *d, FILE *out)
 {
-	qsort(d->v, d->n, sizeof(d->v[0]), diagcmp);
+	if (d->n > 1)
+		qsort(d->v, d->n, sizeof(d->v[0]), diagcmp);
 	if (out == NULL)
 		return;
 	for (size_t i = 0; i < d->n; i++)

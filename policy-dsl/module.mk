@@ -27,7 +27,9 @@ t1004-policy-mutate_LIBS := policy common
 UNIT_SHELL_TESTS += t/t1010-policy-golden.t t/t1011-policy-errors.t \
 	t/t1012-policy-tool.t
 
-# libFuzzer: the whole library rebuilt with clang's instrumentation.
+# libFuzzer: the whole library rebuilt with clang's instrumentation.  The
+# GNUmakefile sets FUZZ_B after including us; prerequisites expand now.
+FUZZ_B ?= build/fuzz
 FUZZ_TARGETS += build/fuzz/fuzz-policy
 FUZZ_SEEDS_fuzz-policy := t/policy etc/potemkin
 build/fuzz/fuzz-policy: $(patsubst %.c,$(FUZZ_B)/%.o,$(policy_SRCS) \

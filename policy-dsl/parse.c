@@ -239,8 +239,8 @@ prefix(struct parser *p, const char *what, struct prefix *out)
 		addr_parse(p->tok.s, (size_t)(slash - p->tok.s), &a);
 		fix.len = (uint8_t)atoi(slash + 1);
 		fix.addr = a & prefix_mask(fix.len);
-		return errnear(p, "%s (did you mean %s?)", addr_strerror(e),
-		    prefix_fmt(&fix, b));
+		snprintf(p->hint, sizeof(p->hint), " (did you mean %s?)", prefix_fmt(&fix, b));
+		return errnear(p, "%s", addr_strerror(e));
 	}
 	if (e != ADDR_OK)
 		return errnear(p, "%s", addr_strerror(e));
@@ -754,6 +754,7 @@ stmt_farm(struct parser *p)
 	struct pfxv pv = { NULL, 0 };
 	int rc;
 
+	p->ast->farm_line = p->tok.line;
 	next(p);
 	rc = list(p, elem_prefix, &pv, false);
 	/* Keep what parsed, even on error: fewer knock-on errors in hosts lines. */

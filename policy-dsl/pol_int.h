@@ -201,6 +201,7 @@ struct pol_ast {
 	struct pol_limits limits;
 	int set_line[PS_COUNT];		/* 0: the default */
 	int lines;			/* lines in the file */
+	int farm_line;			/* a farm line, even a bad one */
 };
 
 void pol_ast_init(struct pol_ast *ast);
