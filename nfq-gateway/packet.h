@@ -20,6 +20,9 @@ enum pkt_err {
 	PKT_EHDRLEN,	/* IHL below 5 or past the end */
 	PKT_ETOTLEN,	/* total length below the header or past the end */
 	PKT_EL4SHORT,	/* first fragment too short for its L4 header */
+	PKT_EL4HDR,	/* L4 header inconsistent: TCP data offset below 5,
+			   UDP length below 8 or past the packet */
+	PKT_EFRAG,	/* fragment reaching past 65535 bytes */
 };
 
 /* A header quoted inside an ICMP error (RFC 792: IP header + 8 bytes). */
@@ -54,7 +57,12 @@ struct pkt {
 	struct pkt_quote quote;
 };
 
-/* Parse the IPv4 packet in data[0..len).  On error *p is unusable. */
+/*
+ * Parse the IPv4 packet in data[0..len).  On error *p is unusable.  Later
+ * fragments (offset > 0) parse with has_l4 false; a protocol other than TCP,
+ * UDP and ICMP too.  The IP header checksum is not verified: the kernel did
+ * before PREROUTING, and the replay tool decides for itself.
+ */
 enum pkt_err pkt_parse(struct pkt *p, uint8_t *data, size_t len);
 const char *pkt_strerror(enum pkt_err e);
 
@@ -69,7 +77,10 @@ pkt_is_fragment(const struct pkt *p)
  * (outbound: guest -> impersonated).  The IP, TCP and UDP checksums are
  * updated incrementally; in an ICMP error the quoted header's matching
  * address (its source for a new destination, its destination for a new
- * source) is rewritten too, with the quoted and the ICMP checksums.
+ * source) is rewritten too when it equals the old outer address, with the
+ * quoted IP checksum, the quoted TCP/UDP checksum when the quote holds it,
+ * and the ICMP checksum.  A later fragment gets only its IP header changed:
+ * its L4 checksum lives in the first fragment.
  */
 void pkt_set_dst(struct pkt *p, uint32_t addr);
 void pkt_set_src(struct pkt *p, uint32_t addr);
@@ -82,8 +93,11 @@ uint16_t csum_buf(const void *buf, size_t len);
 
 /*
  * Builders write a complete IPv4 packet into out (cap bytes) and return its
- * length, or 0 when it does not fit or no answer is due (e.g. never a RST
- * for a RST).  All checksums are filled in.
+ * length, or 0 when it does not fit or no answer is due: never a RST for a
+ * RST, never an ICMP error for an ICMP error or a later fragment, no answer
+ * to a fragment's RST, and none to or from an address that names no single
+ * host (RFC 1122 3.2.2: 0/8, 127/8, multicast, class E, broadcast).  All
+ * checksums are filled in; TTL 64, DF set, IP id 0.
  */
 size_t pkt_build_rst(const struct pkt *in, uint8_t *out, size_t cap);
 /* ICMP destination unreachable with the given code, quoting in. */

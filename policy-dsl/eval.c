@@ -1,0 +1,217 @@
+/*
+ * The evaluator: first match over one direction's rules, without a loop over
+ * rules that cannot match.  Pure and allocation-free: everything it needs is
+ * in the compiled program, the packet and the caller's state callbacks, which
+ * it calls only for a rule whose packet fields already matched, at most once
+ * per question and decision (scanner windows: once per window in a row).
+ *
+ * The order in which one rule's questions are asked is fixed and documented
+ * in potemkin.policy(5): closed (no callback), bound/unbound, reply, scanner;
+ * the first "no" ends the rule.
+ */
+#include "pol_int.h"
+
+#include <netinet/in.h>
+#include <string.h>
+
+/* Answers already given during one decision. */
+struct asked {
+	uint8_t have;		/* POL_Q_* */
+	bool bound;
+	int scan;		/* the last window asked, -1: none */
+	uint32_t scan_val;
+	uint64_t age;
+};
+
+bool
+pol_closed(const struct pol_program *prog, const struct pol_packet *pkt)
+{
+	int t;
+
+	if (pkt->proto != IPPROTO_TCP && pkt->proto != IPPROTO_UDP)
+		return false;
+	t = pol_host_type(prog, pkt->dst);
+	return t < 0 || !pol_type_opens(prog, t, pkt->proto, pkt->dport);
+}
+
+static bool
+state_ok(const struct pol_program *prog, const struct pol_crule *c,
+    const struct pol_packet *pkt, const struct pol_state *st, struct asked *a)
+{
+	if ((c->need & N_CLOSED) && !pol_closed(prog, pkt))
+		return false;
+	if (c->need & (N_BOUND | N_UNBOUND)) {
+		if (!(a->have & POL_Q_BOUND)) {
+			a->bound = st && st->bound ? st->bound(st->ctx, pkt) : false;
+			a->have |= POL_Q_BOUND;
+		}
+		if (a->bound != ((c->need & N_BOUND) != 0))
+			return false;
+	}
+	if (c->need & N_REPLY) {
+		if (!(a->have & POL_Q_REPLY)) {
+			uint32_t farm = pkt->dir == POL_IN ? pkt->dst : pkt->src;
+			uint32_t peer = pkt->dir == POL_IN ? pkt->src : pkt->dst;
+
+			a->age = st && st->reply_age ? st->reply_age(st->ctx, farm, peer) :
+			    UINT64_MAX;
+			a->have |= POL_Q_REPLY;
+		}
+		if (a->age > c->reply_ms)
+			return false;
+	}
+	if (c->need & N_SCAN) {
+		if (a->scan != c->scan) {
+			a->scan_val = st && st->scan_count ?
+			    st->scan_count(st->ctx, pkt, c->scan) : 0;
+			a->scan = c->scan;
+			a->have |= POL_Q_SCAN;
+		}
+		if (a->scan_val <= c->scan_n)
+			return false;
+	}
+	return true;
+}
+
+static void
+decide(struct pol_decision *out, const struct pol_crule *c, size_t r)
+{
+	out->action = c->action;
+	out->flags = c->flags;
+	out->via = c->via;
+	out->limit_n = c->limit_n;
+	out->limit_ms = c->limit_ms;
+	out->rule = (int)r;
+	out->line = c->line;
+}
+
+static void
+no_rule(struct pol_decision *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->action = POL_DROP;
+	out->rule = -1;
+	out->line = 0;
+}
+
+static const uint64_t *
+row(const struct pol_ivtab *t, size_t w, uint32_t x)
+{
+	return t->m + pol_ivt_index(t->lo, t->n, x) * w;
+}
+
+void
+pol_eval(const struct pol_program *prog, const struct pol_packet *pkt,
+    const struct pol_state *st, struct pol_decision *out)
+{
+	const struct pol_dprog *dp;
+	const uint64_t *rp, *rs, *rd, *rsp, *rdp, *rx = NULL;
+	struct asked a = { .scan = -1 };
+	uint64_t m[POL_MAX_W];
+	size_t w;
+
+	no_rule(out);
+	if (pkt->dir > POL_OUT)
+		return;
+	dp = &prog->d[pkt->dir];
+	if (dp->n == 0)
+		return;
+	w = dp->w;
+	rp = dp->proto + (size_t)pkt->proto * w;
+	rs = row(&dp->src, w, pkt->src);
+	rd = row(&dp->dst, w, pkt->dst);
+	rsp = row(&dp->sport, w, pkt->sport);
+	rdp = row(&dp->dport, w, pkt->dport);
+	if (pkt->proto == IPPROTO_TCP)
+		rx = dp->tflags + (size_t)pkt->tcp_flags * w;
+	else if (pkt->proto == IPPROTO_ICMP)
+		rx = dp->icmp + (size_t)pkt->icmp_type * w;
+	for (size_t i = 0; i < w; i++) {
+		m[i] = rp[i] & rs[i] & rd[i] & rsp[i] & rdp[i];
+		if (rx)
+			m[i] &= rx[i];
+	}
+	for (size_t i = 0; i < w; i++)
+		while (m[i]) {
+			size_t r = i * 64 + (size_t)__builtin_ctzll(m[i]);
+			const struct pol_crule *c = &dp->r[r];
+
+			m[i] &= m[i] - 1;
+			if (c->need == 0 || state_ok(prog, c, pkt, st, &a)) {
+				decide(out, c, r);
+				out->consulted = a.have;
+				return;
+			}
+		}
+	out->consulted = a.have;
+}
+
+/* ---- the reference evaluator ------------------------------------------- */
+
+static bool
+ports_match(const struct pol_ports *pp, uint16_t port)
+{
+	for (size_t i = 0; i < pp->n; i++)
+		if (pp->v[i].lo <= port && port <= pp->v[i].hi)
+			return true;
+	return false;
+}
+
+static bool
+addrs_match(const struct pol_program *prog, const struct pol_addrs *a, uint32_t addr)
+{
+	if (a->any)
+		return true;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i].kind == AE_FARM ? pol_in_farm(prog, addr) :
+		    prefix_contains(&a->v[i].p, addr))
+			return true;
+	return false;
+}
+
+/* The rule's packet fields, read straight off the tree. */
+static bool
+packet_match(const struct pol_program *prog, const struct pol_rule *r,
+    const struct pol_packet *pkt)
+{
+#define HAS(i) (r->have & PI_BIT(i))
+	if (HAS(PI_PROTO) && !memchr(r->protos, pkt->proto, r->nprotos))
+		return false;
+	if (HAS(PI_FROM) && !addrs_match(prog, &r->from, pkt->src))
+		return false;
+	if (HAS(PI_SPORT) && !ports_match(&r->sport, pkt->sport))
+		return false;
+	if (HAS(PI_TO) && !addrs_match(prog, &r->to, pkt->dst))
+		return false;
+	if (HAS(PI_DPORT) && !ports_match(&r->dport, pkt->dport))
+		return false;
+	if (HAS(PI_FLAGS) && !(pkt->proto == IPPROTO_TCP &&
+	    ((pkt->tcp_flags & r->flagmask) == r->flags) != r->flagneg))
+		return false;
+	if (HAS(PI_ICMP) && !(pkt->proto == IPPROTO_ICMP &&
+	    memchr(r->icmp, pkt->icmp_type, r->nicmp)))
+		return false;
+	return true;
+#undef HAS
+}
+
+void
+pol_eval_ref(const struct pol_program *prog, const struct pol_packet *pkt,
+    const struct pol_state *st, struct pol_decision *out)
+{
+	struct asked a = { .scan = -1 };
+
+	no_rule(out);
+	if (pkt->dir > POL_OUT)
+		return;
+	for (size_t i = 0; i < prog->ast.nrules[pkt->dir]; i++) {
+		const struct pol_crule *c = &prog->d[pkt->dir].r[i];
+
+		if (packet_match(prog, &prog->ast.rules[pkt->dir][i], pkt) &&
+		    state_ok(prog, c, pkt, st, &a)) {
+			decide(out, c, i);
+			break;
+		}
+	}
+	out->consulted = a.have;
+}

@@ -1,0 +1,150 @@
+/*
+ * libpolicy's front door: load (parse, check, compile) and the questions
+ * the gateway asks of a loaded program.
+ */
+#include "pol_int.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+int
+pol_load_buf(const char *name, const char *buf, size_t len, FILE *errs,
+    struct pol_program **out)
+{
+	struct pol_diags d = { .name = name };
+	struct pol_ast ast;
+	int nerr;
+
+	pol_ast_init(&ast);
+	if (len > POL_MAX_FILE) {
+		pol_diag(&d, false, 1, 1, "file too large (%zu bytes, at most %u)", len,
+		    POL_MAX_FILE);
+	} else if (pol_parse(buf, len, &d, &ast) == 0) {
+		pol_check(&ast, &d);
+		if (d.nerr == 0 && pol_compile(&ast, out) < 0)
+			pol_diag(&d, false, 1, 1, "out of memory compiling the policy");
+	}
+	pol_diags_print(&d, errs);
+	nerr = d.nerr + (d.lost && d.nerr == 0);
+	pol_diags_free(&d);
+	pol_ast_free(&ast);	/* empty when pol_compile took it */
+	return nerr;
+}
+
+int
+pol_load_file(const char *path, FILE *errs, struct pol_program **out)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0;
+	int rc, saved;
+
+	if (f == NULL)
+		goto fail;
+	/* One byte past the limit is enough to know it is too large. */
+	if ((buf = malloc(POL_MAX_FILE + 1)) == NULL)
+		goto fail;
+	len = fread(buf, 1, POL_MAX_FILE + 1, f);
+	if (ferror(f)) {
+		errno = EIO;
+		goto fail;
+	}
+	fclose(f);
+	rc = pol_load_buf(path, buf, len, errs, out);
+	free(buf);
+	return rc;
+fail:
+	saved = errno;
+	if (errs)
+		fprintf(errs, "%s: %s\n", path, strerror(saved));
+	if (f)
+		fclose(f);
+	free(buf);
+	errno = saved;
+	return 1;
+}
+
+int
+pol_dump(const struct pol_program *prog, FILE *out)
+{
+	return pol_print(&prog->ast, out);
+}
+
+enum pol_universe
+pol_universe_mode(const struct pol_program *prog)
+{
+	return (enum pol_universe)prog->ast.universe;
+}
+
+const struct pol_limits *
+pol_limits(const struct pol_program *prog)
+{
+	return &prog->ast.limits;
+}
+
+const struct pol_lifecycle *
+pol_lifecycle(const struct pol_program *prog)
+{
+	return &prog->ast.life;
+}
+
+const struct pol_scanner *
+pol_scanners(const struct pol_program *prog, size_t *n)
+{
+	*n = prog->nscan;
+	return prog->scan;
+}
+
+/* Farms are a handful of prefixes: a scan is as fast as anything. */
+bool
+pol_in_farm(const struct pol_program *prog, uint32_t addr)
+{
+	for (size_t i = 0; i < prog->nfarm; i++)
+		if (prefix_contains(&prog->farm[i], addr))
+			return true;
+	return false;
+}
+
+const struct prefix *
+pol_farm_prefixes(const struct pol_program *prog, size_t *n)
+{
+	*n = prog->nfarm;
+	return prog->farm;
+}
+
+int
+pol_host_type(const struct pol_program *prog, uint32_t addr)
+{
+	if (prog->nhm == 0)
+		return -1;
+	return prog->hm_type[pol_ivt_index(prog->hm_lo, prog->nhm, addr)];
+}
+
+const char *
+pol_type_name(const struct pol_program *prog, int type)
+{
+	if (type < 0 || (size_t)type >= prog->ast.ntypes)
+		return NULL;
+	return prog->ast.types[type].name;
+}
+
+size_t
+pol_type_count(const struct pol_program *prog)
+{
+	return prog->ast.ntypes;
+}
+
+bool
+pol_type_opens(const struct pol_program *prog, int type, uint8_t proto, uint16_t port)
+{
+	const uint64_t *bits;
+
+	if (type < 0 || (size_t)type >= prog->ast.ntypes)
+		return false;
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return false;
+	bits = prog->tports + ((size_t)type * 2 + (proto == IPPROTO_UDP)) * 1024;
+	return (bits[port / 64] >> (port % 64)) & 1;
+}
