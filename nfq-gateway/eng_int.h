@@ -82,7 +82,6 @@ void scan_note(struct scanfilter *s, uint32_t src, uint32_t dst, uint16_t dport,
 enum flow_action {
 	FLOW_DELIVER = 1,	/* to the binding it names */
 	FLOW_DROP,
-	FLOW_ACCEPT,
 };
 
 struct flow_key {

@@ -386,7 +386,7 @@ static bool
 flow_visit(void *ctx, const void *key, const void *val, uint32_t stamp)
 {
 	static const char *const names[] = {
-		[FLOW_DELIVER] = "deliver", [FLOW_DROP] = "drop", [FLOW_ACCEPT] = "accept",
+		[FLOW_DELIVER] = "deliver", [FLOW_DROP] = "drop",
 	};
 	struct flow_walk *w = ctx;
 	const struct flow_key *k = key;
@@ -400,7 +400,7 @@ flow_visit(void *ctx, const void *key, const void *val, uint32_t stamp)
 
 	if (v->serial)
 		fi.action = names[FLOW_DELIVER];
-	else if (v->slot_action == FLOW_DROP || v->slot_action == FLOW_ACCEPT)
+	else if (v->slot_action == FLOW_DROP)
 		fi.action = names[v->slot_action];
 	else
 		fi.action = "?";

@@ -61,10 +61,11 @@ struct eng_vm {
 /* Parse a record line (DESIGN.md section 3); 0 or -1 with *why set. */
 int eng_record_parse(const char *line, struct eng_vm *vm, const char **why);
 
+/* The verdict for the queued original. */
 enum eng_verdict {
-	ENG_DROP = 0,		/* the engine has dealt with it (or dropped it) */
-	ENG_ACCEPT,		/* let the kernel route it, unchanged */
-	ENG_ACCEPT_MANGLED,	/* rewritten in place; accept with the pass mark */
+	ENG_DROP = 0,		/* the engine has dealt with it, or dropped it */
+	ENG_PASS,		/* outbound only: accept it, as rewritten in place,
+				 * with the pass mark; the kernel routes it out */
 };
 
 enum eng_event_kind {

@@ -4,8 +4,9 @@
  * Every packet updates the history table and its source's scan-filter
  * counts.  Then the flow cache; on a miss the inbound policy, first match;
  * `bind` finds or creates the binding in the packet's universe and hands the
- * packet over (parked while the clone is being made).  The queued original
- * always gets DROP unless the policy passes it to the kernel unchanged.
+ * packet over (parked while the clone is being made); `pass` hands it only to
+ * a clone that already holds the address.  The queued original always gets
+ * DROP: what reaches a clone goes by AF_PACKET.
  */
 #include "eng_int.h"
 
@@ -92,6 +93,28 @@ bind_and_deliver(struct eng *e, const struct pkt *p, uint64_t ukey,
 	return ENG_DROP;
 }
 
+/*
+ * Inbound `pass`: to the clone that already holds the address in this
+ * universe, never to a new one, and never to the kernel (whose route for the
+ * farm is a blackhole).
+ */
+static enum eng_verdict
+pass_to_bound(struct eng *e, const struct pkt *p, uint64_t ukey,
+    const struct flow_key *fk, uint8_t *data, size_t len, uint64_t now_ms)
+{
+	int64_t uidx = univ_lookup(&e->univ, ukey, false, now_ms, 0);
+	struct binding *b = uidx >= 0 ? bind_find(e, (uint32_t)uidx, p->dst) : NULL;
+
+	if (b == NULL) {
+		e->st.dropped++;
+		return ENG_DROP;
+	}
+	flows_put(&e->flows, fk, bind_slot(e, b), b->serial, eng_stamp(now_ms));
+	e->st.passed++;
+	bind_deliver(e, b, data, len, now_ms);
+	return ENG_DROP;
+}
+
 /* A later fragment has no ports: it follows its address's binding, if any. */
 static enum eng_verdict
 inbound_fragment(struct eng *e, const struct pkt *p, uint64_t ukey, uint8_t *data,
@@ -122,10 +145,6 @@ cached(struct eng *e, struct flow_val *v, uint8_t *data, size_t len, uint64_t no
 		}
 		*hit = false;	/* the binding is gone; decide afresh */
 		return ENG_DROP;
-	}
-	if (v->slot_action == FLOW_ACCEPT) {
-		e->st.passed++;
-		return ENG_ACCEPT;
 	}
 	e->st.dropped++;
 	return ENG_DROP;
@@ -195,10 +214,7 @@ eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 	case POL_BIND:
 		return bind_and_deliver(e, &p, ukey, &fk, data, len, now_ms);
 	case POL_PASS:
-		if (d.consulted == 0)
-			flows_put(&e->flows, &fk, FLOW_ACCEPT, 0, stamp);
-		e->st.passed++;
-		return ENG_ACCEPT;
+		return pass_to_bound(e, &p, ukey, &fk, data, len, now_ms);
 	case POL_REJECT:
 		reject_inbound(e, &p);
 		return ENG_DROP;

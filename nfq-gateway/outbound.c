@@ -213,7 +213,7 @@ eng_outbound(struct eng *e, int ifindex, uint8_t *data, size_t len, uint64_t now
 			return ENG_DROP;
 		}
 		e->st.passed++;
-		return ENG_ACCEPT_MANGLED;
+		return ENG_PASS;
 	case POL_PROXY:
 		if (p.proto == IPPROTO_UDP && p.dport == 53)
 			dns_proxy_query(e, b, &p, d.via, now_ms);

@@ -163,15 +163,15 @@ static void
 on_inbound(void *ctx, struct nq *q, struct nq_packet *pk)
 {
 	struct gw *g = ctx;
-	enum eng_verdict v;
 
 	if (pk->len < pk->orig_len) {
 		g->truncated++;
 		nq_verdict(q, pk->id, NQ_DROP, false, 0, NULL, 0);
 		return;
 	}
-	v = eng_inbound(g->eng, pk->data, pk->len, mono_ms());
-	nq_verdict(q, pk->id, v == ENG_ACCEPT ? NQ_ACCEPT : NQ_DROP, false, 0, NULL, 0);
+	/* What reaches a clone goes by AF_PACKET: the original always dies. */
+	eng_inbound(g->eng, pk->data, pk->len, mono_ms());
+	nq_verdict(q, pk->id, NQ_DROP, false, 0, NULL, 0);
 }
 
 static void
@@ -186,7 +186,7 @@ on_outbound(void *ctx, struct nq *q, struct nq_packet *pk)
 		return;
 	}
 	v = eng_outbound(g->eng, (int)pk->indev, pk->data, pk->len, mono_ms());
-	if (v == ENG_ACCEPT_MANGLED)
+	if (v == ENG_PASS)
 		nq_verdict(q, pk->id, NQ_ACCEPT, true, g->cfg->eng.pass_mark, pk->data,
 		    pk->len);
 	else

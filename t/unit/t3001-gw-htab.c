@@ -1,0 +1,212 @@
+/*
+ * The bounded hash table behind every engine table: against a plain model
+ * under random operations, its bound under pressure, eviction that honours
+ * can_evict, and its memory per entry.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "htab.h"
+#include "tap.h"
+
+#define MODEL 4096
+
+struct kv {
+	uint32_t key[2];
+	uint64_t val;
+	bool live;
+};
+
+static struct htab *
+table(size_t max, htab_evict_ok *ok, void *ctx)
+{
+	struct htab_opts o = {
+		.key_size = 8, .val_size = 8, .max = max, .can_evict = ok, .ctx = ctx,
+	};
+
+	return htab_new(&o);
+}
+
+/* Random inserts, finds and deletes, never past the bound: the table must agree with the model. */
+static void
+test_model(void)
+{
+	static struct kv model[MODEL];
+	struct htab *h = table(MODEL, NULL, NULL);
+	int disagreements = 0;
+	unsigned seed = 1;
+
+	for (int op = 0; op < 200000; op++) {
+		struct kv *m = &model[rand_r(&seed) % MODEL];
+		uint32_t key[2] = { (uint32_t)(m - model), 0xabcd };
+		uint32_t hash = htab_hash(h, key);
+		uint64_t *v;
+		bool created;
+
+		switch (rand_r(&seed) % 3) {
+		case 0:
+			v = htab_insert(h, key, hash, (uint32_t)op, &created);
+			if (v == NULL || created == m->live)
+				disagreements++;
+			if (v)
+				*v = (uint64_t)op;
+			m->live = true;
+			m->val = (uint64_t)op;
+			break;
+		case 1:
+			v = htab_find(h, key, hash);
+			if ((v != NULL) != m->live || (v && *v != m->val))
+				disagreements++;
+			break;
+		case 2:
+			if (htab_delete(h, key, hash) != m->live)
+				disagreements++;
+			m->live = false;
+			break;
+		}
+	}
+	is(disagreements, 0, "200k random operations agree with a plain model");
+	{
+		size_t live = 0;
+
+		for (int i = 0; i < MODEL; i++)
+			live += model[i].live;
+		is(htab_count(h), live, "the count is the number of live keys");
+	}
+	is(htab_evictions(h), 0, "nothing evicted below the bound");
+	htab_free(h);
+}
+
+/* A million keys into a table of 1000: never more than 1000, the newest present. */
+static void
+test_bound(void)
+{
+	struct htab *h = table(1000, NULL, NULL);
+	int missing = 0;
+
+	for (uint32_t i = 0; i < 1000000; i++) {
+		uint32_t key[2] = { i, ~i };
+
+		if (htab_insert(h, key, htab_hash(h, key), i >> 8, NULL) == NULL) {
+			fail("insert %u failed", i);
+			break;
+		}
+	}
+	is(htab_count(h), 1000, "the table holds exactly its bound");
+	for (uint32_t i = 1000000 - 20; i < 1000000; i++) {
+		uint32_t key[2] = { i, ~i };
+
+		missing += htab_find(h, key, htab_hash(h, key)) == NULL;
+	}
+	is(missing, 0, "the newest keys are present (oldest-first eviction)");
+	ok(htab_evictions(h) >= 999000, "evictions counted (%llu)",
+	    (unsigned long long)htab_evictions(h));
+	htab_free(h);
+}
+
+static bool
+only_odd(void *ctx, const void *key, void *val)
+{
+	(void)ctx;
+	(void)val;
+	return ((const uint32_t *)key)[0] & 1;
+}
+
+static bool
+never(void *ctx, const void *key, void *val)
+{
+	(void)ctx;
+	(void)key;
+	(void)val;
+	return false;
+}
+
+static void
+test_can_evict(void)
+{
+	struct htab *h = table(100, only_odd, NULL);
+	int even = 0;
+
+	for (uint32_t i = 0; i < 5000; i++) {
+		uint32_t key[2] = { i, 0 };
+
+		htab_insert(h, key, htab_hash(h, key), i, NULL);
+	}
+	for (uint32_t i = 0; i < 100; i += 2) {
+		uint32_t key[2] = { i, 0 };
+
+		even += htab_find(h, key, htab_hash(h, key)) != NULL;
+	}
+	is(even, 50, "entries the predicate protects are never evicted");
+	htab_free(h);
+
+	h = table(10, never, NULL);
+	for (uint32_t i = 0; i < 10; i++) {
+		uint32_t key[2] = { i, 0 };
+
+		htab_insert(h, key, htab_hash(h, key), i, NULL);
+	}
+	{
+		uint32_t key[2] = { 99, 0 };
+
+		ok(htab_insert(h, key, htab_hash(h, key), 0, NULL) == NULL,
+		    "a full table with nothing evictable refuses the insert");
+	}
+	is(htab_count(h), 10, "and keeps what it has");
+	htab_free(h);
+}
+
+static bool
+drop_multiples_of_3(void *ctx, const void *key, void *val)
+{
+	(void)ctx;
+	(void)val;
+	return ((const uint32_t *)key)[0] % 3 != 0;
+}
+
+static void
+test_sweep_and_clear(void)
+{
+	struct htab *h = table(3000, NULL, NULL);
+	int wrong = 0;
+
+	for (uint32_t i = 0; i < 3000; i++) {
+		uint32_t key[2] = { i, 7 };
+
+		htab_insert(h, key, htab_hash(h, key), 0, NULL);
+	}
+	htab_sweep(h, drop_multiples_of_3, NULL);
+	is(htab_count(h), 2000, "a sweep deletes exactly what it refuses");
+	for (uint32_t i = 0; i < 3000; i++) {
+		uint32_t key[2] = { i, 7 };
+
+		wrong += (htab_find(h, key, htab_hash(h, key)) != NULL) != (i % 3 != 0);
+	}
+	is(wrong, 0, "and every other entry is still found");
+	htab_clear(h);
+	is(htab_count(h), 0, "clear empties the table");
+	htab_free(h);
+}
+
+static void
+test_memory(void)
+{
+	struct htab_opts o = { .key_size = 16, .val_size = 8, .max = 1000000 };
+	struct htab *h = htab_new(&o);
+
+	/* The flow cache's shape: 16-byte key, 8-byte value. */
+	ok(htab_bytes(h) / 1000000 <= 41, "a flow-shaped entry costs %zu bytes at the bound",
+	    htab_bytes(h) / 1000000);
+	htab_free(h);
+}
+
+int
+main(void)
+{
+	test_model();
+	test_bound();
+	test_can_evict();
+	test_sweep_and_clear();
+	test_memory();
+	return done_testing();
+}
