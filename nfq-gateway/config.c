@@ -243,7 +243,7 @@ load_clone(struct loader *l, config_setting_t *g, struct gw_config *c)
 		else if (strcmp(n, "backoff") == 0)
 			get_duration(l, s, &c->eng.backoff_ms);
 		else if (strcmp(n, "processes") == 0)
-			get_u32(l, s, 1, 4096, &c->clones_max_procs);
+			get_u32(l, s, 1, 256, &c->clones_max_procs);
 		else
 			cfg_error(l, s, "clone: unknown setting '%s'", n);
 	}

@@ -247,7 +247,7 @@ spawn(struct ps_parent *p, const struct ps_request *rq)
 		errno = EINVAL;
 		return -1;
 	}
-	if (p->nchild == PS_CHILDREN_MAX) {
+	if (p->nchild == PS_CHILDREN_MAX || (uint32_t)p->nchild >= p->c->clones_max_procs) {
 		errno = EAGAIN;
 		return -1;
 	}
