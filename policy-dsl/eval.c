@@ -3,7 +3,8 @@
  * rules that cannot match.  Pure and allocation-free: everything it needs is
  * in the compiled program, the packet and the caller's state callbacks, which
  * it calls only for a rule whose packet fields already matched, at most once
- * per question and decision (scanner windows: once per window in a row).
+ * per question and decision (scanner windows: once per window, for the first
+ * 64 windows).
  *
  * The order in which one rule's questions are asked is fixed and documented
  * in potemkin.policy(5): closed (no callback), bound/unbound, reply, scanner;
@@ -18,9 +19,9 @@
 struct asked {
 	uint8_t have;		/* POL_Q_* */
 	bool bound;
-	int scan;		/* the last window asked, -1: none */
-	uint32_t scan_val;
 	uint64_t age;
+	uint64_t scanned;	/* windows 0..63 answered; their answers: */
+	uint32_t scan[64];	/* (left uninitialized: read only when answered) */
 };
 
 bool
@@ -61,13 +62,19 @@ state_ok(const struct pol_program *prog, const struct pol_crule *c,
 			return false;
 	}
 	if (c->need & N_SCAN) {
-		if (a->scan != c->scan) {
-			a->scan_val = st && st->scan_count ?
-			    st->scan_count(st->ctx, pkt, c->scan) : 0;
-			a->scan = c->scan;
+		uint32_t n;
+
+		if (c->scan < 64 && (a->scanned >> c->scan) & 1) {
+			n = a->scan[c->scan];
+		} else {
+			n = st && st->scan_count ? st->scan_count(st->ctx, pkt, c->scan) : 0;
 			a->have |= POL_Q_SCAN;
+			if (c->scan < 64) {
+				a->scan[c->scan] = n;
+				a->scanned |= 1ull << c->scan;
+			}
 		}
-		if (a->scan_val <= c->scan_n)
+		if (n <= c->scan_n)
 			return false;
 	}
 	return true;
@@ -106,10 +113,12 @@ pol_eval(const struct pol_program *prog, const struct pol_packet *pkt,
 {
 	const struct pol_dprog *dp;
 	const uint64_t *rp, *rs, *rd, *rsp, *rdp, *rx = NULL;
-	struct asked a = { .scan = -1 };
+	struct asked a;
 	uint64_t m[POL_MAX_W];
 	size_t w;
 
+	a.have = 0;
+	a.scanned = 0;
 	no_rule(out);
 	if (pkt->dir > POL_OUT)
 		return;
@@ -199,8 +208,10 @@ void
 pol_eval_ref(const struct pol_program *prog, const struct pol_packet *pkt,
     const struct pol_state *st, struct pol_decision *out)
 {
-	struct asked a = { .scan = -1 };
+	struct asked a;
 
+	a.have = 0;
+	a.scanned = 0;
 	no_rule(out);
 	if (pkt->dir > POL_OUT)
 		return;

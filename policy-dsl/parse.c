@@ -235,9 +235,13 @@ prefix(struct parser *p, const char *what, struct prefix *out)
 		uint32_t a;
 		char b[PREFIX_STRLEN];
 
-		/* prefix_parse vetted both halves already. */
+		const char *end = p->tok.s + p->tok.len;
+
+		/* prefix_parse vetted both halves already; the token is not NUL-terminated. */
 		addr_parse(p->tok.s, (size_t)(slash - p->tok.s), &a);
-		fix.len = (uint8_t)atoi(slash + 1);
+		fix.len = 0;
+		for (const char *c = slash + 1; c < end; c++)
+			fix.len = (uint8_t)(fix.len * 10 + (*c - '0'));
 		fix.addr = a & prefix_mask(fix.len);
 		snprintf(p->hint, sizeof(p->hint), " (did you mean %s?)", prefix_fmt(&fix, b));
 		return errnear(p, "%s", addr_strerror(e));
