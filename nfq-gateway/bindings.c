@@ -203,7 +203,8 @@ oldest_idle(struct eng *e)
 		struct binding *b = &e->slab[s];
 
 		if (b->state != BIND_READY || (b->infected &&
-		    pol_lifecycle(e->prog)->infected == POL_INF_KEEP))
+		    pol_lifecycle(e->prog)->infected == POL_INF_KEEP &&
+		    pol_lifecycle(e->prog)->infected_keep_ms))
 			continue;
 		if (best == NULL || b->last_ms < best->last_ms)
 			best = b;
@@ -543,9 +544,9 @@ bind_deadline(struct eng *e, const struct binding *b, uint8_t kind)
 {
 	const struct pol_lifecycle *lc = pol_lifecycle(e->prog);
 
-	if (b->infected && lc->infected == POL_INF_KEEP) {
-		/* Kept for watching: no idle reclaim, its own lifetime. */
-		if (kind == TIMER_IDLE || lc->infected_keep_ms == 0)
+	if (b->infected && lc->infected == POL_INF_KEEP && lc->infected_keep_ms) {
+		/* `infected keep D`: no idle or lifetime, reclaimed D after infection. */
+		if (kind == TIMER_IDLE)
 			return UINT64_MAX;
 		return b->infected_ms + lc->infected_keep_ms;
 	}

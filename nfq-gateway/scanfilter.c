@@ -9,7 +9,8 @@
 
 #include <string.h>
 
-#define SCAN_KEEP_MAX 256	/* thresholds above 255 cannot be told apart */
+#define SCAN_KEEP_MAX 1025	/* the policy allows thresholds up to 1024 */
+#define SCAN_BYTES_MAX (64u << 20) /* the table's memory, whatever the thresholds */
 
 struct scan_key {
 	uint32_t src;
@@ -57,6 +58,9 @@ scan_init(struct scanfilter *s, const struct pol_program *prog, size_t max_sourc
 	s->epoch_ms = now_ms;
 	o.val_size = sizeof(struct scan_val) + s->keep * sizeof(struct scan_seen);
 	o.max = max_sources * (s->nspec ? s->nspec : 1);
+	/* High thresholds cost memory per source: track fewer sources then. */
+	if (o.max > SCAN_BYTES_MAX / (o.val_size + 32))
+		o.max = SCAN_BYTES_MAX / (o.val_size + 32);
 	s->t = htab_new(&o);
 	return s->t ? 0 : -1;
 }

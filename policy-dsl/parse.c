@@ -503,7 +503,7 @@ item_scanner(struct parser *p, struct pol_rule *r)
 	uint64_t n;
 
 	if (expectkw(p, KW_OVER, "'over'") < 0 ||
-	    number(p, 1, 1u << 24, "address count", &n) < 0 ||
+	    number(p, 1, 1024, "address count", &n) < 0 ||
 	    expectkw(p, KW_ADDRESSES, "'addresses'") < 0 ||
 	    expectkw(p, KW_IN, "'in'") < 0 ||
 	    duration(p, 1, "scanner window", &r->scan_ms) < 0)
