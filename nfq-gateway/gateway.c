@@ -242,6 +242,8 @@ main(int argc, char **argv)
 
 	parse_args(argc, argv, &o);
 	log_init("potemkin-gateway", true, o.verbose > 1 ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	if (!o.check && !o.print_rules && geteuid() != 0)
+		fatalx("must run as root (it gives up root after setup)");
 	load(&g, &o);
 	if (o.check) {
 		puts("configuration OK");
@@ -251,8 +253,6 @@ main(int argc, char **argv)
 		rules_print(stdout, &cfg, g.prog);
 		return 0;
 	}
-	if (geteuid() != 0)
-		fatalx("must run as root (it gives up root after setup)");
 	if (!o.foreground) {
 		daemonize();
 		log_init("potemkin-gateway", false, o.verbose > 1 ? LOG_LVL_DEBUG : LOG_LVL_INFO);

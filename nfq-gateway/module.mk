@@ -25,4 +25,21 @@ t3102-engine-limits_LIBS := eharness testpkt $(ENGINE_LIBS)
 t3103-engine-malformed_LIBS := eharness testpkt $(ENGINE_LIBS)
 
 # --- kernel I/O: NFQUEUE and AF_PACKET ---------------------------------------
-# LIBS += gwio          (nfqueue.c afpacket.c; -lnetfilter_queue -lmnl)
+LIBS += gwio
+gwio_SRCS := nfq-gateway/nfqueue.c nfq-gateway/afpacket.c
+
+# --- the daemon and its control tool -------------------------------------------
+SBIN_PROGS += potemkin-gateway
+potemkin-gateway_SRCS := nfq-gateway/gateway.c nfq-gateway/worker.c \
+	nfq-gateway/control.c nfq-gateway/privsep.c nfq-gateway/config.c \
+	nfq-gateway/rules.c nfq-gateway/evloop.c
+potemkin-gateway_LIBS := gwio $(ENGINE_LIBS)
+potemkin-gateway_LDLIBS := -lnetfilter_queue -lmnl -lconfig
+
+PROGS += potemkin-ctl
+potemkin-ctl_SRCS := nfq-gateway/ctl.c
+
+MAN5 += nfq-gateway/gateway.conf.5
+MAN8 += nfq-gateway/potemkin-gateway.8 nfq-gateway/potemkin-ctl.8
+ETC_FILES += etc/potemkin/gateway.conf etc/potemkin/potemkin-gateway.service \
+	etc/potemkin/potemkin-wiring.service

@@ -1,0 +1,228 @@
+# farmnet.sh -- a whole honeyfarm in network namespaces, for the end-to-end
+# tests and for `make demo`.  Source it from bash; it uses only what it is
+# given, and never touches addresses outside the documentation ranges.
+#
+# The namespace the caller runs in plays the gateway host: it gets ext0, the
+# iptables rules of `potemkin-gateway -P`, the gateway itself and every pk*
+# interface.  A namespace "inet" plays the Internet: attackers at
+# 203.0.113.10-29, a DNS resolver at 192.0.2.53, and the sniffer.
+#
+#	farm_net_up                 build both sides and the wiring
+#	farm_write_configs TYPE     vmm.conf, gateway.conf, farm.policy in $FARM_DIR
+#	farm_gateway_start          start it, wait until it answers
+#	farm_gateway_stop           TERM, wait, and check it cleaned up
+#	farm_sniff_start / _stop    tcpdump in inet, to $FARM_DIR/sniff.pcap
+#	farm_in CMD...              run CMD in the Internet namespace
+#	farm_wait_event SECS TEXT   wait for an event line containing TEXT
+#	farm_down                   undo everything (idempotent)
+#
+# The caller sets FARM_DIR (a scratch directory) and BIN (the programs);
+# FARM_POLICY may name a policy file to use instead of the default one.
+
+FARM_PREFIX=198.51.100.0/24
+FARM_GW_EXT=192.0.2.1
+FARM_INET_EXT=192.0.2.2
+FARM_RESOLVER=192.0.2.53
+FARM_ATTACKER=203.0.113.10
+FARM_INET=inet
+FARM_CTL_SOCKET=
+
+farm_in() {
+	ip netns exec "$FARM_INET" "$@"
+}
+
+farm_ctl() {
+	"$BIN/potemkin-ctl" -s "$FARM_CTL_SOCKET" "$@"
+}
+
+farm_net_up() {
+	ip link set lo up &&
+	ip netns add "$FARM_INET" &&
+	ip link add ext0 type veth peer name eth0 netns "$FARM_INET" &&
+	sysctl -qw net.ipv6.conf.ext0.disable_ipv6=1 &&
+	farm_in sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1 &&
+	ip addr add "$FARM_GW_EXT/24" dev ext0 &&
+	ip link set ext0 up &&
+	ip route add 203.0.113.0/24 via "$FARM_INET_EXT" &&
+	sysctl -qw net.ipv4.ip_forward=1 &&
+	farm_in ip link set lo up &&
+	farm_in ip addr add "$FARM_INET_EXT/24" dev eth0 &&
+	farm_in ip addr add "$FARM_RESOLVER/32" dev eth0 &&
+	for i in $(seq 10 29); do
+		farm_in ip addr add "203.0.113.$i/32" dev eth0 || return 1
+	done &&
+	farm_in ip link set eth0 up &&
+	farm_in ip route add "$FARM_PREFIX" via "$FARM_GW_EXT"
+}
+
+# A resolver in the Internet namespace that knows a few names.
+farm_resolver_start() {
+	printf 'evil.example 192.0.2.66\nupdate.example 192.0.2.67\n' >"$FARM_DIR/dnsd.conf"
+	# ip netns exec execs the command: $! is the resolver itself.
+	ip netns exec "$FARM_INET" busybox dnsd -c "$FARM_DIR/dnsd.conf" \
+		-i "$FARM_RESOLVER" -p 53 >"$FARM_DIR/dnsd.log" 2>&1 &
+	FARM_DNSD_PID=$!
+}
+
+# farm_write_configs [BACKEND]: the clone tools' and the gateway's files.
+farm_write_configs() {
+	local backend=${1:-netns}
+
+	mkdir -p "$FARM_DIR/www/cgi-bin" "$FARM_DIR/state" "$FARM_DIR/mem"
+	echo "potemkin honeypot" >"$FARM_DIR/www/index.html"
+	# A vulnerable service: poked, it looks up a name and spreads over SMB.
+	cat >"$FARM_DIR/www/cgi-bin/spread" <<-\CGI
+	#!/bin/sh
+	echo "Content-Type: text/plain"
+	echo
+	busybox nslookup evil.example 192.0.2.1 >/dev/null 2>&1 &
+	for i in 1 2 3 4 5 6; do
+		busybox nc -w 2 192.0.2.$((100 + i)) 445 </dev/null >/dev/null 2>&1 &
+	done
+	echo spreading
+	CGI
+	chmod 755 "$FARM_DIR/www/cgi-bin/spread"
+	cat >"$FARM_DIR/vmm.conf" <<-CONF
+	statedir = "$FARM_DIR/state";
+	memdir = "$FARM_DIR/mem";
+	types = {
+	  web = {
+	    backend = "netns";
+	    gw_ip = "169.254.0.1";
+	    services = [ "busybox httpd -f -p 80 -h $FARM_DIR/www",
+	                 "busybox telnetd -F -p 23 -l /bin/sh -f $FARM_DIR/www/index.html" ];
+	    ready_tcp = [ 80, 23 ];
+	    home = "$FARM_DIR/www";
+	    evidence_paths = [ "$FARM_DIR/www" ];
+	  };
+	};
+	CONF
+	if [ -z "${FARM_POLICY:-}" ]; then
+		FARM_POLICY="$FARM_DIR/farm.policy"
+		cat >"$FARM_POLICY" <<-\POLICY
+		farm 198.51.100.0/24
+		type web tcp { 23 80 }
+		hosts 198.51.100.0/24 web
+		universe per-source
+		idle 3s
+		inbound drop proto tcp flags !S/SA unbound
+		inbound drop scanner over 8 addresses in 60s unbound
+		inbound reject closed
+		inbound pass proto icmp bound
+		inbound bind
+		outbound proxy proto udp to any port 53 via 192.0.2.53
+		outbound pass reply within 10m
+		outbound reflect proto tcp to any port { 23 445 } infected
+		outbound drop
+		POLICY
+	fi
+	FARM_CTL_SOCKET="$FARM_DIR/gateway.sock"
+	cat >"$FARM_DIR/gateway.conf" <<-CONF
+	policy = "$FARM_POLICY";
+	control_socket = "$FARM_CTL_SOCKET";
+	events = "$FARM_DIR/events.jsonl";
+	external_interface = "ext0";
+	clone: {
+	  command = [ "$BIN/potemkin-clone", "-c", "$FARM_DIR/vmm.conf" ];
+	  teardown = [ "$BIN/potemkin-teardown", "-c", "$FARM_DIR/vmm.conf" ];
+	  freeze = [ "$BIN/potemkin-freeze", "-c", "$FARM_DIR/vmm.conf" ];
+	  timeout = "20s";
+	  backoff = "2s";
+	};
+	CONF
+	: >"$FARM_DIR/events.jsonl"
+	"$BIN/potemkin-snapshot" -c "$FARM_DIR/vmm.conf" web >/dev/null
+}
+
+farm_rules_up() {
+	"$BIN/potemkin-gateway" -P -c "$FARM_DIR/gateway.conf" >"$FARM_DIR/rules" &&
+	iptables-restore -n <"$FARM_DIR/rules" &&
+	sed -n 's/^#   //p' "$FARM_DIR/rules" | grep -v '^sysctl' | sh
+}
+
+farm_gateway_start() {
+	"$BIN/potemkin-gateway" -d -c "$FARM_DIR/gateway.conf" \
+		2>>"$FARM_DIR/gateway.log" &
+	FARM_GATEWAY_PID=$!
+	local i
+	for i in $(seq 1 250); do
+		farm_ctl status >/dev/null 2>&1 && return 0
+		kill -0 "$FARM_GATEWAY_PID" 2>/dev/null || break
+		sleep 0.02
+	done
+	echo "farm: the gateway did not come up; its log:" >&2
+	cat "$FARM_DIR/gateway.log" >&2
+	return 1
+}
+
+# Stop the gateway and wait for it (and the teardowns it runs) to finish.
+farm_gateway_stop() {
+	[ -n "${FARM_GATEWAY_PID:-}" ] || return 0
+	kill -TERM "$FARM_GATEWAY_PID" 2>/dev/null
+	wait "$FARM_GATEWAY_PID" 2>/dev/null
+	local rc=$?
+	FARM_GATEWAY_PID=
+	return $rc
+}
+
+farm_sniff_start() {
+	ip netns exec "$FARM_INET" tcpdump -i eth0 -n -U -w "$FARM_DIR/sniff.pcap" \
+		not arp 2>"$FARM_DIR/tcpdump.log" &
+	FARM_SNIFF_PID=$!
+	local i
+	for i in $(seq 1 250); do
+		grep -q "listening on" "$FARM_DIR/tcpdump.log" 2>/dev/null && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
+farm_sniff_stop() {
+	[ -n "${FARM_SNIFF_PID:-}" ] || return 0
+	kill -INT "$FARM_SNIFF_PID" 2>/dev/null
+	wait "$FARM_SNIFF_PID" 2>/dev/null
+	FARM_SNIFF_PID=
+}
+
+# Packets the sniffer saw that match a tcpdump filter expression.
+farm_sniffed() {
+	tcpdump -n -r "$FARM_DIR/sniff.pcap" "$@" 2>/dev/null | wc -l
+}
+
+# What reached the Internet from the farm's side that was neither a reply to
+# ATTACKER nor the gateway's own DNS question: must always be nothing.
+farm_escaped() {
+	tcpdump -n -r "$FARM_DIR/sniff.pcap" \
+		"not src net 203.0.113.0/24 and not src host $FARM_INET_EXT and
+		 not src host $FARM_RESOLVER and
+		 not (src net $FARM_PREFIX and dst host $1) and
+		 not (src host $FARM_GW_EXT and dst host $FARM_RESOLVER and udp dst port 53)" \
+		2>/dev/null
+}
+
+farm_wait_event() {
+	local secs=$1 text=$2 i
+	for i in $(seq 1 $((secs * 50))); do
+		grep -q -- "$text" "$FARM_DIR/events.jsonl" 2>/dev/null && return 0
+		sleep 0.02
+	done
+	echo "farm: no event with '$text' within ${secs}s" >&2
+	return 1
+}
+
+farm_events() {
+	grep -c -- "$1" "$FARM_DIR/events.jsonl" 2>/dev/null || true
+}
+
+# Undo everything, whatever state it is in.
+farm_down() {
+	farm_sniff_stop
+	farm_gateway_stop
+	[ -n "${FARM_DNSD_PID:-}" ] && kill "$FARM_DNSD_PID" 2>/dev/null
+	if [ -f "$FARM_DIR/vmm.conf" ]; then
+		"$BIN/potemkin-teardown" -c "$FARM_DIR/vmm.conf" --all >/dev/null 2>&1
+	fi
+	ip netns del "$FARM_INET" 2>/dev/null
+	ip link del ext0 2>/dev/null
+	return 0
+}

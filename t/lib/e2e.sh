@@ -1,0 +1,47 @@
+# End-to-end tests: source after test-lib.sh.  The script runs in a network
+# and mount namespace of its own (the gateway host), builds the Internet
+# namespace beside it with lib/farmnet.sh, and takes it all down at exit.
+#
+#	. "$(dirname "$0")/lib/test-lib.sh"
+#	. "$TEST_DIRECTORY/lib/e2e.sh"
+#	E2E_REQUIRE="NMAP"             # before sourcing: more prerequisites
+#	test_expect_success 'setup' 'e2e_up'
+
+test_require ROOT NETNS NFQUEUE IPTABLES BUSYBOX CURL TCPDUMP ${E2E_REQUIRE:-}
+test_isolate
+
+FARM_DIR=$TRASH
+. "$SRC_ROOT/lib/farmnet.sh"
+test_atexit farm_down
+
+e2e_up() {
+	farm_net_up &&
+	farm_write_configs "$@" &&
+	farm_rules_up &&
+	farm_resolver_start &&
+	farm_gateway_start
+}
+
+# Nothing of the farm's clones may remain: interfaces, namespaces, processes,
+# state.  The Internet namespace and ext0 are the test's own.
+e2e_nothing_left() {
+	local left
+	left=$(ip -o link show | awk -F': ' '$2 ~ /^pk[0-9]/ {print $2}')
+	[ -z "$left" ] || { echo "left behind: links $left"; return 1; }
+	left=$(ip netns list | awk '$1 ~ /^pk[0-9]/ {print $1}')
+	[ -z "$left" ] || { echo "left behind: namespaces $left"; return 1; }
+	left=$(pgrep -f "$FARM_DIR/www" || true)
+	[ -z "$left" ] || { echo "left behind: processes $left"; return 1; }
+	left=$(ls "$FARM_DIR/state/vms" 2>/dev/null)
+	[ -z "$left" ] || { echo "left behind: clone state $left"; return 1; }
+}
+
+# The clone id bound to a farm address, from potemkin-ctl.
+e2e_vm_of() {
+	farm_ctl --json vms | grep -o "{\"vm\":[0-9]*,[^}]*\"addr\":\"$1\"" |
+		sed 's/^{"vm":\([0-9]*\),.*/\1/' | head -n 1
+}
+
+e2e_stat() {
+	farm_ctl --json stats | grep -o "\"$1\":[0-9]*" | cut -d: -f2
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# potemkin-gateway before it runs: -n, -P, the configuration's errors with
+# their locations, usage errors; potemkin-ctl's own errors.
+test_description='gateway configuration, rules and usage'
+. "$(dirname "$0")/lib/test-lib.sh"
+
+cat >farm.policy <<\POLICY
+farm 198.51.100.0/24
+farm 203.0.113.128/25
+type web tcp 80
+hosts 198.51.100.0/24 web
+hosts 203.0.113.128/25 web
+inbound bind
+outbound drop
+POLICY
+
+cat >gw.conf <<\CONF
+policy = "farm.policy";
+external_interface = "ext0";
+mark = 4;
+queue: { inbound = 3; outbound = 4; };
+clone: { timeout = "5s"; };
+CONF
+
+test_expect_success '-n checks configuration and policy' '
+	potemkin-gateway -n -c gw.conf >out &&
+	echo "configuration OK" >expect &&
+	test_cmp expect out
+'
+
+test_expect_success '-f overrides the policy the configuration names' '
+	printf "farm 192.0.2.0/24\n" >other.policy &&
+	potemkin-gateway -P -c gw.conf -f other.policy >rules &&
+	grep -- "-d 192.0.2.0/24" rules &&
+	! grep 198.51.100 rules
+'
+
+test_expect_success '-P prints the rules for every farm prefix' '
+	potemkin-gateway -P -c gw.conf >rules &&
+	grep -x -- "-A PREROUTING -i ext0 -d 198.51.100.0/24 -j NFQUEUE --queue-num 3" rules &&
+	grep -x -- "-A PREROUTING -i ext0 -d 203.0.113.128/25 -j NFQUEUE --queue-num 3" rules &&
+	grep -x -- "-A PREROUTING -i pk+ -j NFQUEUE --queue-num 4" rules &&
+	grep -x -- "-A INPUT -i pk+ -j DROP" rules &&
+	grep -x -- "-A FORWARD -i pk+ -m mark ! --mark 0x4/0x4 -j DROP" rules &&
+	grep -x "#   ip route add blackhole 198.51.100.0/24" rules
+'
+
+test_expect_success 'queue 1 is never fail-open' '
+	! grep -- "--queue-bypass" rules
+'
+
+test_expect_success ROOT,NETNS,IPTABLES 'iptables-restore accepts what -P prints' '
+	unshare --net sh -c "iptables-restore -n <rules && iptables -t raw -S && iptables -S" >loaded &&
+	grep -- "-A PREROUTING -i pk+ -j NFQUEUE --queue-num 4" loaded &&
+	grep -- "-A FORWARD -i pk+ -m mark ! --mark 0x4/0x4 -j DROP" loaded
+'
+
+test_expect_success 'a libconfig syntax error names the file and line' '
+	printf "policy = \"farm.policy\";\nqueue: { inbound = ; };\n" >bad.conf &&
+	test_expect_code 1 potemkin-gateway -n -c bad.conf 2>err &&
+	grep "^bad.conf:2: syntax error" err
+'
+
+test_expect_success 'an unknown setting is an error, not a silent default' '
+	printf "policy = \"farm.policy\";\n\npolcy = \"x\";\n" >bad.conf &&
+	test_expect_code 1 potemkin-gateway -n -c bad.conf 2>err &&
+	grep "^bad.conf:3: unknown setting .polcy." err
+'
+
+test_expect_success 'values are checked for type and range' '
+	cat >bad.conf <<-\CONF &&
+	policy = "farm.policy";
+	queue: { maxlen = 0; inbound = 1; outbound = 1; };
+	clone: { timeout = "5 seconds"; command = [ ]; };
+	on_exit = "maybe";
+	user = 3;
+	CONF
+	test_expect_code 1 potemkin-gateway -n -c bad.conf 2>err &&
+	grep "^bad.conf:2: maxlen: 0 is out of range" err &&
+	grep "^bad.conf:2: queue: inbound and outbound must be different" err &&
+	grep "^bad.conf:3: timeout: \"5 seconds\": a duration needs a unit" err &&
+	grep "^bad.conf:3: command: an array of 1..16 strings is expected" err &&
+	grep "^bad.conf:4: on_exit: \"maybe\" is neither" err &&
+	grep "^bad.conf:5: user: a string is expected" err
+'
+
+test_expect_success 'a missing configuration file' '
+	test_expect_code 1 potemkin-gateway -n -c nowhere.conf 2>err &&
+	grep "^nowhere.conf: No such file or directory" err
+'
+
+test_expect_success 'a bad policy: its located errors and exit 1' '
+	printf "farm 198.51.100.0/24\ninbound bnid\n" >bad.policy &&
+	test_expect_code 1 potemkin-gateway -n -c gw.conf -f bad.policy 2>err &&
+	grep "^bad.policy:2:9: " err &&
+	grep "bad.policy: 1 error" err
+'
+
+test_expect_success 'usage errors exit 2, --help exits 0' '
+	test_expect_code 2 potemkin-gateway -Z 2>err &&
+	grep "^usage: potemkin-gateway" err &&
+	test_expect_code 2 potemkin-gateway -n stray 2>err &&
+	grep "unexpected argument" err &&
+	potemkin-gateway --help >out &&
+	grep "^usage: potemkin-gateway \[-dnPv\]" out
+'
+
+test_expect_success ROOT 'it refuses to run without root, before touching anything' '
+	test_expect_code 1 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		potemkin-gateway -d -c gw.conf 2>err &&
+	grep "must run as root" err
+'
+
+test_expect_success 'potemkin-ctl: no gateway, no command, help' '
+	test_expect_code 1 potemkin-ctl -s "$TRASH/none.sock" status 2>err &&
+	grep "is potemkin-gateway running" err &&
+	test_expect_code 2 potemkin-ctl 2>err &&
+	grep "^usage: potemkin-ctl" err &&
+	potemkin-ctl --help | grep "^  vms"
+'
+
+test_done

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The scan filter against a real scanner: an nmap SYN scan of the whole farm
+# /24 from one source, with the policy's threshold at 8 addresses, makes at
+# most 8 clones for that source, and nmap still sees the open ports of the
+# addresses that got one.
+test_description='nmap SYN scan of the farm meets the scan filter'
+E2E_REQUIRE=NMAP
+. "$(dirname "$0")/lib/test-lib.sh"
+. "$TEST_DIRECTORY/lib/e2e.sh"
+
+test_expect_success 'a farm and its gateway come up' 'e2e_up'
+
+test_expect_success 'nmap scans the /24' '
+	farm_in nmap -n -Pn -sS -p 23,80 -T4 --max-retries 1 --max-rtt-timeout 500ms \
+		-S 203.0.113.11 -e eth0 -oG scan.gnmap 198.51.100.0/24 >scan.out 2>&1 &&
+	grep "Nmap done: 256 IP addresses" scan.out
+'
+
+test_expect_success 'at most 8 clones for the scanner' '
+	farm_events "\"event\":\"bind\".*\"peer\":\"203.0.113.11\"" >binds &&
+	n=$(cat binds) &&
+	test "$n" -ge 1 && test "$n" -le 8
+'
+
+test_expect_success 'the scan filter reported the source' '
+	farm_wait_event 5 "\"event\":\"scan-filtered\".*\"peer\":\"203.0.113.11\""
+'
+
+test_expect_success 'nmap saw both open ports on every address that got a clone' '
+	grep -c "Ports: 23/open/tcp//telnet///, 80/open/tcp//http///" scan.gnmap >open &&
+	test "$(cat open)" = "$(cat binds)"
+'
+
+test_expect_success 'and nothing open anywhere else' '
+	test "$(grep -c "/open/" scan.gnmap)" = "$(cat binds)"
+'
+
+test_expect_success 'another source is not filtered' '
+	farm_in curl -sS -m 20 --interface 203.0.113.12 http://198.51.100.250/ | grep potemkin
+'
+
+test_expect_success 'stopping the gateway leaves nothing behind' '
+	farm_gateway_stop && e2e_nothing_left
+'
+
+test_done

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Containment end to end.  A honeypot service, when poked, looks up a name
+# and connects out to six outside addresses on TCP 445, like a worm.  The
+# connections are reflected into new clones of the same universe, the DNS
+# question is answered through the gateway's proxy, and the sniffer in the
+# Internet namespace sees nothing but replies to the attacker and the
+# gateway's own DNS question.
+test_description='reflection, DNS proxy and zero escape'
+. "$(dirname "$0")/lib/test-lib.sh"
+. "$TEST_DIRECTORY/lib/e2e.sh"
+
+test_expect_success 'a farm, its gateway and a sniffer come up' '
+	e2e_up && farm_sniff_start
+'
+
+test_expect_success 'the attacker pokes the vulnerable service' '
+	farm_in curl -sS -m 20 --interface 203.0.113.14 \
+		http://198.51.100.30/cgi-bin/spread >out &&
+	grep spreading out &&
+	vm=$(e2e_vm_of 198.51.100.30) && test -n "$vm"
+'
+
+test_expect_success 'its SMB connections are reflected into new clones' '
+	for i in 1 2 3 4 5 6; do
+		farm_wait_event 20 "\"event\":\"reflect\".*\"addr\":\"192.0.2.10$i\"" || return 1
+	done &&
+	test "$(farm_events "\"event\":\"reflect\"")" = 6
+'
+
+test_expect_success 'in the universe of the conversation that started it' '
+	u=$(grep "\"event\":\"bind\".*\"addr\":\"198.51.100.30\"" events.jsonl |
+		grep -o "\"universe\":[0-9]*") &&
+	test "$(grep "\"event\":\"reflect\"" events.jsonl | grep -c "$u,")" = 6
+'
+
+test_expect_success 'the reflected clones are up and the sender is marked infected' '
+	farm_wait_event 20 "\"event\":\"bind\".*\"addr\":\"192.0.2.106\"" &&
+	farm_wait_event 5 "\"event\":\"infected\".*\"vm\":$vm,"
+'
+
+test_expect_success 'a DNS lookup from the clone is answered through the proxy' '
+	ip netns exec "pk$vm" busybox nslookup evil.example 192.0.2.1 >dns 2>&1 &&
+	grep "192.0.2.66" dns &&
+	farm_wait_event 5 "\"event\":\"dns\".*\"name\":\"evil.example\""
+'
+
+test_expect_success 'the sniffer saw replies and the proxied question, nothing else' '
+	farm_sniff_stop &&
+	test "$(farm_sniffed "src net 198.51.100.0/24 and dst host 203.0.113.14")" -gt 0 &&
+	test "$(farm_sniffed "src host 192.0.2.1 and dst host 192.0.2.53 and udp port 53")" -gt 0 &&
+	farm_escaped 203.0.113.14 >escaped &&
+	test_must_fail test -s escaped &&
+	test "$(farm_sniffed "dst net 192.0.2.100/29")" = 0
+'
+
+test_expect_success 'drops were summarized' '
+	test "$(e2e_stat reflected)" -ge 6
+'
+
+test_expect_success 'stopping the gateway leaves nothing behind' '
+	farm_gateway_stop && e2e_nothing_left
+'
+
+test_done
