@@ -93,6 +93,8 @@ prefix_fmt(const struct prefix *p, char *buf)
 {
 	char a[ADDR_STRLEN];
 
-	snprintf(buf, PREFIX_STRLEN, "%s/%u", addr_fmt(p->addr, a), p->len);
+	/* The clamp lets the compiler see that "/NN" fits PREFIX_STRLEN. */
+	snprintf(buf, PREFIX_STRLEN, "%s/%u", addr_fmt(p->addr, a),
+	    p->len <= 32 ? p->len : 32u);
 	return buf;
 }

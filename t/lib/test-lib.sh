@@ -26,6 +26,8 @@ BIN="$SRC_ROOT/bin"
 PATH="$BIN:$PATH:/usr/sbin:/sbin"
 export SRC_ROOT BIN PATH TEST_DIRECTORY
 TEST_NAME=$(basename "$0" .t)
+# $0 may be relative (prove passes t/NAME.t); test_isolate re-runs it from /.
+TEST_SCRIPT="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 
 test_count=0
 test_failed=0
@@ -129,7 +131,7 @@ test_isolate() {
 		trap - EXIT
 		cd / && rm -rf "$TRASH" "$test_log"
 		POTEMKIN_ISOLATED=1 exec unshare --mount --net --propagation private \
-			-- bash "$0" "$@"
+			-- bash "$TEST_SCRIPT" "$@"
 	fi
 	mkdir -p /run/netns
 	mount -t tmpfs -o mode=755 potemkin-netns /run/netns
