@@ -40,3 +40,4 @@ $(eval $(call gw_helper,gw-tx,gwio gwpacket common,$(GWIO_LDLIBS)))
 # Rerun sanitized by CI: nfqueue.c and afpacket.c then meet the real kernel
 # under ASan/UBSan.
 UNIT_SHELL_TESTS += t/t3010-gw-nfqueue.t
+UNIT_SHELL_TESTS += t/t3011-gw-afpacket.t
