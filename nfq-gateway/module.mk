@@ -41,3 +41,5 @@ $(eval $(call gw_helper,gw-tx,gwio gwpacket common,$(GWIO_LDLIBS)))
 # under ASan/UBSan.
 UNIT_SHELL_TESTS += t/t3010-gw-nfqueue.t
 UNIT_SHELL_TESTS += t/t3011-gw-afpacket.t
+# The shell tests above run the helpers: build them in the same mode first.
+check-unit: t/helpers/gw-nq-echo t/helpers/gw-tx
