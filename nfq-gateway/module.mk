@@ -13,7 +13,7 @@ gwio_SRCS := nfq-gateway/nfqueue.c nfq-gateway/afpacket.c
 GWIO_LDLIBS := -lnetfilter_queue -lmnl
 
 # --- tests of the packet layer and the kernel I/O -----------------------------
-DEPS_PKGS += libpcap-dev busybox-static iputils-ping socat
+DEPS_PKGS += libpcap-dev iputils-ping socat
 LIBS += gwpktgen
 gwpktgen_SRCS := t/unit/gw-pktgen.c
 UNIT_TESTS += t3001-gw-packet-parse t3002-gw-packet-rewrite \
@@ -37,9 +37,9 @@ EXTRA_CLEAN += t/helpers/$(1)
 endef
 $(eval $(call gw_helper,gw-nq-echo,gwio gwpacket common,$(GWIO_LDLIBS)))
 $(eval $(call gw_helper,gw-tx,gwio gwpacket common,$(GWIO_LDLIBS)))
-# Rerun sanitized by CI: nfqueue.c and afpacket.c then meet the real kernel
-# under ASan/UBSan.
-UNIT_SHELL_TESTS += t/t3010-gw-nfqueue.t
-UNIT_SHELL_TESTS += t/t3011-gw-afpacket.t
-# The shell tests above run the helpers: build them in the same mode first.
+
+# Rerun sanitized by CI (a few seconds each): nfqueue.c and afpacket.c then
+# meet the real kernel under ASan/UBSan.  They run the helpers, so those are
+# built in the same mode first.
+UNIT_SHELL_TESTS += t/t3010-gw-nfqueue.t t/t3011-gw-afpacket.t
 check-unit: t/helpers/gw-nq-echo t/helpers/gw-tx

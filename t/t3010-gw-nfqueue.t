@@ -79,6 +79,7 @@ test_expect_success 'queue rules and counters' '
 	iptables -t raw -A PREROUTING -i vs -m comment --comment queued -j NFQUEUE --queue-num 0 &&
 	iptables -A INPUT -p udp --dport 9000 -m mark --mark 0x17 -m comment --comment marked -j ACCEPT &&
 	iptables -A INPUT -p udp --dport 9000 -m comment --comment udp9000 -j ACCEPT &&
+	iptables -A INPUT -p udp --dport 9001 -m mark --mark 0x17 -m comment --comment marked9001 -j ACCEPT &&
 	iptables -A INPUT -p udp --dport 9001 -m comment --comment udp9001 -j ACCEPT &&
 	iptables -A INPUT -p udp --dport 9002 -m comment --comment udp9002 -j ACCEPT &&
 	iptables -A INPUT -p icmp -m comment --comment icmp_in -j ACCEPT &&
@@ -129,6 +130,14 @@ test_expect_success 'mangle: a longer payload replaces the packet and arrives' '
 	test "$(csum_errors)" = "$e0"
 '
 
+test_expect_success 'a short copy range: headers only, the packet passes whole' '
+	start_echo -c 40 any=accept &&
+	udp_send $SRV 9000 "a-datagram-longer-than-forty-bytes-of-ip-and-udp" &&
+	test_wait_for 5 "grep -q ^a-datagram-longer-than-forty-bytes recv.9000" &&
+	stop_echo &&
+	test "$(estat truncated)" = 1 && test "$(estat accepted)" = 1
+'
+
 test_expect_success 'rewritten destination: UDP checksum accepted by the stack' '
 	start_echo udp=dnat:$SRV &&
 	udp_send $GHOST 9000 via-ghost &&
@@ -159,14 +168,15 @@ test_expect_success 'verdicts alternating accept/drop: each packet gets its own'
 
 # -s makes the consumer sleep between rounds, so whole bursts wait for it
 # and consecutive verdicts can become batches.
-test_expect_success 'runs of equal verdicts go as batches, and stay exact' '
-	a0=$(count udp9001) && d0=$(count udp9002) &&
-	start_echo -s 200000 udp:9002=drop udp=accept &&
+test_expect_success 'runs of equal verdicts go as batches, marks and all' '
+	m0=$(count marked9001) && a0=$(count udp9001) && d0=$(count udp9002) &&
+	start_echo -s 200000 udp:9002=drop udp=mark:0x17 &&
 	ip netns exec cli "$TX" -n 300 vc $srv_mac $CLI:5000 $SRV:9001 >tx.out &&
 	ip netns exec cli "$TX" -n 300 vc $srv_mac $CLI:5001 $SRV:9002 >tx.out &&
 	ip netns exec cli "$TX" -n 300 vc $srv_mac $CLI:5000 $SRV:9001 >tx.out &&
-	test_wait_for 5 "test \$((\$(count udp9001) - a0)) = 600" &&
+	test_wait_for 5 "test \$((\$(count marked9001) - m0)) = 600" &&
 	stop_echo &&
+	test $(($(count udp9001) - a0)) = 0 &&
 	test $(($(count udp9002) - d0)) = 0 &&
 	test "$(estat packets)" = 900 &&
 	test "$(estat verdicts)" -lt 100

@@ -147,6 +147,16 @@ on_packet(void *arg, struct nq *q, struct nq_packet *np)
 
 	c->n++;
 	if (np->data == NULL || pkt_parse(&p, np->data, np->len) != PKT_OK) {
+		/*
+		 * A copy cut by the copy range does not parse (pkt_parse wants
+		 * the whole packet); a leading any= rule still applies to it.
+		 */
+		if (np->len < np->orig_len && c->nrules && c->rules[0].proto < 0 &&
+		    c->rules[0].port < 0 && c->rules[0].act <= A_MARK) {
+			r = &c->rules[0];
+			memset(&p, 0, sizeof p);
+			goto apply;
+		}
 		c->bad++;
 		nq_verdict(q, np->id, NQ_DROP, false, 0, NULL, 0);
 		return;
@@ -154,6 +164,7 @@ on_packet(void *arg, struct nq *q, struct nq_packet *np)
 	r = match(c, &p);
 	if (r == NULL)
 		r = &accept_all;
+apply:
 	switch (r->act) {
 	case A_HOLD:
 		c->held++;
