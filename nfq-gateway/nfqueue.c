@@ -218,13 +218,15 @@ put_verdict(struct nq *q, int type, uint32_t id, enum nq_verdict v,
     bool set_mark, uint32_t mark, const uint8_t *payload, size_t len)
 {
 	size_t need = VERDICT_MSG_SIZE;
-	struct nlmsghdr *nlh;
+	struct nlmsghdr *nlh = NULL;
 
 	if (payload)
 		need += MNL_ATTR_HDRLEN + MNL_ALIGN(len);
-	nlh = tx_room(q, type, need);
+	/* An attribute's length is 16 bits, header included. */
+	if (!payload || len <= MAX_COPY)
+		nlh = tx_room(q, type, need);
 	if (nlh == NULL) {
-		/* Cannot happen with TX_CAP above any packet; never accept then. */
+		/* A payload that cannot be sent is never accepted unchanged. */
 		q->st.errors++;
 		if (payload)
 			put_verdict(q, type, id, NQ_DROP, false, 0, NULL, 0);

@@ -196,6 +196,18 @@ test_expect_success 'batched verdicts never release a packet still held' '
 	test $(($(count udp9002) - d0)) = 0
 '
 
+test_expect_success 'verdicts out of order (a parked packet) are all honoured' '
+	a0=$(count udp9001) && d0=$(count udp9002) &&
+	start_echo udp:9002=later udp=accept &&
+	ip netns exec cli "$TX" -n 100 vc $srv_mac $CLI:5000 $SRV:9001 \
+		vc $srv_mac $CLI:5001 $SRV:9002 >tx.out &&
+	test_wait_for 5 "test \$((\$(count udp9001) - a0)) = 100" &&
+	test_wait_for 5 "test \$((\$(count udp9002) - d0)) = 99" &&
+	stop_echo &&
+	test_wait_for 5 "test \$((\$(count udp9002) - d0)) = 100" &&
+	test "$(estat accepted)" = 200 && test "$(estat errors)" = 0
+'
+
 test_expect_success 'a full queue drops, it never accepts' '
 	a0=$(count udp9001) &&
 	start_echo -l 2 udp=hold &&

@@ -8,6 +8,7 @@
  *
  * RULE is MATCH=ACTION.  MATCH: any, tcp, udp, icmp, optionally :PORT (the
  * destination port).  ACTION: accept, drop, hold (no verdict ever),
+ * later (accepted out of order, after the next packet's verdict),
  * mark:N (accept with mark N), mangle (accept a UDP datagram rebuilt with
  * "mangled:" before its payload), dnat:ADDR / snat:ADDR (accept the packet
  * with its destination / source rewritten).
@@ -32,7 +33,7 @@
 #include "nfqueue.h"
 #include "packet.h"
 
-enum action { A_ACCEPT, A_DROP, A_HOLD, A_MARK, A_MANGLE, A_DNAT, A_SNAT };
+enum action { A_ACCEPT, A_DROP, A_HOLD, A_MARK, A_LATER, A_MANGLE, A_DNAT, A_SNAT };
 
 struct rule {
 	int proto;		/* -1 any */
@@ -45,7 +46,20 @@ struct ctx {
 	struct rule *rules;
 	int nrules;
 	unsigned long n, held, accepted, dropped, bad;
+	bool parked;		/* an A_LATER packet waits for the next one */
+	uint32_t parked_id;
 };
+
+/* Accept the parked packet, after a later one got its verdict. */
+static void
+release(struct ctx *c, struct nq *q)
+{
+	if (!c->parked)
+		return;
+	c->parked = false;
+	nq_verdict(q, c->parked_id, NQ_ACCEPT, false, 0, NULL, 0);
+	c->accepted++;
+}
 
 static volatile sig_atomic_t stop;
 
@@ -75,6 +89,8 @@ parse_action(const char *s, struct rule *r)
 		r->act = A_DROP;
 	else if (strcmp(s, "hold") == 0)
 		r->act = A_HOLD;
+	else if (strcmp(s, "later") == 0)
+		r->act = A_LATER;
 	else if (strcmp(s, "mangle") == 0)
 		r->act = A_MANGLE;
 	else if (strncmp(s, "mark:", 5) == 0) {
@@ -169,6 +185,11 @@ apply:
 	case A_HOLD:
 		c->held++;
 		return;
+	case A_LATER:
+		release(c, q);
+		c->parked = true;
+		c->parked_id = np->id;
+		return;
 	case A_ACCEPT:
 		nq_verdict(q, np->id, NQ_ACCEPT, false, 0, NULL, 0);
 		break;
@@ -196,10 +217,12 @@ apply:
 		goto drop;
 	}
 	c->accepted++;
+	release(c, q);
 	return;
 drop:
 	nq_verdict(q, np->id, NQ_DROP, false, 0, NULL, 0);
 	c->dropped++;
+	release(c, q);
 }
 
 static void
@@ -278,6 +301,8 @@ main(int argc, char **argv)
 		if (slow)
 			usleep((useconds_t)slow);
 	}
+	release(&c, q);
+	nq_flush(q);
 	print_stats(q, &c);
 	nq_close(q);
 	free(c.rules);
