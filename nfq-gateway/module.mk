@@ -43,3 +43,8 @@ $(eval $(call gw_helper,gw-tx,gwio gwpacket common,$(GWIO_LDLIBS)))
 # built in the same mode first.
 UNIT_SHELL_TESTS += t/t3010-gw-nfqueue.t t/t3011-gw-afpacket.t
 check-unit: t/helpers/gw-nq-echo t/helpers/gw-tx
+
+# `make fuzz`: the packet layer under libFuzzer (clang, ASan, UBSan).
+FUZZ_TARGETS += build/fuzz/gw-packet
+build/fuzz/gw-packet: build/fuzz/t/fuzz/gw-packet.o build/fuzz/nfq-gateway/packet.o
+	clang $(FUZZ_FLAGS) -o $@ $^
