@@ -15,3 +15,10 @@ bench-policy: $(BENCH_OUT)/policy-bench
 	$(BENCH_OUT)/policy-bench -r 7 bench/policy50.policy
 
 bench: bench-policy
+
+# The bare accept-all NFQUEUE consumer every gateway figure is a ratio of.
+EXTRA_ALL += bench/nfq-ceiling
+EXTRA_CLEAN += bench/nfq-ceiling
+ALL_SRCS += bench/nfq-ceiling.c
+bench/nfq-ceiling: $(B)/bench/nfq-ceiling.o build/mode
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -lnetfilter_queue -lmnl $(LDLIBS)

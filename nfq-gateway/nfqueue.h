@@ -58,7 +58,11 @@ enum nq_verdict { NQ_DROP = 0, NQ_ACCEPT = 1 };
 /*
  * Verdicts are gathered and sent together, in one sendmsg, at nq_flush (or
  * when the batch is full).  payload (may be NULL) replaces the packet;
- * mark is applied when set_mark.
+ * mark is applied when set_mark.  The payload replaces the *whole* packet
+ * (the kernel trims or grows it to len), so send one only for a packet
+ * received whole (len == orig_len).  Verdicts may come in any order and
+ * long after the callback (a parked packet): a run of equal plain verdicts
+ * becomes one batch message only when no packet still held lies inside it.
  */
 void nq_verdict(struct nq *q, uint32_t id, enum nq_verdict v, bool set_mark,
     uint32_t mark, const uint8_t *payload, size_t len);

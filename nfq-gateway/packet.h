@@ -93,10 +93,10 @@ uint16_t csum_buf(const void *buf, size_t len);
 
 /*
  * Builders write a complete IPv4 packet into out (cap bytes) and return its
- * length, or 0 when it does not fit or no answer is due: never a RST for a
- * RST, never an ICMP error for an ICMP error or a later fragment, no answer
- * to a fragment's RST, and none to or from an address that names no single
- * host (RFC 1122 3.2.2: 0/8, 127/8, multicast, class E, broadcast).  All
+ * length, or 0 when it does not fit or no answer is due: no RST for a RST
+ * or for any fragment, no ICMP error for an ICMP error or a later fragment,
+ * and nothing to or from an address that names no single host (RFC 1122
+ * 3.2.2: 0/8, 127/8, multicast, class E, broadcast).  All
  * checksums are filled in; TTL 64, DF set, IP id 0.
  */
 size_t pkt_build_rst(const struct pkt *in, uint8_t *out, size_t cap);

@@ -26,6 +26,7 @@ BIN="$SRC_ROOT/bin"
 PATH="$BIN:$PATH:/usr/sbin:/sbin"
 export SRC_ROOT BIN PATH TEST_DIRECTORY
 TEST_NAME=$(basename "$0" .t)
+# $0 may be relative (prove passes t/NAME.t); test_isolate re-runs it from /.
 TEST_SCRIPT="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 
 test_count=0
