@@ -57,11 +57,21 @@ farm_net_up() {
 
 # A resolver in the Internet namespace that knows a few names.
 farm_resolver_start() {
-	printf 'evil.example 192.0.2.66\nupdate.example 192.0.2.67\n' >"$FARM_DIR/dnsd.conf"
 	# ip netns exec execs the command: $! is the resolver itself.
-	ip netns exec "$FARM_INET" busybox dnsd -c "$FARM_DIR/dnsd.conf" \
-		-i "$FARM_RESOLVER" -p 53 >"$FARM_DIR/dnsd.log" 2>&1 &
+	ip netns exec "$FARM_INET" dnsmasq --keep-in-foreground --no-resolv \
+		--no-hosts --bind-interfaces --listen-address="$FARM_RESOLVER" \
+		--port=53 --pid-file= --user=root \
+		--address=/evil.example/192.0.2.66 --address=/update.example/192.0.2.67 \
+		>"$FARM_DIR/dnsd.log" 2>&1 &
 	FARM_DNSD_PID=$!
+	local i
+	for i in $(seq 1 250); do
+		farm_in busybox nslookup update.example "$FARM_RESOLVER" 2>/dev/null |
+			grep -q "192.0.2.67" && return 0
+		sleep 0.02
+	done
+	echo "farm: the resolver did not come up" >&2
+	return 1
 }
 
 # farm_write_configs [BACKEND]: the clone tools' and the gateway's files.
@@ -77,7 +87,7 @@ farm_write_configs() {
 	echo
 	busybox nslookup evil.example 192.0.2.1 >/dev/null 2>&1 &
 	for i in 1 2 3 4 5 6; do
-		busybox nc -w 2 192.0.2.$((100 + i)) 445 </dev/null >/dev/null 2>&1 &
+		busybox nc -w 2 203.0.113.$((100 + i)) 445 </dev/null >/dev/null 2>&1 &
 	done
 	echo spreading
 	CGI
@@ -166,8 +176,10 @@ farm_gateway_stop() {
 }
 
 farm_sniff_start() {
-	ip netns exec "$FARM_INET" tcpdump -i eth0 -n -U -w "$FARM_DIR/sniff.pcap" \
-		not arp 2>"$FARM_DIR/tcpdump.log" &
+	# Immediate mode: every packet is written as it comes, none waits in a
+	# ring block when the sniffer is stopped.
+	ip netns exec "$FARM_INET" tcpdump -i eth0 -n -U --immediate-mode -Z root \
+		-w "$FARM_DIR/sniff.pcap" not arp 2>"$FARM_DIR/tcpdump.log" &
 	FARM_SNIFF_PID=$!
 	local i
 	for i in $(seq 1 250); do

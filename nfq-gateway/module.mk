@@ -2,6 +2,8 @@
 # the replay tool.
 CPPFLAGS += -Infq-gateway
 DEPS_PKGS += libnetfilter-queue-dev libmnl-dev libconfig-dev iptables iproute2
+# End-to-end tests and the demo: clients, a resolver and a sniffer.
+DEPS_PKGS += curl nmap hping3 tcpreplay tcpdump dnsmasq-base busybox-static jq
 
 # --- packet layer (parse, rewrite, build): shared with the replay tool -------
 LIBS += gwpacket

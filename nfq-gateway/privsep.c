@@ -382,6 +382,20 @@ last_line(char *buf)
 	return start ? start + 1 : buf;
 }
 
+/* Tear down a clone from its record line, unless clones are to be kept. */
+static void
+orphan_clone(struct ps_parent *p, const char *record)
+{
+	struct ps_request rq = { .op = PS_TEARDOWN };
+	const char *id = strstr(record, "id=");
+
+	if (p->c->on_exit_keep || id == NULL || (id != record && id[-1] != ' '))
+		return;
+	rq.vm = (int32_t)strtol(id + 3, NULL, 10);
+	if (spawn(p, &rq) < 0)
+		log_warn("privsep: tearing down orphaned clone %d", rq.vm);
+}
+
 static void
 finish_child(struct ps_parent *p, int i)
 {
@@ -390,7 +404,10 @@ finish_child(struct ps_parent *p, int i)
 	const char *err = last_line(ch->errbuf);
 	bool ok = WIFEXITED(ch->status) && WEXITSTATUS(ch->status) == 0;
 
-	if (ok) {
+	if (ok && p->worker_gone && ch->op == PS_CLONE) {
+		/* Made after the worker left: nobody will ever use or reclaim it. */
+		orphan_clone(p, last_line(ch->outbuf));
+	} else if (ok) {
 		reply(p, ch->op, ch->serial, 0, last_line(ch->outbuf), -1);
 	} else {
 		if (ch->kills)

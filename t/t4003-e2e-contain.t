@@ -22,7 +22,7 @@ test_expect_success 'the attacker pokes the vulnerable service' '
 
 test_expect_success 'its SMB connections are reflected into new clones' '
 	for i in 1 2 3 4 5 6; do
-		farm_wait_event 20 "\"event\":\"reflect\".*\"addr\":\"192.0.2.10$i\"" || return 1
+		farm_wait_event 20 "\"event\":\"reflect\".*\"addr\":\"203.0.113.10$i\"" || return 1
 	done &&
 	test "$(farm_events "\"event\":\"reflect\"")" = 6
 '
@@ -34,12 +34,12 @@ test_expect_success 'in the universe of the conversation that started it' '
 '
 
 test_expect_success 'the reflected clones are up and the sender is marked infected' '
-	farm_wait_event 20 "\"event\":\"bind\".*\"addr\":\"192.0.2.106\"" &&
+	farm_wait_event 20 "\"event\":\"bind\".*\"addr\":\"203.0.113.106\"" &&
 	farm_wait_event 5 "\"event\":\"infected\".*\"vm\":$vm,"
 '
 
 test_expect_success 'a DNS lookup from the clone is answered through the proxy' '
-	ip netns exec "pk$vm" busybox nslookup evil.example 192.0.2.1 >dns 2>&1 &&
+	ip netns exec "pk$vm" busybox nslookup -type=a evil.example 192.0.2.1 >dns 2>&1 &&
 	grep "192.0.2.66" dns &&
 	farm_wait_event 5 "\"event\":\"dns\".*\"name\":\"evil.example\""
 '
@@ -50,11 +50,24 @@ test_expect_success 'the sniffer saw replies and the proxied question, nothing e
 	test "$(farm_sniffed "src host 192.0.2.1 and dst host 192.0.2.53 and udp port 53")" -gt 0 &&
 	farm_escaped 203.0.113.14 >escaped &&
 	test_must_fail test -s escaped &&
-	test "$(farm_sniffed "dst net 192.0.2.100/29")" = 0
+	test "$(farm_sniffed "dst net 203.0.113.96/28")" = 0
 '
 
 test_expect_success 'drops were summarized' '
 	test "$(e2e_stat reflected)" -ge 6
+'
+
+# The control: the same worm under a policy that lets SMB out is seen by the
+# sniffer, so the zero above is a real zero.
+test_expect_success 'control: a policy passing SMB lets the sniffer see it' '
+	sed -i "s/^outbound reflect proto tcp to any port { 23 445 } infected/outbound pass proto tcp to any port 445/" "$FARM_POLICY" &&
+	kill -HUP "$FARM_GATEWAY_PID" &&
+	farm_wait_event 10 "\"event\":\"reload\"" &&
+	farm_sniff_start &&
+	farm_in curl -sS -m 20 --interface 203.0.113.15 http://198.51.100.31/cgi-bin/spread &&
+	test_wait_for 10 "tcpdump -n -r $FARM_DIR/sniff.pcap \"dst net 203.0.113.96/28 and tcp port 445\" 2>/dev/null | grep -q ." &&
+	farm_sniff_stop &&
+	farm_escaped 203.0.113.15 | grep "445"
 '
 
 test_expect_success 'stopping the gateway leaves nothing behind' '
