@@ -72,12 +72,13 @@ EXTRA_CLEAN += t/helpers/$(1)
 endef
 $(eval $(call gw_helper,gw-nq-echo,gwio gwpacket common,$(GWIO_LDLIBS)))
 $(eval $(call gw_helper,gw-tx,gwio gwpacket common,$(GWIO_LDLIBS)))
+$(eval $(call gw_helper,gw-inject,gwio gwpacket common,$(GWIO_LDLIBS)))
 
 # Rerun sanitized by CI (a few seconds each): nfqueue.c and afpacket.c then
 # meet the real kernel under ASan/UBSan.  They run the helpers, so those are
 # built in the same mode first.
-UNIT_SHELL_TESTS += t/t3010-gw-nfqueue.t t/t3011-gw-afpacket.t
-check-unit: t/helpers/gw-nq-echo t/helpers/gw-tx
+UNIT_SHELL_TESTS += t/t3010-gw-nfqueue.t t/t3011-gw-afpacket.t t/t4008-e2e-malformed.t
+check-unit: t/helpers/gw-nq-echo t/helpers/gw-tx t/helpers/gw-inject
 
 # `make fuzz`: the packet layer under libFuzzer (clang, ASan, UBSan).
 FUZZ_TARGETS += build/fuzz/gw-packet

@@ -35,6 +35,7 @@
 extern char **environ;
 
 #define PS_CHILDREN_MAX 256
+#define PS_QUEUE_MAX 8192	/* requests waiting for a free process slot */
 #define PS_KILL_GRACE_MS 5000
 
 struct ps_child {
@@ -63,6 +64,12 @@ struct ps_parent {
 	int worker_status;
 	struct ps_child child[PS_CHILDREN_MAX];
 	int nchild;
+	/*
+	 * Commands beyond `clone.processes` wait here, in order, rather than
+	 * being refused: a teardown must never be lost to a busy moment.
+	 */
+	struct ps_request queue[PS_QUEUE_MAX];
+	size_t qhead, qlen;
 };
 
 int
@@ -191,8 +198,9 @@ reply(struct ps_parent *p, uint32_t op, uint32_t serial, int status,
 	struct ps_reply rp = { .op = op, .serial = serial, .status = status };
 
 	snprintf(rp.text, sizeof(rp.text), "%s", text ? text : "");
-	if (!p->worker_gone && ps_reply_send(p->sock, &rp, pass_fd) < 0)
-		p->worker_gone = true;
+	/* A worker that has gone cannot be answered; its requests still count. */
+	if (!p->worker_gone)
+		(void)ps_reply_send(p->sock, &rp, pass_fd);
 }
 
 /* argv = the configured command + its arguments for this request. */
@@ -231,6 +239,12 @@ build_argv(const struct ps_parent *p, const struct ps_request *rq, char **argv,
 	return 0;
 }
 
+static bool
+busy(const struct ps_parent *p)
+{
+	return p->nchild == PS_CHILDREN_MAX || (uint32_t)p->nchild >= p->c->clones_max_procs;
+}
+
 static int
 spawn(struct ps_parent *p, const struct ps_request *rq)
 {
@@ -247,7 +261,7 @@ spawn(struct ps_parent *p, const struct ps_request *rq)
 		errno = EINVAL;
 		return -1;
 	}
-	if (p->nchild == PS_CHILDREN_MAX || (uint32_t)p->nchild >= p->c->clones_max_procs) {
+	if (busy(p)) {
 		errno = EAGAIN;
 		return -1;
 	}
@@ -321,6 +335,10 @@ handle_request(struct ps_parent *p, const struct ps_request *rq)
 	case PS_CLONE:
 	case PS_TEARDOWN:
 	case PS_FREEZE:
+		if (busy(p) && p->qlen < PS_QUEUE_MAX) {
+			p->queue[(p->qhead + p->qlen++) % PS_QUEUE_MAX] = *rq;
+			break;
+		}
 		if (spawn(p, rq) < 0) {
 			snprintf(why, sizeof(why), "cannot run the command: %s",
 			    errno == EINVAL ? "invalid request" : strerror(errno));
@@ -344,6 +362,21 @@ handle_request(struct ps_parent *p, const struct ps_request *rq)
 	default:
 		log_warnx("privsep: unknown request %u", rq->op);
 		p->worker_gone = true;
+	}
+}
+
+/* Run waiting commands while there are process slots. */
+static void
+start_queued(struct ps_parent *p)
+{
+	while (p->qlen > 0 && !busy(p)) {
+		struct ps_request rq = p->queue[p->qhead];
+
+		p->qhead = (p->qhead + 1) % PS_QUEUE_MAX;
+		p->qlen--;
+		if (p->worker_gone && rq.op == PS_CLONE)
+			continue;	/* nobody wants it any more */
+		handle_request(p, &rq);
 	}
 }
 
@@ -418,6 +451,9 @@ finish_child(struct ps_parent *p, int i)
 			    WTERMSIG(ch->status), *err ? ": " : "", err);
 		else
 			snprintf(why, sizeof(why), "%s", *err ? err : "failed without a word");
+		if (p->worker_gone && ch->op != PS_CLONE)
+			log_warnx("%s of clone %d: %s", ch->op == PS_FREEZE ? "freeze" :
+			    "teardown", ch->vm, why);
 		reply(p, ch->op, ch->serial, -1, why, -1);
 	}
 	p->child[i] = p->child[--p->nchild];
@@ -431,7 +467,11 @@ reap(struct ps_parent *p)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (pid == p->worker) {
-			p->worker_gone = p->worker_reaped = true;
+			/*
+			 * Its last requests may still wait in the socket: the
+			 * worker is gone only when the socket says so.
+			 */
+			p->worker_reaped = true;
 			p->worker_status = status;
 			continue;
 		}
@@ -510,8 +550,8 @@ ps_parent_main(int fd, pid_t worker, const struct gw_config *c)
 		fatal("privsep: signalfd");
 	reap(&p);
 
-	/* Until the worker is gone and every command it started has finished. */
-	while (!p.worker_gone || p.nchild > 0) {
+	/* Until the worker is gone and every command it asked for has finished. */
+	while (!p.worker_gone || p.nchild > 0 || p.qlen > 0) {
 		int n = 0, k;
 
 		pfd[n++] = (struct pollfd){ p.sigfd, POLLIN, 0 };
@@ -561,6 +601,7 @@ ps_parent_main(int fd, pid_t worker, const struct gw_config *c)
 			if (ch->exited && ch->out < 0 && ch->err < 0)
 				finish_child(&p, i);
 		}
+		start_queued(&p);
 		if (p.worker_gone) {
 			/* Clones nobody will use: stop them (they clean up after themselves). */
 			for (int i = 0; i < p.nchild; i++)

@@ -27,6 +27,60 @@
 
 #define POLICY_MAX_BYTES (4u << 20)
 
+/* ---- requests to the parent ------------------------------------------------ */
+
+/*
+ * The worker never blocks on the parent: requests go into a queue that is
+ * written out as the socket takes them (EPOLLOUT).  The parent, for its
+ * part, may block on its replies, since the worker always reads.
+ */
+#define PS_OUT_MAX 16384
+
+static struct ps_request ps_out[PS_OUT_MAX];
+static size_t ps_out_head, ps_out_len;
+static bool ps_out_waiting;	/* EPOLLOUT is on */
+
+static void
+ps_out_flush(struct gw *g)
+{
+	while (ps_out_len > 0) {
+		ssize_t n = send(g->ps_fd, &ps_out[ps_out_head], sizeof(ps_out[0]),
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n != (ssize_t)sizeof(ps_out[0]))
+			fatal("privsep: lost the parent");
+		ps_out_head = (ps_out_head + 1) % PS_OUT_MAX;
+		ps_out_len--;
+	}
+	if (g->ev && ps_out_waiting != (ps_out_len > 0)) {
+		ps_out_waiting = ps_out_len > 0;
+		ev_mod(g->ev, g->ps_fd, ps_out_waiting ? EPOLLIN | EPOLLOUT : EPOLLIN);
+	}
+}
+
+static void
+ps_request(struct gw *g, const struct ps_request *rq)
+{
+	if (ps_out_len == PS_OUT_MAX)
+		fatalx("privsep: %d requests the parent has not taken", PS_OUT_MAX);
+	ps_out[(ps_out_head + ps_out_len++) % PS_OUT_MAX] = *rq;
+	ps_out_flush(g);
+}
+
+/* At exit: everything still queued goes, waiting for the parent if need be. */
+static void
+ps_out_drain(struct gw *g)
+{
+	while (ps_out_len > 0) {
+		if (ps_send(g->ps_fd, &ps_out[ps_out_head]) < 0)
+			fatal("privsep: lost the parent");
+		ps_out_head = (ps_out_head + 1) % PS_OUT_MAX;
+		ps_out_len--;
+	}
+}
+
 /* ---- what the engine asks of the world ----------------------------------- */
 
 static void
@@ -59,8 +113,7 @@ io_clone(void *ctx, uint32_t serial, const char *type, uint32_t ip, uint32_t uni
 		.universe = universe, .vm = -1 };
 
 	snprintf(rq.type, sizeof(rq.type), "%s", type);
-	if (ps_send(g->ps_fd, &rq) < 0)
-		fatal("privsep: lost the parent");
+	ps_request(g, &rq);
 }
 
 static void
@@ -68,8 +121,7 @@ io_vm_command(struct gw *g, uint32_t op, const struct eng_vm *vm)
 {
 	struct ps_request rq = { .op = op, .vm = vm->id };
 
-	if (ps_send(g->ps_fd, &rq) < 0)
-		fatal("privsep: lost the parent");
+	ps_request(g, &rq);
 }
 
 static void
@@ -286,9 +338,15 @@ parent_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
 	int passed, r;
 
 	(void)ev;
-	(void)events;
-	if ((r = ps_recv(fd, &rp, &passed)) <= 0)
+	if (events & EPOLLOUT)
+		ps_out_flush(g);
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return;
+	if ((r = ps_recv(fd, &rp, &passed)) <= 0) {
+		if (r < 0 && errno == EAGAIN)
+			return;
 		fatalx("privsep: the parent is gone");
+	}
 	switch (rp.op) {
 	case PS_CLONE:
 		clone_done(g, &rp);
@@ -326,8 +384,7 @@ gw_request_reload(struct gw *g)
 {
 	struct ps_request rq = { .op = PS_OPEN_POLICY, .vm = -1 };
 
-	if (ps_send(g->ps_fd, &rq) < 0)
-		fatal("privsep: lost the parent");
+	ps_request(g, &rq);
 }
 
 /* ---- signals, time, DNS answers ------------------------------------------- */
@@ -343,7 +400,9 @@ stop(struct gw *g)
 	log_info("stopping; %s the clones", g->cfg->on_exit_keep ? "keeping" : "tearing down");
 	if (!g->cfg->on_exit_keep)
 		eng_reclaim_all(g->eng, mono_ms());
-	ps_send(g->ps_fd, &rq);
+	ps_out_drain(g);
+	if (ps_send(g->ps_fd, &rq) < 0)
+		fatal("privsep: lost the parent");
 	ev_stop(g->ev);
 }
 
@@ -363,8 +422,8 @@ signal_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
 			gw_request_reload(g);
 			break;
 		case SIGUSR1:
-			if (strcmp(g->cfg->events, "-") != 0 && ps_send(g->ps_fd, &rq) < 0)
-				fatal("privsep: lost the parent");
+			if (strcmp(g->cfg->events, "-") != 0)
+				ps_request(g, &rq);
 			break;
 		case SIGTERM:
 		case SIGINT:

@@ -48,7 +48,7 @@ test_expect_success 'the sniffer saw replies and the proxied question, nothing e
 	farm_sniff_stop &&
 	test "$(farm_sniffed "src net 198.51.100.0/24 and dst host 203.0.113.14")" -gt 0 &&
 	test "$(farm_sniffed "src host 192.0.2.1 and dst host 192.0.2.53 and udp port 53")" -gt 0 &&
-	farm_escaped 203.0.113.14 >escaped &&
+	farm_escaped >escaped &&
 	test_must_fail test -s escaped &&
 	test "$(farm_sniffed "dst net 203.0.113.96/28")" = 0
 '
@@ -67,7 +67,7 @@ test_expect_success 'control: a policy passing SMB lets the sniffer see it' '
 	farm_in curl -sS -m 20 --interface 203.0.113.15 http://198.51.100.31/cgi-bin/spread &&
 	test_wait_for 10 "tcpdump -n -r $FARM_DIR/sniff.pcap \"dst net 203.0.113.96/28 and tcp port 445\" 2>/dev/null | grep -q ." &&
 	farm_sniff_stop &&
-	farm_escaped 203.0.113.15 | grep "445"
+	farm_escaped | grep "445"
 '
 
 test_expect_success 'stopping the gateway leaves nothing behind' '

@@ -55,7 +55,7 @@ test_expect_success 'telnet ones were reflected, the rest dropped and reported' 
 test_expect_success 'the sniffer saw nothing from the farm but replies' '
 	farm_sniff_stop &&
 	test "$(farm_sniffed "dst net 10.0.0.0/8")" = 0 &&
-	farm_escaped 203.0.113.16 >escaped &&
+	farm_escaped >escaped &&
 	test_must_fail test -s escaped
 '
 
