@@ -74,7 +74,8 @@ farm_resolver_start() {
 	return 1
 }
 
-# farm_write_configs [BACKEND]: the clone tools' and the gateway's files.
+# farm_write_configs [netns|qemu]: the clone tools' and the gateway's files,
+# and the reference snapshot.
 farm_write_configs() {
 	local backend=${1:-netns}
 
@@ -92,6 +93,38 @@ farm_write_configs() {
 	echo spreading
 	CGI
 	chmod 755 "$FARM_DIR/www/cgi-bin/spread"
+	if [ "$backend" = qemu ]; then
+		farm_qemu_conf
+	else
+		farm_netns_conf
+	fi
+	farm_policy_and_gateway_conf &&
+	"$BIN/potemkin-snapshot" -c "$FARM_DIR/vmm.conf" web >/dev/null
+}
+
+# A real guest kernel under QEMU (TCG: this machine's KVM cannot run 64-bit
+# guests), from the image potemkin-mkimage built in $FARM_GUEST_DIR.
+farm_qemu_conf() {
+	cat >"$FARM_DIR/vmm.conf" <<-CONF
+	statedir = "$FARM_DIR/state";
+	memdir = "$FARM_DIR/mem";
+	types = {
+	  web = {
+	    backend = "qemu";
+	    kernel = "$FARM_GUEST_DIR/vmlinuz";
+	    initrd = "$FARM_GUEST_DIR/initrd.img";
+	    memory = 128;
+	    accel = "${FARM_ACCEL:-tcg}";
+	    guest_ip = "10.0.2.15";
+	    gw_ip = "10.0.2.2";
+	    ready = "POTEMKIN-READY";
+	    ready_timeout = "120s";
+	  };
+	};
+	CONF
+}
+
+farm_netns_conf() {
 	cat >"$FARM_DIR/vmm.conf" <<-CONF
 	statedir = "$FARM_DIR/state";
 	memdir = "$FARM_DIR/mem";
@@ -107,6 +140,9 @@ farm_write_configs() {
 	  };
 	};
 	CONF
+}
+
+farm_policy_and_gateway_conf() {
 	if [ -z "${FARM_POLICY:-}" ]; then
 		FARM_POLICY="$FARM_DIR/farm.policy"
 		cat >"$FARM_POLICY" <<-\POLICY
@@ -141,7 +177,6 @@ farm_write_configs() {
 	};
 	CONF
 	: >"$FARM_DIR/events.jsonl"
-	"$BIN/potemkin-snapshot" -c "$FARM_DIR/vmm.conf" web >/dev/null
 }
 
 farm_rules_up() {

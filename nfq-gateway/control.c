@@ -283,12 +283,12 @@ static void
 universe_row(void *ctx, const struct eng_universe_info *u)
 {
 	struct list_ctx *l = ctx;
-	char s[ADDR_STRLEN], d[ADDR_STRLEN];
+	char sbuf[ADDR_STRLEN], dbuf[ADDR_STRLEN];
+	const char *s = fmt_addr(u->src, sbuf), *d = fmt_addr(u->dst, dbuf);
 
 	rput(l->r, "%s{\"universe\":%u,\"mode\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\","
-	    "\"vms\":%u,\"age_ms\":%llu}", l->n++ ? "," : "", u->id, u->mode,
-	    fmt_addr(u->src, s), fmt_addr(u->dst, d), u->bindings,
-	    (unsigned long long)(l->now - u->created_ms));
+	    "\"vms\":%u,\"age_ms\":%llu}", l->n++ ? "," : "", u->id, u->mode, s, d,
+	    u->bindings, (unsigned long long)(l->now - u->created_ms));
 	tput(l->r, "%8u %-10s %-15s %-15s %4u %8llus\n", u->id, u->mode, s, d, u->bindings,
 	    (unsigned long long)(l->now - u->created_ms) / 1000);
 }
