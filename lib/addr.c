@@ -93,6 +93,8 @@ prefix_fmt(const struct prefix *p, char *buf)
 {
 	char a[ADDR_STRLEN];
 
-	snprintf(buf, PREFIX_STRLEN, "%s/%u", addr_fmt(p->addr, a), p->len);
+	/* The bound tells the compiler the text fits (-Wformat-truncation). */
+	snprintf(buf, PREFIX_STRLEN, "%s/%u", addr_fmt(p->addr, a),
+	    p->len > 32 ? 32u : p->len);
 	return buf;
 }

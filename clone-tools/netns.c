@@ -1,0 +1,477 @@
+/*
+ * The netns backend: a clone is a named network namespace pk<ID> joined to
+ * the host by a veth pair (pk<ID> outside, eth0 inside) with the type's
+ * service commands running in it.  It shares the host kernel: cheap and
+ * fast, medium interaction only.
+ *
+ * Cost matters here (a clone in a few milliseconds, a thousand alive): the
+ * namespace is made by unshare(2) and a bind mount, the network by two
+ * rtnetlink batches, readiness is seen through sock_diag; no `ip` process is
+ * ever run.  The services hang under a small leader process that is their
+ * session, process group and child subreaper, so every descendant, even one
+ * that made a session of its own, is found from the leader.
+ */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <libmnl/libmnl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "evidence.h"
+#include "freezer.h"
+#include "monotime.h"
+#include "nl.h"
+#include "proctree.h"
+#include "vmm.h"
+
+static int
+netns_check(const struct vmm_conf *conf, const struct vmm_type *t)
+{
+	(void)conf;
+	if (t->nservices == 0)
+		warnx("type %s: no services: its clones will answer nothing",
+		    t->name);
+	if (t->home[0] != '/') {
+		warnx("type %s: home: '%s' is not an absolute path", t->name,
+		    t->home);
+		return -1;
+	}
+	return 0;
+}
+
+/* argv[0] of each service must be found; nothing is booted or saved. */
+static int
+netns_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
+    bool force)
+{
+	char dir[VMM_PATH_MAX], path[VMM_PATH_MAX], line[128];
+
+	(void)force;
+	if (vmm_snapshot_dir(conf, t->name, dir, sizeof(dir)) == -1)
+		return -1;
+	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
+		warn("creating %s", dir);
+		return -1;
+	}
+	snprintf(line, sizeof(line), "backend=netns created=%llu\n",
+	    (unsigned long long)wall_ms());
+	if (vmm_path(path, sizeof(path), "%s/snapshot", dir) == -1 ||
+	    vmm_write_file(path, line, strlen(line), 0640) == -1)
+		return -1;
+	fprintf(stderr, "%s: type %s: netns clones start their services "
+	    "afresh; nothing to save\n", vmm_progname(), t->name);
+	return 0;
+}
+
+/* /run/netns as `ip netns` keeps it: a shared mount point. */
+static int
+netns_dir_ready(const char *dir)
+{
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+		warn("creating %s", dir);
+		return -1;
+	}
+	if (mount("", dir, "none", MS_SHARED | MS_REC, NULL) == 0)
+		return 0;
+	if (errno != EINVAL ||
+	    mount(dir, dir, "none", MS_BIND | MS_REC, NULL) == -1 ||
+	    mount("", dir, "none", MS_SHARED | MS_REC, NULL) == -1) {
+		warn("making %s a shared mount", dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* Split a service command at blanks into argv (modified in place). */
+static size_t
+netns_split(char *cmd, char **argv, size_t max)
+{
+	size_t n = 0;
+
+	for (char *save = NULL, *w = strtok_r(cmd, " \t", &save);
+	    w != NULL && n < max - 1; w = strtok_r(NULL, " \t", &save))
+		argv[n++] = w;
+	argv[n] = NULL;
+	return n;
+}
+
+static void
+netns_env(const struct vmm_type *t, const struct vmm_vm *vm)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%u", vm->id);
+	setenv("POTEMKIN_ID", buf, 1);
+	setenv("POTEMKIN_TYPE", t->name, 1);
+	setenv("POTEMKIN_IP", addr_fmt(vm->rec.guest_ip, buf), 1);
+	setenv("POTEMKIN_DIR", vm->dir, 1);
+}
+
+/*
+ * The leader: session and group leader, child subreaper, reaper of its
+ * services.  It exits when the last of them has; an exec failure is told on
+ * errfd, the clone command's stderr, closed by every successful exec.
+ */
+static _Noreturn void
+netns_leader(const struct vmm_type *t, const struct vmm_vm *vm, int errfd)
+{
+	char log[VMM_PATH_MAX + 16];
+	int fd;
+
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
+	setsid();
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	snprintf(log, sizeof(log), "%s/console.log", vm->dir);
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0640);
+	if (fd == -1 || dup2(fd, 1) == -1 || dup2(fd, 2) == -1 ||
+	    chdir(t->home) == -1) {
+		dprintf(errfd, "%s: clone %u: starting services in %s: %s\n",
+		    vmm_progname(), vm->id, t->home, strerror(errno));
+		_exit(1);
+	}
+	close(0);
+	open("/dev/null", O_RDONLY);
+	/* Not one descriptor of the clone command, above all not the lock on
+	 * the clone's directory, may live on in the leader. */
+	if (errfd > 3)
+		close_range(3, (unsigned)errfd - 1, 0);
+	close_range((unsigned)errfd + 1, UINT_MAX, 0);
+	netns_env(t, vm);
+	for (size_t i = 0; i < t->nservices; i++) {
+		char cmd[1024], *argv[64];
+		pid_t pid;
+
+		snprintf(cmd, sizeof(cmd), "%s", t->services[i]);
+		if (netns_split(cmd, argv, 64) == 0)
+			continue;
+		if ((pid = fork()) == 0) {
+			execvp(argv[0], argv);
+			dprintf(errfd, "%s: clone %u: service '%s': %s\n",
+			    vmm_progname(), vm->id, t->services[i],
+			    strerror(errno));
+			_exit(127);
+		}
+	}
+	close(errfd);
+	while (wait(NULL) != -1 || errno == EINTR)
+		;
+	_exit(0);
+}
+
+static int
+netns_setns(int fd, const char *what)
+{
+	if (setns(fd, CLONE_NEWNET) == -1) {
+		warn("entering the %s network namespace", what);
+		return -1;
+	}
+	return 0;
+}
+
+/* Host side: veth into the namespace, then pk<ID> up, gw/32, rp_filter. */
+static int
+netns_host_net(const struct vmm_type *t, struct vmm_vm *vm, int nsfd,
+    bool *made)
+{
+	struct mnl_socket *sock = nl_open(NETLINK_ROUTE);
+	char what[3][64];
+	struct nl_batch b;
+	uint8_t mac[6];
+	unsigned ifindex;
+	int rc = -1;
+
+	if (sock == NULL)
+		return -1;
+	nl_parse_mac(vm->rec.mac, mac);
+	snprintf(what[0], sizeof(what[0]), "creating veth %s", vm->rec.ifname);
+	snprintf(what[1], sizeof(what[1]), "turning rp_filter off on %s",
+	    vm->rec.ifname);
+	snprintf(what[2], sizeof(what[2]), "adding %s/32 to %s", "gw_ip",
+	    vm->rec.ifname);
+	nl_begin(&b, sock);
+	if (nl_add_veth(&b, vm->rec.ifname, "eth0", nsfd, mac, what[0]) == -1 ||
+	    nl_commit(&b) == -1)
+		goto out;
+	*made = true;
+	if ((ifindex = if_nametoindex(vm->rec.ifname)) == 0) {
+		warn("%s", vm->rec.ifname);
+		goto out;
+	}
+	nl_begin(&b, sock);
+	if (nl_rp_filter_off(&b, ifindex, what[1]) == 0 &&
+	    nl_add_addr(&b, ifindex, t->gw_ip, 32, what[2]) == 0)
+		rc = nl_commit(&b);
+out:
+	nl_close(sock);
+	return rc;
+}
+
+/* Inside: lo and eth0 up, the address on eth0, default route via gw_ip. */
+static int
+netns_guest_net(const struct vmm_type *t, struct vmm_vm *vm,
+    struct mnl_socket *sock)
+{
+	unsigned eth0 = if_nametoindex("eth0");
+	struct nl_batch b;
+
+	if (eth0 == 0) {
+		warn("clone %u: eth0", vm->id);
+		return -1;
+	}
+	nl_begin(&b, sock);
+	if (nl_link_up(&b, 1, "setting lo up") == -1 ||
+	    nl_link_up(&b, eth0, "setting eth0 up") == -1 ||
+	    nl_add_addr(&b, eth0, vm->rec.guest_ip, t->prefix,
+		"adding the guest address to eth0") == -1 ||
+	    nl_add_default(&b, eth0, t->gw_ip,
+		"adding the default route via gw_ip") == -1)
+		return -1;
+	return nl_commit(&b);
+}
+
+/* Wait until every ready_tcp port listens, the services die, or time out. */
+static int
+netns_wait_ready(const struct vmm_type *t, struct vmm_vm *vm,
+    struct mnl_socket *diag, pid_t leader)
+{
+	uint64_t deadline = mono_ms() + t->ready_timeout_ms;
+	useconds_t pause = 50;
+	int status;
+
+	for (;;) {
+		int n = nl_tcp_listening(diag, t->ready_tcp, t->nready_tcp);
+
+		if (n == -1)
+			return -1;
+		if ((size_t)n == t->nready_tcp)
+			return 0;
+		if (waitpid(leader, &status, WNOHANG) == leader) {
+			warnx("clone %u: type %s: every service exited before "
+			    "listening (see the errors above)", vm->id, t->name);
+			return -1;
+		}
+		if (vmm_stop) {
+			warnx("clone %u: interrupted", vm->id);
+			return -1;
+		}
+		if (mono_ms() >= deadline) {
+			warnx("clone %u: type %s: services not listening on "
+			    "every ready_tcp port within %llu ms", vm->id,
+			    t->name, (unsigned long long)t->ready_timeout_ms);
+			return -1;
+		}
+		usleep(pause);
+		if (pause < 2000)
+			pause *= 2;
+	}
+}
+
+static int
+netns_nspath(const struct vmm_conf *conf, unsigned id, char *buf, size_t size)
+{
+	return vmm_path(buf, size, "%s/pk%u", conf->netns_dir, id);
+}
+
+/* Bind the namespace we are in to nspath, as `ip netns add` does. */
+static int
+netns_pin(const char *nspath)
+{
+	int fd = open(nspath, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+
+	if (fd == -1) {
+		warn("creating %s", nspath);
+		return -1;
+	}
+	close(fd);
+	if (mount("/proc/self/ns/net", nspath, "none", MS_BIND, NULL) == -1) {
+		warn("mounting namespace on %s", nspath);
+		unlink(nspath);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+netns_unpin(const char *nspath)
+{
+	if (umount2(nspath, MNT_DETACH) == -1 && errno != EINVAL &&
+	    errno != ENOENT)
+		warn("unmounting %s", nspath);
+	if (unlink(nspath) == -1 && errno != ENOENT)
+		warn("removing %s", nspath);
+}
+
+static int
+netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
+    struct vmm_vm *vm)
+{
+	struct mnl_socket *nssock = NULL, *diag = NULL;
+	int hostfd = -1, nsfd = -1, errfd = -1, rc = -1;
+	char nspath[VMM_PATH_MAX];
+	bool pinned = false, link = false;
+	pid_t leader = -1;
+
+	snprintf(vm->rec.ifname, sizeof(vm->rec.ifname), "pk%u", vm->id);
+	vmm_mac_for_id(vm->id, vm->rec.mac);
+	vm->rec.guest_ip = vm->rec.has_ip ? vm->rec.ip : t->guest_ip;
+	vm->rec.gw_ip = t->gw_ip;
+	if (netns_nspath(conf, vm->id, nspath, sizeof(nspath)) == -1 ||
+	    netns_dir_ready(conf->netns_dir) == -1)
+		return -1;
+	if ((hostfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) == -1) {
+		warn("opening the host network namespace");
+		return -1;
+	}
+	if (unshare(CLONE_NEWNET) == -1) {
+		warn("creating a network namespace");
+		goto out;
+	}
+	if ((nsfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) == -1 ||
+	    (nssock = nl_open(NETLINK_ROUTE)) == NULL ||
+	    (diag = nl_open(NETLINK_SOCK_DIAG)) == NULL) {
+		if (nsfd == -1)
+			warn("opening the new network namespace");
+		goto out;
+	}
+	if (netns_pin(nspath) == -1)
+		goto out;
+	pinned = true;
+	if (netns_setns(hostfd, "host") == -1 ||
+	    netns_host_net(t, vm, nsfd, &link) == -1 ||
+	    netns_setns(nsfd, "clone's") == -1 ||
+	    netns_guest_net(t, vm, nssock) == -1)
+		goto out;
+	if ((errfd = fcntl(2, F_DUPFD_CLOEXEC, 3)) == -1) {
+		warn("dup");
+		goto out;
+	}
+	if ((leader = fork()) == -1) {
+		warn("fork");
+		goto out;
+	}
+	if (leader == 0)
+		netns_leader(t, vm, errfd);
+	close(errfd);
+	errfd = -1;
+	if (netns_wait_ready(t, vm, diag, leader) == -1)
+		goto out;
+	vm->rec.pid = leader;
+	rc = 0;
+out:
+	if (rc == -1) {
+		if (leader > 0) {
+			proctree_kill(leader);
+			waitpid(leader, NULL, 0);
+		}
+		if (hostfd != -1)
+			setns(hostfd, CLONE_NEWNET);
+		if (link)
+			nl_delete(vm->rec.ifname);
+		if (pinned)
+			netns_unpin(nspath);
+	}
+	nl_close(nssock);
+	nl_close(diag);
+	if (nsfd != -1)
+		close(nsfd);
+	if (hostfd != -1)
+		close(hostfd);
+	if (errfd != -1)
+		close(errfd);
+	return rc;
+}
+
+/* The record's pid is ours only if it still lives in our namespace. */
+static pid_t
+netns_leader_of(const struct vmm_conf *conf, const struct vmm_vm *vm)
+{
+	char nspath[VMM_PATH_MAX];
+
+	if (vm->rec.pid <= 0 ||
+	    netns_nspath(conf, vm->id, nspath, sizeof(nspath)) == -1)
+		return -1;
+	if (!vmm_pid_alive(vm->rec.pid) ||
+	    !proctree_in_netns((pid_t)vm->rec.pid, nspath))
+		return -1;
+	return (pid_t)vm->rec.pid;
+}
+
+static int
+netns_teardown(const struct vmm_conf *conf, struct vmm_vm *vm)
+{
+	pid_t leader = netns_leader_of(conf, vm);
+	char nspath[VMM_PATH_MAX], ifname[VMM_IFNAMSIZ];
+	int rc = 0;
+
+	if (leader > 0)
+		proctree_kill(leader);
+	if (freezer_release(vm) == -1)
+		rc = -1;
+	snprintf(ifname, sizeof(ifname), "pk%u", vm->id);
+	if (nl_delete(ifname) == -1)
+		rc = -1;
+	if (netns_nspath(conf, vm->id, nspath, sizeof(nspath)) == -1)
+		return -1;
+	netns_unpin(nspath);
+	return rc;
+}
+
+static bool
+netns_alive(const struct vmm_conf *conf, const struct vmm_vm *vm)
+{
+	return netns_leader_of(conf, vm) > 0;
+}
+
+static int
+netns_freeze(const struct vmm_conf *conf, struct vmm_vm *vm,
+    const char *evdir)
+{
+	pid_t leader = netns_leader_of(conf, vm);
+	struct proctree *t;
+	char method[VMM_PATH_MAX + 8];
+	int rc = -1;
+
+	if (leader <= 0) {
+		warnx("clone %u: its processes are gone", vm->id);
+		return -1;
+	}
+	if ((t = malloc(sizeof(*t))) == NULL) {
+		warn("freezing clone %u", vm->id);
+		return -1;
+	}
+	proctree_stop(leader, t);
+	if (freezer_freeze(conf, vm, t, method, sizeof(method)) == -1)
+		goto out;
+	rc = evidence_netns(vm, t, evdir, method);
+	if (vm->type)
+		for (size_t i = 0; i < vm->type->nevidence_paths; i++)
+			if (evidence_path(evdir, vm->type->evidence_paths[i]) == -1)
+				rc = -1;
+out:
+	free(t);
+	return rc;
+}
+
+const struct vmm_backend vmm_netns_backend = {
+	.name = "netns",
+	.memory = "host",
+	.check = netns_check,
+	.snapshot = netns_snapshot,
+	.clone = netns_clone,
+	.teardown = netns_teardown,
+	.freeze = netns_freeze,
+	.alive = netns_alive,
+};

@@ -1,0 +1,1 @@
+int qmp_dummy;
