@@ -248,7 +248,7 @@ netns_wait_ready(const struct vmm_type *t, struct vmm_vm *vm,
     struct mnl_socket *diag, pid_t leader)
 {
 	uint64_t deadline = mono_ms() + t->ready_timeout_ms;
-	useconds_t pause = 50;
+	useconds_t pause = 100;
 	int status;
 
 	for (;;) {
@@ -274,7 +274,7 @@ netns_wait_ready(const struct vmm_type *t, struct vmm_vm *vm,
 			return -1;
 		}
 		usleep(pause);
-		if (pause < 2000)
+		if (pause < 800)
 			pause *= 2;
 	}
 }
@@ -314,6 +314,8 @@ netns_unpin(const char *nspath)
 		warn("removing %s", nspath);
 }
 
+static uint64_t ph_t0;
+#define PH(x) (getenv("PK_PHASES") ? fprintf(stderr, "%-10s %6lluus\n", x, (unsigned long long)((mono_ns() - ph_t0) / 1000)) : 0)
 static int
 netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
     struct vmm_vm *vm)
@@ -324,6 +326,7 @@ netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 	bool pinned = false, link = false;
 	pid_t leader = -1;
 
+	ph_t0 = mono_ns();
 	snprintf(vm->rec.ifname, sizeof(vm->rec.ifname), "pk%u", vm->id);
 	vmm_mac_for_id(vm->id, vm->rec.mac);
 	vm->rec.guest_ip = vm->rec.has_ip ? vm->rec.ip : t->guest_ip;
@@ -335,6 +338,7 @@ netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 		warn("opening the host network namespace");
 		return -1;
 	}
+	PH("start");
 	if (unshare(CLONE_NEWNET) == -1) {
 		warn("creating a network namespace");
 		goto out;
@@ -346,14 +350,18 @@ netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 			warn("opening the new network namespace");
 		goto out;
 	}
+	PH("unshare");
 	if (netns_pin(nspath) == -1)
 		goto out;
+	PH("pin");
 	pinned = true;
 	if (netns_setns(hostfd, "host") == -1 ||
 	    netns_host_net(t, vm, nsfd, &link) == -1 ||
+	    (PH("hostnet"), 0) ||
 	    netns_setns(nsfd, "clone's") == -1 ||
 	    netns_guest_net(t, vm, nssock) == -1)
 		goto out;
+	PH("net");
 	if ((errfd = fcntl(2, F_DUPFD_CLOEXEC, 3)) == -1) {
 		warn("dup");
 		goto out;
@@ -366,9 +374,11 @@ netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 		netns_leader(t, vm, errfd);
 	close(errfd);
 	errfd = -1;
+	PH("fork");
 	if (netns_wait_ready(t, vm, diag, leader) == -1)
 		goto out;
 	vm->rec.pid = leader;
+	PH("ready");
 	rc = 0;
 out:
 	if (rc == -1) {
@@ -409,19 +419,22 @@ netns_leader_of(const struct vmm_conf *conf, const struct vmm_vm *vm)
 	return (pid_t)vm->rec.pid;
 }
 
+/*
+ * Kill the tree and unpin the namespace.  The veth goes with the namespace
+ * once its last process is gone: the kernel then deletes both ends in its
+ * cleanup work, batched with other namespaces, instead of making teardown
+ * wait for an RCU grace period per deleted link as RTM_DELLINK would.
+ */
 static int
 netns_teardown(const struct vmm_conf *conf, struct vmm_vm *vm)
 {
 	pid_t leader = netns_leader_of(conf, vm);
-	char nspath[VMM_PATH_MAX], ifname[VMM_IFNAMSIZ];
+	char nspath[VMM_PATH_MAX];
 	int rc = 0;
 
 	if (leader > 0)
 		proctree_kill(leader);
 	if (freezer_release(vm) == -1)
-		rc = -1;
-	snprintf(ifname, sizeof(ifname), "pk%u", vm->id);
-	if (nl_delete(ifname) == -1)
 		rc = -1;
 	if (netns_nspath(conf, vm->id, nspath, sizeof(nspath)) == -1)
 		return -1;
