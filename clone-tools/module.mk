@@ -32,8 +32,6 @@ ETC_FILES += etc/potemkin/vmm.conf
 DEPS_PKGS += libconfig-dev libmnl-dev qemu-system-x86 busybox-static \
 	iproute2 curl cpio xz-utils zstd kmod procps psmisc
 
-UNIT_TESTS += t2001-vmm-record t2002-vmm-config
+UNIT_TESTS += t2001-vmm-record
 t2001-vmm-record_LIBS := vmm common
 t2001-vmm-record_LDLIBS := $(VMM_LDLIBS)
-t2002-vmm-config_LIBS := vmm common
-t2002-vmm-config_LDLIBS := $(VMM_LDLIBS)

@@ -432,12 +432,14 @@ netns_teardown(const struct vmm_conf *conf, struct vmm_vm *vm)
 	char nspath[VMM_PATH_MAX];
 	int rc = 0;
 
-	if (leader > 0)
-		proctree_kill(leader);
-	if (freezer_release(vm) == -1)
-		rc = -1;
 	if (netns_nspath(conf, vm->id, nspath, sizeof(nspath)) == -1)
 		return -1;
+	if (leader > 0)
+		proctree_kill(leader);
+	else
+		proctree_kill_netns(nspath);	/* orphans of a dead leader */
+	if (freezer_release(vm) == -1)
+		rc = -1;
 	netns_unpin(nspath);
 	return rc;
 }

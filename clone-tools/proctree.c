@@ -116,3 +116,31 @@ proctree_in_netns(pid_t pid, const char *nspath)
 	snprintf(want, sizeof(want), "net:[%lu]", (unsigned long)st.st_ino);
 	return strcmp(buf, want) == 0;
 }
+
+/*
+ * Every process in the namespace at nspath: a scan of /proc, for the slow
+ * path only (a clone whose leader died, whose orphans went to init).
+ */
+int
+proctree_kill_netns(const char *nspath)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	int killed = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end != '\0' || pid <= 1 || pid == getpid())
+			continue;
+		if (proctree_in_netns((pid_t)pid, nspath)) {
+			kill((pid_t)pid, SIGKILL);
+			killed++;
+		}
+	}
+	closedir(d);
+	return killed;
+}

@@ -24,5 +24,7 @@ int proctree_kill(pid_t leader);
 int proctree_stop(pid_t leader, struct proctree *t);
 /* Does pid live in the network namespace whose ns file is nspath? */
 int proctree_in_netns(pid_t pid, const char *nspath);
+/* SIGKILL every process of that namespace, found by scanning /proc. */
+int proctree_kill_netns(const char *nspath);
 
 #endif
