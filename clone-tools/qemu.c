@@ -243,8 +243,8 @@ qemu_snapshot_files(const struct vmm_conf *conf, const struct vmm_type *t,
 
 /* Boot the reference; 0 once its console shows the ready string. */
 static int
-qemu_boot(const struct vmm_type *t, const char *refdir, const char *memfile,
-    bool kvm, long *pid)
+qemu_boot(const struct vmm_type *t, const char *dir, const char *refdir,
+    const char *memfile, bool kvm, long *pid)
 {
 	char log[VMM_PATH_MAX];
 	struct qargs *a = calloc(1, sizeof(*a));
@@ -268,11 +268,12 @@ qemu_boot(const struct vmm_type *t, const char *refdir, const char *memfile,
 	if (vmm_wait_string(log, t->ready, t->ready_timeout_ms, (pid_t)*pid) == 0)
 		rc = 0;
 	else if (errno == ESRCH)
-		warnx("type %s: the reference exited before it was ready (see %s)",
-		    t->name, log);
+		warnx("type %s: the reference exited before it was ready (see "
+		    "%s/console.log)", t->name, dir);
 	else if (errno == ETIMEDOUT)
-		warnx("type %s: no '%s' on the console within %llu ms (see %s)",
-		    t->name, t->ready, (unsigned long long)t->ready_timeout_ms, log);
+		warnx("type %s: no '%s' on the console within %llu ms (see "
+		    "%s/console.log)", t->name, t->ready,
+		    (unsigned long long)t->ready_timeout_ms, dir);
 	else
 		warnx("type %s: interrupted", t->name);
 out:
@@ -318,7 +319,7 @@ qemu_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 	bool kvm = t->accel == VMM_ACCEL_KVM || t->accel == VMM_ACCEL_AUTO;
 	struct stat st;
 	long pid = -1;
-	int rc = -1;
+	int rc = -1, booted;
 	uint64_t t0 = mono_ms();
 
 	if (qemu_snapshot_files(conf, t, dir, state, memfile, sizeof(dir)) == -1 ||
@@ -340,18 +341,17 @@ qemu_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 	}
 	unlink(newmem);
 	unlink(newstate);
-	if (qemu_boot(t, refdir, newmem, kvm, &pid) == -1 && kvm &&
-	    t->accel == VMM_ACCEL_AUTO && !vmm_stop) {
+	booted = qemu_boot(t, dir, refdir, newmem, kvm, &pid);
+	if (booted == -1 && kvm && t->accel == VMM_ACCEL_AUTO && !vmm_stop) {
 		qemu_stop(refdir, pid);
 		unlink(newmem);
 		fprintf(stderr, "%s: type %s: kvm did not reach ready; trying "
 		    "tcg\n", vmm_progname(), t->name);
 		kvm = false;
-		if (qemu_boot(t, refdir, newmem, kvm, &pid) == -1)
-			goto out;
-	} else if (pid == -1 || vmm_stop) {
-		goto out;
+		booted = qemu_boot(t, dir, refdir, newmem, kvm, &pid);
 	}
+	if (booted == -1)
+		goto out;
 	fprintf(stderr, "%s: type %s: ready after %llu ms; saving\n",
 	    vmm_progname(), t->name, (unsigned long long)(mono_ms() - t0));
 	if (qemu_save(refdir, newstate) == -1)
@@ -364,12 +364,6 @@ qemu_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 	snprintf(cmdline, sizeof(cmdline), "%s\n", kvm ? "kvm" : "tcg");
 	if (vmm_write_file(accel, cmdline, strlen(cmdline), 0640) == -1)
 		goto out;
-	if (vmm_path(cmdline, sizeof(cmdline), "%s/console.log", dir) == 0) {
-		char log[VMM_PATH_MAX];
-
-		if (vmm_path(log, sizeof(log), "%s/console.log", refdir) == 0)
-			rename(log, cmdline);
-	}
 	fprintf(stderr, "%s: type %s: snapshot saved in %s (%llu ms)\n",
 	    vmm_progname(), t->name, dir, (unsigned long long)(mono_ms() - t0));
 	rc = 0;
@@ -377,6 +371,13 @@ out:
 	qemu_stop(refdir, pid);
 	unlink(newmem);
 	unlink(newstate);
+	/* The reference's console stays, for a failure above all. */
+	if (vmm_path(cmdline, sizeof(cmdline), "%s/console.log", dir) == 0) {
+		char log[VMM_PATH_MAX];
+
+		if (vmm_path(log, sizeof(log), "%s/console.log", refdir) == 0)
+			rename(log, cmdline);
+	}
 	vmm_rm_tree(refdir);
 	return rc;
 }
