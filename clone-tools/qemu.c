@@ -265,7 +265,7 @@ qemu_boot(const struct vmm_type *t, const char *dir, const char *refdir,
 	    vmm_progname(), t->name, kvm ? "kvm" : "tcg");
 	if ((*pid = qemu_start(a, refdir, tapfd)) == -1)
 		goto out;
-	if (vmm_wait_string(log, t->ready, t->ready_timeout_ms, (pid_t)*pid) == 0)
+	if (vmm_wait_string(log, 0, t->ready, t->ready_timeout_ms, (pid_t)*pid) == 0)
 		rc = 0;
 	else if (errno == ESRCH)
 		warnx("type %s: the reference exited before it was ready (see "

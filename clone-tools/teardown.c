@@ -43,8 +43,12 @@ td_one(const struct vmm_conf *conf, struct vmm_vm *vm, bool complete)
 	}
 	if (!complete)
 		snprintf(vm->rec.ifname, sizeof(vm->rec.ifname), "pk%u", vm->id);
-	if (be && be->teardown(conf, vm) == -1)
-		rc = -1;
+	/* A clone whose resources could not all be freed keeps its directory,
+	 * so that a later teardown can try again. */
+	if (be && be->teardown(conf, vm) == -1) {
+		vmm_vm_close(vm);
+		return -1;
+	}
 	if (vmm_vm_remove(vm) == -1)
 		rc = -1;
 	return rc;

@@ -389,18 +389,17 @@ done:
 }
 
 /*
- * Wait until the file at path contains needle (a console log filling up),
- * at most timeout_ms; fail early if process watch (when > 0) dies.
+ * Wait until the file at path contains needle after offset off (a console
+ * log filling up, maybe appended to since earlier boots), at most timeout_ms; fail early if process watch (when > 0) dies.
  * Returns 0 found, -1 with errno ETIMEDOUT or ESRCH.
  */
 int
-vmm_wait_string(const char *path, const char *needle, uint64_t timeout_ms,
-    pid_t watch)
+vmm_wait_string(const char *path, off_t off, const char *needle,
+    uint64_t timeout_ms, pid_t watch)
 {
 	uint64_t deadline = mono_ms() + timeout_ms;
 	size_t nlen = strlen(needle), keep = 0;
 	char buf[8192 + 256];
-	off_t off = 0;
 	int fd = -1;
 
 	if (nlen == 0 || nlen > 256) {

@@ -49,6 +49,10 @@ xen_check(const struct vmm_conf *conf, const struct vmm_type *t)
 	return 0;
 }
 
+/* Cleanup after a failure: xl's complaints about what is not there would
+ * only hide the message that matters. */
+static bool xen_quiet;
+
 /*
  * Run `xl ARGS...`; stdout into out (if given).  xl's own messages go to
  * our stderr, where the user sees why a step failed.
@@ -73,7 +77,22 @@ xen_xl(const struct vmm_type *t, char *out, size_t size, ...)
 		warn("pipe");
 		return -1;
 	}
-	if ((pid = vmm_spawn(argv, out ? pipefd[1] : -1, NULL, 0)) == -1)
+	if (xen_quiet) {
+		int saved = dup(2), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		if (null != -1)
+			dup2(null, 2);
+		pid = vmm_spawn(argv, out ? pipefd[1] : -1, NULL, 0);
+		if (saved != -1) {
+			dup2(saved, 2);
+			close(saved);
+		}
+		if (null != -1)
+			close(null);
+	} else {
+		pid = vmm_spawn(argv, out ? pipefd[1] : -1, NULL, 0);
+	}
+	if (pid == -1)
 		goto out;
 	if (out) {
 		ssize_t r;
@@ -94,7 +113,7 @@ xen_xl(const struct vmm_type *t, char *out, size_t size, ...)
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		rc = 0;
-	else
+	else if (!xen_quiet)
 		warnx("%s %s %s: failed (%s %d)", t->xl, argv[1],
 		    argv[2] ? argv[2] : "", WIFEXITED(status) ? "exit status" :
 		    "signal", WIFEXITED(status) ? WEXITSTATUS(status) :
@@ -105,6 +124,14 @@ out:
 	if (pipefd[1] != -1)
 		close(pipefd[1]);
 	return rc;
+}
+
+static void
+xen_destroy_quietly(const struct vmm_type *t, const char *name)
+{
+	xen_quiet = true;
+	xen_xl(t, NULL, 0, "destroy", name, NULL);
+	xen_quiet = false;
 }
 
 /* A domain config; vifname NULL lets xl name the reference's vif. */
@@ -160,6 +187,7 @@ xen_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 	char tmp[VMM_PATH_MAX], log[VMM_PATH_MAX], name[VMM_NAME_MAX + 16];
 	bool created = false;
 	struct stat st;
+	off_t logoff;
 	int rc = -1;
 	uint64_t t0 = mono_ms();
 
@@ -180,6 +208,8 @@ xen_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 		return -1;
 	}
 	unlink(tmp);
+	/* xenconsoled appends: only what this boot writes counts. */
+	logoff = stat(log, &st) == 0 ? st.st_size : 0;
 	if (xen_config(t, cfg, name, NULL) == -1)
 		return -1;
 	fprintf(stderr, "%s: type %s: creating the reference domain %s\n",
@@ -189,7 +219,7 @@ xen_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 	created = true;
 	if (xen_xl(t, NULL, 0, "unpause", name, NULL) == -1)
 		goto out;
-	if (vmm_wait_string(log, t->ready, t->ready_timeout_ms, 0) == -1) {
+	if (vmm_wait_string(log, logoff, t->ready, t->ready_timeout_ms, 0) == -1) {
 		warnx("type %s: no '%s' in %s within %llu ms", t->name, t->ready,
 		    log, (unsigned long long)t->ready_timeout_ms);
 		goto out;
@@ -207,7 +237,7 @@ xen_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 	rc = 0;
 out:
 	if (created)
-		xen_xl(t, NULL, 0, "destroy", name, NULL);
+		xen_destroy_quietly(t, name);
 	unlink(tmp);
 	return rc;
 }
@@ -256,12 +286,8 @@ xen_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 		goto out;
 	rc = 0;
 out:
-	if (rc == -1 && restored) {
-		long domid;
-
-		if (xen_domid(t, name, &domid) == 0)
-			xen_xl(t, NULL, 0, "destroy", name, NULL);
-	}
+	if (rc == -1 && restored)
+		xen_destroy_quietly(t, name);
 	return rc;
 }
 
@@ -313,9 +339,13 @@ xen_freeze(const struct vmm_conf *conf, struct vmm_vm *vm, const char *evdir)
 	if (vmm_path(save, sizeof(save), "%s/domain.save", evdir) == -1 ||
 	    vmm_path(to, sizeof(to), "%s/console.log", evdir) == -1)
 		return -1;
-	if (xen_xl(t, NULL, 0, "pause", vm->rec.ifname, NULL) == -1 ||
-	    xen_xl(t, NULL, 0, "save", "-c", vm->rec.ifname, save, NULL) == -1)
+	if (xen_xl(t, NULL, 0, "pause", vm->rec.ifname, NULL) == -1)
 		return -1;
+	if (xen_xl(t, NULL, 0, "save", "-c", vm->rec.ifname, save, NULL) == -1) {
+		/* A failed freeze leaves the clone as it was: running. */
+		xen_xl(t, NULL, 0, "unpause", vm->rec.ifname, NULL);
+		return -1;
+	}
 	if (vm->type && xen_console_log(t, vm->rec.ifname, log, sizeof(log)) == 0 &&
 	    access(log, R_OK) == 0)
 		vmm_copy_file(log, to);

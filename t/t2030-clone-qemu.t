@@ -174,7 +174,7 @@ test_expect_success 'a guest that never becomes ready: timeout, clean failure' '
 	test_expect_code 1 potemkin-snapshot never 2>err &&
 	grep -q "^potemkin-snapshot: type never: no .NEVER-PRINTED. on the console within 3000 ms" err &&
 	! test -e state/snapshots/never/state && ! test -e mem/never.ram.new &&
-	test -s state/snapshots/never/console.log &&
+	test -f state/snapshots/never/console.log &&
 	test_wait_for 10 no_leftovers
 '
 
