@@ -35,3 +35,7 @@ DEPS_PKGS += libconfig-dev libmnl-dev qemu-system-x86 busybox-static \
 UNIT_TESTS += t2001-vmm-record
 t2001-vmm-record_LIBS := vmm common
 t2001-vmm-record_LDLIBS := $(VMM_LDLIBS)
+
+# Fast shell tests that CI reruns against the sanitized programs.
+UNIT_SHELL_TESTS += t/t2010-clone-cmdline.t t/t2020-clone-netns.t \
+	t/t2040-clone-xen.t

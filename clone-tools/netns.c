@@ -314,8 +314,6 @@ netns_unpin(const char *nspath)
 		warn("removing %s", nspath);
 }
 
-static uint64_t ph_t0;
-#define PH(x) (getenv("PK_PHASES") ? fprintf(stderr, "%-10s %6lluus\n", x, (unsigned long long)((mono_ns() - ph_t0) / 1000)) : 0)
 static int
 netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
     struct vmm_vm *vm)
@@ -326,7 +324,6 @@ netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 	bool pinned = false, link = false;
 	pid_t leader = -1;
 
-	ph_t0 = mono_ns();
 	snprintf(vm->rec.ifname, sizeof(vm->rec.ifname), "pk%u", vm->id);
 	vmm_mac_for_id(vm->id, vm->rec.mac);
 	vm->rec.guest_ip = vm->rec.has_ip ? vm->rec.ip : t->guest_ip;
@@ -338,7 +335,6 @@ netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 		warn("opening the host network namespace");
 		return -1;
 	}
-	PH("start");
 	if (unshare(CLONE_NEWNET) == -1) {
 		warn("creating a network namespace");
 		goto out;
@@ -350,18 +346,14 @@ netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 			warn("opening the new network namespace");
 		goto out;
 	}
-	PH("unshare");
 	if (netns_pin(nspath) == -1)
 		goto out;
-	PH("pin");
 	pinned = true;
 	if (netns_setns(hostfd, "host") == -1 ||
 	    netns_host_net(t, vm, nsfd, &link) == -1 ||
-	    (PH("hostnet"), 0) ||
 	    netns_setns(nsfd, "clone's") == -1 ||
 	    netns_guest_net(t, vm, nssock) == -1)
 		goto out;
-	PH("net");
 	if ((errfd = fcntl(2, F_DUPFD_CLOEXEC, 3)) == -1) {
 		warn("dup");
 		goto out;
@@ -374,11 +366,9 @@ netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 		netns_leader(t, vm, errfd);
 	close(errfd);
 	errfd = -1;
-	PH("fork");
 	if (netns_wait_ready(t, vm, diag, leader) == -1)
 		goto out;
 	vm->rec.pid = leader;
-	PH("ready");
 	rc = 0;
 out:
 	if (rc == -1) {

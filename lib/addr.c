@@ -92,9 +92,9 @@ char *
 prefix_fmt(const struct prefix *p, char *buf)
 {
 	char a[ADDR_STRLEN];
+	/* A length is at most 32; saying so lets gcc see the result fits. */
+	unsigned len = p->len > 32 ? 32 : p->len;
 
-	/* The bound tells the compiler the text fits (-Wformat-truncation). */
-	snprintf(buf, PREFIX_STRLEN, "%s/%u", addr_fmt(p->addr, a),
-	    p->len > 32 ? 32u : p->len);
+	snprintf(buf, PREFIX_STRLEN, "%s/%u", addr_fmt(p->addr, a), len);
 	return buf;
 }
