@@ -39,3 +39,11 @@ t2001-vmm-record_LDLIBS := $(VMM_LDLIBS)
 # Fast shell tests that CI reruns against the sanitized programs.
 UNIT_SHELL_TESTS += t/t2010-clone-cmdline.t t/t2020-clone-netns.t \
 	t/t2040-clone-xen.t
+
+# The clone-tools benchmark (bench/clone-bench.sh runs it); built with the
+# rest, never installed.
+EXTRA_ALL += bench/clone-latency
+EXTRA_CLEAN += bench/clone-latency
+ALL_SRCS += bench/clone-latency.c
+bench/clone-latency: $(B)/bench/clone-latency.o $(B)/libcommon.a build/mode
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)

@@ -171,52 +171,40 @@ netns_leader(const struct vmm_type *t, const struct vmm_vm *vm, int errfd)
 	_exit(0);
 }
 
+/*
+ * Host side, through a netlink socket opened in the host's namespace (a
+ * socket keeps its namespace whatever its process does later): the veth
+ * into the clone's namespace, then pk<ID> gets gw/32 and rp_filter off.
+ */
 static int
-netns_setns(int fd, const char *what)
+netns_host_net(const struct vmm_type *t, struct vmm_vm *vm,
+    struct mnl_socket *host, int nsfd, bool *made)
 {
-	if (setns(fd, CLONE_NEWNET) == -1) {
-		warn("entering the %s network namespace", what);
-		return -1;
-	}
-	return 0;
-}
-
-/* Host side: veth into the namespace, then pk<ID> up, gw/32, rp_filter. */
-static int
-netns_host_net(const struct vmm_type *t, struct vmm_vm *vm, int nsfd,
-    bool *made)
-{
-	struct mnl_socket *sock = nl_open(NETLINK_ROUTE);
-	char what[3][64];
+	char what[4][64];
 	struct nl_batch b;
 	uint8_t mac[6];
-	unsigned ifindex;
-	int rc = -1;
+	int ifindex;
 
-	if (sock == NULL)
-		return -1;
 	nl_parse_mac(vm->rec.mac, mac);
+	snprintf(what[3], sizeof(what[3]), "setting %s up", vm->rec.ifname);
 	snprintf(what[0], sizeof(what[0]), "creating veth %s", vm->rec.ifname);
 	snprintf(what[1], sizeof(what[1]), "turning rp_filter off on %s",
 	    vm->rec.ifname);
-	snprintf(what[2], sizeof(what[2]), "adding %s/32 to %s", "gw_ip",
+	snprintf(what[2], sizeof(what[2]), "adding gw_ip/32 to %s",
 	    vm->rec.ifname);
-	nl_begin(&b, sock);
+	nl_begin(&b, host);
 	if (nl_add_veth(&b, vm->rec.ifname, "eth0", nsfd, mac, what[0]) == -1 ||
 	    nl_commit(&b) == -1)
-		goto out;
+		return -1;
 	*made = true;
-	if ((ifindex = if_nametoindex(vm->rec.ifname)) == 0) {
-		warn("%s", vm->rec.ifname);
-		goto out;
-	}
-	nl_begin(&b, sock);
-	if (nl_rp_filter_off(&b, ifindex, what[1]) == 0 &&
-	    nl_add_addr(&b, ifindex, t->gw_ip, 32, what[2]) == 0)
-		rc = nl_commit(&b);
-out:
-	nl_close(sock);
-	return rc;
+	if ((ifindex = nl_ifindex(host, vm->rec.ifname)) == -1)
+		return -1;
+	nl_begin(&b, host);
+	if (nl_rp_filter_off(&b, (unsigned)ifindex, what[1]) == -1 ||
+	    nl_link_up(&b, (unsigned)ifindex, what[3]) == -1 ||
+	    nl_add_addr(&b, (unsigned)ifindex, t->gw_ip, 32, what[2]) == -1)
+		return -1;
+	return nl_commit(&b);
 }
 
 /* Inside: lo and eth0 up, the address on eth0, default route via gw_ip. */
@@ -248,7 +236,7 @@ netns_wait_ready(const struct vmm_type *t, struct vmm_vm *vm,
     struct mnl_socket *diag, pid_t leader)
 {
 	uint64_t deadline = mono_ms() + t->ready_timeout_ms;
-	useconds_t pause = 100;
+	useconds_t pause = 50;
 	int status;
 
 	for (;;) {
@@ -274,7 +262,7 @@ netns_wait_ready(const struct vmm_type *t, struct vmm_vm *vm,
 			return -1;
 		}
 		usleep(pause);
-		if (pause < 800)
+		if (pause < 200)
 			pause *= 2;
 	}
 }
@@ -283,6 +271,33 @@ static int
 netns_nspath(const struct vmm_conf *conf, unsigned id, char *buf, size_t size)
 {
 	return vmm_path(buf, size, "%s/pk%u", conf->netns_dir, id);
+}
+
+/*
+ * No IPv6 in a clone: the gateway drops it anyway (DESIGN.md section 10),
+ * eth0 then sends no router or multicast listener solicitations, and
+ * bringing it up skips IPv6's address configuration, which is a good part
+ * of what a clone's network costs.  Services binding to :: still take IPv4
+ * connections.  Set before eth0 exists, in the clone's namespace (where
+ * /proc/sys/net now points).
+ */
+static void
+netns_no_ipv6(void)
+{
+	static const char *const files[] = {
+		"/proc/sys/net/ipv6/conf/default/disable_ipv6",
+		"/proc/sys/net/ipv6/conf/all/disable_ipv6",
+	};
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		int fd = open(files[i], O_WRONLY | O_CLOEXEC);
+
+		if (fd == -1)
+			continue;	/* a kernel without IPv6 */
+		if (write(fd, "1", 1) != 1)
+			warn("%s", files[i]);
+		close(fd);
+	}
 }
 
 /* Bind the namespace we are in to nspath, as `ip netns add` does. */
@@ -314,12 +329,17 @@ netns_unpin(const char *nspath)
 		warn("removing %s", nspath);
 }
 
+/*
+ * The order is for speed on few CPUs: the services are started as soon as
+ * the namespace exists (they bind to wildcard addresses, which needs no
+ * interface), and start up while the network is built around them.
+ */
 static int
 netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
     struct vmm_vm *vm)
 {
-	struct mnl_socket *nssock = NULL, *diag = NULL;
-	int hostfd = -1, nsfd = -1, errfd = -1, rc = -1;
+	struct mnl_socket *host = NULL, *nssock = NULL, *diag = NULL;
+	int nsfd = -1, errfd = -1, rc = -1;
 	char nspath[VMM_PATH_MAX];
 	bool pinned = false, link = false;
 	pid_t leader = -1;
@@ -329,31 +349,21 @@ netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 	vm->rec.guest_ip = vm->rec.has_ip ? vm->rec.ip : t->guest_ip;
 	vm->rec.gw_ip = t->gw_ip;
 	if (netns_nspath(conf, vm->id, nspath, sizeof(nspath)) == -1 ||
-	    netns_dir_ready(conf->netns_dir) == -1)
+	    netns_dir_ready(conf->netns_dir) == -1 ||
+	    (host = nl_open(NETLINK_ROUTE)) == NULL)
 		return -1;
-	if ((hostfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) == -1) {
-		warn("opening the host network namespace");
-		return -1;
-	}
 	if (unshare(CLONE_NEWNET) == -1) {
 		warn("creating a network namespace");
 		goto out;
 	}
-	if ((nsfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) == -1 ||
-	    (nssock = nl_open(NETLINK_ROUTE)) == NULL ||
-	    (diag = nl_open(NETLINK_SOCK_DIAG)) == NULL) {
-		if (nsfd == -1)
-			warn("opening the new network namespace");
+	if ((nsfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) == -1) {
+		warn("opening the new network namespace");
 		goto out;
 	}
 	if (netns_pin(nspath) == -1)
 		goto out;
 	pinned = true;
-	if (netns_setns(hostfd, "host") == -1 ||
-	    netns_host_net(t, vm, nsfd, &link) == -1 ||
-	    netns_setns(nsfd, "clone's") == -1 ||
-	    netns_guest_net(t, vm, nssock) == -1)
-		goto out;
+	netns_no_ipv6();
 	if ((errfd = fcntl(2, F_DUPFD_CLOEXEC, 3)) == -1) {
 		warn("dup");
 		goto out;
@@ -366,7 +376,11 @@ netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 		netns_leader(t, vm, errfd);
 	close(errfd);
 	errfd = -1;
-	if (netns_wait_ready(t, vm, diag, leader) == -1)
+	if ((nssock = nl_open(NETLINK_ROUTE)) == NULL ||
+	    (diag = nl_open(NETLINK_SOCK_DIAG)) == NULL ||
+	    netns_host_net(t, vm, host, nsfd, &link) == -1 ||
+	    netns_guest_net(t, vm, nssock) == -1 ||
+	    netns_wait_ready(t, vm, diag, leader) == -1)
 		goto out;
 	vm->rec.pid = leader;
 	rc = 0;
@@ -376,19 +390,16 @@ out:
 			proctree_kill(leader);
 			waitpid(leader, NULL, 0);
 		}
-		if (hostfd != -1)
-			setns(hostfd, CLONE_NEWNET);
 		if (link)
-			nl_delete(vm->rec.ifname);
+			nl_delete_on(host, vm->rec.ifname);
 		if (pinned)
 			netns_unpin(nspath);
 	}
+	nl_close(host);
 	nl_close(nssock);
 	nl_close(diag);
 	if (nsfd != -1)
 		close(nsfd);
-	if (hostfd != -1)
-		close(hostfd);
 	if (errfd != -1)
 		close(errfd);
 	return rc;

@@ -15,6 +15,7 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 
 #define NL_RECV_SIZE 32768
@@ -152,7 +153,7 @@ nl_add_veth(struct nl_batch *b, const char *host, const char *peer, int nsfd,
 
 	if (nlh == NULL)
 		return -1;
-	nl_ifinfo(nlh, 0, IFF_UP);
+	nl_ifinfo(nlh, 0, 0);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, host);
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
@@ -188,12 +189,15 @@ nl_link_up(struct nl_batch *b, unsigned ifindex, const char *what)
 /*
  * rp_filter is an IPv4 devconf value, settable through IFLA_AF_SPEC without
  * a trip through /proc/sys.  The kernel applies max(all, this interface).
+ * In the same message, IPv6 address generation off: brought up afterwards,
+ * the interface gets no link-local address, so no duplicate address
+ * detection and no solicitations, and costs less to bring up.
  */
 int
 nl_rp_filter_off(struct nl_batch *b, unsigned ifindex, const char *what)
 {
 	struct nlmsghdr *nlh = nl_put(b, RTM_NEWLINK, 0, what);
-	struct nlattr *af, *inet, *conf;
+	struct nlattr *af, *inet, *conf, *inet6;
 
 	if (nlh == NULL)
 		return -1;
@@ -204,6 +208,9 @@ nl_rp_filter_off(struct nl_batch *b, unsigned ifindex, const char *what)
 	mnl_attr_put_u32(nlh, IPV4_DEVCONF_RP_FILTER, 0);
 	mnl_attr_nest_end(nlh, conf);
 	mnl_attr_nest_end(nlh, inet);
+	inet6 = mnl_attr_nest_start(nlh, AF_INET6);
+	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+	mnl_attr_nest_end(nlh, inet6);
 	mnl_attr_nest_end(nlh, af);
 	nl_done(b, nlh);
 	return 0;
@@ -288,30 +295,56 @@ nl_host_side(const char *ifname, uint32_t gw)
 	snprintf(what[2], sizeof(what[2]), "adding the gateway address to %s",
 	    ifname);
 	nl_begin(&b, sock);
-	if (nl_link_up(&b, ifindex, what[0]) == 0 &&
-	    nl_rp_filter_off(&b, ifindex, what[1]) == 0 &&
+	if (nl_rp_filter_off(&b, ifindex, what[1]) == 0 &&
+	    nl_link_up(&b, ifindex, what[0]) == 0 &&
 	    nl_add_addr(&b, ifindex, gw, 32, what[2]) == 0)
 		rc = nl_commit(&b);
 	nl_close(sock);
 	return rc;
 }
 
+/*
+ * The index of a link in the socket's namespace, which need not be ours:
+ * the generic interface ioctls of any socket act in its namespace.
+ */
+int
+nl_ifindex(struct mnl_socket *sock, const char *ifname)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(mnl_socket_get_fd(sock), SIOCGIFINDEX, &ifr) == -1) {
+		warn("%s", ifname);
+		return -1;
+	}
+	return ifr.ifr_ifindex;
+}
+
+int
+nl_delete_on(struct mnl_socket *sock, const char *ifname)
+{
+	struct nl_batch b;
+	char what[64];
+
+	snprintf(what, sizeof(what), "deleting %s", ifname);
+	nl_begin(&b, sock);
+	if (nl_del_link(&b, ifname, what) == -1)
+		return -1;
+	return nl_commit(&b);
+}
+
 int
 nl_delete(const char *ifname)
 {
 	struct mnl_socket *sock;
-	struct nl_batch b;
-	char what[64];
-	int rc = -1;
+	int rc;
 
 	if (if_nametoindex(ifname) == 0)
 		return 0;
 	if ((sock = nl_open(NETLINK_ROUTE)) == NULL)
 		return -1;
-	snprintf(what, sizeof(what), "deleting %s", ifname);
-	nl_begin(&b, sock);
-	if (nl_del_link(&b, ifname, what) == 0)
-		rc = nl_commit(&b);
+	rc = nl_delete_on(sock, ifname);
 	nl_close(sock);
 	if (rc == -1 && if_nametoindex(ifname) == 0)
 		rc = 0;	/* gone meanwhile, with its namespace or its QEMU */

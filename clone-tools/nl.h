@@ -30,10 +30,11 @@ void nl_begin(struct nl_batch *b, struct mnl_socket *sock);
 /* Reports the first failed message as "what: strerror". */
 int nl_commit(struct nl_batch *b);
 
-/* veth host <-> peer; the peer is made in namespace nsfd, down. */
+/* veth host <-> peer, both down; the peer is made in namespace nsfd. */
 int nl_add_veth(struct nl_batch *b, const char *host, const char *peer,
     int nsfd, const uint8_t mac[6], const char *what);
 int nl_link_up(struct nl_batch *b, unsigned ifindex, const char *what);
+/* rp_filter off and no IPv6 addresses: before the link goes up. */
 int nl_rp_filter_off(struct nl_batch *b, unsigned ifindex, const char *what);
 int nl_add_addr(struct nl_batch *b, unsigned ifindex, uint32_t addr,
     uint8_t prefix, const char *what);
@@ -46,6 +47,9 @@ int nl_del_link(struct nl_batch *b, const char *name, const char *what);
 int nl_host_side(const char *ifname, uint32_t gw);
 /* Delete a link by name; an absent link is not an error. */
 int nl_delete(const char *ifname);
+int nl_delete_on(struct mnl_socket *sock, const char *ifname);
+/* A link's index in sock's namespace, or -1 (reported). */
+int nl_ifindex(struct mnl_socket *sock, const char *ifname);
 
 /*
  * TCP ports listening in the caller's network namespace (IPv4 and IPv6),

@@ -78,7 +78,13 @@ vmm_state_init(const struct vmm_conf *conf)
 {
 	static const char *const subdirs[] = { "snapshots", "vms", "evidence" };
 	char path[VMM_PATH_MAX];
+	struct stat st;
 
+	/* The common case costs one stat: everything is there already. */
+	if (vmm_path(path, sizeof(path), "%s/vms", conf->statedir) == -1)
+		return -1;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
 	if (state_mkdirs(conf->statedir) == -1)
 		return -1;
 	for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++)
