@@ -7,7 +7,9 @@
 #
 # netns, qemu    clone-latency over CLONES clones (default 100 / 50): clone to
 #                record, clone to the service's SYN-ACK through pk<ID>,
-#                private memory per idle clone, teardown.
+#                teardown; first one at a time (-s: no other clone alive),
+#                then all kept alive (the load of a farm filling up), with
+#                private memory per idle clone.
 # live-netns     LIVE_NETNS clones (default 1000) alive at once; all answer?
 # live-qemu      LIVE_QEMU clones (default 100) alive at once; all answer?
 #
@@ -93,12 +95,18 @@ for what in "${@:-netns qemu}"; do
 	for w in $what; do
 		case $w in
 		netns)
-			echo "netns: clone-latency -n ${CLONES:-100} -i 198.51.100.1 -t web"
+			echo "netns, one at a time: clone-latency -s -n ${CLONES:-100} -i 198.51.100.1 -t web"
+			clone-latency -s -n "${CLONES:-100}" -i 198.51.100.1 \
+				-c "$work/vmm.conf" -t web | sed 's/^/  /'
+			echo "netns, all alive: clone-latency -n ${CLONES:-100} -i 198.51.100.1 -t web"
 			clone-latency -n "${CLONES:-100}" -i 198.51.100.1 \
 				-c "$work/vmm.conf" -t web | sed 's/^/  /' ;;
 		qemu)
 			qemu_ready
-			echo "qemu (tcg): clone-latency -n ${CLONES:-50} -t linux"
+			echo "qemu (tcg), one at a time: clone-latency -s -n ${CLONES:-50} -t linux"
+			clone-latency -s -n "${CLONES:-50}" -c "$work/vmm.conf" -t linux |
+				sed 's/^/  /'
+			echo "qemu (tcg), all alive: clone-latency -n ${CLONES:-50} -t linux"
 			clone-latency -n "${CLONES:-50}" -c "$work/vmm.conf" -t linux |
 				sed 's/^/  /' ;;
 		live-netns)

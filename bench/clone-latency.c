@@ -2,7 +2,7 @@
  * clone-latency: how fast the clone tools make and unmake clones, and what
  * an idle clone costs.
  *
- *	clone-latency [-n N] [-p PORT] [-i BASE] [-k] -c vmm.conf -t TYPE
+ *	clone-latency [-n N] [-p PORT] [-i BASE] [-k | -s] -c vmm.conf -t TYPE
  *
  * For each of N clones: the time from starting potemkin-clone to its record
  * on stdout ("record"), and to the clone's service completing a TCP
@@ -10,7 +10,9 @@
  * the interface, retried until it succeeds.  With all N alive: private
  * memory per clone (Private_Clean + Private_Dirty of smaps_rollup, summed
  * over the clone's process tree).  Then the time of potemkin-teardown per
- * clone, unless -k keeps them (for counting live clones).  -i BASE gives
+ * clone, unless -k keeps them (for counting live clones).  With -s each
+ * clone is measured and torn down before the next starts: latency without
+ * the load of the clones made before (no memory figure then).  -i BASE gives
  * clone k the address BASE+k (netns clones carry their own address).
  *
  * Prints one line per measure: median, p90, p99, min, max.
@@ -217,10 +219,10 @@ main(int argc, char **argv)
 	static double v[MAX_CLONES];
 	const char *ipbase = NULL;
 	int n = 50, port = 80, c, failed = 0;
-	bool keep = false;
+	bool keep = false, single = false;
 	uint32_t base = 0;
 
-	while ((c = getopt(argc, argv, "c:t:n:p:i:k")) != -1) {
+	while ((c = getopt(argc, argv, "c:t:n:p:i:ks")) != -1) {
 		switch (c) {
 		case 'c': conf = optarg; break;
 		case 't': type = optarg; break;
@@ -228,9 +230,10 @@ main(int argc, char **argv)
 		case 'p': port = atoi(optarg); break;
 		case 'i': ipbase = optarg; break;
 		case 'k': keep = true; break;
+		case 's': single = true; break;
 		default:
 			fprintf(stderr, "usage: clone-latency [-n N] [-p PORT] "
-			    "[-i BASE] [-k] -c vmm.conf -t TYPE\n");
+			    "[-i BASE] [-k | -s] -c vmm.conf -t TYPE\n");
 			return 2;
 		}
 	}
@@ -253,6 +256,8 @@ main(int argc, char **argv)
 				errx(1, "clone %s: no answer on port %d", cl[i].id,
 				    port);
 		cl[i].syn_ms = (double)(mono_ns() - t0) / 1e6;
+		if (single && teardown(&cl[i]) == -1)
+			failed = 1;
 	}
 	for (int i = 0; i < n; i++)
 		v[i] = cl[i].record_ms;
@@ -260,6 +265,12 @@ main(int argc, char **argv)
 	for (int i = 0; i < n; i++)
 		v[i] = cl[i].syn_ms;
 	report("clone to SYN-ACK", "ms", v, (size_t)n);
+	if (single) {
+		for (int i = 0; i < n; i++)
+			v[i] = cl[i].teardown_ms;
+		report("teardown", "ms", v, (size_t)n);
+		return failed;
+	}
 	for (int i = 0; i < n; i++)
 		v[i] = (double)tree_private_kb(cl[i].pid, 0);
 	report("private memory/clone", "kB", v, (size_t)n);

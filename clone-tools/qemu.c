@@ -41,6 +41,12 @@
 
 #define QEMU_ARGS_MAX 64
 #define QEMU_START_MS 20000	/* QEMU's own start, before any guest runs */
+/*
+ * TCG's translated-code buffer, in MB.  Its pages are private to each
+ * clone; an idle honeypot needs little code, and a small buffer is only
+ * flushed more often when a guest gets busy.
+ */
+#define QEMU_TB_MB "8"
 
 /* An argv under construction; strings are copied into its arena. */
 struct qargs {
@@ -98,7 +104,8 @@ qemu_memfile(const struct vmm_conf *conf, const struct vmm_type *t,
  */
 static int
 qemu_machine(struct qargs *a, const struct vmm_type *t, const char *name,
-    const char *dir, const char *memfile, bool share, bool kvm, int tapfd)
+    const char *dir, const char *memfile, const char *kernel, bool share,
+    bool kvm, int tapfd)
 {
 	char guest[ADDR_STRLEN], gw[ADDR_STRLEN];
 
@@ -109,7 +116,7 @@ qemu_machine(struct qargs *a, const struct vmm_type *t, const char *name,
 	qa_add(a, "-name");
 	qa_add(a, "%s", name);
 	qa_add(a, "-accel");
-	qa_add(a, "%s", kvm ? "kvm" : "tcg,tb-size=64");
+	qa_add(a, "%s", kvm ? "kvm" : "tcg,tb-size=" QEMU_TB_MB);
 	qa_add(a, "-machine");
 	qa_add(a, "pc,memory-backend=ram");
 	qa_add(a, "-smp");
@@ -125,9 +132,11 @@ qemu_machine(struct qargs *a, const struct vmm_type *t, const char *name,
 	qa_add(a, "none");
 	qa_add(a, "-no-reboot");
 	qa_add(a, "-kernel");
-	qa_add(a, "%s", t->kernel);
-	qa_add(a, "-initrd");
-	qa_add(a, "%s", t->initrd);
+	qa_add(a, "%s", kernel ? kernel : t->kernel);
+	if (kernel == NULL) {
+		qa_add(a, "-initrd");
+		qa_add(a, "%s", t->initrd);
+	}
 	qa_add(a, "-append");
 	qa_add(a, "console=ttyS0 quiet panic=-1 potemkin.ip=%s/%u "
 	    "potemkin.gw=%s potemkin.ready=%s %s", addr_fmt(t->guest_ip, guest),
@@ -257,8 +266,8 @@ qemu_boot(const struct vmm_type *t, const char *dir, const char *refdir,
 	}
 	if (vmm_path(log, sizeof(log), "%s/console.log", refdir) == -1 ||
 	    (tapfd = qemu_tap("")) == -1 ||
-	    qemu_machine(a, t, "potemkin-reference", refdir, memfile, true, kvm,
-		tapfd) == -1)
+	    qemu_machine(a, t, "potemkin-reference", refdir, memfile, NULL, true,
+		kvm, tapfd) == -1)
 		goto out;
 	unlink(log);
 	fprintf(stderr, "%s: type %s: booting the reference (%s)\n",
@@ -281,6 +290,41 @@ out:
 		close(tapfd);
 	free(a);
 	return rc;
+}
+
+/*
+ * A clone never boots, yet QEMU wants the reference's -kernel to build the
+ * same machine (the linuxboot option ROM is a RAM block that migration
+ * expects), and keeps the whole kernel file in its memory for fw_cfg: some
+ * 14 MB private to every clone.  Only the bzImage's setup header matters
+ * to QEMU, so clones get the setup sectors and a page of padding, and no
+ * initrd.  A kernel that is not a bzImage gets no stub: clones use it whole.
+ */
+static int
+qemu_write_stub(const struct vmm_type *t, const char *path)
+{
+	char buf[32 * 1024 + 4096];
+	size_t len, setup;
+	int fd;
+	ssize_t n;
+
+	unlink(path);
+	if ((fd = open(t->kernel, O_RDONLY | O_CLOEXEC)) == -1) {
+		warn("%s", t->kernel);
+		return -1;
+	}
+	n = read(fd, buf, sizeof(buf) - 4096);
+	close(fd);
+	if (n < 0x210 || memcmp(buf + 0x202, "HdrS", 4) != 0)
+		return 0;
+	setup = ((size_t)(uint8_t)buf[0x1f1] + 1) * 512;
+	if (buf[0x1f1] == 0)
+		setup = 5 * 512;
+	if (setup > (size_t)n)
+		return 0;
+	memset(buf + setup, 0, 4096);
+	len = setup + 4096;
+	return vmm_write_file(path, buf, len, 0640);
 }
 
 /* Stop the ready reference and save its device state to state. */
@@ -362,7 +406,9 @@ qemu_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 		goto out;
 	}
 	snprintf(cmdline, sizeof(cmdline), "%s\n", kvm ? "kvm" : "tcg");
-	if (vmm_write_file(accel, cmdline, strlen(cmdline), 0640) == -1)
+	if (vmm_write_file(accel, cmdline, strlen(cmdline), 0640) == -1 ||
+	    vmm_path(cmdline, sizeof(cmdline), "%s/kernel.stub", dir) == -1 ||
+	    qemu_write_stub(t, cmdline) == -1)
 		goto out;
 	fprintf(stderr, "%s: type %s: snapshot saved in %s (%llu ms)\n",
 	    vmm_progname(), t->name, dir, (unsigned long long)(mono_ms() - t0));
@@ -426,7 +472,7 @@ qemu_clone(const struct vmm_conf *conf, const struct vmm_type *t,
     struct vmm_vm *vm)
 {
 	char dir[VMM_PATH_MAX], state[VMM_PATH_MAX], memfile[VMM_PATH_MAX];
-	char accelf[VMM_PATH_MAX], accel[16] = "", name[32];
+	char accelf[VMM_PATH_MAX], accel[16] = "", name[32], stub[VMM_PATH_MAX];
 	struct qargs *a = NULL;
 	struct stat st;
 	int tapfd = -1, rc = -1;
@@ -437,7 +483,8 @@ qemu_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 	vm->rec.guest_ip = t->guest_ip;
 	vm->rec.gw_ip = t->gw_ip;
 	if (qemu_snapshot_files(conf, t, dir, state, memfile, sizeof(dir)) == -1 ||
-	    vmm_path(accelf, sizeof(accelf), "%s/accel", dir) == -1)
+	    vmm_path(accelf, sizeof(accelf), "%s/accel", dir) == -1 ||
+	    vmm_path(stub, sizeof(stub), "%s/kernel.stub", dir) == -1)
 		return -1;
 	if (stat(state, &st) == -1 || stat(memfile, &st) == -1) {
 		warnx("type %s: no snapshot in %s (run potemkin-snapshot %s)",
@@ -452,7 +499,8 @@ qemu_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 	}
 	if ((tapfd = qemu_tap(vm->rec.ifname)) == -1 ||
 	    nl_host_side(vm->rec.ifname, t->gw_ip) == -1 ||
-	    qemu_machine(a, t, name, vm->dir, memfile, false,
+	    qemu_machine(a, t, name, vm->dir, memfile,
+		access(stub, R_OK) == 0 ? stub : NULL, false,
 		strncmp(accel, "kvm", 3) == 0, tapfd) == -1)
 		goto out;
 	qa_add(a, "-incoming");

@@ -68,6 +68,7 @@ test_expect_success 'potemkin-snapshot boots the reference and saves it' '
 	test $(stat -c %s state/snapshots/linux/state) -lt 4000000 &&
 	test $(stat -c %s mem/linux.ram) = 134217728 &&
 	grep -q POTEMKIN-READY state/snapshots/linux/console.log &&
+	test $(stat -c %s state/snapshots/linux/kernel.stub) -lt 65536 &&
 	! test -e state/snapshots/linux/reference &&
 	test "$(our_qemus)" = 0
 '
@@ -162,7 +163,7 @@ test_expect_success 'QEMU missing: snapshot fails, says why, leaves nothing' '
 
 test_expect_success 'QEMU missing: a clone fails and leaves nothing' '
 	mkdir -p state/snapshots/noqemu &&
-	cp state/snapshots/linux/state state/snapshots/linux/accel state/snapshots/noqemu/ &&
+	cp state/snapshots/linux/state state/snapshots/linux/accel state/snapshots/linux/kernel.stub state/snapshots/noqemu/ &&
 	ln -s linux.ram mem/noqemu.ram &&
 	test_expect_code 1 potemkin-clone -t noqemu >out 2>err &&
 	! test -s out &&
