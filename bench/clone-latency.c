@@ -110,7 +110,11 @@ start_clone(struct clone *c, const char *ip, uint64_t t0)
 	return 0;
 }
 
-/* One handshake attempt through ifname, at most 50 ms. */
+/*
+ * One handshake attempt through ifname, at most 3 s: long enough that a
+ * slow first answer is measured as it is, not cut into retries; a refused
+ * connection (service not listening yet) returns at once.
+ */
 static int
 try_syn(const struct clone *c, int port)
 {
@@ -126,7 +130,7 @@ try_syn(const struct clone *c, int port)
 		err(1, "SO_BINDTODEVICE %s", c->ifname);
 	if (connect(s, (struct sockaddr *)&sin, sizeof(sin)) == 0)
 		rc = 0;
-	else if (errno == EINPROGRESS && poll(&pfd, 1, 50) == 1 &&
+	else if (errno == EINPROGRESS && poll(&pfd, 1, 3000) == 1 &&
 	    getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &elen) == 0 && e == 0)
 		rc = 0;
 	close(s);
