@@ -230,21 +230,41 @@ netns_guest_net(const struct vmm_type *t, struct vmm_vm *vm,
 	return nl_commit(&b);
 }
 
-/* Wait until every ready_tcp port listens, the services die, or time out. */
+/*
+ * Wait until every ready_tcp port listens and both ends of the veth are
+ * operationally up, until the services die, or time out.  A veth end
+ * brought up before its peer starts with its queueing discipline inactive
+ * until the kernel's link watch gets to it; a packet sent before then is
+ * dropped, and the first SYN to a clone would wait for a retransmission.
+ */
 static int
 netns_wait_ready(const struct vmm_type *t, struct vmm_vm *vm,
-    struct mnl_socket *diag, pid_t leader)
+    struct mnl_socket *diag, struct mnl_socket *host, struct mnl_socket *ns,
+    pid_t leader)
 {
 	uint64_t deadline = mono_ms() + t->ready_timeout_ms;
-	useconds_t pause = 50;
+	int hostidx = nl_ifindex(host, vm->rec.ifname);
+	int eth0 = nl_ifindex(ns, "eth0");
+	useconds_t pause = 100;
+	bool links = false;
 	int status;
 
+	if (hostidx == -1 || eth0 == -1)
+		return -1;
 	for (;;) {
 		int n = nl_tcp_listening(diag, t->ready_tcp, t->nready_tcp);
 
 		if (n == -1)
 			return -1;
-		if ((size_t)n == t->nready_tcp)
+		if (!links) {
+			int h = nl_oper_up(host, (unsigned)hostidx);
+			int g = nl_oper_up(ns, (unsigned)eth0);
+
+			if (h == -1 || g == -1)
+				return -1;
+			links = h && g;
+		}
+		if ((size_t)n == t->nready_tcp && links)
 			return 0;
 		if (waitpid(leader, &status, WNOHANG) == leader) {
 			warnx("clone %u: type %s: every service exited before "
@@ -256,13 +276,14 @@ netns_wait_ready(const struct vmm_type *t, struct vmm_vm *vm,
 			return -1;
 		}
 		if (mono_ms() >= deadline) {
-			warnx("clone %u: type %s: services not listening on "
-			    "every ready_tcp port within %llu ms", vm->id,
-			    t->name, (unsigned long long)t->ready_timeout_ms);
+			warnx("clone %u: type %s: %s within %llu ms", vm->id,
+			    t->name, links ? "services not listening on every "
+			    "ready_tcp port" : "its veth did not come up",
+			    (unsigned long long)t->ready_timeout_ms);
 			return -1;
 		}
 		usleep(pause);
-		if (pause < 200)
+		if (pause < 800)
 			pause *= 2;
 	}
 }
@@ -380,7 +401,7 @@ netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 	    (diag = nl_open(NETLINK_SOCK_DIAG)) == NULL ||
 	    netns_host_net(t, vm, host, nsfd, &link) == -1 ||
 	    netns_guest_net(t, vm, nssock) == -1 ||
-	    netns_wait_ready(t, vm, diag, leader) == -1)
+	    netns_wait_ready(t, vm, diag, host, nssock, leader) == -1)
 		goto out;
 	vm->rec.pid = leader;
 	rc = 0;

@@ -19,6 +19,8 @@
 #include <time.h>
 
 #define NL_RECV_SIZE 32768
+/* IF_OPER_UP (RFC 2863) of <linux/if.h>, which clashes with <net/if.h>. */
+#define NL_IF_OPER_UP 6
 
 struct mnl_socket *
 nl_open(int protocol)
@@ -415,4 +417,45 @@ nl_tcp_listening(struct mnl_socket *diag, const uint16_t *want, size_t n)
 	for (size_t i = 0; i < n; i++)
 		count += (found >> i) & 1;
 	return count;
+}
+
+static int
+nl_oper_cb(const struct nlattr *attr, void *data)
+{
+	if (mnl_attr_get_type(attr) == IFLA_OPERSTATE &&
+	    mnl_attr_validate(attr, MNL_TYPE_U8) == 0)
+		*(int *)data = mnl_attr_get_u8(attr);
+	return MNL_CB_OK;
+}
+
+/*
+ * Is the link operationally up?  That state is set by the kernel's link
+ * watch, in the same step that activates the link's queueing discipline:
+ * before it, packets sent on the link are dropped.
+ */
+int
+nl_oper_up(struct mnl_socket *sock, unsigned ifindex)
+{
+	char buf[NL_RECV_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifm;
+	int oper = -1;
+	ssize_t n;
+
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = 1;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = (int)ifindex;
+	if (mnl_socket_sendto(sock, nlh, nlh->nlmsg_len) < 0 ||
+	    (n = mnl_socket_recvfrom(sock, buf, sizeof(buf))) < 0) {
+		warn("asking for link %u", ifindex);
+		return -1;
+	}
+	nlh = (struct nlmsghdr *)buf;
+	if (!mnl_nlmsg_ok(nlh, (int)n) || nlh->nlmsg_type != RTM_NEWLINK)
+		return 0;
+	mnl_attr_parse(nlh, sizeof(*ifm), nl_oper_cb, &oper);
+	return oper == NL_IF_OPER_UP;
 }
