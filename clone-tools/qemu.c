@@ -41,6 +41,7 @@
 
 #define QEMU_ARGS_MAX 64
 #define QEMU_START_MS 20000	/* QEMU's own start, before any guest runs */
+#define QEMU_KVM_TRY_MS 20000	/* accel "auto": how long KVM may take */
 /*
  * TCG's translated-code buffer, in MB.  Its pages are private to each
  * clone; an idle honeypot needs little code, and a small buffer is only
@@ -253,7 +254,7 @@ qemu_snapshot_files(const struct vmm_conf *conf, const struct vmm_type *t,
 /* Boot the reference; 0 once its console shows the ready string. */
 static int
 qemu_boot(const struct vmm_type *t, const char *dir, const char *refdir,
-    const char *memfile, bool kvm, long *pid)
+    const char *memfile, bool kvm, uint64_t timeout_ms, long *pid)
 {
 	char log[VMM_PATH_MAX];
 	struct qargs *a = calloc(1, sizeof(*a));
@@ -274,7 +275,7 @@ qemu_boot(const struct vmm_type *t, const char *dir, const char *refdir,
 	    vmm_progname(), t->name, kvm ? "kvm" : "tcg");
 	if ((*pid = qemu_start(a, refdir, tapfd)) == -1)
 		goto out;
-	if (vmm_wait_string(log, 0, t->ready, t->ready_timeout_ms, (pid_t)*pid) == 0)
+	if (vmm_wait_string(log, 0, t->ready, timeout_ms, (pid_t)*pid) == 0)
 		rc = 0;
 	else if (errno == ESRCH)
 		warnx("type %s: the reference exited before it was ready (see "
@@ -282,7 +283,7 @@ qemu_boot(const struct vmm_type *t, const char *dir, const char *refdir,
 	else if (errno == ETIMEDOUT)
 		warnx("type %s: no '%s' on the console within %llu ms (see "
 		    "%s/console.log)", t->name, t->ready,
-		    (unsigned long long)t->ready_timeout_ms, dir);
+		    (unsigned long long)timeout_ms, dir);
 	else
 		warnx("type %s: interrupted", t->name);
 out:
@@ -385,14 +386,23 @@ qemu_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 	}
 	unlink(newmem);
 	unlink(newstate);
-	booted = qemu_boot(t, dir, refdir, newmem, kvm, &pid);
+	/*
+	 * Under "auto", KVM gets at most QEMU_KVM_TRY_MS: a guest that boots
+	 * in seconds under TCG boots far faster under a KVM that works, and
+	 * one that does not work (nested, no 64-bit guests) should not cost
+	 * the whole ready_timeout before TCG is tried.
+	 */
+	booted = qemu_boot(t, dir, refdir, newmem, kvm,
+	    t->accel == VMM_ACCEL_AUTO && t->ready_timeout_ms > QEMU_KVM_TRY_MS ?
+	    QEMU_KVM_TRY_MS : t->ready_timeout_ms, &pid);
 	if (booted == -1 && kvm && t->accel == VMM_ACCEL_AUTO && !vmm_stop) {
 		qemu_stop(refdir, pid);
 		unlink(newmem);
 		fprintf(stderr, "%s: type %s: kvm did not reach ready; trying "
 		    "tcg\n", vmm_progname(), t->name);
 		kvm = false;
-		booted = qemu_boot(t, dir, refdir, newmem, kvm, &pid);
+		booted = qemu_boot(t, dir, refdir, newmem, kvm,
+		    t->ready_timeout_ms, &pid);
 	}
 	if (booted == -1)
 		goto out;

@@ -6,11 +6,16 @@
 test_description='clone tools: qemu backend'
 . "$(dirname "$0")/lib/test-lib.sh"
 test_require ROOT NETNS QEMU TUN CURL
-test_isolate
 
 # The guest image is built once and cached beside the build; a rerun with the
-# same Debian package versions reuses it.
+# same Debian package versions reuses it.  Built before test_isolate, which
+# leaves no network to download the packages with.
 image=${POTEMKIN_GUEST_DIR:-$SRC_ROOT/build/guest}
+if [ -z "${POTEMKIN_ISOLATED:-}" ]; then
+	potemkin-mkimage -q "$image" >&2 ||
+		echo "t2030: potemkin-mkimage $image failed" >&2
+fi
+test_isolate
 
 cat >vmm.conf <<CONF
 statedir = "$TRASH/state";
