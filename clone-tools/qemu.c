@@ -225,9 +225,19 @@ qemu_start(struct qargs *a, const char *dir, int tapfd)
 	return qpid;
 }
 
-/* QMP quit, then signals.  Only for a pid that runs our QEMU. */
+/*
+ * QMP quit, then signals.  Only for a pid that runs our QEMU.
+ *
+ * QEMU answers quit only once it has stopped its virtual CPUs (some 20 ms
+ * under TCG), and its process takes another 30 ms to die, most of it the
+ * kernel unmapping memory.  A clone has nothing to save, so teardown (wait
+ * false) asks QEMU to quit without waiting for the answer and follows with
+ * SIGKILL, which no process survives; the kernel finishes on its own time,
+ * and the TAP goes when QEMU's descriptors close.  The reference is waited
+ * for.
+ */
 static int
-qemu_stop(const char *dir, long pid)
+qemu_stop(const char *dir, long pid, bool wait)
 {
 	char sock[VMM_PATH_MAX];
 	struct qmp q;
@@ -236,8 +246,15 @@ qemu_stop(const char *dir, long pid)
 		return 0;
 	if (vmm_path(sock, sizeof(sock), "%s/qmp.sock", dir) == 0 &&
 	    qmp_open(&q, sock, 500) == 0) {
-		qmp_cmd(&q, "quit", "{\"execute\":\"quit\"}", NULL, 0, 500);
+		if (wait)
+			qmp_cmd(&q, "quit", "{\"execute\":\"quit\"}", NULL, 0, 500);
+		else
+			qmp_send_only(&q, "{\"execute\":\"quit\"}");
 		qmp_close(&q);
+	}
+	if (!wait) {
+		kill((pid_t)pid, SIGKILL);
+		return 0;
 	}
 	return vmm_kill_wait(pid, 1000);
 }
@@ -396,7 +413,7 @@ qemu_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 	    t->accel == VMM_ACCEL_AUTO && t->ready_timeout_ms > QEMU_KVM_TRY_MS ?
 	    QEMU_KVM_TRY_MS : t->ready_timeout_ms, &pid);
 	if (booted == -1 && kvm && t->accel == VMM_ACCEL_AUTO && !vmm_stop) {
-		qemu_stop(refdir, pid);
+		qemu_stop(refdir, pid, true);
 		unlink(newmem);
 		fprintf(stderr, "%s: type %s: kvm did not reach ready; trying "
 		    "tcg\n", vmm_progname(), t->name);
@@ -424,7 +441,7 @@ qemu_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 	    vmm_progname(), t->name, dir, (unsigned long long)(mono_ms() - t0));
 	rc = 0;
 out:
-	qemu_stop(refdir, pid);
+	qemu_stop(refdir, pid, true);
 	unlink(newmem);
 	unlink(newstate);
 	/* The reference's console stays, for a failure above all. */
@@ -557,7 +574,7 @@ qemu_teardown(const struct vmm_conf *conf, struct vmm_vm *vm)
 		vm->rec.pid = qemu_read_pid(vm->dir);
 	if (!qemu_is_ours(vm))
 		return 0;
-	return qemu_stop(vm->dir, vm->rec.pid);
+	return qemu_stop(vm->dir, vm->rec.pid, false);
 }
 
 static bool

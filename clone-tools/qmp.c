@@ -203,6 +203,12 @@ qmp_cmd(struct qmp *q, const char *what, const char *cmd, char *reply,
 }
 
 int
+qmp_send_only(struct qmp *q, const char *cmd)
+{
+	return qmp_send(q, cmd) == -1 || qmp_send(q, "\n") == -1 ? -1 : 0;
+}
+
+int
 qmp_getfd(struct qmp *q, const char *what, const char *name, int fd,
     uint64_t timeout_ms)
 {

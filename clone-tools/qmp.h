@@ -30,6 +30,8 @@ void qmp_close(struct qmp *q);
  */
 int qmp_cmd(struct qmp *q, const char *what, const char *cmd, char *reply,
     size_t size, uint64_t timeout_ms);
+/* Send a command and do not wait for its reply (quit before SIGKILL). */
+int qmp_send_only(struct qmp *q, const char *cmd);
 /* Hand QEMU a descriptor under a name (getfd), e.g. for "fd:NAME" URIs. */
 int qmp_getfd(struct qmp *q, const char *what, const char *name, int fd,
     uint64_t timeout_ms);

@@ -119,7 +119,7 @@ test_expect_success 'ten concurrent clones of one snapshot each answer' '
 test_expect_success 'tearing one down leaves the others answering' '
 	victim=$(field id <c3) &&
 	potemkin-teardown $victim &&
-	! ip link show pk$victim 2>/dev/null &&
+	test_wait_for 5 "! ip link show pk$victim" &&
 	for i in 0 1 2 4 5 6 7 8 9; do
 		curl -sS --max-time 10 --interface pk$(field id <c$i) \
 			http://10.0.2.15/ | grep -q "It works!" || return 1
