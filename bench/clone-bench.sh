@@ -10,6 +10,8 @@
 #                teardown; first one at a time (-s: no other clone alive),
 #                then all kept alive (the load of a farm filling up), with
 #                private memory per idle clone.
+# qemu-pool      the same with "pool = POOL" (default 4): clones loaded
+#                ahead of demand, refilled in the background
 # live-netns     LIVE_NETNS clones (default 1000) alive at once; all answer?
 # live-qemu      LIVE_QEMU clones (default 100) alive at once; all answer?
 #
@@ -49,6 +51,15 @@ types = {
     memory = 128;
     accel = "tcg";
     ready_timeout = "120s";
+  };
+  linux-pool = {
+    backend = "qemu";
+    kernel = "$image/vmlinuz";
+    initrd = "$image/initrd.img";
+    memory = 128;
+    accel = "tcg";
+    ready_timeout = "120s";
+    pool = ${POOL:-4};
   };
 };
 CONF
@@ -108,6 +119,15 @@ for what in "${@:-netns qemu}"; do
 				sed 's/^/  /'
 			echo "qemu (tcg), all alive: clone-latency -n ${CLONES:-50} -t linux"
 			clone-latency -n "${CLONES:-50}" -c "$work/vmm.conf" -t linux |
+				sed 's/^/  /' ;;
+		qemu-pool)
+			qemu_ready
+			mkdir -p "$work/state/snapshots/linux-pool"
+			cp "$work/state/snapshots/linux/"* "$work/state/snapshots/linux-pool/"
+			ln -sf linux.ram "/dev/shm/potemkin-bench-$$/linux-pool.ram"
+			potemkin-snapshot -c "$work/vmm.conf" linux-pool 2>&1 | sed 's/^/  /'
+			echo "qemu (tcg), pool of ${POOL:-4}, one at a time: clone-latency -s -n ${CLONES:-50} -t linux-pool"
+			clone-latency -s -n "${CLONES:-50}" -c "$work/vmm.conf" -t linux-pool |
 				sed 's/^/  /' ;;
 		live-netns)
 			echo "netns: ${LIVE_NETNS:-1000} clones alive at once"

@@ -28,24 +28,64 @@ clone_parse_universe(const char *s, uint32_t *out)
 	return 0;
 }
 
-static int
-clone_run(const struct vmm_conf *conf, const struct vmm_type *t,
-    struct vmm_vm *vm)
+/* A clone's record fields that do not depend on the backend. */
+static void
+clone_fill(const struct vmm_type *t, struct vmm_vm *vm, uint32_t ip,
+    bool has_ip, uint32_t universe)
 {
-	char line[VMM_RECORD_MAX], path[VMM_PATH_MAX];
-
-	/* Says whose resources a half-made clone may hold (teardown -s). */
-	if (vmm_path(path, sizeof(path), "%s/backend", vm->dir) == -1 ||
-	    vmm_write_file(path, t->backend->name, strlen(t->backend->name),
-		0640) == -1)
-		return -1;
 	snprintf(vm->rec.type, sizeof(vm->rec.type), "%s", t->name);
 	snprintf(vm->rec.backend, sizeof(vm->rec.backend), "%s",
 	    t->backend->name);
 	vm->rec.id = vm->id;
-	vm->rec.created = wall_ms();
-	if (t->backend->clone(conf, t, vm) == -1)
+	vm->rec.ip = ip;
+	vm->rec.has_ip = has_ip;
+	vm->rec.universe = universe;
+	vm->type = t;
+}
+
+/*
+ * A clone from the type's pool if it has one ready, else a new one.  On
+ * failure nothing remains (the backend cleans up after itself, we remove
+ * the directory).
+ */
+static int
+clone_make(const struct vmm_conf *conf, const struct vmm_type *t,
+    struct vmm_vm *vm, uint32_t ip, bool has_ip, uint32_t universe)
+{
+	char path[VMM_PATH_MAX];
+	int claimed = 0;
+
+	if (t->backend->claim &&
+	    (claimed = t->backend->claim(conf, t, vm)) == -1)
 		return -1;
+	if (claimed) {
+		uint64_t created = vm->rec.created;
+
+		clone_fill(t, vm, ip, has_ip, universe);
+		vm->rec.created = created;
+		return 0;
+	}
+	if (vmm_vm_alloc(conf, vm) == -1)
+		return -1;
+	clone_fill(t, vm, ip, has_ip, universe);
+	vm->rec.created = wall_ms();
+	/* Says whose resources a half-made clone may hold (teardown -s). */
+	if (vmm_path(path, sizeof(path), "%s/backend", vm->dir) == -1 ||
+	    vmm_write_file(path, t->backend->name, strlen(t->backend->name),
+		0640) == -1 ||
+	    t->backend->clone(conf, t, vm) == -1) {
+		vmm_vm_remove(vm);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+clone_publish(const struct vmm_conf *conf, const struct vmm_type *t,
+    struct vmm_vm *vm)
+{
+	char line[VMM_RECORD_MAX];
+
 	if (vmm_stop || vmm_vm_write_record(vm) == -1 ||
 	    vmm_record_fmt(&vm->rec, line, sizeof(line)) == -1) {
 		if (vmm_stop)
@@ -117,15 +157,11 @@ main(int argc, char **argv)
 		vmm_conf_free(&conf);
 		return CMD_FAIL;
 	}
-	if (vmm_vm_alloc(&conf, &vm) == -1) {
+	if (clone_make(&conf, t, &vm, ip, has_ip, universe) == -1) {
 		vmm_conf_free(&conf);
 		return CMD_FAIL;
 	}
-	vm.rec.ip = ip;
-	vm.rec.has_ip = has_ip;
-	vm.rec.universe = universe;
-	vm.type = t;
-	rc = clone_run(&conf, t, &vm);
+	rc = clone_publish(&conf, t, &vm);
 	if (rc == -1)
 		vmm_vm_remove(&vm);
 	else

@@ -267,6 +267,7 @@ conf_type(struct vmm_conf *conf, const config_setting_t *g, struct vmm_type *t)
 	    conf_uint(conf, g, what, "cpus", 1, 64, &t->cpus) ||
 	    conf_string(conf, g, what, "qemu", "qemu-system-x86_64", &t->qemu) ||
 	    conf_accel(conf, g, what, t) ||
+	    conf_uint(conf, g, what, "pool", 0, VMM_POOL_MAX, &t->pool) ||
 	    conf_string(conf, g, what, "xl", "xl", &t->xl) ||
 	    conf_string(conf, g, what, "console_log",
 		"/var/log/xen/console/guest-%s.log", &t->console_log) ||

@@ -1,7 +1,8 @@
 /*
  * potemkin-ls: the clones that exist, from the state directory.  A clone
  * whose processes are gone is "stale" (potemkin-teardown -s removes it);
- * one without a record yet is "creating".  MEMORY says what a clone costs:
+ * one without a record yet is "creating", or "pooled" when it waits, made
+ * ahead of demand, to be handed out.  MEMORY says what a clone costs:
  * host (netns: the host's kernel, no guest memory), cow (qemu: the
  * snapshot's memory, copy-on-write), copy (xen: restore copied it all).
  */
@@ -15,14 +16,43 @@
 #include "cmd.h"
 #include "monotime.h"
 
+/* What a clone without a record can say of itself: its pool, its backend. */
+static void
+ls_partial(const struct vmm_conf *conf, struct vmm_vm *vm)
+{
+	const struct vmm_type *t;
+	char path[VMM_PATH_MAX], buf[VMM_NAME_MAX];
+
+	snprintf(vm->rec.ifname, sizeof(vm->rec.ifname), "pk%u", vm->id);
+	snprintf(vm->rec.type, sizeof(vm->rec.type), "-");
+	snprintf(vm->rec.backend, sizeof(vm->rec.backend), "-");
+	snprintf(vm->rec.mac, sizeof(vm->rec.mac), "-");
+	if (vmm_path(path, sizeof(path), "%s/" VMM_POOLED, vm->dir) == 0 &&
+	    vmm_read_file(path, buf, sizeof(buf), NULL) == 0 && *buf) {
+		snprintf(vm->rec.type, sizeof(vm->rec.type), "%s", buf);
+		if ((t = vmm_conf_type(conf, buf)) != NULL) {
+			vm->rec.guest_ip = t->guest_ip;
+			vm->rec.gw_ip = t->gw_ip;
+			snprintf(vm->rec.mac, sizeof(vm->rec.mac), "%s", t->mac);
+		}
+	}
+	if (vmm_path(path, sizeof(path), "%s/backend", vm->dir) == 0 &&
+	    vmm_read_file(path, buf, sizeof(vm->rec.backend), NULL) == 0 && *buf)
+		memcpy(vm->rec.backend, buf, sizeof(vm->rec.backend));
+}
+
 static const char *
 ls_state(const struct vmm_conf *conf, const struct vmm_vm *vm, int r)
 {
 	const struct vmm_backend *be = vmm_backend_by_name(vm->rec.backend);
 	char mark[VMM_PATH_MAX];
 
-	if (r == 1)
+	if (r == 1) {
+		if (vmm_path(mark, sizeof(mark), "%s/" VMM_POOLED, vm->dir) == 0 &&
+		    access(mark, F_OK) == 0)
+			return "pooled";
 		return "creating";
+	}
 	if (be == NULL || !be->alive(conf, vm))
 		return "stale";
 	if (vmm_path(mark, sizeof(mark), "%s/frozen", vm->dir) == 0 &&
@@ -109,12 +139,8 @@ main(int argc, char **argv)
 		snprintf(idstr, sizeof(idstr), "%u", ids[i]);
 		if ((r = vmm_vm_open(&conf, idstr, &vm, VMM_LOCK_NONE)) == -1)
 			continue;
-		if (r == 1) {
-			snprintf(vm.rec.ifname, sizeof(vm.rec.ifname), "pk%u", vm.id);
-			snprintf(vm.rec.type, sizeof(vm.rec.type), "-");
-			snprintf(vm.rec.backend, sizeof(vm.rec.backend), "-");
-			snprintf(vm.rec.mac, sizeof(vm.rec.mac), "-");
-		}
+		if (r == 1)
+			ls_partial(&conf, &vm);
 		ls_print(&vm, ls_state(&conf, &vm, r), json);
 		vmm_vm_close(&vm);
 	}

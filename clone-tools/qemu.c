@@ -36,6 +36,7 @@
 #include "evidence.h"
 #include "monotime.h"
 #include "nl.h"
+#include "qemu.h"
 #include "qmp.h"
 #include "vmm.h"
 
@@ -393,8 +394,11 @@ qemu_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 	if (!force && stat(state, &st) == 0 && stat(memfile, &st) == 0) {
 		fprintf(stderr, "%s: type %s: snapshot exists in %s (-f makes a "
 		    "new one)\n", vmm_progname(), t->name, dir);
-		return 0;
+		return t->pool ? qemu_pool_fill(conf, t, true) : 0;
 	}
+	/* Clones waiting in the pool were made from the snapshot replaced. */
+	if (t->pool && qemu_pool_drain(conf, t) == -1)
+		return -1;
 	if ((mkdir(dir, 0750) == -1 && errno != EEXIST) ||
 	    (mkdir(refdir, 0750) == -1 && errno != EEXIST) ||
 	    (mkdir(conf->memdir, 0750) == -1 && errno != EEXIST)) {
@@ -440,6 +444,10 @@ qemu_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 	fprintf(stderr, "%s: type %s: snapshot saved in %s (%llu ms)\n",
 	    vmm_progname(), t->name, dir, (unsigned long long)(mono_ms() - t0));
 	rc = 0;
+	qemu_stop(refdir, pid, true);
+	pid = -1;
+	if (t->pool && qemu_pool_fill(conf, t, true) == -1)
+		rc = -1;
 out:
 	qemu_stop(refdir, pid, true);
 	unlink(newmem);
@@ -461,7 +469,7 @@ out:
  * shell and a cat per clone.
  */
 static int
-qemu_resume(const char *dir, const char *state, uint64_t timeout_ms)
+qemu_resume(const char *dir, const char *state, uint64_t timeout_ms, bool run)
 {
 	char sock[VMM_PATH_MAX];
 	struct qmp q;
@@ -486,17 +494,21 @@ qemu_resume(const char *dir, const char *state, uint64_t timeout_ms)
 		"\"migrate-incoming\",\"arguments\":{\"uri\":\"fd:state\"}}",
 		NULL, 0, timeout_ms) == 0 &&
 	    qmp_wait_migration(&q, "loading the snapshot", timeout_ms) == 0 &&
-	    qmp_cmd(&q, "resuming the clone", "{\"execute\":\"cont\"}", NULL, 0,
-		timeout_ms) == 0)
+	    (!run || qmp_cmd(&q, "resuming the clone", "{\"execute\":\"cont\"}",
+		NULL, 0, timeout_ms) == 0))
 		rc = 0;
 	close(fd);
 	qmp_close(&q);
 	return rc;
 }
 
-static int
-qemu_clone(const struct vmm_conf *conf, const struct vmm_type *t,
-    struct vmm_vm *vm)
+/*
+ * A clone: its TAP, its QEMU, the snapshot loaded; running if run, else
+ * left paused for the pool (qemu-pool.c).
+ */
+int
+qemu_prepare(const struct vmm_conf *conf, const struct vmm_type *t,
+    struct vmm_vm *vm, bool run)
 {
 	char dir[VMM_PATH_MAX], state[VMM_PATH_MAX], memfile[VMM_PATH_MAX];
 	char accelf[VMM_PATH_MAX], accel[16] = "", name[32], stub[VMM_PATH_MAX];
@@ -535,7 +547,7 @@ qemu_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 	qa_add(a, "-S");
 	if ((pid = qemu_start(a, vm->dir, tapfd)) == -1)
 		goto out;
-	if (qemu_resume(vm->dir, state, t->ready_timeout_ms) == -1)
+	if (qemu_resume(vm->dir, state, t->ready_timeout_ms, run) == -1)
 		goto out;
 	vm->rec.pid = pid;
 	rc = 0;
@@ -548,16 +560,48 @@ out:
 	return rc;
 }
 
-/* The record's pid is our QEMU only if its command line names our dir. */
+static int
+qemu_clone(const struct vmm_conf *conf, const struct vmm_type *t,
+    struct vmm_vm *vm)
+{
+	if (qemu_prepare(conf, t, vm, true) == -1)
+		return -1;
+	if (t->pool)
+		qemu_pool_kick(conf, t);	/* the pool ran dry: refill */
+	return 0;
+}
+
+/* Resume a clone left paused by qemu_prepare. */
+int
+qemu_cont(struct vmm_vm *vm, uint64_t timeout_ms)
+{
+	char sock[VMM_PATH_MAX];
+	struct qmp q;
+	int rc;
+
+	if (vmm_path(sock, sizeof(sock), "%s/qmp.sock", vm->dir) == -1 ||
+	    qmp_open(&q, sock, timeout_ms) == -1)
+		return -1;
+	rc = qmp_cmd(&q, "resuming the clone", "{\"execute\":\"cont\"}", NULL,
+	    0, timeout_ms);
+	qmp_close(&q);
+	return rc;
+}
+
+/*
+ * The record's pid (or, for a clone still in a pool, the pid file's) is
+ * our QEMU only if its command line names our directory.
+ */
 static bool
 qemu_is_ours(const struct vmm_vm *vm)
 {
+	long pid = vm->rec.pid > 0 ? vm->rec.pid : qemu_read_pid(vm->dir);
 	char path[64], cmd[4096];
 	size_t len;
 
-	if (vm->rec.pid <= 0 || !vmm_pid_alive(vm->rec.pid))
+	if (pid <= 0 || !vmm_pid_alive(pid))
 		return false;
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", vm->rec.pid);
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
 	if (vmm_read_file(path, cmd, sizeof(cmd), &len) == -1)
 		return false;
 	for (size_t i = 0; i + 1 < len; i++)
@@ -566,10 +610,10 @@ qemu_is_ours(const struct vmm_vm *vm)
 	return strstr(cmd, vm->dir) != NULL;
 }
 
-static int
+int
 qemu_teardown(const struct vmm_conf *conf, struct vmm_vm *vm)
 {
-	(void)conf;
+	qemu_pool_forget(conf, vm);
 	if (vm->rec.pid <= 0)
 		vm->rec.pid = qemu_read_pid(vm->dir);
 	if (!qemu_is_ours(vm))
@@ -635,4 +679,5 @@ const struct vmm_backend vmm_qemu_backend = {
 	.teardown = qemu_teardown,
 	.freeze = qemu_freeze,
 	.alive = qemu_alive,
+	.claim = qemu_pool_claim,
 };

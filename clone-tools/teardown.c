@@ -1,7 +1,8 @@
 /*
  * potemkin-teardown: destroy clones and free every resource they held:
  * processes, interfaces, namespaces, files.  -s removes the clones whose
- * processes are gone (potemkin-ls shows them as stale), -a every clone.
+ * processes are gone (potemkin-ls shows them as stale), -a every clone,
+ * those waiting in a pool too.
  */
 #include <err.h>
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd.h"
 
@@ -26,6 +28,17 @@ td_backend_file(const struct vmm_vm *vm)
 		return NULL;
 	name[strcspn(name, "\n")] = '\0';
 	return vmm_backend_by_name(name);
+}
+
+/* A clone made ahead of demand and waiting in its pool is not stale. */
+static bool
+td_pooled_alive(const struct vmm_conf *conf, const struct vmm_vm *vm)
+{
+	const struct vmm_backend *be = td_backend_file(vm);
+	char path[VMM_PATH_MAX];
+
+	return be && vmm_path(path, sizeof(path), "%s/" VMM_POOLED, vm->dir) == 0 &&
+	    access(path, F_OK) == 0 && be->alive(conf, vm);
 }
 
 static int
@@ -93,7 +106,9 @@ td_sweep(const struct vmm_conf *conf, bool all)
 			const struct vmm_backend *be = r == 0 ?
 			    vmm_backend_by_name(vm.rec.backend) : NULL;
 			bool keep = r == 0 ? be && be->alive(conf, &vm) :
-			    stat(vm.dir, &st) == 0 && st.st_ctime + 10 > time(NULL);
+			    td_pooled_alive(conf, &vm) ||
+			    (stat(vm.dir, &st) == 0 &&
+			    st.st_ctime + 10 > time(NULL));
 
 			if (keep) {
 				vmm_vm_close(&vm);

@@ -62,6 +62,7 @@ struct vmm_type {
 	/* qemu */
 	const char *qemu;
 	enum vmm_accel accel;
+	unsigned pool;		/* clones kept loaded and paused, ahead of demand */
 	/* xen */
 	const char *xl;
 	const char *console_log;	/* printf pattern, %s = domain name */
@@ -96,6 +97,11 @@ struct vmm_record {
 };
 
 #define VMM_RECORD_MAX 512
+#define VMM_POOL_MAX 64
+
+/* In a clone's directory: made ahead of demand, not handed out yet; holds
+ * the type's name. */
+#define VMM_POOLED "pooled"
 
 /* A clone as the tools see it: its id, directory and record. */
 struct vmm_vm {
@@ -122,6 +128,13 @@ struct vmm_backend {
 	/* Stop the clone and save what it has into evdir (which exists). */
 	int (*freeze)(const struct vmm_conf *, struct vmm_vm *, const char *evdir);
 	bool (*alive)(const struct vmm_conf *, const struct vmm_vm *);
+	/*
+	 * Optional: hand out a clone made ahead of demand.  Returns 1 with vm
+	 * open, locked and running (rec filled as clone does), 0 if none is
+	 * ready, -1 on error.
+	 */
+	int (*claim)(const struct vmm_conf *, const struct vmm_type *,
+	    struct vmm_vm *);
 };
 
 extern const struct vmm_backend vmm_netns_backend;

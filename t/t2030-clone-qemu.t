@@ -37,6 +37,13 @@ types = {
     ready = "NEVER-PRINTED";
     ready_timeout = "3s";
   };
+  pooled = {
+    backend = "qemu";
+    kernel = "$image/vmlinuz";
+    initrd = "$image/initrd.img";
+    accel = "tcg";
+    pool = 2;
+  };
   noqemu = {
     backend = "qemu";
     qemu = "/nonexistent/qemu-system-x86_64";
@@ -55,6 +62,7 @@ no_leftovers() {
 	[ "$(our_qemus)" = 0 ] &&
 	[ -z "$(ls state/vms 2>/dev/null)" ]
 }
+pooled_count() { potemkin-ls | awk '$2 == "pooled" && $10 == "pooled"' | wc -l; }
 test_atexit 'potemkin-teardown -a; pkill -KILL -f "qemu-system.*$TRASH"'
 
 test_expect_success 'potemkin-mkimage builds (or reuses) the guest' '
@@ -154,6 +162,37 @@ test_expect_success 'freeze --keep leaves the guest stopped, not answering' '
 	potemkin-ls | grep -q "^$id .* frozen " &&
 	! curl -s --max-time 2 --interface pk$id http://10.0.2.15/ &&
 	potemkin-teardown $id &&
+	test_wait_for 10 no_leftovers
+'
+
+test_expect_success 'a pool: the snapshot leaves clones loaded and paused' '
+	mkdir -p state/snapshots/pooled &&
+	cp state/snapshots/linux/state state/snapshots/linux/accel \
+		state/snapshots/linux/kernel.stub state/snapshots/pooled/ &&
+	ln -s linux.ram mem/pooled.ram &&
+	potemkin-snapshot pooled 2>msg &&
+	grep -q "type pooled: 2 clones waiting in the pool" msg &&
+	test $(pooled_count) = 2 &&
+	test "$(our_qemus)" = 2 &&
+	test $(ls state/pool/pooled | wc -l) = 2
+'
+
+test_expect_success 'a pooled clone is handed out running; the pool refills' '
+	potemkin-clone -t pooled >rec &&
+	id=$(field id <rec) &&
+	grep -Eq "^id=$id type=pooled backend=qemu ifname=pk$id .* pid=[0-9]+ created=" rec &&
+	curl -sS --max-time 10 --interface pk$id http://10.0.2.15/ | grep -q "It works!" &&
+	potemkin-ls | grep -q "^$id  *pooled  *qemu .* running " &&
+	! test -e state/vms/$id/pooled &&
+	test_wait_for 30 "test \$(pooled_count) = 2"
+'
+
+test_expect_success 'teardown -s keeps the pool; teardown -a empties it' '
+	potemkin-teardown -s >swept &&
+	! test -s swept &&
+	test $(pooled_count) = 2 &&
+	potemkin-teardown -a &&
+	test -z "$(ls state/pool/pooled | grep -vx fill.log)" &&
 	test_wait_for 10 no_leftovers
 '
 
