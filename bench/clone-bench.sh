@@ -60,6 +60,7 @@ types = {
     accel = "tcg";
     ready_timeout = "120s";
     pool = ${POOL:-4};
+    ready_tcp = [ 80 ];
   };
 };
 CONF

@@ -31,7 +31,7 @@ ETC_FILES += etc/potemkin/vmm.conf
 # for netns services and the guest image, iproute2 and curl for the tests,
 # cpio and xz for potemkin-mkimage.
 DEPS_PKGS += libconfig-dev libmnl-dev qemu-system-x86 busybox-static \
-	iproute2 curl cpio xz-utils zstd kmod procps psmisc
+	iproute2 curl cpio xz-utils zstd kmod procps psmisc socat
 
 UNIT_TESTS += t2001-vmm-record
 t2001-vmm-record_LIBS := vmm common

@@ -43,6 +43,7 @@ types = {
     initrd = "$image/initrd.img";
     accel = "tcg";
     pool = 2;
+    ready_tcp = [ 80, 23 ];
   };
   noqemu = {
     backend = "qemu";
@@ -61,6 +62,11 @@ no_leftovers() {
 	! ip -o link show | grep -q ' pk[0-9]' &&
 	[ "$(our_qemus)" = 0 ] &&
 	[ -z "$(ls state/vms 2>/dev/null)" ]
+}
+# QMP query-status of the clone in directory $1, by socat.
+query_status() {
+	printf "%s\n" "{\"execute\":\"qmp_capabilities\"}" "{\"execute\":\"query-status\"}" |
+		socat -t 2 - "UNIX-CONNECT:$1/qmp.sock" 2>/dev/null
 }
 pooled_count() { potemkin-ls | awk '$2 == "pooled" && $10 == "pooled"' | wc -l; }
 test_atexit 'potemkin-teardown -a; pkill -KILL -f "qemu-system.*$TRASH"'
@@ -174,6 +180,9 @@ test_expect_success 'a pool: the snapshot leaves clones loaded and paused' '
 	grep -q "type pooled: 2 clones waiting in the pool" msg &&
 	test $(pooled_count) = 2 &&
 	test "$(our_qemus)" = 2 &&
+	for v in state/vms/*; do
+		query_status "$v" | grep -q "\"status\": \"paused\"" || return 1
+	done &&
 	test $(ls state/pool/pooled | wc -l) = 2
 '
 
