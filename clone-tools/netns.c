@@ -40,9 +40,6 @@ static int
 netns_check(const struct vmm_conf *conf, const struct vmm_type *t)
 {
 	(void)conf;
-	if (t->nservices == 0)
-		warnx("type %s: no services: its clones will answer nothing",
-		    t->name);
 	if (t->home[0] != '/') {
 		warnx("type %s: home: '%s' is not an absolute path", t->name,
 		    t->home);
@@ -51,7 +48,35 @@ netns_check(const struct vmm_conf *conf, const struct vmm_type *t)
 	return 0;
 }
 
-/* argv[0] of each service must be found; nothing is booted or saved. */
+static size_t netns_split(char *cmd, char **argv, size_t max);
+
+/* Is program (a path, or a name to look up in PATH) executable? */
+static bool
+netns_found(const char *program)
+{
+	const char *path = getenv("PATH");
+	char buf[VMM_PATH_MAX];
+
+	if (strchr(program, '/'))
+		return access(program, X_OK) == 0;
+	for (const char *p = path ? path : "/usr/bin:/bin"; *p; ) {
+		size_t n = strcspn(p, ":");
+
+		if (snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, p, program) <
+		    (int)sizeof(buf) && access(buf, X_OK) == 0)
+			return true;
+		p += n;
+		if (*p == ':')
+			p++;
+	}
+	return false;
+}
+
+/*
+ * Nothing to boot or save: netns clones start their services afresh.  The
+ * snapshot checks that every service's program can be found, and records
+ * that the type was prepared.
+ */
 static int
 netns_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
     bool force)
@@ -59,6 +84,16 @@ netns_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 	char dir[VMM_PATH_MAX], path[VMM_PATH_MAX], line[128];
 
 	(void)force;
+	for (size_t i = 0; i < t->nservices; i++) {
+		char cmd[1024], *argv[64];
+
+		snprintf(cmd, sizeof(cmd), "%s", t->services[i]);
+		if (netns_split(cmd, argv, 64) > 0 && !netns_found(argv[0])) {
+			warnx("type %s: service '%s': %s: not found or not "
+			    "executable", t->name, t->services[i], argv[0]);
+			return -1;
+		}
+	}
 	if (vmm_snapshot_dir(conf, t->name, dir, sizeof(dir)) == -1)
 		return -1;
 	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {

@@ -180,6 +180,13 @@ test_expect_success 'a service that cannot start: its error, clean failure' '
 	test_wait_for 5 no_leftovers
 '
 
+test_expect_success 'snapshot of a netns type checks its services' '
+	potemkin-snapshot web 2>msg &&
+	grep -q "type web: netns clones start their services afresh" msg &&
+	test_expect_code 1 potemkin-snapshot broken 2>err &&
+	grep -q "^potemkin-snapshot: type broken: service ./no/such/daemon -p 80.: /no/such/daemon: not found or not executable\$" err
+'
+
 test_expect_success 'a clone whose pk<ID> exists already fails cleanly' '
 	next=$(($(cat state/vms/.next))) &&
 	ip tuntap add pk$next mode tap &&
