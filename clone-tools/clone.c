@@ -59,10 +59,7 @@ clone_make(const struct vmm_conf *conf, const struct vmm_type *t,
 	    (claimed = t->backend->claim(conf, t, vm)) == -1)
 		return -1;
 	if (claimed) {
-		uint64_t created = vm->rec.created;
-
 		clone_fill(t, vm, ip, has_ip, universe);
-		vm->rec.created = created;
 		return 0;
 	}
 	if (vmm_vm_alloc(conf, vm) == -1)

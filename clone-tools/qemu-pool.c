@@ -90,6 +90,7 @@ qemu_pool_claim(const struct vmm_conf *conf, const struct vmm_type *t,
 	unsigned ids[VMM_POOL_MAX];
 	char dir[VMM_PATH_MAX], entry[VMM_PATH_MAX + 16], idstr[16];
 	size_t n;
+	int r;
 
 	if (t->pool == 0 || pool_dir(conf, t->name, dir, sizeof(dir)) == -1)
 		return 0;
@@ -101,8 +102,11 @@ qemu_pool_claim(const struct vmm_conf *conf, const struct vmm_type *t,
 		if (unlink(entry) == -1)
 			continue;	/* another potemkin-clone was faster */
 		snprintf(idstr, sizeof(idstr), "%u", ids[i]);
-		if (vmm_vm_open(conf, idstr, vm, VMM_LOCK_WAIT) != 1)
-			continue;	/* reported; not a pooled clone */
+		if ((r = vmm_vm_open(conf, idstr, vm, VMM_LOCK_WAIT)) != 1) {
+			if (r == 0)	/* has a record: handed out already */
+				vmm_vm_close(vm);
+			continue;
+		}
 		snprintf(vm->rec.ifname, sizeof(vm->rec.ifname), "pk%u", vm->id);
 		snprintf(vm->rec.mac, sizeof(vm->rec.mac), "%s", t->mac);
 		vm->rec.guest_ip = t->guest_ip;
