@@ -150,6 +150,17 @@ test_expect_success 'a damaged record is reported, not trusted' '
 	rm -r state/vms/5
 '
 
+test_expect_success 'potemkin-mkimage: usage, status 2 for bad use' '
+	potemkin-mkimage -h >out &&
+	grep -q "^usage: potemkin-mkimage \[-fq\] \[-k PACKAGE\] OUTDIR\$" out &&
+	grep -q "^\.Op Fl fq\$" "$SRC_ROOT/clone-tools/potemkin-mkimage.8" &&
+	test_expect_code 2 potemkin-mkimage 2>err &&
+	grep -q "^potemkin-mkimage: one OUTDIR is required\$" err &&
+	test_expect_code 2 potemkin-mkimage -z out 2>err &&
+	grep -q "^usage: potemkin-mkimage" err &&
+	test_expect_code 2 potemkin-mkimage a b 2>err
+'
+
 test_expect_success 'potemkin-ls of an empty state directory: the header only' '
 	potemkin-ls >out &&
 	test $(wc -l <out) = 1 &&
