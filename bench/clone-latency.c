@@ -15,6 +15,10 @@
  * the load of the clones made before (no memory figure then).  -i BASE gives
  * clone k the address BASE+k (netns clones carry their own address).
  *
+ * Before its first connect the host gets a permanent ARP entry for the
+ * clone (the gateway needs none: it sends by AF_PACKET), so that a thousand
+ * clones do not overflow the neighbour table, whose limits are global.
+ *
  * Prints one line per measure: median, p90, p99, min, max.
  */
 #include <arpa/inet.h>
@@ -31,12 +35,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/netlink.h>
+
 #include "addr.h"
 #include "monotime.h"
+#include "nl.h"
 
 #define MAX_CLONES 4096
 
 struct clone {
+	char mac[18];
 	char id[16];
 	char ifname[16];
 	char guest_ip[16];
@@ -102,6 +110,7 @@ start_clone(struct clone *c, const char *ip, uint64_t t0)
 	    !field(line, "id", c->id, sizeof(c->id)) ||
 	    !field(line, "ifname", c->ifname, sizeof(c->ifname)) ||
 	    !field(line, "guest_ip", c->guest_ip, sizeof(c->guest_ip)) ||
+	    !field(line, "mac", c->mac, sizeof(c->mac)) ||
 	    !field(line, "pid", pid, sizeof(pid))) {
 		warnx("potemkin-clone failed: %s", line);
 		return -1;
@@ -135,6 +144,28 @@ try_syn(const struct clone *c, int port)
 		rc = 0;
 	close(s);
 	return rc;
+}
+
+/* The host's permanent ARP entry for the clone. */
+static void
+host_neigh(const struct clone *c)
+{
+	static struct mnl_socket *sock;
+	struct nl_batch b;
+	uint32_t addr;
+	uint8_t mac[6];
+	int ifindex;
+
+	if (sock == NULL && (sock = nl_open(NETLINK_ROUTE)) == NULL)
+		exit(1);
+	if ((ifindex = nl_ifindex(sock, c->ifname)) == -1 ||
+	    addr_parse(c->guest_ip, strlen(c->guest_ip), &addr) != ADDR_OK ||
+	    nl_parse_mac(c->mac, mac) == -1)
+		errx(1, "clone %s: bad record", c->id);
+	nl_begin(&b, sock);
+	if (nl_add_neigh(&b, (unsigned)ifindex, addr, mac, "host ARP entry") ||
+	    nl_commit(&b))
+		exit(1);
 }
 
 static long
@@ -254,6 +285,7 @@ main(int argc, char **argv)
 			failed = 1;
 			break;
 		}
+		host_neigh(&cl[i]);
 		deadline = mono_ms() + 10000;
 		while (try_syn(&cl[i], port) == -1)
 			if (mono_ms() > deadline)

@@ -46,5 +46,6 @@ UNIT_SHELL_TESTS += t/t2010-clone-cmdline.t t/t2020-clone-netns.t \
 EXTRA_ALL += bench/clone-latency
 EXTRA_CLEAN += bench/clone-latency
 ALL_SRCS += bench/clone-latency.c
-bench/clone-latency: $(B)/bench/clone-latency.o $(B)/libcommon.a build/mode
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
+bench/clone-latency: $(B)/bench/clone-latency.o $(B)/libvmm.a $(B)/libcommon.a \
+		build/mode
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(VMM_LDLIBS) $(LDLIBS)

@@ -206,6 +206,16 @@ netns_leader(const struct vmm_type *t, const struct vmm_vm *vm, int errfd)
 	_exit(0);
 }
 
+/* pk<ID>'s own MAC, known in advance for the clone's ARP entry. */
+static void
+netns_host_mac(unsigned id, uint8_t mac[6])
+{
+	uint8_t m[6] = { 0x02, 0x50, 0x4c, (uint8_t)(id >> 16), (uint8_t)(id >> 8),
+	    (uint8_t)id };
+
+	memcpy(mac, m, sizeof(m));
+}
+
 /*
  * Host side, through a netlink socket opened in the host's namespace (a
  * socket keeps its namespace whatever its process does later): the veth
@@ -217,10 +227,11 @@ netns_host_net(const struct vmm_type *t, struct vmm_vm *vm,
 {
 	char what[4][64];
 	struct nl_batch b;
-	uint8_t mac[6];
+	uint8_t mac[6], hmac[6];
 	int ifindex;
 
 	nl_parse_mac(vm->rec.mac, mac);
+	netns_host_mac(vm->id, hmac);
 	snprintf(what[3], sizeof(what[3]), "setting %s up", vm->rec.ifname);
 	snprintf(what[0], sizeof(what[0]), "creating veth %s", vm->rec.ifname);
 	snprintf(what[1], sizeof(what[1]), "turning rp_filter off on %s",
@@ -228,7 +239,8 @@ netns_host_net(const struct vmm_type *t, struct vmm_vm *vm,
 	snprintf(what[2], sizeof(what[2]), "adding gw_ip/32 to %s",
 	    vm->rec.ifname);
 	nl_begin(&b, host);
-	if (nl_add_veth(&b, vm->rec.ifname, "eth0", nsfd, mac, what[0]) == -1 ||
+	if (nl_add_veth(&b, vm->rec.ifname, hmac, "eth0", nsfd, mac,
+		what[0]) == -1 ||
 	    nl_commit(&b) == -1)
 		return -1;
 	*made = true;
@@ -242,25 +254,33 @@ netns_host_net(const struct vmm_type *t, struct vmm_vm *vm,
 	return nl_commit(&b);
 }
 
-/* Inside: lo and eth0 up, the address on eth0, default route via gw_ip. */
+/*
+ * Inside: lo and eth0 up, the address on eth0, default route via gw_ip, and
+ * a permanent ARP entry for gw_ip: no ARP exchange before a clone's first
+ * answer, and no learned entry counted against the host's neighbour table.
+ */
 static int
 netns_guest_net(const struct vmm_type *t, struct vmm_vm *vm,
     struct mnl_socket *sock)
 {
 	unsigned eth0 = if_nametoindex("eth0");
 	struct nl_batch b;
+	uint8_t hmac[6];
 
 	if (eth0 == 0) {
 		warn("clone %u: eth0", vm->id);
 		return -1;
 	}
+	netns_host_mac(vm->id, hmac);
 	nl_begin(&b, sock);
 	if (nl_link_up(&b, 1, "setting lo up") == -1 ||
 	    nl_link_up(&b, eth0, "setting eth0 up") == -1 ||
 	    nl_add_addr(&b, eth0, vm->rec.guest_ip, t->prefix,
 		"adding the guest address to eth0") == -1 ||
 	    nl_add_default(&b, eth0, t->gw_ip,
-		"adding the default route via gw_ip") == -1)
+		"adding the default route via gw_ip") == -1 ||
+	    nl_add_neigh(&b, eth0, t->gw_ip, hmac,
+		"adding the ARP entry of gw_ip") == -1)
 		return -1;
 	return nl_commit(&b);
 }

@@ -7,6 +7,7 @@
 #include <linux/if_link.h>
 #include <linux/inet_diag.h>
 #include <linux/ip.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <linux/veth.h>
@@ -146,8 +147,8 @@ nl_ifinfo(struct nlmsghdr *nlh, unsigned ifindex, unsigned flags)
 }
 
 int
-nl_add_veth(struct nl_batch *b, const char *host, const char *peer, int nsfd,
-    const uint8_t mac[6], const char *what)
+nl_add_veth(struct nl_batch *b, const char *host, const uint8_t host_mac[6],
+    const char *peer, int nsfd, const uint8_t mac[6], const char *what)
 {
 	struct nlmsghdr *nlh = nl_put(b, RTM_NEWLINK,
 	    NLM_F_CREATE | NLM_F_EXCL, what);
@@ -157,6 +158,7 @@ nl_add_veth(struct nl_batch *b, const char *host, const char *peer, int nsfd,
 		return -1;
 	nl_ifinfo(nlh, 0, 0);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, host);
+	mnl_attr_put(nlh, IFLA_ADDRESS, 6, host_mac);
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
@@ -260,6 +262,32 @@ nl_add_default(struct nl_batch *b, unsigned ifindex, uint32_t gw,
 	rtm->rtm_flags = RTNH_F_ONLINK;
 	mnl_attr_put_u32(nlh, RTA_GATEWAY, htonl(gw));
 	mnl_attr_put_u32(nlh, RTA_OIF, ifindex);
+	nl_done(b, nlh);
+	return 0;
+}
+
+/*
+ * A permanent neighbour entry.  Permanent entries are exempt from the
+ * neighbour table's garbage collection thresholds (gc_thresh1..3), which
+ * count entries of every namespace together: a thousand clones each with a
+ * learned entry for their gateway would overflow the default 1024.
+ */
+int
+nl_add_neigh(struct nl_batch *b, unsigned ifindex, uint32_t addr,
+    const uint8_t mac[6], const char *what)
+{
+	struct nlmsghdr *nlh = nl_put(b, RTM_NEWNEIGH,
+	    NLM_F_CREATE | NLM_F_REPLACE, what);
+	struct ndmsg *ndm;
+
+	if (nlh == NULL)
+		return -1;
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm->ndm_family = AF_INET;
+	ndm->ndm_ifindex = (int)ifindex;
+	ndm->ndm_state = NUD_PERMANENT;
+	mnl_attr_put_u32(nlh, NDA_DST, htonl(addr));
+	mnl_attr_put(nlh, NDA_LLADDR, 6, mac);
 	nl_done(b, nlh);
 	return 0;
 }

@@ -31,8 +31,12 @@ void nl_begin(struct nl_batch *b, struct mnl_socket *sock);
 int nl_commit(struct nl_batch *b);
 
 /* veth host <-> peer, both down; the peer is made in namespace nsfd. */
-int nl_add_veth(struct nl_batch *b, const char *host, const char *peer,
-    int nsfd, const uint8_t mac[6], const char *what);
+int nl_add_veth(struct nl_batch *b, const char *host,
+    const uint8_t host_mac[6], const char *peer, int nsfd,
+    const uint8_t mac[6], const char *what);
+/* A permanent ARP entry addr -> mac on ifindex. */
+int nl_add_neigh(struct nl_batch *b, unsigned ifindex, uint32_t addr,
+    const uint8_t mac[6], const char *what);
 int nl_link_up(struct nl_batch *b, unsigned ifindex, const char *what);
 /* rp_filter off and no IPv6 addresses: before the link goes up. */
 int nl_rp_filter_off(struct nl_batch *b, unsigned ifindex, const char *what);
