@@ -18,7 +18,7 @@ types = {
     guest_ip = "10.0.2.15";
     gw_ip = "10.0.2.2";
     services = ( "busybox httpd -f -p 80 -h $TRASH/www",
-                 "busybox telnetd -F -p 23 -l /bin/sh" );
+                 "busybox telnetd -F -p 23 -l /bin/sh -f $TRASH/www/issue" );
     ready_tcp = [ 80, 23 ];
     evidence_paths = [ "$TRASH/www" ];
   };
@@ -37,12 +37,13 @@ types = {
 CONF
 export POTEMKIN_VMM_CONF=$TRASH/vmm.conf
 
-# Nothing of ours may be left: no pk* link, no namespace, no clone process,
-# no clone directory.
+# Nothing of ours may be left: no pk* link, no namespace, no clone process
+# (every service names $TRASH/www on its command line), no clone directory.
 no_leftovers() {
 	! ip -o link show | grep -q ' pk[0-9]' &&
 	[ -z "$(ls /run/netns)" ] &&
 	! pgrep -f "$TRASH/www" >/dev/null &&
+	! pgrep -f "busybox telnetd .*$TRASH" >/dev/null &&
 	! pgrep -f "^sleep 61" >/dev/null &&
 	[ -z "$(ls state/vms)" ]
 }
@@ -200,12 +201,16 @@ test_expect_success 'a dead clone is stale in potemkin-ls; teardown -s removes i
 	potemkin-clone -t web >rec &&
 	id=$(field id <rec) &&
 	kill -KILL $(field pid <rec) &&
-	pkill -KILL -f "$TRASH/www" &&
+	pkill -KILL -f "busybox httpd .*$TRASH/www" &&
 	test_wait_for 5 "potemkin-ls | grep -q \"^$id .* stale \"" &&
 	potemkin-teardown -s >swept &&
 	echo $id >want &&
 	test_cmp want swept &&
 	test_wait_for 5 no_leftovers
+'
+
+test_expect_success 'the orphaned telnetd of that dead clone is gone too' '
+	! pgrep -f "busybox telnetd .*$TRASH"
 '
 
 test_expect_success 'teardown of an unknown clone fails and says so' '
