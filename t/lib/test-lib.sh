@@ -18,6 +18,8 @@ export LANG=C LC_ALL=C TZ=UTC
 unset CDPATH
 
 TEST_DIRECTORY=$(cd "$(dirname "$0")" && pwd)
+# Absolute, for test_isolate's re-exec after we left the starting directory.
+TEST_SCRIPT="$TEST_DIRECTORY/$(basename "$0")"
 while [ ! -f "$TEST_DIRECTORY/lib/test-lib.sh" ] && [ "$TEST_DIRECTORY" != / ]; do
 	TEST_DIRECTORY=$(dirname "$TEST_DIRECTORY")
 done

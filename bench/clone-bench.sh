@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Clone-tools benchmarks, netns and qemu, in a private network and mount
+# namespace (nothing of the host is touched).  As root, from the top of the
+# tree after `make`:
+#
+#	bench/clone-bench.sh [netns|qemu|live-netns|live-qemu ...]
+#
+# netns, qemu    clone-latency over CLONES clones (default 100 / 50): clone to
+#                record, clone to the service's SYN-ACK through pk<ID>,
+#                teardown; first one at a time (-s: no other clone alive),
+#                then all kept alive (the load of a farm filling up), with
+#                private memory per idle clone.
+# qemu-pool      the same with "pool = POOL" (default 4): clones loaded
+#                ahead of demand, refilled in the background
+# live-netns     LIVE_NETNS clones (default 1000) alive at once; all answer?
+# live-qemu      LIVE_QEMU clones (default 100) alive at once; all answer?
+#
+# The qemu guest comes from potemkin-mkimage (cached in build/guest).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+if [ -z "${POTEMKIN_BENCH_ISOLATED:-}" ]; then
+	[ "$(id -u)" = 0 ] || { echo "clone-bench: needs root" >&2; exit 1; }
+	POTEMKIN_BENCH_ISOLATED=1 exec unshare --mount --net --propagation private \
+		-- bash "$top/bench/clone-bench.sh" "$@"
+fi
+mount -t tmpfs -o mode=755 bench-netns /run/netns 2>/dev/null ||
+	{ mkdir -p /run/netns && mount -t tmpfs -o mode=755 bench-netns /run/netns; }
+mount -t sysfs sysfs /sys
+ip link set lo up
+export PATH="$top/bin:$top/bench:$PATH"
+
+work=$(mktemp -d /tmp/potemkin-bench.XXXXXX)
+image=$top/build/guest
+mkdir -p "$work/www"
+echo "bench" >"$work/www/index.html"
+cat >"$work/vmm.conf" <<CONF
+statedir = "$work/state";
+memdir = "/dev/shm/potemkin-bench-$$";
+freezer = "none";
+types = {
+  web = {
+    backend = "netns";
+    services = ( "busybox httpd -f -p 80 -h $work/www",
+                 "busybox telnetd -F -p 23 -l /bin/sh" );
+    ready_tcp = [ 80, 23 ];
+  };
+  linux = {
+    backend = "qemu";
+    kernel = "$image/vmlinuz";
+    initrd = "$image/initrd.img";
+    memory = 128;
+    accel = "tcg";
+    ready_timeout = "120s";
+  };
+  linux-pool = {
+    backend = "qemu";
+    kernel = "$image/vmlinuz";
+    initrd = "$image/initrd.img";
+    memory = 128;
+    accel = "tcg";
+    ready_timeout = "120s";
+    pool = ${POOL:-4};
+    ready_tcp = [ 80 ];
+  };
+};
+CONF
+trap 'potemkin-teardown -c "$work/vmm.conf" -a >/dev/null 2>&1; rm -rf "$work" /dev/shm/potemkin-bench-$$' EXIT
+
+machine() {
+	echo "machine: $(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)), $(free -g | awk '/^Mem:/ {print $2}') GB, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+qemu_ready() {
+	potemkin-mkimage -q "$image"
+	potemkin-snapshot -c "$work/vmm.conf" linux 2>&1 | sed 's/^/  /'
+}
+
+# N clones kept alive, then: do all answer, what do they cost together?
+live() {	# type count [ip base]
+	local t=$1 n=$2 base=${3:-} before after start end
+	before=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
+	start=$(date +%s%N)
+	clone-latency -k -n "$n" ${base:+-i $base} -c "$work/vmm.conf" -t "$t" |
+		sed 's/^/  /'
+	end=$(date +%s%N)
+	after=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
+	echo "  $(potemkin-ls -c "$work/vmm.conf" | grep -c ' running ') running," \
+		"$(((end - start) / 1000000)) ms to start them all," \
+		"MemAvailable down $(((before - after) / 1024)) MB" \
+		"($(((before - after) / n)) kB per clone)"
+	# every clone still answers
+	local bad=0
+	while read -r id ifname ip; do
+		curl -s --max-time 5 --interface "$ifname" "http://$ip/" >/dev/null ||
+			bad=$((bad + 1))
+	done < <(potemkin-ls -c "$work/vmm.conf" -j |
+		sed -n 's/.*"id":\([0-9]*\),.*"ifname":"\([^"]*\)",.*"guest_ip":"\([^"]*\)".*/\1 \2 \3/p')
+	echo "  answering HTTP afterwards: $((n - bad)) of $n"
+	start=$(date +%s%N)
+	potemkin-teardown -c "$work/vmm.conf" -a
+	end=$(date +%s%N)
+	echo "  teardown -a of all: $(((end - start) / 1000000)) ms"
+}
+
+machine
+for what in "${@:-netns qemu}"; do
+	for w in $what; do
+		case $w in
+		netns)
+			echo "netns, one at a time: clone-latency -s -n ${CLONES:-100} -i 198.51.100.1 -t web"
+			clone-latency -s -n "${CLONES:-100}" -i 198.51.100.1 \
+				-c "$work/vmm.conf" -t web | sed 's/^/  /'
+			echo "netns, all alive: clone-latency -n ${CLONES:-100} -i 198.51.100.1 -t web"
+			clone-latency -n "${CLONES:-100}" -i 198.51.100.1 \
+				-c "$work/vmm.conf" -t web | sed 's/^/  /' ;;
+		qemu)
+			qemu_ready
+			echo "qemu (tcg), one at a time: clone-latency -s -n ${CLONES:-50} -t linux"
+			clone-latency -s -n "${CLONES:-50}" -c "$work/vmm.conf" -t linux |
+				sed 's/^/  /'
+			echo "qemu (tcg), all alive: clone-latency -n ${CLONES:-50} -t linux"
+			clone-latency -n "${CLONES:-50}" -c "$work/vmm.conf" -t linux |
+				sed 's/^/  /' ;;
+		qemu-pool)
+			qemu_ready
+			mkdir -p "$work/state/snapshots/linux-pool"
+			cp "$work/state/snapshots/linux/"* "$work/state/snapshots/linux-pool/"
+			ln -sf linux.ram "/dev/shm/potemkin-bench-$$/linux-pool.ram"
+			potemkin-snapshot -c "$work/vmm.conf" linux-pool 2>&1 | sed 's/^/  /'
+			echo "qemu (tcg), pool of ${POOL:-4}, one at a time: clone-latency -s -n ${CLONES:-50} -t linux-pool"
+			clone-latency -s -n "${CLONES:-50}" -c "$work/vmm.conf" -t linux-pool |
+				sed 's/^/  /' ;;
+		live-netns)
+			echo "netns: ${LIVE_NETNS:-1000} clones alive at once"
+			live web "${LIVE_NETNS:-1000}" 10.64.0.1 ;;
+		live-qemu)
+			qemu_ready
+			echo "qemu (tcg): ${LIVE_QEMU:-100} clones alive at once"
+			live linux "${LIVE_QEMU:-100}" ;;
+		*) echo "clone-bench: unknown benchmark $w" >&2; exit 2 ;;
+		esac
+	done
+done

@@ -1,0 +1,365 @@
+/*
+ * vmm.conf: read with libconfig, whose own "file:line: what" messages reach
+ * the user unchanged; our checks of meaning report the same way, at the line
+ * of the offending setting.
+ */
+#include "vmm.h"
+
+#include <err.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "duration.h"
+
+static const struct vmm_backend *const vmm_backends[] = {
+	&vmm_netns_backend, &vmm_qemu_backend, &vmm_xen_backend,
+};
+
+const struct vmm_backend *
+vmm_backend_by_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(vmm_backends) / sizeof(vmm_backends[0]); i++)
+		if (strcmp(vmm_backends[i]->name, name) == 0)
+			return vmm_backends[i];
+	return NULL;
+}
+
+/* "vmm.conf:12: type web: guest_ip: not an IPv4 address" */
+PK_PRINTF(3, 4) static int
+conf_error(const struct vmm_conf *conf, const config_setting_t *s,
+    const char *fmt, ...)
+{
+	const char *file = s ? config_setting_source_file(s) : NULL;
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (s && config_setting_source_line(s) > 0)
+		warnx("%s:%u: %s", file ? file : conf->path,
+		    config_setting_source_line(s), msg);
+	else
+		warnx("%s: %s", conf->path, msg);
+	return -1;
+}
+
+/* A string setting, or dflt when absent; wrong types are errors. */
+static int
+conf_string(const struct vmm_conf *conf, const config_setting_t *group,
+    const char *what, const char *key, const char *dflt, const char **out)
+{
+	const config_setting_t *s = config_setting_get_member(group, key);
+
+	*out = dflt;
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return conf_error(conf, s, "%s%s: a string is expected", what, key);
+	*out = config_setting_get_string(s);
+	if (**out == '\0')
+		return conf_error(conf, s, "%s%s: must not be empty", what, key);
+	return 0;
+}
+
+static int
+conf_uint(const struct vmm_conf *conf, const config_setting_t *group,
+    const char *what, const char *key, unsigned lo, unsigned hi,
+    unsigned *out)
+{
+	const config_setting_t *s = config_setting_get_member(group, key);
+	long long v;
+
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64)
+		return conf_error(conf, s, "%s%s: an integer is expected", what, key);
+	v = config_setting_get_int64(s);
+	if (config_setting_type(s) == CONFIG_TYPE_INT)
+		v = config_setting_get_int(s);
+	if (v < lo || v > hi)
+		return conf_error(conf, s, "%s%s: %lld is not within %u..%u",
+		    what, key, v, lo, hi);
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int
+conf_addr(const struct vmm_conf *conf, const config_setting_t *group,
+    const char *what, const char *key, const char *dflt, uint32_t *out)
+{
+	const config_setting_t *s = config_setting_get_member(group, key);
+	const char *str;
+
+	if (conf_string(conf, group, what, key, dflt, &str) == -1)
+		return -1;
+	if (addr_parse(str, strlen(str), out) != ADDR_OK)
+		return conf_error(conf, s ? s : group,
+		    "%s%s: '%s' is not an IPv4 address", what, key, str);
+	return 0;
+}
+
+static int
+conf_duration(const struct vmm_conf *conf, const config_setting_t *group,
+    const char *what, const char *key, uint64_t *out)
+{
+	const config_setting_t *s = config_setting_get_member(group, key);
+	const char *str;
+	enum dur_err e;
+
+	if (conf_string(conf, group, what, key, NULL, &str) == -1)
+		return -1;
+	if (str == NULL)
+		return 0;
+	if ((e = dur_parse(str, strlen(str), out)) != DUR_OK)
+		return conf_error(conf, s, "%s%s: '%s': %s", what, key, str,
+		    dur_strerror(e));
+	if (*out == 0)
+		return conf_error(conf, s, "%s%s: must be longer than 0", what, key);
+	return 0;
+}
+
+/* An array or list of strings into out[max]. */
+static int
+conf_strings(const struct vmm_conf *conf, const config_setting_t *group,
+    const char *what, const char *key, const char **out, size_t max,
+    size_t *n)
+{
+	const config_setting_t *s = config_setting_get_member(group, key);
+	int len;
+
+	*n = 0;
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		out[(*n)++] = config_setting_get_string(s);
+		return 0;
+	}
+	if (!config_setting_is_aggregate(s) || config_setting_is_group(s))
+		return conf_error(conf, s, "%s%s: a list of strings is expected",
+		    what, key);
+	len = config_setting_length(s);
+	if (len < 0 || (size_t)len > max)
+		return conf_error(conf, s, "%s%s: more than %zu entries", what,
+		    key, max);
+	for (int i = 0; i < len; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING ||
+		    *config_setting_get_string(e) == '\0')
+			return conf_error(conf, e, "%s%s: entry %d is not a "
+			    "non-empty string", what, key, i + 1);
+		out[(*n)++] = config_setting_get_string(e);
+	}
+	return 0;
+}
+
+static int
+conf_ports(const struct vmm_conf *conf, const config_setting_t *group,
+    const char *what, struct vmm_type *t)
+{
+	const config_setting_t *s = config_setting_get_member(group, "ready_tcp");
+	int len;
+
+	if (s == NULL)
+		return 0;
+	if (!config_setting_is_array(s) && !config_setting_is_list(s))
+		return conf_error(conf, s, "%sready_tcp: a list of ports is expected",
+		    what);
+	len = config_setting_length(s);
+	if (len < 0 || len > VMM_MAX_PORTS)
+		return conf_error(conf, s, "%sready_tcp: more than %d ports", what,
+		    VMM_MAX_PORTS);
+	for (int i = 0; i < len; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		int v = config_setting_get_int(e);
+
+		if (config_setting_type(e) != CONFIG_TYPE_INT || v < 1 || v > 65535)
+			return conf_error(conf, e, "%sready_tcp: entry %d is not a "
+			    "port number", what, i + 1);
+		t->ready_tcp[t->nready_tcp++] = (uint16_t)v;
+	}
+	return 0;
+}
+
+static bool
+conf_name_ok(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len >= VMM_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!(name[i] >= 'a' && name[i] <= 'z') &&
+		    !(name[i] >= 'A' && name[i] <= 'Z') &&
+		    !(name[i] >= '0' && name[i] <= '9') &&
+		    name[i] != '-' && name[i] != '_')
+			return false;
+	return true;
+}
+
+static int
+conf_accel(const struct vmm_conf *conf, const config_setting_t *g,
+    const char *what, struct vmm_type *t)
+{
+	const char *s;
+
+	if (conf_string(conf, g, what, "accel", "auto", &s) == -1)
+		return -1;
+	if (strcmp(s, "tcg") == 0)
+		t->accel = VMM_ACCEL_TCG;
+	else if (strcmp(s, "kvm") == 0)
+		t->accel = VMM_ACCEL_KVM;
+	else if (strcmp(s, "auto") == 0)
+		t->accel = VMM_ACCEL_AUTO;
+	else
+		return conf_error(conf, config_setting_get_member(g, "accel"),
+		    "%saccel: '%s' is not kvm, tcg or auto", what, s);
+	return 0;
+}
+
+/* Every setting a type may have; the backend's check says which it needs. */
+static int
+conf_type(struct vmm_conf *conf, const config_setting_t *g, struct vmm_type *t)
+{
+	char what[VMM_NAME_MAX + 16];
+	const char *backend, *mac;
+	unsigned prefix = 24;
+
+	t->name = config_setting_name(g);
+	snprintf(what, sizeof(what), "type %s: ", t->name);
+	if (!config_setting_is_group(g))
+		return conf_error(conf, g, "%sa group { ... } is expected", what);
+	if (!conf_name_ok(t->name))
+		return conf_error(conf, g, "type %s: names are letters, digits, "
+		    "'-' and '_', at most %d", t->name, VMM_NAME_MAX - 1);
+	if (conf_string(conf, g, what, "backend", NULL, &backend) == -1)
+		return -1;
+	if (backend == NULL)
+		return conf_error(conf, g, "%sbackend: missing", what);
+	if ((t->backend = vmm_backend_by_name(backend)) == NULL)
+		return conf_error(conf, config_setting_get_member(g, "backend"),
+		    "%sbackend: '%s' is not netns, qemu or xen", what, backend);
+	t->memory_mb = 128;
+	t->cpus = 1;
+	t->ready_timeout_ms = 60000;
+	if (conf_addr(conf, g, what, "guest_ip", "10.0.2.15", &t->guest_ip) ||
+	    conf_addr(conf, g, what, "gw_ip", "10.0.2.2", &t->gw_ip) ||
+	    conf_uint(conf, g, what, "prefix", 1, 32, &prefix) ||
+	    conf_string(conf, g, what, "mac", "52:54:00:12:34:56", &mac) ||
+	    conf_duration(conf, g, what, "ready_timeout", &t->ready_timeout_ms) ||
+	    conf_string(conf, g, what, "ready", "POTEMKIN-READY", &t->ready) ||
+	    conf_strings(conf, g, what, "services", t->services,
+		VMM_MAX_SERVICES, &t->nservices) ||
+	    conf_ports(conf, g, what, t) ||
+	    conf_strings(conf, g, what, "evidence_paths", t->evidence_paths,
+		VMM_MAX_PATHS, &t->nevidence_paths) ||
+	    conf_string(conf, g, what, "home", "/", &t->home) ||
+	    conf_string(conf, g, what, "kernel", NULL, &t->kernel) ||
+	    conf_string(conf, g, what, "initrd", NULL, &t->initrd) ||
+	    conf_string(conf, g, what, "append", "", &t->append) ||
+	    conf_uint(conf, g, what, "memory", 16, 65536, &t->memory_mb) ||
+	    conf_uint(conf, g, what, "cpus", 1, 64, &t->cpus) ||
+	    conf_string(conf, g, what, "qemu", "qemu-system-x86_64", &t->qemu) ||
+	    conf_accel(conf, g, what, t) ||
+	    conf_uint(conf, g, what, "pool", 0, VMM_POOL_MAX, &t->pool) ||
+	    conf_string(conf, g, what, "xl", "xl", &t->xl) ||
+	    conf_string(conf, g, what, "console_log",
+		"/var/log/xen/console/guest-%s.log", &t->console_log) ||
+	    conf_string(conf, g, what, "vif_script", NULL, &t->vif_script))
+		return -1;
+	t->prefix = (uint8_t)prefix;
+	if (!vmm_mac_valid(mac))
+		return conf_error(conf, config_setting_get_member(g, "mac"),
+		    "%smac: '%s' is not a unicast MAC address", what, mac);
+	snprintf(t->mac, sizeof(t->mac), "%s", mac);
+	if (t->ready_timeout_ms == 60000 && strcmp(backend, "netns") == 0)
+		t->ready_timeout_ms = 5000;
+	return t->backend->check(conf, t);
+}
+
+static int
+conf_globals(struct vmm_conf *conf)
+{
+	const config_setting_t *root = config_root_setting(&conf->cfg);
+
+	if (conf_string(conf, root, "", "statedir", "/var/lib/potemkin",
+		&conf->statedir) ||
+	    conf_string(conf, root, "", "memdir", "/dev/shm/potemkin",
+		&conf->memdir) ||
+	    conf_string(conf, root, "", "netns_dir", "/run/netns",
+		&conf->netns_dir) ||
+	    conf_string(conf, root, "", "freezer", "auto", &conf->freezer))
+		return -1;
+	if (conf->statedir[0] != '/' || conf->memdir[0] != '/' ||
+	    conf->netns_dir[0] != '/')
+		return conf_error(conf, root, "statedir, memdir and netns_dir "
+		    "must be absolute paths");
+	return 0;
+}
+
+int
+vmm_conf_load(struct vmm_conf *conf, const char *path)
+{
+	const config_setting_t *types;
+	int n;
+
+	memset(conf, 0, sizeof(*conf));
+	conf->path = path;
+	config_init(&conf->cfg);
+	if (config_read_file(&conf->cfg, path) != CONFIG_TRUE) {
+		if (config_error_type(&conf->cfg) == CONFIG_ERR_FILE_IO)
+			warn("%s", path);
+		else
+			warnx("%s:%d: %s", config_error_file(&conf->cfg) ?
+			    config_error_file(&conf->cfg) : path,
+			    config_error_line(&conf->cfg),
+			    config_error_text(&conf->cfg));
+		goto fail;
+	}
+	if (conf_globals(conf) == -1)
+		goto fail;
+	types = config_lookup(&conf->cfg, "types");
+	if (types == NULL || !config_setting_is_group(types)) {
+		conf_error(conf, types, "types: a group of host types is expected");
+		goto fail;
+	}
+	n = config_setting_length(types);
+	if ((conf->types = calloc((size_t)n + 1, sizeof(*conf->types))) == NULL) {
+		warn("loading %s", path);
+		goto fail;
+	}
+	for (int i = 0; i < n; i++) {
+		if (conf_type(conf, config_setting_get_elem(types, (unsigned)i),
+			&conf->types[i]) == -1)
+			goto fail;
+		conf->ntypes++;
+	}
+	return 0;
+fail:
+	vmm_conf_free(conf);
+	return -1;
+}
+
+void
+vmm_conf_free(struct vmm_conf *conf)
+{
+	free(conf->types);
+	conf->types = NULL;
+	conf->ntypes = 0;
+	config_destroy(&conf->cfg);
+}
+
+const struct vmm_type *
+vmm_conf_type(const struct vmm_conf *conf, const char *name)
+{
+	for (size_t i = 0; i < conf->ntypes; i++)
+		if (strcmp(conf->types[i].name, name) == 0)
+			return &conf->types[i];
+	return NULL;
+}

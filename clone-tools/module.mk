@@ -1,0 +1,51 @@
+# clone-tools/: potemkin-snapshot, -clone, -teardown, -freeze, -ls and their
+# backends (netns, qemu, xen), all built on libvmm.  potemkin-mkimage is a
+# tracked script in bin/.
+CPPFLAGS += -Iclone-tools
+
+LIBS += vmm
+vmm_SRCS := clone-tools/config.c clone-tools/record.c clone-tools/state.c \
+	clone-tools/util.c clone-tools/nl.c clone-tools/proctree.c \
+	clone-tools/freezer.c clone-tools/evidence.c clone-tools/cmd.c \
+	clone-tools/qmp.c clone-tools/netns.c clone-tools/qemu.c \
+	clone-tools/qemu-pool.c \
+	clone-tools/xen.c
+
+VMM_LDLIBS := -lconfig -lmnl
+define vmm_prog
+PROGS += potemkin-$(1)
+potemkin-$(1)_SRCS := clone-tools/$(1).c
+potemkin-$(1)_LIBS := vmm common
+potemkin-$(1)_LDLIBS := $(VMM_LDLIBS)
+endef
+$(foreach p,snapshot clone teardown freeze ls,$(eval $(call vmm_prog,$(p))))
+
+SCRIPTS += potemkin-mkimage
+MAN5 += clone-tools/vmm.conf.5
+MAN8 += clone-tools/potemkin-snapshot.8 clone-tools/potemkin-clone.8 \
+	clone-tools/potemkin-teardown.8 clone-tools/potemkin-freeze.8 \
+	clone-tools/potemkin-ls.8 clone-tools/potemkin-mkimage.8
+ETC_FILES += etc/potemkin/vmm.conf
+
+# Build, test and run time: libraries, QEMU for the qemu backend, busybox
+# for netns services and the guest image, iproute2 and curl for the tests,
+# cpio and xz for potemkin-mkimage.
+DEPS_PKGS += libconfig-dev libmnl-dev qemu-system-x86 busybox-static \
+	iproute2 curl cpio xz-utils zstd kmod procps psmisc socat
+
+UNIT_TESTS += t2001-vmm-record
+t2001-vmm-record_LIBS := vmm common
+t2001-vmm-record_LDLIBS := $(VMM_LDLIBS)
+
+# Fast shell tests that CI reruns against the sanitized programs.
+UNIT_SHELL_TESTS += t/t2010-clone-cmdline.t t/t2020-clone-netns.t \
+	t/t2040-clone-xen.t
+
+# The clone-tools benchmark (bench/clone-bench.sh runs it); built with the
+# rest, never installed.
+EXTRA_ALL += bench/clone-latency
+EXTRA_CLEAN += bench/clone-latency
+ALL_SRCS += bench/clone-latency.c
+bench/clone-latency: $(B)/bench/clone-latency.o $(B)/libvmm.a $(B)/libcommon.a \
+		build/mode
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(VMM_LDLIBS) $(LDLIBS)

@@ -1,0 +1,49 @@
+/*
+ * A small QMP client: enough of QEMU's machine protocol to stop, migrate,
+ * resume, dump and quit a guest.  One command at a time; asynchronous events
+ * that arrive in between are skipped.  Replies are read as lines of JSON and
+ * only the few members we need are picked out of them.
+ */
+#ifndef POTEMKIN_QMP_H
+#define POTEMKIN_QMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define QMP_LINE_MAX 16384
+
+struct qmp {
+	int fd;
+	char buf[QMP_LINE_MAX];
+	size_t len;		/* bytes in buf not yet consumed */
+	uint64_t deadline;	/* mono_ms of the current operation */
+};
+
+/* Connect (retrying while the socket appears), read the greeting, and
+ * negotiate capabilities. */
+int qmp_open(struct qmp *q, const char *path, uint64_t timeout_ms);
+void qmp_close(struct qmp *q);
+/*
+ * Send one command ({"execute": ...}) and wait for its reply.  reply, if
+ * given, receives the reply line.  An "error" reply is reported with what
+ * and QEMU's description.
+ */
+int qmp_cmd(struct qmp *q, const char *what, const char *cmd, char *reply,
+    size_t size, uint64_t timeout_ms);
+/* Send a command and do not wait for its reply (quit before SIGKILL). */
+int qmp_send_only(struct qmp *q, const char *cmd);
+/* Hand QEMU a descriptor under a name (getfd), e.g. for "fd:NAME" URIs. */
+int qmp_getfd(struct qmp *q, const char *what, const char *name, int fd,
+    uint64_t timeout_ms);
+/* Poll query-migrate until "completed"; "failed" or a timeout fail. */
+int qmp_wait_migration(struct qmp *q, const char *what, uint64_t timeout_ms);
+
+/*
+ * The string value of the first member named key in json, unescaped, into
+ * out.  A tiny scanner, not a parser: QEMU is the only peer.  Returns 0, or
+ * -1 if there is no such string member or it does not fit.
+ */
+int qmp_json_string(const char *json, const char *key, char *out,
+    size_t size);
+
+#endif

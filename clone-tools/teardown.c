@@ -1,0 +1,165 @@
+/*
+ * potemkin-teardown: destroy clones and free every resource they held:
+ * processes, interfaces, namespaces, files.  -s removes the clones whose
+ * processes are gone (potemkin-ls shows them as stale), -a every clone,
+ * those waiting in a pool too.
+ */
+#include <err.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+/* A directory without a record is a clone being made, or one whose maker
+ * died; the backend file says whose resources it may hold. */
+static const struct vmm_backend *
+td_backend_file(const struct vmm_vm *vm)
+{
+	char path[VMM_PATH_MAX], name[16];
+	size_t len;
+
+	if (vmm_path(path, sizeof(path), "%s/backend", vm->dir) == -1 ||
+	    vmm_read_file(path, name, sizeof(name), &len) == -1)
+		return NULL;
+	name[strcspn(name, "\n")] = '\0';
+	return vmm_backend_by_name(name);
+}
+
+/* A clone made ahead of demand and waiting in its pool is not stale. */
+static bool
+td_pooled_alive(const struct vmm_conf *conf, const struct vmm_vm *vm)
+{
+	const struct vmm_backend *be = td_backend_file(vm);
+	char path[VMM_PATH_MAX];
+
+	return be && vmm_path(path, sizeof(path), "%s/" VMM_POOLED, vm->dir) == 0 &&
+	    access(path, F_OK) == 0 && be->alive(conf, vm);
+}
+
+static int
+td_one(const struct vmm_conf *conf, struct vmm_vm *vm, bool complete)
+{
+	const struct vmm_backend *be = complete ?
+	    vmm_backend_by_name(vm->rec.backend) : td_backend_file(vm);
+	int rc = 0;
+
+	if (complete && be == NULL) {
+		warnx("clone %u: unknown backend '%s' in its record", vm->id,
+		    vm->rec.backend);
+		vmm_vm_close(vm);
+		return -1;
+	}
+	if (!complete)
+		snprintf(vm->rec.ifname, sizeof(vm->rec.ifname), "pk%u", vm->id);
+	/* A clone whose resources could not all be freed keeps its directory,
+	 * so that a later teardown can try again. */
+	if (be && be->teardown(conf, vm) == -1) {
+		vmm_vm_close(vm);
+		return -1;
+	}
+	if (vmm_vm_remove(vm) == -1)
+		rc = -1;
+	return rc;
+}
+
+static int
+td_named(const struct vmm_conf *conf, const char *idstr)
+{
+	struct vmm_vm vm;
+	int r = vmm_vm_open(conf, idstr, &vm, VMM_LOCK_WAIT);
+
+	if (r == -1)
+		return -1;
+	return td_one(conf, &vm, r == 0);
+}
+
+/* Stale: a record whose clone is not alive, or no record for 10 s and no
+ * command holding the lock. */
+static int
+td_sweep(const struct vmm_conf *conf, bool all)
+{
+	unsigned *ids;
+	size_t n;
+	int rc = 0;
+
+	if (vmm_vm_list(conf, &ids, &n) == -1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char idstr[16];
+		struct vmm_vm vm;
+		struct stat st;
+		int r;
+
+		snprintf(idstr, sizeof(idstr), "%u", ids[i]);
+		r = vmm_vm_open(conf, idstr, &vm, all ? VMM_LOCK_WAIT : VMM_LOCK_TRY);
+		if (r == -1) {
+			if (all)
+				rc = -1;
+			continue;
+		}
+		if (!all) {
+			const struct vmm_backend *be = r == 0 ?
+			    vmm_backend_by_name(vm.rec.backend) : NULL;
+			bool keep = r == 0 ? be && be->alive(conf, &vm) :
+			    td_pooled_alive(conf, &vm) ||
+			    (stat(vm.dir, &st) == 0 &&
+			    st.st_ctime + 10 > time(NULL));
+
+			if (keep) {
+				vmm_vm_close(&vm);
+				continue;
+			}
+		}
+		if (td_one(conf, &vm, r == 0) == -1)
+			rc = -1;
+		else if (!all)
+			printf("%u\n", ids[i]);
+	}
+	free(ids);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "stale", no_argument, NULL, 's' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cpath = NULL;
+	bool stale = false, all = false;
+	struct vmm_conf conf;
+	int c, rc = 0;
+
+	while ((c = getopt_long(argc, argv, "c:sah", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': cpath = optarg; break;
+		case 's': stale = true; break;
+		case 'a': all = true; break;
+		case 'h': cmd_usage(CMD_OK);
+		default: cmd_usage(CMD_USAGE);
+		}
+	}
+	if ((stale || all) ? optind != argc || (stale && all) : optind == argc) {
+		warnx(stale || all ? "-s and -a take no clone and exclude each "
+		    "other" : "a VM is required");
+		cmd_usage(CMD_USAGE);
+	}
+	if (cmd_load(&conf, cpath) == -1)
+		return CMD_FAIL;
+	if (stale || all)
+		rc = td_sweep(&conf, all);
+	for (int i = optind; i < argc; i++)
+		if (td_named(&conf, argv[i]) == -1)
+			rc = -1;
+	vmm_conf_free(&conf);
+	return rc == -1 ? CMD_FAIL : CMD_OK;
+}

@@ -1,0 +1,448 @@
+/*
+ * Files and processes: the few helpers every backend needs.  Child processes
+ * never inherit a descriptor they were not given (a gateway reading our
+ * stdout until EOF must not wait for a clone's QEMU), and every wait has a
+ * deadline.
+ */
+#include "vmm.h"
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "monotime.h"
+
+volatile sig_atomic_t vmm_stop;
+
+static void
+util_on_signal(int sig)
+{
+	vmm_stop = sig;
+}
+
+/* No SA_RESTART: a blocking wait returns EINTR and sees vmm_stop. */
+void
+vmm_catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = util_on_signal };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+const char *
+vmm_progname(void)
+{
+	return program_invocation_short_name;
+}
+
+int
+vmm_write_file(const char *path, const char *data, size_t len, int mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+
+	if (fd == -1) {
+		warn("creating %s", path);
+		return -1;
+	}
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			warn("writing %s", path);
+			close(fd);
+			unlink(path);
+			return -1;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	if (close(fd) == -1) {
+		warn("writing %s", path);
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads at most size-1 bytes and NUL-terminates; errno set on failure. */
+int
+vmm_read_file(const char *path, char *buf, size_t size, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t got = 0;
+
+	if (fd == -1)
+		return -1;
+	while (got < size - 1) {
+		ssize_t n = read(fd, buf + got, size - 1 - got);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			int e = errno;
+
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	if (len)
+		*len = got;
+	return 0;
+}
+
+int
+vmm_copy_file(const char *from, const char *to)
+{
+	int in = -1, out = -1, rc = -1;
+	char buf[65536];
+	ssize_t n;
+
+	if ((in = open(from, O_RDONLY | O_CLOEXEC)) == -1) {
+		warn("reading %s", from);
+		goto fail;
+	}
+	if ((out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) == -1) {
+		warn("creating %s", to);
+		goto fail;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n) {
+			warn("writing %s", to);
+			goto fail;
+		}
+	if (n == -1) {
+		warn("reading %s", from);
+		goto fail;
+	}
+	rc = 0;
+fail:
+	if (in != -1)
+		close(in);
+	if (out != -1 && close(out) == -1 && rc == 0) {
+		warn("writing %s", to);
+		rc = -1;
+	}
+	return rc;
+}
+
+/* nftw has no user pointer: the copy's state lives here for its duration. */
+static const char *copy_from, *copy_to;
+static size_t copy_from_len;
+static int copy_rc;
+
+static int
+copy_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	char dst[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	(void)ftw;
+	if (snprintf(dst, sizeof(dst), "%s%s", copy_to, path + copy_from_len) >=
+	    (int)sizeof(dst)) {
+		warnx("path too long: %s", path);
+		copy_rc = -1;
+		return 0;
+	}
+	if (flag == FTW_D) {
+		if (mkdir(dst, 0750) == -1 && errno != EEXIST) {
+			warn("creating %s", dst);
+			copy_rc = -1;
+		}
+	} else if (flag == FTW_SL) {
+		if ((n = readlink(path, link, sizeof(link) - 1)) >= 0) {
+			link[n] = '\0';
+			if (symlink(link, dst) == -1)
+				copy_rc = -1;
+		}
+	} else if (flag == FTW_F && S_ISREG(st->st_mode)) {
+		if (vmm_copy_file(path, dst) == -1)
+			copy_rc = -1;
+	}
+	return 0;
+}
+
+/* cp -R without following links; special files are left out. */
+int
+vmm_copy_tree(const char *from, const char *to)
+{
+	copy_from = from;
+	copy_from_len = strlen(from);
+	copy_to = to;
+	copy_rc = 0;
+	if (nftw(from, copy_one, 16, FTW_PHYS) == -1) {
+		warn("copying %s", from);
+		return -1;
+	}
+	return copy_rc;
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) == -1 &&
+	    errno != ENOENT) {
+		warn("removing %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+vmm_rm_tree(const char *path)
+{
+	if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) == -1 &&
+	    errno != ENOENT) {
+		warn("removing %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * fork + exec with stdin from /dev/null, stdout to outfd (or /dev/null),
+ * stderr shared, and no descriptor but those in keep[].  If exec fails the
+ * child says why on stderr and exits 127.
+ */
+pid_t
+vmm_spawn(char *const argv[], int outfd, const int *keep, size_t nkeep)
+{
+	pid_t pid = fork();
+
+	if (pid == -1) {
+		warn("fork for %s", argv[0]);
+		return -1;
+	}
+	if (pid > 0)
+		return pid;
+	int null = open("/dev/null", O_RDWR);
+
+	if (null == -1 || dup2(null, 0) == -1 ||
+	    dup2(outfd >= 0 ? outfd : null, 1) == -1)
+		_exit(127);
+	close_range(3, UINT_MAX, CLOSE_RANGE_CLOEXEC);
+	for (size_t i = 0; i < nkeep; i++)
+		fcntl(keep[i], F_SETFD, 0);
+	signal(SIGPIPE, SIG_DFL);
+	execvp(argv[0], argv);
+	warn("executing %s", argv[0]);
+	_exit(127);
+}
+
+static int
+util_pidfd(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+/*
+ * Wait for our child pid, at most timeout_ms.  Returns 0 with its status,
+ * or -1 with errno ETIMEDOUT (the child still runs).
+ */
+int
+vmm_wait(pid_t pid, uint64_t timeout_ms, int *status)
+{
+	uint64_t deadline = mono_ms() + timeout_ms;
+	int pfd = util_pidfd(pid), rc;
+
+	for (;;) {
+		rc = (int)waitpid(pid, status, WNOHANG);
+		if (rc == pid)
+			break;
+		if (rc == -1 && errno != EINTR) {
+			rc = -1;
+			break;
+		}
+		uint64_t now = mono_ms();
+
+		if (now >= deadline) {
+			errno = ETIMEDOUT;
+			rc = -1;
+			break;
+		}
+		if (pfd >= 0) {
+			struct pollfd p = { .fd = pfd, .events = POLLIN };
+
+			poll(&p, 1, (int)(deadline - now));
+		} else {
+			usleep(1000);
+		}
+	}
+	if (pfd >= 0)
+		close(pfd);
+	return rc == -1 ? -1 : 0;
+}
+
+/* Run argv to completion; 0 only if it exited 0 within the deadline. */
+int
+vmm_run(char *const argv[], int outfd, uint64_t timeout_ms)
+{
+	pid_t pid = vmm_spawn(argv, outfd, NULL, 0);
+	int status;
+
+	if (pid == -1)
+		return -1;
+	if (vmm_wait(pid, timeout_ms, &status) == -1) {
+		warnx("%s: no answer within %llu ms", argv[0],
+		    (unsigned long long)timeout_ms);
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		return -1;
+	}
+	if (WIFSIGNALED(status)) {
+		warnx("%s %s: killed by signal %d", argv[0], argv[1] ? argv[1] : "",
+		    WTERMSIG(status));
+		return -1;
+	}
+	if (WEXITSTATUS(status) != 0) {
+		warnx("%s %s: exit status %d", argv[0], argv[1] ? argv[1] : "",
+		    WEXITSTATUS(status));
+		return -1;
+	}
+	return 0;
+}
+
+/* Alive and not a zombie waiting for its parent. */
+bool
+vmm_pid_alive(long pid)
+{
+	char path[64], buf[256], *p;
+	size_t len;
+
+	if (pid <= 0 || (kill((pid_t)pid, 0) == -1 && errno != EPERM))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (vmm_read_file(path, buf, sizeof(buf), &len) == -1)
+		return false;
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
+		return true;
+	return p[2] != 'Z' && p[2] != 'X';
+}
+
+/* Wait (by pidfd, else polling) until pid has exited, at most timeout_ms. */
+static int
+util_wait_gone(long pid, int pfd, uint64_t timeout_ms)
+{
+	uint64_t deadline = mono_ms() + timeout_ms;
+
+	while (vmm_pid_alive(pid)) {
+		uint64_t now = mono_ms();
+
+		if (now >= deadline)
+			return -1;
+		if (pfd >= 0) {
+			struct pollfd p = { .fd = pfd, .events = POLLIN };
+
+			poll(&p, 1, (int)(deadline - now));
+		} else {
+			usleep(1000);
+		}
+	}
+	return 0;
+}
+
+/* SIGTERM, wait up to timeout_ms, then SIGKILL: for processes not ours. */
+int
+vmm_kill_wait(long pid, uint64_t timeout_ms)
+{
+	int pfd = util_pidfd((pid_t)pid), rc = 0;
+
+	if (!vmm_pid_alive(pid))
+		goto done;
+	kill((pid_t)pid, SIGTERM);
+	if (util_wait_gone(pid, pfd, timeout_ms) == 0)
+		goto done;
+	kill((pid_t)pid, SIGKILL);
+	if (util_wait_gone(pid, pfd, 2000) == -1) {
+		warnx("process %ld survives SIGKILL", pid);
+		rc = -1;
+	}
+done:
+	if (pfd >= 0)
+		close(pfd);
+	return rc;
+}
+
+/*
+ * Wait until the file at path contains needle after offset off (a console
+ * log filling up, maybe appended to since earlier boots), at most timeout_ms; fail early if process watch (when > 0) dies.
+ * Returns 0 found, -1 with errno ETIMEDOUT or ESRCH.
+ */
+int
+vmm_wait_string(const char *path, off_t off, const char *needle,
+    uint64_t timeout_ms, pid_t watch)
+{
+	uint64_t deadline = mono_ms() + timeout_ms;
+	size_t nlen = strlen(needle), keep = 0;
+	char buf[8192 + 256];
+	int fd = -1;
+
+	if (nlen == 0 || nlen > 256) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (;;) {
+		if (fd == -1)
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd != -1) {
+			ssize_t n;
+
+			while ((n = pread(fd, buf + keep, sizeof(buf) - keep - 1,
+			    off)) > 0) {
+				off += n;
+				keep += (size_t)n;
+				buf[keep] = '\0';
+				if (memmem(buf, keep, needle, nlen) != NULL) {
+					close(fd);
+					return 0;
+				}
+				/* Keep a tail so a needle cut in two is found. */
+				size_t tail = keep < nlen ? keep : nlen - 1;
+
+				memmove(buf, buf + keep - tail, tail);
+				keep = tail;
+			}
+		}
+		if (vmm_stop) {
+			errno = EINTR;
+			break;
+		}
+		if (watch > 0 && !vmm_pid_alive(watch)) {
+			errno = ESRCH;
+			break;
+		}
+		if (mono_ms() >= deadline) {
+			errno = ETIMEDOUT;
+			break;
+		}
+		usleep(5000);
+	}
+	if (fd != -1)
+		close(fd);
+	return -1;
+}

@@ -1,0 +1,192 @@
+/*
+ * The clone tools' shared interface: vmm.conf, the state directory, the
+ * record line, and the backend operations that make the same four verbs
+ * (snapshot, clone, teardown, freeze) work on every backend.
+ *
+ * Errors are reported where they happen, err(3) style ("prog: what failed:
+ * why"), and functions return 0 / -1; a command's main only chooses the exit
+ * status.
+ */
+#ifndef POTEMKIN_VMM_H
+#define POTEMKIN_VMM_H
+
+#include <libconfig.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "log.h"
+
+#define VMM_DEFAULT_CONF "/etc/potemkin/vmm.conf"
+#define VMM_NAME_MAX 32		/* host type names, also directory names */
+#define VMM_ID_MAX 99999	/* "pk99999" fits IFNAMSIZ comfortably */
+#define VMM_IFNAMSIZ 16
+#define VMM_MACLEN 18		/* "02:00:00:00:00:00" and its NUL */
+#define VMM_PATH_MAX 512
+#define VMM_MAX_SERVICES 16
+#define VMM_MAX_PORTS 16
+#define VMM_MAX_PATHS 16
+
+struct vmm_backend;
+
+enum vmm_accel { VMM_ACCEL_TCG, VMM_ACCEL_KVM, VMM_ACCEL_AUTO };
+
+/* One host type of vmm.conf.  Strings point into the libconfig tree. */
+struct vmm_type {
+	const char *name;
+	const struct vmm_backend *backend;
+	uint32_t guest_ip;	/* host byte order */
+	uint8_t prefix;		/* guest_ip's prefix length on eth0 */
+	uint32_t gw_ip;
+	char mac[VMM_MACLEN];	/* qemu, xen: the guest's MAC (all clones) */
+	uint64_t ready_timeout_ms;
+	const char *ready;	/* qemu, xen: ready string on the console */
+
+	/* netns */
+	const char *services[VMM_MAX_SERVICES];	/* split at blanks, no shell */
+	size_t nservices;
+	uint16_t ready_tcp[VMM_MAX_PORTS];	/* clone waits until these listen */
+	size_t nready_tcp;
+	const char *evidence_paths[VMM_MAX_PATHS];
+	size_t nevidence_paths;
+	const char *home;	/* services' working directory */
+
+	/* qemu, xen */
+	const char *kernel;
+	const char *initrd;
+	const char *append;
+	unsigned memory_mb;
+	unsigned cpus;
+	/* qemu */
+	const char *qemu;
+	enum vmm_accel accel;
+	unsigned pool;		/* clones kept loaded and paused, ahead of demand */
+	/* xen */
+	const char *xl;
+	const char *console_log;	/* printf pattern, %s = domain name */
+	const char *vif_script;
+};
+
+struct vmm_conf {
+	config_t cfg;
+	const char *path;
+	const char *statedir;
+	const char *memdir;	/* qemu memory files; tmpfs */
+	const char *netns_dir;	/* named namespaces, /run/netns */
+	const char *freezer;	/* cgroup freezer hierarchy, or "none" */
+	struct vmm_type *types;
+	size_t ntypes;
+};
+
+/* The record: DESIGN.md section 3, one line, keys in this order. */
+struct vmm_record {
+	unsigned id;
+	char type[VMM_NAME_MAX];
+	char backend[8];
+	char ifname[VMM_IFNAMSIZ];
+	char mac[VMM_MACLEN];
+	uint32_t guest_ip;
+	uint32_t gw_ip;
+	uint32_t ip;		/* impersonated address, valid if has_ip */
+	bool has_ip;
+	uint32_t universe;
+	long pid;		/* process (group) id; xen: the domain id */
+	uint64_t created;	/* Unix milliseconds */
+};
+
+#define VMM_RECORD_MAX 512
+#define VMM_POOL_MAX 64
+
+/* In a clone's directory: made ahead of demand, not handed out yet; holds
+ * the type's name. */
+#define VMM_POOLED "pooled"
+
+/* A clone as the tools see it: its id, directory and record. */
+struct vmm_vm {
+	unsigned id;
+	char dir[VMM_PATH_MAX];	/* STATEDIR/vms/ID */
+	int lockfd;		/* the directory, flock()ed while we work on it */
+	struct vmm_record rec;
+	const struct vmm_type *type;	/* NULL if vmm.conf no longer has it */
+};
+
+struct vmm_backend {
+	const char *name;
+	const char *memory;	/* how clones share memory: host, cow, copy */
+	/* Backend-specific checks of a type after vmm.conf is read. */
+	int (*check)(const struct vmm_conf *, const struct vmm_type *);
+	int (*snapshot)(const struct vmm_conf *, const struct vmm_type *,
+	    bool force);
+	/* Fill vm->rec (ifname, mac, guest_ip, pid, ...) and start the clone.
+	 * On failure nothing the call made may remain. */
+	int (*clone)(const struct vmm_conf *, const struct vmm_type *,
+	    struct vmm_vm *);
+	/* Free every resource but the directory itself. */
+	int (*teardown)(const struct vmm_conf *, struct vmm_vm *);
+	/* Stop the clone and save what it has into evdir (which exists). */
+	int (*freeze)(const struct vmm_conf *, struct vmm_vm *, const char *evdir);
+	bool (*alive)(const struct vmm_conf *, const struct vmm_vm *);
+	/*
+	 * Optional: hand out a clone made ahead of demand.  Returns 1 with vm
+	 * open, locked and running (rec filled as clone does), 0 if none is
+	 * ready, -1 on error.
+	 */
+	int (*claim)(const struct vmm_conf *, const struct vmm_type *,
+	    struct vmm_vm *);
+};
+
+extern const struct vmm_backend vmm_netns_backend;
+extern const struct vmm_backend vmm_qemu_backend;
+extern const struct vmm_backend vmm_xen_backend;
+
+/* config.c */
+int vmm_conf_load(struct vmm_conf *conf, const char *path);
+void vmm_conf_free(struct vmm_conf *conf);
+const struct vmm_type *vmm_conf_type(const struct vmm_conf *conf,
+    const char *name);
+const struct vmm_backend *vmm_backend_by_name(const char *name);
+
+/* record.c */
+int vmm_record_fmt(const struct vmm_record *rec, char *buf, size_t size);
+int vmm_record_parse(const char *line, struct vmm_record *rec,
+    char *why, size_t whysize);
+void vmm_mac_for_id(unsigned id, char mac[VMM_MACLEN]);
+bool vmm_mac_valid(const char *mac);
+
+/* state.c */
+int vmm_state_init(const struct vmm_conf *conf);
+int vmm_snapshot_dir(const struct vmm_conf *conf, const char *type,
+    char *buf, size_t size);
+int vmm_vm_alloc(const struct vmm_conf *conf, struct vmm_vm *vm);
+enum vmm_lock { VMM_LOCK_NONE, VMM_LOCK_TRY, VMM_LOCK_WAIT };
+int vmm_vm_open(const struct vmm_conf *conf, const char *idstr,
+    struct vmm_vm *vm, enum vmm_lock mode);
+int vmm_vm_write_record(struct vmm_vm *vm);
+int vmm_vm_remove(struct vmm_vm *vm);
+void vmm_vm_close(struct vmm_vm *vm);
+int vmm_vm_list(const struct vmm_conf *conf, unsigned **ids, size_t *n);
+int vmm_evidence_dir(const struct vmm_conf *conf, const struct vmm_vm *vm,
+    char *buf, size_t size);
+int vmm_path(char *buf, size_t size, const char *fmt, ...) PK_PRINTF(3, 4);
+
+/* util.c: files and processes */
+/* Set by SIGINT, SIGTERM, SIGHUP: waits give up, the command cleans up. */
+extern volatile sig_atomic_t vmm_stop;
+void vmm_catch_signals(void);
+int vmm_write_file(const char *path, const char *data, size_t len, int mode);
+int vmm_read_file(const char *path, char *buf, size_t size, size_t *len);
+int vmm_copy_file(const char *from, const char *to);
+int vmm_copy_tree(const char *from, const char *to);
+int vmm_rm_tree(const char *path);
+pid_t vmm_spawn(char *const argv[], int outfd, const int *keep, size_t nkeep);
+int vmm_wait(pid_t pid, uint64_t timeout_ms, int *status);
+int vmm_run(char *const argv[], int outfd, uint64_t timeout_ms);
+bool vmm_pid_alive(long pid);
+int vmm_kill_wait(long pid, uint64_t timeout_ms);
+int vmm_wait_string(const char *path, off_t off, const char *needle,
+    uint64_t timeout_ms, pid_t watch);
+const char *vmm_progname(void);
+
+#endif

@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# The qemu backend for real, under TCG: a guest built by potemkin-mkimage,
+# its snapshot, clones answering HTTP through pk<ID>, concurrency, teardown,
+# freeze, and the failures (QEMU missing, a guest never ready, a damaged
+# snapshot) with nothing left behind.
+test_description='clone tools: qemu backend'
+. "$(dirname "$0")/lib/test-lib.sh"
+test_require ROOT NETNS QEMU TUN CURL
+
+# The guest image is built once and cached beside the build; a rerun with the
+# same Debian package versions reuses it.  Built before test_isolate, which
+# leaves no network to download the packages with.
+image=${POTEMKIN_GUEST_DIR:-$SRC_ROOT/build/guest}
+if [ -z "${POTEMKIN_ISOLATED:-}" ]; then
+	potemkin-mkimage -q "$image" >&2 ||
+		echo "t2030: potemkin-mkimage $image failed" >&2
+fi
+test_isolate
+
+cat >vmm.conf <<CONF
+statedir = "$TRASH/state";
+memdir = "$TRASH/mem";
+types = {
+  linux = {
+    backend = "qemu";
+    kernel = "$image/vmlinuz";
+    initrd = "$image/initrd.img";
+    memory = 128;
+    accel = "tcg";
+    ready_timeout = "120s";
+  };
+  never = {
+    backend = "qemu";
+    kernel = "$image/vmlinuz";
+    initrd = "$image/initrd.img";
+    accel = "tcg";
+    ready = "NEVER-PRINTED";
+    ready_timeout = "3s";
+  };
+  pooled = {
+    backend = "qemu";
+    kernel = "$image/vmlinuz";
+    initrd = "$image/initrd.img";
+    accel = "tcg";
+    pool = 2;
+    ready_tcp = [ 80, 23 ];
+  };
+  noqemu = {
+    backend = "qemu";
+    qemu = "/nonexistent/qemu-system-x86_64";
+    kernel = "$image/vmlinuz";
+    initrd = "$image/initrd.img";
+    accel = "tcg";
+  };
+};
+CONF
+export POTEMKIN_VMM_CONF=$TRASH/vmm.conf
+field() { tr " " "\n" | sed -n "s/^$1=//p"; }
+# Live (not zombie) QEMU processes started from this test's state.
+our_qemus() { ps -eo stat=,args= | grep -v "^Z" | grep -c "[q]emu-system.*$TRASH"; }
+no_leftovers() {
+	! ip -o link show | grep -q ' pk[0-9]' &&
+	[ "$(our_qemus)" = 0 ] &&
+	[ -z "$(ls state/vms 2>/dev/null)" ]
+}
+# QMP query-status of the clone in directory $1, by socat.
+query_status() {
+	printf "%s\n" "{\"execute\":\"qmp_capabilities\"}" "{\"execute\":\"query-status\"}" |
+		socat -t 2 - "UNIX-CONNECT:$1/qmp.sock" 2>/dev/null
+}
+pooled_count() { potemkin-ls | awk '$2 == "pooled" && $10 == "pooled"' | wc -l; }
+test_atexit 'potemkin-teardown -a; pkill -KILL -f "qemu-system.*$TRASH"'
+
+test_expect_success 'potemkin-mkimage builds (or reuses) the guest' '
+	potemkin-mkimage "$image" 2>progress &&
+	test -s "$image/vmlinuz" && test -s "$image/initrd.img" &&
+	grep -q "^potemkin-mkimage: \[1/6\] resolving packages" progress &&
+	potemkin-mkimage "$image" 2>again &&
+	grep -q "^potemkin-mkimage: up to date: " again
+'
+
+test_expect_success 'potemkin-snapshot boots the reference and saves it' '
+	potemkin-snapshot linux 2>progress &&
+	grep -q "booting the reference (tcg)" progress &&
+	grep -q "snapshot saved in $TRASH/state/snapshots/linux" progress &&
+	test -s state/snapshots/linux/state &&
+	test $(stat -c %s state/snapshots/linux/state) -lt 4000000 &&
+	test $(stat -c %s mem/linux.ram) = 134217728 &&
+	grep -q POTEMKIN-READY state/snapshots/linux/console.log &&
+	test $(stat -c %s state/snapshots/linux/kernel.stub) -lt 65536 &&
+	! test -e state/snapshots/linux/reference &&
+	test "$(our_qemus)" = 0
+'
+
+test_expect_success 'a second snapshot without -f keeps the first' '
+	cp state/snapshots/linux/state before &&
+	potemkin-snapshot linux 2>msg &&
+	grep -q "snapshot exists in $TRASH/state/snapshots/linux (-f makes a new one)" msg &&
+	cmp before state/snapshots/linux/state
+'
+
+test_expect_success 'a clone answers HTTP through pk<ID>' '
+	potemkin-clone -t linux --ip 198.51.100.7 -u 2 >rec &&
+	id=$(field id <rec) &&
+	grep -Eq "^id=$id type=linux backend=qemu ifname=pk$id mac=52:54:00:12:34:56 guest_ip=10.0.2.15 gw_ip=10.0.2.2 ip=198.51.100.7 universe=2 pid=[0-9]+ created=[0-9]{13}\$" rec &&
+	curl -sS --max-time 10 --interface pk$id http://10.0.2.15/ >got &&
+	grep -q "It works!" got &&
+	ip -o -4 addr show dev pk$id | grep -q "inet 10.0.2.2/32" &&
+	test "$(cat /proc/sys/net/ipv4/conf/pk$id/rp_filter)" = 0
+'
+
+test_expect_success 'the clone maps the snapshot memory privately' '
+	pid=$(field pid <rec) &&
+	grep "$TRASH/mem/linux.ram" /proc/$pid/maps | grep -q " rw-p " &&
+	potemkin-ls | grep -q "^$id  *linux  *qemu  *pk$id .* cow  *running "
+'
+
+test_expect_success 'ten concurrent clones of one snapshot each answer' '
+	for i in 0 1 2 3 4 5 6 7 8 9; do
+		potemkin-clone -t linux >c$i 2>e$i &
+	done &&
+	wait &&
+	cat c? >all &&
+	test $(wc -l <all) = 10 &&
+	test $(field id <all | sort -u | wc -l) = 10 &&
+	test $(field pid <all | sort -u | wc -l) = 10 &&
+	for i in 0 1 2 3 4 5 6 7 8 9; do
+		curl -sS --max-time 10 --interface pk$(field id <c$i) \
+			http://10.0.2.15/ | grep -q "It works!" || return 1
+	done
+'
+
+test_expect_success 'tearing one down leaves the others answering' '
+	victim=$(field id <c3) &&
+	potemkin-teardown $victim &&
+	test_wait_for 5 "! ip link show pk$victim" &&
+	for i in 0 1 2 4 5 6 7 8 9; do
+		curl -sS --max-time 10 --interface pk$(field id <c$i) \
+			http://10.0.2.15/ | grep -q "It works!" || return 1
+	done
+'
+
+test_expect_success 'teardown leaves no pk* link, QEMU or file' '
+	potemkin-teardown $id $(field id <all | grep -vx $victim) &&
+	test_wait_for 10 no_leftovers
+'
+
+test_expect_success 'freeze writes a complete evidence folder' '
+	potemkin-clone -t linux >rec &&
+	id=$(field id <rec) &&
+	curl -sS --max-time 10 --interface pk$id http://10.0.2.15/ >/dev/null &&
+	dir=$(potemkin-freeze $id) &&
+	test_cmp rec "$dir/record" &&
+	test "$(head -c 4 "$dir/memory.elf" | od -An -c | tr -d " ")" = "177ELF" &&
+	test $(stat -c %s "$dir/memory.elf") -gt 134217728 &&
+	test $(stat -c %s "$dir/machine-state") -gt 1000000 &&
+	test -f "$dir/console.log" &&
+	grep -q "^memory.elf: " "$dir/MANIFEST" &&
+	grep -q "^machine-state: " "$dir/MANIFEST" &&
+	test_wait_for 10 no_leftovers
+'
+
+test_expect_success 'freeze --keep leaves the guest stopped, not answering' '
+	potemkin-clone -t linux >rec &&
+	id=$(field id <rec) &&
+	dir=$(potemkin-freeze -k $id) &&
+	test -s "$dir/machine-state" &&
+	potemkin-ls | grep -q "^$id .* frozen " &&
+	! curl -s --max-time 2 --interface pk$id http://10.0.2.15/ &&
+	potemkin-teardown $id &&
+	test_wait_for 10 no_leftovers
+'
+
+test_expect_success 'a pool: the snapshot leaves clones loaded and paused' '
+	mkdir -p state/snapshots/pooled &&
+	cp state/snapshots/linux/state state/snapshots/linux/accel \
+		state/snapshots/linux/kernel.stub state/snapshots/pooled/ &&
+	ln -s linux.ram mem/pooled.ram &&
+	potemkin-snapshot pooled 2>msg &&
+	grep -q "type pooled: 2 clones waiting in the pool" msg &&
+	test $(pooled_count) = 2 &&
+	test "$(our_qemus)" = 2 &&
+	for v in state/vms/*; do
+		query_status "$v" | grep -q "\"status\": \"paused\"" || return 1
+	done &&
+	test $(ls state/pool/pooled | wc -l) = 2
+'
+
+test_expect_success 'a pooled clone is handed out running; the pool refills' '
+	potemkin-clone -t pooled >rec &&
+	id=$(field id <rec) &&
+	grep -Eq "^id=$id type=pooled backend=qemu ifname=pk$id .* pid=[0-9]+ created=" rec &&
+	curl -sS --max-time 10 --interface pk$id http://10.0.2.15/ | grep -q "It works!" &&
+	potemkin-ls | grep -q "^$id  *pooled  *qemu .* running " &&
+	! test -e state/vms/$id/pooled &&
+	test_wait_for 30 "test \$(pooled_count) = 2"
+'
+
+test_expect_success 'teardown -s keeps the pool; teardown -a empties it' '
+	potemkin-teardown -s >swept &&
+	! test -s swept &&
+	test $(pooled_count) = 2 &&
+	potemkin-teardown -a &&
+	test -z "$(ls state/pool/pooled | grep -vx fill.log)" &&
+	test_wait_for 10 no_leftovers
+'
+
+test_expect_success 'QEMU missing: snapshot fails, says why, leaves nothing' '
+	test_expect_code 1 potemkin-snapshot noqemu 2>err &&
+	grep -q "^potemkin-snapshot: executing /nonexistent/qemu-system-x86_64: No such file or directory\$" err &&
+	grep -q "^potemkin-snapshot: /nonexistent/qemu-system-x86_64: failed to start" err &&
+	! test -e mem/noqemu.ram.new && ! test -e state/snapshots/noqemu/state &&
+	! test -e state/snapshots/noqemu/reference &&
+	test_wait_for 10 no_leftovers
+'
+
+test_expect_success 'QEMU missing: a clone fails and leaves nothing' '
+	mkdir -p state/snapshots/noqemu &&
+	cp state/snapshots/linux/state state/snapshots/linux/accel state/snapshots/linux/kernel.stub state/snapshots/noqemu/ &&
+	ln -s linux.ram mem/noqemu.ram &&
+	test_expect_code 1 potemkin-clone -t noqemu >out 2>err &&
+	! test -s out &&
+	grep -q "executing /nonexistent/qemu-system-x86_64: No such file or directory" err &&
+	test_wait_for 10 no_leftovers
+'
+
+test_expect_success 'a guest that never becomes ready: timeout, clean failure' '
+	test_expect_code 1 potemkin-snapshot never 2>err &&
+	grep -q "^potemkin-snapshot: type never: no .NEVER-PRINTED. on the console within 3000 ms" err &&
+	! test -e state/snapshots/never/state && ! test -e mem/never.ram.new &&
+	test -f state/snapshots/never/console.log &&
+	test_wait_for 10 no_leftovers
+'
+
+test_expect_success 'a damaged snapshot: the clone fails and leaves nothing' '
+	rm -f state/snapshots/noqemu/state mem/noqemu.ram &&
+	mkdir -p state/snapshots/bad &&
+	head -c 5000 state/snapshots/linux/state >state/snapshots/bad/state &&
+	cp state/snapshots/linux/accel state/snapshots/bad/ &&
+	ln -s linux.ram mem/bad.ram &&
+	sed "s/^  never = {/  bad = { backend = \"qemu\"; kernel = \"$(echo $image | sed "s/[\/&]/\\\\&/g")\/vmlinuz\"; initrd = \"$(echo $image | sed "s/[\/&]/\\\\&/g")\/initrd.img\"; accel = \"tcg\"; ready_timeout = \"10s\"; };\n  never = {/" vmm.conf >bad.conf &&
+	test_expect_code 1 potemkin-clone -c bad.conf -t bad >out 2>err &&
+	! test -s out &&
+	grep -q "^potemkin-clone: loading the snapshot: " err &&
+	test_wait_for 10 no_leftovers
+'
+
+test_done

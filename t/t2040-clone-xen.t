@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# The xen backend against a recording double of xl (t/xl-double/xl): Xen
+# cannot run in this suite, so the exact xl command lines are checked, and
+# the failure of each xl step must leave nothing behind.  The double makes
+# a clone's vif as a TAP named by vifname=, so the host side of pk<ID> is
+# configured for real.
+test_description='clone tools: xen backend (xl double)'
+. "$(dirname "$0")/lib/test-lib.sh"
+test_require ROOT NETNS
+test_isolate
+
+export XL_DOUBLE_DIR=$TRASH/xl
+export XL_DOUBLE_CONSOLE=$TRASH/console-%s.log
+mkdir -p "$XL_DOUBLE_DIR"
+touch vmlinuz initrd.img
+cat >vmm.conf <<CONF
+statedir = "$TRASH/state";
+types = {
+  hvm = {
+    backend = "xen";
+    xl = "$SRC_ROOT/t/xl-double/xl";
+    kernel = "$TRASH/vmlinuz";
+    initrd = "$TRASH/initrd.img";
+    memory = 96;
+    console_log = "$TRASH/console-%s.log";
+    ready_timeout = "2s";
+  };
+};
+CONF
+export POTEMKIN_VMM_CONF=$TRASH/vmm.conf
+field() { tr " " "\n" | sed -n "s/^$1=//p"; }
+xl=$SRC_ROOT/t/xl-double/xl
+no_leftovers() {
+	! ip -o link show | grep -q ' pk[0-9]' &&
+	[ -z "$(ls "$XL_DOUBLE_DIR/domains")" ] &&
+	[ -z "$(ls state/vms 2>/dev/null)" ]
+}
+test_atexit 'potemkin-teardown -a'
+
+test_expect_success 'snapshot: create -p, unpause, ready, save -p, destroy' '
+	potemkin-snapshot hvm 2>progress &&
+	cat >want <<-EOF &&
+	xl create -p $TRASH/state/snapshots/hvm/reference.cfg
+	xl unpause potemkin-ref-hvm
+	xl save -p potemkin-ref-hvm $TRASH/state/snapshots/hvm/state.new
+	xl destroy potemkin-ref-hvm
+	EOF
+	sed "s|^$xl|xl|" xl/log >got &&
+	test_cmp want got &&
+	test -s state/snapshots/hvm/state &&
+	grep -q "^name = \"potemkin-ref-hvm\"\$" state/snapshots/hvm/reference.cfg &&
+	grep -q "^memory = 96\$" state/snapshots/hvm/reference.cfg &&
+	grep -q "potemkin.ready=POTEMKIN-READY" state/snapshots/hvm/reference.cfg &&
+	no_leftovers
+'
+
+test_expect_success 'clone: restore -p with its own config, domid, unpause' '
+	: >xl/log &&
+	potemkin-clone -t hvm --ip 198.51.100.5 >rec &&
+	id=$(field id <rec) &&
+	cat >want <<-EOF &&
+	xl restore -p $TRASH/state/vms/$id/xl.cfg $TRASH/state/snapshots/hvm/state
+	xl domid pk$id
+	xl unpause pk$id
+	EOF
+	sed "s|^$xl|xl|" xl/log >got &&
+	test_cmp want got &&
+	grep -q "^name = \"pk$id\"\$" state/vms/$id/xl.cfg &&
+	grep -q "^vif = \[ \"mac=52:54:00:12:34:56,vifname=pk$id\" \]\$" state/vms/$id/xl.cfg &&
+	grep -Eq "^id=$id type=hvm backend=xen ifname=pk$id mac=52:54:00:12:34:56 guest_ip=10.0.2.15 gw_ip=10.0.2.2 ip=198.51.100.5 universe=0 pid=[0-9]+ created=" rec &&
+	test "$(field pid <rec)" = "$(sed -n "s/^domid=//p" xl/domains/pk$id)" &&
+	ip -o -4 addr show dev pk$id | grep -q "inet 10.0.2.2/32" &&
+	test "$(cat /proc/sys/net/ipv4/conf/pk$id/rp_filter)" = 0
+'
+
+test_expect_success 'potemkin-ls says xen restore copied the memory' '
+	potemkin-ls | grep -q "^$id  *hvm  *xen  *pk$id .* copy  *running "
+'
+
+test_expect_success 'freeze: pause, save -c into the evidence folder, destroy' '
+	echo "guest console" >"$TRASH/console-pk$id.log" &&
+	: >xl/log &&
+	dir=$(potemkin-freeze $id) &&
+	cat >want <<-EOF &&
+	xl domid pk$id
+	xl pause pk$id
+	xl save -c pk$id $dir/domain.save
+	xl domid pk$id
+	xl destroy pk$id
+	EOF
+	sed "s|^$xl|xl|" xl/log >got &&
+	test_cmp want got &&
+	test -s "$dir/domain.save" && test_cmp rec "$dir/record" &&
+	grep -q "guest console" "$dir/console.log" &&
+	grep -q "^domain.save: " "$dir/MANIFEST" &&
+	no_leftovers
+'
+
+test_expect_success 'teardown: destroy' '
+	potemkin-clone -t hvm >rec &&
+	id=$(field id <rec) &&
+	: >xl/log &&
+	potemkin-teardown $id &&
+	printf "xl domid pk$id\nxl destroy pk$id\n" >want &&
+	sed "s|^$xl|xl|" xl/log >got &&
+	test_cmp want got &&
+	no_leftovers
+'
+
+for step in restore domid unpause; do
+	test_expect_success "clone: a failed xl $step leaves nothing" '
+		test_expect_code 1 env XL_DOUBLE_FAIL='$step' \
+			potemkin-clone -t hvm >out 2>err &&
+		! test -s out &&
+		grep -q "^potemkin-clone: .*/xl '$step' .*failed (exit status 1)" err &&
+		no_leftovers
+	'
+done
+
+test_expect_success 'clone: a host side that cannot be set up leaves nothing' '
+	mv xl/log xl/log.keep &&
+	touch xl/log &&
+	cat >"$TRASH/xl-novif" <<-EOF &&
+	#!/bin/sh
+	# the double, but its restore makes no vif
+	if [ "\$1" = restore ]; then
+		XL_DOUBLE_FAIL=none "$xl" "\$@" || exit
+		ip link del "pk\$(sed -n "s/^name = \"pk\\(.*\\)\"/\\1/p" "\$3")"
+		exit 0
+	fi
+	exec "$xl" "\$@"
+	EOF
+	chmod +x "$TRASH/xl-novif" &&
+	sed "s|xl = \".*\"|xl = \"$TRASH/xl-novif\"|" vmm.conf >novif.conf &&
+	test_expect_code 1 potemkin-clone -c novif.conf -t hvm 2>err &&
+	grep -q "^potemkin-clone: pk[0-9]*: No such device\$" err &&
+	no_leftovers
+'
+
+for step in create unpause save; do
+	test_expect_success "snapshot: a failed xl $step leaves nothing" '
+		test_expect_code 1 env XL_DOUBLE_FAIL='$step' \
+			potemkin-snapshot -f hvm 2>err &&
+		grep -q "xl '$step' .*failed (exit status 1)" err &&
+		! test -e state/snapshots/hvm/state.new &&
+		no_leftovers
+	'
+done
+
+test_expect_success 'snapshot: a reference never ready times out, leaves nothing' '
+	test_expect_code 1 env XL_DOUBLE_NEVER_READY=1 \
+		potemkin-snapshot -f hvm 2>err &&
+	grep -q "^potemkin-snapshot: type hvm: no .POTEMKIN-READY. in $TRASH/console-potemkin-ref-hvm.log within 2000 ms" err &&
+	no_leftovers
+'
+
+for step in pause save; do
+	test_expect_success "freeze: a failed xl $step keeps the clone, no evidence" '
+		potemkin-clone -t hvm >rec &&
+		id=$(field id <rec) &&
+		ls state/evidence >before &&
+		test_expect_code 1 env XL_DOUBLE_FAIL='$step' potemkin-freeze $id >out 2>err &&
+		! test -s out &&
+		ls state/evidence >after &&
+		test_cmp before after &&
+		potemkin-ls | grep -q "^$id .* running " &&
+		potemkin-teardown $id &&
+		no_leftovers
+	'
+done
+
+test_expect_success 'teardown: a failed xl destroy is reported' '
+	potemkin-clone -t hvm >rec &&
+	id=$(field id <rec) &&
+	test_expect_code 1 env XL_DOUBLE_FAIL=destroy potemkin-teardown $id 2>err &&
+	grep -q "xl destroy pk$id: failed (exit status 1)" err &&
+	test -s state/vms/$id/record &&
+	potemkin-teardown $id &&
+	no_leftovers
+'
+
+test_done
