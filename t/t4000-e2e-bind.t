@@ -54,7 +54,7 @@ test_expect_success 'the address binds afresh afterwards' '
 
 test_expect_success 'stopping the gateway tears every clone down' '
 	farm_gateway_stop &&
-	e2e_nothing_left &&
+	test_wait_for 10 e2e_nothing_left &&
 	! test -e "$FARM_CTL_SOCKET"
 '
 

@@ -35,7 +35,7 @@ test_expect_success 'shared: two sources, one address, one clone' '
 '
 
 test_expect_success 'stopping the gateway leaves nothing behind' '
-	farm_gateway_stop && e2e_nothing_left
+	farm_gateway_stop && test_wait_for 10 e2e_nothing_left
 '
 
 test_done

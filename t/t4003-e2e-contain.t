@@ -71,7 +71,7 @@ test_expect_success 'control: a policy passing SMB lets the sniffer see it' '
 '
 
 test_expect_success 'stopping the gateway leaves nothing behind' '
-	farm_gateway_stop && e2e_nothing_left
+	farm_gateway_stop && test_wait_for 10 e2e_nothing_left
 '
 
 test_done

@@ -5,9 +5,18 @@
 #	. "$(dirname "$0")/lib/test-lib.sh"
 #	. "$TEST_DIRECTORY/lib/e2e.sh"
 #	E2E_REQUIRE="NMAP"             # before sourcing: more prerequisites
+#	E2E_GUEST=1                    # and the qemu guest image
 #	test_expect_success 'setup' 'e2e_up'
 
 test_require ROOT NETNS NFQUEUE IPTABLES BUSYBOX CURL TCPDUMP ${E2E_REQUIRE:-}
+
+# The qemu backend's guest image, built (or reused) before isolation, which
+# leaves no network to fetch Debian packages with.
+FARM_GUEST_DIR=${POTEMKIN_GUEST_DIR:-$SRC_ROOT/build/guest}
+if [ -n "${E2E_GUEST:-}" ] && [ -z "${POTEMKIN_ISOLATED:-}" ]; then
+	potemkin-mkimage -q "$FARM_GUEST_DIR" >&2 ||
+		echo "$TEST_NAME: potemkin-mkimage $FARM_GUEST_DIR failed" >&2
+fi
 test_isolate
 
 FARM_DIR=$TRASH
@@ -23,14 +32,16 @@ e2e_up() {
 }
 
 # Nothing of the farm's clones may remain: interfaces, namespaces, processes,
-# state.  The Internet namespace and ext0 are the test's own.
+# state.  The Internet namespace and ext0 are the test's own.  The netns
+# backend leaves the deletion of a clone's interfaces to the kernel, which
+# does it moments after teardown: callers wait for this with a deadline.
 e2e_nothing_left() {
 	local left
 	left=$(ip -o link show | awk -F': ' '$2 ~ /^pk[0-9]/ {print $2}')
 	[ -z "$left" ] || { echo "left behind: links $left"; return 1; }
 	left=$(ip netns list | awk '$1 ~ /^pk[0-9]/ {print $1}')
 	[ -z "$left" ] || { echo "left behind: namespaces $left"; return 1; }
-	left=$(pgrep -f "$FARM_DIR/www" || true)
+	left=$(pgrep -f "$FARM_DIR/(www|state)" || true)
 	[ -z "$left" ] || { echo "left behind: processes $left"; return 1; }
 	left=$(ls "$FARM_DIR/state/vms" 2>/dev/null)
 	[ -z "$left" ] || { echo "left behind: clone state $left"; return 1; }

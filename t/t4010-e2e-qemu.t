@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The gateway with the qemu backend: real guest kernels under QEMU (TCG),
+# cloned copy-on-write from one snapshot.  Every clone has the same guest
+# address, 10.0.2.15, so the gateway rewrites addresses both ways.  Two farm
+# addresses get two clones, both answer, and idle reclaim stops their QEMUs.
+test_description='late binding with real QEMU guests'
+E2E_REQUIRE="QEMU TUN"
+E2E_GUEST=1
+. "$(dirname "$0")/lib/test-lib.sh"
+. "$TEST_DIRECTORY/lib/e2e.sh"
+
+test_expect_success 'a farm with a qemu host type: reference booted, snapshot saved' '
+	test -f "$FARM_GUEST_DIR/vmlinuz" &&
+	e2e_up qemu &&
+	ls state/snapshots/web/
+'
+
+test_expect_success 'curl to an unbound address is answered by a new guest' '
+	farm_in curl -sS -m 60 --interface 203.0.113.22 http://198.51.100.7/ >page &&
+	grep "It works!" page &&
+	farm_wait_event 5 "\"event\":\"bind\".*\"addr\":\"198.51.100.7\""
+'
+
+test_expect_success 'the guest holds 10.0.2.15: the gateway rewrote both ways' '
+	vm=$(e2e_vm_of 198.51.100.7) && test -n "$vm" &&
+	grep "guest_ip=10.0.2.15 gw_ip=10.0.2.2 ip=198.51.100.7 " "state/vms/$vm/record" &&
+	farm_ctl --json vms | grep "\"guest_ip\":\"10.0.2.15\"" &&
+	pgrep -f "potemkin-pk$vm" >/dev/null
+'
+
+test_expect_success 'a second address, a second guest; both answer' '
+	farm_in curl -sS -m 60 --interface 203.0.113.22 http://198.51.100.8/ | grep "It works!" &&
+	vm2=$(e2e_vm_of 198.51.100.8) && test -n "$vm2" && test "$vm2" != "$vm" &&
+	farm_in curl -sS -m 10 --interface 203.0.113.22 http://198.51.100.7/ | grep "It works!" &&
+	test "$(farm_events "\"event\":\"bind\"")" = 2
+'
+
+test_expect_success 'idle guests are reclaimed and their QEMUs stop' '
+	farm_wait_event 30 "\"event\":\"reclaim\".*\"addr\":\"198.51.100.8\"" &&
+	test_wait_for 10 "! pgrep -f \"potemkin-pk$vm \" && ! pgrep -f \"potemkin-pk$vm2 \""
+'
+
+test_expect_success 'stopping the gateway leaves nothing behind' '
+	farm_gateway_stop && test_wait_for 10 e2e_nothing_left
+'
+
+test_done
