@@ -17,7 +17,8 @@
 #	farm_down                   undo everything (idempotent)
 #
 # The caller sets FARM_DIR (a scratch directory) and BIN (the programs);
-# FARM_POLICY may name a policy file to use instead of the default one.
+# FARM_POLICY may name a policy file to use instead of the default one, and
+# FARM_EVENTS where the gateway writes its events (default events.jsonl).
 
 FARM_PREFIX=198.51.100.0/24
 FARM_GW_EXT=192.0.2.1
@@ -166,7 +167,7 @@ farm_policy_and_gateway_conf() {
 	cat >"$FARM_DIR/gateway.conf" <<-CONF
 	policy = "$FARM_POLICY";
 	control_socket = "$FARM_CTL_SOCKET";
-	events = "$FARM_DIR/events.jsonl";
+	events = "${FARM_EVENTS:-$FARM_DIR/events.jsonl}";
 	external_interface = "ext0";
 	clone: {
 	  command = [ "$BIN/potemkin-clone", "-c", "$FARM_DIR/vmm.conf" ];

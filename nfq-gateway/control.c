@@ -162,16 +162,51 @@ cmd_status(struct gw *g, struct reply *r, int argc, char **argv)
 
 #define STAT(name, v) { name, (unsigned long long)(v) }
 
+/*
+ * The kernel's own count of what a queue lost: queue_dropped (the queue was
+ * full) and user_dropped (our socket overflowed).  Both were dropped, never
+ * accepted: the queues are not fail-open.
+ */
+struct queue_drops {
+	unsigned long long queue, user;
+};
+
+static void
+kernel_queue_drops(const struct gw *g, unsigned num, struct queue_drops *d)
+{
+	char buf[4096], *line, *save = NULL;
+	ssize_t n;
+
+	*d = (struct queue_drops){ 0, 0 };
+	if (g->nfq_proc_fd < 0 || lseek(g->nfq_proc_fd, 0, SEEK_SET) < 0 ||
+	    (n = read(g->nfq_proc_fd, buf, sizeof(buf) - 1)) <= 0)
+		return;
+	buf[n] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned q, portid, total, mode, range;
+		unsigned long long qd, ud;
+
+		if (sscanf(line, "%u %u %u %u %u %llu %llu", &q, &portid, &total, &mode,
+		    &range, &qd, &ud) == 7 && q == num) {
+			d->queue = qd;
+			d->user = ud;
+		}
+	}
+}
+
 static int
 cmd_stats(struct gw *g, struct reply *r, int argc, char **argv)
 {
 	struct eng_stats s;
 	const struct nq_stats *qi = nq_stats(g->q_in), *qo = nq_stats(g->q_out);
 	const struct tx_stats *tx = tx_stats(g->tx);
+	struct queue_drops di, dout;
 
 	(void)argc;
 	(void)argv;
 	eng_stats(g->eng, &s);
+	kernel_queue_drops(g, g->cfg->queue_in, &di);
+	kernel_queue_drops(g, g->cfg->queue_out, &dout);
 	{
 		const struct { const char *name; unsigned long long v; } items[] = {
 			STAT("in_packets", s.in_packets), STAT("out_packets", s.out_packets),
@@ -213,6 +248,10 @@ cmd_stats(struct gw *g, struct reply *r, int argc, char **argv)
 			STAT("queue_out_packets", qo->packets),
 			STAT("queue_out_enobufs", qo->enobufs),
 			STAT("queue_errors", qi->errors + qo->errors),
+			STAT("queue_in_full_dropped", di.queue),
+			STAT("queue_in_user_dropped", di.user),
+			STAT("queue_out_full_dropped", dout.queue),
+			STAT("queue_out_user_dropped", dout.user),
 			STAT("truncated", g->truncated),
 			STAT("tx_sent", tx->sent), STAT("tx_errors", tx->errors),
 			STAT("emit_errors", g->emit_errors),
@@ -382,13 +421,14 @@ cmd_bind(struct gw *g, struct reply *r, int argc, char **argv)
 {
 	const char *why = NULL;
 	uint32_t addr;
+	int rc;
 
 	if (argc < 2 || argc > 3 || addr_parse(argv[1], strlen(argv[1]), &addr) != ADDR_OK) {
 		rput(r, "\"error\":\"usage: bind ADDRESS [TYPE]\"");
 		return -1;
 	}
-	return result(r, eng_bind(g->eng, addr, argc > 2 ? argv[2] : NULL, 0, mono_ms(), &why),
-	    why, "clone requested");
+	rc = eng_bind(g->eng, addr, argc > 2 ? argv[2] : NULL, 0, mono_ms(), &why);
+	return result(r, rc, why, "clone requested");
 }
 
 static int
@@ -396,7 +436,7 @@ cmd_infected(struct gw *g, struct reply *r, int argc, char **argv)
 {
 	char reason[256] = "";
 	const char *why = NULL;
-	int vm;
+	int vm, rc;
 
 	if (argc < 2) {
 		rput(r, "\"error\":\"usage: infected VM [REASON]\"");
@@ -407,8 +447,8 @@ cmd_infected(struct gw *g, struct reply *r, int argc, char **argv)
 	for (int i = 2; i < argc; i++)
 		snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason), "%s%s",
 		    i > 2 ? " " : "", argv[i]);
-	return result(r, eng_mark_infected(g->eng, vm, *reason ? reason : NULL, mono_ms(),
-	    &why), why, "marked infected");
+	rc = eng_mark_infected(g->eng, vm, *reason ? reason : NULL, mono_ms(), &why);
+	return result(r, rc, why, "marked infected");
 }
 
 static int
@@ -416,7 +456,7 @@ cmd_reclaim(struct gw *g, struct reply *r, int argc, char **argv)
 {
 	bool freeze = strcmp(argv[0], "freeze") == 0;
 	const char *why = NULL;
-	int vm;
+	int vm, rc;
 
 	if (argc != 2) {
 		rput(r, "\"error\":\"usage: %s VM\"", argv[0]);
@@ -424,8 +464,8 @@ cmd_reclaim(struct gw *g, struct reply *r, int argc, char **argv)
 	}
 	if (parse_vm(r, argv[1], &vm) < 0)
 		return -1;
-	return result(r, eng_reclaim_vm(g->eng, vm, freeze, mono_ms(), &why), why,
-	    freeze ? "freezing" : "tearing down");
+	rc = eng_reclaim_vm(g->eng, vm, freeze, mono_ms(), &why);
+	return result(r, rc, why, freeze ? "freezing" : "tearing down");
 }
 
 static int

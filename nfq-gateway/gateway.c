@@ -195,6 +195,8 @@ open_everything(struct gw *g)
 		fatal("DNS proxy socket");
 	if ((g->events_fd = open_events(c->events)) < 0)
 		fatal("events file %s", c->events);
+	/* Mode 0440 root: opened now, reread from the start by `stats`. */
+	g->nfq_proc_fd = open("/proc/net/netfilter/nfnetlink_queue", O_RDONLY | O_CLOEXEC);
 	snprintf(dir, sizeof(dir), "%s", c->control_socket);
 	mkdir(dirname(dir), 0755);
 	if ((g->ctl_fd = ctl_listen(c->control_socket)) < 0)
@@ -235,7 +237,7 @@ int
 main(int argc, char **argv)
 {
 	static struct gw_config cfg;
-	static struct gw g = { .cfg = &cfg, .ctl_fd = -1, .events_fd = -1 };
+	static struct gw g = { .cfg = &cfg, .ctl_fd = -1, .events_fd = -1, .nfq_proc_fd = -1 };
 	struct opts o;
 	int sp[2];
 	pid_t parent, worker;
@@ -276,6 +278,8 @@ main(int argc, char **argv)
 	close(g.dns_fd);
 	close(g.ctl_fd);
 	close(g.events_fd);
+	if (g.nfq_proc_fd >= 0)
+		close(g.nfq_proc_fd);
 	write_pidfile(cfg.pidfile);
 	ps_parent_main(sp[0], worker, &cfg);
 }

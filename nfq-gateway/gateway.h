@@ -30,6 +30,7 @@ struct gw {
 	int timer_fd;
 	int ctl_fd;			/* the control socket, listening */
 	int events_fd;
+	int nfq_proc_fd;		/* /proc/.../nfnetlink_queue, opened as root */
 	uint64_t timer_armed;		/* the deadline timer_fd is set for */
 	uint64_t started_ms;		/* mono */
 	uint64_t started_wall_ms;

@@ -127,8 +127,11 @@ univ_lookup(struct universes *u, uint64_t key, bool create, uint64_t now_ms,
 int64_t
 univ_new_private(struct universes *u, uint64_t now_ms, uint32_t stamp)
 {
-	/* Keys with the top bit set never come from a packet. */
-	uint64_t key = (1ull << 63) | u->next_id;
+	/*
+	 * Source 255.255.255.255 never comes from a packet (martian), so keys
+	 * in its range cannot meet a per-source or per-pair universe.
+	 */
+	uint64_t key = 0xffffffff00000000ull | u->next_id;
 
 	return univ_lookup(u, key, true, now_ms, stamp);
 }
