@@ -27,6 +27,15 @@ test_expect_success 'the control socket is mode 0600' '
 	test "$(stat -c %a "$FARM_CTL_SOCKET")" = 600
 '
 
+test_expect_success 'the worker gave up root, keeping CAP_NET_ADMIN and CAP_NET_RAW' '
+	worker=$(pgrep -P "$FARM_GATEWAY_PID" -f potemkin-gateway) &&
+	grep -E "^Uid:\s+$(id -u nobody)\s" "/proc/$worker/status" &&
+	grep -E "^CapEff:\s+0000000000003000$" "/proc/$worker/status" &&
+	grep -E "^CapPrm:\s+0000000000003000$" "/proc/$worker/status" &&
+	grep -E "^NoNewPrivs:\s+1$" "/proc/$worker/status" &&
+	grep -E "^Uid:\s+0\s" "/proc/$FARM_GATEWAY_PID/status"
+'
+
 test_expect_success 'bind ADDRESS makes a clone now, in a universe of its own' '
 	farm_ctl bind 198.51.100.90 | grep "clone requested" &&
 	farm_wait_event 20 "\"event\":\"bind\".*\"addr\":\"198.51.100.90\"" &&
