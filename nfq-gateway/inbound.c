@@ -143,7 +143,9 @@ cached(struct eng *e, struct flow_val *v, uint8_t *data, size_t len, uint64_t no
 			bind_deliver(e, b, data, len, now_ms);
 			return ENG_DROP;
 		}
-		*hit = false;	/* the binding is gone; decide afresh */
+		/* The binding is gone: forget the flow and decide afresh. */
+		htab_delete_val(e->flows.t, v);
+		*hit = false;
 		return ENG_DROP;
 	}
 	e->st.dropped++;
