@@ -331,6 +331,18 @@ park(struct eng *e, struct binding *b, const uint8_t *data, size_t len, uint64_t
 	e->st.parked++;
 }
 
+void
+bind_event_init(struct eng *e, struct eng_event *ev, enum eng_event_kind kind,
+    const struct binding *b, uint64_t now_ms)
+{
+	eng_event_init(ev, kind, now_ms);
+	ev->vm = b->state == BIND_READY ? b->vm.id : -1;
+	ev->binding = b->serial;
+	ev->universe = e->univ.slab[b->uidx].id;
+	ev->addr = b->addr;
+	ev->type = b->type;
+}
+
 /* Rewrite to the guest's own address if it differs, and send. */
 static void
 send_to_vm(struct eng *e, struct binding *b, uint8_t *data, size_t len)
@@ -388,13 +400,8 @@ eng_clone_ready(struct eng *e, uint32_t serial, const struct eng_vm *vm,
 		if (v)
 			v->slot = bind_slot(e, b);
 	}
-	eng_event_init(&ev, EV_BIND, now_ms);
-	ev.vm = vm->id;
-	ev.binding = b->serial;
-	ev.universe = e->univ.slab[b->uidx].id;
-	ev.addr = b->addr;
+	bind_event_init(e, &ev, EV_BIND, b, now_ms);
 	ev.peer = b->peer;
-	ev.type = b->type;
 	ev.count = b->parked;
 	eng_emit(e, &ev);
 	while (b->park_head != PARK_NONE) {
@@ -449,11 +456,7 @@ eng_clone_failed(struct eng *e, uint32_t serial, const char *why, uint64_t now_m
 	addr = b->addr;
 	e->st.clones_failed++;
 	e->st.park_dropped += b->parked;
-	eng_event_init(&ev, EV_BIND_FAILED, now_ms);
-	ev.binding = b->serial;
-	ev.universe = e->univ.slab[b->uidx].id;
-	ev.addr = addr;
-	ev.type = b->type;
+	bind_event_init(e, &ev, EV_BIND_FAILED, b, now_ms);
 	ev.count = b->parked;
 	ev.reason = why;
 	bind_forget(e, b);
@@ -485,12 +488,7 @@ bind_reclaim(struct eng *e, struct binding *b, enum reclaim_reason why, bool fre
 		bind_report_contain(e, b, now_ms);
 	if (b->infected && pol_lifecycle(e->prog)->infected == POL_INF_FREEZE)
 		freeze = true;
-	eng_event_init(&ev, freeze && ready ? EV_FREEZE : EV_RECLAIM, now_ms);
-	ev.vm = ready ? vm.id : -1;
-	ev.binding = b->serial;
-	ev.universe = e->univ.slab[b->uidx].id;
-	ev.addr = b->addr;
-	ev.type = b->type;
+	bind_event_init(e, &ev, freeze && ready ? EV_FREEZE : EV_RECLAIM, b, now_ms);
 	ev.reason = reclaim_names[why];
 	ev.count = b->pkts_in + b->pkts_out;
 	switch (why) {
@@ -523,12 +521,7 @@ bind_mark_infected(struct eng *e, struct binding *b, const char *reason,
 	b->infected = true;
 	b->infected_ms = now_ms;
 	e->st.infected++;
-	eng_event_init(&ev, EV_INFECTED, now_ms);
-	ev.vm = b->vm.id;
-	ev.binding = b->serial;
-	ev.universe = e->univ.slab[b->uidx].id;
-	ev.addr = b->addr;
-	ev.type = b->type;
+	bind_event_init(e, &ev, EV_INFECTED, b, now_ms);
 	ev.reason = reason;
 	eng_emit(e, &ev);
 	if (lc->infected == POL_INF_TEARDOWN && b->state == BIND_READY)
@@ -597,11 +590,8 @@ bind_report_contain(struct eng *e, struct binding *b, uint64_t now_ms)
 
 		if (c->count == 0)
 			continue;
-		eng_event_init(&ev, EV_CONTAIN, now_ms);
-		ev.vm = b->vm.id;
-		ev.binding = b->serial;
-		ev.universe = e->univ.slab[b->uidx].id;
-		ev.addr = b->addr;
+		bind_event_init(e, &ev, EV_CONTAIN, b, now_ms);
+		ev.type = NULL;
 		ev.proto = c->proto;
 		ev.port = c->port;
 		ev.count = c->count;
@@ -609,10 +599,8 @@ bind_report_contain(struct eng *e, struct binding *b, uint64_t now_ms)
 		*c = (struct contain_count){ 0 };
 	}
 	if (b->contain_other) {
-		eng_event_init(&ev, EV_CONTAIN, now_ms);
-		ev.vm = b->vm.id;
-		ev.binding = b->serial;
-		ev.addr = b->addr;
+		bind_event_init(e, &ev, EV_CONTAIN, b, now_ms);
+		ev.type = NULL;
 		ev.count = b->contain_other;
 		ev.reason = "other ports";
 		eng_emit(e, &ev);

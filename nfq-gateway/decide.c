@@ -67,3 +67,23 @@ policy_decide(struct eng *e, const struct pkt *p, enum pol_dir dir, uint64_t uke
 		pp.sport = pp.dport = 0;	/* an ICMP echo id is no port */
 	pol_eval(e->prog, &pp, &st, d);
 }
+
+void
+policy_log(struct eng *e, const struct binding *b, const struct pkt *p,
+    const struct pol_decision *d, uint64_t now_ms)
+{
+	struct eng_event ev;
+
+	if (b)
+		bind_event_init(e, &ev, EV_LOG, b, now_ms);
+	else
+		eng_event_init(&ev, EV_LOG, now_ms);
+	ev.type = NULL;
+	ev.addr = b ? p->src : p->dst;	/* the farm side */
+	ev.peer = b ? p->dst : p->src;
+	ev.proto = p->proto;
+	ev.port = p->dport;
+	ev.action = pol_action_name((enum pol_action)d->action);
+	ev.line = d->line;
+	eng_emit(e, &ev);
+}

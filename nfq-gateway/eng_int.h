@@ -271,6 +271,9 @@ void bind_mark_infected(struct eng *e, struct binding *b, const char *reason,
     uint64_t now_ms);
 void bind_arm_timers(struct eng *e, struct binding *b);
 void bind_report_contain(struct eng *e, struct binding *b, uint64_t now_ms);
+/* An event about b: its clone, serial, universe, address and type filled in. */
+void bind_event_init(struct eng *e, struct eng_event *ev, enum eng_event_kind kind,
+    const struct binding *b, uint64_t now_ms);
 void eng_timer_fired(struct eng *e, const struct timer *t, uint64_t now_ms);
 
 /* engine.c */
@@ -287,6 +290,9 @@ const char *eng_binding_type(struct eng *e, uint32_t addr, const char *fallback)
  */
 void policy_decide(struct eng *e, const struct pkt *p, enum pol_dir dir, uint64_t ukey,
     int64_t uidx, const uint32_t *counts, uint64_t now_ms, struct pol_decision *d);
+/* The `log` modifier: an event for p and the decision (b: the sending clone). */
+void policy_log(struct eng *e, const struct binding *b, const struct pkt *p,
+    const struct pol_decision *d, uint64_t now_ms);
 
 /* dnsproxy.c: the outbound proxy path and the answer path */
 void dns_proxy_query(struct eng *e, struct binding *b, const struct pkt *p,

@@ -34,22 +34,6 @@ martian(uint32_t src)
 	    (src >> 28) == 0xe;
 }
 
-static void
-log_decision(struct eng *e, const struct pkt *p, const struct pol_decision *d,
-    uint64_t now_ms)
-{
-	struct eng_event ev;
-
-	eng_event_init(&ev, EV_LOG, now_ms);
-	ev.addr = p->dst;
-	ev.peer = p->src;
-	ev.proto = p->proto;
-	ev.port = p->dport;
-	ev.action = pol_action_name((enum pol_action)d->action);
-	ev.line = d->line;
-	eng_emit(e, &ev);
-}
-
 /* TCP gets a RST, everything else an ICMP port (or protocol) unreachable. */
 static void
 reject_inbound(struct eng *e, const struct pkt *p)
@@ -211,7 +195,7 @@ eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 	policy_decide(e, &p, POL_IN, ukey, univ_lookup(&e->univ, ukey, false, now_ms, 0),
 	    counts, now_ms, &d);
 	if (d.flags & POL_F_LOG)
-		log_decision(e, &p, &d, now_ms);
+		policy_log(e, NULL, &p, &d, now_ms);
 	switch ((enum pol_action)d.action) {
 	case POL_BIND:
 		return bind_and_deliver(e, &p, ukey, &fk, data, len, now_ms);

@@ -16,24 +16,6 @@
 #include <string.h>
 
 static void
-log_decision(struct eng *e, const struct binding *b, const struct pkt *p,
-    const struct pol_decision *d, uint64_t now_ms)
-{
-	struct eng_event ev;
-
-	eng_event_init(&ev, EV_LOG, now_ms);
-	ev.vm = b->vm.id;
-	ev.binding = b->serial;
-	ev.addr = p->src;
-	ev.peer = p->dst;
-	ev.proto = p->proto;
-	ev.port = p->dport;
-	ev.action = pol_action_name((enum pol_action)d->action);
-	ev.line = d->line;
-	eng_emit(e, &ev);
-}
-
-static void
 count_contained(struct binding *b, const struct pkt *p)
 {
 	struct contain_count *free_slot = NULL;
@@ -92,15 +74,11 @@ reflect_event(struct eng *e, const struct binding *from, const struct binding *t
 {
 	struct eng_event ev;
 
-	eng_event_init(&ev, EV_REFLECT, now_ms);
-	ev.vm = from->vm.id;
-	ev.binding = to->serial;
-	ev.universe = e->univ.slab[from->uidx].id;
-	ev.addr = p->dst;
+	bind_event_init(e, &ev, EV_REFLECT, to, now_ms);
+	ev.vm = from->vm.id;	/* the sender; binding and type are the new clone's */
 	ev.peer = p->src;
 	ev.proto = p->proto;
 	ev.port = p->dport;
-	ev.type = to->type;
 	eng_emit(e, &ev);
 }
 
@@ -198,7 +176,7 @@ eng_outbound(struct eng *e, int ifindex, uint8_t *data, size_t len, uint64_t now
 
 	policy_decide(e, &p, POL_OUT, e->univ.slab[b->uidx].key, b->uidx, NULL, now_ms, &d);
 	if (d.flags & POL_F_LOG)
-		log_decision(e, b, &p, &d, now_ms);
+		policy_log(e, b, &p, &d, now_ms);
 	if (d.flags & POL_F_INFECTED) {
 		serial = b->serial;
 		bind_mark_infected(e, b, "policy", now_ms);

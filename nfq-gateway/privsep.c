@@ -568,10 +568,17 @@ ps_parent_main(int fd, pid_t worker, const struct gw_config *c)
 			struct ps_request rq;
 			ssize_t r = recv(p.sock, &rq, sizeof(rq), 0);
 
+			/*
+			 * A worker that exits with replies unread makes the
+			 * kernel report ECONNRESET once; its requests still wait
+			 * behind the error and are read on.  Only the end of the
+			 * stream says it is gone.
+			 */
 			if (r == (ssize_t)sizeof(rq)) {
 				rq.type[sizeof(rq.type) - 1] = '\0';
 				handle_request(&p, &rq);
-			} else if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
+			} else if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN &&
+			    errno != ECONNRESET)) {
 				p.worker_gone = true;
 			}
 		}
