@@ -77,7 +77,9 @@ $(eval $(call gw_helper,gw-inject,gwio gwpacket common,$(GWIO_LDLIBS)))
 # Rerun sanitized by CI (a few seconds each): nfqueue.c and afpacket.c then
 # meet the real kernel under ASan/UBSan.  They run the helpers, so those are
 # built in the same mode first.
-UNIT_SHELL_TESTS += t/t3010-gw-nfqueue.t t/t3011-gw-afpacket.t t/t4008-e2e-malformed.t
+# The end-to-end tests that reach most of the worker: rerun sanitized too.
+UNIT_SHELL_TESTS += t/t3010-gw-nfqueue.t t/t3011-gw-afpacket.t t/t4003-e2e-contain.t \
+	t/t4008-e2e-malformed.t t/t4009-e2e-operator.t
 check-unit: t/helpers/gw-nq-echo t/helpers/gw-tx t/helpers/gw-inject
 
 # `make fuzz`: the packet layer under libFuzzer (clang, ASan, UBSan).
