@@ -57,11 +57,8 @@ index_new(size_t key_size, size_t max)
 static int
 park_pool_init(struct eng *e)
 {
-	const struct pol_limits *l = pol_limits(e->prog);
-	size_t n = (size_t)l->clones * l->pending;
+	size_t n = park_pool_size(e->prog);
 
-	if (n == 0)
-		n = 1;
 	e->park_size = (sizeof(struct park_buf) + e->cfg.park_bytes + 7) & ~(size_t)7;
 	e->park_count = n;
 	e->park_pool = malloc(n * e->park_size);
@@ -72,6 +69,21 @@ park_pool_init(struct eng *e)
 		    i + 1 < n ? (uint32_t)(i + 1) : PARK_NONE;
 	e->park_free = 0;
 	return 0;
+}
+
+/*
+ * Buffers for clones in flight times packets each may park, but never more
+ * than PARK_POOL_MAX: a policy that passes its check must not be able to ask
+ * for more memory than a host has.  Beyond the pool, packets are dropped and
+ * counted like any over the per-binding limit.
+ */
+size_t
+park_pool_size(const struct pol_program *prog)
+{
+	const struct pol_limits *l = pol_limits(prog);
+	size_t n = (size_t)l->clones * l->pending;
+
+	return n == 0 ? 1 : n > PARK_POOL_MAX ? PARK_POOL_MAX : n;
 }
 
 static struct park_buf *
@@ -193,16 +205,19 @@ bind_by_vm(struct eng *e, int vm)
 	return NULL;
 }
 
-/* The idle ready binding used longest ago, for reclaim under pressure. */
+/*
+ * The idle ready binding used longest ago, for reclaim under pressure; never
+ * keep (the clone whose packet asks for the new binding).
+ */
 static struct binding *
-oldest_idle(struct eng *e)
+oldest_idle(struct eng *e, const struct binding *keep)
 {
 	struct binding *best = NULL;
 
 	for (size_t s = 1; s < e->nslots; s++) {
 		struct binding *b = &e->slab[s];
 
-		if (b->state != BIND_READY || (b->infected &&
+		if (b == keep || b->state != BIND_READY || (b->infected &&
 		    pol_lifecycle(e->prog)->infected == POL_INF_KEEP &&
 		    pol_lifecycle(e->prog)->infected_keep_ms))
 			continue;
@@ -227,7 +242,7 @@ backing_off(struct eng *e, uint32_t addr, uint64_t now_ms)
 
 struct binding *
 bind_create(struct eng *e, uint32_t uidx, uint32_t addr, const char *type,
-    uint32_t peer, uint64_t now_ms)
+    uint32_t peer, const struct binding *keep, uint64_t now_ms)
 {
 	const struct pol_limits *l = pol_limits(e->prog);
 	struct bind_key k = { uidx, addr };
@@ -245,7 +260,7 @@ bind_create(struct eng *e, uint32_t uidx, uint32_t addr, const char *type,
 		return NULL;
 	}
 	if (e->live + e->pending >= l->vms) {
-		struct binding *victim = oldest_idle(e);
+		struct binding *victim = oldest_idle(e, keep);
 
 		if (victim == NULL) {
 			e->st.over_vms++;
@@ -371,18 +386,48 @@ bind_deliver(struct eng *e, struct binding *b, uint8_t *data, size_t len,
 		send_to_vm(e, b, data, len);
 }
 
+/*
+ * A record that does not answer the request (another address or universe,
+ * an interface some clone already has, a name not pk<id>) would let one
+ * clone's packets be judged as another's.
+ */
+static const char *
+record_mismatch(struct eng *e, const struct binding *b, const struct eng_vm *vm)
+{
+	char ifname[ENG_IFNAME_MAX];
+	uint32_t ifx = (uint32_t)vm->ifindex;
+
+	snprintf(ifname, sizeof(ifname), "pk%d", vm->id);
+	if (vm->ip != b->addr)
+		return "the clone's record names another address";
+	if (vm->universe != e->univ.slab[b->uidx].id)
+		return "the clone's record names another universe";
+	if (strcmp(vm->ifname, ifname) != 0)
+		return "the clone's interface is not pk<id>";
+	if (vm->ifindex > 0 && htab_find(e->if_index, &ifx, htab_hash(e->if_index, &ifx)))
+		return "the clone's interface belongs to another clone";
+	return NULL;
+}
+
 void
 eng_clone_ready(struct eng *e, uint32_t serial, const struct eng_vm *vm,
     uint64_t now_ms)
 {
 	struct binding *b = NULL;
 	struct eng_event ev;
+	const char *why;
 
 	for (size_t s = 1; s < e->nslots && b == NULL; s++)
 		if (e->slab[s].state == BIND_PENDING && e->slab[s].serial == serial)
 			b = &e->slab[s];
 	if (b == NULL) {
 		/* Reclaimed while it was being made: nobody wants it now. */
+		e->io.teardown(e->io.ctx, vm);
+		return;
+	}
+	if ((why = record_mismatch(e, b, vm)) != NULL) {
+		/* Whatever it is, it is not the clone asked for: never use it. */
+		eng_clone_failed(e, serial, why, now_ms);
 		e->io.teardown(e->io.ctx, vm);
 		return;
 	}
@@ -495,7 +540,9 @@ bind_reclaim(struct eng *e, struct binding *b, enum reclaim_reason why, bool fre
 	case RECLAIM_IDLE: e->st.reclaimed_idle++; break;
 	case RECLAIM_LIFETIME: e->st.reclaimed_lifetime++; break;
 	case RECLAIM_PRESSURE: e->st.reclaimed_pressure++; break;
-	default: e->st.reclaimed_operator++; break;
+	case RECLAIM_OPERATOR: e->st.reclaimed_operator++; break;
+	case RECLAIM_INFECTED: e->st.reclaimed_infected++; break;
+	case RECLAIM_EXIT: e->st.reclaimed_exit++; break;
 	}
 	bind_forget(e, b);
 	eng_emit(e, &ev);
@@ -527,8 +574,7 @@ bind_mark_infected(struct eng *e, struct binding *b, const char *reason,
 	if (lc->infected == POL_INF_TEARDOWN && b->state == BIND_READY)
 		bind_reclaim(e, b, RECLAIM_INFECTED, false, now_ms);
 	else if (lc->infected == POL_INF_KEEP && lc->infected_keep_ms)
-		timers_push(&e->timers, now_ms + lc->infected_keep_ms, bind_slot(e, b),
-		    b->serial, TIMER_LIFETIME);
+		bind_arm_timers(e, b);	/* its deadlines just changed */
 }
 
 /* When b is due for reclaim of this kind, or UINT64_MAX for never. */
@@ -548,14 +594,21 @@ bind_deadline(struct eng *e, const struct binding *b, uint8_t kind)
 	return lc->lifetime_ms ? b->created_ms + lc->lifetime_ms : UINT64_MAX;
 }
 
+/* Arm b's timers afresh; those armed before are void from now on. */
 void
 bind_arm_timers(struct eng *e, struct binding *b)
 {
+	b->timer_gen++;
 	for (uint8_t kind = TIMER_IDLE; kind <= TIMER_LIFETIME; kind++) {
-		uint64_t when = bind_deadline(e, b, kind);
+		struct timer t = {
+			.when = bind_deadline(e, b, kind),
+			.slot = bind_slot(e, b),
+			.serial = b->serial,
+			.gen = b->timer_gen,
+			.kind = kind,
+		};
 
-		if (when != UINT64_MAX &&
-		    timers_push(&e->timers, when, bind_slot(e, b), b->serial, kind) < 0)
+		if (t.when != UINT64_MAX && timers_push(&e->timers, &t) < 0)
 			log_warnx("engine: no memory for a reclaim timer");
 	}
 }
@@ -567,13 +620,16 @@ eng_timer_fired(struct eng *e, const struct timer *t, uint64_t now_ms)
 	struct binding *b = bind_by_slot(e, t->slot, t->serial);
 	uint64_t when;
 
-	if (b == NULL || b->state != BIND_READY)
+	if (b == NULL || b->state != BIND_READY || t->gen != b->timer_gen)
 		return;
 	when = bind_deadline(e, b, t->kind);
 	if (when == UINT64_MAX)
 		return;
 	if (when > now_ms) {
-		timers_push(&e->timers, when, t->slot, t->serial, t->kind);
+		struct timer again = *t;
+
+		again.when = when;
+		timers_push(&e->timers, &again);
 		return;
 	}
 	bind_reclaim(e, b, t->kind == TIMER_IDLE ? RECLAIM_IDLE : RECLAIM_LIFETIME,

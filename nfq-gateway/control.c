@@ -231,6 +231,8 @@ cmd_stats(struct gw *g, struct reply *r, int argc, char **argv)
 			STAT("reclaimed_lifetime", s.reclaimed_lifetime),
 			STAT("reclaimed_pressure", s.reclaimed_pressure),
 			STAT("reclaimed_operator", s.reclaimed_operator),
+			STAT("reclaimed_infected", s.reclaimed_infected),
+			STAT("reclaimed_exit", s.reclaimed_exit),
 			STAT("infected", s.infected), STAT("frozen", s.frozen),
 			STAT("dns_questions", s.dns_questions),
 			STAT("dns_answers", s.dns_answers),
@@ -375,8 +377,8 @@ cmd_flows(struct gw *g, struct reply *r, int argc, char **argv)
 	if (argc > 1) {
 		long n = strtol(argv[1], &end, 10);
 
-		if (*end || n < 1 || n > 1000000) {
-			rput(r, "\"error\":\"flows: N must be 1..1000000\"");
+		if (*end || n < 1 || n > 10000) {
+			rput(r, "\"error\":\"flows: N must be 1..10000\"");
 			return -1;
 		}
 		l.limit = (int)n;

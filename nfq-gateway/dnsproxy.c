@@ -185,7 +185,13 @@ dns_proxy_query(struct eng *e, struct binding *b, const struct pkt *p,
 		.qclass = q.qclass,
 		.name_hash = question_hash(msg, q.end),
 	};
+	/*
+	 * Only the header and the question go to the resolver: whatever a
+	 * clone appends (an EDNS record, or bytes meant to smuggle something
+	 * out) stays behind.
+	 */
 	put16(msg, (uint16_t)k.id);
+	put16(msg + 10, 0);
 	e->st.dns_questions++;
 	e->st.proxied++;
 	eng_event_init(&ev, EV_DNS, now_ms);
@@ -197,7 +203,7 @@ dns_proxy_query(struct eng *e, struct binding *b, const struct pkt *p,
 	ev.name = q.name;
 	ev.qtype = q.qtype;
 	eng_emit(e, &ev);
-	e->io.dns_query(e->io.ctx, resolver, msg, p->payload_len);
+	e->io.dns_query(e->io.ctx, resolver, msg, q.end);
 }
 
 void

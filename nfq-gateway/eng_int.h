@@ -54,7 +54,7 @@ uint64_t hist_age(const struct history *h, uint64_t ukey, uint32_t farm,
 
 /* ---- scan filter (scanfilter.c) ----------------------------------------- */
 
-#define SCAN_SPECS_MAX 8
+#define SCAN_SPECS_MAX POL_SCANNERS_MAX
 
 struct scanfilter {
 	struct htab *t;
@@ -113,7 +113,7 @@ void flows_put(struct flows *f, const struct flow_key *k, uint32_t slot_action,
 enum bind_state { BIND_FREE = 0, BIND_PENDING, BIND_READY };
 
 #define CONTAIN_SLOTS 4
-#define RATE_SLOTS 2
+#define RATE_SLOTS 8	/* limited rules a clone may use at once */
 
 struct contain_count {
 	uint8_t proto;
@@ -137,6 +137,7 @@ struct binding {
 	char type[ENG_TYPE_MAX];
 	uint64_t created_ms, last_ms, infected_ms;
 	uint64_t pkts_in, pkts_out, bytes_in, bytes_out;
+	uint32_t timer_gen;	/* timers armed under an older one are void */
 	uint32_t park_head, park_tail;	/* parked packets, oldest first */
 	uint32_t parked;
 	struct eng_vm vm;	/* valid when ready */
@@ -146,6 +147,7 @@ struct binding {
 };
 
 #define PARK_NONE UINT32_MAX
+#define PARK_POOL_MAX 65536	/* parked-packet buffers at most (128 MiB) */
 
 struct park_buf {
 	uint32_t next;
@@ -160,6 +162,7 @@ enum timer_kind { TIMER_IDLE, TIMER_LIFETIME };
 struct timer {
 	uint64_t when;
 	uint32_t slot, serial;
+	uint32_t gen;		/* the binding's timer_gen when armed */
 	uint8_t kind;
 };
 
@@ -168,8 +171,7 @@ struct timers {
 	size_t n, cap;
 };
 
-int timers_push(struct timers *t, uint64_t when, uint32_t slot, uint32_t serial,
-    uint8_t kind);
+int timers_push(struct timers *t, const struct timer *tm);
 bool timers_pop_due(struct timers *t, uint64_t now, struct timer *out);
 uint64_t timers_next(const struct timers *t);
 
@@ -253,13 +255,17 @@ eng_stamp(uint64_t now_ms)
 int bind_init(struct eng *e, size_t vms);
 void bind_fini(struct eng *e);
 int bind_grow(struct eng *e, size_t vms);
+size_t park_pool_size(const struct pol_program *prog);
 struct binding *bind_find(struct eng *e, uint32_t uidx, uint32_t addr);
 struct binding *bind_by_slot(struct eng *e, uint32_t slot, uint32_t serial);
 struct binding *bind_by_vm(struct eng *e, int vm);
 uint32_t bind_slot(const struct eng *e, const struct binding *b);
-/* A new pending binding with its clone requested; NULL when a limit says no. */
+/*
+ * A new pending binding with its clone requested; NULL when a limit says no.
+ * Capacity pressure may reclaim another clone, never keep.
+ */
 struct binding *bind_create(struct eng *e, uint32_t uidx, uint32_t addr,
-    const char *type, uint32_t peer, uint64_t now_ms);
+    const char *type, uint32_t peer, const struct binding *keep, uint64_t now_ms);
 /* Hand pkt to b: delivered now when ready, parked while pending. */
 void bind_deliver(struct eng *e, struct binding *b, uint8_t *data, size_t len,
     uint64_t now_ms);

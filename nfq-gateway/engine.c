@@ -135,8 +135,7 @@ eng_free(struct eng *e)
 static int
 park_pool_grow(struct eng *e)
 {
-	const struct pol_limits *l = pol_limits(e->prog);
-	size_t n = (size_t)l->clones * l->pending;
+	size_t n = park_pool_size(e->prog);
 	unsigned char *pool;
 
 	if (n <= e->park_count)
@@ -158,21 +157,32 @@ int
 eng_set_policy(struct eng *e, const struct pol_program *prog, uint64_t now_ms)
 {
 	const struct pol_limits *l = pol_limits(prog);
+	bool new_scan = !scan_same_specs(&e->scan, prog);
+	bool new_flows = l->flows != htab_max(e->flows.t);
 	struct scanfilter scan;
-	struct flows flows = e->flows;
+	struct flows flows;
 	struct eng_event ev;
 
-	if (bind_grow(e, l->vms) < 0)
+	/* Every new table is made before anything changes: all or nothing. */
+	if (new_scan && scan_init(&scan, prog, e->cfg.scan_sources_max, now_ms) < 0)
 		return -1;
-	if (!scan_same_specs(&e->scan, prog)) {
-		if (scan_init(&scan, prog, e->cfg.scan_sources_max, now_ms) < 0)
-			return -1;
+	if (new_flows && flows_init(&flows, l->flows, e->cfg.flow_idle_ms) < 0) {
+		if (new_scan)
+			scan_fini(&scan);
+		return -1;
+	}
+	if (bind_grow(e, l->vms) < 0) {
+		if (new_scan)
+			scan_fini(&scan);
+		if (new_flows)
+			flows_fini(&flows);
+		return -1;
+	}
+	if (new_scan) {
 		scan_fini(&e->scan);
 		e->scan = scan;
 	}
-	if (l->flows != htab_max(e->flows.t)) {
-		if (flows_init(&flows, l->flows, e->cfg.flow_idle_ms) < 0)
-			return -1;
+	if (new_flows) {
 		flows_fini(&e->flows);
 		e->flows = flows;
 	} else {
@@ -182,10 +192,18 @@ eng_set_policy(struct eng *e, const struct pol_program *prog, uint64_t now_ms)
 	if (park_pool_grow(e) < 0) {
 		log_warnx("engine: parked-packet pool stays at %zu buffers", e->park_count);
 	}
-	/* Idle and lifetime may have changed: every live binding gets fresh timers. */
+	/*
+	 * Idle and lifetime may have changed: the heap is emptied and every
+	 * live binding armed afresh, so reloads never pile up timers.
+	 */
+	e->timers.n = 0;
 	for (size_t s = 1; s < e->nslots; s++)
 		if (e->slab[s].state == BIND_READY)
 			bind_arm_timers(e, &e->slab[s]);
+	/* Rules have new indices: rate buckets start over. */
+	for (size_t s = 1; s < e->nslots; s++)
+		for (int i = 0; i < RATE_SLOTS; i++)
+			e->slab[s].rate[i].rule = -1;
 	e->st.reloads++;
 	eng_event_init(&ev, EV_RELOAD, now_ms);
 	ev.count = e->live + e->pending;
@@ -242,6 +260,15 @@ eng_stats(const struct eng *e, struct eng_stats *out)
 
 /* ---- operator commands ---------------------------------------------------- */
 
+static bool
+policy_has_type(const struct pol_program *prog, const char *type)
+{
+	for (size_t t = 0; t < pol_type_count(prog); t++)
+		if (strcmp(pol_type_name(prog, (int)t), type) == 0)
+			return true;
+	return false;
+}
+
 int
 eng_bind(struct eng *e, uint32_t addr, const char *type, uint32_t universe,
     uint64_t now_ms, const char **why)
@@ -254,6 +281,10 @@ eng_bind(struct eng *e, uint32_t addr, const char *type, uint32_t universe,
 	}
 	if (type == NULL && (type = eng_binding_type(e, addr, NULL)) == NULL) {
 		*why = "no host type covers the address; name one";
+		return -1;
+	}
+	if (!policy_has_type(e->prog, type)) {
+		*why = "the policy has no such host type";
 		return -1;
 	}
 	if (universe)
@@ -270,7 +301,7 @@ eng_bind(struct eng *e, uint32_t addr, const char *type, uint32_t universe,
 		*why = "already bound in that universe";
 		return -1;
 	}
-	if (bind_create(e, (uint32_t)uidx, addr, type, 0, now_ms) == NULL) {
+	if (bind_create(e, (uint32_t)uidx, addr, type, 0, NULL, now_ms) == NULL) {
 		*why = "a limit refused a new clone (see stats)";
 		return -1;
 	}
@@ -413,13 +444,4 @@ eng_foreach_flow(const struct eng *e, uint64_t now_ms, eng_flow_cb *cb, void *ct
 	struct flow_walk w = { cb, ctx, eng_stamp(now_ms) };
 
 	htab_walk(e->flows.t, flow_visit, &w);
-}
-
-const struct eng_vm *
-eng_vm_by_ifindex(const struct eng *e, int ifindex)
-{
-	uint32_t ifx = (uint32_t)ifindex;
-	const uint32_t *slot = htab_find(e->if_index, &ifx, htab_hash(e->if_index, &ifx));
-
-	return slot ? &e->slab[*slot].vm : NULL;
 }

@@ -139,7 +139,7 @@ struct eng_stats {
 	uint64_t clones_started, clones_ready, clones_failed;
 	uint64_t over_vms, over_clones, backoff_dropped, table_full;
 	uint64_t reclaimed_idle, reclaimed_lifetime, reclaimed_pressure,
-	    reclaimed_operator;
+	    reclaimed_operator, reclaimed_infected, reclaimed_exit;
 	uint64_t infected, frozen;
 	uint64_t dns_questions, dns_answers, dns_timeouts, dns_bad;
 	uint64_t reloads;
@@ -233,8 +233,5 @@ struct eng_flow_info {
 /* cb returns false to stop. */
 typedef bool eng_flow_cb(void *ctx, const struct eng_flow_info *f);
 void eng_foreach_flow(const struct eng *e, uint64_t now_ms, eng_flow_cb *cb, void *ctx);
-
-/* The clone behind an interface, or NULL. */
-const struct eng_vm *eng_vm_by_ifindex(const struct eng *e, int ifindex);
 
 #endif

@@ -45,6 +45,17 @@ proto_name(uint8_t p)
 	return NULL;
 }
 
+/*
+ * ,"key":"value" with the value cut at max bytes: with the caps below the
+ * longest event fits in 4 KiB even when every byte needs escaping.
+ */
+static void
+kstr(struct jbuf *j, const char *key, const char *s, size_t max)
+{
+	jb_raw(j, ",\"%s\":", key);
+	jb_strn(j, s, max);
+}
+
 size_t
 eng_event_json(const struct eng_event *ev, uint64_t wall_ms, char *buf, size_t cap)
 {
@@ -79,26 +90,18 @@ eng_event_json(const struct eng_event *ev, uint64_t wall_ms, char *buf, size_t c
 	}
 	if (ev->count)
 		jb_raw(&j, ",\"count\":%llu", (unsigned long long)ev->count);
-	if (ev->type) {
-		jb_raw(&j, ",");
-		jb_kstr(&j, "type", ev->type);
-	}
-	if (ev->action) {
-		jb_raw(&j, ",");
-		jb_kstr(&j, "action", ev->action);
-	}
+	if (ev->type)
+		kstr(&j, "type", ev->type, 32);
+	if (ev->action)
+		kstr(&j, "action", ev->action, 16);
 	if (ev->line > 0)
 		jb_raw(&j, ",\"line\":%d", ev->line);
-	if (ev->name) {
-		jb_raw(&j, ",");
-		jb_kstr(&j, "name", ev->name);
-	}
+	if (ev->name)
+		kstr(&j, "name", ev->name, 256);
 	if (ev->qtype)
 		jb_raw(&j, ",\"qtype\":%u", ev->qtype);
-	if (ev->reason) {
-		jb_raw(&j, ",");
-		jb_kstr(&j, "reason", ev->reason);
-	}
+	if (ev->reason)
+		kstr(&j, "reason", ev->reason, 256);
 	jb_raw(&j, "}");
 	return j.len;
 }

@@ -69,7 +69,7 @@ bind_and_deliver(struct eng *e, const struct pkt *p, uint64_t ukey,
 			e->st.not_farm++;	/* a farm address no hosts line covers */
 			return ENG_DROP;
 		}
-		if ((b = bind_create(e, (uint32_t)uidx, p->dst, type, p->src, now_ms)) == NULL)
+		if ((b = bind_create(e, (uint32_t)uidx, p->dst, type, p->src, NULL, now_ms)) == NULL)
 			return ENG_DROP;
 	}
 	flows_put(&e->flows, fk, bind_slot(e, b), b->serial, stamp);

@@ -1,6 +1,7 @@
 #include "json.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "addr.h"
@@ -38,8 +39,20 @@ jb_raw(struct jbuf *j, const char *fmt, ...)
 void
 jb_str(struct jbuf *j, const char *s)
 {
+	jb_strn(j, s, SIZE_MAX);
+}
+
+void
+jb_strn(struct jbuf *j, const char *s, size_t max)
+{
+	size_t n = 0;
+
 	jb_raw(j, "\"");
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++) {
+		if (n == max) {
+			jb_raw(j, "...");
+			break;
+		}
 		if (*p == '"' || *p == '\\')
 			jb_raw(j, "\\%c", *p);
 		else if (*p == '\n')

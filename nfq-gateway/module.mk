@@ -19,12 +19,13 @@ engine_SRCS := nfq-gateway/htab.c nfq-gateway/universe.c nfq-gateway/history.c \
 ENGINE_LIBS := engine gwpacket policy common
 
 UNIT_TESTS += t3006-gw-htab t3100-engine-bind t3101-engine-contain \
-	t3102-engine-limits t3103-engine-malformed
+	t3102-engine-limits t3103-engine-malformed t3104-engine-hardening
 t3006-gw-htab_LIBS := engine common
 t3100-engine-bind_LIBS := eharness testpkt $(ENGINE_LIBS)
 t3101-engine-contain_LIBS := eharness testpkt $(ENGINE_LIBS)
 t3102-engine-limits_LIBS := eharness testpkt $(ENGINE_LIBS)
 t3103-engine-malformed_LIBS := eharness testpkt $(ENGINE_LIBS)
+t3104-engine-hardening_LIBS := eharness testpkt $(ENGINE_LIBS)
 
 # --- kernel I/O: NFQUEUE and AF_PACKET ---------------------------------------
 LIBS += gwio

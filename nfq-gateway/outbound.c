@@ -5,10 +5,13 @@
  * The interface names the clone, hence its universe and its address; a
  * packet whose source is not the clone's own is spoofed and dropped.  A
  * destination bound in the clone's universe, or inside the farm, is internal:
- * it is bound (a clone made if need be) and delivered there.  Everything else
- * meets the outbound policy: pass (accepted, rewritten, marked), proxy (DNS
- * asked by the gateway itself), reflect (a clone of the same universe takes
- * on the destination), reject, drop.
+ * it is bound (a clone made if need be) and delivered there, under the
+ * matching rule's modifiers (infected, log, limit) but not its action.
+ * Everything else meets the outbound policy: pass (accepted, rewritten,
+ * marked; only from a clone holding a farm address), proxy (DNS asked by the
+ * gateway itself), reflect (a clone of the same universe takes on the
+ * destination), reject, drop.  Only packets that go somewhere keep a clone
+ * from being idle: one whose every packet is dropped is reclaimed.
  */
 #include "eng_int.h"
 
@@ -37,30 +40,35 @@ count_contained(struct binding *b, const struct pkt *p)
 	b->contain_other++;
 }
 
-/* Token bucket per clone and rule: limit_n packets per limit_ms. */
+/*
+ * Token bucket per clone and limited rule: limit_n packets per limit_ms.  A
+ * clone has RATE_SLOTS buckets; a rule that finds none free is over its
+ * limit (fail closed) rather than taking another rule's bucket, which would
+ * hand it a full one.
+ */
 static bool
 rate_ok(struct binding *b, const struct pol_decision *d, uint64_t now_ms)
 {
-	struct rate_bucket *r = &b->rate[RATE_SLOTS - 1];
+	struct rate_bucket *r = NULL;
 	uint64_t refill;
 
 	if (d->limit_n == 0 || d->limit_ms == 0)
 		return true;
-	for (int i = 0; i < RATE_SLOTS; i++) {
-		if (b->rate[i].rule == d->rule || b->rate[i].rule < 0) {
+	for (int i = 0; i < RATE_SLOTS && r == NULL; i++)
+		if (b->rate[i].rule == d->rule)
 			r = &b->rate[i];
-			break;
+	for (int i = 0; i < RATE_SLOTS && r == NULL; i++)
+		if (b->rate[i].rule < 0) {
+			r = &b->rate[i];
+			*r = (struct rate_bucket){ d->rule, d->limit_n, now_ms };
 		}
-	}
-	if (r->rule != d->rule) {
-		*r = (struct rate_bucket){ d->rule, d->limit_n, now_ms };
-	} else {
-		refill = (now_ms - r->last_ms) * d->limit_n / d->limit_ms;
-		if (refill) {
-			r->tokens = refill + r->tokens > d->limit_n ? d->limit_n :
-			    (uint32_t)(refill + r->tokens);
-			r->last_ms = now_ms;
-		}
+	if (r == NULL)
+		return false;
+	refill = (now_ms - r->last_ms) * d->limit_n / d->limit_ms;
+	if (refill) {
+		r->tokens = refill + r->tokens > d->limit_n ? d->limit_n :
+		    (uint32_t)(refill + r->tokens);
+		r->last_ms = now_ms;
 	}
 	if (r->tokens == 0)
 		return false;
@@ -92,7 +100,7 @@ deliver_internal(struct eng *e, struct binding *b, const struct pkt *p, uint8_t 
 	if (to == NULL) {
 		const char *type = eng_binding_type(e, p->dst, b->type);
 
-		to = bind_create(e, b->uidx, p->dst, type, p->src, now_ms);
+		to = bind_create(e, b->uidx, p->dst, type, p->src, b, now_ms);
 		if (to == NULL) {
 			e->st.dropped++;
 			return;
@@ -140,6 +148,7 @@ eng_outbound(struct eng *e, int ifindex, uint8_t *data, size_t len, uint64_t now
 	struct binding *b;
 	struct pkt p;
 	uint32_t serial;
+	bool internal;
 
 	e->st.out_packets++;
 	if ((b = sender(e, ifindex)) == NULL) {
@@ -165,16 +174,18 @@ eng_outbound(struct eng *e, int ifindex, uint8_t *data, size_t len, uint64_t now
 	}
 	b->pkts_out++;
 	b->bytes_out += len;
-	b->last_ms = now_ms;
 	if (b->vm.guest_ip != b->addr)
 		pkt_set_src(&p, b->addr);
+	internal = bind_find(e, b->uidx, p.dst) != NULL || pol_in_farm(e->prog, p.dst);
 
-	if (bind_find(e, b->uidx, p.dst) != NULL || pol_in_farm(e->prog, p.dst)) {
-		deliver_internal(e, b, &p, data, len, false, now_ms);
-		return ENG_DROP;
-	}
-
+	/*
+	 * Internal traffic is delivered whatever the rule's action, but its
+	 * modifiers hold: a worm scanning its own farm is marked infected,
+	 * logged and rate-limited like one scanning the Internet.
+	 */
 	policy_decide(e, &p, POL_OUT, e->univ.slab[b->uidx].key, b->uidx, NULL, now_ms, &d);
+	if (internal)
+		d.action = POL_REFLECT;
 	if (d.flags & POL_F_LOG)
 		policy_log(e, b, &p, &d, now_ms);
 	if (d.flags & POL_F_INFECTED) {
@@ -183,27 +194,36 @@ eng_outbound(struct eng *e, int ifindex, uint8_t *data, size_t len, uint64_t now
 		if (b->state != BIND_READY || b->serial != serial)
 			return ENG_DROP;	/* the policy tore it down */
 	}
+	if (d.action != POL_DROP && d.action != POL_REJECT && !rate_ok(b, &d, now_ms)) {
+		e->st.rate_limited++;
+		count_contained(b, &p);
+		return ENG_DROP;
+	}
 	switch ((enum pol_action)d.action) {
 	case POL_PASS:
-		if (!rate_ok(b, &d, now_ms)) {
-			e->st.rate_limited++;
+		/*
+		 * Only a clone holding a farm address may speak outside: one
+		 * made by reflection holds an outside address, and its packets
+		 * would leave with a forged source.
+		 */
+		if (!pol_in_farm(e->prog, b->addr)) {
+			e->st.dropped++;
 			count_contained(b, &p);
 			return ENG_DROP;
 		}
+		b->last_ms = now_ms;
 		e->st.passed++;
 		return ENG_PASS;
 	case POL_PROXY:
+		b->last_ms = now_ms;
 		if (p.proto == IPPROTO_UDP && p.dport == 53)
 			dns_proxy_query(e, b, &p, d.via, now_ms);
 		else
 			e->st.dns_bad++;
 		return ENG_DROP;
 	case POL_REFLECT:
-		if (!rate_ok(b, &d, now_ms)) {
-			e->st.rate_limited++;
-			return ENG_DROP;
-		}
-		deliver_internal(e, b, &p, data, len, true, now_ms);
+		b->last_ms = now_ms;
+		deliver_internal(e, b, &p, data, len, !internal, now_ms);
 		return ENG_DROP;
 	case POL_REJECT:
 		reject_outbound(e, b, &p, now_ms);

@@ -35,7 +35,7 @@
 extern char **environ;
 
 #define PS_CHILDREN_MAX 256
-#define PS_QUEUE_MAX 8192	/* requests waiting for a free process slot */
+#define PS_CLONES_WAITING_MAX 8192	/* clone requests waiting for a slot */
 #define PS_KILL_GRACE_MS 5000
 
 struct ps_child {
@@ -59,17 +59,21 @@ struct ps_parent {
 	int sock;
 	int sigfd;
 	pid_t worker;
-	bool worker_gone;
+	bool worker_gone;	/* no more replies: it asked to exit, or left */
+	bool sock_closed;	/* no more requests: the stream ended */
 	bool worker_reaped;
 	int worker_status;
 	struct ps_child child[PS_CHILDREN_MAX];
 	int nchild;
 	/*
 	 * Commands beyond `clone.processes` wait here, in order, rather than
-	 * being refused: a teardown must never be lost to a busy moment.
+	 * being refused.  The queue grows as needed: a teardown or a freeze is
+	 * never refused (each stands for a clone that must go), while clone
+	 * requests beyond PS_CLONES_WAITING_MAX are (the gateway bounds them
+	 * anyway).
 	 */
-	struct ps_request queue[PS_QUEUE_MAX];
-	size_t qhead, qlen;
+	struct ps_request *queue;
+	size_t qhead, qlen, qcap, qclones;
 };
 
 int
@@ -325,6 +329,34 @@ open_file(struct ps_parent *p, uint32_t op)
 	    O_CLOEXEC, 0640);
 }
 
+/* Keep rq for later; -1 (errno EAGAIN) only for a clone over its bound. */
+static int
+enqueue(struct ps_parent *p, const struct ps_request *rq)
+{
+	if (rq->op == PS_CLONE && p->qclones >= PS_CLONES_WAITING_MAX) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (p->qlen == p->qcap) {
+		size_t cap = p->qcap ? p->qcap * 2 : 256;
+		struct ps_request *q = malloc(cap * sizeof(*q));
+
+		if (q == NULL)
+			fatal("privsep: queue");
+		/* Unroll the ring into the new array, oldest first. */
+		for (size_t i = 0; i < p->qlen; i++)
+			q[i] = p->queue[(p->qhead + i) % p->qcap];
+		free(p->queue);
+		p->queue = q;
+		p->qhead = 0;
+		p->qcap = cap;
+	}
+	p->queue[(p->qhead + p->qlen++) % p->qcap] = *rq;
+	if (rq->op == PS_CLONE)
+		p->qclones++;
+	return 0;
+}
+
 static void
 handle_request(struct ps_parent *p, const struct ps_request *rq)
 {
@@ -335,13 +367,13 @@ handle_request(struct ps_parent *p, const struct ps_request *rq)
 	case PS_CLONE:
 	case PS_TEARDOWN:
 	case PS_FREEZE:
-		if (busy(p) && p->qlen < PS_QUEUE_MAX) {
-			p->queue[(p->qhead + p->qlen++) % PS_QUEUE_MAX] = *rq;
+		if (busy(p) && enqueue(p, rq) == 0)
 			break;
-		}
 		if (spawn(p, rq) < 0) {
 			snprintf(why, sizeof(why), "cannot run the command: %s",
 			    errno == EINVAL ? "invalid request" : strerror(errno));
+			if (p->worker_gone)
+				log_warnx("privsep: clone %d: %s", rq->vm, why);
 			reply(p, rq->op, rq->serial, -1, why, -1);
 		}
 		break;
@@ -357,6 +389,12 @@ handle_request(struct ps_parent *p, const struct ps_request *rq)
 		}
 		break;
 	case PS_EXIT:
+		/*
+		 * The last reply it gets: anything it was told before, it
+		 * handles (a clone's record becomes a teardown request, still
+		 * read here until the stream ends); anything after is ours.
+		 */
+		reply(p, PS_EXIT, 0, 0, "", -1);
 		p->worker_gone = true;
 		break;
 	default:
@@ -372,8 +410,10 @@ start_queued(struct ps_parent *p)
 	while (p->qlen > 0 && !busy(p)) {
 		struct ps_request rq = p->queue[p->qhead];
 
-		p->qhead = (p->qhead + 1) % PS_QUEUE_MAX;
+		p->qhead = (p->qhead + 1) % p->qcap;
 		p->qlen--;
+		if (rq.op == PS_CLONE)
+			p->qclones--;
 		if (p->worker_gone && rq.op == PS_CLONE)
 			continue;	/* nobody wants it any more */
 		handle_request(p, &rq);
@@ -425,8 +465,7 @@ orphan_clone(struct ps_parent *p, const char *record)
 	if (p->c->on_exit_keep || id == NULL || (id != record && id[-1] != ' '))
 		return;
 	rq.vm = (int32_t)strtol(id + 3, NULL, 10);
-	if (spawn(p, &rq) < 0)
-		log_warn("privsep: tearing down orphaned clone %d", rq.vm);
+	handle_request(p, &rq);
 }
 
 static void
@@ -550,12 +589,12 @@ ps_parent_main(int fd, pid_t worker, const struct gw_config *c)
 		fatal("privsep: signalfd");
 	reap(&p);
 
-	/* Until the worker is gone and every command it asked for has finished. */
-	while (!p.worker_gone || p.nchild > 0 || p.qlen > 0) {
+	/* Until the worker's stream ends and every command it asked for is done. */
+	while (!p.sock_closed || p.nchild > 0 || p.qlen > 0) {
 		int n = 0, k;
 
 		pfd[n++] = (struct pollfd){ p.sigfd, POLLIN, 0 };
-		pfd[n++] = (struct pollfd){ p.worker_gone ? -1 : p.sock, POLLIN, 0 };
+		pfd[n++] = (struct pollfd){ p.sock_closed ? -1 : p.sock, POLLIN, 0 };
 		for (int i = 0; i < p.nchild; i++) {
 			pfd[n++] = (struct pollfd){ p.child[i].out, POLLIN, 0 };
 			pfd[n++] = (struct pollfd){ p.child[i].err, POLLIN, 0 };
@@ -579,7 +618,7 @@ ps_parent_main(int fd, pid_t worker, const struct gw_config *c)
 				handle_request(&p, &rq);
 			} else if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN &&
 			    errno != ECONNRESET)) {
-				p.worker_gone = true;
+				p.worker_gone = p.sock_closed = true;
 			}
 		}
 		k = 2;

@@ -20,7 +20,7 @@ enum ps_op {
 	PS_FREEZE,		/* run the freeze command for vm */
 	PS_OPEN_POLICY,		/* reply with a read-only descriptor of the policy */
 	PS_OPEN_EVENTS,		/* reply with an append descriptor of the events file */
-	PS_EXIT,		/* finish what runs, then exit */
+	PS_EXIT,		/* finish what runs, then exit; answered, last of all */
 };
 
 struct ps_request {

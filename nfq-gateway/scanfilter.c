@@ -96,6 +96,10 @@ scan_add(struct scan_val *v, size_t keep, uint32_t addr, uint32_t now, uint32_t 
 	uint32_t count = 0;
 	bool found = false;
 
+	/*
+	 * Ages are unsigned differences from now, so the oldest entry is the
+	 * one with the largest age however the 32-bit clock has wrapped.
+	 */
 	for (size_t i = 0; i < v->n; i++) {
 		if (v->seen[i].addr == addr) {
 			v->seen[i].t = now;
@@ -103,7 +107,7 @@ scan_add(struct scan_val *v, size_t keep, uint32_t addr, uint32_t now, uint32_t 
 		}
 		if (now - v->seen[i].t < window)
 			count++;
-		if ((int32_t)(v->seen[i].t - v->seen[oldest].t) < 0)
+		if (now - v->seen[i].t > now - v->seen[oldest].t)
 			oldest = i;
 	}
 	if (found)

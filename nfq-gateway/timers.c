@@ -1,8 +1,10 @@
 /*
  * Reclaim timers: a binary min-heap of deadlines.  Entries are never removed
- * early; a timer that fires for a binding that has moved on (reclaimed, or
- * busy again) is simply checked and dropped or pushed back, which keeps the
- * packet path free of heap work.
+ * early; a timer that fires for a binding that has moved on (reclaimed,
+ * re-armed, or busy again) is simply checked and dropped or pushed back,
+ * which keeps the packet path free of heap work.  Each binding has at most
+ * one live timer of each kind, so the heap holds at most twice the bindings
+ * plus the void ones not yet fired.
  */
 #include "eng_int.h"
 
@@ -18,8 +20,7 @@ swap(struct timer *a, struct timer *b)
 }
 
 int
-timers_push(struct timers *t, uint64_t when, uint32_t slot, uint32_t serial,
-    uint8_t kind)
+timers_push(struct timers *t, const struct timer *tm)
 {
 	size_t i;
 
@@ -33,7 +34,7 @@ timers_push(struct timers *t, uint64_t when, uint32_t slot, uint32_t serial,
 		t->cap = cap;
 	}
 	i = t->n++;
-	t->heap[i] = (struct timer){ when, slot, serial, kind };
+	t->heap[i] = *tm;
 	while (i > 0 && t->heap[(i - 1) / 2].when > t->heap[i].when) {
 		swap(&t->heap[(i - 1) / 2], &t->heap[i]);
 		i = (i - 1) / 2;

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,18 +68,6 @@ ps_request(struct gw *g, const struct ps_request *rq)
 		fatalx("privsep: %d requests the parent has not taken", PS_OUT_MAX);
 	ps_out[(ps_out_head + ps_out_len++) % PS_OUT_MAX] = *rq;
 	ps_out_flush(g);
-}
-
-/* At exit: everything still queued goes, waiting for the parent if need be. */
-static void
-ps_out_drain(struct gw *g)
-{
-	while (ps_out_len > 0) {
-		if (ps_send(g->ps_fd, &ps_out[ps_out_head]) < 0)
-			fatal("privsep: lost the parent");
-		ps_out_head = (ps_out_head + 1) % PS_OUT_MAX;
-		ps_out_len--;
-	}
 }
 
 /* ---- what the engine asks of the world ----------------------------------- */
@@ -272,8 +261,15 @@ clone_done(struct gw *g, const struct ps_reply *rp)
 		return;
 	}
 	if (eng_record_parse(rp->text, &vm, &why) < 0) {
+		const char *id = strncmp(rp->text, "id=", 3) == 0 ? rp->text + 3 : NULL;
+
 		log_warnx("clone record '%.200s': %s", rp->text, why);
 		eng_clone_failed(g->eng, rp->serial, why, now);
+		/* Something was made, and nobody will use it. */
+		if (id && *id >= '0' && *id <= '9') {
+			vm.id = (int)strtol(id, NULL, 10);
+			io_teardown(g, &vm);
+		}
 		return;
 	}
 	if (tx_ifinfo(vm.ifname, &vm.ifindex, vm.if_mac) < 0) {
@@ -330,21 +326,16 @@ out:
 	close(fd);
 }
 
-static void
-parent_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
+/* One reply from the parent; false when it was the answer to PS_EXIT. */
+static bool
+handle_reply(struct gw *g)
 {
-	struct gw *g = ctx;
 	struct ps_reply rp;
 	int passed, r;
 
-	(void)ev;
-	if (events & EPOLLOUT)
-		ps_out_flush(g);
-	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-		return;
-	if ((r = ps_recv(fd, &rp, &passed)) <= 0) {
+	if ((r = ps_recv(g->ps_fd, &rp, &passed)) <= 0) {
 		if (r < 0 && errno == EAGAIN)
-			return;
+			return true;
 		fatalx("privsep: the parent is gone");
 	}
 	switch (rp.op) {
@@ -375,7 +366,23 @@ parent_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
 			log_warnx("reopen: %s", rp.text);
 		}
 		break;
+	case PS_EXIT:
+		return false;
 	}
+	return true;
+}
+
+static void
+parent_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
+{
+	struct gw *g = ctx;
+
+	(void)ev;
+	(void)fd;
+	if (events & EPOLLOUT)
+		ps_out_flush(g);
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		handle_reply(g);
 	gw_flush(g);
 }
 
@@ -389,10 +396,16 @@ gw_request_reload(struct gw *g)
 
 /* ---- signals, time, DNS answers ------------------------------------------- */
 
+/*
+ * Stop: reclaim the clones (unless they are kept), tell the parent, and go on
+ * answering it until it confirms: a clone record it sent before that is the
+ * worker's to tear down, and the requests that makes still reach it.
+ */
 static void
 stop(struct gw *g)
 {
 	struct ps_request rq = { .op = PS_EXIT, .vm = -1 };
+	bool confirmed = false;
 
 	if (g->stopping)
 		return;
@@ -400,9 +413,20 @@ stop(struct gw *g)
 	log_info("stopping; %s the clones", g->cfg->on_exit_keep ? "keeping" : "tearing down");
 	if (!g->cfg->on_exit_keep)
 		eng_reclaim_all(g->eng, mono_ms());
-	ps_out_drain(g);
-	if (ps_send(g->ps_fd, &rq) < 0)
-		fatal("privsep: lost the parent");
+	ps_request(g, &rq);
+	while (!confirmed || ps_out_len > 0) {
+		struct pollfd pfd = { g->ps_fd, POLLIN | (ps_out_len ? POLLOUT : 0), 0 };
+
+		if (poll(&pfd, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("privsep: poll");
+		}
+		if (pfd.revents & POLLOUT)
+			ps_out_flush(g);
+		if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
+			confirmed |= !handle_reply(g);
+	}
 	ev_stop(g->ev);
 }
 
@@ -458,9 +482,10 @@ dns_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
 
 	(void)ev;
 	(void)events;
-	while ((n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from,
-	    &flen)) >= 0) {
-		if (ntohs(from.sin_port) == 53)
+	/* MSG_TRUNC: an answer longer than the buffer is dropped, not cut. */
+	while ((n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC,
+	    (struct sockaddr *)&from, &flen)) >= 0) {
+		if (ntohs(from.sin_port) == 53 && (size_t)n <= sizeof(buf))
 			eng_dns_answer(g->eng, ntohl(from.sin_addr.s_addr), buf, (size_t)n,
 			    mono_ms());
 		flen = sizeof(from);

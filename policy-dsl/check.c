@@ -267,6 +267,40 @@ check_shadowed(const struct pol_ast *ast, struct pol_diags *d)
 			}
 }
 
+/*
+ * The gateway counts each distinct scanner window for every source it sees:
+ * their number is bounded (POL_MAX_SCANNERS), so each costs known memory.
+ */
+static void
+check_scanners(struct pol_ast *ast, struct pol_diags *d)
+{
+	struct { uint32_t n; uint64_t ms; bool per_port; } seen[POL_MAX_SCANNERS];
+	size_t nseen = 0;
+
+	for (int dir = 0; dir < 2; dir++)
+		for (size_t i = 0; i < ast->nrules[dir]; i++) {
+			const struct pol_rule *r = &ast->rules[dir][i];
+			size_t k;
+
+			if (!(r->have & PI_BIT(PI_SCANNER)))
+				continue;
+			for (k = 0; k < nseen; k++)
+				if (seen[k].n == r->scan_n && seen[k].ms == r->scan_ms &&
+				    seen[k].per_port == r->scan_per_port)
+					break;
+			if (k < nseen)
+				continue;
+			if (nseen == POL_MAX_SCANNERS) {
+				pol_diag(d, false, r->at[PI_SCANNER].line, r->at[PI_SCANNER].col,
+				    "more than %d different scanner windows", POL_MAX_SCANNERS);
+				return;
+			}
+			seen[nseen].n = r->scan_n;
+			seen[nseen].ms = r->scan_ms;
+			seen[nseen++].per_port = r->scan_per_port;
+		}
+}
+
 void
 pol_check(struct pol_ast *ast, struct pol_diags *d)
 {
@@ -274,6 +308,7 @@ pol_check(struct pol_ast *ast, struct pol_diags *d)
 
 	check_farm(ast, d);
 	check_hosts(ast, d);
+	check_scanners(ast, d);
 	if (d->nerr > 0)
 		return;
 	for (size_t i = 0; i < ast->ntypes; i++)

@@ -17,6 +17,7 @@
 #define POL_MAX_RULES	1024		/* per direction */
 #define POL_MAX_W	(POL_MAX_RULES / 64)
 #define POL_MAX_TYPES	256
+#define POL_MAX_SCANNERS POL_SCANNERS_MAX
 #define POL_MAX_NAME	32		/* bytes in a type name */
 
 /* ---- tokens ------------------------------------------------------------ */

@@ -100,6 +100,9 @@ struct pol_decision {
  * A scanner window the gateway must count for: distinct farm addresses per
  * outside source within window_ms, per destination port when per_port.
  */
+/* Different scanner windows a policy may use: the gateway counts each one. */
+#define POL_SCANNERS_MAX 8
+
 struct pol_scanner {
 	uint32_t threshold;
 	uint64_t window_ms;
