@@ -183,7 +183,9 @@ eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 	hist_note(&e->hist, ukey, p.dst, p.src, now_ms, stamp);
 	if (p.frag != 0)
 		return inbound_fragment(e, &p, ukey, data, len, now_ms);
-	scan_note(&e->scan, p.src, p.dst, p.dport, now_ms, stamp, counts, &crossed);
+	crossed = false;
+	if (!e->cfg.no_scan_filter)
+		scan_note(&e->scan, p.src, p.dst, p.dport, now_ms, stamp, counts, &crossed);
 	if (crossed) {
 		struct eng_event ev;
 

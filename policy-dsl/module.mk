@@ -23,6 +23,11 @@ t1002-policy-eval_LIBS := policy common
 t1003-policy-roundtrip_LIBS := policy common
 t1004-policy-mutate_LIBS := policy common
 
+# Family 5: the replay tool, and the engine hooks it relies on.  The engine's
+# libraries are named here: nfq-gateway/module.mk is read after this file.
+UNIT_TESTS += t5000-replay-engine-hooks
+t5000-replay-engine-hooks_LIBS := eharness testpkt engine gwpacket policy common
+
 # Fast shell tests that CI reruns against the sanitized build.
 UNIT_SHELL_TESTS += t/t1010-policy-golden.t t/t1011-policy-errors.t \
 	t/t1012-policy-tool.t

@@ -1,0 +1,264 @@
+/*
+ * The engine's few hooks for the replay tool: an idle timeout that replaces
+ * the policy's, a switch that turns the scan filter off, and a callback that
+ * sees every policy decision.  Each must change nothing when left at its
+ * default, and the replay's way of making a clone whose outbound traffic it
+ * feeds (eng_bind, then eng_clone_ready with a made-up interface and a guest
+ * address outside the farm) must behave like a clone the daemon made.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eharness.h"
+#include "tap.h"
+#include "testpkt.h"
+
+static const char policy[] =
+    "farm 198.51.100.0/24\n"
+    "type web tcp { 22 80 }\n"
+    "hosts 198.51.100.0/24 web\n"
+    "idle 500ms\n"
+    "limit clones 32\n"
+    "inbound drop proto tcp flags !S/SA unbound\n"
+    "inbound drop scanner over 4 addresses in 60s unbound\n"
+    "inbound reject closed\n"
+    "inbound bind\n"
+    "outbound pass reply within 10m\n"
+    "outbound reflect proto tcp to any port 23 infected\n"
+    "outbound drop\n";
+
+static uint32_t A, FARM;
+
+static struct harness *
+harness(uint64_t idle_ms, bool no_scan)
+{
+	struct eng_config c;
+
+	eng_config_defaults(&c);
+	c.history_max = 4096;
+	c.scan_sources_max = 1024;
+	c.universes_max = 1024;
+	c.dns_max = 64;
+	c.idle_ms = idle_ms;
+	c.no_scan_filter = no_scan;
+	return h_new_config(policy, &c);
+}
+
+static void
+syn(struct harness *h, uint32_t src, uint32_t dst, uint16_t dport)
+{
+	uint8_t p[128];
+	size_t n = tp_tcp(p, src, 40000, dst, dport, TP_SYN, NULL);
+
+	h_in(h, p, n);
+}
+
+static void
+test_defaults(void)
+{
+	struct eng_config c;
+
+	eng_config_defaults(&c);
+	ok(c.idle_ms == 0, "by default the policy's idle timeout holds");
+	ok(!c.no_scan_filter, "by default the scan filter counts");
+}
+
+static void
+test_idle_override(void)
+{
+	struct harness *h = harness(0, false);
+
+	syn(h, A, FARM + 1, 80);
+	h_ready(h, 0, 0);
+	h_advance(h, 499);
+	is(h->nteardowns, 0, "policy idle 500ms: alive at 499ms");
+	h_advance(h, 1);
+	is(h->nteardowns, 1, "and reclaimed at 500ms");
+	h_free(h);
+
+	h = harness(5000, false);
+	syn(h, A, FARM + 1, 80);
+	h_ready(h, 0, 0);
+	h_advance(h, 4999);
+	is(h->nteardowns, 0, "idle_ms 5000 replaces it: alive at 4999ms");
+	h_advance(h, 1);
+	is(h->nteardowns, 1, "reclaimed at 5000ms");
+	is(h_events(h, "\"reason\":\"idle\""), 1, "as idle");
+	h_free(h);
+
+	h = harness(100, false);
+	syn(h, A, FARM + 1, 80);
+	h_ready(h, 0, 0);
+	h_advance(h, 100);
+	is(h->nteardowns, 1, "a shorter override is honoured too");
+	h_free(h);
+}
+
+static void
+test_no_scan_filter(void)
+{
+	struct harness *h = harness(0, false);
+
+	for (uint32_t i = 1; i <= 20; i++)
+		syn(h, A, FARM + i, 80);
+	is(h->nclones, 4, "with the scan filter: the threshold's 4 clones");
+	is(h_event_kind(h, "scan-filtered"), 1, "and the source reported");
+	h_free(h);
+
+	h = harness(0, true);
+	for (uint32_t i = 1; i <= 20; i++)
+		syn(h, A, FARM + i, 80);
+	is(h->nclones, 20, "without it: a clone for every address");
+	is(h_event_kind(h, "scan-filtered"), 0, "and no source reported");
+	syn(h, A, FARM + 30, 23);
+	is(h->nemitted, 1, "the other rules still hold (a closed port is rejected)");
+	h_free(h);
+}
+
+/* A sink of our own: the harness's does not record decisions. */
+struct rec {
+	int n;
+	struct pol_decision d[16];
+	struct pol_packet p[16];
+	uint32_t serial;
+	int clones;
+	int delivered;
+};
+
+static void
+r_decided(void *ctx, const struct pol_packet *pkt, const struct pol_decision *d)
+{
+	struct rec *r = ctx;
+
+	if (r->n < 16) {
+		r->p[r->n] = *pkt;
+		r->d[r->n] = *d;
+	}
+	r->n++;
+}
+
+static void
+r_clone(void *ctx, uint32_t serial, const char *type, uint32_t ip, uint32_t universe)
+{
+	struct rec *r = ctx;
+
+	(void)type;
+	(void)ip;
+	(void)universe;
+	r->serial = serial;
+	r->clones++;
+}
+
+static void
+r_deliver(void *ctx, const struct eng_vm *vm, const uint8_t *pkt, size_t len)
+{
+	struct rec *r = ctx;
+
+	(void)vm;
+	(void)pkt;
+	(void)len;
+	r->delivered++;
+}
+
+static void
+r_emit(void *ctx, const uint8_t *pkt, size_t len)
+{
+	(void)ctx;
+	(void)pkt;
+	(void)len;
+}
+
+static void
+r_vm(void *ctx, const struct eng_vm *vm)
+{
+	(void)ctx;
+	(void)vm;
+}
+
+static void
+test_decided(void)
+{
+	struct pol_program *prog;
+	struct eng_config c;
+	struct rec r = { 0 };
+	struct eng_io io = {
+		.deliver = r_deliver, .emit = r_emit, .clone = r_clone,
+		.teardown = r_vm, .freeze = r_vm, .decided = r_decided, .ctx = &r,
+	};
+	struct eng_vm vm = { 0 };
+	struct eng *e;
+	uint8_t p[128];
+	uint64_t now = 1000000;
+	const char *why = NULL;
+	uint32_t guest = tp_ip("192.168.2.16"), victim = tp_ip("192.0.2.9");
+	size_t n;
+
+	if (pol_load_buf("t.policy", policy, strlen(policy), stderr, &prog) != 0)
+		bail_out("the test policy does not load");
+	eng_config_defaults(&c);
+	c.history_max = c.scan_sources_max = c.universes_max = 1024;
+	if ((e = eng_new(&c, prog, &io, now)) == NULL)
+		bail_out("eng_new failed");
+
+	n = tp_tcp(p, A, 40000, FARM + 1, 80, TP_SYN, NULL);
+	eng_inbound(e, p, n, now);
+	is(r.n, 1, "a new flow: one decision");
+	is(r.d[0].action, POL_BIND, "bind");
+	is(r.d[0].line, 9, "by the rule on line 9");
+	is(r.d[0].rule, 3, "the fourth inbound rule");
+	ok(r.p[0].src == A && r.p[0].dst == FARM + 1 && r.p[0].dport == 80 &&
+	    r.p[0].dir == POL_IN, "about that packet");
+	n = tp_tcp(p, A, 40000, FARM + 1, 80, TP_ACK, NULL);
+	eng_inbound(e, p, n, now);
+	is(r.n, 1, "a packet that follows the cached decision: none");
+	n = tp_tcp(p, A, 40000, FARM + 1, 23, TP_SYN, NULL);
+	eng_inbound(e, p, n, now);
+	is(r.n, 2, "a closed port: a decision");
+	is(r.d[1].action, POL_REJECT, "reject");
+	is(r.d[1].line, 8, "line 8");
+	n = tp_tcp(p, A, 40000, tp_ip("192.0.2.1"), 80, TP_SYN, NULL);
+	eng_inbound(e, p, n, now);
+	is(r.n, 2, "outside the farm: no rule is asked");
+
+	/* A clone the way the replay makes one for --from-clone. */
+	ok(eng_bind(e, FARM + 16, NULL, 0, now, &why) == 0, "eng_bind a farm address");
+	is(r.clones, 2, "which asks for a clone");
+	vm.id = 77;
+	vm.ifindex = 1;
+	vm.guest_ip = guest;
+	vm.ip = FARM + 16;
+	snprintf(vm.type, sizeof(vm.type), "web");
+	eng_clone_ready(e, r.serial, &vm, now);
+	n = tp_tcp(p, guest, 5000, victim, 23, TP_SYN, NULL);
+	is(eng_outbound(e, 1, p, n, now), ENG_DROP, "its telnet SYN does not leave");
+	is(r.n, 3, "an outbound decision");
+	is(r.d[2].action, POL_REFLECT, "reflect");
+	ok(r.p[2].src == FARM + 16 && r.p[2].dir == POL_OUT,
+	    "about the packet with the farm address as its source");
+	ok(tp_src(p) == FARM + 16, "the packet is rewritten to the farm address");
+	is(r.clones, 3, "the reflection makes a clone for the target");
+	n = tp_tcp(p, guest, 5001, victim, 8080, TP_SYN, NULL);
+	eng_outbound(e, 1, p, n, now);
+	is(r.n, 3, "the target is now bound in its universe: internal, no rule asked");
+	n = tp_tcp(p, guest, 5001, victim + 1, 8080, TP_SYN, NULL);
+	is(eng_outbound(e, 1, p, n, now), ENG_DROP, "a SYN to 8080 elsewhere neither");
+	is(r.d[3].action, POL_DROP, "dropped by the last rule");
+	n = tp_tcp(p, FARM + 16, 5001, victim + 2, 8080, TP_SYN, NULL);
+	eng_outbound(e, 1, p, n, now);
+	is(r.n, 4, "a source other than the guest's is spoofed: no rule is asked");
+	eng_free(e);
+	pol_free(prog);
+}
+
+int
+main(void)
+{
+	A = tp_ip("203.0.113.5");
+	FARM = tp_ip("198.51.100.0");
+	test_defaults();
+	test_idle_override();
+	test_no_scan_filter();
+	test_decided();
+	done_testing();
+}
