@@ -1,6 +1,12 @@
 # policy-dsl/: libpolicy (lexer, parser, checks, printer, compiler,
 # evaluator), the potemkin-policy tool, its man pages and fuzz target.
 CPPFLAGS += -Ipolicy-dsl
+DEPS_PKGS += libpcap-dev gnuplot-nox
+
+# The replay's files, shared with its benchmark (bench/module.mk).
+REPLAY_SRCS := policy-dsl/replay.c policy-dsl/replay-series.c \
+	policy-dsl/replay-set.c policy-dsl/replay-pcap.c policy-dsl/replay-report.c \
+	policy-dsl/replay-plot.c
 
 LIBS += policy
 policy_SRCS := policy-dsl/lex.c policy-dsl/diag.c policy-dsl/parse.c \
@@ -8,8 +14,11 @@ policy_SRCS := policy-dsl/lex.c policy-dsl/diag.c policy-dsl/parse.c \
 	policy-dsl/eval.c policy-dsl/policy.c
 
 PROGS += potemkin-policy
-potemkin-policy_SRCS := policy-dsl/potemkin-policy.c policy-dsl/pktline.c
-potemkin-policy_LIBS := policy common
+potemkin-policy_SRCS := policy-dsl/potemkin-policy.c policy-dsl/pktline.c \
+	policy-dsl/replay-cmd.c $(REPLAY_SRCS)
+# replay runs the gateway's own engine: its libraries are linked in.
+potemkin-policy_LIBS := engine gwpacket policy common
+potemkin-policy_LDLIBS := -lpcap
 
 MAN5 += policy-dsl/potemkin.policy.5
 MAN8 += policy-dsl/potemkin-policy.8
