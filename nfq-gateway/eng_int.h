@@ -56,8 +56,11 @@ uint64_t hist_age(const struct history *h, uint64_t ukey, uint32_t farm,
 
 #define SCAN_SPECS_MAX 8
 
+struct scan_pool;
+
 struct scanfilter {
 	struct htab *t;
+	struct scan_pool *pool;	/* the addresses each source reached */
 	struct pol_scanner spec[SCAN_SPECS_MAX];
 	size_t nspec;
 	size_t keep;		/* distinct addresses remembered per source */
@@ -67,6 +70,8 @@ struct scanfilter {
 int scan_init(struct scanfilter *s, const struct pol_program *prog, size_t max_sources,
     uint64_t now_ms);
 void scan_fini(struct scanfilter *s);
+/* Memory the filter holds, its table and its pool. */
+size_t scan_bytes(const struct scanfilter *s);
 bool scan_same_specs(const struct scanfilter *s, const struct pol_program *prog);
 /*
  * Count pkt's destination for its source in every window; counts[i] gets

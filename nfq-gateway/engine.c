@@ -234,7 +234,7 @@ eng_stats(const struct eng *e, struct eng_stats *out)
 	out->backoffs = htab_count(e->backoff);
 	out->table_bytes = htab_bytes(e->univ.index) + e->univ.max *
 	    (sizeof(struct universe) + sizeof(uint32_t)) + htab_bytes(e->hist.t) +
-	    htab_bytes(e->scan.t) + htab_bytes(e->flows.t) + htab_bytes(e->dns.t) +
+	    scan_bytes(&e->scan) + htab_bytes(e->flows.t) + htab_bytes(e->dns.t) +
 	    htab_bytes(e->backoff) + htab_bytes(e->bind_index) + htab_bytes(e->if_index) +
 	    e->nslots * (sizeof(struct binding) + sizeof(uint32_t)) +
 	    e->park_count * e->park_size + e->timers.cap * sizeof(struct timer);

@@ -5,6 +5,12 @@
  * default, and the replay's way of making a clone whose outbound traffic it
  * feeds (eng_bind, then eng_clone_ready with a made-up interface and a guest
  * address outside the farm) must behave like a clone the daemon made.
+ *
+ * And the scan filter's speedups for the replay's sake (each window scanning
+ * only its own threshold's addresses, the addresses kept out of the hash
+ * table, four at a time): against a model that counts distinct addresses
+ * exactly, over random traffic with repeats and expiring windows, and under
+ * eviction, where the filter may forget but never count what was not seen.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,6 +257,141 @@ test_decided(void)
 	pol_free(prog);
 }
 
+/* ---- the scan filter against a model ------------------------------------- */
+
+static const char scan_policy[] =
+    "farm 198.51.100.0/24\n"
+    "type web tcp { 80 81 }\n"
+    "hosts 198.51.100.0/24 web\n"
+    "inbound reject scanner over 12 addresses in 2s\n"			/* line 4 */
+    "inbound reject proto tcp scanner over 3 addresses in 1s per port\n"	/* line 5 */
+    "inbound drop\n";							/* line 6 */
+
+#define M_SRC 6
+#define M_ADDR 40
+
+struct model {
+	uint64_t seen[M_SRC][2][M_ADDR];	/* last time, per window (port 80/81 for B) */
+	uint64_t seen_b[M_SRC][2][M_ADDR];
+};
+
+static unsigned
+distinct(const uint64_t *last, uint64_t now, uint64_t window)
+{
+	unsigned n = 0;
+
+	for (int i = 0; i < M_ADDR; i++)
+		n += last[i] && now - last[i] < window;
+	return n;
+}
+
+static struct eng *
+scan_engine(struct rec *r, size_t sources, struct pol_program **prog)
+{
+	struct eng_config c;
+	struct eng_io io = {
+		.deliver = r_deliver, .emit = r_emit, .clone = r_clone,
+		.teardown = r_vm, .freeze = r_vm, .decided = r_decided, .ctx = r,
+	};
+	struct eng *e;
+
+	if (pol_load_buf("scan.policy", scan_policy, strlen(scan_policy), stderr, prog) != 0)
+		bail_out("the scan policy does not load");
+	eng_config_defaults(&c);
+	c.scan_sources_max = sources;
+	c.history_max = c.universes_max = 1024;
+	if ((e = eng_new(&c, *prog, &io, 1000)) == NULL)
+		bail_out("eng_new failed");
+	return e;
+}
+
+static void
+test_scan_model(void)
+{
+	static struct model m;
+	struct pol_program *prog;
+	struct rec r = { 0 };
+	struct eng *e = scan_engine(&r, 1024, &prog);
+	uint64_t now = 1000;
+	unsigned seed = 7;
+	int wrong = 0, over_a = 0, over_b = 0;
+
+	memset(&m, 0, sizeof(m));
+	for (int k = 0; k < 30000; k++) {
+		int s = (int)(rand_r(&seed) % M_SRC), a = (int)(rand_r(&seed) % M_ADDR);
+		int port = (int)(rand_r(&seed) % 2), want;
+		uint8_t p[128];
+		size_t n;
+
+		now += rand_r(&seed) % 60;
+		m.seen[s][0][a] = now;
+		m.seen_b[s][port][a] = now;
+		if (distinct(m.seen[s][0], now, 2000) > 12)
+			want = 4, over_a++;
+		else if (distinct(m.seen_b[s][port], now, 1000) > 3)
+			want = 5, over_b++;
+		else
+			want = 6;
+		n = tp_tcp(p, A + (uint32_t)s, 1000, FARM + 1 + (uint32_t)a,
+		    (uint16_t)(80 + port), TP_SYN, NULL);
+		r.n = 0;
+		eng_inbound(e, p, n, now);
+		if (r.n != 1 || r.d[0].line != want) {
+			if (wrong++ < 5)
+				diag("packet %d: rule on line %d, the model says %d", k,
+				    r.n ? r.d[0].line : -1, want);
+		}
+	}
+	is(wrong, 0, "30000 random packets: every count exactly the model's");
+	ok(over_a > 1000 && over_b > 1000 && over_a + over_b < 27000,
+	    "with both windows over and under their thresholds (%d, %d)", over_a, over_b);
+	eng_free(e);
+	pol_free(prog);
+}
+
+/* With room for a few sources only, entries are evicted and their arrays reused. */
+static void
+test_scan_eviction(void)
+{
+	static struct model m;
+	struct pol_program *prog;
+	struct rec r = { 0 };
+	struct eng *e = scan_engine(&r, 2, &prog);
+	struct eng_stats st;
+	uint64_t now = 1000;
+	unsigned seed = 11;
+	int phantom = 0, filtered = 0;
+
+	memset(&m, 0, sizeof(m));
+	for (int k = 0; k < 20000; k++) {
+		int s = (int)(rand_r(&seed) % M_SRC), a = (int)(rand_r(&seed) % M_ADDR);
+		int port = (int)(rand_r(&seed) % 2), line;
+		uint8_t p[128];
+		size_t n;
+
+		now += rand_r(&seed) % 40;
+		m.seen[s][0][a] = now;
+		m.seen_b[s][port][a] = now;
+		n = tp_tcp(p, A + (uint32_t)s, 1000, FARM + 1 + (uint32_t)a,
+		    (uint16_t)(80 + port), TP_SYN, NULL);
+		r.n = 0;
+		eng_inbound(e, p, n, now);
+		line = r.n ? r.d[0].line : -1;
+		filtered += line != 6;
+		if ((line == 4 && distinct(m.seen[s][0], now, 2000) <= 12) ||
+		    (line == 5 && distinct(m.seen_b[s][port], now, 1000) <= 3))
+			phantom++;
+	}
+	eng_stats(e, &st);
+	ok(st.scan_sources <= st.scan_sources_max && st.scan_sources_max == 4,
+	    "the table stays within its bound (%zu of %zu)", st.scan_sources,
+	    st.scan_sources_max);
+	is(phantom, 0, "evicted sources are forgotten, never counted past what they sent");
+	ok(filtered > 0, "and sources still cross their thresholds (%d times)", filtered);
+	eng_free(e);
+	pol_free(prog);
+}
+
 int
 main(void)
 {
@@ -260,5 +401,7 @@ main(void)
 	test_idle_override();
 	test_no_scan_filter();
 	test_decided();
+	test_scan_model();
+	test_scan_eviction();
 	done_testing();
 }
