@@ -2,8 +2,9 @@
  * The replay's small maps: distinct sources, farm addresses, universes and
  * destinations, each key given a dense index in the order it first came.
  * Open addressing with linear probing at load 0.5 at most; the table doubles
- * as it fills, so its size follows what the capture holds (a few bytes per
- * distinct key), unlike the engine's tables, which are bounded on purpose.
+ * as it fills, so its size follows what the capture holds (32 bytes per
+ * distinct key at most), unlike the engine's tables, which are bounded on
+ * purpose.
  */
 #include "replay.h"
 
@@ -19,25 +20,22 @@ slot_of(uint64_t key, size_t cap)
 	return (size_t)key & (cap - 1);
 }
 
+/* The key lives in its slot: a lookup costs one cache miss, not two. */
 static int
 rehash(struct rset *s, size_t cap)
 {
-	uint32_t *slot = calloc(cap, sizeof(*slot));
-	uint64_t *keys = realloc(s->keys, (cap / 2) * sizeof(*keys));
+	struct rslot *slot = calloc(cap, sizeof(*slot));
 
-	if (slot == NULL || keys == NULL) {
-		free(slot);
-		if (keys)
-			s->keys = keys;
+	if (slot == NULL)
 		return -1;
-	}
-	s->keys = keys;
-	for (size_t i = 0; i < s->n; i++) {
-		size_t j = slot_of(keys[i], cap);
+	for (size_t i = 0; i < s->cap; i++) {
+		size_t j;
 
-		while (slot[j])
-			j = (j + 1) & (cap - 1);
-		slot[j] = (uint32_t)i + 1;
+		if (s->slot[i].idx1 == 0)
+			continue;
+		for (j = slot_of(s->slot[i].key, cap); slot[j].idx1; j = (j + 1) & (cap - 1))
+			;
+		slot[j] = s->slot[i];
 	}
 	free(s->slot);
 	s->slot = slot;
@@ -51,12 +49,10 @@ rset_find(const struct rset *s, uint64_t key)
 	if (s->cap == 0)
 		return -1;
 	for (size_t j = slot_of(key, s->cap);; j = (j + 1) & (s->cap - 1)) {
-		uint32_t i = s->slot[j];
-
-		if (i == 0)
+		if (s->slot[j].idx1 == 0)
 			return -1;
-		if (s->keys[i - 1] == key)
-			return i - 1;
+		if (s->slot[j].key == key)
+			return s->slot[j].idx1 - 1;
 	}
 }
 
@@ -68,21 +64,21 @@ rset_add(struct rset *s, uint64_t key, bool *created)
 	if (created)
 		*created = false;
 	if (s->cap) {
-		for (j = slot_of(key, s->cap); s->slot[j]; j = (j + 1) & (s->cap - 1))
-			if (s->keys[s->slot[j] - 1] == key)
-				return s->slot[j] - 1;
+		for (j = slot_of(key, s->cap); s->slot[j].idx1; j = (j + 1) & (s->cap - 1))
+			if (s->slot[j].key == key)
+				return s->slot[j].idx1 - 1;
 	}
 	if (s->n >= UINT32_MAX - 1)
 		return -1;
-	/* Keys live in a dense array of cap/2: load stays at 0.5 or below. */
+	/* Load stays at 0.5 or below. */
 	if (s->n + 1 > s->cap / 2) {
 		if (rehash(s, s->cap ? s->cap * 2 : 64) < 0)
 			return -1;
 	}
-	for (j = slot_of(key, s->cap); s->slot[j]; j = (j + 1) & (s->cap - 1))
+	for (j = slot_of(key, s->cap); s->slot[j].idx1; j = (j + 1) & (s->cap - 1))
 		;
-	s->keys[s->n] = key;
-	s->slot[j] = (uint32_t)++s->n;
+	s->slot[j].key = key;
+	s->slot[j].idx1 = (uint32_t)++s->n;
 	if (created)
 		*created = true;
 	return (int64_t)s->n - 1;
@@ -91,7 +87,6 @@ rset_add(struct rset *s, uint64_t key, bool *created)
 void
 rset_free(struct rset *s)
 {
-	free(s->keys);
 	free(s->slot);
 	memset(s, 0, sizeof(*s));
 }

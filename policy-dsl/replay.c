@@ -380,7 +380,14 @@ inbound_decided(struct replay_run *run, const struct pkt *p, bool parsed)
 		    run->d.action != POL_BIND && run->d.action != POL_PASS &&
 		    rset_add(&run->scan_addrs, p->dst, NULL) < 0)
 			run->oom = true;
-		remember_rule(run, flow_hash(p), run->d.rule);
+		/*
+		 * Only what the engine caches can be followed later: bind and
+		 * pass, and drops that asked nothing of the state.  A reject or
+		 * a stateful drop is decided afresh for the flow's next packet.
+		 */
+		if (run->d.action == POL_BIND || run->d.action == POL_PASS ||
+		    (run->d.action != POL_REJECT && run->d.consulted == 0))
+			remember_rule(run, flow_hash(p), run->d.rule);
 		return;
 	}
 	/* No decision: a cached one was followed, or none was due at all. */
@@ -522,12 +529,20 @@ take(struct replay *r, const uint8_t *ip, size_t caplen)
 	return len;
 }
 
+/* Scans repeat their source, floods their target: the last one is free. */
 static void
 count_inbound(struct replay *r, const struct pkt *p)
 {
-	if (rset_add(&r->sources, p->src, NULL) < 0 ||
-	    (pol_in_farm(r->prog, p->dst) && rset_add(&r->addrs, p->dst, NULL) < 0))
-		r->run[0].oom = true;
+	if (p->src != r->last_src || r->sources.n == 0) {
+		if (rset_add(&r->sources, p->src, NULL) < 0)
+			r->run[0].oom = true;
+		r->last_src = p->src;
+	}
+	if (p->dst != r->last_dst || r->addrs.n == 0) {
+		if (pol_in_farm(r->prog, p->dst) && rset_add(&r->addrs, p->dst, NULL) < 0)
+			r->run[0].oom = true;
+		r->last_dst = p->dst;
+	}
 }
 
 static void

@@ -58,9 +58,13 @@ struct replay_opts {
  * callers keep what they count about a key in arrays of their own and print
  * it in a stable order.  Grows as needed.
  */
+struct rslot {
+	uint64_t key;
+	uint32_t idx1;		/* the key's index + 1; 0 marks a free slot */
+};
+
 struct rset {
-	uint64_t *keys;
-	uint32_t *slot;		/* the key's index + 1; 0 marks a free slot */
+	struct rslot *slot;
 	size_t cap, n;
 };
 
@@ -194,6 +198,7 @@ struct replay {
 	uint64_t inbound, outbound, ignored;
 	struct rset sources;	/* outside sources of inbound packets */
 	struct rset addrs;	/* farm addresses they reached */
+	uint32_t last_src, last_dst;
 	uint8_t *buf, *copy;	/* the packet, padded to its IP length */
 };
 
