@@ -22,8 +22,7 @@ bench: bench-policy
 BENCH_TRACES ?= $(or $(POTEMKIN_TRACES),../shared/traces)
 
 $(BENCH_OUT)/replay-bench: $(B)/bench/replay-bench.o \
-		$(patsubst %.c,$(B)/%.o,$(REPLAY_SRCS)) \
-		$(foreach l,engine gwpacket policy common,$(B)/lib$(l).a)
+		$(foreach l,replay engine gwpacket policy common,$(B)/lib$(l).a)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ -lpcap $(LDLIBS)
 ALL_SRCS += bench/replay-bench.c

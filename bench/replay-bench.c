@@ -32,7 +32,7 @@
 struct frame {
 	uint64_t ts;
 	enum replay_l3 l3;
-	uint32_t len;
+	uint32_t len, wire;
 	const uint8_t *ip;
 };
 
@@ -67,18 +67,18 @@ load(struct trace *t, const char *dir)
 	uint64_t ts;
 	enum replay_l3 l3;
 	const uint8_t *ip;
-	size_t len;
+	size_t len, wire;
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, t->file);
 	if (capture_open(&c, path) < 0)
 		exit(1);
-	while ((rc = capture_next(&c, &ts, &l3, &ip, &len)) == 1) {
+	while ((rc = capture_next(&c, &ts, &l3, &ip, &len, &wire)) == 1) {
 		if (grow_array(&t->f, &cap, t->n + 1, sizeof(*t->f)) < 0 ||
 		    grow_array(&t->bytes, &bcap, bused + len + 1, 1) < 0)
 			errx(1, "out of memory");
 		memcpy(t->bytes + bused, ip, len);
-		t->f[t->n++] = (struct frame){ ts, l3, (uint32_t)len,
+		t->f[t->n++] = (struct frame){ ts, l3, (uint32_t)len, (uint32_t)wire,
 		    (const uint8_t *)(uintptr_t)bused };
 		bused += len;
 	}
@@ -135,7 +135,7 @@ feed(struct replay *r, const struct trace *t, uint32_t host, int k, bool fresh,
 		int at;
 
 		if (f->l3 != REPLAY_IPV4 || f->len < 20 || salt == 0) {
-			replay_frame(r, f->ts, f->l3, f->ip, f->len);
+			replay_frame(r, f->ts, f->l3, f->ip, f->len, f->wire);
 			continue;
 		}
 		memcpy(buf, f->ip, f->len);
@@ -147,7 +147,7 @@ feed(struct replay *r, const struct trace *t, uint32_t host, int k, bool fresh,
 		buf[at + 1] = (uint8_t)(src >> 16);
 		buf[at + 2] = (uint8_t)(src >> 8);
 		buf[at + 3] = (uint8_t)src;
-		replay_frame(r, f->ts, f->l3, buf, f->len);
+		replay_frame(r, f->ts, f->l3, buf, f->len, f->wire);
 	}
 }
 

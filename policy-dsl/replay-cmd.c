@@ -78,12 +78,14 @@ help(void)
 	    "  -q, --quiet            no progress bar\n", stdout);
 }
 
-/* "replay: WHAT 'ARG': WHY", or "replay: WHAT" without ARG, the usage, and 2. */
+/* "replay: WHAT 'ARG': WHY" (or less), the usage, and 2. */
 static int
 usage_error(const char *what, const char *arg, const char *why)
 {
-	if (arg)
+	if (arg && why)
 		warnx("replay: %s '%s': %s", what, arg, why);
+	else if (arg)
+		warnx("replay: %s '%s'", what, arg);
 	else
 		warnx("replay: %s", what);
 	cmd_replay_usage(stderr);
@@ -198,10 +200,16 @@ parse_args(struct args *a, int argc, char **argv)
 			a->o.from_clone = true;
 			break;
 		case ':':
-			rc = usage_error("option needs an argument", argv[optind - 1], "");
+			rc = usage_error("missing argument to", argv[optind - 1], NULL);
 			break;
 		default:
-			rc = usage_error("unknown option", argv[optind - 1], "");
+			if (optopt) {
+				char o[3] = { '-', (char)optopt, '\0' };
+
+				rc = usage_error("unknown option", o, NULL);
+			} else {
+				rc = usage_error("unknown option", argv[optind - 1], NULL);
+			}
 			break;
 		}
 	}
@@ -265,13 +273,13 @@ replay_all(struct replay *r, struct capture *caps, size_t n, struct progress *pg
 	uint64_t ts, frames = 0;
 	enum replay_l3 l3;
 	const uint8_t *ip;
-	size_t len;
+	size_t len, wire;
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
 		replay_capture_begins(r);
-		while ((rc = capture_next(&caps[i], &ts, &l3, &ip, &len)) == 1) {
-			replay_frame(r, ts, l3, ip, len);
+		while ((rc = capture_next(&caps[i], &ts, &l3, &ip, &len, &wire)) == 1) {
+			replay_frame(r, ts, l3, ip, len, wire);
 			if (pg->on && (++frames & 1023) == 0)
 				progress_draw(pg, &caps[i], frames);
 		}

@@ -147,7 +147,7 @@ decap(int dlt, const uint8_t *f, size_t n, size_t *off)
 
 int
 capture_next(struct capture *c, uint64_t *ts_us, enum replay_l3 *l3,
-    const uint8_t **ip, size_t *caplen)
+    const uint8_t **ip, size_t *caplen, size_t *wirelen)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
@@ -168,6 +168,7 @@ capture_next(struct capture *c, uint64_t *ts_us, enum replay_l3 *l3,
 	*l3 = decap(c->dlt, data, h->caplen, &off);
 	*ip = data + off;
 	*caplen = h->caplen - off;
+	*wirelen = h->len > h->caplen ? h->len - off : *caplen;
 	return 1;
 }
 

@@ -29,14 +29,37 @@ struct replay_plot {
 	char *tmp;
 };
 
+/* Is gnuplot on the PATH?  Checked before a long replay, not after it. */
+static bool
+have_gnuplot(void)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	char buf[4096];
+
+	for (p = path ? path : "/usr/bin:/bin"; *p; p = *end ? end + 1 : end) {
+		int n;
+
+		end = strchrnul(p, ':');
+		n = snprintf(buf, sizeof(buf), "%.*s/gnuplot", (int)(end - p), p);
+		if (n > 0 && (size_t)n < sizeof(buf) && end > p && access(buf, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
 int
 replay_plot_open(struct replay_plot **out, const char *path)
 {
-	struct replay_plot *pl = calloc(1, sizeof(*pl));
+	struct replay_plot *pl;
 	mode_t mask;
 	int fd;
 
 	*out = NULL;
+	if (!have_gnuplot()) {
+		warnx("cannot run gnuplot: not found in PATH (Debian: gnuplot-nox)");
+		return -1;
+	}
+	pl = calloc(1, sizeof(*pl));
 	if (pl == NULL || (pl->path = strdup(path)) == NULL ||
 	    asprintf(&pl->tmp, "%s.XXXXXX", path) < 0) {
 		warn("cannot write %s", path);

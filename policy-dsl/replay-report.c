@@ -596,14 +596,15 @@ text_header(FILE *f, const struct replay_report *rep)
 		    addr_fmt(r->host_farm, b));
 	fprintf(f, "clones ready after %u ms, scan filter %s\n", r->o.clone_ms,
 	    r->o.no_scan_filter ? "off" : "on");
-	fprintf(f, "inbound   %zu outside sources reached %zu farm addresses\n\n",
-	    r->sources.n, r->addrs.n);
+	fprintf(f, "inbound   %zu outside source%s, %zu farm address%s reached\n\n",
+	    r->sources.n, r->sources.n == 1 ? "" : "s", r->addrs.n,
+	    r->addrs.n == 1 ? "" : "es");
 }
 
 static void
 text_rules(FILE *f, const struct replay *r)
 {
-	fputs("\npackets decided, by rule (and the flows that followed each decision)\n", f);
+	fputs("\npackets by the rule that decided them, or their flow\n", f);
 	for (size_t i = 0; i < r->nrun; i++) {
 		char b[DUR_STRLEN + 8], d[DUR_STRLEN];
 
@@ -681,7 +682,7 @@ replay_report_text(const struct replay_report *rep, FILE *f)
 		row_u(f, r, "  reflected", g_dests_reflected);
 		row_u(f, r, "  dropped", g_dests_dropped);
 		row_u(f, r, "answers not replayed", g_answers);
-		row_u(f, r, "host clone made", g_host_binds);
+		row_u(f, r, "the host's clone made", g_host_binds);
 	}
 	text_rules(f, r);
 	return ferror(f) ? -1 : 0;

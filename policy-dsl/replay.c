@@ -513,15 +513,21 @@ set_clock(struct replay *r, uint64_t ts_us)
 	r->now_ms = REPLAY_T0_MS + r->now_us / 1000;
 }
 
-/* Copy the packet, padded with zeros to its IP length if the capture cut it. */
+/*
+ * Copy the packet; if the capture cut it (the snap length), pad it with
+ * zeros to its IP length, as far as the wire length vouches for it.  A
+ * total length the wire never carried stays for the engine to refuse.
+ */
 static size_t
-take(struct replay *r, const uint8_t *ip, size_t caplen)
+take(struct replay *r, const uint8_t *ip, size_t caplen, size_t wirelen)
 {
 	size_t tot = caplen >= 4 ? (size_t)(ip[2] << 8 | ip[3]) : 0;
 	size_t len = caplen > PKT_MAX ? PKT_MAX : caplen;
 
 	memcpy(r->buf, ip, len);
-	if (tot > len) {
+	if (wirelen > caplen && tot > len) {
+		if (tot > wirelen)
+			tot = wirelen > PKT_MAX ? PKT_MAX : wirelen;
 		memset(r->buf + len, 0, tot - len);
 		r->snapped++;
 		len = tot;
@@ -590,7 +596,7 @@ frame_outbound(struct replay *r, size_t len, struct pkt *p)
 
 void
 replay_frame(struct replay *r, uint64_t ts_us, enum replay_l3 l3, const uint8_t *ip,
-    size_t caplen)
+    size_t caplen, size_t wirelen)
 {
 	struct pkt p;
 	size_t len;
@@ -606,7 +612,7 @@ replay_frame(struct replay *r, uint64_t ts_us, enum replay_l3 l3, const uint8_t 
 		return;
 	}
 	r->ipv4++;
-	len = take(r, ip, caplen);
+	len = take(r, ip, caplen, wirelen);
 	parsed = pkt_parse(&p, r->buf, len) == PKT_OK;
 	if (!parsed)
 		r->malformed++;

@@ -209,9 +209,12 @@ int replay_new(struct replay **out, const struct pol_program *prog,
     const struct replay_opts *o, char *err, size_t errlen);
 /* The next frames come from a new capture: its clock continues this one. */
 void replay_capture_begins(struct replay *r);
-/* One frame: its timestamp, its layer 3 and, for IPv4, the packet. */
+/*
+ * One frame: its timestamp, its layer 3 and, for IPv4, the packet: caplen
+ * bytes captured of the wirelen it had.
+ */
 void replay_frame(struct replay *r, uint64_t ts_us, enum replay_l3 l3,
-    const uint8_t *ip, size_t caplen);
+    const uint8_t *ip, size_t caplen, size_t wirelen);
 /* Close every series at the last packet; -1 when memory ran out on the way. */
 int replay_end(struct replay *r);
 void replay_free(struct replay *r);
@@ -237,11 +240,12 @@ struct capture {
 int capture_open(struct capture *c, const char *path);
 /*
  * The next frame: its time (Unix microseconds), what it carries, and for IP
- * where the IP header starts and how many bytes were captured from there.
+ * where the IP header starts, how many bytes were captured from there and
+ * how many there were.
  * 1 for a frame, 0 at the end, -1 on a read error (message printed).
  */
 int capture_next(struct capture *c, uint64_t *ts_us, enum replay_l3 *l3,
-    const uint8_t **ip, size_t *caplen);
+    const uint8_t **ip, size_t *caplen, size_t *wirelen);
 /* Bytes read so far. */
 uint64_t capture_offset(const struct capture *c);
 void capture_close(struct capture *c);
