@@ -14,14 +14,15 @@
  *
  * Directions.  Without --from-clone every packet is inbound (queue 0).  With
  * it, what the infected host sent is the outbound traffic (queue 1) of one
- * clone impersonating the host's farm address, made with eng_bind and made
- * again whenever the engine reclaims it; what others sent to the host is
- * inbound, except answers to what the farm would not have let out.
+ * clone impersonating the host's farm address, made with eng_bind at the
+ * first packet to or from the host and made again whenever the engine has
+ * reclaimed it; what others sent to the host is inbound, except answers to
+ * what the farm would not have let out.
  *
  * Counts come from the engine: its statistics, the clones it asks for, its
  * events, and its decisions (eng_io.decided).  A packet that follows its
  * flow's cached decision is counted under the rule that took that decision,
- * which this file remembers per flow in a table of the engine's own kind.
+ * which this file remembers for each flow the engine caches.
  */
 #include "replay.h"
 #include "packet.h"
@@ -428,6 +429,10 @@ run_inbound(struct replay_run *run, uint8_t *buf, size_t len, const struct pkt *
     bool parsed)
 {
 	advance(run, run->r->now_ms);
+	/* The host holds its address first: in a shared universe, what is sent
+	 * to it reaches it, not a clone made for the address. */
+	if (run->r->o.from_clone && !run->host_live)
+		host_bind(run);
 	run->decided = false;
 	run->in.packets++;
 	eng_inbound(run->e, buf, len, run->now);

@@ -103,6 +103,42 @@ test_expect_success 'a capture on stdin' '
 	json_is ".frames.ipv4 == 2"
 '
 
+test_expect_success 'an infected host: replies to who spoke first, answers to the contained' '
+	H=192.168.2.16 P=203.0.113.9 Q=192.0.2.99 &&
+	mkpcap 101 host.pcap "$(tcp_hex $P 5000 $H 80 02)" "$(tcp_hex $H 80 $P 5000 12)" \
+		"$(tcp_hex $H 6000 $Q 23 02)" "$(tcp_hex $Q 23 $H 6000 14)" \
+		"$(tcp_hex $H 6001 $Q 8080 02)" &&
+	cat >host.policy <<-\EOF &&
+	farm 198.51.100.0/24
+	type web tcp 80
+	hosts 198.51.100.0/24 web
+	universe shared
+	inbound bind
+	outbound pass reply within 10m
+	outbound reflect proto tcp to any port 23
+	outbound drop
+	EOF
+	potemkin-policy replay --json --clone-ms 0 --idle 5m --from-clone $H \
+		--map $H/32=198.51.100.16/32 host.policy host.pcap >report.json &&
+	json_is ".frames.inbound == 2 and .frames.outbound == 3" &&
+	json_is ".runs[0].outbound.by_outcome == {\"passed\": 1, \"proxied\": 0,
+		\"reflected\": 1, \"rejected\": 0, \"dropped\": 0, \"internal\": 1, \"unjudged\": 0}" &&
+	json_is ".runs[0].outbound.answers_not_replayed == 1" &&
+	json_is ".runs[0].inbound.packets == 1" &&
+	json_is ".runs[0].outbound.host_binds == 1 and .runs[0].clones.created == 1" &&
+	json_is "[.runs[0].outbound.destinations.list[] | [.addr, .passed // 0]] ==
+		[[\"$P\", 1], [\"$Q\", 0]]"
+'
+
+test_expect_success 'an infected host in its own universe: its replies do not pass' '
+	sed "s/^universe shared/universe per-source/" host.policy >own.policy &&
+	potemkin-policy replay --json --clone-ms 0 --idle 5m --from-clone $H \
+		--map $H/32=198.51.100.16/32 own.policy host.pcap >report.json &&
+	json_is ".runs[0].outbound.by_outcome.passed == 0" &&
+	json_is ".runs[0].outbound.by_outcome.dropped == 1" &&
+	json_is ".runs[0].clones.created == 2"
+'
+
 # bad_input MESSAGE ARGS...: exit 1, exactly the message, no report, no leftovers
 bad_input() {
 	local msg=$1

@@ -19,12 +19,18 @@ ip4hex() {
 	printf '%02x %02x %02x %02x' "$1" "$2" "$3" "$4"
 }
 
-# syn_hex SRC DST DPORT: an IPv4 TCP SYN (40 bytes), in hex.  Checksums are
-# left zero: the engine, like the kernel's NFQUEUE path, does not check them.
+# tcp_hex SRC SPORT DST DPORT FLAGS: an IPv4 TCP segment (40 bytes), in hex,
+# FLAGS as a byte (02 SYN, 12 SYN-ACK, 14 RST-ACK).  Checksums are left
+# zero: the engine, like the kernel's NFQUEUE path, does not check them.
+tcp_hex() {
+	echo "45 00 00 28 00 01 00 00 40 06 00 00 $(ip4hex "$1") $(ip4hex "$3")" \
+		"$(printf '%02x %02x %02x %02x' $(($2 >> 8)) $(($2 & 255)) $(($4 >> 8)) $(($4 & 255)))" \
+		"00 00 00 01 00 00 00 00 50 $5 ff ff 00 00 00 00"
+}
+
+# syn_hex SRC DST DPORT: a SYN from port 40000.
 syn_hex() {
-	echo "45 00 00 28 00 01 00 00 40 06 00 00 $(ip4hex "$1") $(ip4hex "$2")" \
-		"9c 40 $(printf '%02x %02x' $(($3 >> 8)) $(($3 & 255)))" \
-		"00 00 00 01 00 00 00 00 50 02 ff ff 00 00 00 00"
+	tcp_hex "$1" 40000 "$2" "$3" 02
 }
 
 # mkpcap LINKTYPE FILE FRAME...: a little-endian pcap, one frame (a string
