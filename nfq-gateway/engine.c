@@ -205,8 +205,12 @@ eng_tick(struct eng *e, uint64_t now_ms)
 		e->next_housekeeping = now_ms + 1000;
 	}
 	if (e->cfg.contain_report_ms && now_ms >= e->next_contain_report) {
-		/* O(bindings) every few seconds: drop summaries per clone and port. */
-		for (size_t s = 1; s < e->nslots; s++)
+		/*
+		 * O(binding slots) every few seconds: drop summaries per clone and
+		 * port.  Without a live clone there is nothing to summarize (the
+		 * replay ticks through idle hours of capture in moments).
+		 */
+		for (size_t s = 1; e->live && s < e->nslots; s++)
 			if (e->slab[s].state == BIND_READY)
 				bind_report_contain(e, &e->slab[s], now_ms);
 		e->next_contain_report = now_ms + e->cfg.contain_report_ms;
