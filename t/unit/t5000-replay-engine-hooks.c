@@ -7,10 +7,11 @@
  * address outside the farm) must behave like a clone the daemon made.
  *
  * And the scan filter's speedups for the replay's sake (each window scanning
- * only its own threshold's addresses, the addresses kept out of the hash
- * table, four at a time): against a model that counts distinct addresses
- * exactly, over random traffic with repeats and expiring windows, and under
- * eviction, where the filter may forget but never count what was not seen.
+ * only its own threshold's addresses, four at a time, kept in a pool out of
+ * the hash table): against a model that counts distinct addresses exactly,
+ * over random traffic with repeats and expiring windows, with a threshold
+ * below one block of four, and under eviction, where the filter may forget
+ * but never count what was not seen.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -349,6 +350,34 @@ test_scan_model(void)
 	pol_free(prog);
 }
 
+/* A threshold below one block of four addresses. */
+static void
+test_scan_small(void)
+{
+	struct eng_config c;
+	struct harness *h;
+
+	eng_config_defaults(&c);
+	c.history_max = c.scan_sources_max = c.universes_max = 1024;
+	h = h_new_config("farm 198.51.100.0/24\n"
+	    "type web tcp 80\n"
+	    "hosts 198.51.100.0/24 web\n"
+	    "idle 10s\n"
+	    "limit clones 64\n"
+	    "inbound drop scanner over 2 addresses in 1s unbound\n"
+	    "inbound bind\n", &c);
+	for (uint32_t i = 1; i <= 10; i++)
+		syn(h, A, FARM + i, 80);
+	is(h->nclones, 2, "a filter of 2: two clones for a sweep of ten");
+	h_advance(h, 1000);
+	for (uint32_t i = 11; i <= 20; i++)
+		syn(h, A, FARM + i, 80);
+	is(h->nclones, 4, "a second later the window is empty again: two more");
+	syn(h, A, FARM + 1, 80);
+	is(h->nclones, 4, "a bound address is delivered, whatever the count");
+	h_free(h);
+}
+
 /* With room for a few sources only, entries are evicted and their arrays reused. */
 static void
 test_scan_eviction(void)
@@ -402,6 +431,7 @@ main(void)
 	test_no_scan_filter();
 	test_decided();
 	test_scan_model();
+	test_scan_small();
 	test_scan_eviction();
 	done_testing();
 }
