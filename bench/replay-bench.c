@@ -15,10 +15,10 @@
  *     addresses changed (octets 2 and 3), as traffic from a longer capture
  *     would be, so that per-source state is made, and evicted, afresh.
  *
- *	replay-bench [-v] [-o NAME] [-r RUNS] [-n REPEAT] [-t TRACES] [POLICY]
+ *	replay-bench [-1v] [-o NAME] [-r RUNS] [-n REPEAT] [-t TRACES] [POLICY]
  *
  * -v prints each capture's own rate too; -o replays only the captures whose
- * file name holds NAME (for profiling one of them).
+ * file name holds NAME and -1 measures the first figure only (for profiling).
  */
 #include "replay.h"
 #include "monotime.h"
@@ -219,16 +219,18 @@ main(int argc, char **argv)
 	int runs = 7, repeat = 20, c;
 	size_t total = 0;
 	double one[64], two[64], fresh[64], setup[64], secs, s;
+	bool first_only = false;
 
-	while ((c = getopt(argc, argv, "o:r:n:t:v")) != -1) {
+	while ((c = getopt(argc, argv, "1o:r:n:t:v")) != -1) {
 		switch (c) {
+		case '1': first_only = true; break;
 		case 'v': verbose = true; break;
 		case 'o': only = optarg; break;
 		case 'r': runs = atoi(optarg); break;
 		case 'n': repeat = atoi(optarg); break;
 		case 't': dir = optarg; break;
 		default:
-			fprintf(stderr, "usage: replay-bench [-v] [-o NAME] [-r RUNS] "
+			fprintf(stderr, "usage: replay-bench [-1v] [-o NAME] [-r RUNS] "
 			    "[-n REPEAT] [-t TRACES] [POLICY]\n");
 			return 2;
 		}
@@ -251,14 +253,18 @@ main(int argc, char **argv)
 
 		one[i] = (double)n / secs;
 		setup[i] = s * 1e3 / (double)NTRACES;
+		if (first_only)
+			continue;
 		n = run(prog, 2, false, repeat, &secs, &s);
 		two[i] = (double)n / secs;
 		n = run(prog, 1, true, repeat, &secs, &s);
 		fresh[i] = (double)n / secs;
 	}
 	report("as captured, one idle timeout", one, runs);
-	report("as captured, two idle timeouts", two, runs);
-	report("new sources, one idle timeout", fresh, runs);
+	if (!first_only) {
+		report("as captured, two idle timeouts", two, runs);
+		report("new sources, one idle timeout", fresh, runs);
+	}
 	qsort(setup, (size_t)runs, sizeof(*setup), cmp_double);
 	printf("%-34s median %6.2f ms (one engine and its tables)\n", "setting up a replay",
 	    setup[runs / 2]);

@@ -1,6 +1,7 @@
 /*
- * The replay's small maps: distinct sources, farm addresses, universes and
- * destinations, each key given a dense index in the order it first came.
+ * The replay's small maps: keys given dense indices in the order they first
+ * came (flows, destinations, peers), and plain sets of addresses (sources,
+ * farm addresses, universes).
  * Open addressing with linear probing at load 0.5 at most; the table doubles
  * as it fills, so its size follows what the capture holds (32 bytes per
  * distinct key at most), unlike the engine's tables, which are bounded on
@@ -86,6 +87,60 @@ rset_add(struct rset *s, uint64_t key, bool *created)
 
 void
 rset_free(struct rset *s)
+{
+	free(s->slot);
+	memset(s, 0, sizeof(*s));
+}
+
+static size_t
+aslot(uint32_t a, size_t cap)
+{
+	return (size_t)((a * 0x9e3779b1u) ^ (a >> 16)) & (cap - 1);
+}
+
+int
+aset_add(struct aset *s, uint32_t a)
+{
+	size_t j;
+
+	if (a == 0) {
+		if (s->has_zero)
+			return 0;
+		s->has_zero = true;
+		s->n++;
+		return 1;
+	}
+	if (s->cap) {
+		for (j = aslot(a, s->cap); s->slot[j]; j = (j + 1) & (s->cap - 1))
+			if (s->slot[j] == a)
+				return 0;
+	}
+	if (s->n + 1 > s->cap / 2) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		uint32_t *slot = calloc(cap, sizeof(*slot));
+
+		if (slot == NULL)
+			return -1;
+		for (size_t i = 0; i < s->cap; i++) {
+			if (s->slot[i] == 0)
+				continue;
+			for (j = aslot(s->slot[i], cap); slot[j]; j = (j + 1) & (cap - 1))
+				;
+			slot[j] = s->slot[i];
+		}
+		free(s->slot);
+		s->slot = slot;
+		s->cap = cap;
+	}
+	for (j = aslot(a, s->cap); s->slot[j]; j = (j + 1) & (s->cap - 1))
+		;
+	s->slot[j] = a;
+	s->n++;
+	return 1;
+}
+
+void
+aset_free(struct aset *s)
 {
 	free(s->slot);
 	memset(s, 0, sizeof(*s));

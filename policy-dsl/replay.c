@@ -135,7 +135,7 @@ sink_clone(void *ctx, uint32_t serial, const char *type, uint32_t ip, uint32_t u
 	p->universe = universe;
 	snprintf(p->type, sizeof(p->type), "%s", type);
 	run->clones++;
-	if (rset_add(&run->universes, universe, NULL) < 0)
+	if (aset_add(&run->universes, universe) < 0)
 		run->oom = true;
 	live_changed(run, +1);
 }
@@ -182,7 +182,7 @@ sink_event(void *ctx, const struct eng_event *ev)
 
 	if (ev->kind <= EV_LOG)
 		run->events[ev->kind]++;
-	if (ev->kind == EV_SCAN_FILTERED && rset_add(&run->scan_sources, ev->peer, NULL) < 0)
+	if (ev->kind == EV_SCAN_FILTERED && aset_add(&run->scan_sources, ev->peer) < 0)
 		run->oom = true;
 }
 
@@ -379,7 +379,7 @@ inbound_decided(struct replay_run *run, const struct pkt *p, bool parsed)
 		count_rule(&run->in, &run->d);
 		if (run->d.rule >= 0 && r->scanrule[run->d.rule] &&
 		    run->d.action != POL_BIND && run->d.action != POL_PASS &&
-		    rset_add(&run->scan_addrs, p->dst, NULL) < 0)
+		    aset_add(&run->scan_addrs, p->dst) < 0)
 			run->oom = true;
 		/*
 		 * Only what the engine caches can be followed later: bind and
@@ -545,12 +545,12 @@ static void
 count_inbound(struct replay *r, const struct pkt *p)
 {
 	if (p->src != r->last_src || r->sources.n == 0) {
-		if (rset_add(&r->sources, p->src, NULL) < 0)
+		if (aset_add(&r->sources, p->src) < 0)
 			r->run[0].oom = true;
 		r->last_src = p->src;
 	}
 	if (p->dst != r->last_dst || r->addrs.n == 0) {
-		if (pol_in_farm(r->prog, p->dst) && rset_add(&r->addrs, p->dst, NULL) < 0)
+		if (pol_in_farm(r->prog, p->dst) && aset_add(&r->addrs, p->dst) < 0)
 			r->run[0].oom = true;
 		r->last_dst = p->dst;
 	}
@@ -681,9 +681,9 @@ run_free(struct replay_run *run)
 	free(run->dest);
 	free(run->peer);
 	series_free(&run->live);
-	rset_free(&run->universes);
-	rset_free(&run->scan_sources);
-	rset_free(&run->scan_addrs);
+	aset_free(&run->universes);
+	aset_free(&run->scan_sources);
+	aset_free(&run->scan_addrs);
 	rset_free(&run->dests);
 	rset_free(&run->peers);
 }
@@ -785,8 +785,8 @@ replay_free(struct replay *r)
 		return;
 	for (size_t i = 0; i < r->nrun; i++)
 		run_free(&r->run[i]);
-	rset_free(&r->sources);
-	rset_free(&r->addrs);
+	aset_free(&r->sources);
+	aset_free(&r->addrs);
 	free(r->buf);
 	free(r->copy);
 	free(r->scanrule);

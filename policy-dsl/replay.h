@@ -72,6 +72,20 @@ struct rset {
 int64_t rset_add(struct rset *s, uint64_t key, bool *created);
 int64_t rset_find(const struct rset *s, uint64_t key);
 void rset_free(struct rset *s);
+/*
+ * A set of IPv4 addresses, for counting distinct ones: four bytes a slot, so
+ * that the sources of a flood stay in the cache where keyed maps would not.
+ */
+struct aset {
+	uint32_t *slot;		/* 0 marks a free slot; address 0 is has_zero */
+	size_t cap, n;
+	bool has_zero;
+};
+
+/* 1 if a was new, 0 if it was there, -1 when out of memory. */
+int aset_add(struct aset *s, uint32_t a);
+void aset_free(struct aset *s);
+
 /* Make *arr (of elem-byte items) hold at least need; 0 or -1. */
 int grow_array(void *arr, size_t *cap, size_t need, size_t elem);
 
@@ -152,9 +166,9 @@ struct replay_run {
 	uint64_t clones;		/* requested by the engine */
 	uint64_t ended;			/* torn down or frozen */
 	uint64_t frozen;
-	struct rset universes;		/* holding at least one clone */
-	struct rset scan_sources;	/* reported over a scanner threshold */
-	struct rset scan_addrs;		/* kept from a clone by a scanner rule */
+	struct aset universes;		/* holding at least one clone */
+	struct aset scan_sources;	/* reported over a scanner threshold */
+	struct aset scan_addrs;		/* kept from a clone by a scanner rule */
 	uint64_t emitted, dns_questions, events[EV_LOG + 1];
 
 	struct replay_dir in, out;
@@ -196,8 +210,8 @@ struct replay {
 
 	uint64_t frames, ipv4, ipv6, other, malformed, snapped, reordered;
 	uint64_t inbound, outbound, ignored;
-	struct rset sources;	/* outside sources of inbound packets */
-	struct rset addrs;	/* farm addresses they reached */
+	struct aset sources;	/* outside sources of inbound packets */
+	struct aset addrs;	/* farm addresses they reached */
 	uint32_t last_src, last_dst;
 	uint8_t *buf, *copy;	/* the packet, padded to its IP length */
 };

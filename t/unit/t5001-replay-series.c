@@ -1,7 +1,8 @@
 /*
  * The replay's bookkeeping: the live-clone series (time at each level, its
- * mean and percentiles, the peak in bins that double in width) and the maps
- * that give keys dense indices.  Known step functions, checked by hand.
+ * mean and percentiles, the peak in bins that double in width), the maps
+ * that give keys dense indices and the sets of addresses.  Known step
+ * functions and keys, checked by hand.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,25 @@ test_rset(void)
 	free(arr);
 }
 
+static void
+test_aset(void)
+{
+	struct aset s = { 0 };
+	int bad = 0;
+
+	for (uint32_t k = 0; k < 50000; k++)
+		bad += aset_add(&s, k * 2654435761u) != 1;
+	is(bad, 0, "50000 addresses, address 0 among them, each new once");
+	for (uint32_t k = 0; k < 50000; k++)
+		bad += aset_add(&s, k * 2654435761u) != 0;
+	is(bad, 0, "and known the second time");
+	is(s.n, 50000, "counted once each");
+	ok(s.cap >= 2 * (s.n - 1), "load stays at a half or below");
+	aset_free(&s);
+	ok(s.n == 0 && aset_add(&s, 0) == 1 && s.n == 1, "a freed set starts afresh");
+	aset_free(&s);
+}
+
 int
 main(void)
 {
@@ -122,5 +142,6 @@ main(void)
 	test_doubling();
 	test_no_time();
 	test_rset();
+	test_aset();
 	done_testing();
 }
