@@ -92,10 +92,11 @@ rset_free(struct rset *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* Fibonacci hashing: the top bits of the product, which every bit of a moves. */
 static size_t
 aslot(uint32_t a, size_t cap)
 {
-	return (size_t)((a * 0x9e3779b1u) ^ (a >> 16)) & (cap - 1);
+	return (size_t)((((uint64_t)a * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1));
 }
 
 int
