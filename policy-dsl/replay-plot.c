@@ -182,6 +182,10 @@ gp_script(FILE *f, const struct replay_plot *pl, const struct replay_report *rep
 	fputs("set grid\nset key top left box opaque\nset border 3\nset tics nomirror\n", f);
 	fprintf(f, "set xrange [0:%g]\n", dur > 0 ? dur / unit : 1);
 	fprintf(f, "set yrange [0:%u]\n", top + top / 8 + 1);
+	if (top < 10)
+		fputs("set ytics 1\n", f);	/* clones come whole */
+	else
+		fputs("set format y \"%.0f\"\n", f);
 	fputs("$live << EOD\n", f);
 	for (size_t k = 0; k <= s0->nbins; k++) {
 		size_t b = k < s0->nbins ? k : s0->nbins - 1;
