@@ -54,3 +54,6 @@ FUZZ_SEEDS_fuzz-policy := t/policy etc/potemkin
 build/fuzz/fuzz-policy: $(patsubst %.c,$(FUZZ_B)/%.o,$(policy_SRCS) \
 		$(common_SRCS) policy-dsl/fuzz-policy.c)
 	clang $(FUZZ_FLAGS) -o $@ $^
+
+# The replay's benchmark (make bench-replay).
+include bench/replay.mk
