@@ -1,7 +1,9 @@
 # policy-dsl/: libpolicy (lexer, parser, checks, printer, compiler,
 # evaluator), the potemkin-policy tool, its man pages and fuzz target.
 CPPFLAGS += -Ipolicy-dsl
-DEPS_PKGS += libpcap-dev gnuplot-nox
+# libpcap reads captures, gnuplot draws the figure; the replay tests use jq,
+# tcpdump (an independent count of what the captures hold) and file.
+DEPS_PKGS += libpcap-dev gnuplot-nox jq tcpdump file
 
 # The replay, a library of its own: the tool, its unit tests and its
 # benchmark (bench/module.mk) link it.
