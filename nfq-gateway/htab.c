@@ -150,6 +150,12 @@ find_slot(const struct htab *h, const void *key, uint32_t sig)
 	}
 }
 
+void
+htab_prefetch(const struct htab *h, uint32_t hash)
+{
+	__builtin_prefetch(slot_at(h, home(h, hash)), 1, 3);
+}
+
 void *
 htab_find(const struct htab *h, const void *key, uint32_t hash)
 {

@@ -248,6 +248,16 @@ scan_add(struct scan_val *v, uint32_t *arr, size_t keep, uint32_t a, uint32_t no
 }
 
 void
+scan_prefetch(const struct scanfilter *s, uint32_t src, uint16_t dport)
+{
+	for (size_t i = 0; i < s->nspec; i++) {
+		struct scan_key k = { src, s->spec[i].per_port ? dport : 0, (uint16_t)i };
+
+		htab_prefetch(s->t, htab_hash(s->t, &k));
+	}
+}
+
+void
 scan_note(struct scanfilter *s, uint32_t src, uint32_t dst, uint16_t dport,
     uint64_t now_ms, uint32_t stamp, uint32_t counts[SCAN_SPECS_MAX], bool *crossed)
 {
