@@ -141,6 +141,13 @@ aset_add(struct aset *s, uint32_t a)
 }
 
 void
+aset_prefetch(const struct aset *s, uint32_t a)
+{
+	if (s->cap)
+		__builtin_prefetch(&s->slot[aslot(a, s->cap)]);
+}
+
+void
 aset_free(struct aset *s)
 {
 	free(s->slot);

@@ -570,7 +570,7 @@ frame_inbound(struct replay *r, size_t len, struct pkt *p, bool parsed)
 			if (s != p->src)
 				pkt_set_src(p, s);
 		}
-		count_inbound(r, p);
+		aset_prefetch(&r->sources, p->src);	/* counted once the engines are done */
 	}
 	for (size_t i = 0; i < r->nrun; i++) {
 		struct replay_run *run = &r->run[i];
@@ -581,6 +581,8 @@ frame_inbound(struct replay *r, size_t len, struct pkt *p, bool parsed)
 		if (r->frames % PEEK_EVERY == 0)
 			peek_tables(run);
 	}
+	if (parsed)
+		count_inbound(r, p);
 	r->inbound++;
 }
 

@@ -84,6 +84,8 @@ struct aset {
 
 /* 1 if a was new, 0 if it was there, -1 when out of memory. */
 int aset_add(struct aset *s, uint32_t a);
+/* Start loading a's slot, to add it a little later. */
+void aset_prefetch(const struct aset *s, uint32_t a);
 void aset_free(struct aset *s);
 
 /* Make *arr (of elem-byte items) hold at least need; 0 or -1. */
