@@ -350,6 +350,8 @@ json_clones(struct jw *w, const struct replay_run *run)
 	jw_uint(w, "ready", run->st.clones_ready - run->host_binds);
 	jw_uint(w, "ended", run->ended);
 	jw_uint(w, "frozen", run->frozen);
+	if (run->unknown_ends)
+		jw_uint(w, "unknown_ends", run->unknown_ends);
 	jw_uint(w, "live_at_end", s->level);
 	jw_uint(w, "peak", s->peak);
 	jw_num(w, "mean", series_mean(s));

@@ -78,6 +78,10 @@ replay_map_addr(const struct replay *r, uint32_t a)
 static void
 live_changed(struct replay_run *run, int delta)
 {
+	if (delta < 0 && run->live.level == 0) {
+		run->unknown_ends++;	/* the end of a clone never asked for */
+		return;
+	}
 	series_set(&run->live, run->now, (uint32_t)((int)run->live.level + delta));
 	if (run->live.oom)
 		run->oom = true;
@@ -110,7 +114,9 @@ sink_clone(void *ctx, uint32_t serial, const char *type, uint32_t ip, uint32_t u
 	size_t cap = run->qcap;
 
 	if (run->host_binding) {
-		run->host_serial = serial;	/* made ready by host_bind at once */
+		/* Made ready by host_bind at once, with the record asked for. */
+		run->host_serial = serial;
+		run->host_universe = universe;
 		return;
 	}
 	if (run->qlen == run->qcap) {
@@ -267,10 +273,16 @@ host_bind(struct replay_run *run)
 	snprintf(vm.ifname, sizeof(vm.ifname), "pk%d", vm.id);
 	vm.guest_ip = r->o.host;	/* its own address, as captured */
 	vm.ip = r->host_farm;
+	vm.universe = run->host_universe;
 	vm.ifindex = HOST_IFINDEX;
 	vm.created_ms = run->now;
-	eng_clone_ready(run->e, run->host_serial, &vm, run->now);
+	/* Live from here: a teardown the engine asks for at once is the host's. */
 	run->host_live = true;
+	eng_clone_ready(run->e, run->host_serial, &vm, run->now);
+	if (!run->host_live) {
+		run->host_refused++;
+		return;
+	}
 	run->host_binds++;
 }
 
@@ -298,11 +310,12 @@ outcome(const struct eng_stats *b, const struct eng_stats *a, enum eng_verdict v
 		return OUT_REFLECTED;
 	if (a->rejected > b->rejected)
 		return OUT_REJECTED;
-	if (decided || a->dropped > b->dropped)
-		return OUT_DROPPED;
+	/* Delivered inside the farm, whatever a rule said of it (log, limit). */
 	if (a->delivered > b->delivered || a->parked > b->parked ||
 	    a->park_dropped > b->park_dropped)
 		return OUT_INTERNAL;
+	if (decided || a->dropped > b->dropped)
+		return OUT_DROPPED;
 	return OUT_UNJUDGED;
 }
 

@@ -168,6 +168,7 @@ struct replay_run {
 	uint64_t clones;		/* requested by the engine */
 	uint64_t ended;			/* torn down or frozen */
 	uint64_t frozen;
+	uint64_t unknown_ends;		/* ends of clones never counted live */
 	struct aset universes;		/* holding at least one clone */
 	struct aset scan_sources;	/* reported over a scanner threshold */
 	struct aset scan_addrs;		/* kept from a clone by a scanner rule */
@@ -187,7 +188,7 @@ struct replay_run {
 	uint64_t answers_skipped;
 
 	bool host_binding, host_live;	/* the infected host's clone */
-	uint32_t host_serial;
+	uint32_t host_serial, host_universe;
 	int host_vm;
 	uint64_t host_binds, host_refused;
 

@@ -37,7 +37,8 @@ counts_add_up() {
 		([.inbound.by_action[]] | add)] | all' &&
 	json_is '[.runs[] | .inbound.followed + .inbound.unattributed == .engine.flow_hits] | all' &&
 	json_is '[.runs[] | .inbound.unattributed == 0] | all' &&
-	json_is '[.runs[] | .inbound.packets == .engine.in_packets] | all'
+	json_is '[.runs[] | .inbound.packets == .engine.in_packets] | all' &&
+	json_is '[.runs[] | .clones.unknown_ends == null] | all'
 }
 
 test_expect_success 'the sweep of a /24: 256 addresses, 16 clones behind a filter of 16' '
@@ -154,6 +155,8 @@ test_expect_success 'the infected host: answers to what the farm kept in are not
 
 test_expect_success 'the infected host: its clone is made again after each idle reclaim' '
 	json_is ".runs[0].outbound.host_binds > 100 and .runs[1].outbound.host_binds == 1" &&
+	json_is "[.runs[] | .outbound.host_refused] == [0, 0]" &&
+	json_is "[.runs[] | .clones.unknown_ends == null and .engine.clones_failed == 0] | all" &&
 	json_is "[.runs[] | .engine.infected] | all(. > 0)"
 '
 

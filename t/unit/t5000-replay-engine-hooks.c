@@ -128,7 +128,7 @@ struct rec {
 	int n;
 	struct pol_decision d[16];
 	struct pol_packet p[16];
-	uint32_t serial;
+	uint32_t serial, universe;
 	int clones;
 	int delivered;
 };
@@ -152,8 +152,8 @@ r_clone(void *ctx, uint32_t serial, const char *type, uint32_t ip, uint32_t univ
 
 	(void)type;
 	(void)ip;
-	(void)universe;
 	r->serial = serial;
+	r->universe = universe;
 	r->clones++;
 }
 
@@ -231,10 +231,13 @@ test_decided(void)
 	/* A clone the way the replay makes one for --from-clone. */
 	ok(eng_bind(e, FARM + 16, NULL, 0, now, &why) == 0, "eng_bind a farm address");
 	is(r.clones, 2, "which asks for a clone");
+	/* The record the clone tools would print for the request. */
 	vm.id = 77;
+	snprintf(vm.ifname, sizeof(vm.ifname), "pk77");
 	vm.ifindex = 1;
 	vm.guest_ip = guest;
 	vm.ip = FARM + 16;
+	vm.universe = r.universe;
 	snprintf(vm.type, sizeof(vm.type), "web");
 	eng_clone_ready(e, r.serial, &vm, now);
 	n = tp_tcp(p, guest, 5000, victim, 23, TP_SYN, NULL);
@@ -245,15 +248,27 @@ test_decided(void)
 	    "about the packet with the farm address as its source");
 	ok(tp_src(p) == FARM + 16, "the packet is rewritten to the farm address");
 	is(r.clones, 3, "the reflection makes a clone for the target");
-	n = tp_tcp(p, guest, 5001, victim, 8080, TP_SYN, NULL);
-	eng_outbound(e, 1, p, n, now);
-	is(r.n, 3, "the target is now bound in its universe: internal, no rule asked");
-	n = tp_tcp(p, guest, 5001, victim + 1, 8080, TP_SYN, NULL);
-	is(eng_outbound(e, 1, p, n, now), ENG_DROP, "a SYN to 8080 elsewhere neither");
-	is(r.d[3].action, POL_DROP, "dropped by the last rule");
-	n = tp_tcp(p, FARM + 16, 5001, victim + 2, 8080, TP_SYN, NULL);
-	eng_outbound(e, 1, p, n, now);
-	is(r.n, 4, "a source other than the guest's is spoofed: no rule is asked");
+	{
+		struct eng_stats b4, after;
+		int decided;
+
+		eng_stats(e, &b4);
+		n = tp_tcp(p, guest, 5001, victim, 8080, TP_SYN, NULL);
+		is(eng_outbound(e, 1, p, n, now), ENG_DROP,
+		    "the target is now bound in its universe: 8080 does not leave");
+		eng_stats(e, &after);
+		ok(after.parked + after.delivered == b4.parked + b4.delivered + 1 &&
+		    after.dropped == b4.dropped, "it goes to the target's clone, inside the farm");
+		n = tp_tcp(p, guest, 5001, victim + 1, 8080, TP_SYN, NULL);
+		decided = r.n;
+		is(eng_outbound(e, 1, p, n, now), ENG_DROP, "a SYN to 8080 elsewhere neither");
+		is(r.n, decided + 1, "one decision");
+		is(r.d[r.n - 1].action, POL_DROP, "dropped by the last rule");
+		n = tp_tcp(p, FARM + 16, 5001, victim + 2, 8080, TP_SYN, NULL);
+		decided = r.n;
+		eng_outbound(e, 1, p, n, now);
+		is(r.n, decided, "a source other than the guest's is spoofed: no rule is asked");
+	}
 	eng_free(e);
 	pol_free(prog);
 }
