@@ -589,8 +589,11 @@ bind_deadline(struct eng *e, const struct binding *b, uint8_t kind)
 			return UINT64_MAX;
 		return b->infected_ms + lc->infected_keep_ms;
 	}
-	if (kind == TIMER_IDLE)
-		return lc->idle_ms ? b->last_ms + lc->idle_ms : UINT64_MAX;
+	if (kind == TIMER_IDLE) {
+		uint64_t idle = e->cfg.idle_ms ? e->cfg.idle_ms : lc->idle_ms;
+
+		return idle ? b->last_ms + idle : UINT64_MAX;
+	}
 	return lc->lifetime_ms ? b->created_ms + lc->lifetime_ms : UINT64_MAX;
 }
 

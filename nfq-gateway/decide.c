@@ -66,6 +66,8 @@ policy_decide(struct eng *e, const struct pkt *p, enum pol_dir dir, uint64_t uke
 	if (p->proto != 6 && p->proto != 17)
 		pp.sport = pp.dport = 0;	/* an ICMP echo id is no port */
 	pol_eval(e->prog, &pp, &st, d);
+	if (e->io.decided)
+		e->io.decided(e->io.ctx, &pp, d);
 }
 
 void

@@ -46,6 +46,8 @@ struct history {
 
 int hist_init(struct history *h, size_t max);
 void hist_fini(struct history *h);
+/* Start loading what hist_note will look at (see htab_prefetch). */
+void hist_prefetch(const struct history *h, uint64_t ukey, uint32_t farm, uint32_t peer);
 void hist_note(struct history *h, uint64_t ukey, uint32_t farm, uint32_t peer,
     uint64_t now_ms, uint32_t stamp);
 /* Milliseconds since peer last spoke to farm in this universe, or UINT64_MAX. */
@@ -56,8 +58,11 @@ uint64_t hist_age(const struct history *h, uint64_t ukey, uint32_t farm,
 
 #define SCAN_SPECS_MAX POL_SCANNERS_MAX
 
+struct scan_pool;
+
 struct scanfilter {
 	struct htab *t;
+	struct scan_pool *pool;	/* the addresses each source reached */
 	struct pol_scanner spec[SCAN_SPECS_MAX];
 	size_t nspec;
 	size_t keep;		/* distinct addresses remembered per source */
@@ -67,7 +72,10 @@ struct scanfilter {
 int scan_init(struct scanfilter *s, const struct pol_program *prog, size_t max_sources,
     uint64_t now_ms);
 void scan_fini(struct scanfilter *s);
+/* Memory the filter holds, its table and its pool. */
+size_t scan_bytes(const struct scanfilter *s);
 bool scan_same_specs(const struct scanfilter *s, const struct pol_program *prog);
+void scan_prefetch(const struct scanfilter *s, uint32_t src, uint16_t dport);
 /*
  * Count pkt's destination for its source in every window; counts[i] gets
  * the distinct addresses in window i.  *crossed is set for a window the
@@ -104,6 +112,7 @@ struct flows {
 int flows_init(struct flows *f, size_t max, uint32_t idle_ms);
 void flows_fini(struct flows *f);
 void flows_key(struct flow_key *k, const struct pkt *p, uint8_t dir);
+void flows_prefetch(const struct flows *f, const struct flow_key *k);
 struct flow_val *flows_find(struct flows *f, const struct flow_key *k, uint32_t stamp);
 void flows_put(struct flows *f, const struct flow_key *k, uint32_t slot_action,
     uint32_t serial, uint32_t stamp);

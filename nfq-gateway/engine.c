@@ -223,8 +223,12 @@ eng_tick(struct eng *e, uint64_t now_ms)
 		e->next_housekeeping = now_ms + 1000;
 	}
 	if (e->cfg.contain_report_ms && now_ms >= e->next_contain_report) {
-		/* O(bindings) every few seconds: drop summaries per clone and port. */
-		for (size_t s = 1; s < e->nslots; s++)
+		/*
+		 * O(binding slots) every few seconds: drop summaries per clone and
+		 * port.  Without a live clone there is nothing to summarize (the
+		 * replay ticks through idle hours of capture in moments).
+		 */
+		for (size_t s = 1; e->live && s < e->nslots; s++)
 			if (e->slab[s].state == BIND_READY)
 				bind_report_contain(e, &e->slab[s], now_ms);
 		e->next_contain_report = now_ms + e->cfg.contain_report_ms;
@@ -252,7 +256,7 @@ eng_stats(const struct eng *e, struct eng_stats *out)
 	out->backoffs = htab_count(e->backoff);
 	out->table_bytes = htab_bytes(e->univ.index) + e->univ.max *
 	    (sizeof(struct universe) + sizeof(uint32_t)) + htab_bytes(e->hist.t) +
-	    htab_bytes(e->scan.t) + htab_bytes(e->flows.t) + htab_bytes(e->dns.t) +
+	    scan_bytes(&e->scan) + htab_bytes(e->flows.t) + htab_bytes(e->dns.t) +
 	    htab_bytes(e->backoff) + htab_bytes(e->bind_index) + htab_bytes(e->if_index) +
 	    e->nslots * (sizeof(struct binding) + sizeof(uint32_t)) +
 	    e->park_count * e->park_size + e->timers.cap * sizeof(struct timer);

@@ -38,6 +38,12 @@ struct eng_config {
 	uint32_t pass_mark;	/* mark on outbound packets the policy passed */
 	uint32_t dns_timeout_ms;
 	size_t park_bytes;	/* largest packet that may be parked */
+	/*
+	 * For the replay tool, which compares settings on one capture; the
+	 * defaults leave the daemon as the policy says.
+	 */
+	uint64_t idle_ms;	/* nonzero: replaces the policy's idle timeout */
+	bool no_scan_filter;	/* count no scanners: `scanner` never matches */
 };
 
 void eng_config_defaults(struct eng_config *c);
@@ -119,6 +125,13 @@ struct eng_io {
 	/* Send this DNS message to the resolver from the gateway's own socket. */
 	void (*dns_query)(void *ctx, uint32_t resolver, const uint8_t *msg, size_t len);
 	void (*event)(void *ctx, const struct eng_event *ev);
+	/*
+	 * Optional (NULL in the daemon): every decision the policy takes, for
+	 * the replay tool's counts per rule.  A packet that follows its flow's
+	 * cached decision, or that no rule is asked about, gives none.
+	 */
+	void (*decided)(void *ctx, const struct pol_packet *pkt,
+	    const struct pol_decision *d);
 	void *ctx;
 };
 

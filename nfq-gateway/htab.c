@@ -120,6 +120,23 @@ htab_hash(const struct htab *h, const void *key)
 	return (uint32_t)x ? (uint32_t)x : 1;
 }
 
+/* Keys are a few words: compared here, not through a call to memcmp. */
+static inline bool
+key_eq(const unsigned char *a, const void *b, size_t n)
+{
+	const unsigned char *c = b;
+
+	for (size_t i = 0; i < n; i += 4) {
+		uint32_t x, y;
+
+		memcpy(&x, a + i, 4);
+		memcpy(&y, c + i, 4);
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
 static struct slot *
 find_slot(const struct htab *h, const void *key, uint32_t sig)
 {
@@ -128,9 +145,15 @@ find_slot(const struct htab *h, const void *key, uint32_t sig)
 
 		if (s->sig == 0)
 			return NULL;
-		if (s->sig == sig && memcmp(s->kv, key, h->key_size) == 0)
+		if (s->sig == sig && key_eq(s->kv, key, h->key_size))
 			return s;
 	}
+}
+
+void
+htab_prefetch(const struct htab *h, uint32_t hash)
+{
+	__builtin_prefetch(slot_at(h, home(h, hash)), 1, 3);
 }
 
 void *

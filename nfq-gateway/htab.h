@@ -46,6 +46,13 @@ void htab_free(struct htab *h);
 /* The keyed hash of key; pass it to the calls below. */
 uint32_t htab_hash(const struct htab *h, const void *key);
 
+/*
+ * Start loading the slot where the search for this hash begins, so that
+ * several tables' cache misses overlap instead of following each other.
+ * A hint: nothing changes.
+ */
+void htab_prefetch(const struct htab *h, uint32_t hash);
+
 /* The value stored for key, or NULL. */
 void *htab_find(const struct htab *h, const void *key, uint32_t hash);
 

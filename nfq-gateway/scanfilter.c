@@ -3,10 +3,12 @@
  * reached within each scanner window of the policy.  A policy asks only
  * "more than N?", so a source needs to remember no more than its N+1 most
  * recent distinct addresses: the count is exact and the memory per source
- * is fixed.  Cost per packet: one lookup and a scan of N+1 entries per window.
+ * is fixed.  Cost per packet: one lookup and a scan of N+1 entries per window
+ * (each window its own N).
  */
 #include "eng_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define SCAN_KEEP_MAX 1025	/* the policy allows thresholds up to 1024 */
@@ -18,17 +20,30 @@ struct scan_key {
 	uint16_t spec;
 };
 
-struct scan_seen {
-	uint32_t addr;
-	uint32_t t;		/* ms since the filter's epoch, modulo 2^32 */
+/*
+ * The addresses a source has reached live outside the hash table, in a pool
+ * of fixed-size arrays, one per table entry: table slots stay small, so
+ * probing, eviction and the backward shift of a deletion never touch or
+ * copy hundreds of bytes per entry.  An entry's array returns to the pool
+ * when the table evicts the entry.  An array holds blocks of four addresses
+ * followed by their four times (ms since the filter's epoch, modulo 2^32):
+ * a pass over them runs four at a time, and a source that reached few
+ * addresses costs one cache line.
+ */
+struct scan_pool {
+	uint32_t *arrays;	/* max arrays of `words` words */
+	uint32_t *free;		/* free array indices */
+	size_t nfree, words;
 };
+
+#define ADDR(arr, i) ((arr)[((i) & ~(size_t)3) * 2 + ((i) & 3)])
+#define TIME(arr, i) ((arr)[((i) & ~(size_t)3) * 2 + 4 + ((i) & 3)])
 
 struct scan_val {
 	uint16_t n;
 	uint8_t filtered;	/* the source has been reported over the threshold */
 	uint8_t pad;
-	uint32_t pad2;
-	struct scan_seen seen[];
+	uint32_t array;		/* its addresses and times: an index into the pool */
 };
 
 static void
@@ -48,28 +63,93 @@ load_specs(struct scanfilter *s, const struct pol_program *prog)
 		s->keep = SCAN_KEEP_MAX;
 }
 
+static void
+array_evicted(void *ctx, const void *key, void *val)
+{
+	struct scan_pool *p = ctx;
+	const struct scan_val *v = val;
+
+	(void)key;
+	p->free[p->nfree++] = v->array;
+}
+
+static void
+pool_free(struct scan_pool *p)
+{
+	if (p == NULL)
+		return;
+	free(p->arrays);
+	free(p->free);
+	free(p);
+}
+
+static struct scan_pool *
+pool_new(size_t max, size_t keep)
+{
+	struct scan_pool *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	p->words = ((keep + 3) & ~(size_t)3) * 2;
+	p->arrays = malloc(max * p->words * sizeof(*p->arrays));
+	p->free = malloc(max * sizeof(*p->free));
+	if (p->arrays == NULL || p->free == NULL) {
+		pool_free(p);
+		return NULL;
+	}
+	for (size_t i = max; i-- > 0;)
+		p->free[p->nfree++] = (uint32_t)i;
+	return p;
+}
+
 int
 scan_init(struct scanfilter *s, const struct pol_program *prog, size_t max_sources,
     uint64_t now_ms)
 {
-	struct htab_opts o = { .key_size = sizeof(struct scan_key) };
+	struct htab_opts o = {
+		.key_size = sizeof(struct scan_key),
+		.val_size = sizeof(struct scan_val),
+		.on_evict = array_evicted,
+	};
+	size_t entry;
 
 	load_specs(s, prog);
 	s->epoch_ms = now_ms;
-	o.val_size = sizeof(struct scan_val) + s->keep * sizeof(struct scan_seen);
 	o.max = max_sources * (s->nspec ? s->nspec : 1);
 	/* High thresholds cost memory per source: track fewer sources then. */
-	if (o.max > SCAN_BYTES_MAX / (o.val_size + 32))
-		o.max = SCAN_BYTES_MAX / (o.val_size + 32);
-	s->t = htab_new(&o);
-	return s->t ? 0 : -1;
+	entry = sizeof(struct scan_val) + s->keep * 2 * sizeof(uint32_t);
+	if (o.max > SCAN_BYTES_MAX / (entry + 32))
+		o.max = SCAN_BYTES_MAX / (entry + 32);
+	if (o.max == 0)
+		o.max = 1;
+	s->t = NULL;
+	if ((s->pool = pool_new(o.max, s->keep)) == NULL)
+		return -1;
+	o.ctx = s->pool;
+	if ((s->t = htab_new(&o)) == NULL) {
+		pool_free(s->pool);
+		s->pool = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 void
 scan_fini(struct scanfilter *s)
 {
 	htab_free(s->t);
+	pool_free(s->pool);
 	s->t = NULL;
+	s->pool = NULL;
+}
+
+size_t
+scan_bytes(const struct scanfilter *s)
+{
+	size_t max = htab_max(s->t);
+
+	return htab_bytes(s->t) + sizeof(*s->pool) +
+	    max * (s->pool->words + 1) * sizeof(uint32_t);
 }
 
 bool
@@ -88,37 +168,93 @@ scan_same_specs(const struct scanfilter *s, const struct pol_program *prog)
 	return true;
 }
 
-/* Add addr to v, replacing the oldest entry when full; return the count in window. */
-static uint32_t
-scan_add(struct scan_val *v, size_t keep, uint32_t addr, uint32_t now, uint32_t window)
+static size_t
+keep_for(const struct scanfilter *s, size_t spec)
 {
-	size_t oldest = 0;
-	uint32_t count = 0;
-	bool found = false;
+	size_t k = (size_t)s->spec[spec].threshold + 1;
 
-	/*
-	 * Ages are unsigned differences from now, so the oldest entry is the
-	 * one with the largest age however the 32-bit clock has wrapped.
-	 */
-	for (size_t i = 0; i < v->n; i++) {
-		if (v->seen[i].addr == addr) {
-			v->seen[i].t = now;
-			found = true;
-		}
-		if (now - v->seen[i].t < window)
-			count++;
-		if (now - v->seen[i].t > now - v->seen[oldest].t)
-			oldest = i;
+	return k < s->keep ? k : s->keep;
+}
+
+typedef uint32_t u32x4 __attribute__((vector_size(16)));
+
+static inline u32x4
+load4(const uint32_t *p)
+{
+	u32x4 v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/*
+ * Add a to the source's addresses (replacing the one seen longest ago when
+ * all keep are taken); return how many of them were seen within the window.
+ * This pass is most of the filter's cost per packet, so it runs over four
+ * addresses at a time: matches, the count in the window and the greatest
+ * age, with the index of a match or of the oldest found after it only when
+ * needed.  The age now - t (modulo 2^32) orders them: one older than the
+ * window (at most 2^31 - 1 ms) is never counted and is replaced first.
+ */
+static uint32_t
+scan_add(struct scan_val *v, uint32_t *arr, size_t keep, uint32_t a, uint32_t now,
+    uint32_t window)
+{
+	const u32x4 va = { a, a, a, a }, vnow = { now, now, now, now };
+	const u32x4 vwin = { window, window, window, window };
+	u32x4 hit = { 0 }, count4 = { 0 }, oldest4 = { 0 };
+	size_t n = v->n, i = 0, at;
+	uint32_t count, oldest = 0;
+	bool found;
+
+	for (; i + 4 <= n; i += 4) {
+		u32x4 age = vnow - load4(&TIME(arr, i)), older = (u32x4)(age > oldest4);
+
+		hit |= (u32x4)(load4(&ADDR(arr, i)) == va);
+		count4 -= (u32x4)(age < vwin);
+		oldest4 = (age & older) | (oldest4 & ~older);
 	}
-	if (found)
+	count = count4[0] + count4[1] + count4[2] + count4[3];
+	found = (hit[0] | hit[1] | hit[2] | hit[3]) != 0;
+	for (int l = 0; l < 4; l++)
+		oldest = oldest4[l] > oldest ? oldest4[l] : oldest;
+	for (; i < n; i++) {
+		uint32_t age = now - TIME(arr, i);
+
+		found |= ADDR(arr, i) == a;
+		count += age < window;
+		oldest = age > oldest ? age : oldest;
+	}
+	if (found) {
+		for (at = 0; ADDR(arr, at) != a; at++)
+			;
+		/* Seen again: it counts as seen now, whatever it counted before. */
+		count -= now - TIME(arr, at) < window;
+		count += 0 < window;
+		TIME(arr, at) = now;
 		return count;
-	if (v->n < keep)
-		oldest = v->n++;
-	else if (now - v->seen[oldest].t < window)
-		count--;	/* the one replaced was still counted */
-	v->seen[oldest].addr = addr;
-	v->seen[oldest].t = now;
+	}
+	if (n < keep) {
+		at = v->n++;
+	} else {
+		for (at = 0; now - TIME(arr, at) != oldest; at++)
+			;
+		if (oldest < window)
+			count--;	/* the one replaced was still counted */
+	}
+	ADDR(arr, at) = a;
+	TIME(arr, at) = now;
 	return count + 1;
+}
+
+void
+scan_prefetch(const struct scanfilter *s, uint32_t src, uint16_t dport)
+{
+	for (size_t i = 0; i < s->nspec; i++) {
+		struct scan_key k = { src, s->spec[i].per_port ? dport : 0, (uint16_t)i };
+
+		htab_prefetch(s->t, htab_hash(s->t, &k));
+	}
 }
 
 void
@@ -130,15 +266,24 @@ scan_note(struct scanfilter *s, uint32_t src, uint32_t dst, uint16_t dport,
 	*crossed = false;
 	for (size_t i = 0; i < s->nspec; i++) {
 		struct scan_key k = { src, s->spec[i].per_port ? dport : 0, (uint16_t)i };
-		struct scan_val *v = htab_insert(s->t, &k, htab_hash(s->t, &k), stamp, NULL);
 		uint64_t w = s->spec[i].window_ms;
+		struct scan_val *v;
+		uint32_t *arr;
+		bool created;
 
+		v = htab_insert(s->t, &k, htab_hash(s->t, &k), stamp, &created);
 		if (v == NULL) {
 			counts[i] = 0;
 			continue;
 		}
+		if (created) {
+			/* The table holds at most max entries: an array is free. */
+			v->array = s->pool->free[--s->pool->nfree];
+		}
 		htab_touch(s->t, v, stamp);
-		counts[i] = scan_add(v, s->keep, dst, now,
+		/* Each window needs only its own threshold's N+1 addresses. */
+		arr = &s->pool->arrays[(size_t)v->array * s->pool->words];
+		counts[i] = scan_add(v, arr, keep_for(s, i), dst, now,
 		    w > UINT32_MAX ? UINT32_MAX : (uint32_t)w);
 		if (counts[i] > s->spec[i].threshold && !v->filtered) {
 			v->filtered = 1;

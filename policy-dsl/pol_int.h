@@ -219,6 +219,8 @@ int pol_parse(const char *buf, size_t len, struct pol_diags *d,
 void pol_check(struct pol_ast *ast, struct pol_diags *d);
 /* The normalized text.  Returns 0, or -1 when out failed. */
 int pol_print(const struct pol_ast *ast, FILE *out);
+/* One rule as dump prints it, newline included (the replay's rule table). */
+void pol_print_rule(const struct pol_rule *r, FILE *out);
 
 /* Names for printing and for messages. */
 const char *pol_proto_name(uint8_t proto);		/* NULL: no name */

@@ -1,20 +1,20 @@
 /*
  * potemkin-policy: the policy language offline -- check a file, print it
- * normalized, decide packets described on stdin.
+ * normalized, decide packets described on stdin, replay captures through
+ * the gateway's engine (replay-cmd.c).
  *
- * Subcommands live in one table with their usage strings; adding one (replay)
- * is a row and a function.
+ * Subcommands live in one table with their usage strings; adding one is a
+ * row and a function.
  */
 #include "pktline.h"
 #include "pol_int.h"
 #include "duration.h"
+#include "tool.h"
 
 #include <err.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define PROG "potemkin-policy"
 
 struct cmd {
 	const char *name;
@@ -22,6 +22,7 @@ struct cmd {
 	const char *what;	/* one line for --help */
 	int min_args, max_args;	/* max -1: no limit */
 	int (*run)(int argc, char **argv);
+	bool own_options;	/* run parses its options; its argv[0] is its name */
 };
 
 static int cmd_check(int argc, char **argv);
@@ -35,6 +36,9 @@ static const struct cmd cmds[] = {
 	    1, 1, cmd_dump },
 	{ "eval", "FILE < PACKETS", "decide each packet described on stdin",
 	    1, 1, cmd_eval },
+	{ "replay", "[options] FILE CAPTURE...",
+	    "run captures through the gateway's engine; report what the farm does",
+	    2, -1, cmd_replay, true },
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -84,8 +88,8 @@ fail:
 }
 
 /* Load path; the library prints every message, we add the count. */
-static struct pol_program *
-load(const char *path)
+struct pol_program *
+tool_load(const char *path)
 {
 	const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
 	struct pol_program *prog = NULL;
@@ -110,7 +114,7 @@ cmd_check(int argc, char **argv)
 	int rc = 0;
 
 	for (int i = 0; i < argc; i++) {
-		struct pol_program *prog = load(argv[i]);
+		struct pol_program *prog = tool_load(argv[i]);
 
 		if (prog == NULL) {
 			rc = 1;
@@ -125,7 +129,7 @@ cmd_check(int argc, char **argv)
 static int
 cmd_dump(int argc, char **argv)
 {
-	struct pol_program *prog = load(argv[0]);
+	struct pol_program *prog = tool_load(argv[0]);
 	int rc = 0;
 
 	(void)argc;
@@ -184,7 +188,7 @@ cmd_eval(int argc, char **argv)
 		warnx("eval reads packets on stdin: the policy must be a file");
 		return 2;
 	}
-	if ((prog = load(argv[0])) == NULL)
+	if ((prog = tool_load(argv[0])) == NULL)
 		return 1;
 	while (getline(&line, &cap, stdin) != -1) {
 		struct pol_state st = pktline_state_template;
@@ -251,6 +255,8 @@ main(int argc, char **argv)
 	}
 	argv += 2;
 	argc -= 2;
+	if (cmd->own_options)
+		return cmd->run(argc + 1, argv - 1);
 	for (int i = 0; i < argc; i++) {
 		if (is_help(argv[i])) {
 			usage(stdout, cmd);

@@ -83,8 +83,8 @@ print_flagbits(uint8_t bits, FILE *out)
 			fputc(pol_tcp_flag_letters[i], out);
 }
 
-static void
-print_rule(const struct pol_rule *r, FILE *out)
+void
+pol_print_rule(const struct pol_rule *r, FILE *out)
 {
 	char b[DUR_STRLEN], a[ADDR_STRLEN];
 
@@ -202,7 +202,7 @@ pol_print(const struct pol_ast *ast, FILE *out)
 		if (ast->nrules[d])
 			fputc('\n', out);
 		for (size_t i = 0; i < ast->nrules[d]; i++)
-			print_rule(&ast->rules[d][i], out);
+			pol_print_rule(&ast->rules[d][i], out);
 	}
 	return ferror(out) ? -1 : 0;
 }

@@ -1,0 +1,17 @@
+# The replay tool on one core (`make bench-replay`): packets per second
+# through the replay and the gateway's engine, on the shared captures
+# replayed again and again in process.  Read from policy-dsl/module.mk, so
+# bench/module.mk's variables are not set yet: paths are spelled out.
+.PHONY: bench bench-replay
+BENCH_TRACES ?= $(or $(POTEMKIN_TRACES),../shared/traces)
+
+bench/out/replay-bench: $(B)/bench/replay-bench.o \
+		$(foreach l,replay engine gwpacket policy common,$(B)/lib$(l).a)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -lpcap $(LDLIBS)
+ALL_SRCS += bench/replay-bench.c
+
+bench-replay: bench/out/replay-bench
+	bench/out/replay-bench -r 7 -n 20 -t $(BENCH_TRACES) etc/potemkin/farm.policy
+
+bench: bench-replay
