@@ -148,6 +148,7 @@ struct eng_stats {
 	    dns_outstanding, backoffs;
 	size_t flows_max, history_max, scan_sources_max, universes_max, dns_max;
 	size_t table_bytes;		/* all tables, their own accounting */
+	size_t flows_bytes;		/* the flow cache's share of table_bytes */
 };
 
 struct eng *eng_new(const struct eng_config *c, const struct pol_program *prog,
