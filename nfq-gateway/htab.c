@@ -81,8 +81,7 @@ htab_new(const struct htab_opts *o)
 	h->ctx = o->ctx;
 	if (getrandom(&h->seed, sizeof(h->seed), 0) != sizeof(h->seed))
 		h->seed = (uint64_t)(uintptr_t)h * 0x9e3779b97f4a7c15u;
-	/* Two spare slots past the end: the entries an insert carries along. */
-	h->slots = calloc(h->cap + 2, h->slot_size);
+	h->slots = calloc(h->cap, h->slot_size);
 	if (h->slots == NULL) {
 		free(h);
 		return NULL;
@@ -249,37 +248,37 @@ evict_one(struct htab *h, size_t i)
 }
 
 /*
- * Place a new entry, displacing every entry along the chain that lies
- * nearer its home than the one carried; returns the new entry's slot.
+ * Place a new entry where Robin Hood order puts it: at the first slot whose
+ * entry lies nearer its home than the newcomer would.  Entries of a run are
+ * in order of their homes, so making room is shifting the rest of the run
+ * one slot on, up to its first empty slot: one copy per entry moved.
  */
 static struct slot *
 place(struct htab *h, const void *key, uint32_t sig, uint32_t stamp)
 {
-	struct slot *carry = slot_at(h, h->cap), *tmp = slot_at(h, h->cap + 1);
-	struct slot *mine = NULL;
-	size_t i = home(h, sig), d = 0;
+	size_t i = home(h, sig), d = 0, end;
+	struct slot *s;
 
-	carry->sig = sig;
-	carry->stamp = stamp;
-	memcpy(carry->kv, key, h->key_size);
-	memset(carry->kv + h->key_size, 0, h->slot_size - sizeof(*carry) - h->key_size);
 	for (;; i = next(h, i), d++) {
-		struct slot *s = slot_at(h, i);
-		size_t sd;
+		s = slot_at(h, i);
+		if (s->sig == 0 || dist(h, i, s->sig) < d)
+			break;
+	}
+	if (s->sig != 0) {
+		for (end = next(h, i); slot_at(h, end)->sig != 0; end = next(h, end))
+			;
+		while (end != i) {
+			size_t prev = end == 0 ? h->cap - 1 : end - 1;
 
-		if (s->sig == 0) {
-			memcpy(s, carry, h->slot_size);
-			return mine ? mine : s;
-		}
-		if ((sd = dist(h, i, s->sig)) < d) {
-			memcpy(tmp, s, h->slot_size);
-			memcpy(s, carry, h->slot_size);
-			memcpy(carry, tmp, h->slot_size);
-			if (mine == NULL)
-				mine = s;
-			d = sd;
+			memcpy(slot_at(h, end), slot_at(h, prev), h->slot_size);
+			end = prev;
 		}
 	}
+	s->sig = sig;
+	s->stamp = stamp;
+	memcpy(s->kv, key, h->key_size);
+	memset(s->kv + h->key_size, 0, h->slot_size - sizeof(*s) - h->key_size);
+	return s;
 }
 
 void *
