@@ -22,3 +22,17 @@ EXTRA_CLEAN += bench/nfq-ceiling
 ALL_SRCS += bench/nfq-ceiling.c
 bench/nfq-ceiling: $(B)/bench/nfq-ceiling.o build/mode
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -lnetfilter_queue -lmnl $(LDLIBS)
+
+# ---- the gateway's own benchmarks (issue 6) ---------------------------------
+# engine-bench: the engine in process (decisions per second, memory per
+# flow); pkt-blast: the traffic generator of bench/gw-bench.sh.  Both are
+# built with everything else so that t8020 keeps them from rotting.
+BENCH_TRACES ?= $(or $(POTEMKIN_TRACES),$(wildcard ../shared/traces),/work/shared/traces)
+EXTRA_ALL += bench/engine-bench bench/pkt-blast
+EXTRA_CLEAN += bench/engine-bench bench/pkt-blast
+ALL_SRCS += bench/engine-bench.c bench/pkt-blast.c
+bench/engine-bench: $(B)/bench/engine-bench.o \
+		$(foreach l,engine gwpacket policy common,$(B)/lib$(l).a) build/mode
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -lpcap $(LDLIBS)
+bench/pkt-blast: $(B)/bench/pkt-blast.o $(B)/libcommon.a build/mode
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
