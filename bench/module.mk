@@ -1,7 +1,8 @@
-# bench/: benchmarks, never timed tests.  `make bench` runs them all; each
-# part adds its own target.  Results go to bench/RESULTS.md by hand, with the
-# machine, the command, medians and spread.
-.PHONY: bench bench-policy
+# bench/: benchmarks, never timed tests.  `make bench` (as root, without -j)
+# runs them all and rewrites the table of bench/RESULTS.md from what they
+# printed (bench/bench-all.sh, bench/bench-report.sh); each part also has a
+# target of its own.  The sections below the table are written by hand.
+.PHONY: bench bench-policy bench-engine bench-gateway bench-clones
 
 BENCH_OUT := bench/out
 
@@ -13,8 +14,6 @@ ALL_SRCS += bench/policy-bench.c
 # The policy evaluator on one core: decisions per second on a 50-rule policy.
 bench-policy: $(BENCH_OUT)/policy-bench
 	$(BENCH_OUT)/policy-bench -r 7 bench/policy50.policy
-
-bench: bench-policy
 
 # The bare accept-all NFQUEUE consumer every gateway figure is a ratio of.
 EXTRA_ALL += bench/nfq-ceiling
@@ -36,3 +35,14 @@ bench/engine-bench: $(B)/bench/engine-bench.o \
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -lpcap $(LDLIBS)
 bench/pkt-blast: $(B)/bench/pkt-blast.o $(B)/libcommon.a build/mode
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
+
+bench-engine: bench/engine-bench
+	bench/bench-all.sh engine
+bench-gateway: all
+	bench/bench-all.sh gateway
+bench-clones: all
+	bench/bench-all.sh clones
+
+# Everything, one part after the other, then the table.
+bench: all $(BENCH_OUT)/policy-bench
+	bench/bench-all.sh
