@@ -31,6 +31,7 @@ struct gw {
 	int ctl_fd;			/* the control socket, listening */
 	int events_fd;
 	uint64_t timer_armed;		/* the deadline timer_fd is set for */
+	uint64_t batch_ms;		/* mono, read once per receive batch */
 	uint64_t started_ms;		/* mono */
 	uint64_t started_wall_ms;
 	bool foreground;
