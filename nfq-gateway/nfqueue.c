@@ -315,15 +315,50 @@ handle_error_msg(struct nq *q, const struct nlmsghdr *nlh)
 	    e->msg.nlmsg_seq, strerror(-e->error));
 }
 
+/*
+ * The attributes of one packet message, by type.  One pass over them with
+ * no per-attribute callback: this runs for every packet.  mnl_attr_for_each
+ * checks that each attribute lies inside the message; the lengths of the
+ * ones we read are checked here.
+ */
+static void
+packet_attrs(const struct nlmsghdr *nlh, const struct nlattr *attr[NFQA_MAX + 1])
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		uint16_t type = mnl_attr_get_type(a);
+
+		if (type <= NFQA_MAX)
+			attr[type] = a;
+	}
+}
+
+/* A 32-bit attribute's value in host order, if it is there and whole. */
+static bool
+attr_u32(const struct nlattr *a, uint32_t *v)
+{
+	if (a == NULL || mnl_attr_get_payload_len(a) < sizeof(uint32_t))
+		return false;
+	*v = ntohl(mnl_attr_get_u32(a));
+	return true;
+}
+
 /* Returns 1 when a packet was handed to cb. */
 static int
 handle_packet(struct nq *q, const struct nlmsghdr *nlh, nq_cb *cb, void *ctx)
 {
-	struct nlattr *attr[NFQA_MAX + 1] = { NULL };
+	const struct nlattr *attr[NFQA_MAX + 1] = { NULL };
 	const struct nfqnl_msg_packet_hdr *ph;
 	struct nq_packet pkt;
+	uint32_t v;
 
-	if (nfq_nlmsg_parse(nlh, attr) < 0 || attr[NFQA_PACKET_HDR] == NULL ||
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nfgenmsg))) {
+		q->st.errors++;
+		return 0;
+	}
+	packet_attrs(nlh, attr);
+	if (attr[NFQA_PACKET_HDR] == NULL ||
 	    mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) < sizeof *ph) {
 		q->st.errors++;
 		return 0;
@@ -337,15 +372,15 @@ handle_packet(struct nq *q, const struct nlmsghdr *nlh, nq_cb *cb, void *ctx)
 		pkt.len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
 	}
 	pkt.orig_len = pkt.len;
-	if (attr[NFQA_CAP_LEN]) {
-		pkt.orig_len = ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN]));
+	if (attr_u32(attr[NFQA_CAP_LEN], &v)) {
+		pkt.orig_len = v;
 		if (pkt.orig_len > pkt.len)
 			q->st.truncated++;
 	}
-	if (attr[NFQA_IFINDEX_INDEV])
-		pkt.indev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV]));
-	if (attr[NFQA_MARK])
-		pkt.mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
+	if (attr_u32(attr[NFQA_IFINDEX_INDEV], &v))
+		pkt.indev = v;
+	if (attr_u32(attr[NFQA_MARK], &v))
+		pkt.mark = v;
 	q->st.packets++;
 	ring_push(&q->ring, pkt.id);
 	if (cb)
