@@ -25,9 +25,12 @@
 #                 a new flow, and eviction of the oldest in each table.
 # Rate = packets counted at the receivers / the sender's time.  Each run
 # also records the queue's drops (the consumer was the bottleneck when the
-# kernel dropped for it) and what the sender sent.  Results go to stdout as
+# kernel dropped for it), what the sender sent, and (with perf) the cycles
+# the consumer's processes ran per packet counted: a cost that, unlike the
+# rate, does not depend on how much of its CPU other jobs took.  Results go to stdout as
 # "run ..." lines and "result name=gw-..." lines for bench/bench-report.sh,
-# and to FILE if given.
+# and to FILE if given.  With GW_BENCH_PERF=DIR, round 1 of each kind is
+# profiled on the consumer's CPU with perf into DIR/KIND-WORKLOAD.data.
 set -u
 
 PAIRS=5 SECONDS_RUN=5 CLONES=4 FLOWS=64 OUT=
@@ -129,6 +132,8 @@ for ns in $CLONE_NS; do
 		die "cannot count in $ns"
 done
 EXT_MAC=$(cat /sys/class/net/ext0/address)
+HAVE_PERF=
+perf stat -e cycles true >/dev/null 2>&1 && HAVE_PERF=1
 
 # Packets counted by the DROP rules of the given namespaces.
 counted() {
@@ -179,6 +184,23 @@ run() {
 		q=0 ns=$CLONE_NS
 	fi
 	c0=$(counted $ns) d0=$(queue_drops $q)
+	# The consumer's own cycles (its syscalls and the softirq work done in
+	# them included): a cost per packet that does not depend on how much
+	# of the CPU other jobs left it.
+	local pids stat_pid=
+	if [ -n "$HAVE_PERF" ]; then
+		if [ "$kind" = ceiling ]; then pids=$CEIL_PID
+		else pids=$(echo $FARM_GATEWAY_PID $(pgrep -P "$FARM_GATEWAY_PID") | tr ' ' ,)
+		fi
+		perf stat -x, -e cycles -p "$pids" -o "$FARM_DIR/cycles" -- sleep "$secs" \
+			2>/dev/null &
+		stat_pid=$!
+	fi
+	# GW_BENCH_PERF=DIR: a profile of the consumer's CPU during round 1.
+	if [ -n "${GW_BENCH_PERF:-}" ] && [ "$pair" = 1 ]; then
+		perf record -q -g -C "$CPU_RX" -o "$GW_BENCH_PERF/$kind-$wl.data" \
+			-- sleep "$secs" 2>/dev/null &
+	fi
 	out=$(ip netns exec "$FARM_INET" "$BLAST" -c "$CPU_TX" -t "$secs" $args eth0 "$EXT_MAC" \
 		"$src" "$TARGETS") || die "pkt-blast failed"
 	# The queue drains within moments: wait until the count stands still.
@@ -190,13 +212,19 @@ run() {
 		c1=$c
 	done
 	d1=$(queue_drops $q)
+	local cycles=0
+	if [ -n "$stat_pid" ]; then
+		wait "$stat_pid"
+		cycles=$(awk -F, '$3 ~ /^cycles/ { print $1 + 0 }' "$FARM_DIR/cycles")
+	fi
 	[ "$kind" = ceiling ] && ceiling_off
 	echo "$out" | awk -v k="$kind" -v w="$wl" -v p="$pair" -v n=$((c1 - c0)) \
-		-v d=$((d1 - d0)) '{
+		-v d=$((d1 - d0)) -v cy="${cycles:-0}" '{
 		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 		printf "run pair=%s kind=%s workload=%s received=%d pps=%.0f sent=%s " \
-		    "sender_pps=%s queue_drops=%d seconds=%s\n", p, k, w, n,
-		    n / v["seconds"], v["sent"], v["pps"], d, v["seconds"]
+		    "sender_pps=%s queue_drops=%d seconds=%s cycles_per_packet=%.0f\n",
+		    p, k, w, n, n / v["seconds"], v["sent"], v["pps"], d, v["seconds"],
+		    n ? cy / n : 0
 	}'
 }
 
@@ -232,6 +260,8 @@ awk '
 		pps[key, v["pair"]] = v["pps"]; pairs[v["pair"]] = 1
 		all[key] = all[key] " " v["pps"]
 		drops[key] += v["queue_drops"]
+		cyc[key] = cyc[key] " " v["cycles_per_packet"]
+		cpp[key, v["pair"]] = v["cycles_per_packet"]
 	}
 	/^run / && $2 == "pair=warmup" && / received=0 / {
 		print "# a path delivered nothing: " $0; bad = 1
@@ -247,8 +277,19 @@ awk '
 		split("ceiling-hits gateway-hits ceiling-random gateway-random", keys, " ")
 		for (k = 1; k <= 4; k++) {
 			m = med(all[keys[k]])
-			printf "result name=gw-%s median=%.0f min=%.0f max=%.0f queue_drops=%d\n",
+			printf "result name=gw-%s median=%.0f min=%.0f max=%.0f queue_drops=%d",
 			    keys[k], m, lo, hi, drops[keys[k]]
+			m = med(cyc[keys[k]])
+			printf " cycles_per_packet=%.0f\n", m
+		}
+		# The same ratios from the consumer cycles per packet (cost, inverted).
+		for (p in pairs) if (cpp["gateway-hits", p] > 0) {
+			c1 = c1 " " cpp["ceiling-hits", p] / cpp["gateway-hits", p]
+			c2 = c2 " " cpp["gateway-hits", p] / cpp["gateway-random", p]
+		}
+		if (c1 != "") {
+			m = med(c1); printf "result name=gw-cost-ratio-hits median=%.3f min=%.3f max=%.3f\n", m, lo, hi
+			m = med(c2); printf "result name=gw-cost-ratio-random median=%.3f min=%.3f max=%.3f\n", m, lo, hi
 		}
 		# Ratios within each round, then their median.
 		for (p in pairs) {
