@@ -154,6 +154,12 @@ key_eq(const unsigned char *a, const void *b, size_t n)
 	return true;
 }
 
+void
+htab_prefetch(const struct htab *h, uint32_t hash)
+{
+	__builtin_prefetch(slot_at(h, home(h, hash)));
+}
+
 /*
  * Robin Hood order: along a probe chain, entries never lie closer to their
  * home than the entry before them lies to its own.  A search may therefore
@@ -169,10 +175,11 @@ find_slot(const struct htab *h, const void *key, uint32_t sig)
 	for (size_t d = 0;; d++, i = next(h, i)) {
 		struct slot *s = slot_at(h, i);
 
-		if (s->sig == 0 || dist(h, i, s->sig) < d)
-			return NULL;
+		/* A hash is never 0, so an empty slot never matches. */
 		if (s->sig == sig && key_eq(s->kv, key, h->key_size))
 			return s;
+		if (s->sig == 0 || dist(h, i, s->sig) < d)
+			return NULL;
 	}
 }
 

@@ -48,6 +48,12 @@ void htab_free(struct htab *h);
 /* The keyed hash of key; pass it to the calls below. */
 uint32_t htab_hash(const struct htab *h, const void *key);
 
+/*
+ * Start loading the slot where a key of this hash would live, so that the
+ * memory access overlaps other work before the lookup itself.
+ */
+void htab_prefetch(const struct htab *h, uint32_t hash);
+
 /* The value stored for key, or NULL. */
 void *htab_find(const struct htab *h, const void *key, uint32_t hash);
 

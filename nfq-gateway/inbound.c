@@ -69,7 +69,7 @@ reject_inbound(struct eng *e, const struct pkt *p)
 
 static enum eng_verdict
 bind_and_deliver(struct eng *e, const struct pkt *p, uint64_t ukey,
-    const struct flow_key *fk, uint8_t *data, size_t len, uint64_t now_ms)
+    const struct flow_key *fk, uint32_t fh, uint8_t *data, size_t len, uint64_t now_ms)
 {
 	uint32_t stamp = eng_stamp(now_ms);
 	int64_t uidx = univ_lookup(&e->univ, ukey, true, now_ms, stamp);
@@ -88,7 +88,7 @@ bind_and_deliver(struct eng *e, const struct pkt *p, uint64_t ukey,
 		if ((b = bind_create(e, (uint32_t)uidx, p->dst, type, p->src, now_ms)) == NULL)
 			return ENG_DROP;
 	}
-	flows_put(&e->flows, fk, bind_slot(e, b), b->serial, stamp);
+	flows_put(&e->flows, fk, fh, bind_slot(e, b), b->serial, stamp);
 	bind_deliver(e, b, data, len, now_ms);
 	return ENG_DROP;
 }
@@ -100,7 +100,7 @@ bind_and_deliver(struct eng *e, const struct pkt *p, uint64_t ukey,
  */
 static enum eng_verdict
 pass_to_bound(struct eng *e, const struct pkt *p, uint64_t ukey,
-    const struct flow_key *fk, uint8_t *data, size_t len, uint64_t now_ms)
+    const struct flow_key *fk, uint32_t fh, uint8_t *data, size_t len, uint64_t now_ms)
 {
 	int64_t uidx = univ_lookup(&e->univ, ukey, false, now_ms, 0);
 	struct binding *b = uidx >= 0 ? bind_find(e, (uint32_t)uidx, p->dst) : NULL;
@@ -109,7 +109,7 @@ pass_to_bound(struct eng *e, const struct pkt *p, uint64_t ukey,
 		e->st.dropped++;
 		return ENG_DROP;
 	}
-	flows_put(&e->flows, fk, bind_slot(e, b), b->serial, eng_stamp(now_ms));
+	flows_put(&e->flows, fk, fh, bind_slot(e, b), b->serial, eng_stamp(now_ms));
 	e->st.passed++;
 	bind_deliver(e, b, data, len, now_ms);
 	return ENG_DROP;
@@ -153,7 +153,7 @@ cached(struct eng *e, struct flow_val *v, uint8_t *data, size_t len, uint64_t no
 enum eng_verdict
 eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 {
-	uint32_t counts[SCAN_SPECS_MAX] = { 0 }, stamp = eng_stamp(now_ms);
+	uint32_t counts[SCAN_SPECS_MAX] = { 0 }, stamp = eng_stamp(now_ms), fh;
 	struct pol_decision d;
 	struct flow_key fk;
 	struct flow_val *v;
@@ -180,6 +180,8 @@ eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 		return ENG_DROP;
 	}
 	ukey = universe_key(pol_universe_mode(e->prog), p.src, p.dst);
+	/* First, so the flow's slot loads while history and scan filter work. */
+	fh = flows_key(&e->flows, &fk, &p, POL_IN);
 	hist_note(&e->hist, ukey, p.dst, p.src, now_ms, stamp);
 	if (p.frag != 0)
 		return inbound_fragment(e, &p, ukey, data, len, now_ms);
@@ -196,8 +198,7 @@ eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 		eng_emit(e, &ev);
 	}
 
-	flows_key(&fk, &p, POL_IN);
-	if ((v = flows_find(&e->flows, &fk, stamp)) != NULL) {
+	if ((v = flows_find(&e->flows, &fk, fh, stamp)) != NULL) {
 		verdict = cached(e, v, data, len, now_ms, &hit);
 		if (hit) {
 			e->st.flow_hits++;
@@ -212,9 +213,9 @@ eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 		log_decision(e, &p, &d, now_ms);
 	switch ((enum pol_action)d.action) {
 	case POL_BIND:
-		return bind_and_deliver(e, &p, ukey, &fk, data, len, now_ms);
+		return bind_and_deliver(e, &p, ukey, &fk, fh, data, len, now_ms);
 	case POL_PASS:
-		return pass_to_bound(e, &p, ukey, &fk, data, len, now_ms);
+		return pass_to_bound(e, &p, ukey, &fk, fh, data, len, now_ms);
 	case POL_REJECT:
 		reject_inbound(e, &p);
 		return ENG_DROP;
@@ -224,7 +225,7 @@ eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 		break;
 	}
 	if (d.consulted == 0)
-		flows_put(&e->flows, &fk, FLOW_DROP, 0, stamp);
+		flows_put(&e->flows, &fk, fh, FLOW_DROP, 0, stamp);
 	e->st.dropped++;
 	return ENG_DROP;
 }
