@@ -53,18 +53,40 @@ if grep -q '^result name=gw-ratio-hits ' "$f" 2>/dev/null; then
 	rh=$(val "$f" gw-ratio-hits median) rr=$(val "$f" gw-ratio-random median)
 	rrc=$(val "$f" gw-ratio-random-ceiling median)
 	n=$(grep -c '^run pair=[0-9]* kind=gateway workload=hits' "$f")
-	dh=$(val "$f" gw-gateway-hits queue_drops) dr=$(val "$f" gw-gateway-random queue_drops)
-	bound() { [ "$1" = 0 ] && echo "; no queue drops: the sender was the limit, a lower bound"; }
 	setup=$(grep -o '[0-9]* clones, [0-9]* flows' "$f" | head -n 1)
+	# The consumer's cycles per packet, when perf could count them.
+	cost() {	# cost WORKLOAD
+		local g c
+		g=$(val "$f" "gw-gateway-$1" cycles_per_packet) c=$(val "$f" "gw-ceiling-$1" cycles_per_packet)
+		[ -n "$g" ] && [ "$g" != 0 ] || return 0
+		echo "; consumer cycles per packet: gateway $g, bare consumer $c"
+	}
+	costratio() {	# costratio NAME TARGET
+		local m
+		m=$(val "$f" "$1" median)
+		[ -n "$m" ] || return 0
+		echo "; by the consumers' cycles per packet **$m** (rounds $(val "$f" "$1" min)–$(val "$f" "$1" max)): $(ok "$m" ">=" "$2")"
+	}
+	# A run whose queue never overflowed was limited by the sender.
+	drops() {	# drops KIND-WORKLOAD
+		awk -v k="$1" '$1 == "run" && $2 != "pair=warmup" && index($0, "kind=" k) {
+			for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+			r += v["received"]; d += v["queue_drops"]; if (v["queue_drops"] == 0) z++
+		} END {
+			printf "; the queue dropped %.0f%% of what was sent", r + d ? 100 * d / (r + d) : 0
+			if (z) printf " (%d rounds without a drop: sender-bound, a lower bound)", z
+		}' FS=' ' "$f"
+	}
+	h_kind() { sed 's/-/ workload=/' <<<"$1"; }
 	row "gateway, flow-cache hits" \
 		"160k pps" "≥ 0.9 × bare NFQUEUE consumer, same run" \
-		"**$(kilo "$gh")pps** median (UDP, 46-byte packets, $setup) ($(kilo "$(val "$f" gw-gateway-hits min)")–$(kilo "$(val "$f" gw-gateway-hits max)")) over $n rounds; bare consumer $(kilo "$ch")pps ($(kilo "$(val "$f" gw-ceiling-hits min)")–$(kilo "$(val "$f" gw-ceiling-hits max)"))$(bound "$dh")" \
-		"gateway/consumer **$rh** (rounds $(val "$f" gw-ratio-hits min)–$(val "$f" gw-ratio-hits max)): $(ok "$rh" ">=" 0.9); ours/Potemkin $(ratio "$gh" 160000)" \
+		"**$(kilo "$gh")pps** median (UDP, 46-byte packets, $setup) ($(kilo "$(val "$f" gw-gateway-hits min)")–$(kilo "$(val "$f" gw-gateway-hits max)")) over $n rounds; bare consumer $(kilo "$ch")pps ($(kilo "$(val "$f" gw-ceiling-hits min)")–$(kilo "$(val "$f" gw-ceiling-hits max)"))$(drops "$(h_kind gateway-hits)")$(cost hits)" \
+		"gateway/consumer **$rh** (rounds $(val "$f" gw-ratio-hits min)–$(val "$f" gw-ratio-hits max)): $(ok "$rh" ">=" 0.9)$(costratio gw-cost-ratio-hits 0.9); ours/Potemkin $(ratio "$gh" 160000)" \
 		"$m" "$cmd"
 	row "gateway, random traffic" \
 		"28k pps" "≥ 0.8 × the cache-hit rate" \
-		"**$(kilo "$gr")pps** median (every packet a new source: new history entry, scan-filter source and flow, a policy decision, eviction in each table) ($(kilo "$(val "$f" gw-gateway-random min)")–$(kilo "$(val "$f" gw-gateway-random max)")); bare consumer on the same traffic $(kilo "$cr")pps, gateway/consumer $rrc$(bound "$dr")" \
-		"random/hits **$rr** (rounds $(val "$f" gw-ratio-random min)–$(val "$f" gw-ratio-random max)): $(ok "$rr" ">=" 0.8); ours/Potemkin $(ratio "$gr" 28000)" \
+		"**$(kilo "$gr")pps** median (every packet a new source: new history entry, scan-filter source and flow, a policy decision, eviction in each table) ($(kilo "$(val "$f" gw-gateway-random min)")–$(kilo "$(val "$f" gw-gateway-random max)")); bare consumer on the same traffic $(kilo "$cr")pps, gateway/consumer $rrc$(drops "$(h_kind gateway-random)")$(cost random)" \
+		"random/hits **$rr** (rounds $(val "$f" gw-ratio-random min)–$(val "$f" gw-ratio-random max)): $(ok "$rr" ">=" 0.8)$(costratio gw-cost-ratio-random 0.8); ours/Potemkin $(ratio "$gr" 28000)" \
 		"$m" "$cmd"
 fi
 
@@ -79,7 +101,7 @@ if grep -q '^result name=engine-hits ' "$f" 2>/dev/null; then
 		random) what="decision engine alone, random traffic" ;;
 		esac
 		row "$what" "—" "≥ 5 M decisions/s per core" \
-			"**$(mega "$v")/s** median ($([ $w = hits ] && echo "4096 flows to 4 clones" || echo "a new source every packet, every table full and evicting"); $(mega "$(val "$f" engine-$w min)")–$(mega "$(val "$f" engine-$w max)")) over $(val "$f" engine-$w runs) runs" \
+			"**$(mega "$v")/s** median per CPU-second of the engine's thread ($([ $w = hits ] && echo "4096 flows to 4 clones" || echo "a new source every packet, every table full and evicting"); $(mega "$(val "$f" engine-$w min)")–$(mega "$(val "$f" engine-$w max)")) over $(val "$f" engine-$w runs) runs; by the wall clock $(mega "$(val "$f" engine-$w wall_median)")/s" \
 			"$(ratio "$v" 5000000) of target: $(ok "$v" ">=" 5000000)" "$m" "$cmd"
 	done
 	if grep -q '^result name=engine-traces ' "$f"; then
@@ -88,7 +110,7 @@ if grep -q '^result name=engine-hits ' "$f" 2>/dev/null; then
 			awk '{ printf "%s%s %.2f M", (NR > 1 ? ", " : ""), $1, $2 / 1e6 }')
 		row "decision engine alone, the shared captures" \
 			"—" "≥ 5 M decisions/s per core" \
-			"**$(mega "$lo")/s** slowest capture (etc/potemkin/farm.policy; every pass from new sources), $(mega "$hi")/s fastest (medians: $per)" \
+			"**$(mega "$lo")/s** slowest capture, $(mega "$hi")/s fastest, per CPU-second (etc/potemkin/farm.policy; every pass from new sources; medians: $per)" \
 			"$(ratio "$lo" 5000000)–$(ratio "$hi" 5000000) of target: $(ok "$lo" ">=" 5000000)" "$m" "$cmd"
 	fi
 	if grep -q '^result name=engine-memory ' "$f"; then
