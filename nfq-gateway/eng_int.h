@@ -48,6 +48,7 @@ int hist_init(struct history *h, size_t max);
 void hist_fini(struct history *h);
 void hist_note(struct history *h, uint64_t ukey, uint32_t farm, uint32_t peer,
     uint64_t now_ms, uint32_t stamp);
+void hist_prefetch(const struct history *h, uint64_t ukey, uint32_t farm, uint32_t peer);
 /* Milliseconds since peer last spoke to farm in this universe, or UINT64_MAX. */
 uint64_t hist_age(const struct history *h, uint64_t ukey, uint32_t farm,
     uint32_t peer, uint64_t now_ms);
@@ -110,6 +111,7 @@ void flows_fini(struct flows *f);
  */
 uint32_t flows_key(const struct flows *f, struct flow_key *k, const struct pkt *p,
     uint8_t dir);
+void flows_prefetch(const struct flows *f, const struct flow_key *k);
 struct flow_val *flows_find(struct flows *f, const struct flow_key *k, uint32_t hash,
     uint32_t stamp);
 void flows_put(struct flows *f, const struct flow_key *k, uint32_t hash,

@@ -48,6 +48,12 @@ flows_key(const struct flows *f, struct flow_key *k, const struct pkt *p, uint8_
 	return h;
 }
 
+void
+flows_prefetch(const struct flows *f, const struct flow_key *k)
+{
+	htab_prefetch(f->t, htab_hash(f->t, k));
+}
+
 struct flow_val *
 flows_find(struct flows *f, const struct flow_key *k, uint32_t hash, uint32_t stamp)
 {

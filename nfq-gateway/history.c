@@ -47,6 +47,14 @@ hist_note(struct history *h, uint64_t ukey, uint32_t farm, uint32_t peer,
 	}
 }
 
+void
+hist_prefetch(const struct history *h, uint64_t ukey, uint32_t farm, uint32_t peer)
+{
+	struct hist_key k = { (uint32_t)ukey, (uint32_t)(ukey >> 32), farm, peer };
+
+	htab_prefetch(h->t, htab_hash(h->t, &k));
+}
+
 uint64_t
 hist_age(const struct history *h, uint64_t ukey, uint32_t farm, uint32_t peer,
     uint64_t now_ms)

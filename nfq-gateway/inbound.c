@@ -150,6 +150,39 @@ cached(struct eng *e, struct flow_val *v, uint8_t *data, size_t len, uint64_t no
 	return ENG_DROP;
 }
 
+static inline uint32_t
+rd32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/*
+ * The keys are built from the IPv4 and TCP/UDP headers read directly (a
+ * full parse would cost as much again as the lookups it speeds up); a
+ * packet the parser will see otherwise only makes a useless prefetch.
+ */
+void
+eng_prefetch_inbound(const struct eng *e, const uint8_t *data, size_t len)
+{
+	struct flow_key k = { 0 };
+	size_t ihl;
+
+	if (len < 20 || data[0] >> 4 != 4 || (data[9] != 6 && data[9] != 17))
+		return;
+	ihl = (size_t)(data[0] & 0xf) * 4;
+	if (ihl < 20 || len < ihl + 4 || (data[6] & 0x1f) != 0 || data[7] != 0)
+		return;	/* short, or a later fragment */
+	k.src = rd32(data + 12);
+	k.dst = rd32(data + 16);
+	k.sport = (uint16_t)(data[ihl] << 8 | data[ihl + 1]);
+	k.dport = (uint16_t)(data[ihl + 2] << 8 | data[ihl + 3]);
+	k.proto = data[9];
+	k.dir = POL_IN;
+	flows_prefetch(&e->flows, &k);
+	hist_prefetch(&e->hist, universe_key(pol_universe_mode(e->prog), k.src, k.dst),
+	    k.dst, k.src);
+}
+
 enum eng_verdict
 eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 {
