@@ -227,6 +227,14 @@ on_inbound(void *ctx, struct nq *q, struct nq_packet *pk)
 }
 
 static void
+prefetch_inbound(void *ctx, const uint8_t *data, size_t len)
+{
+	struct gw *g = ctx;
+
+	eng_prefetch_inbound(g->eng, data, len);
+}
+
+static void
 on_outbound(void *ctx, struct nq *q, struct nq_packet *pk)
 {
 	struct gw *g = ctx;
@@ -525,6 +533,8 @@ gw_worker_setup(struct gw *g)
 		log_warnx("no memory for the engine's tables");
 		return -1;
 	}
+	/* The next inbound packet's table slots load while one is decided. */
+	nq_set_prefetch(g->q_in, prefetch_inbound);
 	if ((g->ev = ev_new()) == NULL ||
 	    ev_add(g->ev, nq_fd(g->q_in), EPOLLIN, queue_ready, g) < 0 ||
 	    ev_add(g->ev, nq_fd(g->q_out), EPOLLIN, queue_ready, g) < 0 ||
