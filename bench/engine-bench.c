@@ -3,7 +3,7 @@
  * decisions per second on synthetic traffic and on real captures, and the
  * memory a flow costs.
  *
- *	engine-bench [-c CPU] [-r RUNS] [-n PACKETS] [-k CLONES] [-f FLOWS]
+ *	engine-bench [-x] [-c CPU] [-r RUNS] [-n PACKETS] [-k CLONES] [-f FLOWS]
  *	    [-F MEMFLOWS] [-p PASSES] [-w WORKLOADS] [-P POLICY] [-T TRACEPOLICY]
  *	    [TRACE...]
  *
@@ -23,6 +23,9 @@
  *           sources, so every pass is new traffic), its destinations mapped
  *           into the farm, clones answered at once by a fake clone tool,
  *           under TRACEPOLICY (default etc/potemkin/farm.policy).
+ *
+ * Like the daemon, the loop hints the engine about the next packet before
+ * deciding one (eng_prefetch_inbound); -x leaves the hint out.
  *
  * The I/O sink counts what the engine asks for (deliveries, replies, clone
  * requests) and does nothing else: the figure is the engine's.  Each packet
@@ -68,6 +71,7 @@ struct opts {
 	unsigned clones;
 	size_t flows, memflows;
 	unsigned passes;
+	bool no_prefetch;
 	const char *workloads;
 	const char *policy, *trace_policy;
 };
@@ -305,10 +309,14 @@ hits(const struct opts *o, const struct pol_program *prog)
 		uint64_t t0 = mono_ns(), c0 = cpu_ns(), t1, c1;
 
 		for (size_t i = 0, j = 0; i < o->packets; i++) {
+			size_t next = j + 1 == nf ? 0 : j + 1;
+
+			/* As the daemon does: the next packet's slots load first. */
+			if (!o->no_prefetch)
+				eng_prefetch_inbound(e, tpl + next * PKT_CAP, len[next]);
 			memcpy(work, tpl + j * PKT_CAP, 64);
 			eng_inbound(e, work, len[j], now + (i >> 10));
-			if (++j == nf)
-				j = 0;
+			j = next;
 		}
 		t1 = mono_ns();
 		c1 = cpu_ns();
@@ -338,10 +346,28 @@ hits(const struct opts *o, const struct pol_program *prog)
 	free(w);
 }
 
+/*
+ * Packet number seq of the random workload.  A bijection of the number:
+ * sources never repeat within 2^24 packets, and come in no useful order.
+ */
+static void
+random_packet(uint8_t *work, const uint8_t *tpl, const uint32_t *dst, uint64_t seq)
+{
+	uint32_t x = (uint32_t)(seq * 0x9e3779b1u);
+	uint32_t d = dst[seq & 1023];
+
+	memcpy(work, tpl, 64);
+	set_src(work, 0x0a000000u | (x >> 8), (uint16_t)(1024 + (x & 0x7fff)));
+	work[16] = (uint8_t)(d >> 24);
+	work[17] = (uint8_t)(d >> 16);
+	work[18] = (uint8_t)(d >> 8);
+	work[19] = (uint8_t)d;
+}
+
 static void
 random_traffic(const struct opts *o, const struct pol_program *prog)
 {
-	uint8_t tpl[PKT_CAP], work[PKT_CAP];
+	uint8_t tpl[PKT_CAP], work[2][PKT_CAP];
 	double *v = calloc((size_t)o->runs, sizeof *v);
 	double *w = calloc((size_t)o->runs, sizeof *w);
 	uint64_t now = 1000000, seq = 0;
@@ -359,19 +385,13 @@ random_traffic(const struct opts *o, const struct pol_program *prog)
 	for (int r = -1; r < o->runs; r++) {
 		uint64_t t0 = mono_ns(), c0 = cpu_ns(), t1, c1;
 
+		random_packet(work[seq & 1], tpl, dst, seq);
 		for (size_t i = 0; i < o->packets; i++, seq++) {
-			/* A bijection of the sequence number: sources never repeat
-			 * within 2^24 packets, and come in no useful order. */
-			uint32_t x = (uint32_t)(seq * 0x9e3779b1u);
-			uint32_t d = dst[seq & 1023];
-
-			memcpy(work, tpl, 64);
-			set_src(work, 0x0a000000u | (x >> 8), (uint16_t)(1024 + (x & 0x7fff)));
-			work[16] = (uint8_t)(d >> 24);
-			work[17] = (uint8_t)(d >> 16);
-			work[18] = (uint8_t)(d >> 8);
-			work[19] = (uint8_t)d;
-			eng_inbound(e, work, n, now + (i >> 10));
+			/* Built one ahead, so the next one's slots can load first. */
+			random_packet(work[(seq + 1) & 1], tpl, dst, seq + 1);
+			if (!o->no_prefetch)
+				eng_prefetch_inbound(e, work[(seq + 1) & 1], n);
+			eng_inbound(e, work[seq & 1], n, now + (i >> 10));
 		}
 		t1 = mono_ns();
 		c1 = cpu_ns();
@@ -542,10 +562,25 @@ struct replay {
 	uint32_t pass;
 };
 
+/* Packet i of the capture, its source shifted, into work. */
+static void
+trace_packet(uint8_t *work, const struct trace *t, size_t i, uint32_t shift)
+{
+	const uint8_t *p = t->pkt + i * PKT_CAP;
+	uint32_t src = ((uint32_t)p[12] << 24 | (uint32_t)p[13] << 16 |
+	    (uint32_t)p[14] << 8 | p[15]) + shift;
+
+	memcpy(work, p, PKT_CAP);
+	work[12] = (uint8_t)(src >> 24);
+	work[13] = (uint8_t)(src >> 16);
+	work[14] = (uint8_t)(src >> 8);
+	work[15] = (uint8_t)src;
+}
+
 static double
 trace_run(const struct opts *o, struct replay *rp, const struct trace *t, double *wall)
 {
-	uint8_t work[PKT_CAP];
+	uint8_t work[2][PKT_CAP];
 	uint64_t t0, t1, c0, c1, busy = 0, cpu = 0;
 
 	for (unsigned n = 0; n < o->passes; n++, rp->pass++) {
@@ -553,18 +588,19 @@ trace_run(const struct opts *o, struct replay *rp, const struct trace *t, double
 
 		t0 = mono_ns();
 		c0 = cpu_ns();
+		trace_packet(work[0], t, 0, shift);
 		for (size_t i = 0; i < t->n; i++) {
 			uint64_t now = rp->base + t->ms[i];
-			const uint8_t *p = t->pkt + i * PKT_CAP;
-			uint32_t src = ((uint32_t)p[12] << 24 | (uint32_t)p[13] << 16 |
-			    (uint32_t)p[14] << 8 | p[15]) + shift;
 
-			memcpy(work, p, PKT_CAP);
-			work[12] = (uint8_t)(src >> 24);
-			work[13] = (uint8_t)(src >> 16);
-			work[14] = (uint8_t)(src >> 8);
-			work[15] = (uint8_t)src;
-			eng_inbound(rp->e, work, t->len[i] < PKT_CAP ? t->len[i] : PKT_CAP, now);
+			/* Built one ahead, so the next one's slots can load first. */
+			if (i + 1 < t->n) {
+				trace_packet(work[(i + 1) & 1], t, i + 1, shift);
+				if (!o->no_prefetch)
+					eng_prefetch_inbound(rp->e, work[(i + 1) & 1],
+					    t->len[i + 1] < PKT_CAP ? t->len[i + 1] : PKT_CAP);
+			}
+			eng_inbound(rp->e, work[i & 1],
+			    t->len[i] < PKT_CAP ? t->len[i] : PKT_CAP, now);
 			if (rp->s.npending)
 				answer_clones(rp->e, &rp->s, now);
 			if (i + 1 == t->n || t->ms[i + 1] != t->ms[i])
@@ -650,7 +686,7 @@ wants(const char *list, const char *w)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: engine-bench [-c CPU] [-r RUNS] [-n PACKETS] [-k CLONES] "
+	fprintf(stderr, "usage: engine-bench [-x] [-c CPU] [-r RUNS] [-n PACKETS] [-k CLONES] "
 	    "[-f FLOWS]\n\t[-F MEMFLOWS] [-p PASSES] [-w WORKLOADS] [-P POLICY] "
 	    "[-T TRACEPOLICY] [TRACE...]\n");
 	exit(2);
@@ -669,7 +705,7 @@ main(int argc, char **argv)
 	struct pol_program *prog;
 	int c;
 
-	while ((c = getopt(argc, argv, "c:r:n:k:f:F:p:w:P:T:h")) != -1) {
+	while ((c = getopt(argc, argv, "c:r:n:k:f:F:p:w:P:T:xh")) != -1) {
 		switch (c) {
 		case 'c': o.cpu = atoi(optarg); break;
 		case 'r': o.runs = atoi(optarg); break;
@@ -681,6 +717,7 @@ main(int argc, char **argv)
 		case 'w': o.workloads = optarg; break;
 		case 'P': o.policy = optarg; break;
 		case 'T': o.trace_policy = optarg; break;
+		case 'x': o.no_prefetch = true; break;
 		default: usage();
 		}
 	}

@@ -192,7 +192,7 @@ run() {
 		if [ "$kind" = ceiling ]; then pids=$CEIL_PID
 		else pids=$(echo $FARM_GATEWAY_PID $(pgrep -P "$FARM_GATEWAY_PID") | tr ' ' ,)
 		fi
-		perf stat -x, -e cycles -p "$pids" -o "$FARM_DIR/cycles" -- sleep "$secs" \
+		perf stat -x, -e cycles,cycles:u -p "$pids" -o "$FARM_DIR/cycles" -- sleep "$secs" \
 			2>/dev/null &
 		stat_pid=$!
 	fi
@@ -212,19 +212,21 @@ run() {
 		c1=$c
 	done
 	d1=$(queue_drops $q)
-	local cycles=0
+	local cycles=0 ucycles=0
 	if [ -n "$stat_pid" ]; then
 		wait "$stat_pid"
-		cycles=$(awk -F, '$3 ~ /^cycles/ { print $1 + 0 }' "$FARM_DIR/cycles")
+		cycles=$(awk -F, '$3 == "cycles" { print $1 + 0 }' "$FARM_DIR/cycles")
+		ucycles=$(awk -F, '$3 == "cycles:u" { print $1 + 0 }' "$FARM_DIR/cycles")
 	fi
 	[ "$kind" = ceiling ] && ceiling_off
 	echo "$out" | awk -v k="$kind" -v w="$wl" -v p="$pair" -v n=$((c1 - c0)) \
-		-v d=$((d1 - d0)) -v cy="${cycles:-0}" '{
+		-v d=$((d1 - d0)) -v cy="${cycles:-0}" -v ucy="${ucycles:-0}" '{
 		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 		printf "run pair=%s kind=%s workload=%s received=%d pps=%.0f sent=%s " \
-		    "sender_pps=%s queue_drops=%d seconds=%s cycles_per_packet=%.0f\n",
+		    "sender_pps=%s queue_drops=%d seconds=%s cycles_per_packet=%.0f " \
+		    "user_cycles_per_packet=%.0f\n",
 		    p, k, w, n, n / v["seconds"], v["sent"], v["pps"], d, v["seconds"],
-		    n ? cy / n : 0
+		    n ? cy / n : 0, n ? ucy / n : 0
 	}'
 }
 
@@ -261,6 +263,7 @@ awk '
 		all[key] = all[key] " " v["pps"]
 		drops[key] += v["queue_drops"]
 		cyc[key] = cyc[key] " " v["cycles_per_packet"]
+		ucyc[key] = ucyc[key] " " v["user_cycles_per_packet"]
 		cpp[key, v["pair"]] = v["cycles_per_packet"]
 	}
 	/^run / && $2 == "pair=warmup" && / received=0 / {
@@ -280,7 +283,9 @@ awk '
 			printf "result name=gw-%s median=%.0f min=%.0f max=%.0f queue_drops=%d",
 			    keys[k], m, lo, hi, drops[keys[k]]
 			m = med(cyc[keys[k]])
-			printf " cycles_per_packet=%.0f\n", m
+			printf " cycles_per_packet=%.0f", m
+			m = med(ucyc[keys[k]])
+			printf " user_cycles_per_packet=%.0f\n", m
 		}
 		# The same ratios from the consumer cycles per packet (cost, inverted).
 		for (p in pairs) if (cpp["gateway-hits", p] > 0) {

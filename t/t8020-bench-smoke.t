@@ -30,9 +30,15 @@ test_expect_success 'engine-bench: every workload, tiny sizes' '
 	grep "^result name=engine-memory flows=20000 .* table_per_flow=40.0 " engine.out
 '
 
+test_expect_success 'engine-bench -x: without the next-packet hint' '
+	"$ENGINE" $POLICIES -x -r 1 -n 20000 -w hits,random >engine-x.out &&
+	grep "^result name=engine-hits " engine-x.out &&
+	grep "^result name=engine-random " engine-x.out
+'
+
 test_expect_success 'engine-bench: bad use' '
 	test_expect_code 2 "$ENGINE" -r 0 2>err && grep "^usage: engine-bench" err &&
-	test_expect_code 2 "$ENGINE" -x 2>err && grep "^usage: engine-bench" err &&
+	test_expect_code 2 "$ENGINE" -z 2>err && grep "^usage: engine-bench" err &&
 	test_expect_code 2 "$ENGINE" $POLICIES -w traces 2>err && grep "no capture named" err &&
 	test_expect_code 1 "$ENGINE" -P "$TRASH/nonexistent.policy" 2>err &&
 	grep "nonexistent.policy" err &&
