@@ -246,6 +246,7 @@ cmd_stats(struct gw *g, struct reply *r, int argc, char **argv)
 			STAT("scan_sources_max", s.scan_sources_max),
 			STAT("dns_outstanding", s.dns_outstanding), STAT("dns_max", s.dns_max),
 			STAT("backoffs", s.backoffs), STAT("table_bytes", s.table_bytes),
+			STAT("flows_bytes", s.flows_bytes),
 			STAT("queue_in_packets", qi->packets), STAT("queue_in_enobufs", qi->enobufs),
 			STAT("queue_out_packets", qo->packets),
 			STAT("queue_out_enobufs", qo->enobufs),

@@ -111,11 +111,18 @@ struct flows {
 
 int flows_init(struct flows *f, size_t max, uint32_t idle_ms);
 void flows_fini(struct flows *f);
-void flows_key(struct flow_key *k, const struct pkt *p, uint8_t dir);
+/*
+ * Fill in the key of p's flow and return its hash for the two calls below;
+ * the flow's slot starts loading at once (the table is the engine's
+ * largest: the lookup's cache miss then overlaps the work in between).
+ */
+uint32_t flows_key(const struct flows *f, struct flow_key *k, const struct pkt *p,
+    uint8_t dir);
 void flows_prefetch(const struct flows *f, const struct flow_key *k);
-struct flow_val *flows_find(struct flows *f, const struct flow_key *k, uint32_t stamp);
-void flows_put(struct flows *f, const struct flow_key *k, uint32_t slot_action,
-    uint32_t serial, uint32_t stamp);
+struct flow_val *flows_find(struct flows *f, const struct flow_key *k, uint32_t hash,
+    uint32_t stamp);
+void flows_put(struct flows *f, const struct flow_key *k, uint32_t hash,
+    uint32_t slot_action, uint32_t serial, uint32_t stamp);
 
 /* ---- bindings (bindings.c) ------------------------------------------------ */
 

@@ -247,6 +247,7 @@ eng_stats(const struct eng *e, struct eng_stats *out)
 	out->universes_max = e->univ.max;
 	out->flows = htab_count(e->flows.t);
 	out->flows_max = htab_max(e->flows.t);
+	out->flows_bytes = htab_bytes(e->flows.t);
 	out->history = htab_count(e->hist.t);
 	out->history_max = htab_max(e->hist.t);
 	out->scan_sources = htab_count(e->scan.t);

@@ -161,6 +161,7 @@ struct eng_stats {
 	    dns_outstanding, backoffs;
 	size_t flows_max, history_max, scan_sources_max, universes_max, dns_max;
 	size_t table_bytes;		/* all tables, their own accounting */
+	size_t flows_bytes;		/* the flow cache's share of table_bytes */
 };
 
 struct eng *eng_new(const struct eng_config *c, const struct pol_program *prog,
@@ -177,6 +178,13 @@ int eng_set_policy(struct eng *e, const struct pol_program *prog, uint64_t now_m
 
 /* An inbound packet (queue 0).  data may be rewritten in place. */
 enum eng_verdict eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms);
+/*
+ * A hint, for a packet that eng_inbound will see soon (the next of a
+ * receive batch): start loading its flow and history slots, so that their
+ * cache misses overlap the work on the packets before it.  Decides
+ * nothing, changes nothing; TCP and UDP first fragments only.
+ */
+void eng_prefetch_inbound(const struct eng *e, const uint8_t *data, size_t len);
 /* A packet a clone sent, seen on the interface with this ifindex (queue 1). */
 enum eng_verdict eng_outbound(struct eng *e, int ifindex, uint8_t *data, size_t len,
     uint64_t now_ms);

@@ -31,9 +31,11 @@ flows_fini(struct flows *f)
 	f->t = NULL;
 }
 
-void
-flows_key(struct flow_key *k, const struct pkt *p, uint8_t dir)
+uint32_t
+flows_key(const struct flows *f, struct flow_key *k, const struct pkt *p, uint8_t dir)
 {
+	uint32_t h;
+
 	memset(k, 0, sizeof(*k));
 	k->src = p->src;
 	k->dst = p->dst;
@@ -41,6 +43,9 @@ flows_key(struct flow_key *k, const struct pkt *p, uint8_t dir)
 	k->dport = p->dport;
 	k->proto = p->proto;
 	k->dir = dir;
+	h = htab_hash(f->t, k);
+	htab_prefetch(f->t, h);
+	return h;
 }
 
 void
@@ -50,10 +55,9 @@ flows_prefetch(const struct flows *f, const struct flow_key *k)
 }
 
 struct flow_val *
-flows_find(struct flows *f, const struct flow_key *k, uint32_t stamp)
+flows_find(struct flows *f, const struct flow_key *k, uint32_t hash, uint32_t stamp)
 {
-	uint32_t h = htab_hash(f->t, k);
-	struct flow_val *v = htab_find(f->t, k, h);
+	struct flow_val *v = htab_find(f->t, k, hash);
 
 	if (v == NULL)
 		return NULL;
@@ -66,10 +70,10 @@ flows_find(struct flows *f, const struct flow_key *k, uint32_t stamp)
 }
 
 void
-flows_put(struct flows *f, const struct flow_key *k, uint32_t slot_action,
-    uint32_t serial, uint32_t stamp)
+flows_put(struct flows *f, const struct flow_key *k, uint32_t hash,
+    uint32_t slot_action, uint32_t serial, uint32_t stamp)
 {
-	struct flow_val *v = htab_insert(f->t, k, htab_hash(f->t, k), stamp, NULL);
+	struct flow_val *v = htab_insert(f->t, k, hash, stamp, NULL);
 
 	if (v) {
 		v->slot_action = slot_action;

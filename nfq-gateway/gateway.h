@@ -32,6 +32,7 @@ struct gw {
 	int events_fd;
 	int nfq_proc_fd;		/* /proc/.../nfnetlink_queue, opened as root */
 	uint64_t timer_armed;		/* the deadline timer_fd is set for */
+	uint64_t batch_ms;		/* mono, read once per receive batch */
 	uint64_t started_ms;		/* mono */
 	uint64_t started_wall_ms;
 	bool foreground;

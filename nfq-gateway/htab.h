@@ -3,9 +3,11 @@
  * behind every table of the engine (flows, history, scan filter, universes,
  * bindings, DNS questions).
  *
- * Open addressing with linear probing over one flat array; each slot holds a
- * 32-bit hash signature (0 = empty), a 32-bit stamp for eviction, the key and
- * the value.  Deletion shifts later entries back, so there are no tombstones.
+ * Open addressing with linear probing in Robin Hood order over one flat
+ * array; each slot holds a 32-bit hash signature (0 = empty), a 32-bit stamp
+ * for eviction, the key and the value.  Deletion shifts later entries back,
+ * so there are no tombstones.  Inserts and deletions move entries: a value
+ * pointer is good only until the next insert or delete on its table.
  * The capacity is fixed at creation (about max/0.8 slots, not a power of two)
  * and never grows: memory is decided by configuration, not by traffic.
  *

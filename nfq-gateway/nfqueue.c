@@ -88,6 +88,11 @@ struct nq {
 
 	struct ring ring;
 	struct run run;
+
+	/* The packets of one receive round, parsed, waiting for the callback. */
+	struct nq_packet *batch;
+	unsigned nbatch;
+	nq_prefetch_cb *prefetch;
 };
 
 /* Serial order of 32-bit ids, as the kernel compares them. */
@@ -315,44 +320,103 @@ handle_error_msg(struct nq *q, const struct nlmsghdr *nlh)
 	    e->msg.nlmsg_seq, strerror(-e->error));
 }
 
-/* Returns 1 when a packet was handed to cb. */
-static int
-handle_packet(struct nq *q, const struct nlmsghdr *nlh, nq_cb *cb, void *ctx)
+/*
+ * The attributes of one packet message, by type.  One pass over them with
+ * no per-attribute callback: this runs for every packet.  mnl_attr_for_each
+ * checks that each attribute lies inside the message; the lengths of the
+ * ones we read are checked here.
+ */
+static void
+packet_attrs(const struct nlmsghdr *nlh, const struct nlattr *attr[NFQA_MAX + 1])
 {
-	struct nlattr *attr[NFQA_MAX + 1] = { NULL };
-	const struct nfqnl_msg_packet_hdr *ph;
-	struct nq_packet pkt;
+	const struct nlattr *a;
 
-	if (nfq_nlmsg_parse(nlh, attr) < 0 || attr[NFQA_PACKET_HDR] == NULL ||
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		uint16_t type = mnl_attr_get_type(a);
+
+		if (type <= NFQA_MAX)
+			attr[type] = a;
+	}
+}
+
+/* A 32-bit attribute's value in host order, if it is there and whole. */
+static bool
+attr_u32(const struct nlattr *a, uint32_t *v)
+{
+	if (a == NULL || mnl_attr_get_payload_len(a) < sizeof(uint32_t))
+		return false;
+	*v = ntohl(mnl_attr_get_u32(a));
+	return true;
+}
+
+/* Parse one packet message into *pkt; 1 when it is a packet to decide. */
+static int
+parse_packet(struct nq *q, const struct nlmsghdr *nlh, struct nq_packet *pkt)
+{
+	const struct nlattr *attr[NFQA_MAX + 1] = { NULL };
+	const struct nfqnl_msg_packet_hdr *ph;
+	uint32_t v;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nfgenmsg))) {
+		q->st.errors++;
+		return 0;
+	}
+	packet_attrs(nlh, attr);
+	if (attr[NFQA_PACKET_HDR] == NULL ||
 	    mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) < sizeof *ph) {
 		q->st.errors++;
 		return 0;
 	}
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
-	memset(&pkt, 0, sizeof pkt);
-	pkt.id = ntohl(ph->packet_id);
-	pkt.hw_proto = ntohs(ph->hw_protocol);
+	memset(pkt, 0, sizeof *pkt);
+	pkt->id = ntohl(ph->packet_id);
+	pkt->hw_proto = ntohs(ph->hw_protocol);
 	if (attr[NFQA_PAYLOAD]) {
-		pkt.data = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
-		pkt.len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+		pkt->data = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
+		pkt->len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
 	}
-	pkt.orig_len = pkt.len;
-	if (attr[NFQA_CAP_LEN]) {
-		pkt.orig_len = ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN]));
-		if (pkt.orig_len > pkt.len)
+	pkt->orig_len = pkt->len;
+	if (attr_u32(attr[NFQA_CAP_LEN], &v)) {
+		pkt->orig_len = v;
+		if (pkt->orig_len > pkt->len)
 			q->st.truncated++;
 	}
-	if (attr[NFQA_IFINDEX_INDEV])
-		pkt.indev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV]));
-	if (attr[NFQA_MARK])
-		pkt.mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
+	if (attr_u32(attr[NFQA_IFINDEX_INDEV], &v))
+		pkt->indev = v;
+	if (attr_u32(attr[NFQA_MARK], &v))
+		pkt->mark = v;
 	q->st.packets++;
-	ring_push(&q->ring, pkt.id);
-	if (cb)
-		cb(ctx, q, &pkt);
-	else
-		nq_verdict(q, pkt.id, NQ_DROP, false, 0, NULL, 0);
+	ring_push(&q->ring, pkt->id);
 	return 1;
+}
+
+/* A packet that nobody decides (before the queue is configured): dropped. */
+static void
+drop_packet(struct nq *q, const struct nlmsghdr *nlh)
+{
+	struct nq_packet pkt;
+
+	if (parse_packet(q, nlh, &pkt))
+		nq_verdict(q, pkt.id, NQ_DROP, false, 0, NULL, 0);
+}
+
+/*
+ * Hand the parsed packets to cb in order; before each, the next one's
+ * payload goes to the prefetch hook, so that what deciding it needs loads
+ * while this one is decided.
+ */
+static int
+deliver_batch(struct nq *q, nq_cb *cb, void *ctx)
+{
+	unsigned i, n = q->nbatch;
+
+	for (i = 0; i < n; i++) {
+		if (q->prefetch && i + 1 < n)
+			q->prefetch(ctx, q->batch[i + 1].data, q->batch[i + 1].len);
+		cb(ctx, q, &q->batch[i]);
+	}
+	q->nbatch = 0;
+	return (int)n;
 }
 
 /*
@@ -377,6 +441,7 @@ handle_cut(struct nq *q, const uint8_t *b, size_t len)
 	nq_verdict(q, ntohl(ph.packet_id), NQ_DROP, false, 0, NULL, 0);
 }
 
+/* Parse a datagram's packets into the batch; returns packets handed to cb. */
 static int
 handle_datagram(struct nq *q, uint8_t *b, size_t len, int flags, nq_cb *cb,
     void *ctx)
@@ -385,17 +450,28 @@ handle_datagram(struct nq *q, uint8_t *b, size_t len, int flags, nq_cb *cb,
 	int len_left = (int)len, n = 0;
 
 	if (flags & MSG_TRUNC) {
+		/* In order: what came before it is decided first. */
+		n = deliver_batch(q, cb, ctx);
 		handle_cut(q, b, len);
-		return 0;
+		return n;
 	}
 	for (; mnl_nlmsg_ok(nlh, len_left); nlh = mnl_nlmsg_next(nlh, &len_left)) {
-		if (nlh->nlmsg_type == NLMSG_ERROR)
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
 			handle_error_msg(q, nlh);
-		else if (nlh->nlmsg_type ==
-		    ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET))
-			n += handle_packet(q, nlh, cb, ctx);
+		} else if (nlh->nlmsg_type ==
+		    ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET)) {
+			if (q->nbatch == q->rx_n)
+				n += deliver_batch(q, cb, ctx);
+			q->nbatch += (unsigned)parse_packet(q, nlh, &q->batch[q->nbatch]);
+		}
 	}
 	return n;
+}
+
+void
+nq_set_prefetch(struct nq *q, nq_prefetch_cb *fn)
+{
+	q->prefetch = fn;
 }
 
 int
@@ -422,10 +498,13 @@ nq_receive(struct nq *q, nq_cb *cb, void *ctx)
 			log_warn("nfqueue %u: receive", q->num);
 			return -1;
 		}
+		/* Parse the round, then decide it: the buffers stay ours until
+		 * the next recvmmsg. */
 		for (i = 0; i < (unsigned)got; i++)
 			handled += handle_datagram(q, q->rx_arena + i * q->rx_size,
 			    q->rx_msg[i].msg_len, q->rx_msg[i].msg_hdr.msg_flags,
 			    cb, ctx);
+		handled += deliver_batch(q, cb, ctx);
 		if ((unsigned)got < q->rx_n || (unsigned)handled >= budget)
 			return handled;
 	}
@@ -489,7 +568,7 @@ configure(struct nq *q, const struct nq_opts *o)
 		for (m = (const struct nlmsghdr *)q->rx_arena; mnl_nlmsg_ok(m, left);
 		    m = mnl_nlmsg_next(m, &left)) {
 			if (m->nlmsg_type != NLMSG_ERROR) {
-				handle_packet(q, m, NULL, NULL);
+				drop_packet(q, m);
 				continue;
 			}
 			e = mnl_nlmsg_get_payload(m);
@@ -521,7 +600,8 @@ alloc_buffers(struct nq *q, const struct nq_opts *o)
 	q->rx_arena = aligned_alloc(64, q->rx_n * q->rx_size);
 	q->rx_msg = calloc(q->rx_n, sizeof *q->rx_msg);
 	q->rx_iov = calloc(q->rx_n, sizeof *q->rx_iov);
-	if (!q->rx_arena || !q->rx_msg || !q->rx_iov)
+	q->batch = calloc(q->rx_n, sizeof *q->batch);
+	if (!q->rx_arena || !q->rx_msg || !q->rx_iov || !q->batch)
 		return -1;
 	for (i = 0; i < q->rx_n; i++) {
 		q->rx_iov[i].iov_base = q->rx_arena + i * q->rx_size;
@@ -602,6 +682,7 @@ nq_close(struct nq *q)
 	free(q->rx_arena);
 	free(q->rx_msg);
 	free(q->rx_iov);
+	free(q->batch);
 	free(q->tx);
 	free(q->ring.id);
 	free(q->ring.done);

@@ -53,6 +53,14 @@ int nq_fd(const struct nq *q);
 typedef void nq_cb(void *ctx, struct nq *q, struct nq_packet *pkt);
 int nq_receive(struct nq *q, nq_cb *cb, void *ctx);
 
+/*
+ * Optional: called with the payload of the next packet of a receive batch
+ * just before cb is called for the one before it, so that the caller can
+ * start loading what deciding it will need.  ctx is nq_receive's.
+ */
+typedef void nq_prefetch_cb(void *ctx, const uint8_t *data, size_t len);
+void nq_set_prefetch(struct nq *q, nq_prefetch_cb *fn);
+
 enum nq_verdict { NQ_DROP = 0, NQ_ACCEPT = 1 };
 
 /*

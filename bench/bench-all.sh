@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# bench-all.sh -- what `make bench` runs: the policy evaluator, the engine alone, the gateway against the bare NFQUEUE consumer,
+# the clone tools; then bench/bench-report.sh writes the table of
+# bench/RESULTS.md from what they printed.  As root, from the top of the
+# tree, after `make`.  Each part's output (with its exact command and the
+# machine's load before and after) is kept in bench/out/PART.txt.
+#
+#	bench/bench-all.sh [PART...]   parts: policy engine gateway clones (default all)
+#
+# BENCH_TRACES names the folder of captures (default ../shared/traces),
+# BENCH_OUT the folder for the outputs (bench/out), BENCH_RESULTS the file
+# whose table is rewritten (bench/RESULTS.md).  BENCH_QUICK=1 runs every
+# part for about a second with tiny sizes and no qemu: the smoke test's
+# way to keep the suite from rotting, never a measurement.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+out=${BENCH_OUT:-bench/out}
+results=${BENCH_RESULTS:-bench/RESULTS.md}
+if [ -n "${BENCH_QUICK:-}" ]; then
+	policy_args="-r 1 -n 1000 -d 200000"
+	engine_args="-r 1 -n 20000 -p 1 -F 20000"
+	gateway_args="-p 1 -t 1"
+	clones_env="CLONES=2" clones_what=netns
+else
+	policy_args="-r 7"
+	engine_args="-r 7 -n 4000000 -p 20"
+	gateway_args="-p 7 -t 5"
+	clones_env="CLONES=50" clones_what="netns qemu"
+fi
+traces=${BENCH_TRACES:-../shared/traces}
+[ -d "$traces" ] || traces=/work/shared/traces
+[ "$(id -u)" = 0 ] || { echo "bench-all.sh: must run as root" >&2; exit 1; }
+mkdir -p "$out"
+
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# part NAME COMMAND...: run it, keep its output in $out/NAME.txt.
+part() {
+	local name=$1 rc
+	shift
+	echo "== $name: $*"
+	{
+		echo "# command: $*"
+		echo "# machine: $(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo |
+			head -n 1)), $(free -g | awk '/^Mem:/ {print $2}') GB," \
+			"Linux $(uname -r), $(cc --version | head -n 1)"
+		echo "# load before: $(load)"
+		"$@" 2>&1
+		rc=$?
+		echo "# load after: $(load)"
+		echo "# exit: $rc"
+	} | tee "$out/$name.txt.new"
+	mv "$out/$name.txt.new" "$out/$name.txt"
+}
+
+failed=0
+for p in "${@:-policy engine gateway clones}"; do
+	for q in $p; do
+		case $q in
+		policy)
+			part policy bench/out/policy-bench $policy_args bench/policy50.policy ;;
+		engine)
+			part engine bench/engine-bench -c $(($(nproc) - 1)) $engine_args \
+				$(ls "$traces"/*.pcap "$traces"/*.pcapng 2>/dev/null) ;;
+		gateway)
+			part gateway bench/gw-bench.sh $gateway_args ;;
+		clones)
+			part clones env $clones_env bench/clone-bench.sh $clones_what ;;
+		*)
+			echo "bench-all.sh: unknown part $q" >&2
+			exit 2 ;;
+		esac
+		grep -q '^# exit: 0$' "$out/$q.txt" || failed=1
+	done
+done
+bench/bench-report.sh "$out" "$results" || failed=1
+exit $failed

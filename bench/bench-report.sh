@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# bench-report.sh -- the table at the top of bench/RESULTS.md, from what the
+# benchmarks printed (bench/bench-all.sh keeps it in bench/out/PART.txt).
+#
+#	bench/bench-report.sh OUTDIR RESULTS.md
+#
+# The table lies between the lines "<!-- bench-table: begin -->" and
+# "<!-- bench-table: end -->".  A row is known by its first cell: rows this
+# script makes replace the old ones, rows of a part that did not run this
+# time are kept as they were, and rows it does not make are kept after its
+# own.  Everything outside the markers is left alone.
+set -u
+[ $# = 2 ] || { echo "usage: bench-report.sh OUTDIR RESULTS.md" >&2; exit 2; }
+dir=$1 results=$2
+[ -f "$results" ] || { echo "bench-report.sh: $results: no such file" >&2; exit 1; }
+grep -q '^<!-- bench-table: begin -->$' "$results" ||
+	{ echo "bench-report.sh: $results has no table markers" >&2; exit 1; }
+
+# val FILE NAME KEY: KEY= of the "result name=NAME" line.
+val() {
+	sed -n "s/^result name=$2 .*\<$3=\([^ ]*\).*/\1/p" "$1" 2>/dev/null | head -n 1
+}
+# hdr FILE WHAT: the text after "# WHAT: ".
+hdr() { sed -n "s/^# $2: //p" "$1" 2>/dev/null | head -n 1; }
+kilo() { awk -v v="$1" 'BEGIN { printf "%.0f k", v / 1000 }'; }
+mega() { awk -v v="$1" 'BEGIN { printf "%.2f M", v / 1e6 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+ok() {	# ok VALUE OP BOUND -> "met" or "**not met**"
+	awk -v v="$1" -v b="$3" -v op="$2" 'BEGIN {
+		m = op == ">=" ? v >= b : v <= b; print m ? "met" : "**not met**" }'
+}
+# The machine and how busy it was, for one part's output.
+machine() {
+	local f=$1 before after noisy=""
+	before=$(hdr "$f" "load before") after=$(hdr "$f" "load after")
+	if awk -v l="${before%% *}" 'BEGIN { exit !(l > 1.0) }'; then
+		noisy="; **noisy**: other jobs shared the CPUs"
+	fi
+	echo "$(hdr "$f" machine | sed 's/ (\(.*\)), \([0-9]*\) GB,/ \1, \2 GB,/');" \
+		"load ${before%% *} before, ${after%% *} after$noisy; $(date -r "$f" +%Y-%m-%d)"
+}
+
+rows=$(mktemp)
+trap 'rm -f "$rows" "$results.new"' EXIT
+row() { printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$@" >>"$rows"; }
+
+# ---- the gateway through NFQUEUE ------------------------------------------------
+f=$dir/gateway.txt
+if grep -q '^result name=gw-ratio-hits ' "$f" 2>/dev/null; then
+	m=$(machine "$f") cmd="\`$(hdr "$f" command)\`"
+	gh=$(val "$f" gw-gateway-hits median) ch=$(val "$f" gw-ceiling-hits median)
+	gr=$(val "$f" gw-gateway-random median) cr=$(val "$f" gw-ceiling-random median)
+	rh=$(val "$f" gw-ratio-hits median) rr=$(val "$f" gw-ratio-random median)
+	rrc=$(val "$f" gw-ratio-random-ceiling median)
+	n=$(grep -c '^run pair=[0-9]* kind=gateway workload=hits' "$f")
+	setup=$(grep -o '[0-9]* clones, [0-9]* flows' "$f" | head -n 1)
+	# The consumer's cycles per packet, when perf could count them.
+	cost() {	# cost WORKLOAD
+		local g c
+		g=$(val "$f" "gw-gateway-$1" cycles_per_packet) c=$(val "$f" "gw-ceiling-$1" cycles_per_packet)
+		[ -n "$g" ] && [ "$g" != 0 ] || return 0
+		echo "; consumer cycles per packet: gateway $g, bare consumer $c"
+	}
+	costratio() {	# costratio NAME TARGET
+		local m
+		m=$(val "$f" "$1" median)
+		[ -n "$m" ] || return 0
+		echo "; by the consumers' cycles per packet **$m** (rounds $(val "$f" "$1" min)–$(val "$f" "$1" max)): $(ok "$m" ">=" "$2")"
+	}
+	# A run whose queue never overflowed was limited by the sender.
+	drops() {	# drops KIND-WORKLOAD
+		awk -v k="$1" '$1 == "run" && $2 != "pair=warmup" && index($0, "kind=" k) {
+			for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+			r += v["received"]; d += v["queue_drops"]; if (v["queue_drops"] == 0) z++
+		} END {
+			printf "; the queue dropped %.0f%% of what was sent", r + d ? 100 * d / (r + d) : 0
+			if (z) printf " (%d rounds without a drop: sender-bound, a lower bound)", z
+		}' FS=' ' "$f"
+	}
+	h_kind() { sed 's/-/ workload=/' <<<"$1"; }
+	row "gateway, flow-cache hits" \
+		"160k pps" "≥ 0.9 × bare NFQUEUE consumer, same run" \
+		"**$(kilo "$gh")pps** median (UDP, 46-byte packets, $setup) ($(kilo "$(val "$f" gw-gateway-hits min)")–$(kilo "$(val "$f" gw-gateway-hits max)")) over $n rounds; bare consumer $(kilo "$ch")pps ($(kilo "$(val "$f" gw-ceiling-hits min)")–$(kilo "$(val "$f" gw-ceiling-hits max)"))$(drops "$(h_kind gateway-hits)")$(cost hits)" \
+		"gateway/consumer **$rh** (rounds $(val "$f" gw-ratio-hits min)–$(val "$f" gw-ratio-hits max)): $(ok "$rh" ">=" 0.9)$(costratio gw-cost-ratio-hits 0.9); ours/Potemkin $(ratio "$gh" 160000)" \
+		"$m" "$cmd"
+	row "gateway, random traffic" \
+		"28k pps" "≥ 0.8 × the cache-hit rate" \
+		"**$(kilo "$gr")pps** median (every packet a new source: new history entry, scan-filter source and flow, a policy decision, eviction in each table) ($(kilo "$(val "$f" gw-gateway-random min)")–$(kilo "$(val "$f" gw-gateway-random max)")); bare consumer on the same traffic $(kilo "$cr")pps, gateway/consumer $rrc$(drops "$(h_kind gateway-random)")$(cost random)" \
+		"random/hits **$rr** (rounds $(val "$f" gw-ratio-random min)–$(val "$f" gw-ratio-random max)): $(ok "$rr" ">=" 0.8)$(costratio gw-cost-ratio-random 0.8); ours/Potemkin $(ratio "$gr" 28000)" \
+		"$m" "$cmd"
+fi
+
+# ---- the engine alone --------------------------------------------------------------
+f=$dir/engine.txt
+if grep -q '^result name=engine-hits ' "$f" 2>/dev/null; then
+	m=$(machine "$f") cmd="\`$(hdr "$f" command | sed 's| [^ ]*\.pcap[ng]*||g') ../shared/traces/*\`"
+	for w in hits random; do
+		v=$(val "$f" engine-$w median)
+		case $w in
+		hits) what="decision engine alone, flow-cache hits" ;;
+		random) what="decision engine alone, random traffic" ;;
+		esac
+		row "$what" "—" "≥ 5 M decisions/s per core" \
+			"**$(mega "$v")/s** median per CPU-second of the engine's thread ($([ $w = hits ] && echo "4096 flows to 4 clones" || echo "a new source every packet, every table full and evicting"); $(mega "$(val "$f" engine-$w min)")–$(mega "$(val "$f" engine-$w max)")) over $(val "$f" engine-$w runs) runs; by the wall clock $(mega "$(val "$f" engine-$w wall_median)")/s" \
+			"$(ratio "$v" 5000000) of target: $(ok "$v" ">=" 5000000)" "$m" "$cmd"
+	done
+	if grep -q '^result name=engine-traces ' "$f"; then
+		lo=$(val "$f" engine-traces slowest) hi=$(val "$f" engine-traces fastest)
+		per=$(sed -n 's/^result name=engine-trace trace=\([^ ]*\) median=\([0-9]*\).*/\1 \2/p' "$f" |
+			awk '{ printf "%s%s %.2f M", (NR > 1 ? ", " : ""), $1, $2 / 1e6 }')
+		row "decision engine alone, the shared captures" \
+			"—" "≥ 5 M decisions/s per core" \
+			"**$(mega "$lo")/s** slowest capture, $(mega "$hi")/s fastest, per CPU-second (etc/potemkin/farm.policy; every pass from new sources; medians: $per)" \
+			"$(ratio "$lo" 5000000)–$(ratio "$hi" 5000000) of target: $(ok "$lo" ">=" 5000000)" "$m" "$cmd"
+	fi
+	if grep -q '^result name=engine-memory ' "$f"; then
+		r=$(val "$f" engine-memory rss_per_flow) t=$(val "$f" engine-memory table_per_flow)
+		row "memory per flow at 1M flows" "256 B" "≤ 64 B" \
+			"**$r B** resident-set delta per flow over $(val "$f" engine-memory flows) flows; $t B the flow table's own accounting (at its bound of $(val "$f" engine-memory flows_max))" \
+			"$(ok "$r" "<=" 64); Potemkin/ours $(ratio 256 "$r")" "$m" "$cmd"
+	fi
+fi
+
+# ---- the policy evaluator (make bench-policy) ---------------------------------
+f=$dir/policy.txt
+if grep -q '^compiled ' "$f" 2>/dev/null; then
+	read -r med lo hi < <(sed -n 's/^compiled *median \([0-9.]*\) M.*min \([0-9.]*\), max \([0-9.]*\).*/\1 \2 \3/p' "$f")
+	ref=$(sed -n 's/^reference *median \([0-9.]*\) M.*/\1/p' "$f")
+	row "policy evaluator alone" "—" "≥ 5 M decisions/s per core" \
+		"**$med M decisions/s** median ($lo–$hi; 50-rule policy, one core); the reference evaluator $ref M/s in the same runs" \
+		"$(ratio "$med" 5) of target: $(ok "$med" ">=" 5)" "$(machine "$f")" \
+		"\`$(hdr "$f" command)\`"
+fi
+
+# ---- the clone tools -------------------------------------------------------------
+f=$dir/clones.txt
+# clone_stat SECTION-PREFIX METRIC FIELD: from bench/clone-bench.sh's output.
+clone_stat() {
+	awk -v sec="$1" -v what="$2" -v field="$3" '
+		/^[^ #]/ { insec = index($0, sec) == 1 }
+		insec && index($0, "  " what " ") == 1 {
+			for (i = 1; i <= NF; i++) if ($i == field) { print $(i + 1); exit }
+		}' "$f"
+}
+if grep -q '^netns, one at a time' "$f" 2>/dev/null; then
+	m=$(machine "$f") cmd="\`$(hdr "$f" command)\`"
+	s=$(clone_stat "netns, one at a time" "clone to SYN-ACK" median)
+	row "clone, netns" "—" "≤ 5 ms p50" \
+		"**$s ms** p50 from potemkin-clone to the first answered SYN (p90 $(clone_stat "netns, one at a time" "clone to SYN-ACK" p90), min $(clone_stat "netns, one at a time" "clone to SYN-ACK" min)); to its record $(clone_stat "netns, one at a time" "clone to record" median) ms" \
+		"$(ok "$s" "<=" 5)" "$m" "$cmd"
+	if grep -q '^qemu (tcg), one at a time' "$f"; then
+		r=$(clone_stat "qemu (tcg), one at a time" "clone to record" median)
+		s=$(clone_stat "qemu (tcg), one at a time" "clone to SYN-ACK" median)
+		row "clone, qemu (TCG here)" \
+			"521 ms" "≤ 50 ms p50" "**$r ms** to the record, $s ms to the SYN-ACK (p50, cold, one at a time)" \
+			"$(ok "$r" "<=" 50) for the record; Potemkin/ours $(ratio 521 "$r")" "$m" "$cmd"
+	fi
+	t=$(clone_stat "netns, one at a time" teardown median)
+	tq=$(clone_stat "qemu (tcg), one at a time" teardown median)
+	row "teardown" "315 ms" "≤ 10 ms" \
+		"**$t ms** netns${tq:+, **$tq ms** qemu} (p50)" \
+		"$(ok "$t" "<=" 10) netns${tq:+, $(ok "$tq" "<=" 10) qemu}; Potemkin/ours $(ratio 315 "${tq:-$t}")" "$m" "$cmd"
+	pn=$(clone_stat "netns, all alive" "private memory/clone" median)
+	pq=$(clone_stat "qemu (tcg), all alive" "private memory/clone" median)
+	row "private memory per idle clone" "2–10 MB" "netns ≤ 1 MB; qemu as low as measured" \
+		"(smaps_rollup) **$pn kB** netns${pq:+, **$(awk -v k="$pq" 'BEGIN { printf "%.1f", k / 1024 }') MB** qemu} (p50)" \
+		"$(ok "$pn" "<=" 1024) netns" "$m" "$cmd"
+fi
+
+# ---- the table, old rows merged -------------------------------------------------
+awk -v rowsfile="$rows" '
+	function key(line,   a) { split(line, a, "|"); gsub(/^ +| +$/, "", a[2]); return a[2] }
+	BEGIN {
+		while ((getline line < rowsfile) > 0) { n++; new[n] = line; mine[key(line)] = 1 }
+	}
+	/^<!-- bench-table: begin -->$/ { print; intable = 1; next }
+	/^<!-- bench-table: end -->$/ {
+		print "| what | Potemkin | target | figure | ratio | machine | command |"
+		print "|---|---|---|---|---|---|---|"
+		# Ours first, then the old rows of parts that did not run, then others.
+		for (i = 1; i <= n; i++) print new[i]
+		for (i = 1; i <= nold; i++) if (!(key(old[i]) in mine)) print old[i]
+		print; intable = 0; next
+	}
+	intable && /^\| / && !/^\| what \|/ && !/^\|---/ { old[++nold] = $0; next }
+	intable { next }
+	{ print }
+' "$results" >"$results.new" && mv "$results.new" "$results"
+echo "bench-report.sh: $(wc -l <"$rows") rows written to $results"

@@ -1,0 +1,312 @@
+#!/usr/bin/env bash
+# gw-bench.sh -- the gateway against the bare NFQUEUE consumer, side by side,
+# through real NFQUEUE in network namespaces.  Run as root from the source
+# tree after `make`:
+#
+#	bench/gw-bench.sh [-p PAIRS] [-t SECONDS] [-k CLONES] [-f FLOWS] [-o FILE]
+#
+# The farm of lib/farmnet.sh under bench/bench.policy: an "inet" namespace
+# whose eth0 faces the gateway host's ext0, the rules of potemkin-gateway -P,
+# the gateway with netns clones, and a receiver namespace "rcv" behind a veth
+# for the ceiling path.  pkt-blast sends from inet, pinned to the first CPU;
+# the consumer (the gateway's processes, or bench/nfq-ceiling) is pinned to
+# the last.  Packets are counted where they arrive: a counting DROP rule in raw
+# PREROUTING of each clone's namespace (gateway) or of rcv (ceiling).
+#
+# Each round runs, one after the other for SECONDS each:
+#   ceiling-hits  nfq-ceiling accepts everything on queue 2 (a rule put ahead
+#                 of the gateway's), the kernel routes it to rcv;
+#   gateway-hits  the gateway on queue 0: FLOWS flows to CLONES bound clones,
+#                 every packet a flow-cache hit, delivered by AF_PACKET;
+#   ceiling-random, gateway-random  every packet from a new source in
+#                 10.0.0.0/8 to one of the bound clones: at the gateway a new
+#                 history entry, a new scan-filter source, a cache miss, a
+#                 policy decision (the scanner rule's state question asked),
+#                 a new flow, and eviction of the oldest in each table.
+# Rate = packets counted at the receivers / the sender's time.  Each run
+# also records the queue's drops (the consumer was the bottleneck when the
+# kernel dropped for it), what the sender sent, and (with perf) the cycles
+# the consumer's processes ran per packet counted: a cost that, unlike the
+# rate, does not depend on how much of its CPU other jobs took.  Results go to stdout as
+# "run ..." lines and "result name=gw-..." lines for bench/bench-report.sh,
+# and to FILE if given.  With GW_BENCH_PERF=DIR, round 1 of each kind is
+# profiled on the consumer's CPU with perf into DIR/KIND-WORKLOAD.data.
+set -u
+
+PAIRS=5 SECONDS_RUN=5 CLONES=4 FLOWS=64 OUT=
+usage() {
+	echo "usage: gw-bench.sh [-p PAIRS] [-t SECONDS] [-k CLONES] [-f FLOWS] [-o FILE]" >&2
+	exit 2
+}
+while getopts p:t:k:f:o:h opt; do
+	case $opt in
+	p) PAIRS=$OPTARG ;;
+	t) SECONDS_RUN=$OPTARG ;;
+	k) CLONES=$OPTARG ;;
+	f) FLOWS=$OPTARG ;;
+	o) OUT=$OPTARG ;;
+	*) usage ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# = 0 ] || usage
+case "$PAIRS$CLONES$FLOWS" in *[!0-9]*) usage ;; esac
+[ "$PAIRS" -ge 1 ] && [ "$CLONES" -ge 1 ] && [ "$CLONES" -le 100 ] || usage
+
+SRC_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$SRC_ROOT/bin
+BLAST=$SRC_ROOT/bench/pkt-blast
+CEIL=$SRC_ROOT/bench/nfq-ceiling
+PROG=gw-bench.sh
+[ "$(id -u)" = 0 ] || { echo "$PROG: must run as root" >&2; exit 1; }
+# The sender on the first CPU, the consumer on the last (one CPU: both there).
+CPU_TX=0 CPU_RX=$(($(nproc) - 1))
+for f in "$BLAST" "$CEIL" "$BIN/potemkin-gateway" "$BIN/potemkin-clone"; do
+	[ -x "$f" ] || { echo "$PROG: $f is missing: run make first" >&2; exit 1; }
+done
+
+# Everything happens in a network and mount namespace of our own: nothing
+# of it is seen by, or left to, the host.
+if [ -z "${GW_BENCH_ISOLATED:-}" ]; then
+	GW_BENCH_ISOLATED=1 exec unshare --mount --net --propagation private \
+		-- bash "$0" -p "$PAIRS" -t "$SECONDS_RUN" -k "$CLONES" -f "$FLOWS" \
+		${OUT:+-o "$OUT"}
+fi
+mkdir -p /run/netns
+mount -t tmpfs -o mode=755 gw-bench-netns /run/netns
+mount -t sysfs sysfs /sys
+ip link set lo up
+
+FARM_DIR=$(mktemp -d "${TMPDIR:-/tmp}/gw-bench.XXXXXX")
+FARM_POLICY=$SRC_ROOT/bench/bench.policy
+. "$SRC_ROOT/lib/farmnet.sh"
+
+CEIL_PID=
+cleanup() {
+	[ -n "$CEIL_PID" ] && kill "$CEIL_PID" 2>/dev/null && wait "$CEIL_PID" 2>/dev/null
+	farm_down >/dev/null 2>&1
+	ip netns del rcv 2>/dev/null
+	rm -rf "$FARM_DIR"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+die() { echo "$PROG: $*" >&2; exit 1; }
+
+farm_net_up || die "cannot build the namespaces"
+# Sources from 10.0.0.0/8 must be forwarded on the ceiling path.
+for c in all default ext0; do sysctl -qw net.ipv4.conf.$c.rp_filter=0; done
+ip netns add rcv &&
+	ip link add rcv0 type veth peer name eth0 netns rcv &&
+	ip addr add 10.255.0.1/30 dev rcv0 && ip link set rcv0 up &&
+	ip -n rcv link set lo up && ip -n rcv addr add 10.255.0.2/30 dev eth0 &&
+	ip -n rcv link set eth0 up &&
+	ip netns exec rcv iptables -t raw -A PREROUTING -p udp --dport 9 -j DROP ||
+	die "cannot build the receiver namespace"
+# The host answers for the receiver's neighbour at once.
+ip neigh replace 10.255.0.2 lladdr "$(ip netns exec rcv cat /sys/class/net/eth0/address)" \
+	dev rcv0 nud permanent
+
+farm_write_configs netns || die "cannot write the configuration or take the snapshot"
+farm_rules_up || die "cannot load the gateway's rules"
+farm_gateway_start || die "the gateway did not start"
+for p in $FARM_GATEWAY_PID $(pgrep -P "$FARM_GATEWAY_PID"); do
+	taskset -a -p -c "$CPU_RX" "$p" >/dev/null || die "cannot pin the gateway"
+done
+
+TARGETS=
+for i in $(seq 1 "$CLONES"); do
+	a=198.51.100.$((9 + i))
+	TARGETS=${TARGETS:+$TARGETS,}$a
+	farm_ctl bind "$a" >/dev/null || die "potemkin-ctl bind $a failed"
+done
+ready=
+for i in $(seq 1 500); do
+	ready=$(farm_ctl --json vms | grep -o '"state":"ready"' | wc -l)
+	[ "$ready" = "$CLONES" ] && break
+	sleep 0.02
+done
+[ "$ready" = "$CLONES" ] || die "only $ready of $CLONES clones became ready"
+CLONE_NS=$(ip netns list | awk '$1 ~ /^pk[0-9]+$/ {print $1}')
+for ns in $CLONE_NS; do
+	ip netns exec "$ns" iptables -t raw -A PREROUTING -p udp --dport 9 -j DROP ||
+		die "cannot count in $ns"
+done
+EXT_MAC=$(cat /sys/class/net/ext0/address)
+HAVE_PERF=
+perf stat -e cycles true >/dev/null 2>&1 && HAVE_PERF=1
+
+# Packets counted by the DROP rules of the given namespaces.
+counted() {
+	local ns sum=0 n
+	for ns in "$@"; do
+		n=$(ip netns exec "$ns" iptables -t raw -nvxL PREROUTING |
+			awk 'NR > 2 { s += $1 } END { print s + 0 }')
+		sum=$((sum + n))
+	done
+	echo "$sum"
+}
+# Packets the kernel dropped on a full queue or a failed delivery to us.
+queue_drops() {
+	awk -v q="$1" '$1 == q { print $6 + $7; f = 1 } END { if (!f) print 0 }' \
+		/proc/net/netfilter/nfnetlink_queue
+}
+
+ceiling_on() {
+	ip route replace 198.51.100.0/24 via 10.255.0.2 &&
+	iptables -t raw -I PREROUTING 1 -i ext0 -d 198.51.100.0/24 -j NFQUEUE --queue-num 2 &&
+	rm -f "$FARM_DIR/ceil.ready" &&
+	{ taskset -c "$CPU_RX" "$CEIL" -q 2 -l 4096 -r 8388608 -c 65531 -R "$FARM_DIR/ceil.ready" \
+		>"$FARM_DIR/ceil.out" 2>"$FARM_DIR/ceil.err" & CEIL_PID=$!; } &&
+	for i in $(seq 1 250); do
+		[ -f "$FARM_DIR/ceil.ready" ] && return 0
+		sleep 0.02
+	done
+	cat "$FARM_DIR/ceil.err" >&2
+	return 1
+}
+ceiling_off() {
+	kill "$CEIL_PID" && wait "$CEIL_PID"
+	CEIL_PID=
+	iptables -t raw -D PREROUTING -i ext0 -d 198.51.100.0/24 -j NFQUEUE --queue-num 2 &&
+	ip route replace blackhole 198.51.100.0/24
+}
+
+# run KIND WORKLOAD SECONDS [PAIR]: one measurement; prints a "run" line.
+run() {
+	local kind=$1 wl=$2 secs=$3 pair=${4:-warmup} q ns c0 c1 c d0 d1 out
+	local args="-m hits -f $FLOWS"
+	local src=203.0.113.64/26
+	if [ "$wl" = random ]; then args="-m random"; src=10.0.0.0/8; fi
+	if [ "$kind" = ceiling ]; then
+		ceiling_on || die "nfq-ceiling did not start"
+		q=2 ns=rcv
+	else
+		q=0 ns=$CLONE_NS
+	fi
+	c0=$(counted $ns) d0=$(queue_drops $q)
+	# The consumer's own cycles (its syscalls and the softirq work done in
+	# them included): a cost per packet that does not depend on how much
+	# of the CPU other jobs left it.
+	local pids stat_pid=
+	if [ -n "$HAVE_PERF" ]; then
+		if [ "$kind" = ceiling ]; then pids=$CEIL_PID
+		else pids=$(echo $FARM_GATEWAY_PID $(pgrep -P "$FARM_GATEWAY_PID") | tr ' ' ,)
+		fi
+		perf stat -x, -e cycles,cycles:u -p "$pids" -o "$FARM_DIR/cycles" -- sleep "$secs" \
+			2>/dev/null &
+		stat_pid=$!
+	fi
+	# GW_BENCH_PERF=DIR: a profile of the consumer's CPU during round 1.
+	if [ -n "${GW_BENCH_PERF:-}" ] && [ "$pair" = 1 ]; then
+		perf record -q -g -C "$CPU_RX" -o "$GW_BENCH_PERF/$kind-$wl.data" \
+			-- sleep "$secs" 2>/dev/null &
+	fi
+	out=$(ip netns exec "$FARM_INET" "$BLAST" -c "$CPU_TX" -t "$secs" $args eth0 "$EXT_MAC" \
+		"$src" "$TARGETS") || die "pkt-blast failed"
+	# The queue drains within moments: wait until the count stands still.
+	c1=$(counted $ns)
+	for i in $(seq 1 50); do
+		sleep 0.1
+		c=$(counted $ns)
+		[ "$c" = "$c1" ] && break
+		c1=$c
+	done
+	d1=$(queue_drops $q)
+	local cycles=0 ucycles=0
+	if [ -n "$stat_pid" ]; then
+		wait "$stat_pid"
+		cycles=$(awk -F, '$3 == "cycles" { print $1 + 0 }' "$FARM_DIR/cycles")
+		ucycles=$(awk -F, '$3 == "cycles:u" { print $1 + 0 }' "$FARM_DIR/cycles")
+	fi
+	[ "$kind" = ceiling ] && ceiling_off
+	echo "$out" | awk -v k="$kind" -v w="$wl" -v p="$pair" -v n=$((c1 - c0)) \
+		-v d=$((d1 - d0)) -v cy="${cycles:-0}" -v ucy="${ucycles:-0}" '{
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		printf "run pair=%s kind=%s workload=%s received=%d pps=%.0f sent=%s " \
+		    "sender_pps=%s queue_drops=%d seconds=%s cycles_per_packet=%.0f " \
+		    "user_cycles_per_packet=%.0f\n",
+		    p, k, w, n, n / v["seconds"], v["sent"], v["pps"], d, v["seconds"],
+		    n ? cy / n : 0, n ? ucy / n : 0
+	}'
+}
+
+RUNS=$FARM_DIR/runs
+say() { echo "$*" | tee -a "$RUNS"; }
+measure() {
+	local line
+	line=$(run "$@") || exit 1
+	say "$line"
+}
+
+say "# gw-bench: $(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg);" \
+	"$CLONES clones, $FLOWS flows, ${SECONDS_RUN}s a run, $PAIRS rounds"
+# Every path once, shortly: it must deliver, and it warms up.
+for k in ceiling gateway; do
+	for w in hits random; do
+		measure $k $w 1
+	done
+done
+for pair in $(seq 1 "$PAIRS"); do
+	measure ceiling hits "$SECONDS_RUN" "$pair"
+	measure gateway hits "$SECONDS_RUN" "$pair"
+	measure ceiling random "$SECONDS_RUN" "$pair"
+	measure gateway random "$SECONDS_RUN" "$pair"
+done
+say "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+say "# gateway stats: $(farm_ctl --json stats)"
+
+awk '
+	/^run / && $2 != "pair=warmup" {
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		key = v["kind"] "-" v["workload"]
+		pps[key, v["pair"]] = v["pps"]; pairs[v["pair"]] = 1
+		all[key] = all[key] " " v["pps"]
+		drops[key] += v["queue_drops"]
+		cyc[key] = cyc[key] " " v["cycles_per_packet"]
+		ucyc[key] = ucyc[key] " " v["user_cycles_per_packet"]
+		cpp[key, v["pair"]] = v["cycles_per_packet"]
+	}
+	/^run / && $2 == "pair=warmup" && / received=0 / {
+		print "# a path delivered nothing: " $0; bad = 1
+	}
+	function med(list,   a, n, i, j, t) {
+		n = split(list, a, " ")
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+			if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+		lo = a[1]; hi = a[n]
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	END {
+		split("ceiling-hits gateway-hits ceiling-random gateway-random", keys, " ")
+		for (k = 1; k <= 4; k++) {
+			m = med(all[keys[k]])
+			printf "result name=gw-%s median=%.0f min=%.0f max=%.0f queue_drops=%d",
+			    keys[k], m, lo, hi, drops[keys[k]]
+			m = med(cyc[keys[k]])
+			printf " cycles_per_packet=%.0f", m
+			m = med(ucyc[keys[k]])
+			printf " user_cycles_per_packet=%.0f\n", m
+		}
+		# The same ratios from the consumer cycles per packet (cost, inverted).
+		for (p in pairs) if (cpp["gateway-hits", p] > 0) {
+			c1 = c1 " " cpp["ceiling-hits", p] / cpp["gateway-hits", p]
+			c2 = c2 " " cpp["gateway-hits", p] / cpp["gateway-random", p]
+		}
+		if (c1 != "") {
+			m = med(c1); printf "result name=gw-cost-ratio-hits median=%.3f min=%.3f max=%.3f\n", m, lo, hi
+			m = med(c2); printf "result name=gw-cost-ratio-random median=%.3f min=%.3f max=%.3f\n", m, lo, hi
+		}
+		# Ratios within each round, then their median.
+		for (p in pairs) {
+			r1 = r1 " " pps["gateway-hits", p] / pps["ceiling-hits", p]
+			r2 = r2 " " pps["gateway-random", p] / pps["gateway-hits", p]
+			r3 = r3 " " pps["gateway-random", p] / pps["ceiling-random", p]
+		}
+		m = med(r1); printf "result name=gw-ratio-hits median=%.3f min=%.3f max=%.3f\n", m, lo, hi
+		m = med(r2); printf "result name=gw-ratio-random median=%.3f min=%.3f max=%.3f\n", m, lo, hi
+		m = med(r3); printf "result name=gw-ratio-random-ceiling median=%.3f min=%.3f max=%.3f\n", m, lo, hi
+		exit bad
+	}' "$RUNS" | tee -a "$RUNS"
+status=${PIPESTATUS[0]}
+[ -n "$OUT" ] && cp "$RUNS" "$OUT"
+exit "$status"

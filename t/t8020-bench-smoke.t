@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Smoke test of the benchmark suite (make bench): every program and script
+# of bench/ runs for about a second with tiny sizes, and the report writes
+# its table rows into a copy of RESULTS.md without touching anything else.
+# No figure is judged here: benchmarks are never timed tests.
+test_description='the benchmark suite runs, and its report writes the table'
+. "$(dirname "$0")/lib/test-lib.sh"
+
+test_require ROOT NETNS NFQUEUE IPTABLES BUSYBOX TRACES
+test_isolate
+
+ENGINE="$SRC_ROOT/bench/engine-bench"
+POLICIES="-P $SRC_ROOT/bench/bench.policy -T $SRC_ROOT/etc/potemkin/farm.policy"
+BLAST="$SRC_ROOT/bench/pkt-blast"
+REPORT="$SRC_ROOT/bench/bench-report.sh"
+TRACES=$(test_traces_dir)
+
+outside_markers() {
+	sed '/^<!-- bench-table: begin -->$/,/^<!-- bench-table: end -->$/d' "$1"
+}
+
+test_expect_success 'engine-bench: every workload, tiny sizes' '
+	"$ENGINE" $POLICIES -r 1 -n 20000 -p 1 -F 20000 "$TRACES"/sgr_icmpScan.pcapng \
+		"$TRACES"/probing_masscan_5k.pcapng >engine.out &&
+	cat engine.out &&
+	for r in engine-hits engine-random engine-memory engine-traces; do
+		grep "^result name=$r " engine.out || return 1
+	done &&
+	test $(grep -c "^result name=engine-trace " engine.out) = 2 &&
+	grep "^result name=engine-memory flows=20000 .* table_per_flow=40.0 " engine.out
+'
+
+test_expect_success 'engine-bench -x: without the next-packet hint' '
+	"$ENGINE" $POLICIES -x -r 1 -n 20000 -w hits,random >engine-x.out &&
+	grep "^result name=engine-hits " engine-x.out &&
+	grep "^result name=engine-random " engine-x.out
+'
+
+test_expect_success 'engine-bench: bad use' '
+	test_expect_code 2 "$ENGINE" -r 0 2>err && grep "^usage: engine-bench" err &&
+	test_expect_code 2 "$ENGINE" -z 2>err && grep "^usage: engine-bench" err &&
+	test_expect_code 2 "$ENGINE" $POLICIES -w traces 2>err && grep "no capture named" err &&
+	test_expect_code 1 "$ENGINE" -P "$TRASH/nonexistent.policy" 2>err &&
+	grep "nonexistent.policy" err &&
+	test_expect_code 1 "$ENGINE" $POLICIES -w traces "$TRASH/none.pcap" 2>err &&
+	grep "no capture could be read" err
+'
+
+test_expect_success 'pkt-blast: bad use' '
+	test_expect_code 2 "$BLAST" 2>err && grep "^usage: pkt-blast" err &&
+	test_expect_code 2 "$BLAST" -m sometimes lo 00:00:00:00:00:00 10.0.0.0/8 \
+		198.51.100.1 2>err && grep "^usage: pkt-blast" err &&
+	test_expect_code 1 "$BLAST" nosuchif0 00:00:00:00:00:00 10.0.0.0/8 \
+		198.51.100.1 2>err && grep "^pkt-blast: nosuchif0" err &&
+	test_expect_code 2 "$BLAST" lo 00:00:00:00:00:00 10.0.0.0/33 198.51.100.1 2>err &&
+	grep "not a prefix" err
+'
+
+test_expect_success 'pkt-blast sends what it says, counted by the receiver' '
+	test_when_finished "ip netns del blast" &&
+	ip netns add blast &&
+	ip link add bl0 type veth peer name bl1 netns blast &&
+	ip link set bl0 up && ip -n blast link set bl1 up &&
+	ip -n blast addr add 198.51.100.1/24 dev bl1 &&
+	ip netns exec blast iptables -t raw -A PREROUTING -p udp --dport 9 -j DROP &&
+	"$BLAST" -n 3000 -m random bl0 $(ip netns exec blast cat /sys/class/net/bl1/address) \
+		10.0.0.0/8 198.51.100.1 >blast.out &&
+	grep "^sent=3000 errors=0 " blast.out &&
+	test_wait_for 5 "ip netns exec blast iptables -t raw -nvxL PREROUTING |
+		awk \"NR == 3 { exit \\\$1 != 3000 }\""
+'
+
+test_expect_success 'the whole suite in quick mode writes every row' '
+	cp "$SRC_ROOT/bench/RESULTS.md" R.md && mkdir tmp &&
+	TMPDIR="$TRASH/tmp" BENCH_QUICK=1 BENCH_OUT="$TRASH/out" BENCH_RESULTS="$TRASH/R.md" \
+		BENCH_TRACES="$TRACES" "$SRC_ROOT/bench/bench-all.sh" \
+		policy engine gateway clones >all.out 2>&1 ||
+		{ cat all.out; return 1; }
+	for p in policy engine gateway clones; do
+		grep "^# exit: 0$" out/$p.txt || return 1
+	done &&
+	for row in "gateway, flow-cache hits" "gateway, random traffic" \
+	    "decision engine alone, flow-cache hits" "decision engine alone, random traffic" \
+	    "decision engine alone, the shared captures" "memory per flow at 1M flows" \
+	    "policy evaluator alone" "clone, netns" "teardown" "private memory per idle clone"; do
+		test $(grep -c "^| $row |" R.md) = 1 || { echo "row $row"; return 1; }
+	done &&
+	grep "^run pair=1 kind=gateway workload=hits received=[1-9]" out/gateway.txt &&
+	grep "^run pair=1 kind=ceiling workload=random received=[1-9]" out/gateway.txt &&
+	outside_markers "$SRC_ROOT/bench/RESULTS.md" >expect &&
+	outside_markers R.md >actual &&
+	test_cmp expect actual
+'
+
+test_expect_success 'the suite left nothing behind' '
+	test -z "$(ip netns list)" &&
+	test -z "$(ls tmp)" &&
+	! pgrep -a --ns $$ --nslist net -f "[p]kt-blast|[n]fq-ceiling|[p]otemkin-gateway|[b]usybox" &&
+	test -z "$(ip -o link show | grep -E ": (pk[0-9]|ext0|rcv0)")"
+'
+
+test_expect_success 'a part that did not run keeps its rows' '
+	mkdir partial && cp out/engine.txt partial/ &&
+	sed "s/^| gateway, flow-cache hits |.*/| gateway, flow-cache hits | kept |/" R.md >R2.md &&
+	"$REPORT" partial R2.md &&
+	grep "^| gateway, flow-cache hits | kept |" R2.md &&
+	test $(grep -c "^| decision engine alone, flow-cache hits |" R2.md) = 1 &&
+	test $(grep -c "^| " R2.md) = $(grep -c "^| " R.md)
+'
+
+test_expect_success 'bench-report.sh: bad use' '
+	test_expect_code 2 "$REPORT" 2>err && grep "^usage: bench-report.sh" err &&
+	test_expect_code 1 "$REPORT" out nosuch.md 2>err &&
+	grep "^bench-report.sh: nosuch.md: no such file" err &&
+	echo "no table here" >plain.md &&
+	test_expect_code 1 "$REPORT" out plain.md 2>err &&
+	grep "has no table markers" err && test "$(cat plain.md)" = "no table here"
+'
+
+test_done
