@@ -5,10 +5,11 @@
 .PHONY: bench bench-replay
 BENCH_TRACES ?= $(or $(POTEMKIN_TRACES),../shared/traces)
 
+EXTRA_ALL += bench/out/replay-bench
 bench/out/replay-bench: $(B)/bench/replay-bench.o \
-		$(foreach l,replay engine gwpacket policy common,$(B)/lib$(l).a)
+		$(foreach l,replay engine gwpacket policy common,$(B)/lib$(l).a) build/mode
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ -lpcap $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -lpcap $(LDLIBS)
 ALL_SRCS += bench/replay-bench.c
 
 bench-replay: bench/out/replay-bench
