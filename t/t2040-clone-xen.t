@@ -238,4 +238,61 @@ test_expect_success 'teardown: a failed xl destroy is reported' '
 	no_leftovers
 '
 
+# potemkin-xen-vif as libxl runs it, with xenstore-read and -write doubles
+# that answer from and record into files.
+mkdir -p fakebin xenstore
+cat >fakebin/xenstore-read <<'EOF'
+#!/bin/sh
+cat "$TRASH/xenstore/$(echo "$1" | tr / _)" 2>/dev/null
+EOF
+cat >fakebin/xenstore-write <<'EOF'
+#!/bin/sh
+echo "$1 $2" >>"$TRASH/xenstore/writes"
+EOF
+chmod +x fakebin/xenstore-read fakebin/xenstore-write
+vifenv() { env PATH="$TRASH/fakebin:$PATH" vif=vif7.0 XENBUS_PATH=backend/vif/7/0 "$@"; }
+
+test_expect_success 'potemkin-xen-vif: usage' '
+	potemkin-xen-vif -h >out &&
+	grep -q "^usage: potemkin-xen-vif online|offline \[type_if=vif\]\$" out &&
+	test_expect_code 2 potemkin-xen-vif 2>err &&
+	grep -q "^usage: " err &&
+	test_expect_code 2 potemkin-xen-vif online type_if=vif 2>err &&
+	grep -q "^potemkin-xen-vif: \$vif and \$XENBUS_PATH must be set (libxl sets them)\$" err &&
+	vifenv potemkin-xen-vif offline type_if=vif
+'
+
+test_expect_success 'potemkin-xen-vif online: renames to vifname, sets up, reports' '
+	ip tuntap add vif7.0 mode tap &&
+	echo pk7 >xenstore/backend_vif_7_0_vifname &&
+	vifenv potemkin-xen-vif online type_if=vif &&
+	ip -o link show dev pk7 | grep -q "[<,]UP[,>]" &&
+	! ip link show vif7.0 2>/dev/null &&
+	echo "backend/vif/7/0/hotplug-status connected" >want &&
+	test_cmp want xenstore/writes &&
+	ip link del pk7
+'
+
+test_expect_success 'potemkin-xen-vif online: never takes over an existing name' '
+	: >xenstore/writes &&
+	ip tuntap add vif7.0 mode tap &&
+	ip tuntap add pk7 mode tap &&
+	test_expect_code 1 vifenv potemkin-xen-vif online type_if=vif 2>err &&
+	grep -q "^potemkin-xen-vif: pk7 exists already; cannot rename vif7.0\$" err &&
+	grep -q "^backend/vif/7/0/hotplug-error potemkin-xen-vif: pk7 exists already" xenstore/writes &&
+	! grep -q hotplug-status xenstore/writes &&
+	ip link show vif7.0 &&
+	ip link del vif7.0 && ip link del pk7
+'
+
+test_expect_success 'potemkin-xen-vif online without a vifname keeps the name' '
+	: >xenstore/writes &&
+	rm xenstore/backend_vif_7_0_vifname &&
+	ip tuntap add vif7.0 mode tap &&
+	vifenv potemkin-xen-vif online type_if=vif &&
+	ip -o link show dev vif7.0 | grep -q "[<,]UP[,>]" &&
+	grep -q "hotplug-status connected" xenstore/writes &&
+	ip link del vif7.0
+'
+
 test_done

@@ -17,12 +17,15 @@ limit=${POTEMKIN_XEN_TIMEOUT:-600}
 serial=$TRASH/serial.log
 qemu_pid=
 
+# QEMU runs under timeout(1), which kills it at the hard limit even if this
+# script is gone; stopping timeout stops QEMU.
 stop_qemu() {
 	if [ -n "$qemu_pid" ]; then
-		kill -KILL "$qemu_pid" 2>/dev/null
+		kill -TERM "$qemu_pid" 2>/dev/null
 		wait "$qemu_pid" 2>/dev/null
 		qemu_pid=
 	fi
+	return 0
 }
 # Keep the console of the last run for whoever looks into a failure.
 test_atexit 'stop_qemu; cp "$serial" "$xen/serial.log" 2>/dev/null'
@@ -35,23 +38,26 @@ test_expect_success 'mkdom0 builds (or reuses) Xen, dom0 and the guest' '
 	t0=$(date +%s) &&
 	"$SRC_ROOT/t/xen/mkdom0" "$xen" 2>&4 &&
 	test -s "$xen/xen" && test -s "$xen/vmlinuz" && test -s "$xen/initrd.img" &&
-	echo "# t9000: image ready in $(elapsed $t0) s" >&4
+	echo "# t9000: image ready in $(elapsed $t0) s ($(date -u +%T))" >&4
 '
 
 test_expect_success 'Xen boots, dom0 runs the test and reports its end' '
 	test -s "$xen/initrd.img" &&
 	: >"$serial" &&
 	t0=$(date +%s) &&
-	qemu-system-x86_64 -machine pc,accel=tcg -cpu qemu64,+svm,+npt \
+	{ timeout -k 5 $((limit + 30)) \
+	  qemu-system-x86_64 -machine pc,accel=tcg -cpu qemu64,+svm,+npt \
 		-m 2G -smp 2 -display none -monitor none -nic none -no-reboot \
-		-serial file:"$serial" \
+		-serial file:"$serial" -pidfile "$TRASH/qemu.pid" \
 		-kernel "$xen/xen" \
 		-append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=warning guest_loglvl=warning" \
 		-initrd "$xen/vmlinuz console=hvc0 quiet loglevel=3,$xen/initrd.img" \
-		</dev/null &
+		</dev/null & } &&
 	qemu_pid=$! &&
+	test_wait_for 30 "test -s \"\$TRASH/qemu.pid\"" &&
+	cp "$TRASH/qemu.pid" "$TRASH/qemu.pid.kept" &&
 	test_wait_for $limit "grep -q \"^POTEMKIN-DOM0-END\" \"\$serial\" || ! kill -0 $qemu_pid" &&
-	echo "# t9000: Xen booted, ran the test in dom0 and ended in $(elapsed $t0) s" >&4 &&
+	echo "# t9000: Xen booted, ran the test in dom0 and ended in $(elapsed $t0) s ($(date -u +%T))" >&4 &&
 	stop_qemu &&
 	console | grep -q "^POTEMKIN-DOM0-END status=0\$" ||
 	{ stop_qemu; console | tail -n 80; false; }
@@ -86,7 +92,8 @@ test_expect_success 'dom0 ran its whole plan' '
 
 test_expect_success 'no QEMU is left' '
 	stop_qemu &&
-	! ps -eo args= | grep -q "[q]emu-system.*$xen/initrd.img"
+	pid=$(cat "$TRASH/qemu.pid.kept") &&
+	test_wait_for 10 "! kill -0 $pid"
 '
 
 test_done
