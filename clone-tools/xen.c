@@ -201,7 +201,8 @@ xen_config(const struct vmm_type *t, const char *path, const char *name,
 	    "potemkin.gw=%s potemkin.ready=%s %s\"\n"
 	    "vif = [ \"mac=%s%s\" ]\n"
 	    "on_crash = \"destroy\"\n",
-	    vmm_progname(), name, t->domain_type, t->kernel, t->initrd, t->memory_mb, t->cpus,
+	    vmm_progname(), name, t->domain_type, t->kernel, t->initrd,
+	    t->memory_mb, t->cpus,
 	    addr_fmt(t->guest_ip, guest), t->prefix, addr_fmt(t->gw_ip, gw),
 	    t->ready, t->append, t->mac, vif);
 	if (n < 0 || (size_t)n >= sizeof(buf)) {
@@ -318,8 +319,11 @@ xen_check_snapshot(const struct vmm_type *t, const char *dir)
 
 	if (vmm_path(path, sizeof(path), "%s/reference.cfg", dir) == -1)
 		return -1;
-	if (vmm_read_file(path, buf, sizeof(buf), &len) == -1)
+	if (vmm_read_file(path, buf, sizeof(buf), &len) == -1) {
+		warn("%s (potemkin-snapshot -f %s makes a new one)", path,
+		    t->name);
 		return -1;
+	}
 	if ((line = strstr(buf, "\nmemory = ")) == NULL ||
 	    sscanf(line, "\nmemory = %u", &mb) != 1) {
 		warnx("%s: no memory setting", path);
@@ -417,7 +421,6 @@ xen_alive(const struct vmm_conf *conf, const struct vmm_vm *vm)
 {
 	const struct vmm_type *t = xen_type_of(vm);
 	char out[64];
-
 	bool alive;
 
 	(void)conf;

@@ -217,6 +217,15 @@ test_expect_success 'clone: a snapshot of another memory size is refused' '
 	no_leftovers
 '
 
+test_expect_success 'clone: a snapshot without its reference.cfg is refused' '
+	mv state/snapshots/hvm/reference.cfg saved.cfg &&
+	test_expect_code 1 potemkin-clone -t hvm >out 2>err &&
+	mv saved.cfg state/snapshots/hvm/reference.cfg &&
+	! test -s out &&
+	grep -q "^potemkin-clone: $TRASH/state/snapshots/hvm/reference.cfg (potemkin-snapshot -f hvm makes a new one): No such file or directory\$" err &&
+	no_leftovers
+'
+
 test_expect_success 'snapshot: a failed create keeps the last good snapshot' '
 	cp state/snapshots/hvm/state good.state &&
 	cp state/snapshots/hvm/reference.cfg good.cfg &&
