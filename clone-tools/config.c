@@ -223,6 +223,23 @@ conf_accel(const struct vmm_conf *conf, const config_setting_t *g,
 	return 0;
 }
 
+/*
+ * Xen's domain type.  pv needs no hardware virtualization (it is what runs
+ * nested under QEMU TCG, as in t9000); pvh needs VT-x or SVM with EPT or
+ * NPT, since Debian's Xen is built without shadow paging.
+ */
+static int
+conf_domain_type(const struct vmm_conf *conf, const config_setting_t *g,
+    const char *what, struct vmm_type *t)
+{
+	if (conf_string(conf, g, what, "domain_type", "pv", &t->domain_type) == -1)
+		return -1;
+	if (strcmp(t->domain_type, "pv") != 0 && strcmp(t->domain_type, "pvh") != 0)
+		return conf_error(conf, config_setting_get_member(g, "domain_type"),
+		    "%sdomain_type: '%s' is not pv or pvh", what, t->domain_type);
+	return 0;
+}
+
 /* Every setting a type may have; the backend's check says which it needs. */
 static int
 conf_type(struct vmm_conf *conf, const config_setting_t *g, struct vmm_type *t)
@@ -271,7 +288,8 @@ conf_type(struct vmm_conf *conf, const config_setting_t *g, struct vmm_type *t)
 	    conf_string(conf, g, what, "xl", "xl", &t->xl) ||
 	    conf_string(conf, g, what, "console_log",
 		"/var/log/xen/console/guest-%s.log", &t->console_log) ||
-	    conf_string(conf, g, what, "vif_script", NULL, &t->vif_script))
+	    conf_string(conf, g, what, "vif_script", NULL, &t->vif_script) ||
+	    conf_domain_type(conf, g, what, t))
 		return -1;
 	t->prefix = (uint8_t)prefix;
 	if (!vmm_mac_valid(mac))

@@ -1,6 +1,7 @@
 # clone-tools/: potemkin-snapshot, -clone, -teardown, -freeze, -ls and their
-# backends (netns, qemu, xen), all built on libvmm.  potemkin-mkimage is a
-# tracked script in bin/.
+# backends (netns, qemu, xen), all built on libvmm.  potemkin-mkimage and
+# potemkin-xen-vif (the xen backend's vif hotplug script) are tracked
+# scripts in bin/.
 CPPFLAGS += -Iclone-tools
 
 LIBS += vmm
@@ -20,11 +21,12 @@ potemkin-$(1)_LDLIBS := $(VMM_LDLIBS)
 endef
 $(foreach p,snapshot clone teardown freeze ls,$(eval $(call vmm_prog,$(p))))
 
-SCRIPTS += potemkin-mkimage
+SCRIPTS += potemkin-mkimage potemkin-xen-vif
 MAN5 += clone-tools/vmm.conf.5
 MAN8 += clone-tools/potemkin-snapshot.8 clone-tools/potemkin-clone.8 \
 	clone-tools/potemkin-teardown.8 clone-tools/potemkin-freeze.8 \
-	clone-tools/potemkin-ls.8 clone-tools/potemkin-mkimage.8
+	clone-tools/potemkin-ls.8 clone-tools/potemkin-mkimage.8 \
+	clone-tools/potemkin-xen-vif.8
 ETC_FILES += etc/potemkin/vmm.conf
 
 # Build, test and run time: libraries, QEMU for the qemu backend, busybox

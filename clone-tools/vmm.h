@@ -67,6 +67,7 @@ struct vmm_type {
 	const char *xl;
 	const char *console_log;	/* printf pattern, %s = domain name */
 	const char *vif_script;
+	const char *domain_type;	/* "pv" or "pvh" */
 };
 
 struct vmm_conf {

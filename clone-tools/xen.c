@@ -3,14 +3,16 @@
  *
  *	snapshot  xl create -p REF.cfg; xl unpause; ready string in the
  *	          console log; xl save -p; xl destroy
- *	clone     xl restore -p CLONE.cfg STATE (name pk<ID>, vifname=pk<ID>);
- *	          host side of pk<ID>; xl unpause
+ *	clone     xl restore -p CLONE.cfg STATE (name pk<ID>, vifname=pk<ID>,
+ *	          script=potemkin-xen-vif); host side of pk<ID>; xl unpause
  *	teardown  xl destroy
- *	freeze    xl pause; xl save -c into the evidence folder
+ *	freeze    xl save -p into the evidence folder (else xl pause and
+ *	          xl dump-core)
  *
  * Stock Xen has no copy-on-write fork of a domain (xl fork-vm never landed
  * upstream): xl restore copies the whole memory image, so a xen clone costs
- * its full memory and restores in time proportional to it.
+ * its full memory and restores in time proportional to it.  Proven on Xen
+ * 4.17 nested under QEMU by t/t9000-xen-nested.t.
  */
 #include <err.h>
 #include <errno.h>
@@ -134,22 +136,63 @@ xen_destroy_quietly(const struct vmm_type *t, const char *name)
 	xen_quiet = false;
 }
 
+/*
+ * The vif hotplug script: vmm.conf's vif_script, else potemkin-xen-vif
+ * beside this program (bin/ in the tree, BINDIR once installed).  xl's own
+ * default, vif-bridge, fails where there is no bridge and would otherwise
+ * put pk<ID> on one, where neither the host's gw_ip nor the gateway's
+ * rules would see the clone's packets.
+ */
+static const char *
+xen_vif_script(const struct vmm_type *t)
+{
+	static char path[VMM_PATH_MAX];
+	char self[VMM_PATH_MAX], *slash;
+	ssize_t n;
+
+	if (t->vif_script)
+		return t->vif_script;
+	if (path[0] != '\0')
+		return path;
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0) {
+		warn("/proc/self/exe");
+		return NULL;
+	}
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) != NULL)
+		*slash = '\0';
+	if (vmm_path(path, sizeof(path), "%s/potemkin-xen-vif", self) == -1)
+		return NULL;
+	if (access(path, X_OK) == -1) {
+		warn("%s (vif_script in vmm.conf names another)", path);
+		path[0] = '\0';
+		return NULL;
+	}
+	return path;
+}
+
 /* A domain config; vifname NULL lets xl name the reference's vif. */
 static int
 xen_config(const struct vmm_type *t, const char *path, const char *name,
     const char *vifname)
 {
-	char guest[ADDR_STRLEN], gw[ADDR_STRLEN], vif[256] = "", buf[4096];
+	char guest[ADDR_STRLEN], gw[ADDR_STRLEN], vif[VMM_PATH_MAX + 64];
+	char buf[4096];
+	const char *script = xen_vif_script(t);
 	int n;
 
-	if (vifname)
-		snprintf(vif, sizeof(vif), ",vifname=%s%s%s", vifname,
-		    t->vif_script ? ",script=" : "",
-		    t->vif_script ? t->vif_script : "");
+	if (script == NULL)
+		return -1;
+	n = snprintf(vif, sizeof(vif), "%s%s,script=%s",
+	    vifname ? ",vifname=" : "", vifname ? vifname : "", script);
+	if (n < 0 || (size_t)n >= sizeof(vif)) {
+		warnx("type %s: vif_script too long", t->name);
+		return -1;
+	}
 	n = snprintf(buf, sizeof(buf),
 	    "# written by %s\n"
 	    "name = \"%s\"\n"
-	    "type = \"pvh\"\n"
+	    "type = \"%s\"\n"
 	    "kernel = \"%s\"\n"
 	    "ramdisk = \"%s\"\n"
 	    "memory = %u\n"
@@ -158,7 +201,8 @@ xen_config(const struct vmm_type *t, const char *path, const char *name,
 	    "potemkin.gw=%s potemkin.ready=%s %s\"\n"
 	    "vif = [ \"mac=%s%s\" ]\n"
 	    "on_crash = \"destroy\"\n",
-	    vmm_progname(), name, t->kernel, t->initrd, t->memory_mb, t->cpus,
+	    vmm_progname(), name, t->domain_type, t->kernel, t->initrd,
+	    t->memory_mb, t->cpus,
 	    addr_fmt(t->guest_ip, guest), t->prefix, addr_fmt(t->gw_ip, gw),
 	    t->ready, t->append, t->mac, vif);
 	if (n < 0 || (size_t)n >= sizeof(buf)) {
@@ -185,6 +229,7 @@ xen_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 {
 	char dir[VMM_PATH_MAX], cfg[VMM_PATH_MAX], state[VMM_PATH_MAX];
 	char tmp[VMM_PATH_MAX], log[VMM_PATH_MAX], name[VMM_NAME_MAX + 16];
+	char cfgtmp[VMM_PATH_MAX];
 	bool created = false;
 	struct stat st;
 	off_t logoff;
@@ -194,6 +239,7 @@ xen_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 	snprintf(name, sizeof(name), "potemkin-ref-%s", t->name);
 	if (vmm_snapshot_dir(conf, t->name, dir, sizeof(dir)) == -1 ||
 	    vmm_path(cfg, sizeof(cfg), "%s/reference.cfg", dir) == -1 ||
+	    vmm_path(cfgtmp, sizeof(cfgtmp), "%s/reference.cfg.new", dir) == -1 ||
 	    vmm_path(state, sizeof(state), "%s/state", dir) == -1 ||
 	    vmm_path(tmp, sizeof(tmp), "%s/state.new", dir) == -1 ||
 	    xen_console_log(t, name, log, sizeof(log)) == -1)
@@ -210,11 +256,14 @@ xen_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 	unlink(tmp);
 	/* xenconsoled appends: only what this boot writes counts. */
 	logoff = stat(log, &st) == 0 ? st.st_size : 0;
-	if (xen_config(t, cfg, name, NULL) == -1)
-		return -1;
+	/* The config describes the state beside it (clones check its
+	 * memory): both are installed together, and a failed snapshot leaves
+	 * the last good pair as it was. */
+	if (xen_config(t, cfgtmp, name, NULL) == -1)
+		goto out;
 	fprintf(stderr, "%s: type %s: creating the reference domain %s\n",
 	    vmm_progname(), t->name, name);
-	if (xen_xl(t, NULL, 0, "create", "-p", cfg, NULL) == -1)
+	if (xen_xl(t, NULL, 0, "create", "-p", cfgtmp, NULL) == -1)
 		goto out;
 	created = true;
 	if (xen_xl(t, NULL, 0, "unpause", name, NULL) == -1)
@@ -228,8 +277,9 @@ xen_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 	    vmm_progname(), t->name, (unsigned long long)(mono_ms() - t0));
 	if (xen_xl(t, NULL, 0, "save", "-p", name, tmp, NULL) == -1)
 		goto out;
-	if (rename(tmp, state) == -1) {
-		warn("installing %s", state);
+	if (rename(tmp, state) == -1 || rename(cfgtmp, cfg) == -1) {
+		warn("installing %s", dir);
+		unlink(state);
 		goto out;
 	}
 	fprintf(stderr, "%s: type %s: snapshot saved in %s\n", vmm_progname(),
@@ -239,6 +289,7 @@ out:
 	if (created)
 		xen_destroy_quietly(t, name);
 	unlink(tmp);
+	unlink(cfgtmp);
 	return rc;
 }
 
@@ -253,11 +304,46 @@ xen_domid(const struct vmm_type *t, const char *name, long *domid)
 	return 0;
 }
 
+/*
+ * xl restore fails deep in libxc ("Failed to populate physmap") when the
+ * config asks for less memory than the saved domain has: say plainly that
+ * the snapshot no longer matches vmm.conf.
+ */
+static int
+xen_check_snapshot(const struct vmm_type *t, const char *dir)
+{
+	char path[VMM_PATH_MAX], buf[4096];
+	const char *line;
+	unsigned mb;
+	size_t len;
+
+	if (vmm_path(path, sizeof(path), "%s/reference.cfg", dir) == -1)
+		return -1;
+	if (vmm_read_file(path, buf, sizeof(buf), &len) == -1) {
+		warn("%s (potemkin-snapshot -f %s makes a new one)", path,
+		    t->name);
+		return -1;
+	}
+	if ((line = strstr(buf, "\nmemory = ")) == NULL ||
+	    sscanf(line, "\nmemory = %u", &mb) != 1) {
+		warnx("%s: no memory setting", path);
+		return -1;
+	}
+	if (mb != t->memory_mb) {
+		warnx("type %s: the snapshot has %u MB of memory, vmm.conf says "
+		    "%u (potemkin-snapshot -f %s makes a new one)", t->name, mb,
+		    t->memory_mb, t->name);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 xen_clone(const struct vmm_conf *conf, const struct vmm_type *t,
     struct vmm_vm *vm)
 {
 	char dir[VMM_PATH_MAX], state[VMM_PATH_MAX], cfg[VMM_PATH_MAX];
+	char log[VMM_PATH_MAX];
 	const char *name = vm->rec.ifname;
 	bool restored = false;
 	struct stat st;
@@ -269,15 +355,19 @@ xen_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 	vm->rec.gw_ip = t->gw_ip;
 	if (vmm_snapshot_dir(conf, t->name, dir, sizeof(dir)) == -1 ||
 	    vmm_path(state, sizeof(state), "%s/state", dir) == -1 ||
-	    vmm_path(cfg, sizeof(cfg), "%s/xl.cfg", vm->dir) == -1)
+	    vmm_path(cfg, sizeof(cfg), "%s/xl.cfg", vm->dir) == -1 ||
+	    xen_console_log(t, name, log, sizeof(log)) == -1)
 		return -1;
 	if (stat(state, &st) == -1) {
 		warnx("type %s: no snapshot in %s (run potemkin-snapshot %s)",
 		    t->name, dir, t->name);
 		return -1;
 	}
-	if (xen_config(t, cfg, name, name) == -1)
+	if (xen_check_snapshot(t, dir) == -1 ||
+	    xen_config(t, cfg, name, name) == -1)
 		return -1;
+	/* Ids are reused; xenconsoled appends to the log of the name. */
+	unlink(log);
 	restored = true;	/* a failed restore may still leave a domain */
 	if (xen_xl(t, NULL, 0, "restore", "-p", cfg, state, NULL) == -1 ||
 	    xen_domid(t, name, &vm->rec.pid) == -1 ||
@@ -286,8 +376,10 @@ xen_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 		goto out;
 	rc = 0;
 out:
-	if (rc == -1 && restored)
+	if (rc == -1 && restored) {
 		xen_destroy_quietly(t, name);
+		unlink(log);	/* xenconsoled opened it for the domain */
+	}
 	return rc;
 }
 
@@ -304,9 +396,8 @@ static int
 xen_teardown(const struct vmm_conf *conf, struct vmm_vm *vm)
 {
 	const struct vmm_type *t = xen_type_of(vm);
-	char name[VMM_IFNAMSIZ];
+	char name[VMM_IFNAMSIZ], cfg[VMM_PATH_MAX], log[VMM_PATH_MAX];
 	long domid;
-	char cfg[VMM_PATH_MAX];
 
 	(void)conf;
 	snprintf(name, sizeof(name), "pk%u", vm->id);
@@ -314,9 +405,15 @@ xen_teardown(const struct vmm_conf *conf, struct vmm_vm *vm)
 	if (vmm_path(cfg, sizeof(cfg), "%s/xl.cfg", vm->dir) == 0 &&
 	    access(cfg, F_OK) == -1)
 		return 0;
-	if (xen_domid(t, name, &domid) == -1)
-		return 0;	/* gone already; xl said so on stderr */
-	return xen_xl(t, NULL, 0, "destroy", name, NULL);
+	/* Gone already (xl said so on stderr), or destroyed now. */
+	if (xen_domid(t, name, &domid) == 0 &&
+	    xen_xl(t, NULL, 0, "destroy", name, NULL) == -1)
+		return -1;
+	/* The console log is the clone's file too (freeze copied it). */
+	if (vm->type && xen_console_log(t, name, log, sizeof(log)) == 0 &&
+	    unlink(log) == -1 && errno != ENOENT)
+		warn("%s", log);
+	return 0;
 }
 
 static bool
@@ -324,35 +421,63 @@ xen_alive(const struct vmm_conf *conf, const struct vmm_vm *vm)
 {
 	const struct vmm_type *t = xen_type_of(vm);
 	char out[64];
+	bool alive;
 
 	(void)conf;
-	return xen_xl(t, out, sizeof(out), "domid", vm->rec.ifname, NULL) == 0;
+	/* A stale clone is what we ask about, not an error. */
+	xen_quiet = true;
+	alive = xen_xl(t, out, sizeof(out), "domid", vm->rec.ifname, NULL) == 0;
+	xen_quiet = false;
+	return alive;
 }
 
+/*
+ * Freeze: xl save -p writes the domain's memory and vCPU state into
+ * domain.save (xl restore loads it) and leaves it paused.  A PV guest
+ * takes part in its own suspend, so it runs on for that moment: paused
+ * first, it could not answer, and xl save waits out libxl's minute and
+ * fails.  A guest that never suspends (a kernel an intruder owns) is paused
+ * and its memory dumped with xl dump-core, which needs nothing from it.
+ */
 static int
 xen_freeze(const struct vmm_conf *conf, struct vmm_vm *vm, const char *evdir)
 {
 	const struct vmm_type *t = xen_type_of(vm);
-	char save[VMM_PATH_MAX], log[VMM_PATH_MAX], to[VMM_PATH_MAX];
+	const char *name = vm->rec.ifname;
+	char save[VMM_PATH_MAX], core[VMM_PATH_MAX], log[VMM_PATH_MAX];
+	char to[VMM_PATH_MAX];
 
 	(void)conf;
 	if (vmm_path(save, sizeof(save), "%s/domain.save", evdir) == -1 ||
+	    vmm_path(core, sizeof(core), "%s/memory.core", evdir) == -1 ||
 	    vmm_path(to, sizeof(to), "%s/console.log", evdir) == -1)
 		return -1;
-	if (xen_xl(t, NULL, 0, "pause", vm->rec.ifname, NULL) == -1)
-		return -1;
-	if (xen_xl(t, NULL, 0, "save", "-c", vm->rec.ifname, save, NULL) == -1) {
-		/* A failed freeze leaves the clone as it was: running. */
-		xen_xl(t, NULL, 0, "unpause", vm->rec.ifname, NULL);
-		return -1;
+	if (xen_xl(t, NULL, 0, "save", "-p", name, save, NULL) == 0) {
+		if (evidence_note(evdir, "domain.save: the paused domain (xl "
+		    "save -p: memory and vCPU state; xl restore loads it)") == -1)
+			return -1;
+	} else {
+		unlink(save);
+		warnx("clone %u: no checkpoint; pausing it and dumping its "
+		    "memory instead", vm->id);
+		if (xen_xl(t, NULL, 0, "pause", name, NULL) == -1)
+			return -1;
+		if (xen_xl(t, NULL, 0, "dump-core", name, core, NULL) == -1) {
+			/* A failed freeze leaves the clone as it was: running. */
+			unlink(core);
+			xen_xl(t, NULL, 0, "unpause", name, NULL);
+			return -1;
+		}
+		if (evidence_note(evdir, "memory.core: the paused domain's "
+		    "memory (xl dump-core, ELF); no domain.save: xl save "
+		    "failed (a guest that does not suspend)") == -1)
+			return -1;
 	}
-	if (vm->type && xen_console_log(t, vm->rec.ifname, log, sizeof(log)) == 0 &&
+	if (vm->type && xen_console_log(t, name, log, sizeof(log)) == 0 &&
 	    access(log, R_OK) == 0)
 		vmm_copy_file(log, to);
-	return evidence_note(evdir, "domain.save: the paused domain (xl save "
-	    "-c: memory and device state; xl restore loads it)") ||
-	    evidence_note(evdir, "disk: none (the guest runs from its "
-		"initramfs)") ? -1 : 0;
+	return evidence_note(evdir, "disk: none (the guest runs from its "
+	    "initramfs)");
 }
 
 const struct vmm_backend vmm_xen_backend = {

@@ -109,7 +109,10 @@ test_expect_success 'meaning errors name the file, the line and the setting' '
 	grep -q "must be absolute paths" err &&
 	printf "types = { web = { backend = \"netns\"; ready_timeout = \"5 parsecs\"; }; };\n" >bad6.conf &&
 	test_expect_code 1 potemkin-ls -c bad6.conf 2>err &&
-	grep -q "type web: ready_timeout: .5 parsecs.:" err
+	grep -q "type web: ready_timeout: .5 parsecs.:" err &&
+	printf "types = { x = { backend = \"xen\"; kernel = \"/k\"; initrd = \"/i\";\n  domain_type = \"hvm\"; }; };\n" >bad7.conf &&
+	test_expect_code 1 potemkin-ls -c bad7.conf 2>err &&
+	grep -q "^potemkin-ls: bad7.conf:2: type x: domain_type: .hvm. is not pv or pvh\$" err
 '
 
 test_expect_success 'an unknown type' '
@@ -152,13 +155,17 @@ test_expect_success 'a damaged record is reported, not trusted' '
 
 test_expect_success 'potemkin-mkimage: usage, status 2 for bad use' '
 	potemkin-mkimage -h >out &&
-	grep -q "^usage: potemkin-mkimage \[-fq\] \[-k PACKAGE\] OUTDIR\$" out &&
+	grep -q "^usage: potemkin-mkimage \[-fq\] \[-k PACKAGE\] \[-m MODULE\]... OUTDIR\$" out &&
+	grep -q "^\.Op Fl m Ar MODULE\$" "$SRC_ROOT/clone-tools/potemkin-mkimage.8" &&
 	grep -q "^\.Op Fl fq\$" "$SRC_ROOT/clone-tools/potemkin-mkimage.8" &&
 	test_expect_code 2 potemkin-mkimage 2>err &&
 	grep -q "^potemkin-mkimage: one OUTDIR is required\$" err &&
 	test_expect_code 2 potemkin-mkimage -z out 2>err &&
 	grep -q "^usage: potemkin-mkimage" err &&
-	test_expect_code 2 potemkin-mkimage a b 2>err
+	test_expect_code 2 potemkin-mkimage a b 2>err &&
+	test_expect_code 2 potemkin-mkimage -m ../evil newdir 2>err &&
+	grep -q "^potemkin-mkimage: -m ../evil: not a module name\$" err &&
+	! test -e newdir
 '
 
 test_expect_success 'potemkin-ls of an empty state directory: the header only' '
