@@ -82,14 +82,23 @@ farm_write_configs() {
 
 	mkdir -p "$FARM_DIR/www/cgi-bin" "$FARM_DIR/state" "$FARM_DIR/mem"
 	echo "potemkin honeypot" >"$FARM_DIR/www/index.html"
-	# A vulnerable service: poked, it looks up a name and spreads over SMB.
+	# A vulnerable service: poked, it looks up a name and spreads over SMB;
+	# the query names the resolver and the targets as the guest image's
+	# bait does (potemkin-mkimage(8)), by default 203.0.113.101-106.
 	cat >"$FARM_DIR/www/cgi-bin/spread" <<-\CGI
 	#!/bin/sh
 	echo "Content-Type: text/plain"
 	echo
-	busybox nslookup evil.example 192.0.2.1 >/dev/null 2>&1 &
-	for i in 1 2 3 4 5 6; do
-		busybox nc -w 2 203.0.113.$((100 + i)) 445 </dev/null >/dev/null 2>&1 &
+	args=$(echo "$QUERY_STRING" | tr '&+,' '   ')
+	[ -n "$args" ] || args="dns=192.0.2.1 $(seq -f 203.0.113.%g 101 106)"
+	for arg in $args; do
+		addr=${arg#dns=}
+		case $addr in '' | *[!0-9.]*) continue ;; esac
+		if [ "$addr" != "$arg" ]; then
+			busybox nslookup evil.example "$addr" >/dev/null 2>&1 &
+		else
+			busybox nc -w 2 "$addr" 445 </dev/null >/dev/null 2>&1 &
+		fi
 	done
 	echo spreading
 	CGI

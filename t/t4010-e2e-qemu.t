@@ -35,6 +35,30 @@ test_expect_success 'a second address, a second guest; both answer' '
 	test "$(farm_events "\"event\":\"bind\"")" = 2
 '
 
+# Containment with real guests: the image's bait (potemkin-mkimage(8)) makes
+# a guest look a name up and connect to two outside addresses on TCP 445.
+test_expect_success 'a guest poked to spread: SMB reflected into new guests' '
+	farm_sniff_start &&
+	farm_in curl -sS -m 60 --interface 203.0.113.23 \
+		"http://198.51.100.30/cgi-bin/spread?dns=192.0.2.1&203.0.113.101&203.0.113.102" >out &&
+	grep spreading out &&
+	w=$(e2e_vm_of 198.51.100.30) && test -n "$w" &&
+	for a in 203.0.113.101 203.0.113.102; do
+		farm_wait_event 60 "\"event\":\"reflect\".*\"addr\":\"$a\"" &&
+		farm_wait_event 60 "\"event\":\"bind\".*\"addr\":\"$a\"" || return 1
+	done &&
+	farm_wait_event 10 "\"event\":\"infected\".*\"vm\":$w,"
+'
+
+test_expect_success 'its lookup went through the proxy; nothing escaped' '
+	farm_wait_event 20 "\"event\":\"dns\".*\"name\":\"update.example\"" &&
+	farm_sniff_stop &&
+	test "$(farm_sniffed "src host 192.0.2.1 and dst host 192.0.2.53 and udp port 53")" -gt 0 &&
+	farm_escaped >escaped &&
+	test_must_fail test -s escaped &&
+	test "$(farm_sniffed "dst net 203.0.113.96/28")" = 0
+'
+
 test_expect_success 'idle guests are reclaimed and their QEMUs stop' '
 	farm_wait_event 30 "\"event\":\"reclaim\".*\"addr\":\"198.51.100.8\"" &&
 	test_wait_for 10 "! pgrep -f \"potemkin-pk$vm \" && ! pgrep -f \"potemkin-pk$vm2 \""
