@@ -222,9 +222,14 @@ parse_args(struct args *a, int argc, char **argv)
 	if (optind + 1 >= argc)
 		return usage_error("CAPTURE missing", NULL, NULL);
 	a->policy = argv[optind];
-	for (int i = optind + 1; i < argc; i++)
-		if (strcmp(argv[i], "-") == 0 && strcmp(a->policy, "-") == 0)
+	for (int i = optind + 1, nstdin = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-") != 0)
+			continue;
+		if (strcmp(a->policy, "-") == 0)
 			return usage_error("the policy and a capture cannot both be stdin", NULL, NULL);
+		if (++nstdin > 1)
+			return usage_error("stdin given as a capture twice", NULL, NULL);
+	}
 	a->caps = argv + optind + 1;
 	a->ncaps = (size_t)(argc - optind - 1);
 	return 0;
@@ -312,15 +317,18 @@ report(const struct args *a, struct replay *r, const struct capture *caps,
 	for (size_t i = 0; i < a->ncaps; i++)
 		info[i] = (struct replay_capture_info){ caps[i].path, caps[i].link,
 		    caps[i].frames, caps[i].first_us, caps[i].last_us };
-	if (pl && replay_plot_draw(pl, &rep) < 0)
-		rc = -1;
-	else if (a->json)
+	if (pl && replay_plot_draw(pl, &rep) < 0) {
+		free(info);
+		return -1;	/* the plot said why */
+	}
+	if (a->json)
 		rc = replay_report_json(&rep, stdout);
 	else if (a->csv)
 		rc = replay_report_csv(r, stdout);
 	else
 		rc = replay_report_text(&rep, stdout);
-	if (rc == 0 && fflush(stdout) == EOF) {
+	/* A write error seen part way (ferror) or only now, at the flush. */
+	if (fflush(stdout) == EOF || rc < 0) {
 		warn("cannot write the report");
 		rc = -1;
 	}

@@ -47,7 +47,11 @@ capture_open(struct capture *c, const char *path)
 		warn("cannot open %s", path);
 		return -1;
 	}
-	if (fstat(fileno(c->fp), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+	if (fstat(fileno(c->fp), &sb) == -1) {
+		warn("cannot read %s", path);
+		goto fail;
+	}
+	if (S_ISDIR(sb.st_mode)) {
 		warnx("cannot read %s: %s", path, strerror(EISDIR));
 		goto fail;
 	}

@@ -26,8 +26,34 @@ extern char **environ;
 
 struct replay_plot {
 	char *path;
-	char *tmp;
+	char *tmp;		/* PATH.XXXXXX, the name gnuplot draws into */
+	bool tmp_made;		/* and the file exists (ours to remove) */
 };
+
+/*
+ * Make the temporary file the figure is drawn into, beside PATH so that
+ * rename puts it in place.  mkstemp makes it 0600; a figure is as readable
+ * as any new file.
+ */
+static int
+plot_tmp_make(struct replay_plot *pl)
+{
+	size_t n = strlen(pl->tmp);
+	mode_t mask;
+	int fd;
+
+	memcpy(pl->tmp + n - 6, "XXXXXX", 6);
+	if ((fd = mkstemp(pl->tmp)) < 0) {
+		warn("cannot write %s", pl->path);
+		return -1;
+	}
+	pl->tmp_made = true;
+	mask = umask(0);
+	umask(mask);
+	(void)fchmod(fd, 0666 & ~mask);
+	close(fd);
+	return 0;
+}
 
 /* Is gnuplot on the PATH?  Checked before a long replay, not after it. */
 static bool
@@ -51,8 +77,6 @@ int
 replay_plot_open(struct replay_plot **out, const char *path)
 {
 	struct replay_plot *pl;
-	mode_t mask;
-	int fd;
 
 	*out = NULL;
 	if (!have_gnuplot()) {
@@ -68,18 +92,17 @@ replay_plot_open(struct replay_plot **out, const char *path)
 		free(pl);
 		return -1;
 	}
-	if ((fd = mkstemp(pl->tmp)) < 0) {
-		warn("cannot write %s", path);
-		free(pl->tmp);
-		pl->tmp = NULL;
+	/*
+	 * That the figure can be written is found out now, not after a long
+	 * replay; the file itself is made again only to draw, so that a
+	 * replay killed on the way leaves nothing behind.
+	 */
+	if (plot_tmp_make(pl) < 0) {
 		replay_plot_close(pl);
 		return -1;
 	}
-	/* mkstemp makes it 0600; a figure is as readable as any new file. */
-	mask = umask(0);
-	umask(mask);
-	(void)fchmod(fd, 0666 & ~mask);
-	close(fd);
+	unlink(pl->tmp);
+	pl->tmp_made = false;
 	*out = pl;
 	return 0;
 }
@@ -89,7 +112,7 @@ replay_plot_close(struct replay_plot *pl)
 {
 	if (pl == NULL)
 		return;
-	if (pl->tmp)
+	if (pl->tmp_made)
 		unlink(pl->tmp);
 	free(pl->tmp);
 	free(pl->path);
@@ -270,11 +293,13 @@ replay_plot_draw(struct replay_plot *pl, const struct replay_report *rep)
 {
 	char *script = NULL;
 	size_t len = 0;
-	FILE *m = open_memstream(&script, &len);
+	FILE *m;
 	struct stat sb;
 	int rc = -1;
 
-	if (m == NULL) {
+	if (plot_tmp_make(pl) < 0)	/* its name goes into the script */
+		return -1;
+	if ((m = open_memstream(&script, &len)) == NULL) {
 		warn("cannot draw %s", pl->path);
 		return -1;
 	}
@@ -293,8 +318,7 @@ replay_plot_draw(struct replay_plot *pl, const struct replay_report *rep)
 		warn("cannot write %s", pl->path);
 		goto done;
 	}
-	free(pl->tmp);
-	pl->tmp = NULL;
+	pl->tmp_made = false;
 	rc = 0;
 done:
 	free(script);

@@ -105,7 +105,8 @@ test_expect_success 'one stdout: --json and --csv exclude each other' '
 '
 
 test_expect_success 'one stdin: not the policy and a capture both' '
-	usage_error - - "the policy and a capture cannot both be stdin"
+	usage_error - - "the policy and a capture cannot both be stdin" &&
+	usage_error "$POLICY" - - "stdin given as a capture twice"
 '
 
 test_done

@@ -241,6 +241,15 @@ test_expect_success 'a figure that cannot be written, and no gnuplot' '
 	test_must_fail ls fig.png*
 '
 
+test_expect_success 'a report that cannot be written' '
+	for how in --json --csv ""; do
+		test_expect_code 1 potemkin-policy replay $how "$POLICY" good.pcap \
+			>/dev/full 2>err &&
+		echo "potemkin-policy: cannot write the report: No space left on device" >expect &&
+		test_cmp expect err || return 1
+	done
+'
+
 test_expect_success ROOT 'a directory the figure cannot be written in' '
 	mkdir -p ro && chmod 555 ro && chmod 711 . && chmod 644 good.pcap &&
 	test_when_finished "chmod 700 .; chmod 755 ro; rm -rf ro" &&
