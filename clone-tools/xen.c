@@ -164,7 +164,7 @@ xen_vif_script(const struct vmm_type *t)
 	if (vmm_path(path, sizeof(path), "%s/potemkin-xen-vif", self) == -1)
 		return NULL;
 	if (access(path, X_OK) == -1) {
-		warn("%s (vif_script in vmm.conf names another)", path);
+		warn("%s (install it, or name another with vif_script in vmm.conf)", path);
 		path[0] = '\0';
 		return NULL;
 	}
@@ -277,9 +277,13 @@ xen_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 	    vmm_progname(), t->name, (unsigned long long)(mono_ms() - t0));
 	if (xen_xl(t, NULL, 0, "save", "-p", name, tmp, NULL) == -1)
 		goto out;
-	if (rename(tmp, state) == -1 || rename(cfgtmp, cfg) == -1) {
-		warn("installing %s", dir);
-		unlink(state);
+	if (rename(tmp, state) == -1) {
+		warn("installing %s", state);	/* the last good pair stays */
+		goto out;
+	}
+	if (rename(cfgtmp, cfg) == -1) {
+		warn("installing %s", cfg);
+		unlink(state);		/* a new state with the old config: no pair */
 		goto out;
 	}
 	fprintf(stderr, "%s: type %s: snapshot saved in %s\n", vmm_progname(),
@@ -306,20 +310,19 @@ xen_domid(const struct vmm_type *t, const char *name, long *domid)
 
 /*
  * xl restore fails deep in libxc ("Failed to populate physmap") when the
- * config asks for less memory than the saved domain has: say plainly that
- * the snapshot no longer matches vmm.conf.
+ * config asks for less memory than the saved domain has, or another
+ * domain type: say plainly that the snapshot no longer matches vmm.conf.
  */
 static int
 xen_check_snapshot(const struct vmm_type *t, const char *dir)
 {
-	char path[VMM_PATH_MAX], buf[4096];
+	char path[VMM_PATH_MAX], buf[4096], type[8];
 	const char *line;
 	unsigned mb;
-	size_t len;
 
 	if (vmm_path(path, sizeof(path), "%s/reference.cfg", dir) == -1)
 		return -1;
-	if (vmm_read_file(path, buf, sizeof(buf), &len) == -1) {
+	if (vmm_read_file(path, buf, sizeof(buf), NULL) == -1) {
 		warn("%s (potemkin-snapshot -f %s makes a new one)", path,
 		    t->name);
 		return -1;
@@ -333,6 +336,17 @@ xen_check_snapshot(const struct vmm_type *t, const char *dir)
 		warnx("type %s: the snapshot has %u MB of memory, vmm.conf says "
 		    "%u (potemkin-snapshot -f %s makes a new one)", t->name, mb,
 		    t->memory_mb, t->name);
+		return -1;
+	}
+	if ((line = strstr(buf, "\ntype = \"")) == NULL ||
+	    sscanf(line, "\ntype = \"%7[a-z]\"", type) != 1) {
+		warnx("%s: no type setting", path);
+		return -1;
+	}
+	if (strcmp(type, t->domain_type) != 0) {
+		warnx("type %s: the snapshot is a %s domain, vmm.conf says %s "
+		    "(potemkin-snapshot -f %s makes a new one)", t->name, type,
+		    t->domain_type, t->name);
 		return -1;
 	}
 	return 0;
@@ -454,8 +468,11 @@ xen_freeze(const struct vmm_conf *conf, struct vmm_vm *vm, const char *evdir)
 		return -1;
 	if (xen_xl(t, NULL, 0, "save", "-p", name, save, NULL) == 0) {
 		if (evidence_note(evdir, "domain.save: the paused domain (xl "
-		    "save -p: memory and vCPU state; xl restore loads it)") == -1)
+		    "save -p: memory and vCPU state; xl restore loads it)") == -1) {
+			/* A failed freeze leaves the clone as it was: running. */
+			xen_xl(t, NULL, 0, "unpause", name, NULL);
 			return -1;
+		}
 	} else {
 		unlink(save);
 		warnx("clone %u: no checkpoint; pausing it and dumping its "

@@ -217,10 +217,19 @@ test_expect_success 'clone: a snapshot of another memory size is refused' '
 	no_leftovers
 '
 
+test_expect_success 'clone: a snapshot of another domain type is refused' '
+	sed "s/memory = 96;/&\n    domain_type = \"pvh\";/" vmm.conf >pvh.conf &&
+	: >xl/log &&
+	test_expect_code 1 potemkin-clone -c pvh.conf -t hvm >out 2>err &&
+	! test -s out && ! test -s xl/log &&
+	grep -q "^potemkin-clone: type hvm: the snapshot is a pv domain, vmm.conf says pvh (potemkin-snapshot -f hvm makes a new one)\$" err &&
+	no_leftovers
+'
+
 test_expect_success 'clone: a snapshot without its reference.cfg is refused' '
 	mv state/snapshots/hvm/reference.cfg saved.cfg &&
+	test_when_finished "mv saved.cfg state/snapshots/hvm/reference.cfg" &&
 	test_expect_code 1 potemkin-clone -t hvm >out 2>err &&
-	mv saved.cfg state/snapshots/hvm/reference.cfg &&
 	! test -s out &&
 	grep -q "^potemkin-clone: $TRASH/state/snapshots/hvm/reference.cfg (potemkin-snapshot -f hvm makes a new one): No such file or directory\$" err &&
 	no_leftovers
@@ -269,6 +278,17 @@ test_expect_success 'potemkin-xen-vif: usage' '
 	test_expect_code 2 potemkin-xen-vif online type_if=vif 2>err &&
 	grep -q "^potemkin-xen-vif: \$vif and \$XENBUS_PATH must be set (libxl sets them)\$" err &&
 	vifenv potemkin-xen-vif offline type_if=vif
+'
+
+test_expect_success 'potemkin-xen-vif online: without xenstore-read it says so' '
+	if command -v xenstore-read >/dev/null; then
+		echo "# this machine has xenstore-read; nothing to hide it from"
+	else
+		test_expect_code 1 env vif=vif7.0 XENBUS_PATH=backend/vif/7/0 \
+			potemkin-xen-vif online type_if=vif 2>err &&
+		echo "potemkin-xen-vif: xenstore-read: not found (Debian: xenstore-utils, iproute2)" >want &&
+		test_cmp want err
+	fi
 '
 
 test_expect_success 'potemkin-xen-vif online: renames to vifname, sets up, reports' '
