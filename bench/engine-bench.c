@@ -48,12 +48,14 @@
 
 #include "engine.h"
 #include "monotime.h"
+#include "number.h"
 #include "packet.h"
 #include "policy.h"
 
 #define FARM_BASE	0xc6336400u	/* 198.51.100.0 */
 #define SRC_BASE	0xcb007100u	/* 203.0.113.0 */
 #define PKT_CAP		128		/* template bytes kept per packet */
+#define TRACE_CAP	1536		/* a capture's packet, whole: an Ethernet frame's */
 #define PENDING_MAX	4096
 
 struct sink {
@@ -234,19 +236,6 @@ report(const char *name, double *v, double *w, int n, const char *extra)
 	    w[n - 1]);
 }
 
-/*
- * The thread's own CPU time: the rate per core, whatever share of it other
- * jobs on the machine took (the wall-clock rate is reported beside it).
- */
-static uint64_t
-cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static size_t
 rss_bytes(void)
 {
@@ -306,7 +295,7 @@ hits(const struct opts *o, const struct pol_program *prog)
 		    (uint16_t)(20000 + i / 200), FARM_BASE + 10 + (uint32_t)(i % o->clones),
 		    tpl + i * PKT_CAP);
 	for (int r = -1; r < o->runs; r++) {
-		uint64_t t0 = mono_ns(), c0 = cpu_ns(), t1, c1;
+		uint64_t t0 = mono_ns(), c0 = thread_cpu_ns(), t1, c1;
 
 		for (size_t i = 0, j = 0; i < o->packets; i++) {
 			size_t next = j + 1 == nf ? 0 : j + 1;
@@ -319,7 +308,7 @@ hits(const struct opts *o, const struct pol_program *prog)
 			j = next;
 		}
 		t1 = mono_ns();
-		c1 = cpu_ns();
+		c1 = thread_cpu_ns();
 		now += (o->packets >> 10) + 1;
 		eng_tick(e, now);
 		if (r >= 0) {
@@ -383,7 +372,7 @@ random_traffic(const struct opts *o, const struct pol_program *prog)
 	for (unsigned i = 0; i < 1024; i++)
 		dst[i] = FARM_BASE + 10 + (uint32_t)(rnd() % o->clones);
 	for (int r = -1; r < o->runs; r++) {
-		uint64_t t0 = mono_ns(), c0 = cpu_ns(), t1, c1;
+		uint64_t t0 = mono_ns(), c0 = thread_cpu_ns(), t1, c1;
 
 		random_packet(work[seq & 1], tpl, dst, seq);
 		for (size_t i = 0; i < o->packets; i++, seq++) {
@@ -394,7 +383,7 @@ random_traffic(const struct opts *o, const struct pol_program *prog)
 			eng_inbound(e, work[seq & 1], n, now + (i >> 10));
 		}
 		t1 = mono_ns();
-		c1 = cpu_ns();
+		c1 = thread_cpu_ns();
 		now += (o->packets >> 10) + 1;
 		eng_tick(e, now);
 		if (r >= 0) {
@@ -464,11 +453,19 @@ memory(const struct opts *o, const struct pol_program *prog)
 struct trace {
 	const char *path;
 	size_t n;
-	uint8_t *pkt;		/* n * PKT_CAP bytes */
+	uint8_t *pkt;		/* n * TRACE_CAP bytes */
 	uint16_t *len;
 	uint64_t *ms;		/* from the first packet */
 	uint64_t span_ms;
 };
+
+static void
+trace_free(struct trace *t)
+{
+	free(t->pkt);
+	free(t->len);
+	free(t->ms);
+}
 
 /* The IPv4 packets of a capture, destinations mapped into the farm's /24. */
 static int
@@ -478,7 +475,7 @@ trace_load(struct trace *t, const char *path)
 	struct pcap_pkthdr *h;
 	const u_char *d;
 	pcap_t *pc = pcap_open_offline(path, ebuf);
-	size_t cap = 0;
+	size_t cap = 0, big = 0, bad = 0;
 	uint64_t t0 = 0;
 	int rc;
 
@@ -511,19 +508,23 @@ trace_load(struct trace *t, const char *path)
 		if (type != 0x0800 || caplen <= off)
 			continue;
 		ipl = caplen - off;
-		if (ipl > PKT_CAP)
-			ipl = PKT_CAP;
+		if (ipl > TRACE_CAP) {
+			big++;
+			continue;
+		}
 		if (t->n == cap) {
 			cap = cap ? cap * 2 : 4096;
-			if (!(t->pkt = realloc(t->pkt, cap * PKT_CAP)) ||
+			if (!(t->pkt = realloc(t->pkt, cap * TRACE_CAP)) ||
 			    !(t->len = realloc(t->len, cap * sizeof *t->len)) ||
 			    !(t->ms = realloc(t->ms, cap * sizeof *t->ms)))
 				err(1, "%s", path);
 		}
-		p = t->pkt + t->n * PKT_CAP;
+		p = t->pkt + t->n * TRACE_CAP;
 		memcpy(p, d + off, ipl);
-		if (pkt_parse(&pk, p, ipl) != PKT_OK)
+		if (pkt_parse(&pk, p, ipl) != PKT_OK) {
+			bad++;	/* cut short by the snap length, or malformed */
 			continue;
+		}
 		pkt_set_dst(&pk, FARM_BASE | (pk.dst & 0xff));
 		if (t->n == 0)
 			t0 = ms;
@@ -532,20 +533,23 @@ trace_load(struct trace *t, const char *path)
 		t->span_ms = t->ms[t->n];
 		t->n++;
 	}
+	if (rc == -1) {
+		warnx("%s: %s", path, pcap_geterr(pc));
+		pcap_close(pc);
+		trace_free(t);
+		return -1;
+	}
 	pcap_close(pc);
+	/* What is left out biases the figure: say so. */
+	if (big || bad)
+		warnx("%s: %zu IPv4 packets left out (%zu over %d bytes, %zu cut "
+		    "short or malformed)", path, big + bad, big, TRACE_CAP, bad);
 	if (t->n == 0) {
 		warnx("%s: no IPv4 packet", path);
+		trace_free(t);
 		return -1;
 	}
 	return 0;
-}
-
-static void
-trace_free(struct trace *t)
-{
-	free(t->pkt);
-	free(t->len);
-	free(t->ms);
 }
 
 /*
@@ -566,11 +570,11 @@ struct replay {
 static void
 trace_packet(uint8_t *work, const struct trace *t, size_t i, uint32_t shift)
 {
-	const uint8_t *p = t->pkt + i * PKT_CAP;
+	const uint8_t *p = t->pkt + i * TRACE_CAP;
 	uint32_t src = ((uint32_t)p[12] << 24 | (uint32_t)p[13] << 16 |
 	    (uint32_t)p[14] << 8 | p[15]) + shift;
 
-	memcpy(work, p, PKT_CAP);
+	memcpy(work, p, t->len[i]);
 	work[12] = (uint8_t)(src >> 24);
 	work[13] = (uint8_t)(src >> 16);
 	work[14] = (uint8_t)(src >> 8);
@@ -580,14 +584,14 @@ trace_packet(uint8_t *work, const struct trace *t, size_t i, uint32_t shift)
 static double
 trace_run(const struct opts *o, struct replay *rp, const struct trace *t, double *wall)
 {
-	uint8_t work[2][PKT_CAP];
+	uint8_t work[2][TRACE_CAP];
 	uint64_t t0, t1, c0, c1, busy = 0, cpu = 0;
 
 	for (unsigned n = 0; n < o->passes; n++, rp->pass++) {
 		uint32_t shift = rp->pass << 8;
 
 		t0 = mono_ns();
-		c0 = cpu_ns();
+		c0 = thread_cpu_ns();
 		trace_packet(work[0], t, 0, shift);
 		for (size_t i = 0; i < t->n; i++) {
 			uint64_t now = rp->base + t->ms[i];
@@ -597,17 +601,16 @@ trace_run(const struct opts *o, struct replay *rp, const struct trace *t, double
 				trace_packet(work[(i + 1) & 1], t, i + 1, shift);
 				if (!o->no_prefetch)
 					eng_prefetch_inbound(rp->e, work[(i + 1) & 1],
-					    t->len[i + 1] < PKT_CAP ? t->len[i + 1] : PKT_CAP);
+					    t->len[i + 1]);
 			}
-			eng_inbound(rp->e, work[i & 1],
-			    t->len[i] < PKT_CAP ? t->len[i] : PKT_CAP, now);
+			eng_inbound(rp->e, work[i & 1], t->len[i], now);
 			if (rp->s.npending)
 				answer_clones(rp->e, &rp->s, now);
 			if (i + 1 == t->n || t->ms[i + 1] != t->ms[i])
 				eng_tick(rp->e, now);
 		}
 		t1 = mono_ns();
-		c1 = cpu_ns();
+		c1 = thread_cpu_ns();
 		busy += t1 - t0;
 		cpu += c1 - c0;
 		rp->base += t->span_ms + 1000;
@@ -692,6 +695,42 @@ usage(void)
 	exit(2);
 }
 
+/* A whole decimal number of 0..max, or a usage error (no atoi's 4e6 = 4). */
+static unsigned long long
+number(const char *arg, unsigned long long max)
+{
+	unsigned long long v;
+
+	if (num_parse(arg, 0, max, &v) == -1) {
+		warnx("%s: not a number of 0 to %llu", arg, max);
+		usage();
+	}
+	return v;
+}
+
+/* Every name of -w is a workload. */
+static void
+check_workloads(const char *list)
+{
+	static const char *const known[] = { "hits", "random", "memory", "traces" };
+	const char *p = list;
+
+	for (;;) {
+		size_t n = strcspn(p, ","), i;
+
+		for (i = 0; i < 4; i++)
+			if (strlen(known[i]) == n && strncmp(p, known[i], n) == 0)
+				break;
+		if (i == 4) {
+			warnx("-w %s: workloads are hits, random, memory and traces", list);
+			usage();
+		}
+		if (p[n] == '\0')
+			return;
+		p += n + 1;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -707,14 +746,14 @@ main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "c:r:n:k:f:F:p:w:P:T:xh")) != -1) {
 		switch (c) {
-		case 'c': o.cpu = atoi(optarg); break;
-		case 'r': o.runs = atoi(optarg); break;
-		case 'n': o.packets = (size_t)atol(optarg); break;
-		case 'k': o.clones = (unsigned)atoi(optarg); break;
-		case 'f': o.flows = (size_t)atol(optarg); break;
-		case 'F': o.memflows = (size_t)atol(optarg); break;
-		case 'p': o.passes = (unsigned)atoi(optarg); break;
-		case 'w': o.workloads = optarg; break;
+		case 'c': o.cpu = (int)number(optarg, CPU_SETSIZE - 1); break;
+		case 'r': o.runs = (int)number(optarg, 1000); break;
+		case 'n': o.packets = (size_t)number(optarg, 1ull << 40); break;
+		case 'k': o.clones = (unsigned)number(optarg, 200); break;
+		case 'f': o.flows = (size_t)number(optarg, 200 * 45535); break;
+		case 'F': o.memflows = (size_t)number(optarg, 200 * 60000); break;
+		case 'p': o.passes = (unsigned)number(optarg, 1u << 20); break;
+		case 'w': check_workloads(optarg); o.workloads = optarg; break;
 		case 'P': o.policy = optarg; break;
 		case 'T': o.trace_policy = optarg; break;
 		case 'x': o.no_prefetch = true; break;

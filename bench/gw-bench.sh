@@ -77,7 +77,7 @@ mount -t tmpfs -o mode=755 gw-bench-netns /run/netns
 mount -t sysfs sysfs /sys
 ip link set lo up
 
-FARM_DIR=$(mktemp -d "${TMPDIR:-/tmp}/gw-bench.XXXXXX")
+FARM_DIR=$(mktemp -d "${TMPDIR:-/tmp}/gw-bench.XXXXXX") || exit 1
 FARM_POLICY=$SRC_ROOT/bench/bench.policy
 . "$SRC_ROOT/lib/farmnet.sh"
 
@@ -218,7 +218,9 @@ run() {
 		cycles=$(awk -F, '$3 == "cycles" { print $1 + 0 }' "$FARM_DIR/cycles")
 		ucycles=$(awk -F, '$3 == "cycles:u" { print $1 + 0 }' "$FARM_DIR/cycles")
 	fi
-	[ "$kind" = ceiling ] && ceiling_off
+	if [ "$kind" = ceiling ]; then
+		ceiling_off || die "cannot take the ceiling's path down"
+	fi
 	echo "$out" | awk -v k="$kind" -v w="$wl" -v p="$pair" -v n=$((c1 - c0)) \
 		-v d=$((d1 - d0)) -v cy="${cycles:-0}" -v ucy="${ucycles:-0}" '{
 		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
@@ -232,10 +234,11 @@ run() {
 
 RUNS=$FARM_DIR/runs
 say() { echo "$*" | tee -a "$RUNS"; }
+# run in this shell, not in $(...): a die in it must find CEIL_PID here,
+# where cleanup looks for the ceiling to stop.
 measure() {
-	local line
-	line=$(run "$@") || exit 1
-	say "$line"
+	run "$@" >"$FARM_DIR/line" || exit 1
+	say "$(cat "$FARM_DIR/line")"
 }
 
 say "# gw-bench: $(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg);" \

@@ -30,7 +30,6 @@ bench/nfq-ceiling: $(B)/bench/nfq-ceiling.o build/mode
 # engine-bench: the engine in process (decisions per second, memory per
 # flow); pkt-blast: the traffic generator of bench/gw-bench.sh.  Both are
 # built with everything else so that t8020 keeps them from rotting.
-BENCH_TRACES ?= $(or $(POTEMKIN_TRACES),$(wildcard ../shared/traces),/work/shared/traces)
 EXTRA_ALL += bench/engine-bench bench/pkt-blast
 EXTRA_CLEAN += bench/engine-bench bench/pkt-blast
 ALL_SRCS += bench/engine-bench.c bench/pkt-blast.c

@@ -38,6 +38,8 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "monotime.h"
+#include "number.h"
 
 #define BATCH_MAX	1024
 #define DST_MAX		256
@@ -82,10 +84,34 @@ usage(void)
 static double
 now(void)
 {
-	struct timespec ts;
+	return (double)mono_ns() / 1e9;
+}
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+/* A whole number of 0..max, or a usage error (no atoi's "abc" = 0). */
+static unsigned long long
+number(const char *arg, unsigned long long max)
+{
+	unsigned long long v;
+
+	if (num_parse(arg, 0, max, &v) == -1) {
+		warnx("%s: not a number of 0 to %llu", arg, max);
+		usage();
+	}
+	return v;
+}
+
+/* Seconds or packets a second: a positive decimal, or a usage error. */
+static double
+decimal(const char *arg)
+{
+	char *end;
+	double v = strtod(arg, &end);
+
+	if (end == arg || *end || !(v >= 0) || v > 1e9) {
+		warnx("%s: not a decimal number of 0 to 1e9", arg);
+		usage();
+	}
+	return v;
 }
 
 static uint16_t
@@ -217,20 +243,20 @@ main(int argc, char **argv)
 
 	while ((ch = getopt(argc, argv, "c:t:n:R:b:m:f:p:l:h")) != -1) {
 		switch (ch) {
-		case 'c': o.cpu = atoi(optarg); break;
-		case 't': o.seconds = atof(optarg); break;
-		case 'n': o.limit = strtoull(optarg, NULL, 0); break;
-		case 'R': o.rate = atof(optarg); break;
-		case 'b': o.batch = (unsigned)atoi(optarg); break;
+		case 'c': o.cpu = (int)number(optarg, CPU_SETSIZE - 1); break;
+		case 't': o.seconds = decimal(optarg); break;
+		case 'n': o.limit = number(optarg, ~0ull); break;
+		case 'R': o.rate = decimal(optarg); break;
+		case 'b': o.batch = (unsigned)number(optarg, BATCH_MAX); break;
 		case 'm':
 			if (strcmp(optarg, "random") == 0)
 				o.random = true;
 			else if (strcmp(optarg, "hits") != 0)
 				usage();
 			break;
-		case 'f': o.flows = (unsigned)atoi(optarg); break;
-		case 'p': o.dport = (uint16_t)atoi(optarg); break;
-		case 'l': o.payload = (unsigned)atoi(optarg); break;
+		case 'f': o.flows = (unsigned)number(optarg, 1u << 20); break;
+		case 'p': o.dport = (uint16_t)number(optarg, 65535); break;
+		case 'l': o.payload = (unsigned)number(optarg, FRAME - HDRS); break;
 		default: usage();
 		}
 	}

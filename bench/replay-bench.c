@@ -21,6 +21,7 @@
  * -v prints each capture's own rate too; -o replays only the captures whose
  * file name holds NAME and -1 measures the first figure only (for profiling).
  */
+#include "number.h"
 #include "replay.h"
 
 #include <err.h>
@@ -135,7 +136,8 @@ feed(struct replay *r, const struct trace *t, uint32_t host, int k, bool fresh,
 		uint32_t src, dst;
 		int at;
 
-		if (f->l3 != REPLAY_IPV4 || f->len < 20 || salt == 0) {
+		/* Longer than buf: never in a sane capture; replayed as it is. */
+		if (f->l3 != REPLAY_IPV4 || f->len < 20 || f->len > 65536 || salt == 0) {
 			replay_frame(r, f->ts, f->l3, f->ip, f->len, f->wire);
 			continue;
 		}
@@ -152,29 +154,19 @@ feed(struct replay *r, const struct trace *t, uint32_t host, int k, bool fresh,
 	}
 }
 
-/* One run: every capture `repeat` times in one replay; seconds replaying, setting up. */
-/*
- * The time this thread ran, not the wall clock: on a shared machine with
- * more jobs than cores the wall clock counts the turns other jobs took on
- * ours.  (What they do to the caches it cannot take out.)
- */
-static uint64_t
-cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static bool verbose;
 static const char *only;	/* -o: the captures whose name holds this */
 
+/*
+ * One run: every capture -o names, `repeat` times in one replay; seconds
+ * replaying and, per capture, setting up, in the thread's CPU time.
+ */
 static uint64_t
 run(const struct pol_program *prog, size_t nidle, bool fresh, int repeat,
     double *replay_s, double *setup_s)
 {
-	uint64_t packets = 0, replay_ns = 0, setup_ns = 0;
+	uint64_t packets = 0, replay_ns = 0, setup_ns = 0, ncaps = 0;
 	static uint8_t buf[65536];
 	char err[256];
 
@@ -187,15 +179,15 @@ run(const struct pol_program *prog, size_t nidle, bool fresh, int repeat,
 		if (only && strstr(t->file, only) == NULL)
 			continue;
 		options(t, &o, nidle);
-		t0 = cpu_ns();
+		t0 = thread_cpu_ns();
 		if (replay_new(&r, prog, &o, err, sizeof(err)) < 0)
 			errx(1, "%s: %s", t->file, err);
-		t1 = cpu_ns();
+		t1 = thread_cpu_ns();
 		for (int k = 0; k < repeat; k++)
 			feed(r, t, o.from_clone ? o.host : 0, k, fresh, buf);
 		if (replay_end(r) < 0)
 			errx(1, "out of memory");
-		t2 = cpu_ns();
+		t2 = thread_cpu_ns();
 		replay_free(r);
 		packets += t->n * (uint64_t)repeat;
 		if (verbose)
@@ -203,9 +195,12 @@ run(const struct pol_program *prog, size_t nidle, bool fresh, int repeat,
 			    (double)(t->n * (uint64_t)repeat) / ((double)(t2 - t1) / 1e9) / 1e6);
 		setup_ns += t1 - t0;
 		replay_ns += t2 - t1;
+		ncaps++;
 	}
+	if (ncaps == 0)
+		errx(2, "-o %s: no capture's name holds it", only);
 	*replay_s = (double)replay_ns / 1e9;
-	*setup_s = (double)setup_ns / 1e9;
+	*setup_s = (double)setup_ns / 1e9 / (double)ncaps;
 	return packets;
 }
 
@@ -226,6 +221,17 @@ report(const char *what, double *v, int n)
 	    v[n / 2] > 0 ? 100.0 * (v[n - 1] - v[0]) / v[n / 2] : 0.0);
 }
 
+/* A count of 1..max, or a usage error. */
+static int
+count(const char *s, long max)
+{
+	unsigned long long v;
+
+	if (num_parse(s, 1, (unsigned long long)max, &v) == -1)
+		errx(2, "%s: not a count of 1 to %ld", s, max);
+	return (int)v;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -241,8 +247,8 @@ main(int argc, char **argv)
 		case '1': first_only = true; break;
 		case 'v': verbose = true; break;
 		case 'o': only = optarg; break;
-		case 'r': runs = atoi(optarg); break;
-		case 'n': repeat = atoi(optarg); break;
+		case 'r': runs = count(optarg, 64); break;
+		case 'n': repeat = count(optarg, 1000000); break;
 		case 't': dir = optarg; break;
 		default:
 			fprintf(stderr, "usage: replay-bench [-1v] [-o NAME] [-r RUNS] "
@@ -252,8 +258,6 @@ main(int argc, char **argv)
 	}
 	if (optind < argc)
 		policy = argv[optind];
-	if (runs < 1 || runs > 64 || repeat < 1)
-		errx(2, "runs 1..64, repeat at least 1");
 	if (pol_load_file(policy, stderr, &prog) != 0)
 		errx(1, "%s does not load", policy);
 	for (size_t i = 0; i < NTRACES; i++) {
@@ -267,7 +271,7 @@ main(int argc, char **argv)
 		uint64_t n = run(prog, 1, false, repeat, &secs, &s);
 
 		one[i] = (double)n / secs;
-		setup[i] = s * 1e3 / (double)NTRACES;
+		setup[i] = s * 1e3;
 		if (first_only)
 			continue;
 		n = run(prog, 2, false, repeat, &secs, &s);

@@ -13,16 +13,14 @@
 #include "addr.h"
 #include "cmd.h"
 #include "monotime.h"
+#include "number.h"
 
 static int
 clone_parse_universe(const char *s, uint32_t *out)
 {
-	unsigned long v;
-	char *end;
+	unsigned long long v;
 
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*s < '0' || *s > '9' || errno || *end || v > UINT32_MAX)
+	if (num_parse(s, 0, UINT32_MAX, &v) == -1)
 		return -1;
 	*out = (uint32_t)v;
 	return 0;

@@ -12,6 +12,15 @@ mono_ns(void)
 }
 
 uint64_t
+thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
 mono_ms(void)
 {
 	return mono_ns() / 1000000u;

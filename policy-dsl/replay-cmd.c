@@ -11,6 +11,7 @@
 #include "replay.h"
 #include "duration.h"
 #include "monotime.h"
+#include "number.h"
 #include "tool.h"
 
 #include <err.h>
@@ -147,12 +148,9 @@ static int
 opt_number(const char *opt, const char *arg, unsigned long min, unsigned long max,
     unsigned long *out)
 {
-	char *end;
-	unsigned long v;
+	unsigned long long v;
 
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (arg[0] < '0' || arg[0] > '9' || *end || errno || v < min || v > max) {
+	if (num_parse(arg, min, max, &v) == -1) {
 		warnx("replay: %s '%s': expected a number from %lu to %lu", opt, arg,
 		    min, max);
 		cmd_replay_usage(stderr);

@@ -39,6 +39,10 @@ test_expect_success 'engine-bench -x: without the next-packet hint' '
 test_expect_success 'engine-bench: bad use' '
 	test_expect_code 2 "$ENGINE" -r 0 2>err && grep "^usage: engine-bench" err &&
 	test_expect_code 2 "$ENGINE" -z 2>err && grep "^usage: engine-bench" err &&
+	test_expect_code 2 "$ENGINE" -w hit 2>err &&
+	grep "^engine-bench: -w hit: workloads are hits, random, memory and traces$" err &&
+	test_expect_code 2 "$ENGINE" -n 4e6 2>err &&
+	grep "^engine-bench: 4e6: not a number of 0 to " err &&
 	test_expect_code 2 "$ENGINE" $POLICIES -w traces 2>err && grep "no capture named" err &&
 	test_expect_code 1 "$ENGINE" -P "$TRASH/nonexistent.policy" 2>err &&
 	grep "nonexistent.policy" err &&
@@ -53,7 +57,19 @@ test_expect_success 'pkt-blast: bad use' '
 	test_expect_code 1 "$BLAST" nosuchif0 00:00:00:00:00:00 10.0.0.0/8 \
 		198.51.100.1 2>err && grep "^pkt-blast: nosuchif0" err &&
 	test_expect_code 2 "$BLAST" lo 00:00:00:00:00:00 10.0.0.0/33 198.51.100.1 2>err &&
-	grep "not a prefix" err
+	grep "not a prefix" err &&
+	test_expect_code 2 "$BLAST" -n abc lo 00:00:00:00:00:00 10.0.0.0/8 198.51.100.1 2>err &&
+	grep "^pkt-blast: abc: not a number of 0 to " err &&
+	test_expect_code 2 "$BLAST" -t soon lo 00:00:00:00:00:00 10.0.0.0/8 198.51.100.1 2>err &&
+	grep "^pkt-blast: soon: not a decimal number" err
+'
+
+test_expect_success 'replay-bench: bad use' '
+	test_expect_code 2 "$SRC_ROOT/bench/out/replay-bench" -r 4e6 2>err &&
+	grep "^replay-bench: 4e6: not a count of 1 to 64$" err &&
+	test_expect_code 2 "$SRC_ROOT/bench/out/replay-bench" -1 -r 1 -n 1 -o nosuch \
+		-t "$TRACES" "$SRC_ROOT/etc/potemkin/farm.policy" >rb.out 2>err &&
+	grep "^replay-bench: -o nosuch: no capture.s name holds it$" err
 '
 
 test_expect_success 'pkt-blast sends what it says, counted by the receiver' '
