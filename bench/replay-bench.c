@@ -21,6 +21,7 @@
  * -v prints each capture's own rate too; -o replays only the captures whose
  * file name holds NAME and -1 measures the first figure only (for profiling).
  */
+#include "monotime.h"
 #include "number.h"
 #include "replay.h"
 

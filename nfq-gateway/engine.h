@@ -66,6 +66,11 @@ struct eng_vm {
 
 /* Parse a record line (DESIGN.md section 3); 0 or -1 with *why set. */
 int eng_record_parse(const char *line, struct eng_vm *vm, const char **why);
+/*
+ * The clone id of a record that may be broken otherwise, -1 if it names
+ * none: what was made must still be torn down.
+ */
+int eng_record_id(const char *line);
 
 /* The verdict for the queued original. */
 enum eng_verdict {

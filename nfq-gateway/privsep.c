@@ -460,11 +460,9 @@ static void
 orphan_clone(struct ps_parent *p, const char *record)
 {
 	struct ps_request rq = { .op = PS_TEARDOWN };
-	const char *id = strstr(record, "id=");
 
-	if (p->c->on_exit_keep || id == NULL || (id != record && id[-1] != ' '))
+	if (p->c->on_exit_keep || (rq.vm = eng_record_id(record)) < 0)
 		return;
-	rq.vm = (int32_t)strtol(id + 3, NULL, 10);
 	handle_request(p, &rq);
 }
 

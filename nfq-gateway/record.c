@@ -120,6 +120,20 @@ parse_field(int k, const char *v, size_t vlen, struct eng_vm *vm)
 }
 
 int
+eng_record_id(const char *line)
+{
+	for (const char *p = line; (p = strstr(p, "id=")) != NULL; p += 3) {
+		unsigned long long n;
+
+		if (p != line && p[-1] != ' ')
+			continue;	/* guest_id=, not id= */
+		return parse_ulong(p + 3, strcspn(p + 3, " \n"), 1u << 30, &n) == 0 &&
+		    n > 0 ? (int)n : -1;
+	}
+	return -1;
+}
+
+int
 eng_record_parse(const char *line, struct eng_vm *vm, const char **why)
 {
 	static char msg[64];

@@ -275,15 +275,11 @@ clone_done(struct gw *g, const struct ps_reply *rp)
 		return;
 	}
 	if (eng_record_parse(rp->text, &vm, &why) < 0) {
-		const char *id = strncmp(rp->text, "id=", 3) == 0 ? rp->text + 3 : NULL;
-
 		log_warnx("clone record '%.200s': %s", rp->text, why);
 		eng_clone_failed(g->eng, rp->serial, why, now);
 		/* Something was made, and nobody will use it. */
-		if (id && *id >= '0' && *id <= '9') {
-			vm.id = (int)strtol(id, NULL, 10);
+		if ((vm.id = eng_record_id(rp->text)) > 0)
 			io_teardown(g, &vm);
-		}
 		return;
 	}
 	if (tx_ifinfo(vm.ifname, &vm.ifindex, vm.if_mac) < 0) {

@@ -235,6 +235,24 @@ test_refused_packets_are_not_activity(void)
 	h_free(h);
 }
 
+/*
+ * A record the engine refuses still names a clone that was made: both the
+ * worker and the privileged parent find its id wherever it stands, so
+ * that it is torn down rather than left running.
+ */
+static void
+test_broken_record_still_names_its_clone(void)
+{
+	is(eng_record_id("id=5 type=web mac=bad"), 5, "id first");
+	is(eng_record_id("type=web id=12 mac=bad"), 12, "id later in the line");
+	is(eng_record_id("type=web guest_id=3 id=7"), 7, "not a field ending in id=");
+	is(eng_record_id("type=web guest_id=3"), -1, "no id field");
+	is(eng_record_id("id=x type=web"), -1, "not a number");
+	is(eng_record_id("id=0 type=web"), -1, "ids start at 1");
+	is(eng_record_id("id=99999999999999999999"), -1, "no overflow");
+	is(eng_record_id(""), -1, "empty");
+}
+
 int
 main(void)
 {
@@ -250,5 +268,6 @@ main(void)
 	test_pressure_spares_the_sender();
 	test_clone_record_must_answer_the_request();
 	test_refused_packets_are_not_activity();
+	test_broken_record_still_names_its_clone();
 	return done_testing();
 }
