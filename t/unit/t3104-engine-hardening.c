@@ -5,8 +5,9 @@
  * proxy carrying a clone's extra bytes or ignoring its limit, the scan
  * filter fooled by its clock wrapping, reloads piling up timers, capacity
  * pressure reclaiming the very clone whose packet needs room, a clone record
- * that does not answer the request, and an infected clone kept alive by the
- * packets it is refused.
+ * that does not answer the request, an infected clone kept alive by the
+ * packets it is refused, a broken record's clone left running, an operator
+ * binding an unknown type, and a cached flow outliving its binding.
  */
 #include <stdio.h>
 #include <string.h>
@@ -253,6 +254,45 @@ test_broken_record_still_names_its_clone(void)
 	is(eng_record_id(""), -1, "empty");
 }
 
+/* An operator's bind names a type the policy has, or is refused. */
+static void
+test_operator_bind_needs_a_known_type(void)
+{
+	struct harness *h = with_rules("outbound drop\n");
+	const char *why = NULL;
+
+	is(eng_bind(h->e, FARM7, "nosuch", 0, h->now, &why), -1, "bind of an unknown type is refused");
+	is_str(why ? why : "", "the policy has no such host type", "and says why");
+	is(h->nclones, 0, "no clone is asked for");
+	is(eng_bind(h->e, FARM7, "web", 0, h->now, &why), 0, "a known type is bound");
+	is(h->nclones, 1, "and its clone asked for");
+	h_free(h);
+}
+
+/*
+ * A cached flow whose binding was reclaimed is forgotten and decided
+ * afresh: the next packet of the conversation gets a new clone.
+ */
+static void
+test_flow_of_a_reclaimed_binding_is_decided_afresh(void)
+{
+	struct harness *h = with_rules("outbound drop\n");
+	struct eng_stats st;
+	uint8_t p[128];
+	size_t n = tp_tcp(p, A, 40000, FARM7, 80, TP_SYN, NULL);
+
+	clone_for(h, FARM7);	/* the same flow as p */
+	h_advance(h, 11000);	/* idle 10s: reclaimed */
+	is(h->nteardowns, 1, "the idle clone is reclaimed");
+	eng_stats(h->e, &st);
+	uint64_t hits = st.flow_hits;
+	h_in(h, p, n);
+	eng_stats(h->e, &st);
+	is(h->nclones, 2, "the flow's next packet asks for a new clone");
+	ok(st.flow_hits == hits, "and does not count as a cache hit");
+	h_free(h);
+}
+
 int
 main(void)
 {
@@ -269,5 +309,7 @@ main(void)
 	test_clone_record_must_answer_the_request();
 	test_refused_packets_are_not_activity();
 	test_broken_record_still_names_its_clone();
+	test_operator_bind_needs_a_known_type();
+	test_flow_of_a_reclaimed_binding_is_decided_afresh();
 	return done_testing();
 }
