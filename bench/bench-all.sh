@@ -32,6 +32,9 @@ traces=${BENCH_TRACES:-../shared/traces}
 [ -d "$traces" ] || traces=/work/shared/traces
 [ "$(id -u)" = 0 ] || { echo "bench-all.sh: must run as root" >&2; exit 1; }
 mkdir -p "$out"
+# An interrupted part keeps the output of its last complete run.
+trap 'rm -f "$out"/*.txt.new' EXIT
+trap 'exit 130' INT TERM
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 

@@ -291,7 +291,7 @@ awk '
 			printf " user_cycles_per_packet=%.0f\n", m
 		}
 		# The same ratios from the consumer cycles per packet (cost, inverted).
-		for (p in pairs) if (cpp["gateway-hits", p] > 0) {
+		for (p in pairs) if (cpp["gateway-hits", p] > 0 && cpp["gateway-random", p] > 0) {
 			c1 = c1 " " cpp["ceiling-hits", p] / cpp["gateway-hits", p]
 			c2 = c2 " " cpp["gateway-hits", p] / cpp["gateway-random", p]
 		}

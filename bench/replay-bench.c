@@ -85,8 +85,10 @@ load(struct trace *t, const char *dir)
 		    (const uint8_t *)(uintptr_t)bused };
 		bused += len;
 	}
-	if (rc < 0)
+	if (rc < 0) {
+		capture_warn(&c);
 		exit(1);
+	}
 	for (size_t i = 0; i < t->n; i++)
 		t->f[i].ip = t->bytes + (uintptr_t)t->f[i].ip;
 	capture_close(&c);

@@ -288,6 +288,7 @@ replay_all(struct replay *r, struct capture *caps, size_t n, struct progress *pg
 		}
 		if (rc < 0) {
 			progress_clear(pg);
+			capture_warn(&caps[i]);
 			return -1;
 		}
 		pg->before += caps[i].size;

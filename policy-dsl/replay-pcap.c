@@ -149,6 +149,13 @@ decap(int dlt, const uint8_t *f, size_t n, size_t *off)
 	}
 }
 
+void
+capture_warn(const struct capture *c)
+{
+	warnx("%s: frame %llu: %s", c->path, (unsigned long long)c->frames + 1,
+	    pcap_geterr(c->pc));
+}
+
 int
 capture_next(struct capture *c, uint64_t *ts_us, enum replay_l3 *l3,
     const uint8_t **ip, size_t *caplen, size_t *wirelen)
@@ -160,11 +167,8 @@ capture_next(struct capture *c, uint64_t *ts_us, enum replay_l3 *l3,
 
 	if (rc == PCAP_ERROR_BREAK)
 		return 0;
-	if (rc != 1) {
-		warnx("%s: frame %llu: %s", c->path, (unsigned long long)c->frames + 1,
-		    pcap_geterr(c->pc));
+	if (rc != 1)
 		return -1;
-	}
 	*ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
 	if (c->frames++ == 0)
 		c->first_us = *ts_us;

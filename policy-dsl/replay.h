@@ -259,10 +259,12 @@ int capture_open(struct capture *c, const char *path);
  * The next frame: its time (Unix microseconds), what it carries, and for IP
  * where the IP header starts, how many bytes were captured from there and
  * how many there were.
- * 1 for a frame, 0 at the end, -1 on a read error (message printed).
+ * 1 for a frame, 0 at the end, -1 on a read error, which capture_warn
+ * then tells (not printed here: a progress bar may own the line).
  */
 int capture_next(struct capture *c, uint64_t *ts_us, enum replay_l3 *l3,
     const uint8_t **ip, size_t *caplen, size_t *wirelen);
+void capture_warn(const struct capture *c);
 /* Bytes read so far. */
 uint64_t capture_offset(const struct capture *c);
 void capture_close(struct capture *c);
