@@ -38,7 +38,6 @@
  */
 #include <err.h>
 #include <getopt.h>
-#include <pcap/pcap.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +50,7 @@
 #include "number.h"
 #include "packet.h"
 #include "policy.h"
+#include "replay.h"
 
 #define FARM_BASE	0xc6336400u	/* 198.51.100.0 */
 #define SRC_BASE	0xcb007100u	/* 203.0.113.0 */
@@ -467,47 +467,32 @@ trace_free(struct trace *t)
 	free(t->ms);
 }
 
-/* The IPv4 packets of a capture, destinations mapped into the farm's /24. */
+/*
+ * The IPv4 packets of a capture, destinations mapped into the farm's /24,
+ * read as the replay reads captures (replay-pcap.c: pcap and pcapng, the
+ * link types it knows).
+ */
 static int
 trace_load(struct trace *t, const char *path)
 {
-	char ebuf[PCAP_ERRBUF_SIZE];
-	struct pcap_pkthdr *h;
-	const u_char *d;
-	pcap_t *pc = pcap_open_offline(path, ebuf);
-	size_t cap = 0, big = 0, bad = 0;
-	uint64_t t0 = 0;
+	struct capture c;
+	enum replay_l3 l3;
+	const uint8_t *ip;
+	size_t cap = 0, big = 0, bad = 0, ipl, wire;
+	uint64_t t0 = 0, us;
 	int rc;
 
 	memset(t, 0, sizeof *t);
 	t->path = path;
-	if (pc == NULL) {
-		warnx("%s", ebuf);
+	if (capture_open(&c, path) < 0)
 		return -1;
-	}
-	if (pcap_datalink(pc) != DLT_EN10MB) {
-		warnx("%s: not an Ethernet capture", path);
-		pcap_close(pc);
-		return -1;
-	}
-	while ((rc = pcap_next_ex(pc, &h, &d)) == 1) {
-		size_t off = 12, caplen = h->caplen, ipl;
-		unsigned type;
-		uint64_t ms = (uint64_t)h->ts.tv_sec * 1000 + (uint64_t)h->ts.tv_usec / 1000;
+	while ((rc = capture_next(&c, &us, &l3, &ip, &ipl, &wire)) == 1) {
+		uint64_t ms = us / 1000;
 		uint8_t *p;
 		struct pkt pk;
 
-		if (caplen < 14)
+		if (l3 != REPLAY_IPV4)
 			continue;
-		type = (unsigned)(d[off] << 8 | d[off + 1]);
-		while ((type == 0x8100 || type == 0x88a8) && caplen >= off + 6) {
-			off += 4;
-			type = (unsigned)(d[off] << 8 | d[off + 1]);
-		}
-		off += 2;
-		if (type != 0x0800 || caplen <= off)
-			continue;
-		ipl = caplen - off;
 		if (ipl > TRACE_CAP) {
 			big++;
 			continue;
@@ -520,7 +505,7 @@ trace_load(struct trace *t, const char *path)
 				err(1, "%s", path);
 		}
 		p = t->pkt + t->n * TRACE_CAP;
-		memcpy(p, d + off, ipl);
+		memcpy(p, ip, ipl);
 		if (pkt_parse(&pk, p, ipl) != PKT_OK) {
 			bad++;	/* cut short by the snap length, or malformed */
 			continue;
@@ -533,13 +518,13 @@ trace_load(struct trace *t, const char *path)
 		t->span_ms = t->ms[t->n];
 		t->n++;
 	}
-	if (rc == -1) {
-		warnx("%s: %s", path, pcap_geterr(pc));
-		pcap_close(pc);
+	if (rc < 0)
+		capture_warn(&c);
+	capture_close(&c);
+	if (rc < 0) {
 		trace_free(t);
 		return -1;
 	}
-	pcap_close(pc);
 	/* What is left out biases the figure: say so. */
 	if (big || bad)
 		warnx("%s: %zu IPv4 packets left out (%zu over %d bytes, %zu cut "
@@ -559,7 +544,7 @@ trace_load(struct trace *t, const char *path)
  * runs, as the daemon's does: its tables fill and then evict.  Returns
  * decisions per second.
  */
-struct replay {
+struct trace_engine {
 	struct eng *e;
 	struct sink s;
 	uint64_t base;		/* engine clock at the start of the next pass */
@@ -582,7 +567,7 @@ trace_packet(uint8_t *work, const struct trace *t, size_t i, uint32_t shift)
 }
 
 static double
-trace_run(const struct opts *o, struct replay *rp, const struct trace *t, double *wall)
+trace_run(const struct opts *o, struct trace_engine *rp, const struct trace *t, double *wall)
 {
 	uint8_t work[2][TRACE_CAP];
 	uint64_t t0, t1, c0, c1, busy = 0, cpu = 0;
@@ -634,7 +619,7 @@ traces(const struct opts *o, char **files, int nfiles)
 	for (int f = 0; f < nfiles; f++) {
 		struct trace t;
 		struct eng_stats st;
-		struct replay rp = { .base = 1000000 };
+		struct trace_engine rp = { .base = 1000000 };
 		const char *base = strrchr(files[f], '/');
 		char extra[256];
 		double med;
