@@ -680,19 +680,6 @@ usage(void)
 	exit(2);
 }
 
-/* A whole decimal number of 0..max, or a usage error (no atoi's 4e6 = 4). */
-static unsigned long long
-number(const char *arg, unsigned long long max)
-{
-	unsigned long long v;
-
-	if (num_parse(arg, 0, max, &v) == -1) {
-		warnx("%s: not a number of 0 to %llu", arg, max);
-		usage();
-	}
-	return v;
-}
-
 /* Every name of -w is a workload. */
 static void
 check_workloads(const char *list)
@@ -731,13 +718,13 @@ main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "c:r:n:k:f:F:p:w:P:T:xh")) != -1) {
 		switch (c) {
-		case 'c': o.cpu = (int)number(optarg, CPU_SETSIZE - 1); break;
-		case 'r': o.runs = (int)number(optarg, 1000); break;
-		case 'n': o.packets = (size_t)number(optarg, 1ull << 40); break;
-		case 'k': o.clones = (unsigned)number(optarg, 200); break;
-		case 'f': o.flows = (size_t)number(optarg, 200 * 45535); break;
-		case 'F': o.memflows = (size_t)number(optarg, 200 * 60000); break;
-		case 'p': o.passes = (unsigned)number(optarg, 1u << 20); break;
+		case 'c': o.cpu = (int)num_arg(optarg, CPU_SETSIZE - 1, usage); break;
+		case 'r': o.runs = (int)num_arg(optarg, 1000, usage); break;
+		case 'n': o.packets = (size_t)num_arg(optarg, 1ull << 40, usage); break;
+		case 'k': o.clones = (unsigned)num_arg(optarg, 200, usage); break;
+		case 'f': o.flows = (size_t)num_arg(optarg, 200 * 45535, usage); break;
+		case 'F': o.memflows = (size_t)num_arg(optarg, 200 * 60000, usage); break;
+		case 'p': o.passes = (unsigned)num_arg(optarg, 1u << 20, usage); break;
 		case 'w': check_workloads(optarg); o.workloads = optarg; break;
 		case 'P': o.policy = optarg; break;
 		case 'T': o.trace_policy = optarg; break;

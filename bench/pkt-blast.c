@@ -87,19 +87,6 @@ now(void)
 	return (double)mono_ns() / 1e9;
 }
 
-/* A whole number of 0..max, or a usage error (no atoi's "abc" = 0). */
-static unsigned long long
-number(const char *arg, unsigned long long max)
-{
-	unsigned long long v;
-
-	if (num_parse(arg, 0, max, &v) == -1) {
-		warnx("%s: not a number of 0 to %llu", arg, max);
-		usage();
-	}
-	return v;
-}
-
 /* Seconds or packets a second: a positive decimal, or a usage error. */
 static double
 decimal(const char *arg)
@@ -243,20 +230,20 @@ main(int argc, char **argv)
 
 	while ((ch = getopt(argc, argv, "c:t:n:R:b:m:f:p:l:h")) != -1) {
 		switch (ch) {
-		case 'c': o.cpu = (int)number(optarg, CPU_SETSIZE - 1); break;
+		case 'c': o.cpu = (int)num_arg(optarg, CPU_SETSIZE - 1, usage); break;
 		case 't': o.seconds = decimal(optarg); break;
-		case 'n': o.limit = number(optarg, ~0ull); break;
+		case 'n': o.limit = num_arg(optarg, ~0ull, usage); break;
 		case 'R': o.rate = decimal(optarg); break;
-		case 'b': o.batch = (unsigned)number(optarg, BATCH_MAX); break;
+		case 'b': o.batch = (unsigned)num_arg(optarg, BATCH_MAX, usage); break;
 		case 'm':
 			if (strcmp(optarg, "random") == 0)
 				o.random = true;
 			else if (strcmp(optarg, "hits") != 0)
 				usage();
 			break;
-		case 'f': o.flows = (unsigned)number(optarg, 1u << 20); break;
-		case 'p': o.dport = (uint16_t)number(optarg, 65535); break;
-		case 'l': o.payload = (unsigned)number(optarg, FRAME - HDRS); break;
+		case 'f': o.flows = (unsigned)num_arg(optarg, 1u << 20, usage); break;
+		case 'p': o.dport = (uint16_t)num_arg(optarg, 65535, usage); break;
+		case 'l': o.payload = (unsigned)num_arg(optarg, FRAME - HDRS, usage); break;
 		default: usage();
 		}
 	}

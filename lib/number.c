@@ -1,5 +1,6 @@
 #include "number.h"
 
+#include <err.h>
 #include <errno.h>
 #include <stdlib.h>
 
@@ -18,4 +19,17 @@ num_parse(const char *s, unsigned long long min, unsigned long long max,
 		return -1;
 	*out = v;
 	return 0;
+}
+
+unsigned long long
+num_arg(const char *arg, unsigned long long max, void (*usage)(void))
+{
+	unsigned long long v;
+
+	if (num_parse(arg, 0, max, &v) == -1) {
+		warnx("%s: not a number of 0 to %llu", arg, max);
+		usage();
+		exit(2);
+	}
+	return v;
 }

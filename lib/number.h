@@ -8,5 +8,12 @@
  */
 int num_parse(const char *s, unsigned long long min, unsigned long long max,
     unsigned long long *out);
+/*
+ * A command-line option's number of 0..max; anything else is told
+ * ("ARG: not a number of 0 to MAX") and usage() called, which exits (2 if
+ * it returns).
+ */
+unsigned long long num_arg(const char *arg, unsigned long long max,
+    void (*usage)(void));
 
 #endif
