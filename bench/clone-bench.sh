@@ -20,27 +20,30 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 if [ -z "${POTEMKIN_BENCH_ISOLATED:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "clone-bench: needs root" >&2; exit 1; }
+	# The netns clones' root file system, fetched while there is a network.
+	"$top/bin/potemkin-mkimage" --rootfs -q "$top/build/rootfs" || exit 1
 	POTEMKIN_BENCH_ISOLATED=1 exec unshare --mount --net --propagation private \
-		-- bash "$top/bench/clone-bench.sh" "$@"
+		-- bash ${BENCH_TRACE:+-x} "$top/bench/clone-bench.sh" "$@"
 fi
-mount -t tmpfs -o mode=755 bench-netns /run/netns 2>/dev/null ||
-	{ mkdir -p /run/netns && mount -t tmpfs -o mode=755 bench-netns /run/netns; }
-mount -t sysfs sysfs /sys
-ip link set lo up
+. "$top/lib/private-ns.sh"
+private_ns_setup || exit 1
 export PATH="$top/bin:$top/bench:$PATH"
 
 work=$(mktemp -d /tmp/potemkin-bench.XXXXXX)
 image=$top/build/guest
+rootfs=$top/build/rootfs
 mkdir -p "$work/www"
 echo "bench" >"$work/www/index.html"
 cat >"$work/vmm.conf" <<CONF
 statedir = "$work/state";
 memdir = "/dev/shm/potemkin-bench-$$";
-freezer = "none";
+cgroup = "potemkin-bench-$$";
 types = {
   web = {
     backend = "netns";
-    services = ( "busybox httpd -f -p 80 -h $work/www",
+    root = "$rootfs";
+    binds = ( "$work/www:/srv/www" );
+    services = ( "busybox httpd -f -p 80 -h /srv/www",
                  "busybox telnetd -F -p 23 -l /bin/sh" );
     ready_tcp = [ 80, 23 ];
   };
@@ -64,7 +67,15 @@ types = {
   };
 };
 CONF
-trap 'potemkin-teardown -c "$work/vmm.conf" -a >/dev/null 2>&1; rm -rf "$work" /dev/shm/potemkin-bench-$$' EXIT
+cgroups_rm() {
+	local g
+	for g in $(sed -n "s|^[^ ]* [^ ]* [^ ]* / \([^ ]*\) .* - cgroup2\{0,1\} .*|\1/potemkin-bench-$$|p" \
+	    /proc/self/mountinfo | sort -u); do
+		[ -d "$g" ] || continue
+		find "$g" -depth -type d -exec rmdir {} + 2>/dev/null || :
+	done
+}
+trap 'potemkin-teardown -c "$work/vmm.conf" -a >/dev/null 2>&1; cgroups_rm; rm -rf "$work" /dev/shm/potemkin-bench-$$' EXIT
 
 machine() {
 	echo "machine: $(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)), $(free -g | awk '/^Mem:/ {print $2}') GB, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -125,7 +136,9 @@ for what in "${@:-netns qemu}"; do
 			qemu_ready
 			mkdir -p "$work/state/snapshots/linux-pool"
 			cp "$work/state/snapshots/linux/"* "$work/state/snapshots/linux-pool/"
-			ln -sf linux.ram "/dev/shm/potemkin-bench-$$/linux-pool.ram"
+			# Its own ids (vmm.conf(5)): its QEMU reads the memory as theirs.
+			cp "/dev/shm/potemkin-bench-$$/linux.ram" "/dev/shm/potemkin-bench-$$/linux-pool.ram"
+			chgrp $(( (1 << 30) + 2 * 65536 )) "/dev/shm/potemkin-bench-$$/linux-pool.ram"
 			potemkin-snapshot -c "$work/vmm.conf" linux-pool 2>&1 | sed 's/^/  /'
 			echo "qemu (tcg), pool of ${POOL:-4}, one at a time: clone-latency -s -n ${CLONES:-50} -t linux-pool"
 			clone-latency -s -n "${CLONES:-50}" -c "$work/vmm.conf" -t linux-pool |

@@ -68,17 +68,18 @@ done
 # Everything happens in a network and mount namespace of our own: nothing
 # of it is seen by, or left to, the host.
 if [ -z "${GW_BENCH_ISOLATED:-}" ]; then
+	# The clones' root file system, fetched while there is a network.
+	"$BIN/potemkin-mkimage" --rootfs -q "$SRC_ROOT/build/rootfs" || exit 1
 	GW_BENCH_ISOLATED=1 exec unshare --mount --net --propagation private \
 		-- bash "$0" -p "$PAIRS" -t "$SECONDS_RUN" -k "$CLONES" -f "$FLOWS" \
 		${OUT:+-o "$OUT"}
 fi
-mkdir -p /run/netns
-mount -t tmpfs -o mode=755 gw-bench-netns /run/netns
-mount -t sysfs sysfs /sys
-ip link set lo up
+. "$SRC_ROOT/lib/private-ns.sh"
+private_ns_setup || exit 1
 
 FARM_DIR=$(mktemp -d "${TMPDIR:-/tmp}/gw-bench.XXXXXX") || exit 1
 FARM_POLICY=$SRC_ROOT/bench/bench.policy
+FARM_ROOTFS=$SRC_ROOT/build/rootfs
 . "$SRC_ROOT/lib/farmnet.sh"
 
 CEIL_PID=

@@ -7,6 +7,8 @@
 
 #include <err.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +189,197 @@ conf_ports(const struct vmm_conf *conf, const config_setting_t *group,
 	return 0;
 }
 
+/* "64M", "1G", "512K", or a number of MB. */
+static int
+conf_size(const struct vmm_conf *conf, const config_setting_t *s,
+    const char *what, const char *key, uint64_t *out)
+{
+	unsigned long long v;
+	const char *str;
+	char *end;
+	int shift = 20;
+
+	if (config_setting_type(s) == CONFIG_TYPE_INT ||
+	    config_setting_type(s) == CONFIG_TYPE_INT64) {
+		long long n = config_setting_get_int64(s);
+
+		if (config_setting_type(s) == CONFIG_TYPE_INT)
+			n = config_setting_get_int(s);
+		if (n < 1 || n > (1LL << 24))
+			return conf_error(conf, s, "%s%s: %lld MB is not within "
+			    "1..%d", what, key, n, 1 << 24);
+		*out = (uint64_t)n << 20;
+		return 0;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return conf_error(conf, s, "%s%s: a size such as \"64M\" is "
+		    "expected", what, key);
+	str = config_setting_get_string(s);
+	errno = 0;
+	v = strtoull(str, &end, 10);
+	if (end == str || errno)
+		goto bad;
+	if (*end == 'K' || *end == 'k')
+		shift = 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30, end++;
+	if (*end != '\0' || v == 0 || v > (1ULL << 44) >> shift)
+		goto bad;
+	*out = v << shift;
+	if (*out < (1ULL << 20))
+		return conf_error(conf, s, "%s%s: '%s' is less than 1M", what,
+		    key, str);
+	return 0;
+bad:
+	return conf_error(conf, s, "%s%s: '%s' is not a size such as \"64M\" "
+	    "or \"1G\"", what, key, str);
+}
+
+/*
+ * limits = { memory = "64M"; pids = 128; cpu = 0.5; }: what the clone's
+ * cgroup allows.  Defaults are set by conf_type before.
+ */
+static int
+conf_limits(const struct vmm_conf *conf, const config_setting_t *g,
+    const char *what, struct vmm_type *t)
+{
+	const config_setting_t *l = config_setting_get_member(g, "limits");
+	const config_setting_t *s;
+	char lwhat[VMM_NAME_MAX + 24];
+
+	if (l == NULL)
+		return 0;
+	t->limits.line = config_setting_source_line(l);
+	if (!config_setting_is_group(l))
+		return conf_error(conf, l, "%slimits: a group { memory = ...; "
+		    "pids = ...; cpu = ...; } is expected", what);
+	snprintf(lwhat, sizeof(lwhat), "%slimits.", what);
+	for (int i = 0; i < config_setting_length(l); i++) {
+		const char *name = config_setting_name(
+		    config_setting_get_elem(l, (unsigned)i));
+
+		if (strcmp(name, "memory") && strcmp(name, "pids") &&
+		    strcmp(name, "cpu"))
+			return conf_error(conf, config_setting_get_elem(l,
+			    (unsigned)i), "%s%s: unknown (memory, pids or cpu)",
+			    lwhat, name);
+	}
+	if ((s = config_setting_get_member(l, "memory")) &&
+	    conf_size(conf, s, lwhat, "memory", &t->limits.memory) == -1)
+		return -1;
+	if (conf_uint(conf, l, lwhat, "pids", 8, 1u << 22, &t->limits.pids) == -1)
+		return -1;
+	if ((s = config_setting_get_member(l, "cpu")) != NULL) {
+		double cpu;
+
+		if (config_setting_type(s) == CONFIG_TYPE_FLOAT)
+			cpu = config_setting_get_float(s);
+		else if (config_setting_type(s) == CONFIG_TYPE_INT)
+			cpu = config_setting_get_int(s);
+		else
+			return conf_error(conf, s, "%scpu: a number of CPUs such "
+			    "as 0.5 is expected", lwhat);
+		if (cpu < 0.01 || cpu > 1024)
+			return conf_error(conf, s, "%scpu: %g is not within "
+			    "0.01..1024", lwhat, cpu);
+		t->limits.cpu_milli = (unsigned)(cpu * 1000 + 0.5);
+	}
+	return 0;
+}
+
+/* binds = ( "/srv/www", "/host/dir:/inside:rw" ) */
+static int
+conf_binds(const struct vmm_conf *conf, const config_setting_t *g,
+    const char *what, struct vmm_type *t)
+{
+	const char *list[VMM_MAX_BINDS];
+	const config_setting_t *s = config_setting_get_member(g, "binds");
+
+	if (conf_strings(conf, g, what, "binds", list, VMM_MAX_BINDS,
+		&t->nbinds) == -1)
+		return -1;
+	for (size_t i = 0; i < t->nbinds; i++) {
+		struct vmm_bind *b = &t->binds[i];
+		const config_setting_t *e = config_setting_is_aggregate(s) ?
+		    config_setting_get_elem(s, (unsigned)i) : s;
+		char *sep, *opt;
+
+		snprintf(b->dst, sizeof(b->dst), "%s", list[i]);
+		/* "SRC", "SRC:DST", "SRC:DST:ro|rw"; src keeps the whole entry
+		 * up to its first colon. */
+		b->src = list[i];
+		if ((sep = strchr(b->dst, ':')) != NULL) {
+			*sep++ = '\0';
+			memmove(b->dst, sep, strlen(sep) + 1);
+			if ((opt = strchr(b->dst, ':')) != NULL) {
+				*opt++ = '\0';
+				if (strcmp(opt, "rw") == 0)
+					b->rw = true;
+				else if (strcmp(opt, "ro") != 0)
+					return conf_error(conf, e, "%sbinds: '%s': "
+					    "'%s' is not ro or rw", what, list[i], opt);
+			}
+		}
+		if (b->src[0] != '/' || b->dst[0] != '/' ||
+		    strstr(list[i], "/../") || strstr(list[i], "/..:"))
+			return conf_error(conf, e, "%sbinds: '%s': SOURCE[:TARGET"
+			    "[:ro|rw]] with absolute paths is expected", what,
+			    list[i]);
+		if (strcmp(b->dst, "/") == 0)
+			return conf_error(conf, e, "%sbinds: '%s': the root is the "
+			    "type's root setting", what, list[i]);
+	}
+	return 0;
+}
+
+static int
+conf_ids(const struct vmm_conf *conf, const config_setting_t *g,
+    const char *what, struct vmm_type *t, size_t index)
+{
+	const config_setting_t *s = config_setting_get_member(g, "ids");
+	unsigned v;
+
+	/* Unset: a range of its own above 2^30, in the order of the types. */
+	t->ids = (1u << 30) + (uint32_t)index * VMM_IDS_COUNT;
+	t->ids_line = s ? config_setting_source_line(s) :
+	    config_setting_source_line(g);
+	if (s == NULL)
+		return 0;
+	if (conf_uint(conf, g, what, "ids", VMM_IDS_COUNT,
+		UINT32_MAX - 2 * VMM_IDS_COUNT, &v) == -1)
+		return -1;
+	t->ids = v;
+	return 0;
+}
+
+/* No two types may share an id: their clones would be one user. */
+static int
+conf_ids_apart(const struct vmm_conf *conf)
+{
+	for (size_t i = 0; i < conf->ntypes; i++) {
+		const struct vmm_type *a = &conf->types[i];
+
+		if (!a->backend->sandboxed)
+			continue;
+		for (size_t j = 0; j < i; j++) {
+			const struct vmm_type *b = &conf->types[j];
+
+			if (!b->backend->sandboxed ||
+			    a->ids >= b->ids + VMM_IDS_COUNT ||
+			    b->ids >= a->ids + VMM_IDS_COUNT)
+				continue;
+			warnx("%s:%d: type %s: ids %u..%u overlap those of type "
+			    "%s (%u..%u)", conf->path, a->ids_line, a->name, a->ids,
+			    a->ids + VMM_IDS_COUNT - 1, b->name, b->ids,
+			    b->ids + VMM_IDS_COUNT - 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static bool
 conf_name_ok(const char *name)
 {
@@ -242,7 +435,8 @@ conf_domain_type(const struct vmm_conf *conf, const config_setting_t *g,
 
 /* Every setting a type may have; the backend's check says which it needs. */
 static int
-conf_type(struct vmm_conf *conf, const config_setting_t *g, struct vmm_type *t)
+conf_type(struct vmm_conf *conf, const config_setting_t *g, struct vmm_type *t,
+    size_t index)
 {
 	char what[VMM_NAME_MAX + 16];
 	const char *backend, *mac;
@@ -265,6 +459,7 @@ conf_type(struct vmm_conf *conf, const config_setting_t *g, struct vmm_type *t)
 	t->memory_mb = 128;
 	t->cpus = 1;
 	t->ready_timeout_ms = 60000;
+	t->hostname = t->name;
 	if (conf_addr(conf, g, what, "guest_ip", "10.0.2.15", &t->guest_ip) ||
 	    conf_addr(conf, g, what, "gw_ip", "10.0.2.2", &t->gw_ip) ||
 	    conf_uint(conf, g, what, "prefix", 1, 32, &prefix) ||
@@ -277,6 +472,10 @@ conf_type(struct vmm_conf *conf, const config_setting_t *g, struct vmm_type *t)
 	    conf_strings(conf, g, what, "evidence_paths", t->evidence_paths,
 		VMM_MAX_PATHS, &t->nevidence_paths) ||
 	    conf_string(conf, g, what, "home", "/", &t->home) ||
+	    conf_string(conf, g, what, "root", NULL, &t->root) ||
+	    conf_string(conf, g, what, "hostname", t->name, &t->hostname) ||
+	    conf_binds(conf, g, what, t) ||
+	    conf_ids(conf, g, what, t, index) ||
 	    conf_string(conf, g, what, "kernel", NULL, &t->kernel) ||
 	    conf_string(conf, g, what, "initrd", NULL, &t->initrd) ||
 	    conf_string(conf, g, what, "append", "", &t->append) ||
@@ -292,6 +491,18 @@ conf_type(struct vmm_conf *conf, const config_setting_t *g, struct vmm_type *t)
 	    conf_domain_type(conf, g, what, t))
 		return -1;
 	t->prefix = (uint8_t)prefix;
+	/* The cgroup's defaults: a netns clone is a few small services; a
+	 * qemu clone is its guest's memory and QEMU's own. */
+	if (t->backend == &vmm_netns_backend)
+		t->limits = (struct vmm_limits){ 64ULL << 20, 128, 500, 0 };
+	else
+		t->limits = (struct vmm_limits){
+			((uint64_t)t->memory_mb + 64) << 20, 64, t->cpus * 1000, 0 };
+	if (conf_limits(conf, g, what, t) == -1)
+		return -1;
+	if (strlen(t->hostname) > 63 || strpbrk(t->hostname, " \t/") != NULL)
+		return conf_error(conf, config_setting_get_member(g, "hostname"),
+		    "%shostname: '%s' is not a host name", what, t->hostname);
 	if (!vmm_mac_valid(mac))
 		return conf_error(conf, config_setting_get_member(g, "mac"),
 		    "%smac: '%s' is not a unicast MAC address", what, mac);
@@ -312,8 +523,13 @@ conf_globals(struct vmm_conf *conf)
 		&conf->memdir) ||
 	    conf_string(conf, root, "", "netns_dir", "/run/netns",
 		&conf->netns_dir) ||
-	    conf_string(conf, root, "", "freezer", "auto", &conf->freezer))
+	    conf_string(conf, root, "", "cgroup", "potemkin", &conf->cgroup))
 		return -1;
+	if (conf->cgroup[0] == '/' || strstr(conf->cgroup, "..") ||
+	    conf->cgroup[strlen(conf->cgroup) - 1] == '/')
+		return conf_error(conf, config_setting_get_member(root, "cgroup"),
+		    "cgroup: '%s': a group below each hierarchy's root such as "
+		    "\"potemkin\" is expected", conf->cgroup);
 	if (conf->statedir[0] != '/' || conf->memdir[0] != '/' ||
 	    conf->netns_dir[0] != '/')
 		return conf_error(conf, root, "statedir, memdir and netns_dir "
@@ -354,10 +570,12 @@ vmm_conf_load(struct vmm_conf *conf, const char *path)
 	}
 	for (int i = 0; i < n; i++) {
 		if (conf_type(conf, config_setting_get_elem(types, (unsigned)i),
-			&conf->types[i]) == -1)
+			&conf->types[i], (size_t)i) == -1)
 			goto fail;
 		conf->ntypes++;
 	}
+	if (conf_ids_apart(conf) == -1)
+		goto fail;
 	return 0;
 fail:
 	vmm_conf_free(conf);
@@ -380,4 +598,68 @@ vmm_conf_type(const struct vmm_conf *conf, const char *name)
 		if (strcmp(conf->types[i].name, name) == 0)
 			return &conf->types[i];
 	return NULL;
+}
+
+/* Does lo..hi meet a line "name:start:count" of a subordinate id file? */
+static int
+conf_sub_ids(const struct vmm_conf *conf, const struct vmm_type *t,
+    const char *file)
+{
+	uint32_t lo = t->ids, hi = t->ids + VMM_IDS_COUNT - 1;
+	char line[512], name[256];
+	unsigned long long start, count;
+	FILE *f = fopen(file, "re");
+	int rc = 0;
+
+	if (f == NULL)
+		return 0;
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "%255[^:]:%llu:%llu", name, &start, &count) == 3 &&
+		    count > 0 && start <= hi && start + count - 1 >= lo) {
+			warnx("%s:%d: type %s: ids %u..%u overlap %s's range for %s "
+			    "(%llu..%llu)", conf->path, t->ids_line, t->name, lo, hi,
+			    file, name, start, start + count - 1);
+			rc = -1;
+		}
+	fclose(f);
+	return rc;
+}
+
+/*
+ * The type's ids must be no one's on the host: no user or group has one,
+ * and no other user's containers map them (/etc/subuid, /etc/subgid).
+ * Asked of the name service, so potemkin-snapshot checks it, not every
+ * clone.
+ */
+int
+vmm_ids_free(const struct vmm_conf *conf, const struct vmm_type *t)
+{
+	uint32_t lo = t->ids, hi = t->ids + VMM_IDS_COUNT - 1;
+	struct passwd *pw;
+	struct group *gr;
+	int rc = 0;
+
+	setpwent();
+	while (rc == 0 && (pw = getpwent()) != NULL)
+		if (pw->pw_uid >= lo && pw->pw_uid <= hi) {
+			warnx("%s:%d: type %s: ids %u..%u include host user %s "
+			    "(uid %u)", conf->path, t->ids_line, t->name, lo, hi,
+			    pw->pw_name, (unsigned)pw->pw_uid);
+			rc = -1;
+		}
+	endpwent();
+	setgrent();
+	while (rc == 0 && (gr = getgrent()) != NULL)
+		if (gr->gr_gid >= lo && gr->gr_gid <= hi) {
+			warnx("%s:%d: type %s: ids %u..%u include host group %s "
+			    "(gid %u)", conf->path, t->ids_line, t->name, lo, hi,
+			    gr->gr_name, (unsigned)gr->gr_gid);
+			rc = -1;
+		}
+	endgrent();
+	if (rc == 0)
+		rc = conf_sub_ids(conf, t, "/etc/subuid");
+	if (rc == 0)
+		rc = conf_sub_ids(conf, t, "/etc/subgid");
+	return rc;
 }

@@ -9,10 +9,12 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int
@@ -69,12 +71,11 @@ evidence_note(const char *evdir, const char *fmt, ...)
 	return 0;
 }
 
-/* A file or tree of the host (a service's files) under evdir/files/. */
-int
-evidence_path(const char *evdir, const char *path)
+/* evdir/files/PATH's parents, made one by one, into dst. */
+static int
+ev_files_dst(const char *evdir, const char *path, char *dst, size_t size)
 {
-	char dst[VMM_PATH_MAX], files[VMM_PATH_MAX];
-	struct stat st;
+	char files[VMM_PATH_MAX];
 
 	if (vmm_path(files, sizeof(files), "%s/files", evdir) == -1)
 		return -1;
@@ -82,22 +83,83 @@ evidence_path(const char *evdir, const char *path)
 		warn("creating %s", files);
 		return -1;
 	}
-	/* "/srv/www" -> files/srv/www, parents made one by one. */
-	if (vmm_path(dst, sizeof(dst), "%s%s", files, path) == -1)
+	/* "/srv/www" -> files/srv/www */
+	if (vmm_path(dst, size, "%s%s", files, path) == -1)
 		return -1;
 	for (char *p = dst + strlen(files) + 1; (p = strchr(p, '/')); p++) {
 		*p = '\0';
 		mkdir(dst, 0750);
 		*p = '/';
 	}
-	if (lstat(path, &st) == -1) {
+	return 0;
+}
+
+/*
+ * A file or tree of the clone (a service's files) under evdir/files/, as
+ * the clone sees it: resolved inside its root, so that no link the clone
+ * made can point the copy at a host file, then copied without following
+ * links.
+ */
+int
+evidence_path(const char *evdir, pid_t leader, const char *path)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	char root[64], dst[VMM_PATH_MAX], src[64];
+	struct stat st;
+	int rootfd, fd, rc;
+
+	if (ev_files_dst(evdir, path, dst, sizeof(dst)) == -1)
+		return -1;
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)leader);
+	if ((rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		warn("evidence path %s: the clone's root", path);
+		return -1;
+	}
+	fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	close(rootfd);
+	if (fd == -1 || fstat(fd, &st) == -1) {
 		warn("evidence path %s", path);
+		if (fd != -1)
+			close(fd);
 		return evidence_note(evdir, "files%s: missing", path);
 	}
-	if (S_ISDIR(st.st_mode) ? vmm_copy_tree(path, dst) == -1
-	    : vmm_copy_file(path, dst) == -1)
+	/* "/." makes nftw start inside the directory, not at the link. */
+	snprintf(src, sizeof(src), "/proc/self/fd/%d%s", fd,
+	    S_ISDIR(st.st_mode) ? "/." : "");
+	if (S_ISDIR(st.st_mode))
+		rc = vmm_copy_tree(src, dst, false);
+	else if (S_ISREG(st.st_mode))
+		rc = vmm_copy_file(src, dst);
+	else
+		rc = 0;
+	close(fd);
+	if (rc == -1)
 		return -1;
-	return evidence_note(evdir, "files%s: copy of %s", path, path);
+	return evidence_note(evdir, "files%s: copy of %s in the clone", path,
+	    path);
+}
+
+/*
+ * The writable layer, exactly as the overlay keeps it: what the clone
+ * wrote or changed, and a 0:0 character device (a whiteout) for each file
+ * it deleted.
+ */
+int
+evidence_layer(const char *evdir, const char *upper, uint32_t ids)
+{
+	char dst[VMM_PATH_MAX];
+
+	if (vmm_path(dst, sizeof(dst), "%s/layer", evdir) == -1)
+		return -1;
+	if (vmm_copy_tree(upper, dst, true) == -1)
+		return -1;
+	return evidence_note(evdir, "layer/: the clone's writable layer (its "
+	    "disk delta) with owners, modes and times; 0:0 character devices "
+	    "are files it deleted; owners are host ids, %u being its root",
+	    ids);
 }
 
 /* /proc/PID/FILE into evdir/NAME, quietly skipped if unreadable. */

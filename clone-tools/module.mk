@@ -7,8 +7,10 @@ CPPFLAGS += -Iclone-tools
 LIBS += vmm
 vmm_SRCS := clone-tools/config.c clone-tools/record.c clone-tools/state.c \
 	clone-tools/util.c clone-tools/nl.c clone-tools/proctree.c \
-	clone-tools/freezer.c clone-tools/evidence.c clone-tools/cmd.c \
+	clone-tools/cgroup.c clone-tools/cage.c \
+	clone-tools/layer.c clone-tools/evidence.c clone-tools/cmd.c \
 	clone-tools/qmp.c clone-tools/netns.c clone-tools/qemu.c \
+	clone-tools/qemu-run.c \
 	clone-tools/qemu-pool.c \
 	clone-tools/xen.c
 
@@ -32,7 +34,7 @@ ETC_FILES += etc/potemkin/vmm.conf
 # Build, test and run time: libraries, QEMU for the qemu backend, busybox
 # for netns services and the guest image, iproute2 and curl for the tests,
 # cpio and xz for potemkin-mkimage.
-DEPS_PKGS += libconfig-dev libmnl-dev qemu-system-x86 busybox-static \
+DEPS_PKGS += libconfig-dev libmnl-dev libseccomp-dev qemu-system-x86 busybox-static \
 	iproute2 curl cpio xz-utils zstd kmod procps psmisc socat
 
 UNIT_TESTS += t2001-vmm-record
@@ -51,3 +53,14 @@ ALL_SRCS += bench/clone-latency.c
 bench/clone-latency: $(B)/bench/clone-latency.o $(B)/libvmm.a $(B)/libcommon.a \
 		build/mode
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(VMM_LDLIBS) $(LDLIBS)
+
+# The cage's system call filter: compiled by libseccomp when the tools are
+# built, loaded by cage.c as plain BPF (no libseccomp at run time).
+CPPFLAGS += -I$(B)/gen
+ALL_SRCS += clone-tools/cage-seccomp.c
+$(B)/cage-filter-gen: $(B)/clone-tools/cage-seccomp.o build/mode
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -lseccomp
+$(B)/gen/cage-filter.inc: $(B)/cage-filter-gen
+	@mkdir -p $(@D)
+	$< >$@.tmp && mv $@.tmp $@
+$(B)/clone-tools/cage.o: $(B)/gen/cage-filter.inc

@@ -28,58 +28,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "addr.h"
+#include "cgroup.h"
 #include "evidence.h"
+#include "layer.h"
 #include "monotime.h"
 #include "nl.h"
 #include "qemu.h"
 #include "qmp.h"
 #include "vmm.h"
 
-#define QEMU_ARGS_MAX 64
-#define QEMU_START_MS 20000	/* QEMU's own start, before any guest runs */
 #define QEMU_KVM_TRY_MS 20000	/* accel "auto": how long KVM may take */
 /*
- * TCG's translated-code buffer, in MB.  Its pages are private to each
- * clone; an idle honeypot needs little code, and a small buffer is only
- * flushed more often when a guest gets busy.
+ * Migrations read and write files through QEMU's fd set 2 (set 1 is the
+ * console's): "file:/dev/fdset/2".  The freeze's one is the only writer
+ * there, once the clone's snapshot is loaded.
  */
-#define QEMU_TB_MB "8"
-
-/* An argv under construction; strings are copied into its arena. */
-struct qargs {
-	char *argv[QEMU_ARGS_MAX];
-	size_t n;
-	char arena[8192];
-	size_t used;
-	bool overflow;
-};
-
-PK_PRINTF(2, 3) static void
-qa_add(struct qargs *a, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (a->n + 1 >= QEMU_ARGS_MAX || a->used >= sizeof(a->arena)) {
-		a->overflow = true;
-		return;
-	}
-	va_start(ap, fmt);
-	n = vsnprintf(a->arena + a->used, sizeof(a->arena) - a->used, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(a->arena) - a->used) {
-		a->overflow = true;
-		return;
-	}
-	a->argv[a->n++] = a->arena + a->used;
-	a->argv[a->n] = NULL;
-	a->used += (size_t)n + 1;
-}
+#define QEMU_FDSET_STATE 2
+#define QEMU_FDSET_STATE_STR "2"
 
 static int
 qemu_check(const struct vmm_conf *conf, const struct vmm_type *t)
@@ -97,70 +68,6 @@ qemu_memfile(const struct vmm_conf *conf, const struct vmm_type *t,
     const char *suffix, char *buf, size_t size)
 {
 	return vmm_path(buf, size, "%s/%s.ram%s", conf->memdir, t->name, suffix);
-}
-
-/*
- * The machine, identical for the reference and its clones (migration needs
- * the same devices and RAM blocks); dir holds the QMP socket, pid file and
- * console log.
- */
-static int
-qemu_machine(struct qargs *a, const struct vmm_type *t, const char *name,
-    const char *dir, const char *memfile, const char *kernel, bool share,
-    bool kvm, int tapfd)
-{
-	char guest[ADDR_STRLEN], gw[ADDR_STRLEN];
-
-	a->n = 0;
-	a->used = 0;
-	a->overflow = false;
-	qa_add(a, "%s", t->qemu);
-	qa_add(a, "-name");
-	qa_add(a, "%s", name);
-	qa_add(a, "-accel");
-	qa_add(a, "%s", kvm ? "kvm" : "tcg,tb-size=" QEMU_TB_MB);
-	qa_add(a, "-machine");
-	qa_add(a, "pc,memory-backend=ram");
-	qa_add(a, "-smp");
-	qa_add(a, "%u", t->cpus);
-	qa_add(a, "-m");
-	qa_add(a, "%uM", t->memory_mb);
-	qa_add(a, "-object");
-	qa_add(a, "memory-backend-file,id=ram,size=%uM,mem-path=%s,share=%s",
-	    t->memory_mb, memfile, share ? "on" : "off");
-	qa_add(a, "-nodefaults");
-	qa_add(a, "-no-user-config");
-	qa_add(a, "-display");
-	qa_add(a, "none");
-	qa_add(a, "-no-reboot");
-	qa_add(a, "-kernel");
-	qa_add(a, "%s", kernel ? kernel : t->kernel);
-	if (kernel == NULL) {
-		qa_add(a, "-initrd");
-		qa_add(a, "%s", t->initrd);
-	}
-	qa_add(a, "-append");
-	qa_add(a, "console=ttyS0 quiet panic=-1 potemkin.ip=%s/%u "
-	    "potemkin.gw=%s potemkin.ready=%s %s", addr_fmt(t->guest_ip, guest),
-	    t->prefix, addr_fmt(t->gw_ip, gw), t->ready, t->append);
-	qa_add(a, "-chardev");
-	qa_add(a, "file,id=console,path=%s/console.log", dir);
-	qa_add(a, "-serial");
-	qa_add(a, "chardev:console");
-	qa_add(a, "-netdev");
-	qa_add(a, "tap,id=net0,fd=%d,vhost=off", tapfd);
-	qa_add(a, "-device");
-	qa_add(a, "virtio-net-pci,netdev=net0,mac=%s,romfile=", t->mac);
-	qa_add(a, "-qmp");
-	qa_add(a, "unix:%s/qmp.sock,server=on,wait=off", dir);
-	qa_add(a, "-pidfile");
-	qa_add(a, "%s/qemu.pid", dir);
-	qa_add(a, "-daemonize");
-	if (a->overflow) {
-		warnx("type %s: QEMU command line too long", t->name);
-		return -1;
-	}
-	return 0;
 }
 
 /* A TAP named name ("" lets the kernel choose), not persistent. */
@@ -183,6 +90,7 @@ qemu_tap(const char *name)
 	return fd;
 }
 
+/* The pid of a clone's QEMU, as we wrote it (not QEMU: it is not root). */
 static long
 qemu_read_pid(const char *dir)
 {
@@ -195,69 +103,18 @@ qemu_read_pid(const char *dir)
 }
 
 /*
- * Start QEMU daemonized and wait until it has set itself up (the
- * foreground process exits then).  Returns the daemon's pid.
- */
-static long
-qemu_start(struct qargs *a, const char *dir, int tapfd)
-{
-	pid_t pid = vmm_spawn(a->argv, -1, &tapfd, 1);
-	int status;
-	long qpid;
-
-	if (pid == -1)
-		return -1;
-	if (vmm_wait(pid, QEMU_START_MS, &status) == -1) {
-		warnx("%s: did not start within %d ms", a->argv[0], QEMU_START_MS);
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		return -1;
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		warnx("%s: failed to start (%s %d; its messages are above)",
-		    a->argv[0], WIFEXITED(status) ? "exit status" : "signal",
-		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-		return -1;
-	}
-	if ((qpid = qemu_read_pid(dir)) <= 0) {
-		warnx("%s: no pid file in %s", a->argv[0], dir);
-		return -1;
-	}
-	return qpid;
-}
-
-/*
- * QMP quit, then signals.  Only for a pid that runs our QEMU.
- *
- * QEMU answers quit only once it has stopped its virtual CPUs (some 20 ms
- * under TCG), and its process takes another 30 ms to die, most of it the
- * kernel unmapping memory.  A clone has nothing to save, so teardown (wait
- * false) asks QEMU to quit without waiting for the answer and follows with
- * SIGKILL, which no process survives; the kernel finishes on its own time,
- * and the TAP goes when QEMU's descriptors close.  The reference is waited
- * for.
+ * Kill every process of a QEMU's cgroup (QEMU is PID 1 of its namespace:
+ * nothing of it outlives it) and remove the group.  A clone has nothing
+ * to save; the kernel frees its memory on its own time, and the TAP goes
+ * when QEMU's descriptors close.
  */
 static int
-qemu_stop(const char *dir, long pid, bool wait)
+qemu_kill(const struct vmm_conf *conf, const char *group)
 {
-	char sock[VMM_PATH_MAX];
-	struct qmp q;
+	struct cgroup cg;
 
-	if (pid <= 0 || !vmm_pid_alive(pid))
-		return 0;
-	if (vmm_path(sock, sizeof(sock), "%s/qmp.sock", dir) == 0 &&
-	    qmp_open(&q, sock, 500) == 0) {
-		if (wait)
-			qmp_cmd(&q, "quit", "{\"execute\":\"quit\"}", NULL, 0, 500);
-		else
-			qmp_send_only(&q, "{\"execute\":\"quit\"}");
-		qmp_close(&q);
-	}
-	if (!wait) {
-		kill((pid_t)pid, SIGKILL);
-		return 0;
-	}
-	return vmm_kill_wait(pid, 1000);
+	return cgroup_locate(conf, NULL, group, &cg) == -1 ? -1 :
+	    cgroup_remove(&cg);
 }
 
 static int
@@ -269,45 +126,123 @@ qemu_snapshot_files(const struct vmm_conf *conf, const struct vmm_type *t,
 	    qemu_memfile(conf, t, "", memfile, size) ? -1 : 0;
 }
 
-/* Boot the reference; 0 once its console shows the ready string. */
+/*
+ * QEMU 8.2 or later: a clone's memory-backend-file opens the snapshot's
+ * memory read-only (readonly=on,rom=off,share=off); 7.2 has no rom and
+ * would map it read-only into the guest.
+ */
 static int
-qemu_boot(const struct vmm_type *t, const char *dir, const char *refdir,
-    const char *memfile, bool kvm, uint64_t timeout_ms, long *pid)
+qemu_version_ok(const struct vmm_type *t)
 {
-	char log[VMM_PATH_MAX];
-	struct qargs *a = calloc(1, sizeof(*a));
-	int tapfd = -1, rc = -1;
+	char prog[VMM_PATH_MAX], opt[] = "--version", buf[256];
+	char *argv[] = { prog, opt, NULL };
+	unsigned major = 0, minor = 0;
+	int fd = memfd_create("qemu-version", MFD_CLOEXEC);
+	ssize_t n;
 
-	*pid = -1;
-	if (a == NULL) {
-		warn("booting %s", t->name);
+	snprintf(prog, sizeof(prog), "%s", t->qemu);
+	if (fd == -1 || vmm_run(argv, fd, 10000) == -1 ||
+	    (n = pread(fd, buf, sizeof(buf) - 1, 0)) <= 0) {
+		if (fd != -1)
+			close(fd);
+		warnx("type %s: cannot tell the version of %s", t->name, t->qemu);
 		return -1;
 	}
+	close(fd);
+	buf[n] = '\0';
+	if (sscanf(buf, "QEMU emulator version %u.%u", &major, &minor) != 2 ||
+	    major < 8 || (major == 8 && minor < 2)) {
+		warnx("type %s: %s is version %u.%u: its clones need QEMU 8.2 or "
+		    "later, to map the snapshot's memory file read-only (Debian 12: "
+		    "apt-get install -t bookworm-backports qemu-system-x86)",
+		    t->name, t->qemu, major, minor);
+		return -1;
+	}
+	return 0;
+}
+
+/* The reference's memory file, made by us and writable by it alone. */
+static int
+qemu_new_memfile(const struct vmm_type *t, const char *path)
+{
+	int fd;
+
+	unlink(path);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) == -1 ||
+	    ftruncate(fd, (off_t)t->memory_mb << 20) == -1 ||
+	    fchown(fd, t->ids, t->ids) == -1) {
+		warn("%s", path);
+		if (fd != -1)
+			close(fd);
+		unlink(path);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* A file of ours for QEMU to append to; -1 reported. */
+static int
+qemu_logfile(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+
+	if (fd == -1)
+		warn("%s", path);
+	return fd;
+}
+
+/* Boot the reference; 0 once its console shows the ready string. */
+static int
+qemu_boot(const struct vmm_conf *conf, const struct vmm_type *t,
+    const char *refdir, const char *memfile, bool kvm, uint64_t timeout_ms,
+    const struct cgroup *cg)
+{
+	char log[VMM_PATH_MAX], qlog[VMM_PATH_MAX], name[VMM_NAME_MAX + 32];
+	struct qemu_run r = {
+		.t = t, .name = name, .dir = refdir, .kernel = t->kernel,
+		.memfile = memfile, .reference = true, .kvm = kvm,
+		.tapfd = -1, .console = -1, .log = -1,
+	};
+	int rc = -1;
+
+	snprintf(name, sizeof(name), "potemkin-reference-%s", t->name);
 	if (vmm_path(log, sizeof(log), "%s/console.log", refdir) == -1 ||
-	    (tapfd = qemu_tap("")) == -1 ||
-	    qemu_machine(a, t, "potemkin-reference", refdir, memfile, NULL, true,
-		kvm, tapfd) == -1)
-		goto out;
+	    vmm_path(qlog, sizeof(qlog), "%s/qemu.log", refdir) == -1)
+		return -1;
 	unlink(log);
+	if ((r.tapfd = qemu_tap("")) == -1 || qemu_new_memfile(t, memfile) == -1 ||
+	    (r.console = qemu_logfile(log)) == -1 ||
+	    (r.log = qemu_logfile(qlog)) == -1 || cgroup_create(t, cg) == -1)
+		goto out;
 	fprintf(stderr, "%s: type %s: booting the reference (%s)\n",
 	    vmm_progname(), t->name, kvm ? "kvm" : "tcg");
-	if ((*pid = qemu_start(a, refdir, tapfd)) == -1)
+	if (qemu_run(&r, cg) == -1)
 		goto out;
-	if (vmm_wait_string(log, 0, t->ready, timeout_ms, (pid_t)*pid) == 0)
+	if (vmm_wait_string(log, 0, t->ready, timeout_ms, r.pid) == 0)
 		rc = 0;
 	else if (errno == ESRCH)
 		warnx("type %s: the reference exited before it was ready (see "
-		    "%s/console.log)", t->name, dir);
+		    "%s/console.log)", t->name, refdir);
 	else if (errno == ETIMEDOUT)
 		warnx("type %s: no '%s' on the console within %llu ms (see "
 		    "%s/console.log)", t->name, t->ready,
-		    (unsigned long long)timeout_ms, dir);
+		    (unsigned long long)timeout_ms, refdir);
 	else
 		warnx("type %s: interrupted", t->name);
+	(void)conf;
 out:
-	if (tapfd != -1)
-		close(tapfd);
-	free(a);
+	if (r.pid > 0 && rc == -1)
+		cgroup_remove(cg);
+	if (r.pid > 0)
+		waitpid(r.pid, NULL, WNOHANG);
+	if (r.tapfd != -1)
+		close(r.tapfd);
+	if (r.console != -1)
+		close(r.console);
+	if (r.log != -1)
+		close(r.log);
 	return rc;
 }
 
@@ -343,33 +278,57 @@ qemu_write_stub(const struct vmm_type *t, const char *path)
 		return 0;
 	memset(buf + setup, 0, 4096);
 	len = setup + 4096;
-	return vmm_write_file(path, buf, len, 0640);
+	return vmm_write_file(path, buf, len, 0644);
 }
 
-/* Stop the ready reference and save its device state to state. */
+/*
+ * Stop the ready reference and save its device state to state, through a
+ * descriptor (QEMU cannot see our files, nor run a program to write one).
+ */
 static int
 qemu_save(const char *refdir, const char *state)
 {
-	char sock[VMM_PATH_MAX], cmd[VMM_PATH_MAX + 128];
+	char sock[VMM_PATH_MAX];
 	struct qmp q;
-	int rc = -1;
+	int fd, rc = -1;
 
-	if (vmm_path(sock, sizeof(sock), "%s/qmp.sock", refdir) == -1 ||
-	    qmp_open(&q, sock, 5000) == -1)
+	if (vmm_path(sock, sizeof(sock), "%s/qmp.sock", refdir) == -1)
 		return -1;
-	snprintf(cmd, sizeof(cmd), "{\"execute\":\"migrate\",\"arguments\":"
-	    "{\"uri\":\"exec:cat>%s\"}}", state);
+	if ((fd = open(state, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) ==
+	    -1) {
+		warn("%s", state);
+		return -1;
+	}
+	if (qmp_open(&q, sock, 5000) == -1) {
+		close(fd);
+		return -1;
+	}
 	if (qmp_cmd(&q, "stopping the reference", "{\"execute\":\"stop\"}",
 		NULL, 0, 5000) == 0 &&
 	    qmp_cmd(&q, "setting x-ignore-shared",
 		"{\"execute\":\"migrate-set-capabilities\",\"arguments\":"
 		"{\"capabilities\":[{\"capability\":\"x-ignore-shared\","
 		"\"state\":true}]}}", NULL, 0, 5000) == 0 &&
-	    qmp_cmd(&q, "saving the reference", cmd, NULL, 0, 5000) == 0 &&
+	    qmp_add_fd(&q, "passing the snapshot file", QEMU_FDSET_STATE, fd,
+		5000) == 0 &&
+	    qmp_cmd(&q, "saving the reference", "{\"execute\":\"migrate\","
+		"\"arguments\":{\"uri\":\"file:/dev/fdset/"
+		QEMU_FDSET_STATE_STR "\"}}", NULL, 0, 5000) == 0 &&
 	    qmp_wait_migration(&q, "saving the reference", 60000) == 0)
 		rc = 0;
+	close(fd);
 	qmp_close(&q);
 	return rc;
+}
+
+/* The saved memory, now the clones': root's, readable by their QEMU only. */
+static int
+qemu_seal_memfile(const struct vmm_type *t, const char *path)
+{
+	if (chown(path, 0, t->ids) == 0 && chmod(path, 0640) == 0)
+		return 0;
+	warn("%s", path);
+	return -1;
 }
 
 static int
@@ -379,33 +338,37 @@ qemu_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 	char dir[VMM_PATH_MAX], state[VMM_PATH_MAX], memfile[VMM_PATH_MAX];
 	char refdir[VMM_PATH_MAX], newmem[VMM_PATH_MAX], newstate[VMM_PATH_MAX];
 	char accel[VMM_PATH_MAX], cmdline[VMM_PATH_MAX];
+	char group[VMM_NAME_MAX + 16];
 	bool kvm = t->accel == VMM_ACCEL_KVM || t->accel == VMM_ACCEL_AUTO;
+	struct cgroup cg;
 	struct stat st;
-	long pid = -1;
 	int rc = -1, booted;
 	uint64_t t0 = mono_ms();
 
+	snprintf(group, sizeof(group), "snapshot-%s", t->name);
 	if (qemu_snapshot_files(conf, t, dir, state, memfile, sizeof(dir)) == -1 ||
 	    vmm_path(refdir, sizeof(refdir), "%s/reference", dir) == -1 ||
 	    qemu_memfile(conf, t, ".new", newmem, sizeof(newmem)) == -1 ||
 	    vmm_path(newstate, sizeof(newstate), "%s.new", state) == -1 ||
-	    vmm_path(accel, sizeof(accel), "%s/accel", dir) == -1)
+	    vmm_path(accel, sizeof(accel), "%s/accel", dir) == -1 ||
+	    cgroup_locate(conf, t, group, &cg) == -1)
 		return -1;
 	if (!force && stat(state, &st) == 0 && stat(memfile, &st) == 0) {
 		fprintf(stderr, "%s: type %s: snapshot exists in %s (-f makes a "
 		    "new one)\n", vmm_progname(), t->name, dir);
 		return t->pool ? qemu_pool_fill(conf, t, true) : 0;
 	}
+	if (qemu_version_ok(t) == -1 || vmm_ids_free(conf, t) == -1 ||
+	    vmm_secure_dir("memdir", conf->memdir, 0755, true) == -1)
+		return -1;
 	/* Clones waiting in the pool were made from the snapshot replaced. */
 	if (t->pool && qemu_pool_drain(conf, t) == -1)
 		return -1;
 	if ((mkdir(dir, 0750) == -1 && errno != EEXIST) ||
-	    (mkdir(refdir, 0750) == -1 && errno != EEXIST) ||
-	    (mkdir(conf->memdir, 0750) == -1 && errno != EEXIST)) {
-		warn("creating %s or %s", refdir, conf->memdir);
+	    (mkdir(refdir, 0750) == -1 && errno != EEXIST)) {
+		warn("creating %s", refdir);
 		return -1;
 	}
-	unlink(newmem);
 	unlink(newstate);
 	/*
 	 * Under "auto", KVM gets at most QEMU_KVM_TRY_MS: a guest that boots
@@ -413,17 +376,16 @@ qemu_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 	 * one that does not work (nested, no 64-bit guests) should not cost
 	 * the whole ready_timeout before TCG is tried.
 	 */
-	booted = qemu_boot(t, dir, refdir, newmem, kvm,
+	booted = qemu_boot(conf, t, refdir, newmem, kvm,
 	    t->accel == VMM_ACCEL_AUTO && t->ready_timeout_ms > QEMU_KVM_TRY_MS ?
-	    QEMU_KVM_TRY_MS : t->ready_timeout_ms, &pid);
+	    QEMU_KVM_TRY_MS : t->ready_timeout_ms, &cg);
 	if (booted == -1 && kvm && t->accel == VMM_ACCEL_AUTO && !vmm_stop) {
-		qemu_stop(refdir, pid, true);
-		unlink(newmem);
+		cgroup_remove(&cg);
 		fprintf(stderr, "%s: type %s: kvm did not reach ready; trying "
 		    "tcg\n", vmm_progname(), t->name);
 		kvm = false;
-		booted = qemu_boot(t, dir, refdir, newmem, kvm,
-		    t->ready_timeout_ms, &pid);
+		booted = qemu_boot(conf, t, refdir, newmem, kvm,
+		    t->ready_timeout_ms, &cg);
 	}
 	if (booted == -1)
 		goto out;
@@ -431,8 +393,11 @@ qemu_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 	    vmm_progname(), t->name, (unsigned long long)(mono_ms() - t0));
 	if (qemu_save(refdir, newstate) == -1)
 		goto out;
+	/* The reference is done with its memory before anyone maps it. */
+	cgroup_remove(&cg);
 	/* Clones still running keep the old memory file's inode. */
-	if (rename(newmem, memfile) == -1 || rename(newstate, state) == -1) {
+	if (qemu_seal_memfile(t, newmem) == -1 || rename(newmem, memfile) == -1 ||
+	    rename(newstate, state) == -1) {
 		warn("installing the snapshot in %s", dir);
 		goto out;
 	}
@@ -444,12 +409,10 @@ qemu_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 	fprintf(stderr, "%s: type %s: snapshot saved in %s (%llu ms)\n",
 	    vmm_progname(), t->name, dir, (unsigned long long)(mono_ms() - t0));
 	rc = 0;
-	qemu_stop(refdir, pid, true);
-	pid = -1;
 	if (t->pool && qemu_pool_fill(conf, t, true) == -1)
 		rc = -1;
 out:
-	qemu_stop(refdir, pid, true);
+	cgroup_remove(&cg);
 	unlink(newmem);
 	unlink(newstate);
 	/* The reference's console stays, for a failure above all. */
@@ -465,8 +428,7 @@ out:
 
 /*
  * Migrate the snapshot's state in and run.  The state file goes to QEMU as
- * a descriptor ("fd:" URI) rather than "exec:cat FILE", which would cost a
- * shell and a cat per clone.
+ * a descriptor ("fd:" URI): QEMU cannot see it, nor run a program.
  */
 static int
 qemu_resume(const char *dir, const char *state, uint64_t timeout_ms, bool run)
@@ -489,9 +451,11 @@ qemu_resume(const char *dir, const char *state, uint64_t timeout_ms, bool run)
 		"{\"execute\":\"migrate-set-capabilities\",\"arguments\":"
 		"{\"capabilities\":[{\"capability\":\"x-ignore-shared\","
 		"\"state\":true}]}}", NULL, 0, timeout_ms) == 0 &&
-	    qmp_getfd(&q, "passing the snapshot", "state", fd, timeout_ms) == 0 &&
+	    qmp_add_fd(&q, "passing the snapshot", QEMU_FDSET_STATE, fd,
+		timeout_ms) == 0 &&
 	    qmp_cmd(&q, "loading the snapshot", "{\"execute\":"
-		"\"migrate-incoming\",\"arguments\":{\"uri\":\"fd:state\"}}",
+		"\"migrate-incoming\",\"arguments\":{\"uri\":"
+		"\"file:/dev/fdset/" QEMU_FDSET_STATE_STR "\"}}",
 		NULL, 0, timeout_ms) == 0 &&
 	    qmp_wait_migration(&q, "loading the snapshot", timeout_ms) == 0 &&
 	    (!run || qmp_cmd(&q, "resuming the clone", "{\"execute\":\"cont\"}",
@@ -502,9 +466,21 @@ qemu_resume(const char *dir, const char *state, uint64_t timeout_ms, bool run)
 	return rc;
 }
 
+/* QEMU's pid where teardown and a pool's claim find it before a record. */
+static int
+qemu_write_pid(const struct vmm_vm *vm, pid_t pid)
+{
+	char path[VMM_PATH_MAX], buf[16];
+
+	snprintf(buf, sizeof(buf), "%d\n", (int)pid);
+	return vmm_path(path, sizeof(path), "%s/qemu.pid", vm->dir) ||
+	    vmm_write_file(path, buf, strlen(buf), 0640) ? -1 : 0;
+}
+
 /*
- * A clone: its TAP, its QEMU, the snapshot loaded; running if run, else
- * left paused for the pool (qemu-pool.c).
+ * A clone: its cgroup, layer (console and QEMU's messages) and TAP, its
+ * QEMU in its cage, the snapshot loaded; running if run, else left paused
+ * for the pool (qemu-pool.c).
  */
 int
 qemu_prepare(const struct vmm_conf *conf, const struct vmm_type *t,
@@ -512,10 +488,16 @@ qemu_prepare(const struct vmm_conf *conf, const struct vmm_type *t,
 {
 	char dir[VMM_PATH_MAX], state[VMM_PATH_MAX], memfile[VMM_PATH_MAX];
 	char accelf[VMM_PATH_MAX], accel[16] = "", name[32], stub[VMM_PATH_MAX];
-	struct qargs *a = NULL;
+	char qlog[VMM_PATH_MAX];
+	struct qemu_run r = {
+		.t = t, .id = vm->id, .name = name, .dir = vm->dir,
+		.memfile = memfile, .incoming = true,
+		.tapfd = -1, .console = -1, .log = -1,
+	};
+	struct cgroup cg;
 	struct stat st;
-	int tapfd = -1, rc = -1;
-	long pid = -1;
+	int rc = -1;
+	bool made = false;
 
 	snprintf(vm->rec.ifname, sizeof(vm->rec.ifname), "pk%u", vm->id);
 	snprintf(vm->rec.mac, sizeof(vm->rec.mac), "%s", t->mac);
@@ -523,7 +505,9 @@ qemu_prepare(const struct vmm_conf *conf, const struct vmm_type *t,
 	vm->rec.gw_ip = t->gw_ip;
 	if (qemu_snapshot_files(conf, t, dir, state, memfile, sizeof(dir)) == -1 ||
 	    vmm_path(accelf, sizeof(accelf), "%s/accel", dir) == -1 ||
-	    vmm_path(stub, sizeof(stub), "%s/kernel.stub", dir) == -1)
+	    vmm_path(stub, sizeof(stub), "%s/kernel.stub", dir) == -1 ||
+	    layer_path(conf, vm->id, "qemu.log", qlog, sizeof(qlog)) == -1 ||
+	    cgroup_of(conf, t, vm->id, &cg) == -1)
 		return -1;
 	if (stat(state, &st) == -1 || stat(memfile, &st) == -1) {
 		warnx("type %s: no snapshot in %s (run potemkin-snapshot %s)",
@@ -531,32 +515,35 @@ qemu_prepare(const struct vmm_conf *conf, const struct vmm_type *t,
 		return -1;
 	}
 	vmm_read_file(accelf, accel, sizeof(accel), NULL);
+	r.kvm = strncmp(accel, "kvm", 3) == 0;
+	r.kernel = access(stub, R_OK) == 0 ? stub : t->kernel;
 	snprintf(name, sizeof(name), "potemkin-pk%u", vm->id);
-	if ((a = calloc(1, sizeof(*a))) == NULL) {
-		warn("clone %u", vm->id);
+	if (cgroup_create(t, &cg) == -1)
 		return -1;
-	}
-	if ((tapfd = qemu_tap(vm->rec.ifname)) == -1 ||
+	made = true;
+	if ((r.console = layer_create(conf, t, vm, false)) == -1 ||
+	    (r.log = qemu_logfile(qlog)) == -1 ||
+	    (r.tapfd = qemu_tap(vm->rec.ifname)) == -1 ||
 	    nl_host_side(vm->rec.ifname, t->gw_ip) == -1 ||
-	    qemu_machine(a, t, name, vm->dir, memfile,
-		access(stub, R_OK) == 0 ? stub : NULL, false,
-		strncmp(accel, "kvm", 3) == 0, tapfd) == -1)
+	    qemu_run(&r, &cg) == -1 ||
+	    qemu_write_pid(vm, r.pid) == -1 ||
+	    qemu_resume(vm->dir, state, t->ready_timeout_ms, run) == -1)
 		goto out;
-	qa_add(a, "-incoming");
-	qa_add(a, "defer");
-	qa_add(a, "-S");
-	if ((pid = qemu_start(a, vm->dir, tapfd)) == -1)
-		goto out;
-	if (qemu_resume(vm->dir, state, t->ready_timeout_ms, run) == -1)
-		goto out;
-	vm->rec.pid = pid;
+	vm->rec.pid = r.pid;
 	rc = 0;
 out:
-	if (rc == -1 && pid > 0)
-		vmm_kill_wait(pid, 0);
-	if (tapfd != -1)
-		close(tapfd);
-	free(a);
+	if (rc == -1 && made) {
+		cgroup_remove(&cg);
+		layer_remove(conf, vm->id);
+	}
+	if (r.pid > 0)
+		waitpid(r.pid, NULL, WNOHANG);
+	if (r.tapfd != -1)
+		close(r.tapfd);
+	if (r.console != -1)
+		close(r.console);
+	if (r.log != -1)
+		close(r.log);
 	return rc;
 }
 
@@ -589,43 +576,60 @@ qemu_cont(struct vmm_vm *vm, uint64_t timeout_ms)
 }
 
 /*
- * The record's pid (or, for a clone still in a pool, the pid file's) is
- * our QEMU only if its command line names our directory.
+ * The record's pid (or, for a clone still in a pool, the one we wrote) is
+ * our QEMU only if it is in the clone's cgroup.
  */
 static bool
-qemu_is_ours(const struct vmm_vm *vm)
+qemu_is_ours(const struct vmm_conf *conf, const struct vmm_vm *vm)
 {
 	long pid = vm->rec.pid > 0 ? vm->rec.pid : qemu_read_pid(vm->dir);
-	char path[64], cmd[4096];
-	size_t len;
+	struct cgroup cg;
 
-	if (pid <= 0 || !vmm_pid_alive(pid))
-		return false;
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-	if (vmm_read_file(path, cmd, sizeof(cmd), &len) == -1)
-		return false;
-	for (size_t i = 0; i + 1 < len; i++)
-		if (cmd[i] == '\0')
-			cmd[i] = ' ';
-	return strstr(cmd, vm->dir) != NULL;
+	return pid > 0 && vmm_pid_alive(pid) &&
+	    cgroup_of(conf, vm->type, vm->id, &cg) == 0 &&
+	    cgroup_has(&cg, (pid_t)pid);
 }
 
 int
 qemu_teardown(const struct vmm_conf *conf, struct vmm_vm *vm)
 {
+	char group[16];
+	int rc;
+
 	qemu_pool_forget(conf, vm);
-	if (vm->rec.pid <= 0)
-		vm->rec.pid = qemu_read_pid(vm->dir);
-	if (!qemu_is_ours(vm))
-		return 0;
-	return qemu_stop(vm->dir, vm->rec.pid, false);
+	snprintf(group, sizeof(group), "pk%u", vm->id);
+	rc = qemu_kill(conf, group);
+	if (layer_remove(conf, vm->id) == -1)
+		rc = -1;
+	return rc;
 }
 
 static bool
 qemu_alive(const struct vmm_conf *conf, const struct vmm_vm *vm)
 {
-	(void)conf;
-	return qemu_is_ours(vm);
+	return qemu_is_ours(conf, vm);
+}
+
+/* A file of the evidence folder, handed to QEMU under name, or into its
+ * state fd set for a migration (name NULL). */
+static int
+qemu_give_file(struct qmp *q, const char *evdir, const char *file,
+    const char *name)
+{
+	char path[VMM_PATH_MAX];
+	int fd, rc;
+
+	if (vmm_path(path, sizeof(path), "%s/%s", evdir, file) == -1)
+		return -1;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) ==
+	    -1) {
+		warn("%s", path);
+		return -1;
+	}
+	rc = name ? qmp_getfd(q, "passing an evidence file", name, fd, 5000) :
+	    qmp_add_fd(q, "passing an evidence file", QEMU_FDSET_STATE, fd, 5000);
+	close(fd);
+	return rc;
 }
 
 /* Stopped guest: its memory as an ELF core, then its whole machine state
@@ -634,35 +638,39 @@ qemu_alive(const struct vmm_conf *conf, const struct vmm_vm *vm)
 static int
 qemu_freeze(const struct vmm_conf *conf, struct vmm_vm *vm, const char *evdir)
 {
-	char sock[VMM_PATH_MAX], cmd[VMM_PATH_MAX + 160];
+	char sock[VMM_PATH_MAX], qlog[VMM_PATH_MAX], to[VMM_PATH_MAX];
 	struct qmp q;
 	int rc = -1;
 
-	(void)conf;
 	if (vmm_path(sock, sizeof(sock), "%s/qmp.sock", vm->dir) == -1 ||
 	    qmp_open(&q, sock, 5000) == -1)
 		return -1;
 	if (qmp_cmd(&q, "stopping the clone", "{\"execute\":\"stop\"}", NULL, 0,
-		5000) == -1)
-		goto out;
-	snprintf(cmd, sizeof(cmd), "{\"execute\":\"dump-guest-memory\","
-	    "\"arguments\":{\"paging\":false,\"protocol\":\"file:%s/memory.elf\"}}",
-	    evdir);
-	if (qmp_cmd(&q, "dumping guest memory", cmd, NULL, 0, 120000) == -1)
-		goto out;
-	snprintf(cmd, sizeof(cmd), "{\"execute\":\"migrate\",\"arguments\":"
-	    "{\"uri\":\"exec:cat>%s/machine-state\"}}", evdir);
-	if (qmp_cmd(&q, "clearing x-ignore-shared",
+		5000) == -1 ||
+	    qemu_give_file(&q, evdir, "memory.elf", "dump") == -1 ||
+	    qmp_cmd(&q, "dumping guest memory", "{\"execute\":"
+		"\"dump-guest-memory\",\"arguments\":{\"paging\":false,"
+		"\"protocol\":\"fd:dump\"}}", NULL, 0, 120000) == -1 ||
+	    qmp_cmd(&q, "clearing x-ignore-shared",
 		"{\"execute\":\"migrate-set-capabilities\",\"arguments\":"
 		"{\"capabilities\":[{\"capability\":\"x-ignore-shared\","
 		"\"state\":false}]}}", NULL, 0, 5000) == -1 ||
-	    qmp_cmd(&q, "saving the machine state", cmd, NULL, 0, 5000) == -1 ||
+	    qemu_give_file(&q, evdir, "machine-state", NULL) == -1 ||
+	    qmp_cmd(&q, "saving the machine state", "{\"execute\":\"migrate\","
+		"\"arguments\":{\"uri\":\"file:/dev/fdset/"
+		QEMU_FDSET_STATE_STR "\"}}", NULL, 0, 5000) == -1 ||
 	    qmp_wait_migration(&q, "saving the machine state", 120000) == -1)
 		goto out;
+	/* QEMU's own messages, and what it said on the way. */
+	if (layer_path(conf, vm->id, "qemu.log", qlog, sizeof(qlog)) == 0 &&
+	    vmm_path(to, sizeof(to), "%s/qemu.log", evdir) == 0 &&
+	    access(qlog, F_OK) == 0)
+		vmm_copy_file(qlog, to);
 	rc = evidence_note(evdir, "memory.elf: guest memory (ELF core, "
 	    "dump-guest-memory)") ||
 	    evidence_note(evdir, "machine-state: device state and RAM (QEMU "
 		"migration stream; load with -incoming)") ||
+	    evidence_note(evdir, "qemu.log: QEMU's own messages") ||
 	    evidence_note(evdir, "disk: none (the guest runs from its "
 		"initramfs)") ? -1 : 0;
 out:
@@ -673,6 +681,7 @@ out:
 const struct vmm_backend vmm_qemu_backend = {
 	.name = "qemu",
 	.memory = "cow",
+	.sandboxed = true,
 	.check = qemu_check,
 	.snapshot = qemu_snapshot,
 	.clone = qemu_clone,

@@ -50,21 +50,29 @@ qmp_json_string(const char *json, const char *key, char *out, size_t size)
 	return -1;
 }
 
+/* Watching a process, the wait is cut in slices to look at it. */
 static int
 qmp_wait_io(struct qmp *q, short events)
 {
 	struct pollfd p = { .fd = q->fd, .events = events };
-	uint64_t now = mono_ms();
 	int rc;
 
-	if (now >= q->deadline) {
-		errno = ETIMEDOUT;
-		return -1;
+	for (;;) {
+		uint64_t now = mono_ms(), left = q->deadline - now;
+
+		if (now >= q->deadline) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (q->watch > 0 && left > 20)
+			left = 20;
+		if ((rc = poll(&p, 1, (int)left)) != 0)
+			return rc > 0 ? 0 : -1;
+		if (q->watch > 0 && !vmm_pid_alive(q->watch)) {
+			errno = ESRCH;
+			return -1;
+		}
 	}
-	rc = poll(&p, 1, (int)(q->deadline - now));
-	if (rc == 0)
-		errno = ETIMEDOUT;
-	return rc > 0 ? 0 : -1;
 }
 
 /* Next line of the stream into line (NUL-terminated, newline dropped). */
@@ -209,6 +217,17 @@ qmp_send_only(struct qmp *q, const char *cmd)
 }
 
 int
+qmp_add_fd(struct qmp *q, const char *what, unsigned set, int fd,
+    uint64_t timeout_ms)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "{\"execute\":\"add-fd\",\"arguments\":"
+	    "{\"fdset-id\":%u}}", set);
+	return qmp_exchange(q, what, cmd, fd, NULL, 0, timeout_ms);
+}
+
+int
 qmp_getfd(struct qmp *q, const char *what, const char *name, int fd,
     uint64_t timeout_ms)
 {
@@ -222,11 +241,19 @@ qmp_getfd(struct qmp *q, const char *what, const char *name, int fd,
 int
 qmp_open(struct qmp *q, const char *path, uint64_t timeout_ms)
 {
+	return qmp_open_watching(q, path, timeout_ms, 0);
+}
+
+int
+qmp_open_watching(struct qmp *q, const char *path, uint64_t timeout_ms,
+    pid_t pid)
+{
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char line[QMP_LINE_MAX];
 
 	q->fd = -1;
 	q->len = 0;
+	q->watch = pid;
 	q->deadline = mono_ms() + timeout_ms;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		warnx("%s: path too long for a socket", path);
@@ -252,8 +279,12 @@ qmp_open(struct qmp *q, const char *path, uint64_t timeout_ms)
 	}
 	if (qmp_line(q, line, sizeof(line)) == -1 ||
 	    !qmp_starts(line, "\"QMP\"")) {
-		warnx("%s: no QMP greeting", path);
+		int e = errno;
+
+		if (e != ESRCH)
+			warnx("%s: no QMP greeting", path);
 		qmp_close(q);
+		errno = e;
 		return -1;
 	}
 	if (qmp_cmd(q, "QMP capabilities", "{\"execute\":\"qmp_capabilities\"}",

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define QMP_LINE_MAX 16384
 
@@ -17,11 +18,15 @@ struct qmp {
 	char buf[QMP_LINE_MAX];
 	size_t len;		/* bytes in buf not yet consumed */
 	uint64_t deadline;	/* mono_ms of the current operation */
+	pid_t watch;		/* if > 0: give up (ESRCH) once it is gone */
 };
 
 /* Connect (retrying while the socket appears), read the greeting, and
  * negotiate capabilities. */
 int qmp_open(struct qmp *q, const char *path, uint64_t timeout_ms);
+/* The same while QEMU pid lives: its death fails it quietly, with ESRCH. */
+int qmp_open_watching(struct qmp *q, const char *path, uint64_t timeout_ms,
+    pid_t pid);
 void qmp_close(struct qmp *q);
 /*
  * Send one command ({"execute": ...}) and wait for its reply.  reply, if
@@ -34,6 +39,9 @@ int qmp_cmd(struct qmp *q, const char *what, const char *cmd, char *reply,
 int qmp_send_only(struct qmp *q, const char *cmd);
 /* Hand QEMU a descriptor under a name (getfd), e.g. for "fd:NAME" URIs. */
 int qmp_getfd(struct qmp *q, const char *what, const char *name, int fd,
+    uint64_t timeout_ms);
+/* Put a descriptor in QEMU's fd set (add-fd), e.g. for "/dev/fdset/N". */
+int qmp_add_fd(struct qmp *q, const char *what, unsigned set, int fd,
     uint64_t timeout_ms);
 /* Poll query-migrate until "completed"; "failed" or a timeout fail. */
 int qmp_wait_migration(struct qmp *q, const char *what, uint64_t timeout_ms);

@@ -4,6 +4,7 @@
  * processes are gone (potemkin-ls shows them as stale), -a every clone,
  * those waiting in a pool too.
  */
+#include <dirent.h>
 #include <err.h>
 #include <errno.h>
 #include <stdio.h>
@@ -13,7 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cmd.h"
+#include "layer.h"
 
 /* A directory without a record is a clone being made, or one whose maker
  * died; the backend file says whose resources it may hold. */
@@ -78,6 +81,62 @@ td_named(const struct vmm_conf *conf, const char *idstr)
 	return td_one(conf, &vm, r == 0);
 }
 
+/* The ids named pk<ID> (a cgroup) or <ID> (a layer) in directory dir. */
+static void
+td_orphans_in(const struct vmm_conf *conf, const char *dir, const char *prefix,
+    bool layer)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char vmdir[VMM_PATH_MAX], *end;
+		size_t plen = strlen(prefix);
+		unsigned long id;
+		struct cgroup cg;
+
+		if (strncmp(de->d_name, prefix, plen) != 0 ||
+		    de->d_name[plen] < '1' || de->d_name[plen] > '9')
+			continue;
+		id = strtoul(de->d_name + plen, &end, 10);
+		if (*end != '\0' || id > VMM_ID_MAX ||
+		    vmm_path(vmdir, sizeof(vmdir), "%s/vms/%lu", conf->statedir,
+			id) == -1 || access(vmdir, F_OK) == 0)
+			continue;
+		if (layer)
+			layer_remove(conf, (unsigned)id);
+		else if (cgroup_of(conf, NULL, (unsigned)id, &cg) == 0)
+			cgroup_remove(&cg);
+	}
+	closedir(d);
+}
+
+/*
+ * A clone's cgroup or layer with no clone directory: left by a clone
+ * command killed outright.  The parent group and memdir are this state
+ * directory's alone (vmm.conf(5)), so what is there without a clone is
+ * ours to remove.
+ */
+static void
+td_orphans(const struct vmm_conf *conf)
+{
+	char dir[VMM_PATH_MAX];
+	struct cgroup cg;
+	bool caged = false;
+
+	for (size_t i = 0; i < conf->ntypes; i++)
+		caged = caged || conf->types[i].backend->sandboxed;
+	if (!caged)
+		return;
+	if (cgroup_locate(conf, NULL, "", &cg) == 0)
+		for (size_t i = 0; i < cg.ndirs; i++)
+			td_orphans_in(conf, cg.dir[i], "pk", false);
+	if (vmm_path(dir, sizeof(dir), "%s/layers", conf->memdir) == 0)
+		td_orphans_in(conf, dir, "", true);
+}
+
 /* Stale: a record whose clone is not alive, or no record for 10 s and no
  * command holding the lock. */
 static int
@@ -121,6 +180,7 @@ td_sweep(const struct vmm_conf *conf, bool all)
 			printf("%u\n", ids[i]);
 	}
 	free(ids);
+	td_orphans(conf);
 	return rc;
 }
 

@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,7 +26,42 @@
 
 #include "monotime.h"
 
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC 0x01021994
+#endif
+
 volatile sig_atomic_t vmm_stop;
+
+/* Our command line, for vmm_retitle; glibc hands it to constructors. */
+static char *util_args;
+static size_t util_args_len;
+
+__attribute__((constructor)) static void
+util_save_args(int argc, char **argv)
+{
+	if (argc > 0 && argv != NULL && argv[0] != NULL) {
+		util_args = argv[0];
+		util_args_len = (size_t)(argv[argc - 1] - argv[0]) +
+		    strlen(argv[argc - 1]) + 1;
+	}
+}
+
+/*
+ * Show title as our command line (/proc/PID/cmdline, ps) and name: what a
+ * clone's leader, which never executes a program, shows the clone instead
+ * of the clone command's arguments.
+ */
+void
+vmm_retitle(const char *title)
+{
+	const char *base = strrchr(title, '/');
+
+	if (util_args != NULL) {
+		memset(util_args, 0, util_args_len);
+		memcpy(util_args, title, strnlen(title, util_args_len - 1));
+	}
+	prctl(PR_SET_NAME, base ? base + 1 : title);
+}
 
 static void
 util_on_signal(int sig)
@@ -152,7 +189,27 @@ fail:
 /* nftw has no user pointer: the copy's state lives here for its duration. */
 static const char *copy_from, *copy_to;
 static size_t copy_from_len;
+static bool copy_exact;
 static int copy_rc;
+
+static void
+copy_fail(const char *what, const char *path)
+{
+	warn("%s %s", what, path);
+	copy_rc = -1;
+}
+
+/* Exact: the owner, mode and times of path's entry st onto dst. */
+static void
+copy_meta(const char *dst, const struct stat *st)
+{
+	const struct timespec times[2] = { st->st_atim, st->st_mtim };
+
+	if (lchown(dst, st->st_uid, st->st_gid) == -1 ||
+	    (!S_ISLNK(st->st_mode) && chmod(dst, st->st_mode & 07777) == -1) ||
+	    utimensat(AT_FDCWD, dst, times, AT_SYMLINK_NOFOLLOW) == -1)
+		copy_fail("setting owner, mode and times of", dst);
+}
 
 static int
 copy_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -168,32 +225,59 @@ copy_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 		return 0;
 	}
 	if (flag == FTW_D) {
-		if (mkdir(dst, 0750) == -1 && errno != EEXIST) {
-			warn("creating %s", dst);
-			copy_rc = -1;
-		}
+		if (mkdir(dst, 0750) == -1 && errno != EEXIST)
+			copy_fail("creating", dst);
+		return 0;	/* its metadata once its content is in */
 	} else if (flag == FTW_SL) {
 		if ((n = readlink(path, link, sizeof(link) - 1)) >= 0) {
 			link[n] = '\0';
 			if (symlink(link, dst) == -1)
-				copy_rc = -1;
+				copy_fail("creating", dst);
 		}
 	} else if (flag == FTW_F && S_ISREG(st->st_mode)) {
 		if (vmm_copy_file(path, dst) == -1)
 			copy_rc = -1;
+	} else if (flag == FTW_F && copy_exact && !S_ISSOCK(st->st_mode)) {
+		/* Devices and fifos: an overlay's whiteouts are 0:0 devices. */
+		if (mknod(dst, st->st_mode, st->st_rdev) == -1)
+			copy_fail("creating", dst);
+	} else {
+		return 0;
 	}
+	if (copy_exact)
+		copy_meta(dst, st);
 	return 0;
 }
 
-/* cp -R without following links; special files are left out. */
+/* The directories' metadata, children first (their times move otherwise). */
+static int
+copy_dir_meta(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	char dst[PATH_MAX];
+
+	(void)ftw;
+	if (flag == FTW_DP && snprintf(dst, sizeof(dst), "%s%s", copy_to,
+	    path + copy_from_len) < (int)sizeof(dst))
+		copy_meta(dst, st);
+	return 0;
+}
+
+/*
+ * cp -R without following links; special files are left out.  Exact (for
+ * evidence of what a clone wrote): owners, modes, times, devices and fifos
+ * too, as cp -a would.
+ */
 int
-vmm_copy_tree(const char *from, const char *to)
+vmm_copy_tree(const char *from, const char *to, bool exact)
 {
 	copy_from = from;
 	copy_from_len = strlen(from);
 	copy_to = to;
+	copy_exact = exact;
 	copy_rc = 0;
-	if (nftw(from, copy_one, 16, FTW_PHYS) == -1) {
+	if (nftw(from, copy_one, 16, FTW_PHYS) == -1 ||
+	    (exact && nftw(from, copy_dir_meta, 16, FTW_PHYS | FTW_DEPTH) == -1)) {
 		warn("copying %s", from);
 		return -1;
 	}
@@ -445,4 +529,86 @@ vmm_wait_string(const char *path, off_t off, const char *needle,
 	if (fd != -1)
 		close(fd);
 	return -1;
+}
+
+/*
+ * A directory only root can change, made if missing: every component from
+ * / is opened without following a link, must belong to root and be
+ * writable by no one else (or be sticky, as /tmp and /dev/shm are); the
+ * last one, made with mode if missing, may not be sticky either.  So no
+ * local user can have made it, or anything on the way, beforehand.  With
+ * tmpfs, it must be on one.
+ */
+/* Is what fd names root's and writable by no one else (but sticky, if
+ * it is on the way only)? */
+static int
+util_root_owned(int fd, const char *what, const char *path, bool last)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1) {
+		warn("%s %s", what, path);
+		return -1;
+	}
+	if (st.st_uid == 0 &&
+	    (!(st.st_mode & 022) || (!last && (st.st_mode & S_ISVTX))))
+		return 0;
+	warnx("%s %s: %s belongs to uid %u with mode %04o: it must be root's "
+	    "and writable by no one else (made by someone else?)", what, path,
+	    last ? "it" : "a directory on the way", (unsigned)st.st_uid,
+	    (unsigned)(st.st_mode & 07777));
+	return -1;
+}
+
+int
+vmm_secure_dir(const char *what, const char *path, int mode, bool tmpfs)
+{
+	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), rc = -1;
+	const char *c = path;
+	struct statfs sfs;
+
+	if (path[0] != '/') {
+		warnx("%s %s: not an absolute path", what, path);
+		goto out;
+	}
+	for (;;) {
+		char name[NAME_MAX + 1];
+		size_t len;
+		int next;
+
+		c += strspn(c, "/");
+		if (fd == -1 || util_root_owned(fd, what, path, *c == '\0') == -1)
+			goto out;
+		if (*c == '\0')
+			break;
+		if ((len = strcspn(c, "/")) > NAME_MAX) {
+			warnx("%s %s: name too long", what, path);
+			goto out;
+		}
+		memcpy(name, c, len);
+		name[len] = '\0';
+		c += len;
+		next = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (next == -1 && errno == ENOENT &&
+		    (mkdirat(fd, name, c[strspn(c, "/")] ? 0755 : (mode_t)mode) ==
+		    0 || errno == EEXIST))
+			next = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+			    O_CLOEXEC);
+		close(fd);
+		if ((fd = next) == -1) {
+			warn(errno == ENOTDIR || errno == ELOOP ? "%s %s: %s is a link or not a "
+			    "directory" : "%s %s: %s", what, path, name);
+			goto out;
+		}
+	}
+	if (tmpfs && (fstatfs(fd, &sfs) == -1 || sfs.f_type != TMPFS_MAGIC)) {
+		warnx("%s %s: not on a tmpfs", what, path);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	return rc;
 }

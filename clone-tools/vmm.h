@@ -28,10 +28,27 @@
 #define VMM_MAX_SERVICES 16
 #define VMM_MAX_PORTS 16
 #define VMM_MAX_PATHS 16
+#define VMM_MAX_BINDS 16
+#define VMM_IDS_COUNT 65536	/* ids a clone's user namespace maps */
 
 struct vmm_backend;
 
 enum vmm_accel { VMM_ACCEL_TCG, VMM_ACCEL_KVM, VMM_ACCEL_AUTO };
+
+/* A host path the type shows inside its clones (netns). */
+struct vmm_bind {
+	const char *src;	/* on the host, absolute */
+	char dst[VMM_PATH_MAX];	/* inside the clone, absolute */
+	bool rw;
+};
+
+/* What a clone's cgroup allows it (sandbox.c, cgroup.c). */
+struct vmm_limits {
+	uint64_t memory;	/* bytes */
+	unsigned pids;
+	unsigned cpu_milli;	/* thousandths of a CPU */
+	int line;		/* of the limits group in vmm.conf, for errors */
+};
 
 /* One host type of vmm.conf.  Strings point into the libconfig tree. */
 struct vmm_type {
@@ -44,6 +61,12 @@ struct vmm_type {
 	uint64_t ready_timeout_ms;
 	const char *ready;	/* qemu, xen: ready string on the console */
 
+	/* The sandbox (netns, qemu): the host ids its processes run as,
+	 * ids .. ids + VMM_IDS_COUNT - 1, and its cgroup's limits. */
+	uint32_t ids;
+	int ids_line;
+	struct vmm_limits limits;
+
 	/* netns */
 	const char *services[VMM_MAX_SERVICES];	/* split at blanks, no shell */
 	size_t nservices;
@@ -51,7 +74,11 @@ struct vmm_type {
 	size_t nready_tcp;
 	const char *evidence_paths[VMM_MAX_PATHS];
 	size_t nevidence_paths;
-	const char *home;	/* services' working directory */
+	const char *home;	/* services' working directory, inside root */
+	const char *root;	/* the clones' read-only root filesystem */
+	const char *hostname;
+	struct vmm_bind binds[VMM_MAX_BINDS];
+	size_t nbinds;
 
 	/* qemu, xen */
 	const char *kernel;
@@ -74,9 +101,9 @@ struct vmm_conf {
 	config_t cfg;
 	const char *path;
 	const char *statedir;
-	const char *memdir;	/* qemu memory files; tmpfs */
+	const char *memdir;	/* tmpfs: qemu memory files, clones' layers */
 	const char *netns_dir;	/* named namespaces, /run/netns */
-	const char *freezer;	/* cgroup freezer hierarchy, or "none" */
+	const char *cgroup;	/* clones' parent group in each hierarchy */
 	struct vmm_type *types;
 	size_t ntypes;
 };
@@ -116,6 +143,7 @@ struct vmm_vm {
 struct vmm_backend {
 	const char *name;
 	const char *memory;	/* how clones share memory: host, cow, copy */
+	bool sandboxed;		/* clones run in sandbox.c's cage */
 	/* Backend-specific checks of a type after vmm.conf is read. */
 	int (*check)(const struct vmm_conf *, const struct vmm_type *);
 	int (*snapshot)(const struct vmm_conf *, const struct vmm_type *,
@@ -148,6 +176,7 @@ void vmm_conf_free(struct vmm_conf *conf);
 const struct vmm_type *vmm_conf_type(const struct vmm_conf *conf,
     const char *name);
 const struct vmm_backend *vmm_backend_by_name(const char *name);
+int vmm_ids_free(const struct vmm_conf *conf, const struct vmm_type *t);
 
 /* record.c */
 int vmm_record_fmt(const struct vmm_record *rec, char *buf, size_t size);
@@ -179,7 +208,7 @@ void vmm_catch_signals(void);
 int vmm_write_file(const char *path, const char *data, size_t len, int mode);
 int vmm_read_file(const char *path, char *buf, size_t size, size_t *len);
 int vmm_copy_file(const char *from, const char *to);
-int vmm_copy_tree(const char *from, const char *to);
+int vmm_copy_tree(const char *from, const char *to, bool exact);
 int vmm_rm_tree(const char *path);
 pid_t vmm_spawn(char *const argv[], int outfd, const int *keep, size_t nkeep);
 int vmm_wait(pid_t pid, uint64_t timeout_ms, int *status);
@@ -189,5 +218,7 @@ int vmm_kill_wait(long pid, uint64_t timeout_ms);
 int vmm_wait_string(const char *path, off_t off, const char *needle,
     uint64_t timeout_ms, pid_t watch);
 const char *vmm_progname(void);
+void vmm_retitle(const char *title);
+int vmm_secure_dir(const char *what, const char *path, int mode, bool tmpfs);
 
 #endif

@@ -19,6 +19,8 @@
 # The caller sets FARM_DIR (a scratch directory) and BIN (the programs);
 # FARM_POLICY may name a policy file to use instead of the default one, and
 # FARM_EVENTS where the gateway writes its events (default events.jsonl).
+# The netns clones run on FARM_ROOTFS (potemkin-mkimage --rootfs), the qemu
+# ones from the guest in FARM_GUEST_DIR; their cgroups are FARM_CGROUP's.
 
 FARM_PREFIX=198.51.100.0/24
 FARM_GW_EXT=192.0.2.1
@@ -27,6 +29,7 @@ FARM_RESOLVER=192.0.2.53
 FARM_ATTACKER=203.0.113.10
 FARM_INET=inet
 FARM_CTL_SOCKET=
+FARM_CGROUP=potemkin-farm-$$
 
 farm_in() {
 	ip netns exec "$FARM_INET" "$@"
@@ -81,6 +84,9 @@ farm_write_configs() {
 	local backend=${1:-netns}
 
 	mkdir -p "$FARM_DIR/www/cgi-bin" "$FARM_DIR/state" "$FARM_DIR/mem"
+	# Clones' layers and consoles live in memory (vmm.conf(5): memdir).
+	mountpoint -q "$FARM_DIR/mem" ||
+		mount -t tmpfs -o mode=755 potemkin-mem "$FARM_DIR/mem" || return 1
 	echo "potemkin honeypot" >"$FARM_DIR/www/index.html"
 	# A vulnerable service: poked, it looks up a name and spreads over SMB;
 	# the query names the resolver and the targets as the guest image's
@@ -90,7 +96,7 @@ farm_write_configs() {
 	echo "Content-Type: text/plain"
 	echo
 	args=$(echo "$QUERY_STRING" | tr '&+,' '   ')
-	[ -n "$args" ] || args="dns=192.0.2.1 $(seq -f 203.0.113.%g 101 106)"
+	[ -n "$args" ] || args="dns=192.0.2.1 $(seq 101 106 | sed "s/^/203.0.113./")"
 	for arg in $args; do
 		addr=${arg#dns=}
 		case $addr in '' | *[!0-9.]*) continue ;; esac
@@ -118,6 +124,7 @@ farm_qemu_conf() {
 	cat >"$FARM_DIR/vmm.conf" <<-CONF
 	statedir = "$FARM_DIR/state";
 	memdir = "$FARM_DIR/mem";
+	cgroup = "$FARM_CGROUP";
 	types = {
 	  web = {
 	    backend = "qemu";
@@ -138,15 +145,18 @@ farm_netns_conf() {
 	cat >"$FARM_DIR/vmm.conf" <<-CONF
 	statedir = "$FARM_DIR/state";
 	memdir = "$FARM_DIR/mem";
+	cgroup = "$FARM_CGROUP";
 	types = {
 	  web = {
 	    backend = "netns";
+	    root = "$FARM_ROOTFS";
+	    binds = ( "$FARM_DIR/www:/srv/www" );
 	    gw_ip = "169.254.0.1";
-	    services = [ "busybox httpd -f -p 80 -h $FARM_DIR/www",
-	                 "busybox telnetd -F -p 23 -l /bin/sh -f $FARM_DIR/www/index.html" ];
+	    services = [ "busybox httpd -f -p 80 -h /srv/www",
+	                 "busybox telnetd -F -p 23 -l /bin/sh -f /srv/www/index.html" ];
 	    ready_tcp = [ 80, 23 ];
-	    home = "$FARM_DIR/www";
-	    evidence_paths = [ "$FARM_DIR/www" ];
+	    home = "/srv/www";
+	    evidence_paths = [ "/srv/www" ];
 	  };
 	};
 	CONF
@@ -282,5 +292,29 @@ farm_down() {
 	fi
 	ip netns del "$FARM_INET" 2>/dev/null
 	ip link del ext0 2>/dev/null
+	mountpoint -q "$FARM_DIR/mem" && umount "$FARM_DIR/mem"
+	farm_cgroups_rm
 	return 0
+}
+
+# The clones' cgroups: the parent group in every hierarchy.
+farm_cgroups() {
+	sed -n "s|^[^ ]* [^ ]* [^ ]* / \([^ ]*\) .* - cgroup2\{0,1\} .*|\1/$FARM_CGROUP|p" \
+		/proc/self/mountinfo | sort -u | while read -r g; do
+		[ -d "$g" ] && echo "$g"
+	done
+}
+
+farm_cgroups_rm() {
+	local g
+	for g in $(farm_cgroups); do
+		rmdir "$g"/pk* "$g" 2>/dev/null
+	done
+	return 0
+}
+
+# The processes of the farm's clones, by their cgroups.
+farm_clone_procs() {
+	grep -l "/$FARM_CGROUP/" /proc/[0-9]*/cgroup 2>/dev/null |
+		sed 's|^/proc/\([0-9]*\)/cgroup$|\1|'
 }

@@ -12,3 +12,16 @@ t0003-lib-number_LIBS := common
 LIBS += testpkt eharness
 testpkt_SRCS := t/lib/testpkt.c
 eharness_SRCS := t/lib/eharness.c
+
+# Run inside clones by the cage's tests (t2021): static, so that it runs on
+# any root file system, and never sanitized, for the same reason.
+t/helpers/cage-probe: t/helpers/cage-probe.c
+	$(CC) -D_GNU_SOURCE -std=gnu11 -O2 -Wall -Wextra -static -o $@ $<
+EXTRA_ALL += t/helpers/cage-probe
+EXTRA_CLEAN += t/helpers/cage-probe
+
+# t2022's stand-in for a kernel without user namespaces.
+t/helpers/no-userns: t/helpers/no-userns.c
+	$(CC) -D_GNU_SOURCE -std=gnu11 -O2 -Wall -Wextra -o $@ $<
+EXTRA_ALL += t/helpers/no-userns
+EXTRA_CLEAN += t/helpers/no-userns

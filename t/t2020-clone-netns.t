@@ -1,35 +1,43 @@
 #!/usr/bin/env bash
-# The netns backend for real: namespaces, veths, busybox services, reached
-# from the host side through pk<ID>; concurrency, teardown, freeze, failures.
+# The netns backend for real: caged clones (t/lib/cage.sh) on the root file
+# system of potemkin-mkimage --rootfs, busybox services reached from the
+# host side through pk<ID>; concurrency, teardown, freeze, failures.
 test_description='clone tools: netns backend'
 . "$(dirname "$0")/lib/test-lib.sh"
 test_require ROOT NETNS BUSYBOX CURL
+. "$TEST_DIRECTORY/lib/cage.sh"
+cage_rootfs
 test_isolate
+cage_setup
 
 mkdir -p www state
 echo "hello from a clone" >www/index.html
 cat >vmm.conf <<CONF
 statedir = "$TRASH/state";
 memdir = "$TRASH/mem";
-freezer = "none";
+cgroup = "$CAGE_CGROUP";
 types = {
   web = {
     backend = "netns";
+    root = "$CAGE_ROOTFS";
+    binds = ( "$TRASH/www:/srv/www" );
     guest_ip = "10.0.2.15";
     gw_ip = "10.0.2.2";
-    services = ( "busybox httpd -f -p 80 -h $TRASH/www",
-                 "busybox telnetd -F -p 23 -l /bin/sh -f $TRASH/www/issue" );
+    services = ( "busybox httpd -f -p 80 -h /srv/www",
+                 "busybox telnetd -F -p 23 -l /bin/sh -f /srv/www/issue" );
     ready_tcp = [ 80, 23 ];
-    evidence_paths = [ "$TRASH/www" ];
+    evidence_paths = [ "/srv/www", "/etc/passwd", "/nonexistent" ];
   };
   mute = {
     backend = "netns";
+    root = "$CAGE_ROOTFS";
     services = ( "sleep 61" );
     ready_tcp = [ 8080 ];
     ready_timeout = "300ms";
   };
   broken = {
     backend = "netns";
+    root = "$CAGE_ROOTFS";
     services = ( "/no/such/daemon -p 80" );
     ready_tcp = [ 80 ];
   };
@@ -37,15 +45,8 @@ types = {
 CONF
 export POTEMKIN_VMM_CONF=$TRASH/vmm.conf
 
-# Nothing of ours may be left: no pk* link, no namespace, no clone process
-# (every service names $TRASH/www on its command line), no clone directory.
 no_leftovers() {
-	! ip -o link show | grep -q ' pk[0-9]' &&
-	[ -z "$(ls /run/netns)" ] &&
-	! pgrep -f "$TRASH/www" >/dev/null &&
-	! pgrep -f "busybox telnetd .*$TRASH" >/dev/null &&
-	! pgrep -f "^sleep 61" >/dev/null &&
-	[ -z "$(ls state/vms)" ]
+	cage_no_leftovers
 }
 field() { tr " " "\n" | sed -n "s/^$1=//p"; }
 test_atexit 'potemkin-teardown -a'
@@ -136,35 +137,39 @@ test_expect_success 'freeze writes a complete evidence folder and tears down' '
 	potemkin-clone -t web --ip 198.51.100.9 >rec &&
 	id=$(field id <rec) &&
 	curl -sS --max-time 5 --interface pk$id http://198.51.100.9/ >/dev/null &&
+	cage_sh pk$id 198.51.100.9 "echo dropped >/tmp/payload; chmod 750 /tmp/payload; rm /etc/shells; echo done" >out &&
+	grep -q "^done" out &&
 	potemkin-freeze $id >ev &&
 	dir=$(cat ev) &&
 	case "$dir" in "$TRASH"/state/evidence/$id-*) ;; *) false ;; esac &&
 	test_cmp rec "$dir/record" &&
-	grep " T busybox httpd" "$dir/processes.txt" &&
-	grep " T busybox telnetd" "$dir/processes.txt" &&
+	grep " busybox httpd" "$dir/processes.txt" &&
+	grep " busybox telnetd" "$dir/processes.txt" &&
 	grep -q "socket:" "$dir/processes.txt" &&
 	cat "$dir/net/tcp" "$dir/net/tcp6" | grep -q ":0050 " &&
 	grep -q "eth0" "$dir/net/dev" &&
 	test -s "$dir/proc/$(field pid <rec)/status" &&
-	test_cmp www/index.html "$dir/files$TRASH/www/index.html" &&
-	grep -q "^frozen: signal" "$dir/MANIFEST" &&
+	test_cmp www/index.html "$dir/files/srv/www/index.html" &&
+	test_cmp "$CAGE_ROOTFS/etc/passwd" "$dir/files/etc/passwd" &&
+	grep -q "^files/nonexistent: missing" "$dir/MANIFEST" &&
+	grep -q "^frozen: cgroup .*/$CAGE_CGROUP/pk$id\$" "$dir/MANIFEST" &&
+	grep -q "^layer/: the clone.s writable layer" "$dir/MANIFEST" &&
+	echo dropped >want &&
+	test_cmp want "$dir/layer/tmp/payload" &&
+	test "$(stat -c "%a %u" "$dir/layer/tmp/payload")" = "750 $CAGE_IDS" &&
+	test "$(stat -c "%F %t:%T" "$dir/layer/etc/shells")" = "character special file 0:0" &&
 	test_wait_for 5 no_leftovers
 '
 
-test_expect_success 'freeze --keep leaves the clone frozen by the cgroup freezer' '
-	mkdir -p cg &&
-	mount -t cgroup2 none cg &&
-	test_when_finished "umount cg" &&
-	sed "s|freezer = \"none\"|freezer = \"$TRASH/cg\"|" vmm.conf >vmm-cg.conf &&
-	potemkin-clone -c vmm-cg.conf -t web --ip 198.51.100.9 >rec &&
+test_expect_success 'freeze --keep leaves the clone frozen in its cgroup' '
+	potemkin-clone -t web --ip 198.51.100.9 >rec &&
 	id=$(field id <rec) &&
-	dir=$(potemkin-freeze -c vmm-cg.conf --keep $id) &&
-	grep -q "^frozen: cgroup $TRASH/cg/potemkin-pk$id" "$dir/MANIFEST" &&
-	grep -q "frozen 1" cg/potemkin-pk$id/cgroup.events &&
-	potemkin-ls -c vmm-cg.conf | grep -q "^$id .* frozen " &&
+	dir=$(potemkin-freeze --keep $id) &&
+	grep -q "^frozen: cgroup" "$dir/MANIFEST" &&
+	cage_frozen $id &&
+	potemkin-ls | grep -q "^$id .* frozen " &&
 	! curl -s --max-time 1 --interface pk$id http://198.51.100.9/ &&
-	potemkin-teardown -c vmm-cg.conf $id &&
-	! test -d cg/potemkin-pk$id &&
+	potemkin-teardown $id &&
 	test_wait_for 5 no_leftovers
 '
 
@@ -185,7 +190,7 @@ test_expect_success 'snapshot of a netns type checks its services' '
 	potemkin-snapshot web 2>msg &&
 	grep -q "type web: netns clones start their services afresh" msg &&
 	test_expect_code 1 potemkin-snapshot broken 2>err &&
-	grep -q "^potemkin-snapshot: type broken: service ./no/such/daemon -p 80.: /no/such/daemon: not found or not executable\$" err
+	grep -q "^potemkin-snapshot: type broken: service ./no/such/daemon -p 80.: /no/such/daemon: not found or not executable in $CAGE_ROOTFS\$" err
 '
 
 test_expect_success 'a clone whose pk<ID> exists already fails cleanly' '
@@ -201,7 +206,6 @@ test_expect_success 'a dead clone is stale in potemkin-ls; teardown -s removes i
 	potemkin-clone -t web >rec &&
 	id=$(field id <rec) &&
 	kill -KILL $(field pid <rec) &&
-	pkill -KILL -f "busybox httpd .*$TRASH/www" &&
 	test_wait_for 5 "potemkin-ls | grep -q \"^$id .* stale \"" &&
 	potemkin-teardown -s >swept &&
 	echo $id >want &&
@@ -209,8 +213,20 @@ test_expect_success 'a dead clone is stale in potemkin-ls; teardown -s removes i
 	test_wait_for 5 no_leftovers
 '
 
-test_expect_success 'the orphaned telnetd of that dead clone is gone too' '
-	! pgrep -f "busybox telnetd .*$TRASH"
+test_expect_success 'its leader dead, none of its services lives on' '
+	! cage_procs | grep .
+'
+
+test_expect_success 'teardown -s removes a killed command'"'"'s cgroup and layer' '
+	potemkin-clone -t web >rec &&
+	id=$(field id <rec) &&
+	potemkin-teardown $id &&
+	g=$(cage_groups | head -n 1) &&
+	mkdir "$g/pk4242" mem/layers/4242 &&
+	potemkin-teardown -s >swept &&
+	! test -s swept &&
+	! test -d "$g/pk4242" && ! test -d mem/layers/4242 &&
+	test_wait_for 5 no_leftovers
 '
 
 test_expect_success 'teardown of an unknown clone fails and says so' '

@@ -15,11 +15,14 @@ if [ -z "${POTEMKIN_ISOLATED:-}" ]; then
 	potemkin-mkimage -q "$image" >&2 ||
 		echo "t2030: potemkin-mkimage $image failed" >&2
 fi
+. "$TEST_DIRECTORY/lib/cage.sh"
 test_isolate
+cage_setup
 
 cat >vmm.conf <<CONF
 statedir = "$TRASH/state";
 memdir = "$TRASH/mem";
+cgroup = "$CAGE_CGROUP";
 types = {
   linux = {
     backend = "qemu";
@@ -56,12 +59,14 @@ types = {
 CONF
 export POTEMKIN_VMM_CONF=$TRASH/vmm.conf
 field() { tr " " "\n" | sed -n "s/^$1=//p"; }
-# Live (not zombie) QEMU processes started from this test's state.
-our_qemus() { ps -eo stat=,args= | grep -v "^Z" | grep -c "[q]emu-system.*$TRASH"; }
+# Live (not zombie) QEMU processes in this test's clones' cgroups.
+our_qemus() {
+	local p
+	for p in $(cage_procs) 0; do ps -o stat=,comm= -p $p; done |
+		grep -v "^Z" | grep -c "qemu-system"
+}
 no_leftovers() {
-	! ip -o link show | grep -q ' pk[0-9]' &&
-	[ "$(our_qemus)" = 0 ] &&
-	[ -z "$(ls state/vms 2>/dev/null)" ]
+	[ "$(our_qemus)" = 0 ] && cage_no_leftovers
 }
 # QMP query-status of the clone in directory $1, by socat.
 query_status() {
@@ -69,7 +74,7 @@ query_status() {
 		socat -t 2 - "UNIX-CONNECT:$1/qmp.sock" 2>/dev/null
 }
 pooled_count() { potemkin-ls | awk '$2 == "pooled" && $10 == "pooled"' | wc -l; }
-test_atexit 'potemkin-teardown -a; pkill -KILL -f "qemu-system.*$TRASH"'
+test_atexit 'potemkin-teardown -a; kill -KILL $(cage_procs) 2>/dev/null'
 
 test_expect_success 'potemkin-mkimage builds (or reuses) the guest' '
 	potemkin-mkimage "$image" 2>progress &&
@@ -111,8 +116,59 @@ test_expect_success 'a clone answers HTTP through pk<ID>' '
 
 test_expect_success 'the clone maps the snapshot memory privately' '
 	pid=$(field pid <rec) &&
-	grep "$TRASH/mem/linux.ram" /proc/$pid/maps | grep -q " rw-p " &&
+	grep " /memory\$" /proc/$pid/maps | grep -q " rw-p " &&
 	potemkin-ls | grep -q "^$id  *linux  *qemu  *pk$id .* cow  *running "
+'
+
+# What a guest that took its QEMU over would have: seen from outside.
+test_expect_success 'its QEMU is caged: no privilege, two filters, its own namespaces' '
+	pid=$(field pid <rec) &&
+	grep -q "^Uid:	$CAGE_IDS	$CAGE_IDS	$CAGE_IDS	$CAGE_IDS\$" /proc/$pid/status &&
+	grep -q "^Gid:	$CAGE_IDS	$CAGE_IDS	$CAGE_IDS	$CAGE_IDS\$" /proc/$pid/status &&
+	grep -q "^Groups:[[:space:]]*\$" /proc/$pid/status &&
+	grep -q "^CapPrm:	0000000000000000\$" /proc/$pid/status &&
+	grep -q "^CapEff:	0000000000000000\$" /proc/$pid/status &&
+	grep -q "^CapBnd:	0000000000000000\$" /proc/$pid/status &&
+	grep -q "^NoNewPrivs:	1\$" /proc/$pid/status &&
+	grep -q "^Seccomp:	2\$" /proc/$pid/status &&
+	grep -q "^Seccomp_filters:	2\$" /proc/$pid/status &&
+	tr "\0" " " </proc/$pid/cmdline | grep -q " -sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny " &&
+	for ns in mnt pid net ipc uts cgroup; do
+		test "$(readlink /proc/$pid/ns/$ns)" != "$(readlink /proc/self/ns/$ns)" || return 1
+	done &&
+	test "$(readlink /proc/$pid/ns/user)" = "$(readlink /proc/self/ns/user)" &&
+	test "$(nsenter -t $pid -n ip -o link show | wc -l)" = 1 &&
+	nsenter -t $pid -n ip -o link show | grep -q ": lo: .* state DOWN"
+'
+
+test_expect_success 'its QEMU sees no host file beyond what it runs from' '
+	pid=$(field pid <rec) &&
+	ls -A /proc/$pid/root >root &&
+	printf "%s\n" bin dev etc kernel lib lib32 lib64 memory sbin usr >want &&
+	{ grep -vx -f want root || :; } >extra &&
+	test_must_fail test -s extra &&
+	test "$(ls -A /proc/$pid/root/etc)" = ld.so.cache &&
+	! test -e /proc/$pid/root/etc/shadow &&
+	! test -e /proc/$pid/root/proc/1 &&
+	! test -e /proc/$pid/root/tmp &&
+	test -z "$(ls -A /proc/$pid/root/dev/shm)" &&
+	! ls /proc/$pid/root/$TRASH >/dev/null 2>&1 &&
+	! touch /proc/$pid/root/usr/bin/x 2>/dev/null &&
+	! touch /proc/$pid/root/memory 2>/dev/null
+'
+
+test_expect_success 'its memory file is open read-only, its limits set' '
+	pid=$(field pid <rec) &&
+	for fd in /proc/$pid/fd/*; do
+		test "$(readlink $fd)" != /memory || echo ${fd##*/}
+	done >memfd &&
+	test $(wc -l <memfd) = 1 &&
+	grep -q "^flags:	0*[0-7]*0\$" /proc/$pid/fdinfo/$(cat memfd) &&
+	test "$(stat -c "%U %a" mem/linux.ram)" = "root 640" &&
+	cage_limits pk$id >limits &&
+	grep -qx "memory $(( (128 + 64) * 1048576 ))" limits &&
+	grep -qx "pids 64" limits &&
+	grep -qx "cpu 100000/100000" limits
 '
 
 test_expect_success 'ten concurrent clones of one snapshot each answer' '
@@ -171,11 +227,17 @@ test_expect_success 'freeze --keep leaves the guest stopped, not answering' '
 	test_wait_for 10 no_leftovers
 '
 
-test_expect_success 'a pool: the snapshot leaves clones loaded and paused' '
-	mkdir -p state/snapshots/pooled &&
+# Another type's snapshot, as its own: its memory readable by its ids.
+snapshot_copy() {
+	mkdir -p state/snapshots/$1 &&
 	cp state/snapshots/linux/state state/snapshots/linux/accel \
-		state/snapshots/linux/kernel.stub state/snapshots/pooled/ &&
-	ln -s linux.ram mem/pooled.ram &&
+		state/snapshots/linux/kernel.stub state/snapshots/$1/ &&
+	cp mem/linux.ram mem/$1.ram &&
+	chgrp $2 mem/$1.ram
+}
+
+test_expect_success 'a pool: the snapshot leaves clones loaded and paused' '
+	snapshot_copy pooled $((CAGE_IDS + 2 * 65536)) &&
 	potemkin-snapshot pooled 2>msg &&
 	grep -q "type pooled: 2 clones waiting in the pool" msg &&
 	test $(pooled_count) = 2 &&
@@ -208,19 +270,18 @@ test_expect_success 'teardown -s keeps the pool; teardown -a empties it' '
 test_expect_success 'QEMU missing: snapshot fails, says why, leaves nothing' '
 	test_expect_code 1 potemkin-snapshot noqemu 2>err &&
 	grep -q "^potemkin-snapshot: executing /nonexistent/qemu-system-x86_64: No such file or directory\$" err &&
-	grep -q "^potemkin-snapshot: /nonexistent/qemu-system-x86_64: failed to start" err &&
+	grep -q "^potemkin-snapshot: type noqemu: cannot tell the version of /nonexistent/qemu-system-x86_64\$" err &&
 	! test -e mem/noqemu.ram.new && ! test -e state/snapshots/noqemu/state &&
 	! test -e state/snapshots/noqemu/reference &&
 	test_wait_for 10 no_leftovers
 '
 
 test_expect_success 'QEMU missing: a clone fails and leaves nothing' '
-	mkdir -p state/snapshots/noqemu &&
-	cp state/snapshots/linux/state state/snapshots/linux/accel state/snapshots/linux/kernel.stub state/snapshots/noqemu/ &&
-	ln -s linux.ram mem/noqemu.ram &&
+	snapshot_copy noqemu $((CAGE_IDS + 3 * 65536)) &&
 	test_expect_code 1 potemkin-clone -t noqemu >out 2>err &&
 	! test -s out &&
-	grep -q "executing /nonexistent/qemu-system-x86_64: No such file or directory" err &&
+	grep -q "^potemkin-clone: clone [0-9]*: executing /nonexistent/qemu-system-x86_64: No such file or directory\$" err &&
+	grep -q "^potemkin-clone: /nonexistent/qemu-system-x86_64: failed to start; it said:\$" err &&
 	test_wait_for 10 no_leftovers
 '
 
@@ -233,11 +294,9 @@ test_expect_success 'a guest that never becomes ready: timeout, clean failure' '
 '
 
 test_expect_success 'a damaged snapshot: the clone fails and leaves nothing' '
-	rm -f state/snapshots/noqemu/state mem/noqemu.ram &&
-	mkdir -p state/snapshots/bad &&
+	rm -f state/snapshots/noqemu/state mem/noqemu.ram mem/pooled.ram &&
+	snapshot_copy bad $((CAGE_IDS + 65536)) &&
 	head -c 5000 state/snapshots/linux/state >state/snapshots/bad/state &&
-	cp state/snapshots/linux/accel state/snapshots/bad/ &&
-	ln -s linux.ram mem/bad.ram &&
 	sed "s/^  never = {/  bad = { backend = \"qemu\"; kernel = \"$(echo $image | sed "s/[\/&]/\\\\&/g")\/vmlinuz\"; initrd = \"$(echo $image | sed "s/[\/&]/\\\\&/g")\/initrd.img\"; accel = \"tcg\"; ready_timeout = \"10s\"; };\n  never = {/" vmm.conf >bad.conf &&
 	test_expect_code 1 potemkin-clone -c bad.conf -t bad >out 2>err &&
 	! test -s out &&

@@ -13,9 +13,14 @@ test_require ROOT NETNS NFQUEUE IPTABLES BUSYBOX CURL TCPDUMP ${E2E_REQUIRE:-}
 # The qemu backend's guest image, built (or reused) before isolation, which
 # leaves no network to fetch Debian packages with.
 FARM_GUEST_DIR=${POTEMKIN_GUEST_DIR:-$SRC_ROOT/build/guest}
-if [ -n "${E2E_GUEST:-}" ] && [ -z "${POTEMKIN_ISOLATED:-}" ]; then
-	potemkin-mkimage -q "$FARM_GUEST_DIR" >&2 ||
-		echo "$TEST_NAME: potemkin-mkimage $FARM_GUEST_DIR failed" >&2
+FARM_ROOTFS=${POTEMKIN_ROOTFS:-$SRC_ROOT/build/rootfs}
+if [ -z "${POTEMKIN_ISOLATED:-}" ]; then
+	if [ -n "${E2E_GUEST:-}" ]; then
+		potemkin-mkimage -q "$FARM_GUEST_DIR" >&2 ||
+			echo "$TEST_NAME: potemkin-mkimage $FARM_GUEST_DIR failed" >&2
+	fi
+	potemkin-mkimage --rootfs -q "$FARM_ROOTFS" >&2 ||
+		echo "$TEST_NAME: potemkin-mkimage --rootfs $FARM_ROOTFS failed" >&2
 fi
 test_isolate
 
@@ -41,8 +46,10 @@ e2e_nothing_left() {
 	[ -z "$left" ] || { echo "left behind: links $left"; return 1; }
 	left=$(ip netns list | awk '$1 ~ /^pk[0-9]/ {print $1}')
 	[ -z "$left" ] || { echo "left behind: namespaces $left"; return 1; }
-	left=$(pgrep -f "$FARM_DIR/(www|state)" || true)
-	[ -z "$left" ] || { echo "left behind: processes $left"; return 1; }
+	left=$(farm_clone_procs; pgrep -f "$FARM_DIR/(www|state)")
+	[ -z "$left" ] || { echo "left behind: processes" $left; return 1; }
+	left=$(for g in $(farm_cgroups); do ls -d "$g"/pk* 2>/dev/null; done)
+	[ -z "$left" ] || { echo "left behind: cgroups" $left; return 1; }
 	left=$(ls "$FARM_DIR/state/vms" 2>/dev/null)
 	[ -z "$left" ] || { echo "left behind: clone state $left"; return 1; }
 }
@@ -55,4 +62,13 @@ e2e_vm_of() {
 
 e2e_stat() {
 	farm_ctl --json stats | grep -o "\"$1\":[0-9]*" | cut -d: -f2
+}
+
+# A file of clone $1's cgroup, from whichever hierarchy has it.
+e2e_cgroup_file() {
+	local g
+	for g in $(farm_cgroups); do
+		[ -f "$g/pk$1/$2" ] && cat "$g/pk$1/$2"
+	done
+	return 0
 }

@@ -135,10 +135,8 @@ test_isolate() {
 		POTEMKIN_ISOLATED=1 exec unshare --mount --net --propagation private \
 			-- bash "$TEST_SCRIPT" "$@"
 	fi
-	mkdir -p /run/netns
-	mount -t tmpfs -o mode=755 potemkin-netns /run/netns
-	mount -t sysfs sysfs /sys
-	ip link set lo up
+	. "$SRC_ROOT/lib/private-ns.sh"
+	private_ns_setup || exit 1
 }
 
 # ---- running tests ---------------------------------------------------------
