@@ -462,7 +462,7 @@ cage_spawn(struct cage *c, const struct cgroup *cg)
 		close(c->gofd);
 		return -1;
 	}
-	if ((c->userns && cage_map(c) == -1) || cage_build(c) == -1) {
+	if (c->userns && cage_map(c) == -1) {
 		cage_kill(c);
 		return -1;
 	}
@@ -481,6 +481,10 @@ cage_go(struct cage *c)
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
 	int rc;
 
+	if (cage_build(c) == -1) {
+		cage_kill(c);
+		return -1;
+	}
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
@@ -533,6 +537,9 @@ cage_mkpoint(const struct cage *c, const char *dst, bool file)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s", dst);
+	/* Its parent is there, as a rule: one system call. */
+	if (!file && cage_mkdir(c, path) == 0)
+		return 0;
 	for (char *p = path + 1; (p = strchr(p, '/')) != NULL; p++) {
 		*p = '\0';
 		if (cage_mkdir(c, path) == -1)

@@ -1,10 +1,11 @@
 /*
  * The cage a clone runs in (DESIGN.md section 10: a captured clone owns
  * nothing).  cage_spawn starts the clone's first process in new mount,
- * PID, network, UTS, IPC and cgroup namespaces, inside its cgroup, and
- * builds its root file system in its mount namespace; the process then
- * closes the cage behind itself (pivot_root, capabilities, no new
- * privileges, seccomp) and runs the backend's code.
+ * PID, network, UTS, IPC and cgroup namespaces, inside its cgroup, where
+ * it waits; cage_go builds its root file system in its mount namespace and
+ * lets it go on: it closes the cage behind itself (pivot_root,
+ * capabilities, no new privileges, seccomp) and runs the backend's code.
+ * Between the two the caller may work on the namespaces (the network).
  *
  * Two kinds, by what runs inside:
  * - a user namespace (netns services): root inside is the type's first id
@@ -46,11 +47,14 @@ struct cage {
 };
 
 /*
- * Start the caged process, stopped before it pivots: its ids mapped, it
- * in cg, its root built.  -1 with nothing left behind on failure.
+ * Start the caged process, waiting: its ids mapped, it in cg.  -1 with
+ * nothing left behind on failure.
  */
 int cage_spawn(struct cage *c, const struct cgroup *cg);
-/* Let it go on: it mounts what is its own, closes the cage and runs. */
+/*
+ * Build its root and let it go on: it mounts what is its own, closes the
+ * cage and runs.  On failure it is killed (cage_kill).
+ */
 int cage_go(struct cage *c);
 /* Kill a caged process not yet released or gone wrong, and reap it. */
 void cage_kill(struct cage *c);

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include "monotime.h"
@@ -26,6 +28,8 @@
 /* How long the processes of a killed group may take to be gone; a farm
  * flooded on two CPUs has been seen to need more than 2 s. */
 #define CG_WAIT_MS 10000
+
+#define CG_USUAL "/sys/fs/cgroup"
 
 static int cg_write(const char *dir, const char *file, const char *val);
 static bool cg_file_exists(const char *dir, const char *file);
@@ -60,22 +64,62 @@ cg_v2_usable(const char *mnt)
 	    cg_has_word(buf, "cpu");
 }
 
+/* Is dir the root of a cgroup file system of that version? */
+static bool
+cg_is_root(const char *dir, int version)
+{
+	struct statfs sf;
+
+	if (statfs(dir, &sf) == -1 || sf.f_type != (version == 2 ?
+	    CGROUP2_SUPER_MAGIC : CGROUP_SUPER_MAGIC))
+		return false;
+	return cg_file_exists(dir, "cgroup.procs");
+}
+
+/*
+ * Where systemd and Debian mount them: /sys/fs/cgroup (v2), or
+ * /sys/fs/cgroup/CONTROLLER (v1), each checked by its file system type
+ * and a file only its controller has.  Reading mountinfo instead costs a
+ * line per mount of the host, among them every clone's pinned namespace.
+ */
+static bool
+cg_usual_mounts(char *v2, char v1[CG_NCTL][VMM_PATH_MAX])
+{
+	static const char *const own[CG_NCTL] = {
+		"memory.limit_in_bytes", "pids.max", "cpu.cfs_quota_us",
+		"freezer.state",
+	};
+
+	if (cg_is_root(CG_USUAL, 2) && cg_v2_usable(CG_USUAL)) {
+		snprintf(v2, VMM_PATH_MAX, "%s", CG_USUAL);
+		return true;
+	}
+	for (int i = 0; i < CG_NCTL; i++) {
+		snprintf(v1[i], VMM_PATH_MAX, "%s/%s", CG_USUAL, cg_ctl_names[i]);
+		if (!cg_is_root(v1[i], 1) || !cg_file_exists(v1[i], own[i]))
+			return false;
+	}
+	return true;
+}
+
 /*
  * The mount points: v2 (usable, as above) into v2, or each v1 controller's
- * into v1[].  One pass over mountinfo: "ID PARENT M:N ROOT POINT OPTS ...
- * - TYPE SOURCE SUPEROPTS".  Bind mounts of a subtree (ROOT not "/") are
+ * into v1[]: where they usually are, else found by one pass over
+ * mountinfo: "ID PARENT M:N ROOT POINT OPTS ... - TYPE SOURCE SUPEROPTS".  Bind mounts of a subtree (ROOT not "/") are
  * not hierarchies' roots and are skipped.
  */
 static int
 cg_mounts(char *v2, char v1[CG_NCTL][VMM_PATH_MAX])
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char line[4096];
+	FILE *f;
 
+	if (cg_usual_mounts(v2, v1))
+		return 0;
 	*v2 = '\0';
 	for (int i = 0; i < CG_NCTL; i++)
 		v1[i][0] = '\0';
-	if (f == NULL) {
+	if ((f = fopen("/proc/self/mountinfo", "re")) == NULL) {
 		warn("/proc/self/mountinfo");
 		return -1;
 	}

@@ -69,21 +69,28 @@ netns_check(const struct vmm_conf *conf, const struct vmm_type *t)
 
 static size_t netns_split(char *cmd, char **argv, size_t max);
 
-/* Is program executable inside root (a path, or a name in NETNS_PATH)? */
+/*
+ * Where program is inside root, as the clone's execvp would find it (a
+ * path, or a name looked up in NETNS_PATH): into where, the path inside.
+ * Looked up from the host, where root's directories are in the cache,
+ * not from the clone's fresh overlay, where each miss costs.
+ */
 static bool
-netns_found(const char *root, const char *program)
+netns_which(const char *root, const char *program, char *where, size_t size)
 {
 	char buf[VMM_PATH_MAX];
 
 	if (strchr(program, '/'))
 		return snprintf(buf, sizeof(buf), "%s/%s", root, program) <
-		    (int)sizeof(buf) && access(buf, X_OK) == 0;
+		    (int)sizeof(buf) && access(buf, X_OK) == 0 &&
+		    snprintf(where, size, "%s", program) < (int)size;
 	for (const char *p = NETNS_PATH; *p; ) {
 		size_t n = strcspn(p, ":");
 
 		if (snprintf(buf, sizeof(buf), "%s/%.*s/%s", root, (int)n, p,
 			program) < (int)sizeof(buf) && access(buf, X_OK) == 0)
-			return true;
+			return snprintf(where, size, "%.*s/%s", (int)n, p,
+			    program) < (int)size;
 		p += n;
 		if (*p == ':')
 			p++;
@@ -128,7 +135,8 @@ netns_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 		char cmd[1024], *argv[64];
 
 		snprintf(cmd, sizeof(cmd), "%s", t->services[i]);
-		if (netns_split(cmd, argv, 64) > 0 && !netns_found(t->root, argv[0])) {
+		if (netns_split(cmd, argv, 64) > 0 &&
+		    !netns_which(t->root, argv[0], path, sizeof(path))) {
 			warnx("type %s: service '%s': %s: not found or not "
 			    "executable in %s", t->name, t->services[i], argv[0],
 			    t->root);
@@ -160,11 +168,11 @@ netns_dir_ready(const char *dir)
 		warn("creating %s", dir);
 		return -1;
 	}
-	if (mount("", dir, "none", MS_SHARED | MS_REC, NULL) == 0)
+	if (mount("", dir, "none", MS_SHARED, NULL) == 0)
 		return 0;
 	if (errno != EINVAL ||
 	    mount(dir, dir, "none", MS_BIND | MS_REC, NULL) == -1 ||
-	    mount("", dir, "none", MS_SHARED | MS_REC, NULL) == -1) {
+	    mount("", dir, "none", MS_SHARED, NULL) == -1) {
 		warn("making %s a shared mount", dir);
 		return -1;
 	}
@@ -190,6 +198,7 @@ struct netns_job {
 	const struct vmm_type *t;
 	struct vmm_vm *vm;
 	char lower[VMM_PATH_MAX];	/* where the id-mapped root is bound */
+	char prog[VMM_MAX_SERVICES][VMM_PATH_MAX];	/* each service's, inside */
 	int console;
 };
 
@@ -290,7 +299,10 @@ netns_leader(const struct cage *c, void *arg)
 			continue;
 		if (fork() == 0) {
 			prctl(PR_SET_DUMPABLE, 1);
-			execvp(argv[0], argv);
+			if (j->prog[i][0])
+				execv(j->prog[i], argv);
+			else
+				execvp(argv[0], argv);
 			dprintf(c->errfd, "%s: clone %u: service '%s': %s\n",
 			    vmm_progname(), c->id, t->services[i],
 			    strerror(errno));
@@ -528,15 +540,19 @@ netns_unpin(const char *nspath)
 		warn("removing %s", nspath);
 }
 
-/* The clone's mount points in its directory: its root, and its lower. */
+/*
+ * The clone's mount points, in its layer's directory (on the memory
+ * directory's tmpfs, where making them costs no journal): its root, and
+ * the type's root id-mapped beneath it.
+ */
 static int
-netns_stage(struct vmm_vm *vm, struct netns_job *j, char *stage, size_t size)
+netns_stage(const struct vmm_conf *conf, struct vmm_vm *vm,
+    struct netns_job *j, char *stage, size_t size)
 {
-	if (vmm_path(stage, size, "%s/root", vm->dir) == -1 ||
-	    vmm_path(j->lower, sizeof(j->lower), "%s/lower", vm->dir) == -1)
+	if (layer_path(conf, vm->id, "root", stage, size) == -1 ||
+	    layer_path(conf, vm->id, "lower", j->lower, sizeof(j->lower)) == -1)
 		return -1;
-	if ((mkdir(stage, 0700) == -1 && errno != EEXIST) ||
-	    (mkdir(j->lower, 0700) == -1 && errno != EEXIST)) {
+	if (mkdir(stage, 0700) == -1 || mkdir(j->lower, 0700) == -1) {
 		warn("clone %u: creating its mount points", vm->id);
 		return -1;
 	}
@@ -561,13 +577,62 @@ netns_release(const struct vmm_conf *conf, struct vmm_vm *vm)
 	return rc;
 }
 
+/*
+ * The clone's network, by a child of ours: IPv6 off in the namespace,
+ * the veth, the addresses and routes on both ends.  A child, not a thread,
+ * because building the root enters the clone's mount namespace, which a
+ * process sharing its file system information with a thread may not.  It
+ * exits 0 when done, 2 when it failed after making the veth, else 1.
+ */
+static pid_t
+netns_net_start(const struct vmm_type *t, struct vmm_vm *vm, int nsfd)
+{
+	struct mnl_socket *host, *ns = NULL, *diag = NULL;
+	bool link = false;
+	pid_t pid = fork();
+
+	if (pid == -1)
+		warn("clone %u: making its network", vm->id);
+	if (pid != 0)
+		return pid;
+	if ((host = nl_open(NETLINK_ROUTE)) == NULL ||
+	    netns_inside(vm, nsfd, &ns, &diag) == -1 ||
+	    netns_host_net(t, vm, host, nsfd, &link) == -1 ||
+	    netns_guest_net(t, vm, ns) == -1)
+		_exit(link ? 2 : 1);
+	_exit(0);
+}
+
+/*
+ * Wait for the network's maker, which has told what went wrong; *link:
+ * did it make the veth (and must it go)?
+ */
+static int
+netns_net_end(const struct vmm_vm *vm, pid_t pid, bool *link)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR) {
+			warn("clone %u: waiting for its network", vm->id);
+			return -1;
+		}
+	*link = !WIFEXITED(status) || WEXITSTATUS(status) != 1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFSIGNALED(status))
+		warnx("clone %u: making its network: killed by signal %d",
+		    vm->id, WTERMSIG(status));
+	return -1;
+}
+
 static int
 netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
     struct vmm_vm *vm)
 {
 	struct mnl_socket *host = NULL, *nssock = NULL, *diag = NULL;
 	struct netns_job job = { .conf = conf, .t = t, .vm = vm, .console = -1 };
-	char nspath[VMM_PATH_MAX], stage[VMM_PATH_MAX];
+	char nspath[VMM_PATH_MAX], stage[VMM_PATH_MAX], nsproc[64];
 	struct cage c = {
 		.type = t, .id = vm->id, .userns = true, .stage = stage,
 		.build = netns_build, .run = netns_leader, .arg = &job,
@@ -576,50 +641,69 @@ netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 	};
 	struct cgroup cg;
 	int nsfd = -1, rc = -1;
+	pid_t net = -1;
 	bool link = false, made = false;
 
 	snprintf(vm->rec.ifname, sizeof(vm->rec.ifname), "pk%u", vm->id);
 	vmm_mac_for_id(vm->id, vm->rec.mac);
 	vm->rec.guest_ip = vm->rec.has_ip ? vm->rec.ip : t->guest_ip;
 	vm->rec.gw_ip = t->gw_ip;
+	for (size_t i = 0; i < t->nservices; i++) {
+		char cmd[1024], *argv[64];
+
+		snprintf(cmd, sizeof(cmd), "%s", t->services[i]);
+		if (netns_split(cmd, argv, 64) == 0 ||
+		    !netns_which(t->root, argv[0], job.prog[i], sizeof(job.prog[i])))
+			job.prog[i][0] = '\0';
+	}
 	if (netns_root_ok(t) == -1 ||
 	    netns_nspath(conf, vm->id, nspath, sizeof(nspath)) == -1 ||
 	    netns_dir_ready(conf->netns_dir) == -1 ||
-	    netns_stage(vm, &job, stage, sizeof(stage)) == -1 ||
 	    cgroup_of(conf, t, vm->id, &cg) == -1)
 		return -1;
 	if (cgroup_create(t, &cg) == -1)
 		return -1;
 	made = true;
 	if ((job.console = layer_create(conf, t, vm, true)) == -1 ||
+	    netns_stage(conf, vm, &job, stage, sizeof(stage)) == -1 ||
 	    (c.errfd = fcntl(2, F_DUPFD_CLOEXEC, 3)) == -1 ||
 	    (host = nl_open(NETLINK_ROUTE)) == NULL)
 		goto out;
 	c.keep[c.nkeep++] = job.console;
-	/* Released at once: its services start while the network is made. */
-	if (cage_spawn(&c, &cg) == -1 || cage_go(&c) == -1)
+	if (cage_spawn(&c, &cg) == -1)
+		goto out;
+	if (netns_pin(c.pid, nspath) == -1)
+		goto out;
+	snprintf(nsproc, sizeof(nsproc), "/proc/%d/ns/net", (int)c.pid);
+	if ((nsfd = open(nsproc, O_RDONLY | O_CLOEXEC)) == -1) {
+		warn("clone %u: its network namespace", vm->id);
+		goto out;
+	}
+	/* The network is made while the root is built and the services
+	 * start; it is ready by the time they listen. */
+	if ((net = netns_net_start(t, vm, nsfd)) == -1)
+		goto out;
+	if (cage_go(&c) == -1)
 		goto out;
 	/* The leader has what it needs; the command keeps nothing of it. */
 	close(job.console);
 	job.console = -1;
 	close(c.errfd);
 	c.errfd = -1;
-	if (netns_pin(c.pid, nspath) == -1)
+	pid_t maker = net;
+
+	net = -1;
+	if (netns_net_end(vm, maker, &link) == -1)
 		goto out;
-	snprintf(stage, sizeof(stage), "/proc/%d/ns/net", (int)c.pid);
-	if ((nsfd = open(stage, O_RDONLY | O_CLOEXEC)) == -1) {
-		warn("clone %u: its network namespace", vm->id);
-		goto out;
-	}
 	if (netns_inside(vm, nsfd, &nssock, &diag) == -1 ||
-	    netns_host_net(t, vm, host, nsfd, &link) == -1 ||
-	    netns_guest_net(t, vm, nssock) == -1 ||
 	    netns_wait_ready(t, vm, diag, host, nssock, c.pid) == -1)
 		goto out;
 	vm->rec.pid = c.pid;
 	rc = 0;
 out:
 	if (rc == -1) {
+		if (net > 0)
+			netns_net_end(vm, net, &link);
 		cage_kill(&c);
 		if (link)
 			nl_delete_on(host, vm->rec.ifname);
