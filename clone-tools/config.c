@@ -492,12 +492,15 @@ conf_type(struct vmm_conf *conf, const config_setting_t *g, struct vmm_type *t,
 		return -1;
 	t->prefix = (uint8_t)prefix;
 	/* The cgroup's defaults: a netns clone is a few small services; a
-	 * qemu clone is its guest's memory and QEMU's own. */
+	 * qemu clone is its guest's memory and QEMU's own, its virtual CPUs'
+	 * threads and one more for QEMU's I/O (held to cpus, a TCG guest
+	 * answered its first SYN some 20 ms later). */
 	if (t->backend == &vmm_netns_backend)
 		t->limits = (struct vmm_limits){ 64ULL << 20, 128, 500, 0 };
 	else
 		t->limits = (struct vmm_limits){
-			((uint64_t)t->memory_mb + 64) << 20, 64, t->cpus * 1000, 0 };
+			((uint64_t)t->memory_mb + 64) << 20, 64,
+			(t->cpus + 1) * 1000, 0 };
 	if (conf_limits(conf, g, what, t) == -1)
 		return -1;
 	if (strlen(t->hostname) > 63 || strpbrk(t->hostname, " \t/") != NULL)

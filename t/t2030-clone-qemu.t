@@ -168,7 +168,7 @@ test_expect_success 'its memory file is open read-only, its limits set' '
 	cage_limits pk$id >limits &&
 	grep -qx "memory $(( (128 + 64) * 1048576 ))" limits &&
 	grep -qx "pids 64" limits &&
-	grep -qx "cpu 100000/100000" limits
+	grep -qx "cpu 200000/100000" limits
 '
 
 test_expect_success 'ten concurrent clones of one snapshot each answer' '
