@@ -168,6 +168,17 @@ test_expect_success 'potemkin-mkimage: usage, status 2 for bad use' '
 	! test -e newdir
 '
 
+test_expect_success 'potemkin-mkimage --rootfs: usage, status 2 for bad use' '
+	potemkin-mkimage -h >out &&
+	grep -q "^       potemkin-mkimage --rootfs \[-fq\] DIR\$" out &&
+	grep -q "^\.Fl -rootfs\$" "$SRC_ROOT/clone-tools/potemkin-mkimage.8" &&
+	test_expect_code 2 potemkin-mkimage --rootfs 2>err &&
+	grep -q "^potemkin-mkimage: one DIR is required\$" err &&
+	test_expect_code 2 potemkin-mkimage --rootfs -m virtio_net newdir 2>err &&
+	grep -q "^potemkin-mkimage: --rootfs takes no kernel: -k and -m do not apply\$" err &&
+	! test -e newdir
+'
+
 test_expect_success 'potemkin-ls of an empty state directory: the header only' '
 	potemkin-ls >out &&
 	test $(wc -l <out) = 1 &&
