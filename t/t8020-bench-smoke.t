@@ -72,6 +72,13 @@ test_expect_success 'replay-bench: bad use' '
 	grep "^replay-bench: -o nosuch: no capture.s name holds it$" err
 '
 
+test_expect_success 'cage-bench.sh: bad use' '
+	test_expect_code 2 "$SRC_ROOT/bench/cage-bench.sh" -n x 2>err &&
+	grep "^usage: cage-bench.sh" err &&
+	test_expect_code 2 "$SRC_ROOT/bench/cage-bench.sh" nosuch 2>err &&
+	grep "^usage: cage-bench.sh" err
+'
+
 test_expect_success 'pkt-blast sends what it says, counted by the receiver' '
 	test_when_finished "ip netns del blast" &&
 	ip netns add blast &&
