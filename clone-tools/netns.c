@@ -690,16 +690,14 @@ netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 	job.console = -1;
 	close(c.errfd);
 	c.errfd = -1;
-	pid_t maker = net;
-
+	rc = netns_net_end(vm, net, &link);
 	net = -1;
-	if (netns_net_end(vm, maker, &link) == -1)
+	if (rc == -1 || netns_inside(vm, nsfd, &nssock, &diag) == -1 ||
+	    netns_wait_ready(t, vm, diag, host, nssock, c.pid) == -1) {
+		rc = -1;
 		goto out;
-	if (netns_inside(vm, nsfd, &nssock, &diag) == -1 ||
-	    netns_wait_ready(t, vm, diag, host, nssock, c.pid) == -1)
-		goto out;
+	}
 	vm->rec.pid = c.pid;
-	rc = 0;
 out:
 	if (rc == -1) {
 		if (net > 0)
