@@ -5,8 +5,8 @@
 #
 #	bench/cage-bench.sh [-n N] [-l LIVE] [netns] [qemu] [live]
 #
-# netns  potemkin-clone to the first answered SYN (N clones one at a time,
-#        both trees, twice in turn: old new old new), then N alive at once for
+# netns  potemkin-clone to the first answered SYN (N clones of each tree one
+#        at a time, in blocks of 5 taken in turn), then N alive at once for
 #        the private memory of an idle clone;
 # qemu   the same for qemu clones (TCG), N/5 of them;
 # live   LIVE caged netns clones alive at once (default 1000): do all of them
@@ -55,7 +55,11 @@ private_ns_setup
 work=$(mktemp -d /tmp/cage-bench.XXXXXX)
 mem=/dev/shm/cage-bench-$$
 cg=cage-bench-$$
-mkdir -p "$work/www" "$mem"
+mkdir -p "$work/www" "$mem" "$work/new/vms"
+# Ids (and so interface names) of their own for the new tools: a netns
+# clone's veth goes with its namespace, after teardown has returned, and
+# would still hold pk<ID> for the other tree's clone of the same id.
+echo 50000 >"$work/new/vms/.next"
 mount -t tmpfs -o mode=755 cage-bench "$mem"
 echo bench >"$work/www/index.html"
 guest=$top/build/guest
@@ -129,31 +133,43 @@ latency() {
 		-c "$work/$2" -t "$3" | sed "s/^/  $tree /"
 }
 
-# ratio NAME FILE: median of "new NAME" over median of "old NAME"
-ratio() {
+# summary NAME FILE: the median of the medians of "old NAME" and of
+# "new NAME" lines, and their ratio
+summary() {
 	awk -v m="$1" '
 	function median() { for (i = 1; i < NF; i++) if ($i == "median") return $(i + 1) }
-	index($0, " " m " ") && $1 == "old" { o += median(); no++ }
-	index($0, " " m " ") && $1 == "new" { n += median(); nn++ }
-	END { if (no && nn) printf "  %s: new/old %.2f (new %.2f, old %.2f, means of the medians)\n",
-	    m, (n / nn) / (o / no), n / nn, o / no }' "$2"
+	function mid(a, n,   i, j, t) {
+		for (i = 2; i <= n; i++)
+			for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	index($0, " " m " ") && $1 == "old" { o[++no] = median() }
+	index($0, " " m " ") && $1 == "new" { n[++nn] = median() }
+	END { if (no && nn) { a = mid(o, no); b = mid(n, nn)
+	    printf "  %-22s old %8.2f  new %8.2f  new/old %.2f  (medians of %d and %d runs)\n",
+	    m, a, b, b / a, no, nn } }' "$2"
 }
 
-run_pair() {	# type count label
-	local t=$1 k=$2 out=$work/$1.out
+# pair TYPE COUNT LABEL: COUNT clones of each tree one at a time, in
+# blocks of 5 taken in turn (old, new, old, new...), so that the machine's
+# drift weighs on both alike; then COUNT of each alive at once.
+run_pair() {
+	local t=$1 k=$2 out=$work/$1.out blocks
+	blocks=$(( (k + 4) / 5 ))
 	: >"$out"
-	for round in 1 2; do
-		echo "$3, one at a time, round $round: clone-latency -s -n $k -t $t"
-		latency old old.conf "$t" "$k" -s | tee -a "$out"
-		latency new new.conf "$t" "$k" -s | tee -a "$out"
+	echo "$3, one at a time: $blocks blocks of clone-latency -s -n 5 -t $t, in turn"
+	for b in $(seq 1 "$blocks"); do
+		latency old old.conf "$t" 5 -s >>"$out"
+		latency new new.conf "$t" 5 -s >>"$out"
 	done
+	summary "clone to record" "$out"
+	summary "clone to SYN-ACK" "$out"
+	summary teardown "$out"
+	: >"$out"
 	echo "$3, $k alive at once: clone-latency -n $k -t $t"
 	latency old old.conf "$t" "$k" | tee -a "$out"
 	latency new new.conf "$t" "$k" | tee -a "$out"
-	ratio "clone to SYN-ACK" "$out"
-	ratio "clone to record" "$out"
-	ratio "private memory/clone" "$out"
-	ratio teardown "$out"
+	summary "private memory/clone" "$out"
 }
 
 machine

@@ -64,8 +64,13 @@ cage_rule(scmp_filter_ctx ctx, uint32_t action, const char *name,
 	int nr = seccomp_syscall_resolve_name(name);
 	int rc;
 
-	if (nr == __NR_SCMP_ERROR)
-		return 0;	/* not on this architecture */
+	/* A call this libseccomp does not know is a hole in the filter. */
+	if (nr == __NR_SCMP_ERROR) {
+		warnx("libseccomp %u.%u.%u does not know %s: the filter would "
+		    "let it through", seccomp_version()->major,
+		    seccomp_version()->minor, seccomp_version()->micro, name);
+		return -1;
+	}
 	rc = n ? seccomp_rule_add_array(ctx, action, nr, n, arg) :
 	    seccomp_rule_add(ctx, action, nr, 0);
 	/* -EACCES: libseccomp's name for "no such call on some arch". */
@@ -94,8 +99,11 @@ cage_rules(scmp_filter_ctx ctx)
 		    cage_rule(ctx, eperm, "clone", 1, &a) == -1)
 			return -1;
 	}
-	/* Typing into a terminal the clone does not own. */
-	struct scmp_arg_cmp sti = SCMP_A1(SCMP_CMP_EQ, TIOCSTI);
+	/* Typing into a terminal the clone does not own.  The kernel reads
+	 * the request as 32 bits: compare those only, or TIOCSTI with high
+	 * bits set would pass. */
+	struct scmp_arg_cmp sti = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu,
+	    TIOCSTI);
 
 	if (cage_rule(ctx, eperm, "ioctl", 1, &sti) == -1 ||
 	    cage_rule(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3", 0, NULL) == -1)

@@ -4,18 +4,21 @@
  * says why not a container runtime, and what each piece guarantees).
  *
  * The order matters for what can be trusted:
- * 1. clone3 makes the caged process (PID 1 of its namespace) in all its
- *    namespaces at once.  With a user namespace, its owner is the type's
- *    first id, not root: the kernel charges what the clone's namespaces
- *    count (inotify instances, processes, signals) to that user, never to
- *    the host's root.
- * 2. The caller, still root, writes the id maps, moves the process into its
- *    cgroup before it runs a single instruction of its own, and builds the
+ * 1. clone3 makes the caged process (PID 1 of its namespace) in its
+ *    namespaces at once, born in its cgroup.  With a user namespace, its
+ *    owner is the type's first id, not root: the kernel charges what the
+ *    clone's namespaces count (inotify instances, processes, signals) to
+ *    that user, never to the host's root (shared, though, by the clones of
+ *    a type).  The process then makes its network namespace itself, so
+ *    that its user namespace owns it.
+ * 2. Meanwhile the caller, still root, writes the id maps and builds the
  *    root file system in the process's mount namespace (setns there and
- *    back): mounts that need the host's privilege (an overlay with trusted
- *    xattrs on tmpfs, id-mapped binds) are made by the host's root, and
- *    belong to the host's user namespace, so nothing inside can remount
- *    them.
+ *    back): the mounts that need the host's privilege (an overlay with
+ *    trusted xattrs on tmpfs, id-mapped binds, a /dev whose nodes open)
+ *    are made by the host's root.  They are not locked against a remount
+ *    from inside: what keeps them as they are is that the process never
+ *    again holds CAP_SYS_ADMIN over them, and that the filter refuses
+ *    every mount call.
  * 3. Released, the process mounts what is its own (proc for its PID
  *    namespace, sysfs for its network namespace, devpts), pivots into the
  *    root and detaches the host's tree, then gives up every capability it
@@ -45,6 +48,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -52,8 +56,7 @@
 /* cage_filter: the system call filter, built by cage-filter-gen. */
 #include "cage-filter.inc"
 
-#define CAGE_NS (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | \
-	CLONE_NEWIPC)
+#define CAGE_NS (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC)
 
 /*
  * What root inside a user namespace cage keeps, in its own namespaces only
@@ -265,6 +268,18 @@ cage_child(struct cage *c, int gofd)
 
 	for (int s = 1; s < NSIG; s++)
 		signal(s, SIG_DFL);
+	/*
+	 * Its network namespace, made here so that its user namespace owns
+	 * it (its root may then bind low ports and use raw sockets there, and
+	 * nowhere else), and made while the caller builds the root: it is
+	 * half of what the kernel takes to make all the namespaces.
+	 */
+	if (c->userns) {
+		if (unshare(CLONE_NEWNET) == -1)
+			cage_die(c, "a network namespace");
+		if (send(gofd, "n", 1, MSG_NOSIGNAL) != 1)
+			_exit(1);	/* the caller gave up */
+	}
 	if ((root = cage_wait_go(gofd)) == -1)
 		_exit(1);	/* the caller gave up; it reports why */
 	if (fchdir(root) == -1)
@@ -377,7 +392,7 @@ static pid_t
 cage_clone(const struct cage *c, const struct cgroup *cg)
 {
 	struct clone_args a = {
-		.flags = CAGE_NS | (c->userns ? CLONE_NEWUSER : 0),
+		.flags = CAGE_NS | (c->userns ? CLONE_NEWUSER : CLONE_NEWNET),
 		.exit_signal = SIGCHLD,
 	};
 	struct cgroup_spawn s;
@@ -405,7 +420,7 @@ cage_clone(const struct cage *c, const struct cgroup *cg)
 
 /* Run c->build in the cage's mount namespace, and come back. */
 static int
-cage_build(struct cage *c)
+cage_build_root(struct cage *c)
 {
 	char path[64];
 	int self = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
@@ -470,6 +485,28 @@ cage_spawn(struct cage *c, const struct cgroup *cg)
 }
 
 int
+cage_build(struct cage *c)
+{
+	if (cage_build_root(c) == 0)
+		return 0;
+	cage_kill(c);
+	return -1;
+}
+
+int
+cage_net(struct cage *c)
+{
+	char b;
+
+	if (recv(c->gofd, &b, 1, 0) == 1 && b == 'n')
+		return 0;
+	/* It has said why on errfd, or was killed. */
+	warnx("clone %u: it made no network namespace", c->id);
+	cage_kill(c);
+	return -1;
+}
+
+int
 cage_go(struct cage *c)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
@@ -481,10 +518,8 @@ cage_go(struct cage *c)
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
 	int rc;
 
-	if (cage_build(c) == -1) {
-		cage_kill(c);
+	if (c->rootfd == -1 && cage_build(c) == -1)
 		return -1;
-	}
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
@@ -634,27 +669,36 @@ out:
 int
 cage_dev(const struct cage *c, const char *dev)
 {
-	static const char *const nodes[] = {
-		"null", "zero", "full", "random", "urandom", "tty",
+	static const struct { const char *name; unsigned major, minor; } nodes[] = {
+		{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+		{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
 	};
 	static const char *const links[][2] = {
 		{ "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" },
 		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
 		{ "pts/ptmx", "ptmx" },
 	};
-	char src[64], dst[VMM_PATH_MAX];
+	char dst[VMM_PATH_MAX];
 
-	if (cage_tmpfs(dev, "mode=755,size=64k") == -1)
+	/*
+	 * The nodes are made here, by the host's root, on a tmpfs the host's
+	 * root mounts: the only file system of the clone where devices open
+	 * (every other one is nodev, or was mounted in its user namespace),
+	 * read-only once made.  mknod is much cheaper than a bind per node.
+	 */
+	if (mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC,
+		"mode=755,size=64k") == -1) {
+		warn("clone %u: mounting a tmpfs on %s", c->id, dev);
 		return -1;
-	for (size_t i = 0; i < sizeof(nodes) / sizeof(*nodes); i++) {
-		snprintf(src, sizeof(src), "/dev/%s", nodes[i]);
-		if (vmm_path(dst, sizeof(dst), "%s/%s", dev, nodes[i]) == -1 ||
-		    cage_mkpoint(c, dst, true) == -1 ||
-		    mount(src, dst, NULL, MS_BIND, NULL) == -1) {
-			warn("clone %u: %s", c->id, src);
+	}
+	for (size_t i = 0; i < sizeof(nodes) / sizeof(*nodes); i++)
+		if (vmm_path(dst, sizeof(dst), "%s/%s", dev, nodes[i].name) == -1 ||
+		    mknod(dst, S_IFCHR | 0666,
+			makedev(nodes[i].major, nodes[i].minor)) == -1 ||
+		    chmod(dst, 0666) == -1) {
+			warn("clone %u: %s", c->id, dst);
 			return -1;
 		}
-	}
 	for (size_t i = 0; i < sizeof(links) / sizeof(*links); i++)
 		if (vmm_path(dst, sizeof(dst), "%s/%s", dev, links[i][1]) == -1 ||
 		    symlink(links[i][0], dst) == -1) {
@@ -666,8 +710,8 @@ cage_dev(const struct cage *c, const char *dev)
 	    vmm_path(dst, sizeof(dst), "%s/shm", dev) == -1 ||
 	    cage_mkpoint(c, dst, false) == -1)
 		return -1;
-	/* Its files are mount points and links: nothing to write there. */
-	if (mount(NULL, dev, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV |
+	/* Nothing to add there, nor to change. */
+	if (mount(NULL, dev, NULL, MS_REMOUNT | MS_NOSUID | MS_NOEXEC |
 		MS_RDONLY, "mode=755,size=64k") == -1) {
 		warn("clone %u: making /dev read-only", c->id);
 		return -1;

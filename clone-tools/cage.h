@@ -52,8 +52,19 @@ struct cage {
  */
 int cage_spawn(struct cage *c, const struct cgroup *cg);
 /*
- * Build its root and let it go on: it mounts what is its own, closes the
- * cage and runs.  On failure it is killed (cage_kill).
+ * Build its root in its mount namespace (c->build); cage_go does it when
+ * the caller has not.  On failure it is killed (cage_kill).
+ */
+int cage_build(struct cage *c);
+/*
+ * With a user namespace, the caged process makes its network namespace
+ * itself, at once, so that its user namespace owns it; wait until it has
+ * (then /proc/PID/ns/net is the clone's).  Without, clone3 made it.
+ */
+int cage_net(struct cage *c);
+/*
+ * Let it go on, its root built: it mounts what is its own, closes the cage
+ * and runs.  On failure it is killed (cage_kill).
  */
 int cage_go(struct cage *c);
 /* Kill a caged process not yet released or gone wrong, and reap it. */

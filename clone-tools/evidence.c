@@ -86,9 +86,18 @@ ev_files_dst(const char *evdir, const char *path, char *dst, size_t size)
 	/* "/srv/www" -> files/srv/www */
 	if (vmm_path(dst, size, "%s%s", files, path) == -1)
 		return -1;
+	/* Each parent a directory of ours: a link an earlier evidence path
+	 * copied from the clone must not lead this copy out of evdir. */
 	for (char *p = dst + strlen(files) + 1; (p = strchr(p, '/')); p++) {
+		struct stat st;
+
 		*p = '\0';
-		mkdir(dst, 0750);
+		if ((mkdir(dst, 0750) == -1 && errno != EEXIST) ||
+		    lstat(dst, &st) == -1 || !S_ISDIR(st.st_mode)) {
+			warnx("evidence path %s: %s is not a directory the copy "
+			    "made", path, dst);
+			return -1;
+		}
 		*p = '/';
 	}
 	return 0;

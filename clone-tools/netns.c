@@ -572,7 +572,9 @@ netns_release(const struct vmm_conf *conf, struct vmm_vm *vm)
 	if (netns_nspath(conf, vm->id, nspath, sizeof(nspath)) == -1)
 		return -1;
 	netns_unpin(nspath);
-	if (layer_remove(conf, vm->id) == -1)
+	/* The layer only once nothing of the clone runs: its upper directory
+	 * is the clone's to change while root walks it. */
+	if (rc == 0 && layer_remove(conf, vm->id) == -1)
 		rc = -1;
 	return rc;
 }
@@ -670,7 +672,9 @@ netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 	    (host = nl_open(NETLINK_ROUTE)) == NULL)
 		goto out;
 	c.keep[c.nkeep++] = job.console;
-	if (cage_spawn(&c, &cg) == -1)
+	/* Its root is built while it makes its network namespace. */
+	if (cage_spawn(&c, &cg) == -1 || cage_build(&c) == -1 ||
+	    cage_net(&c) == -1)
 		goto out;
 	if (netns_pin(c.pid, nspath) == -1)
 		goto out;
@@ -679,8 +683,8 @@ netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 		warn("clone %u: its network namespace", vm->id);
 		goto out;
 	}
-	/* The network is made while the root is built and the services
-	 * start; it is ready by the time they listen. */
+	/* The network is made while the services start; it is ready by the
+	 * time they listen. */
 	if ((net = netns_net_start(t, vm, nsfd)) == -1)
 		goto out;
 	if (cage_go(&c) == -1)
@@ -787,10 +791,15 @@ netns_freeze(const struct vmm_conf *conf, struct vmm_vm *vm,
 	    evidence_layer(evdir, upper, vm->type ? vm->type->ids : 0) == -1)
 		goto out;
 	rc = 0;
+	/* What the clone made there may refuse the copy (a link where a
+	 * directory was copied before): told, never the end of the evidence. */
 	if (vm->type)
 		for (size_t i = 0; i < vm->type->nevidence_paths; i++)
 			if (evidence_path(evdir, leader,
-				vm->type->evidence_paths[i]) == -1)
+				vm->type->evidence_paths[i]) == -1 &&
+			    evidence_note(evdir, "files%s: not copied whole "
+				"(see the errors of %s)",
+				vm->type->evidence_paths[i], vmm_progname()) == -1)
 				rc = -1;
 out:
 	free(tree);

@@ -599,7 +599,7 @@ qemu_teardown(const struct vmm_conf *conf, struct vmm_vm *vm)
 	qemu_pool_forget(conf, vm);
 	snprintf(group, sizeof(group), "pk%u", vm->id);
 	rc = qemu_kill(conf, group);
-	if (layer_remove(conf, vm->id) == -1)
+	if (rc == 0 && layer_remove(conf, vm->id) == -1)
 		rc = -1;
 	return rc;
 }

@@ -105,10 +105,14 @@ td_orphans_in(const struct vmm_conf *conf, const char *dir, const char *prefix,
 		    vmm_path(vmdir, sizeof(vmdir), "%s/vms/%lu", conf->statedir,
 			id) == -1 || access(vmdir, F_OK) == 0)
 			continue;
-		if (layer)
-			layer_remove(conf, (unsigned)id);
-		else if (cgroup_of(conf, NULL, (unsigned)id, &cg) == 0)
+		if (cgroup_of(conf, NULL, (unsigned)id, &cg) == -1)
+			continue;
+		/* A layer goes only once its clone's cgroup has: nothing of
+		 * the clone may change it while root walks it. */
+		if (!layer)
 			cgroup_remove(&cg);
+		else if (!cgroup_exists(&cg))
+			layer_remove(conf, (unsigned)id);
 	}
 	closedir(d);
 }

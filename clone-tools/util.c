@@ -162,7 +162,10 @@ vmm_copy_file(const char *from, const char *to)
 		warn("reading %s", from);
 		goto fail;
 	}
-	if ((out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) == -1) {
+	/* Never through a link a copy has made: what is copied is often a
+	 * clone's, and its links are the attacker's. */
+	if ((out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0640)) == -1) {
 		warn("creating %s", to);
 		goto fail;
 	}
@@ -199,14 +202,18 @@ copy_fail(const char *what, const char *path)
 	copy_rc = -1;
 }
 
-/* Exact: the owner, mode and times of path's entry st onto dst. */
+/*
+ * Exact: the owner, mode and times of path's entry st onto dst, but never
+ * set-user or set-group-ID: a clone's file must not become, on the host, a
+ * program that runs as the ids of every clone of its type.
+ */
 static void
 copy_meta(const char *dst, const struct stat *st)
 {
 	const struct timespec times[2] = { st->st_atim, st->st_mtim };
 
 	if (lchown(dst, st->st_uid, st->st_gid) == -1 ||
-	    (!S_ISLNK(st->st_mode) && chmod(dst, st->st_mode & 07777) == -1) ||
+	    (!S_ISLNK(st->st_mode) && chmod(dst, st->st_mode & 01777) == -1) ||
 	    utimensat(AT_FDCWD, dst, times, AT_SYMLINK_NOFOLLOW) == -1)
 		copy_fail("setting owner, mode and times of", dst);
 }
@@ -225,8 +232,16 @@ copy_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 		return 0;
 	}
 	if (flag == FTW_D) {
-		if (mkdir(dst, 0750) == -1 && errno != EEXIST)
+		struct stat there;
+
+		/* One there already must be a directory, not a link; else the
+		 * walk stops: its content would go where the link points. */
+		if (mkdir(dst, 0750) == -1 && (errno != EEXIST ||
+		    lstat(dst, &there) == -1 || !S_ISDIR(there.st_mode))) {
+			errno = errno == EEXIST ? ENOTDIR : errno;
 			copy_fail("creating", dst);
+			return 1;
+		}
 		return 0;	/* its metadata once its content is in */
 	} else if (flag == FTW_SL) {
 		if ((n = readlink(path, link, sizeof(link) - 1)) >= 0) {
@@ -237,9 +252,11 @@ copy_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	} else if (flag == FTW_F && S_ISREG(st->st_mode)) {
 		if (vmm_copy_file(path, dst) == -1)
 			copy_rc = -1;
-	} else if (flag == FTW_F && copy_exact && !S_ISSOCK(st->st_mode)) {
-		/* Devices and fifos: an overlay's whiteouts are 0:0 devices. */
-		if (mknod(dst, st->st_mode, st->st_rdev) == -1)
+	} else if (flag == FTW_F && copy_exact && (S_ISFIFO(st->st_mode) ||
+	    (S_ISCHR(st->st_mode) && st->st_rdev == 0))) {
+		/* Fifos, and an overlay's whiteouts (0:0 devices); no other
+		 * device a clone could have made is made again here. */
+		if (mknod(dst, st->st_mode & ~(mode_t)06000, st->st_rdev) == -1)
 			copy_fail("creating", dst);
 	} else {
 		return 0;
@@ -276,8 +293,15 @@ vmm_copy_tree(const char *from, const char *to, bool exact)
 	copy_to = to;
 	copy_exact = exact;
 	copy_rc = 0;
-	if (nftw(from, copy_one, 16, FTW_PHYS) == -1 ||
-	    (exact && nftw(from, copy_dir_meta, 16, FTW_PHYS | FTW_DEPTH) == -1)) {
+	int rc = nftw(from, copy_one, 16, FTW_PHYS);
+
+	if (rc == -1) {
+		warn("copying %s", from);
+		return -1;
+	}
+	if (rc != 0 || copy_rc == -1)
+		return -1;	/* told; no metadata onto a copy cut short */
+	if (exact && nftw(from, copy_dir_meta, 16, FTW_PHYS | FTW_DEPTH) == -1) {
 		warn("copying %s", from);
 		return -1;
 	}

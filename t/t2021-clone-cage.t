@@ -31,6 +31,7 @@ types = {
                  "busybox telnetd -F -p 23 -l /bin/sh" );
     ready_tcp = [ 80, 23 ];
     limits = { memory = "32M"; pids = 48; cpu = 0.2; };
+    evidence_paths = [ "/root", "/root/up" ];
   };
 };
 CONF
@@ -121,7 +122,8 @@ test_expect_success 'every system call the cage refuses, refused' '
 	    "mount tmpfs" "umount /proc" "pivot_root" "init_module" \
 	    "finit_module" "kexec_load" "bpf" "perf_event_open" "keyctl" \
 	    "add_key" "userfaultfd" "io_uring_setup" "open_by_handle_at" \
-	    "swapon" "reboot" "settimeofday"; do
+	    "swapon" "reboot" "settimeofday" "ioctl TIOCSTI" \
+	    "ioctl TIOCSTI, high bits set"; do
 		grep -qx "$call: denied (EPERM)" probe || {
 			grep "^$call:" probe; return 1; }
 	done &&
@@ -141,6 +143,26 @@ test_expect_success 'writes land in its own layer; bound host paths are read-onl
 	test "$(stat -c %u mem/layers/$a/upper/etc/motd)" = $CAGE_IDS &&
 	a_sh "cat /etc/motd" | grep -qx owned &&
 	cage_sh pk$b 198.51.100.11 "cat /etc/motd; echo rc=\$?" | grep -qx "rc=1"
+'
+
+# Evidence is copied by the host's root from what the attacker made: a link
+# planted to point at a host directory, and a set-user-ID program.
+test_expect_success 'freeze: nothing the attacker planted reaches the host' '
+	mkdir victim &&
+	a_sh "mkdir -p $TRASH/victim && echo planted >$TRASH/victim/cron &&
+	      ln -s $TRASH/victim /root/up && cp /bin/busybox /root/suid &&
+	      chmod 4755 /root/suid && echo planted=\$?" | grep -qx "planted=0" &&
+	test "$(stat -c %a mem/layers/$a/upper/root/suid)" = 4755 &&
+	potemkin-freeze $a >freeze.out 2>freeze.err &&
+	grep -q "files/root/up: Not a directory\$" freeze.err &&
+	! test -e victim/cron &&
+	ev=$(cat freeze.out) &&
+	grep -q "^files/root/up: not copied whole" $ev/MANIFEST &&
+	test -L $ev/files/root/up &&
+	test "$(stat -c %a $ev/layer/root/suid)" = 755 &&
+	test "$(stat -c %a $ev/files/root/suid)" = 640 &&
+	potemkin-clone -t web --ip 198.51.100.10 >ra &&
+	a=$(field id <ra)
 '
 
 test_expect_success 'a fork bomb meets its pids limit; the other clone answers' '

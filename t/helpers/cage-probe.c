@@ -27,6 +27,7 @@
 #include <arpa/inet.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -118,6 +119,11 @@ main(int argc, char **argv)
 	    NULL);
 	say("add_key", syscall(SYS_add_key, "user", "probe", "x", 1, -3), NULL);
 	say("userfaultfd", syscall(SYS_userfaultfd, 0), NULL);
+	/* On stdin, the telnet session's terminal: the kernel reads the
+	 * request as 32 bits, so high bits must not get TIOCSTI past. */
+	say("ioctl TIOCSTI", syscall(SYS_ioctl, 0, TIOCSTI, "x"), NULL);
+	say("ioctl TIOCSTI, high bits set", syscall(SYS_ioctl, 0,
+	    (1UL << 32) | TIOCSTI, "x"), NULL);
 	say("io_uring_setup", syscall(SYS_io_uring_setup, 1, handle), NULL);
 	say("open_by_handle_at", syscall(SYS_open_by_handle_at, AT_FDCWD,
 	    handle, O_RDONLY), NULL);
