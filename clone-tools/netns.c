@@ -676,6 +676,13 @@ netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 	if (cage_spawn(&c, &cg) == -1 || cage_build(&c) == -1 ||
 	    cage_net(&c) == -1)
 		goto out;
+	if (cage_go(&c) == -1)
+		goto out;
+	/* The leader has what it needs; the command keeps nothing of it. */
+	close(job.console);
+	job.console = -1;
+	close(c.errfd);
+	c.errfd = -1;
 	if (netns_pin(c.pid, nspath) == -1)
 		goto out;
 	snprintf(nsproc, sizeof(nsproc), "/proc/%d/ns/net", (int)c.pid);
@@ -687,13 +694,6 @@ netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 	 * time they listen. */
 	if ((net = netns_net_start(t, vm, nsfd)) == -1)
 		goto out;
-	if (cage_go(&c) == -1)
-		goto out;
-	/* The leader has what it needs; the command keeps nothing of it. */
-	close(job.console);
-	job.console = -1;
-	close(c.errfd);
-	c.errfd = -1;
 	rc = netns_net_end(vm, net, &link);
 	net = -1;
 	if (rc == -1 || netns_inside(vm, nsfd, &nssock, &diag) == -1 ||
