@@ -3,12 +3,14 @@
 # made by the tools before the cage (commit $CAGE_BENCH_BASE, built once in
 # build/base), in one run, one after the other, on the same machine.
 #
-#	bench/cage-bench.sh [-n N] [-l LIVE] [netns] [qemu] [live]
+#	bench/cage-bench.sh [-n N] [-l LIVE] [netns] [pool] [qemu] [live]
 #
 # netns  potemkin-clone to the first answered SYN (N clones of each tree one
 #        at a time, in blocks of 5 taken in turn), then N alive at once for
 #        the private memory of an idle clone;
-# qemu   the same for qemu clones (TCG), N/5 of them;
+# pool   the old tools' netns clones beside the new ones taken from a pool
+#        of 8 (pool = 8 in vmm.conf), in blocks of 5 taken in turn;
+# qemu   the same as netns for qemu clones (TCG), N/5 of them;
 # live   LIVE caged netns clones alive at once (default 1000): do all of them
 #        answer, and how fast is one more clone then?
 #
@@ -19,7 +21,7 @@ base_rev=${CAGE_BENCH_BASE:-071f8fd}
 base=$top/build/base
 N=50 LIVE=1000
 usage() {
-	echo "usage: cage-bench.sh [-n N] [-l LIVE] [netns] [qemu] [live]" >&2
+	echo "usage: cage-bench.sh [-n N] [-l LIVE] [netns] [pool] [qemu] [live]" >&2
 	exit 2
 }
 while getopts n:l:h o; do
@@ -32,8 +34,8 @@ done
 shift $((OPTIND - 1))
 case "$N$LIVE" in '' | *[!0-9]*) usage ;; esac
 [ "$N" -ge 1 ] && [ "$LIVE" -ge 1 ] || usage
-for w in "$@"; do case $w in netns | qemu | live) ;; *) usage ;; esac; done
-what=${*:-netns qemu live}
+for w in "$@"; do case $w in netns | pool | qemu | live) ;; *) usage ;; esac; done
+what=${*:-netns pool qemu live}
 
 if [ -z "${CAGE_BENCH_ISOLATED:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "cage-bench: needs root" >&2; exit 1; }
@@ -55,7 +57,7 @@ private_ns_setup
 work=$(mktemp -d /tmp/cage-bench.XXXXXX)
 mem=/dev/shm/cage-bench-$$
 cg=cage-bench-$$
-mkdir -p "$work/www" "$mem" "$work/new/vms"
+mkdir -p "$work/www" "$mem" "$work/new/vms" "$work/new/snapshots" "$work/new/evidence"
 # Ids (and so interface names) of their own for the new tools: a netns
 # clone's veth goes with its namespace, after teardown has returned, and
 # would still hold pk<ID> for the other tree's clone of the same id.
@@ -115,6 +117,15 @@ types = {
                  "busybox telnetd -F -p 23 -l /bin/sh" );
     ready_tcp = [ 80, 23 ];
   };
+  webpool = {
+    backend = "netns";
+    root = "$top/build/rootfs";
+    binds = ( "$work/www:/srv/www" );
+    services = ( "busybox httpd -f -p 80 -h /srv/www",
+                 "busybox telnetd -F -p 23 -l /bin/sh" );
+    ready_tcp = [ 80, 23 ];
+    pool = 8;
+  };
 $(qemu_type linux)
 };
 CONF
@@ -128,7 +139,7 @@ machine() {
 latency() {
 	local tree=$1 dir=$base addr=
 	[ "$tree" = new ] && dir=$top
-	[ "$3" = web ] && addr="-i 198.51.100.1"
+	case $3 in web*) addr="-i 198.51.100.1" ;; esac
 	PATH="$dir/bin:$PATH" "$dir/bench/clone-latency" ${5:-} -n "$4" $addr \
 		-c "$work/$2" -t "$3" | sed "s/^/  $tree /"
 }
@@ -150,18 +161,25 @@ summary() {
 	    m, a, b, b / a, no, nn } }' "$2"
 }
 
+# blocks OLDTYPE NEWTYPE COUNT OUT: COUNT clones of each one at a time, in
+# blocks of 5 taken in turn, so that the machine's drift weighs on both
+# alike.
+blocks() {
+	local b
+	for b in $(seq 1 $(( ($3 + 4) / 5 ))); do
+		latency old old.conf "$1" 5 -s >>"$4"
+		latency new new.conf "$2" 5 -s >>"$4"
+	done
+}
+
 # pair TYPE COUNT LABEL: COUNT clones of each tree one at a time, in
 # blocks of 5 taken in turn (old, new, old, new...), so that the machine's
 # drift weighs on both alike; then COUNT of each alive at once.
 run_pair() {
-	local t=$1 k=$2 out=$work/$1.out blocks
-	blocks=$(( (k + 4) / 5 ))
+	local t=$1 k=$2 out=$work/$1.out
 	: >"$out"
-	echo "$3, one at a time: $blocks blocks of clone-latency -s -n 5 -t $t, in turn"
-	for b in $(seq 1 "$blocks"); do
-		latency old old.conf "$t" 5 -s >>"$out"
-		latency new new.conf "$t" 5 -s >>"$out"
-	done
+	echo "$3, one at a time: $(( (k + 4) / 5 )) blocks of clone-latency -s -n 5 -t $t, in turn"
+	blocks "$t" "$t" "$k" "$out"
 	summary "clone to record" "$out"
 	summary "clone to SYN-ACK" "$out"
 	summary teardown "$out"
@@ -176,6 +194,14 @@ machine
 for w in $what; do
 	case $w in
 	netns) run_pair web "$N" netns ;;
+	pool)
+		"$top/bin/potemkin-snapshot" -c "$work/new.conf" webpool 2>&1 | sed 's/^/  new /'
+		echo "netns, old cold beside new from a pool of 8: $(( (N + 4) / 5 )) blocks of 5, in turn"
+		: >"$work/pool.out"
+		blocks web webpool "$N" "$work/pool.out"
+		summary "clone to record" "$work/pool.out"
+		summary "clone to SYN-ACK" "$work/pool.out"
+		"$top/bin/potemkin-teardown" -c "$work/new.conf" -a ;;
 	qemu)
 		"$base/bin/potemkin-snapshot" -c "$work/old.conf" linux 2>&1 | sed 's/^/  old /'
 		"$top/bin/potemkin-snapshot" -c "$work/new.conf" linux 2>&1 | sed 's/^/  new /'

@@ -14,6 +14,7 @@
 #include "cmd.h"
 #include "monotime.h"
 #include "number.h"
+#include "pool.h"
 
 static int
 clone_parse_universe(const char *s, uint32_t *out)
@@ -53,8 +54,7 @@ clone_make(const struct vmm_conf *conf, const struct vmm_type *t,
 	char path[VMM_PATH_MAX];
 	int claimed = 0;
 
-	if (t->backend->claim &&
-	    (claimed = t->backend->claim(conf, t, vm)) == -1)
+	if ((claimed = pool_claim(conf, t, vm, ip, has_ip)) == -1)
 		return -1;
 	if (claimed) {
 		clone_fill(t, vm, ip, has_ip, universe);

@@ -37,6 +37,7 @@
 #include "layer.h"
 #include "monotime.h"
 #include "nl.h"
+#include "pool.h"
 #include "proctree.h"
 #include "vmm.h"
 
@@ -157,6 +158,9 @@ netns_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 		return -1;
 	fprintf(stderr, "%s: type %s: netns clones start their services "
 	    "afresh; nothing to save\n", vmm_progname(), t->name);
+	/* Clones waiting in the pool were made from the type as it was. */
+	if (t->pool && (pool_drain(conf, t) == -1 || pool_fill(conf, t, true) == -1))
+		return -1;
 	return 0;
 }
 
@@ -380,10 +384,12 @@ netns_guest_net(const struct vmm_type *t, struct vmm_vm *vm,
 		return -1;
 	netns_host_mac(vm->id, hmac);
 	nl_begin(&b, sock);
+	/* A clone made for the pool gets its address when taken. */
 	if (nl_link_up(&b, 1, "setting lo up") == -1 ||
 	    nl_link_up(&b, (unsigned)eth0, "setting eth0 up") == -1 ||
+	    (vm->rec.guest_ip != 0 &&
 	    nl_add_addr(&b, (unsigned)eth0, vm->rec.guest_ip, t->prefix,
-		"adding the guest address to eth0") == -1 ||
+		"adding the guest address to eth0") == -1) ||
 	    nl_add_default(&b, (unsigned)eth0, t->gw_ip,
 		"adding the default route via gw_ip") == -1 ||
 	    nl_add_neigh(&b, (unsigned)eth0, t->gw_ip, hmac,
@@ -628,9 +634,36 @@ netns_net_end(const struct vmm_vm *vm, pid_t pid, bool *link)
 	return -1;
 }
 
+/* A pooled clone's leader, where teardown and pool_take find it before a
+ * record. */
 static int
-netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
-    struct vmm_vm *vm)
+netns_write_leader(const struct vmm_vm *vm)
+{
+	char path[VMM_PATH_MAX], buf[16];
+
+	snprintf(buf, sizeof(buf), "%ld\n", vm->rec.pid);
+	return vmm_path(path, sizeof(path), "%s/leader.pid", vm->dir) ||
+	    vmm_write_file(path, buf, strlen(buf), 0640) ? -1 : 0;
+}
+
+static long
+netns_read_leader(const struct vmm_vm *vm)
+{
+	char path[VMM_PATH_MAX], buf[16];
+
+	if (vmm_path(path, sizeof(path), "%s/leader.pid", vm->dir) == -1 ||
+	    vmm_read_file(path, buf, sizeof(buf), NULL) == -1)
+		return -1;
+	return strtol(buf, NULL, 10);
+}
+
+/*
+ * A clone: for the caller (its address in the record), or for the pool
+ * (no address yet: pool_take gives it the one asked for).
+ */
+static int
+netns_make(const struct vmm_conf *conf, const struct vmm_type *t,
+    struct vmm_vm *vm, bool pooled)
 {
 	struct mnl_socket *host = NULL, *nssock = NULL, *diag = NULL;
 	struct netns_job job = { .conf = conf, .t = t, .vm = vm, .console = -1 };
@@ -648,7 +681,7 @@ netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 
 	snprintf(vm->rec.ifname, sizeof(vm->rec.ifname), "pk%u", vm->id);
 	vmm_mac_for_id(vm->id, vm->rec.mac);
-	vm->rec.guest_ip = vm->rec.has_ip ? vm->rec.ip : t->guest_ip;
+	vm->rec.guest_ip = pooled ? 0 : vm->rec.has_ip ? vm->rec.ip : t->guest_ip;
 	vm->rec.gw_ip = t->gw_ip;
 	for (size_t i = 0; i < t->nservices; i++) {
 		char cmd[1024], *argv[64];
@@ -702,6 +735,8 @@ netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 		goto out;
 	}
 	vm->rec.pid = c.pid;
+	if (pooled && netns_write_leader(vm) == -1)
+		rc = -1;
 out:
 	if (rc == -1) {
 		if (net > 0)
@@ -724,19 +759,76 @@ out:
 	return rc;
 }
 
-/* The record's pid is ours only if it still lives in our namespace. */
+static int
+netns_clone(const struct vmm_conf *conf, const struct vmm_type *t,
+    struct vmm_vm *vm)
+{
+	if (netns_make(conf, t, vm, false) == -1)
+		return -1;
+	if (t->pool)
+		pool_kick(conf, t);	/* the pool ran dry: refill */
+	return 0;
+}
+
+/* The record's pid (or, in the pool, the one we wrote) is ours only if
+ * it still lives in our namespace. */
 static pid_t
 netns_leader_of(const struct vmm_conf *conf, const struct vmm_vm *vm)
 {
 	char nspath[VMM_PATH_MAX];
+	long pid = vm->rec.pid > 0 ? vm->rec.pid : netns_read_leader(vm);
 
-	if (vm->rec.pid <= 0 ||
+	if (pid <= 0 ||
 	    netns_nspath(conf, vm->id, nspath, sizeof(nspath)) == -1)
 		return -1;
-	if (!vmm_pid_alive(vm->rec.pid) ||
-	    !proctree_in_netns((pid_t)vm->rec.pid, nspath))
+	if (!vmm_pid_alive(pid) || !proctree_in_netns((pid_t)pid, nspath))
 		return -1;
-	return (pid_t)vm->rec.pid;
+	return (pid_t)pid;
+}
+
+static int
+netns_pool_make(const struct vmm_conf *conf, const struct vmm_type *t,
+    struct vmm_vm *vm)
+{
+	return netns_make(conf, t, vm, true);
+}
+
+/* Out of the pool: its address on eth0, the record of a clone. */
+static int
+netns_pool_take(const struct vmm_conf *conf, const struct vmm_type *t,
+    struct vmm_vm *vm)
+{
+	char nspath[VMM_PATH_MAX];
+	struct mnl_socket *ns = NULL, *diag = NULL;
+	struct nl_batch b;
+	int nsfd, eth0, rc = -1;
+
+	snprintf(vm->rec.ifname, sizeof(vm->rec.ifname), "pk%u", vm->id);
+	vmm_mac_for_id(vm->id, vm->rec.mac);
+	vm->rec.guest_ip = vm->rec.has_ip ? vm->rec.ip : t->guest_ip;
+	vm->rec.gw_ip = t->gw_ip;
+	if ((vm->rec.pid = netns_leader_of(conf, vm)) <= 0) {
+		warnx("clone %u: its processes are gone", vm->id);
+		return -1;
+	}
+	if (netns_nspath(conf, vm->id, nspath, sizeof(nspath)) == -1)
+		return -1;
+	if ((nsfd = open(nspath, O_RDONLY | O_CLOEXEC)) == -1) {
+		warn("%s", nspath);
+		return -1;
+	}
+	if (netns_inside(vm, nsfd, &ns, &diag) == 0 &&
+	    (eth0 = nl_ifindex(ns, "eth0")) != -1) {
+		nl_begin(&b, ns);
+		if (nl_add_addr(&b, (unsigned)eth0, vm->rec.guest_ip, t->prefix,
+			"adding the guest address to eth0") == 0 &&
+		    nl_commit(&b) == 0)
+			rc = 0;
+	}
+	nl_close(ns);
+	nl_close(diag);
+	close(nsfd);
+	return rc;
 }
 
 /*
@@ -752,6 +844,7 @@ netns_teardown(const struct vmm_conf *conf, struct vmm_vm *vm)
 {
 	pid_t leader = netns_leader_of(conf, vm);
 
+	pool_forget(conf, vm);
 	if (leader > 0)
 		kill(leader, SIGKILL);
 	return netns_release(conf, vm);
@@ -816,4 +909,6 @@ const struct vmm_backend vmm_netns_backend = {
 	.teardown = netns_teardown,
 	.freeze = netns_freeze,
 	.alive = netns_alive,
+	.pool_make = netns_pool_make,
+	.pool_take = netns_pool_take,
 };

@@ -22,6 +22,8 @@
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,6 +31,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,6 +42,7 @@
 #include "layer.h"
 #include "monotime.h"
 #include "nl.h"
+#include "pool.h"
 #include "qemu.h"
 #include "qmp.h"
 #include "vmm.h"
@@ -356,13 +360,13 @@ qemu_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 	if (!force && stat(state, &st) == 0 && stat(memfile, &st) == 0) {
 		fprintf(stderr, "%s: type %s: snapshot exists in %s (-f makes a "
 		    "new one)\n", vmm_progname(), t->name, dir);
-		return t->pool ? qemu_pool_fill(conf, t, true) : 0;
+		return t->pool ? pool_fill(conf, t, true) : 0;
 	}
 	if (qemu_version_ok(t) == -1 || vmm_ids_free(conf, t) == -1 ||
 	    vmm_secure_dir("memdir", conf->memdir, 0755, true) == -1)
 		return -1;
 	/* Clones waiting in the pool were made from the snapshot replaced. */
-	if (t->pool && qemu_pool_drain(conf, t) == -1)
+	if (t->pool && pool_drain(conf, t) == -1)
 		return -1;
 	if ((mkdir(dir, 0750) == -1 && errno != EEXIST) ||
 	    (mkdir(refdir, 0750) == -1 && errno != EEXIST)) {
@@ -409,7 +413,7 @@ qemu_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 	fprintf(stderr, "%s: type %s: snapshot saved in %s (%llu ms)\n",
 	    vmm_progname(), t->name, dir, (unsigned long long)(mono_ms() - t0));
 	rc = 0;
-	if (t->pool && qemu_pool_fill(conf, t, true) == -1)
+	if (t->pool && pool_fill(conf, t, true) == -1)
 		rc = -1;
 out:
 	cgroup_remove(&cg);
@@ -480,7 +484,7 @@ qemu_write_pid(const struct vmm_vm *vm, pid_t pid)
 /*
  * A clone: its cgroup, layer (console and QEMU's messages) and TAP, its
  * QEMU in its cage, the snapshot loaded; running if run, else left paused
- * for the pool (qemu-pool.c).
+ * for the pool (pool.c).
  */
 int
 qemu_prepare(const struct vmm_conf *conf, const struct vmm_type *t,
@@ -547,6 +551,70 @@ out:
 	return rc;
 }
 
+static int qemu_handshake(const char *ifname, uint32_t addr, uint16_t port);
+
+/*
+ * Warm a pooled clone: let it run and answer one TCP handshake on each of
+ * the type's ready_tcp ports through its pk<ID>, then pause it again.  TCG
+ * translates guest code on first use, and a clone fresh from its snapshot
+ * has translated nothing: its first SYN-ACK took ~70 ms more than the next.
+ * The guest keeps a closed connection from gw_ip in TIME_WAIT; nothing else.
+ */
+static int
+qemu_warm(const struct vmm_type *t, struct vmm_vm *vm)
+{
+	uint64_t deadline = mono_ms() + t->ready_timeout_ms;
+	char sock[VMM_PATH_MAX];
+	struct qmp q;
+	int rc = 0;
+
+	if (t->nready_tcp == 0)
+		return 0;
+	if (qemu_cont(vm, t->ready_timeout_ms) == -1)
+		return -1;
+	for (size_t i = 0; i < t->nready_tcp && rc == 0; i++)
+		while ((rc = qemu_handshake(vm->rec.ifname, t->guest_ip,
+		    t->ready_tcp[i])) == -1 && mono_ms() < deadline && !vmm_stop)
+			usleep(10000);
+	if (rc == -1)
+		warnx("clone %u: no answer on tcp/%u to warm it", vm->id,
+		    t->ready_tcp[0]);
+	if (vmm_path(sock, sizeof(sock), "%s/qmp.sock", vm->dir) == -1 ||
+	    qmp_open(&q, sock, 5000) == -1)
+		return -1;
+	if (qmp_cmd(&q, "pausing the warmed clone", "{\"execute\":\"stop\"}",
+		NULL, 0, 5000) == -1)
+		rc = -1;
+	qmp_close(&q);
+	return rc;
+}
+
+/* One handshake with addr:port through ifname, at most a second. */
+static int
+qemu_handshake(const char *ifname, uint32_t addr, uint16_t port)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET, .sin_port = htons(port),
+		.sin_addr.s_addr = htonl(addr),
+	};
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct pollfd p = { .fd = s, .events = POLLOUT };
+	int e = -1, rc = -1;
+	socklen_t elen = sizeof(e);
+
+	if (s == -1)
+		return -1;
+	if (setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, ifname,
+	    (socklen_t)strlen(ifname)) == 0 &&
+	    (connect(s, (struct sockaddr *)&sin, sizeof(sin)) == 0 ||
+	    (errno == EINPROGRESS && poll(&p, 1, 1000) == 1 &&
+	    getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &elen) == 0 && e == 0)))
+		rc = 0;
+	close(s);
+	return rc;
+}
+
+
 static int
 qemu_clone(const struct vmm_conf *conf, const struct vmm_type *t,
     struct vmm_vm *vm)
@@ -554,7 +622,33 @@ qemu_clone(const struct vmm_conf *conf, const struct vmm_type *t,
 	if (qemu_prepare(conf, t, vm, true) == -1)
 		return -1;
 	if (t->pool)
-		qemu_pool_kick(conf, t);	/* the pool ran dry: refill */
+		pool_kick(conf, t);	/* the pool ran dry: refill */
+	return 0;
+}
+
+/* For the pool: loaded, warmed, paused. */
+static int
+qemu_pool_make(const struct vmm_conf *conf, const struct vmm_type *t,
+    struct vmm_vm *vm)
+{
+	if (qemu_prepare(conf, t, vm, false) == -1)
+		return -1;
+	return qemu_warm(t, vm);
+}
+
+/* Out of the pool: resumed, with the record of a clone of the type. */
+static int
+qemu_pool_take(const struct vmm_conf *conf, const struct vmm_type *t,
+    struct vmm_vm *vm)
+{
+	(void)conf;
+	snprintf(vm->rec.ifname, sizeof(vm->rec.ifname), "pk%u", vm->id);
+	snprintf(vm->rec.mac, sizeof(vm->rec.mac), "%s", t->mac);
+	vm->rec.guest_ip = t->guest_ip;
+	vm->rec.gw_ip = t->gw_ip;
+	if (qemu_cont(vm, t->ready_timeout_ms) == -1)
+		return -1;
+	vm->rec.pid = qemu_read_pid(vm->dir);
 	return 0;
 }
 
@@ -596,7 +690,7 @@ qemu_teardown(const struct vmm_conf *conf, struct vmm_vm *vm)
 	char group[16];
 	int rc;
 
-	qemu_pool_forget(conf, vm);
+	pool_forget(conf, vm);
 	snprintf(group, sizeof(group), "pk%u", vm->id);
 	rc = qemu_kill(conf, group);
 	if (rc == 0 && layer_remove(conf, vm->id) == -1)
@@ -688,5 +782,6 @@ const struct vmm_backend vmm_qemu_backend = {
 	.teardown = qemu_teardown,
 	.freeze = qemu_freeze,
 	.alive = qemu_alive,
-	.claim = qemu_pool_claim,
+	.pool_make = qemu_pool_make,
+	.pool_take = qemu_pool_take,
 };

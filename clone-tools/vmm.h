@@ -158,11 +158,14 @@ struct vmm_backend {
 	int (*freeze)(const struct vmm_conf *, struct vmm_vm *, const char *evdir);
 	bool (*alive)(const struct vmm_conf *, const struct vmm_vm *);
 	/*
-	 * Optional: hand out a clone made ahead of demand.  Returns 1 with vm
-	 * open, locked and running (rec filled as clone does), 0 if none is
-	 * ready, -1 on error.
+	 * Optional, for pools (pool.c).  pool_make: a clone, its directory
+	 * made, to wait in the pool (ready, or paused); pool_take: make a
+	 * pooled clone the caller's, as clone would have (rec.ip/has_ip set
+	 * by the caller; the rest of rec filled here), running.
 	 */
-	int (*claim)(const struct vmm_conf *, const struct vmm_type *,
+	int (*pool_make)(const struct vmm_conf *, const struct vmm_type *,
+	    struct vmm_vm *);
+	int (*pool_take)(const struct vmm_conf *, const struct vmm_type *,
 	    struct vmm_vm *);
 };
 

@@ -41,6 +41,14 @@ types = {
     services = ( "/no/such/daemon -p 80" );
     ready_tcp = [ 80 ];
   };
+  pooled = {
+    backend = "netns";
+    root = "$CAGE_ROOTFS";
+    binds = ( "$TRASH/www:/srv/www" );
+    services = ( "busybox httpd -f -p 80 -h /srv/www" );
+    ready_tcp = [ 80 ];
+    pool = 2;
+  };
 };
 CONF
 export POTEMKIN_VMM_CONF=$TRASH/vmm.conf
@@ -199,6 +207,28 @@ test_expect_success 'a clone whose pk<ID> exists already fails cleanly' '
 	test_expect_code 1 potemkin-clone -t web 2>err &&
 	grep -q "^potemkin-clone: creating veth pk$next: File exists\$" err &&
 	ip link del pk$next &&
+	test_wait_for 5 no_leftovers
+'
+
+pool_count() { ls state/pool/pooled | grep -c "^[0-9]*\$"; }
+test_expect_success 'a pool: made by the snapshot, taken with its address, refilled' '
+	potemkin-snapshot pooled 2>err &&
+	grep -q "2 clones waiting in the pool" err &&
+	test "$(pool_count)" = 2 &&
+	test $(potemkin-ls | grep -c " pooled ") = 2 &&
+	potemkin-clone -t pooled --ip 198.51.100.30 >rec &&
+	id=$(field id <rec) &&
+	grep -q " ip=198.51.100.30 " rec &&
+	! test -e state/pool/pooled/$id &&
+	curl -sS --max-time 5 --interface pk$id http://198.51.100.30/ >got &&
+	echo "hello from a clone" >want &&
+	test_cmp want got &&
+	ip netns exec pk$id ip -4 -o addr show dev eth0 >addr &&
+	test $(wc -l <addr) = 1 && grep -q " 198.51.100.30/24 " addr &&
+	test_wait_for 10 "test \$(pool_count) = 2" &&
+	potemkin-teardown $id &&
+	potemkin-teardown -a &&
+	test "$(pool_count)" = 0 &&
 	test_wait_for 5 no_leftovers
 '
 

@@ -1,11 +1,10 @@
 /*
- * A pool of qemu clones made ahead of demand.  QEMU needs some 60 ms here
- * just to start and build the machine, more than a clone may take; so a
- * type with "pool = N" keeps N clones started, their snapshot loaded and
- * paused.  potemkin-clone then only resumes one (a QMP cont) and starts a
- * detached refill.
+ * A pool of clones made ahead of demand, for any backend that can make one
+ * to wait (vmm_backend.pool_make) and hand it out (pool_take): a type with
+ * "pool = N" keeps N of them.  potemkin-clone then only takes one (qemu:
+ * resumes it; netns: gives it its address) and starts a detached refill.
  *
- * A pooled clone is an ordinary clone directory STATEDIR/vms/ID (TAP pk<ID>
+ * A pooled clone is an ordinary clone directory STATEDIR/vms/ID (pk<ID>
  * already made and configured) with a VMM_POOLED marker and no record, and
  * an empty file STATEDIR/pool/TYPE/ID.  Claiming is unlink(2) of that file:
  * of any number of concurrent potemkin-clones exactly one succeeds.  The
@@ -13,27 +12,22 @@
  * the clone's lock meanwhile; one filler per type at a time (flock on
  * STATEDIR/pool/TYPE/.fill).
  */
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "monotime.h"
-#include "qemu.h"
-#include "qmp.h"
+#include "pool.h"
 
 static int
 pool_dir(const struct vmm_conf *conf, const char *type, char *buf,
@@ -74,25 +68,25 @@ pool_list(const char *dir, unsigned *ids, size_t max)
 	return n;
 }
 
-static int pool_handshake(const char *ifname, uint32_t addr, uint16_t port);
-
 static void
-pool_discard(const struct vmm_conf *conf, struct vmm_vm *vm)
+pool_discard(const struct vmm_conf *conf, const struct vmm_type *t,
+    struct vmm_vm *vm)
 {
-	qemu_teardown(conf, vm);
+	t->backend->teardown(conf, vm);
 	vmm_vm_remove(vm);
 }
 
 int
-qemu_pool_claim(const struct vmm_conf *conf, const struct vmm_type *t,
-    struct vmm_vm *vm)
+pool_claim(const struct vmm_conf *conf, const struct vmm_type *t,
+    struct vmm_vm *vm, uint32_t ip, bool has_ip)
 {
 	unsigned ids[VMM_POOL_MAX];
 	char dir[VMM_PATH_MAX], entry[VMM_PATH_MAX + 16], idstr[16];
 	size_t n;
 	int r;
 
-	if (t->pool == 0 || pool_dir(conf, t->name, dir, sizeof(dir)) == -1)
+	if (t->pool == 0 || t->backend->pool_take == NULL ||
+	    pool_dir(conf, t->name, dir, sizeof(dir)) == -1)
 		return 0;
 	n = pool_list(dir, ids, VMM_POOL_MAX);
 	for (size_t i = 0; i < n; i++) {
@@ -107,90 +101,22 @@ qemu_pool_claim(const struct vmm_conf *conf, const struct vmm_type *t,
 				vmm_vm_close(vm);
 			continue;
 		}
-		snprintf(vm->rec.ifname, sizeof(vm->rec.ifname), "pk%u", vm->id);
-		snprintf(vm->rec.mac, sizeof(vm->rec.mac), "%s", t->mac);
-		vm->rec.guest_ip = t->guest_ip;
-		vm->rec.gw_ip = t->gw_ip;
+		vm->type = t;
+		vm->rec.ip = ip;
+		vm->rec.has_ip = has_ip;
 		vm->rec.created = wall_ms();
 		if (vmm_path(marker, sizeof(marker), "%s/" VMM_POOLED,
-			vm->dir) == -1 || qemu_cont(vm, t->ready_timeout_ms) == -1) {
+			vm->dir) == -1 || t->backend->pool_take(conf, t, vm) == -1) {
 			warnx("clone %u: discarded from the pool of %s", vm->id,
 			    t->name);
-			pool_discard(conf, vm);
+			pool_discard(conf, t, vm);
 			continue;
 		}
 		unlink(marker);
-		if (vmm_path(marker, sizeof(marker), "%s/qemu.pid", vm->dir) == 0) {
-			char buf[32];
-
-			if (vmm_read_file(marker, buf, sizeof(buf), NULL) == 0)
-				vm->rec.pid = strtol(buf, NULL, 10);
-		}
-		qemu_pool_kick(conf, t);
+		pool_kick(conf, t);
 		return 1;
 	}
 	return 0;
-}
-
-/*
- * Warm a pooled clone: let it run and answer one TCP handshake on each of
- * the type's ready_tcp ports through its pk<ID>, then pause it again.  TCG
- * translates guest code on first use, and a clone fresh from its snapshot
- * has translated nothing: its first SYN-ACK took ~70 ms more than the next.
- * The guest keeps a closed connection from gw_ip in TIME_WAIT; nothing else.
- */
-static int
-pool_warm(const struct vmm_type *t, struct vmm_vm *vm)
-{
-	uint64_t deadline = mono_ms() + t->ready_timeout_ms;
-	char sock[VMM_PATH_MAX];
-	struct qmp q;
-	int rc = 0;
-
-	if (t->nready_tcp == 0)
-		return 0;
-	if (qemu_cont(vm, t->ready_timeout_ms) == -1)
-		return -1;
-	for (size_t i = 0; i < t->nready_tcp && rc == 0; i++)
-		while ((rc = pool_handshake(vm->rec.ifname, t->guest_ip,
-		    t->ready_tcp[i])) == -1 && mono_ms() < deadline && !vmm_stop)
-			usleep(10000);
-	if (rc == -1)
-		warnx("clone %u: no answer on tcp/%u to warm it", vm->id,
-		    t->ready_tcp[0]);
-	if (vmm_path(sock, sizeof(sock), "%s/qmp.sock", vm->dir) == -1 ||
-	    qmp_open(&q, sock, 5000) == -1)
-		return -1;
-	if (qmp_cmd(&q, "pausing the warmed clone", "{\"execute\":\"stop\"}",
-		NULL, 0, 5000) == -1)
-		rc = -1;
-	qmp_close(&q);
-	return rc;
-}
-
-/* One handshake with addr:port through ifname, at most a second. */
-static int
-pool_handshake(const char *ifname, uint32_t addr, uint16_t port)
-{
-	struct sockaddr_in sin = {
-		.sin_family = AF_INET, .sin_port = htons(port),
-		.sin_addr.s_addr = htonl(addr),
-	};
-	int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	struct pollfd p = { .fd = s, .events = POLLOUT };
-	int e = -1, rc = -1;
-	socklen_t elen = sizeof(e);
-
-	if (s == -1)
-		return -1;
-	if (setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, ifname,
-	    (socklen_t)strlen(ifname)) == 0 &&
-	    (connect(s, (struct sockaddr *)&sin, sizeof(sin)) == 0 ||
-	    (errno == EINPROGRESS && poll(&p, 1, 1000) == 1 &&
-	    getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &elen) == 0 && e == 0)))
-		rc = 0;
-	close(s);
-	return rc;
 }
 
 /* One clone into the pool; 0, or -1 when no more should be tried. */
@@ -205,22 +131,20 @@ pool_add(const struct vmm_conf *conf, const struct vmm_type *t,
 	if (vmm_vm_alloc(conf, &vm) == -1)
 		return -1;
 	vm.type = t;
+	vm.rec.created = wall_ms();
 	if (vmm_path(path, sizeof(path), "%s/backend", vm.dir) == -1 ||
-	    vmm_write_file(path, "qemu", 4, 0640) == -1 ||
+	    vmm_write_file(path, t->backend->name, strlen(t->backend->name),
+		0640) == -1 ||
 	    vmm_path(path, sizeof(path), "%s/" VMM_POOLED, vm.dir) == -1 ||
 	    vmm_write_file(path, t->name, strlen(t->name), 0640) == -1 ||
-	    qemu_prepare(conf, t, &vm, false) == -1) {
+	    t->backend->pool_make(conf, t, &vm) == -1) {
 		vmm_vm_remove(&vm);
-		return -1;
-	}
-	if (pool_warm(t, &vm) == -1) {
-		pool_discard(conf, &vm);
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/%u", dir, vm.id);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) == -1) {
 		warn("%s", path);
-		pool_discard(conf, &vm);
+		pool_discard(conf, t, &vm);
 		return -1;
 	}
 	close(fd);
@@ -234,7 +158,7 @@ pool_add(const struct vmm_conf *conf, const struct vmm_type *t,
  * check.
  */
 int
-qemu_pool_fill(const struct vmm_conf *conf, const struct vmm_type *t,
+pool_fill(const struct vmm_conf *conf, const struct vmm_type *t,
     bool wait)
 {
 	unsigned ids[VMM_POOL_MAX];
@@ -268,7 +192,7 @@ qemu_pool_fill(const struct vmm_conf *conf, const struct vmm_type *t,
  * messages in STATEDIR/pool/TYPE/fill.log.
  */
 void
-qemu_pool_kick(const struct vmm_conf *conf, const struct vmm_type *t)
+pool_kick(const struct vmm_conf *conf, const struct vmm_type *t)
 {
 	char dir[VMM_PATH_MAX], log[VMM_PATH_MAX + 16];
 	pid_t pid;
@@ -295,12 +219,12 @@ qemu_pool_kick(const struct vmm_conf *conf, const struct vmm_type *t)
 	fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0640);
 	dup2(fd == -1 ? 0 : fd, 1);
 	dup2(fd == -1 ? 0 : fd, 2);
-	_exit(qemu_pool_fill(conf, t, false) == -1 ? 1 : 0);
+	_exit(pool_fill(conf, t, false) == -1 ? 1 : 0);
 }
 
 /* Tear down every clone waiting in the pool (a new snapshot). */
 int
-qemu_pool_drain(const struct vmm_conf *conf, const struct vmm_type *t)
+pool_drain(const struct vmm_conf *conf, const struct vmm_type *t)
 {
 	unsigned ids[VMM_POOL_MAX];
 	char dir[VMM_PATH_MAX], entry[VMM_PATH_MAX + 16], idstr[16];
@@ -321,14 +245,14 @@ qemu_pool_drain(const struct vmm_conf *conf, const struct vmm_type *t)
 			rc = -1;
 			continue;
 		}
-		pool_discard(conf, &vm);
+		pool_discard(conf, t, &vm);
 	}
 	return rc;
 }
 
 /* A pooled clone torn down by other means leaves no pool entry. */
 void
-qemu_pool_forget(const struct vmm_conf *conf, const struct vmm_vm *vm)
+pool_forget(const struct vmm_conf *conf, const struct vmm_vm *vm)
 {
 	char marker[VMM_PATH_MAX], type[VMM_NAME_MAX], entry[VMM_PATH_MAX + 48];
 
