@@ -503,6 +503,10 @@ conf_type(struct vmm_conf *conf, const config_setting_t *g, struct vmm_type *t,
 			(t->cpus + 1) * 1000, 0 };
 	if (conf_limits(conf, g, what, t) == -1)
 		return -1;
+	if (t->pool > 0 && t->backend->pool_make == NULL)
+		return conf_error(conf, config_setting_get_member(g, "pool"),
+		    "%spool: the %s backend keeps no pool", what,
+		    t->backend->name);
 	if (strlen(t->hostname) > 63 || strpbrk(t->hostname, " \t/") != NULL)
 		return conf_error(conf, config_setting_get_member(g, "hostname"),
 		    "%shostname: '%s' is not a host name", what, t->hostname);

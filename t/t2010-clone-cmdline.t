@@ -112,7 +112,10 @@ test_expect_success 'meaning errors name the file, the line and the setting' '
 	grep -q "type web: ready_timeout: .5 parsecs.:" err &&
 	printf "types = { x = { backend = \"xen\"; kernel = \"/k\"; initrd = \"/i\";\n  domain_type = \"hvm\"; }; };\n" >bad7.conf &&
 	test_expect_code 1 potemkin-ls -c bad7.conf 2>err &&
-	grep -q "^potemkin-ls: bad7.conf:2: type x: domain_type: .hvm. is not pv or pvh\$" err
+	grep -q "^potemkin-ls: bad7.conf:2: type x: domain_type: .hvm. is not pv or pvh\$" err &&
+	printf "types = { x = { backend = \"xen\"; kernel = \"/k\"; initrd = \"/i\";\n  pool = 2; }; };\n" >bad8.conf &&
+	test_expect_code 1 potemkin-ls -c bad8.conf 2>err &&
+	grep -q "^potemkin-ls: bad8.conf:2: type x: pool: the xen backend keeps no pool\$" err
 '
 
 test_expect_success 'an unknown type' '
