@@ -293,7 +293,8 @@ qemu_tell_log(const char *logpath)
 int
 qemu_run(struct qemu_run *r, const struct cgroup *cg)
 {
-	char stage[VMM_PATH_MAX], sock[VMM_PATH_MAX], logpath[VMM_PATH_MAX];
+	char stage[VMM_PATH_MAX] = "", sock[VMM_PATH_MAX] = "";
+	char logpath[VMM_PATH_MAX];
 	struct cage c = {
 		.type = r->t, .id = r->id, .userns = false, .stage = stage,
 		.extra_gid = (gid_t)-1, .build = qemu_build, .run = qemu_exec,
@@ -341,6 +342,10 @@ qemu_run(struct qemu_run *r, const struct cgroup *cg)
 	rc = 0;
 out:
 	cage_kill(&c);
+	if (rc == -1 && *sock)	/* its socket and mount point: nothing left */
+		unlink(sock);
+	if (rc == -1 && *stage)
+		rmdir(stage);
 	if (c.errfd != -1)
 		close(c.errfd);
 	if (r->qmpfd != -1)
