@@ -151,9 +151,12 @@ cage_proc(const struct cage *c)
 static void
 cage_pivot(const struct cage *c)
 {
-	if (syscall(SYS_pivot_root, ".", ".") == -1 ||
-	    umount2(".", MNT_DETACH) == -1 || chdir("/") == -1)
-		cage_die(c, "pivoting into its root");
+	if (syscall(SYS_pivot_root, ".", ".") == -1)
+		cage_die(c, "pivoting into its root%s", errno != EINVAL ? "" :
+		    " (the kernel will not leave a root that is the initramfs "
+		    "itself: run on a host booted into a root of its own)");
+	if (umount2(".", MNT_DETACH) == -1 || chdir("/") == -1)
+		cage_die(c, "detaching the host's root");
 }
 
 /*

@@ -33,9 +33,9 @@ ETC_FILES += etc/potemkin/vmm.conf
 
 # Build, test and run time: libraries, QEMU for the qemu backend, busybox
 # for netns services and the guest image, iproute2 and curl for the tests,
-# cpio and xz for potemkin-mkimage.
+# cpio and xz for potemkin-mkimage, e2fsprogs for the nested test's ext4 root.
 DEPS_PKGS += libconfig-dev libmnl-dev libseccomp-dev qemu-system-x86 busybox-static \
-	iproute2 curl cpio xz-utils zstd kmod procps psmisc socat
+	iproute2 curl cpio xz-utils zstd kmod procps psmisc socat e2fsprogs
 
 UNIT_TESTS += t2001-vmm-record
 t2001-vmm-record_LIBS := vmm common

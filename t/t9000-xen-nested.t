@@ -3,9 +3,10 @@
 # under QEMU TCG with a dom0 that t/xen/mkdom0 assembles (Debian's xl and
 # daemons, this checkout's clone tools, a PV guest from potemkin-mkimage).
 # Inside dom0, t/xen/dom0-test runs potemkin-snapshot, three potemkin-clone,
-# potemkin-freeze and potemkin-teardown with the xen backend and reports
-# TAP on the serial console; each of its results is one result here, and
-# its measurements are shown as comments.  Needs only QEMU (and apt to
+# potemkin-freeze and potemkin-teardown with the xen backend, then tries the
+# netns clones' cage on dom0 as on a Debian host (Linux 6.1, cgroup v2
+# alone), and reports TAP on the serial console; each of its results is one
+# result here, and its measurements are shown as comments.  Needs only QEMU (and apt to
 # fetch the packages the first time, cached in build/xen).
 test_description='clone tools: xen backend on Xen nested under QEMU'
 . "$(dirname "$0")/lib/test-lib.sh"
