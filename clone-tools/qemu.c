@@ -94,6 +94,21 @@ qemu_tap(const char *name)
 	return fd;
 }
 
+/* What a reference's or a clone's start held: its descriptors, and QEMU
+ * itself if it died meanwhile (reaped, not waited for). */
+static void
+qemu_run_done(struct qemu_run *r)
+{
+	if (r->pid > 0)
+		waitpid(r->pid, NULL, WNOHANG);
+	if (r->tapfd != -1)
+		close(r->tapfd);
+	if (r->console != -1)
+		close(r->console);
+	if (r->log != -1)
+		close(r->log);
+}
+
 /* The pid of a clone's QEMU, as we wrote it (not QEMU: it is not root). */
 static long
 qemu_read_pid(const char *dir)
@@ -239,14 +254,7 @@ qemu_boot(const struct vmm_conf *conf, const struct vmm_type *t,
 out:
 	if (r.pid > 0 && rc == -1)
 		cgroup_remove(cg);
-	if (r.pid > 0)
-		waitpid(r.pid, NULL, WNOHANG);
-	if (r.tapfd != -1)
-		close(r.tapfd);
-	if (r.console != -1)
-		close(r.console);
-	if (r.log != -1)
-		close(r.log);
+	qemu_run_done(&r);
 	return rc;
 }
 
@@ -540,14 +548,7 @@ out:
 		cgroup_remove(&cg);
 		layer_remove(conf, vm->id);
 	}
-	if (r.pid > 0)
-		waitpid(r.pid, NULL, WNOHANG);
-	if (r.tapfd != -1)
-		close(r.tapfd);
-	if (r.console != -1)
-		close(r.console);
-	if (r.log != -1)
-		close(r.log);
+	qemu_run_done(&r);
 	return rc;
 }
 
