@@ -90,6 +90,19 @@ qemu_type() {	# name
 	  };
 	CONF
 }
+caged_web_type() {	# name more-settings
+	cat <<-CONF
+	  $1 = {
+	    backend = "netns";
+	    root = "$top/build/rootfs";
+	    binds = ( "$work/www:/srv/www" );
+	    services = ( "busybox httpd -f -p 80 -h /srv/www",
+	                 "busybox telnetd -F -p 23 -l /bin/sh" );
+	    ready_tcp = [ 80, 23 ];
+	    $2
+	  };
+	CONF
+}
 cat >"$work/old.conf" <<CONF
 statedir = "$work/old";
 memdir = "$mem/old";
@@ -109,23 +122,8 @@ statedir = "$work/new";
 memdir = "$mem/new";
 cgroup = "$cg";
 types = {
-  web = {
-    backend = "netns";
-    root = "$top/build/rootfs";
-    binds = ( "$work/www:/srv/www" );
-    services = ( "busybox httpd -f -p 80 -h /srv/www",
-                 "busybox telnetd -F -p 23 -l /bin/sh" );
-    ready_tcp = [ 80, 23 ];
-  };
-  webpool = {
-    backend = "netns";
-    root = "$top/build/rootfs";
-    binds = ( "$work/www:/srv/www" );
-    services = ( "busybox httpd -f -p 80 -h /srv/www",
-                 "busybox telnetd -F -p 23 -l /bin/sh" );
-    ready_tcp = [ 80, 23 ];
-    pool = 8;
-  };
+$(caged_web_type web "")
+$(caged_web_type webpool "pool = 8;")
 $(qemu_type linux)
 };
 CONF
