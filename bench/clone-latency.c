@@ -37,9 +37,9 @@
 
 #include <linux/netlink.h>
 
-#include "addr.h"
-#include "monotime.h"
-#include "nl.h"
+#include "lib/addr.h"
+#include "lib/monotime.h"
+#include "clone-tools/nl.h"
 
 #define MAX_CLONES 4096
 

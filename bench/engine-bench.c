@@ -45,12 +45,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine.h"
-#include "monotime.h"
-#include "number.h"
-#include "packet.h"
-#include "policy.h"
-#include "replay.h"
+#include "engine/engine.h"
+#include "lib/monotime.h"
+#include "lib/number.h"
+#include "engine/packet.h"
+#include "policy-dsl/policy.h"
+#include "replay/replay.h"
 
 #define FARM_BASE	0xc6336400u	/* 198.51.100.0 */
 #define SRC_BASE	0xcb007100u	/* 203.0.113.0 */

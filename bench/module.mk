@@ -34,7 +34,7 @@ EXTRA_ALL += bench/engine-bench bench/pkt-blast
 EXTRA_CLEAN += bench/engine-bench bench/pkt-blast
 ALL_SRCS += bench/engine-bench.c bench/pkt-blast.c
 bench/engine-bench: $(B)/bench/engine-bench.o \
-		$(foreach l,replay engine gwpacket policy common,$(B)/lib$(l).a) build/mode
+		$(foreach l,replay engine policy common,$(B)/lib$(l).a) build/mode
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -lpcap $(LDLIBS)
 bench/pkt-blast: $(B)/bench/pkt-blast.o $(B)/libcommon.a build/mode
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)

@@ -37,9 +37,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "addr.h"
-#include "monotime.h"
-#include "number.h"
+#include "lib/addr.h"
+#include "lib/monotime.h"
+#include "lib/number.h"
 
 #define BATCH_MAX	1024
 #define DST_MAX		256

@@ -8,8 +8,8 @@
  *
  *	policy-bench [-r RUNS] [-n PACKETS] [-d DECISIONS] [POLICY]
  */
-#include "pol_int.h"
-#include "monotime.h"
+#include "policy-dsl/policy.h"
+#include "lib/monotime.h"
 
 #include <err.h>
 #include <netinet/in.h>
@@ -214,7 +214,7 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < npk; i++)
 		make_packet(p, &pk[i]);
 	printf("policy %s: %zu inbound + %zu outbound rules; %zu packets, %zu decisions a run\n",
-	    path, p->ast.nrules[POL_IN], p->ast.nrules[POL_OUT], npk, ndec);
+	    path, pol_rule_count(p, POL_IN), pol_rule_count(p, POL_OUT), npk, ndec);
 	run(pol_eval, p, pk, npk, ndec / 4, &sum);	/* warm the caches */
 	for (int i = 0; i < runs; i++) {
 		fast[i] = run(pol_eval, p, pk, npk, ndec, &sum);

@@ -21,9 +21,9 @@
  * -v prints each capture's own rate too; -o replays only the captures whose
  * file name holds NAME and -1 measures the first figure only (for profiling).
  */
-#include "monotime.h"
-#include "number.h"
-#include "replay.h"
+#include "lib/monotime.h"
+#include "lib/number.h"
+#include "replay/replay.h"
 
 #include <err.h>
 #include <stdio.h>

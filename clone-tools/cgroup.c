@@ -23,7 +23,7 @@
 #include <linux/magic.h>
 #include <unistd.h>
 
-#include "monotime.h"
+#include "lib/monotime.h"
 
 /* How long the processes of a killed group may take to be gone; a farm
  * flooded on two CPUs has been seen to need more than 2 s. */

@@ -10,10 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "addr.h"
+#include "lib/addr.h"
 #include "cmd.h"
-#include "monotime.h"
-#include "number.h"
+#include "lib/monotime.h"
+#include "lib/number.h"
 #include "pool.h"
 
 static int

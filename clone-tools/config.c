@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "duration.h"
+#include "lib/addr.h"
+#include "lib/duration.h"
 
 static const struct vmm_backend *const vmm_backends[] = {
 	&vmm_netns_backend, &vmm_qemu_backend, &vmm_xen_backend,

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "addr.h"
+#include "lib/addr.h"
 #include "cmd.h"
-#include "monotime.h"
+#include "lib/monotime.h"
 
 /* What a clone without a record can say of itself: its pool, its backend. */
 static void

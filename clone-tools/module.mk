@@ -2,7 +2,6 @@
 # backends (netns, qemu, xen), all built on libvmm.  potemkin-mkimage and
 # potemkin-xen-vif (the xen backend's vif hotplug script) are tracked
 # scripts in bin/.
-CPPFLAGS += -Iclone-tools
 
 LIBS += vmm
 vmm_SRCS := clone-tools/config.c clone-tools/record.c clone-tools/state.c \

@@ -26,7 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "monotime.h"
+#include "lib/monotime.h"
 #include "pool.h"
 
 static int

@@ -32,9 +32,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "addr.h"
+#include "lib/addr.h"
 #include "cage.h"
-#include "monotime.h"
+#include "lib/monotime.h"
 #include "qemu.h"
 #include "qmp.h"
 

@@ -36,11 +36,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "addr.h"
+#include "lib/addr.h"
 #include "cgroup.h"
 #include "evidence.h"
 #include "layer.h"
-#include "monotime.h"
+#include "lib/monotime.h"
 #include "nl.h"
 #include "pool.h"
 #include "qemu.h"

@@ -10,7 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "monotime.h"
+#include "lib/monotime.h"
 #include "vmm.h"
 
 int

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
+#include "lib/addr.h"
 
 int
 vmm_record_fmt(const struct vmm_record *r, char *buf, size_t size)

@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "monotime.h"
+#include "lib/monotime.h"
 
 int
 vmm_path(char *buf, size_t size, const char *fmt, ...)

@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "monotime.h"
+#include "lib/monotime.h"
 
 #ifndef TMPFS_MAGIC
 #define TMPFS_MAGIC 0x01021994

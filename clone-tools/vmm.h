@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "log.h"
+#include "lib/log.h"
 
 #define VMM_DEFAULT_CONF "/etc/potemkin/vmm.conf"
 #define VMM_NAME_MAX 32		/* host type names, also directory names */

@@ -25,9 +25,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "addr.h"
+#include "lib/addr.h"
 #include "evidence.h"
-#include "monotime.h"
+#include "lib/monotime.h"
 #include "nl.h"
 #include "vmm.h"
 

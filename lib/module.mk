@@ -1,3 +1,6 @@
-# lib/: the little that several parts share.
+# lib/: libcommon, the little every part shares: messages, the monotonic
+# clock, IPv4 and MAC addresses, durations, bounded numbers, the clone
+# record line, a JSON writer.  It depends on nothing of the project's.
 LIBS += common
-common_SRCS := lib/log.c lib/monotime.c lib/addr.c lib/duration.c lib/number.c
+common_SRCS := lib/log.c lib/monotime.c lib/addr.c lib/duration.c lib/number.c \
+	lib/json.c

@@ -21,7 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "lib/log.h"
 
 #define TX_SLOTS	64
 #define TX_ARENA	(256u << 10)

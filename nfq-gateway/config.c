@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "duration.h"
+#include "lib/duration.h"
 
 #define CFG_DEFAULT_CONF "/etc/potemkin/vmm.conf"
 

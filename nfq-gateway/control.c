@@ -17,10 +17,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "addr.h"
-#include "json.h"
-#include "log.h"
-#include "monotime.h"
+#include "lib/addr.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/monotime.h"
 
 #define CTL_LINE_MAX 512
 #define CTL_ARGS_MAX 8
@@ -147,14 +147,14 @@ cmd_status(struct gw *g, struct reply *r, int argc, char **argv)
 	rstr(r, g->policy_path);
 	rput(r, ",\"universe_mode\":\"%s\",\"vms\":%zu,\"pending\":%zu,"
 	    "\"universes\":%zu,\"flows\":%zu,\"reloads\":%llu,\"reload_failures\":%llu",
-	    modes[pol_universe_mode(g->prog)], st.bindings, st.pending, st.universes,
+	    modes[pol_universe_mode(g->prog)], st.vms, st.pending, st.universes,
 	    st.flows, (unsigned long long)st.reloads,
 	    (unsigned long long)g->reload_failures);
 	tput(r, "pid             %d\nuptime          %llus\npolicy          %s\n"
 	    "universe mode   %s\nclones          %zu ready, %zu being made\n"
 	    "universes       %zu\nflows           %zu\nreloads         %llu (%llu failed)\n",
 	    (int)getpid(), (unsigned long long)up, g->policy_path,
-	    modes[pol_universe_mode(g->prog)], st.bindings, st.pending, st.universes,
+	    modes[pol_universe_mode(g->prog)], st.vms, st.pending, st.universes,
 	    st.flows, (unsigned long long)st.reloads,
 	    (unsigned long long)g->reload_failures);
 	return 0;
@@ -209,44 +209,11 @@ cmd_stats(struct gw *g, struct reply *r, int argc, char **argv)
 	kernel_queue_drops(g, g->cfg->queue_out, &dout);
 	{
 		const struct { const char *name; unsigned long long v; } items[] = {
-			STAT("in_packets", s.in_packets), STAT("out_packets", s.out_packets),
-			STAT("malformed", s.malformed), STAT("martian", s.martian),
-			STAT("not_ipv4", s.not_ipv4), STAT("not_farm", s.not_farm),
-			STAT("unknown_clone", s.unknown_clone), STAT("spoofed", s.spoofed),
-			STAT("fragments_dropped", s.fragments_dropped),
-			STAT("flow_hits", s.flow_hits), STAT("flow_misses", s.flow_misses),
-			STAT("delivered", s.delivered), STAT("parked", s.parked),
-			STAT("park_dropped", s.park_dropped), STAT("passed", s.passed),
-			STAT("proxied", s.proxied), STAT("reflected", s.reflected),
-			STAT("rejected", s.rejected), STAT("dropped", s.dropped),
-			STAT("rate_limited", s.rate_limited),
-			STAT("scan_filtered", s.scan_filtered),
-			STAT("clones_started", s.clones_started),
-			STAT("clones_ready", s.clones_ready),
-			STAT("clones_failed", s.clones_failed), STAT("over_vms", s.over_vms),
-			STAT("over_clones", s.over_clones),
-			STAT("backoff_dropped", s.backoff_dropped),
-			STAT("table_full", s.table_full),
-			STAT("reclaimed_idle", s.reclaimed_idle),
-			STAT("reclaimed_lifetime", s.reclaimed_lifetime),
-			STAT("reclaimed_pressure", s.reclaimed_pressure),
-			STAT("reclaimed_operator", s.reclaimed_operator),
-			STAT("reclaimed_infected", s.reclaimed_infected),
-			STAT("reclaimed_exit", s.reclaimed_exit),
-			STAT("infected", s.infected), STAT("frozen", s.frozen),
-			STAT("dns_questions", s.dns_questions),
-			STAT("dns_answers", s.dns_answers),
-			STAT("dns_timeouts", s.dns_timeouts), STAT("dns_bad", s.dns_bad),
-			STAT("reloads", s.reloads), STAT("reload_failures", g->reload_failures),
-			STAT("vms", s.bindings), STAT("pending", s.pending),
-			STAT("universes", s.universes), STAT("universes_max", s.universes_max),
-			STAT("flows", s.flows), STAT("flows_max", s.flows_max),
-			STAT("history", s.history), STAT("history_max", s.history_max),
-			STAT("scan_sources", s.scan_sources),
-			STAT("scan_sources_max", s.scan_sources_max),
-			STAT("dns_outstanding", s.dns_outstanding), STAT("dns_max", s.dns_max),
-			STAT("backoffs", s.backoffs), STAT("table_bytes", s.table_bytes),
-			STAT("flows_bytes", s.flows_bytes),
+#define ENG_ITEM(name) STAT(#name, s.name),
+			ENG_COUNTERS(ENG_ITEM)
+			STAT("reload_failures", g->reload_failures),
+			ENG_GAUGES(ENG_ITEM)
+#undef ENG_ITEM
 			STAT("queue_in_packets", qi->packets), STAT("queue_in_enobufs", qi->enobufs),
 			STAT("queue_out_packets", qo->packets),
 			STAT("queue_out_enobufs", qo->enobufs),

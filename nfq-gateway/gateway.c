@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "gateway.h"
-#include "log.h"
+#include "lib/log.h"
 #include "privsep.h"
 #include "rules.h"
 

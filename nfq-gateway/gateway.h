@@ -10,10 +10,10 @@
 
 #include "afpacket.h"
 #include "config.h"
-#include "engine.h"
+#include "engine/engine.h"
 #include "evloop.h"
 #include "nfqueue.h"
-#include "policy.h"
+#include "policy-dsl/policy.h"
 
 struct gw {
 	struct gw_config *cfg;

@@ -28,9 +28,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "addr.h"
-#include "log.h"
-#include "monotime.h"
+#include "lib/addr.h"
+#include "lib/log.h"
+#include "lib/monotime.h"
 
 extern char **environ;
 

@@ -7,7 +7,7 @@
  */
 #include "rules.h"
 
-#include "addr.h"
+#include "lib/addr.h"
 
 void
 rules_print(FILE *out, const struct gw_config *c, const struct pol_program *prog)

@@ -5,7 +5,7 @@
 #include <stdio.h>
 
 #include "config.h"
-#include "policy.h"
+#include "policy-dsl/policy.h"
 
 void rules_print(FILE *out, const struct gw_config *c, const struct pol_program *prog);
 

@@ -21,9 +21,9 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "addr.h"
-#include "log.h"
-#include "monotime.h"
+#include "lib/addr.h"
+#include "lib/log.h"
+#include "lib/monotime.h"
 #include "privsep.h"
 
 #define POLICY_MAX_BYTES (4u << 20)

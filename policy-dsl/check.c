@@ -5,7 +5,7 @@
  * would make them lie ("type never used" when its hosts line had a typo).
  */
 #include "pol_int.h"
-#include "duration.h"
+#include "lib/duration.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -10,7 +10,7 @@
  * positions are known; checks across statements are in check.c.
  */
 #include "pol_int.h"
-#include "duration.h"
+#include "lib/duration.h"
 
 #include <netinet/in.h>
 #include <stdarg.h>

@@ -5,7 +5,7 @@
  */
 #include "pktline.h"
 #include "pol_int.h"
-#include "duration.h"
+#include "lib/duration.h"
 
 #include <netinet/in.h>
 #include <stdarg.h>

@@ -10,7 +10,7 @@
 #define POTEMKIN_POL_INT_H
 
 #include "policy.h"
-#include "log.h"
+#include "lib/log.h"
 
 /* Bounds that keep the compiled program small whatever the input says. */
 #define POL_MAX_FILE	(1u << 20)	/* bytes of policy text */
@@ -223,7 +223,6 @@ int pol_print(const struct pol_ast *ast, FILE *out);
 void pol_print_rule(const struct pol_rule *r, FILE *out);
 
 /* Names for printing and for messages. */
-const char *pol_proto_name(uint8_t proto);		/* NULL: no name */
 const char *pol_icmp_name(uint8_t type);		/* NULL: no name */
 int pol_icmp_lookup(const char *s, size_t len);		/* -1: unknown */
 extern const char pol_tcp_flag_letters[9];		/* "FSRPAUEW" */
@@ -300,9 +299,6 @@ struct pol_program {
 int pol_compile(struct pol_ast *ast, struct pol_program **out);
 /* Same compiled program, line numbers aside? */
 bool pol_prog_equal(const struct pol_program *a, const struct pol_program *b);
-/* The slow, obviously right evaluator over the tree: the tests' oracle. */
-void pol_eval_ref(const struct pol_program *prog, const struct pol_packet *pkt,
-    const struct pol_state *state, struct pol_decision *out);
 /* Is pkt's destination port closed on its host type (TCP/UDP only)? */
 bool pol_closed(const struct pol_program *prog, const struct pol_packet *pkt);
 

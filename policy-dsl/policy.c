@@ -4,6 +4,7 @@
  */
 #include "pol_int.h"
 
+#include <err.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -147,4 +148,81 @@ pol_type_opens(const struct pol_program *prog, int type, uint8_t proto, uint16_t
 		return false;
 	bits = prog->tports + ((size_t)type * 2 + (proto == IPPROTO_UDP)) * 1024;
 	return (bits[port / 64] >> (port % 64)) & 1;
+}
+
+/* The whole file, at most one byte past the library's limit. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	char *buf;
+
+	if (f == NULL) {
+		warn("cannot open %s", path);
+		return NULL;
+	}
+	if ((buf = malloc(POL_MAX_FILE + 1)) == NULL) {
+		warn("cannot read %s", path);
+		goto fail;
+	}
+	*len = fread(buf, 1, POL_MAX_FILE + 1, f);
+	if (ferror(f)) {
+		warn("cannot read %s", path);
+		free(buf);
+		buf = NULL;
+	}
+fail:
+	if (f != stdin)
+		fclose(f);
+	return buf;
+}
+
+size_t
+pol_rule_count(const struct pol_program *prog, enum pol_dir dir)
+{
+	return prog->ast.nrules[dir];
+}
+
+int
+pol_rule_line(const struct pol_program *prog, enum pol_dir dir, size_t i)
+{
+	return prog->ast.rules[dir][i].line;
+}
+
+enum pol_action
+pol_rule_action(const struct pol_program *prog, enum pol_dir dir, size_t i)
+{
+	return (enum pol_action)prog->ast.rules[dir][i].action;
+}
+
+bool
+pol_rule_asks_scanner(const struct pol_program *prog, enum pol_dir dir, size_t i)
+{
+	return prog->ast.rules[dir][i].have & PI_BIT(PI_SCANNER);
+}
+
+void
+pol_rule_print(const struct pol_program *prog, enum pol_dir dir, size_t i, FILE *out)
+{
+	pol_print_rule(&prog->ast.rules[dir][i], out);
+}
+
+struct pol_program *
+pol_load_tool(const char *path)
+{
+	const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+	struct pol_program *prog = NULL;
+	size_t len = 0;
+	char *buf;
+	int nerr;
+
+	if ((buf = slurp(path, &len)) == NULL)
+		return NULL;
+	nerr = pol_load_buf(name, buf, len, stderr, &prog);
+	free(buf);
+	if (nerr > 0) {
+		warnx("%s: %d error%s", name, nerr, nerr == 1 ? "" : "s");
+		return NULL;
+	}
+	return prog;
 }

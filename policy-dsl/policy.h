@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "addr.h"
+#include "lib/addr.h"
 
 struct pol_program;
 
@@ -131,10 +131,21 @@ struct pol_lifecycle {
 int pol_load_file(const char *path, FILE *errs, struct pol_program **out);
 int pol_load_buf(const char *name, const char *buf, size_t len, FILE *errs,
     struct pol_program **out);
+/*
+ * For the command-line tools: load path ("-": stdin) with every message on
+ * stderr, and the count of errors after the program's name; NULL on errors.
+ */
+struct pol_program *pol_load_tool(const char *path);
 void pol_free(struct pol_program *prog);
 
 /* Decide pkt with first-match semantics; never fails, never allocates. */
 void pol_eval(const struct pol_program *prog, const struct pol_packet *pkt,
+    const struct pol_state *state, struct pol_decision *out);
+/*
+ * The same decision by walking the syntax tree: slow and obviously right,
+ * the oracle pol_eval is tested and measured against.
+ */
+void pol_eval_ref(const struct pol_program *prog, const struct pol_packet *pkt,
     const struct pol_state *state, struct pol_decision *out);
 
 /* The normalized text of the policy (what `potemkin-policy dump` prints). */
@@ -162,5 +173,17 @@ bool pol_type_opens(const struct pol_program *prog, int type, uint8_t proto,
     uint16_t port);
 
 const char *pol_action_name(enum pol_action a);
+const char *pol_proto_name(uint8_t proto);		/* NULL: no name */
+
+/* The rules one by one, for tools that report per rule (the replay). */
+size_t pol_rule_count(const struct pol_program *prog, enum pol_dir dir);
+int pol_rule_line(const struct pol_program *prog, enum pol_dir dir, size_t i);
+enum pol_action pol_rule_action(const struct pol_program *prog, enum pol_dir dir,
+    size_t i);
+/* Does the rule ask whether the source is a scanner? */
+bool pol_rule_asks_scanner(const struct pol_program *prog, enum pol_dir dir, size_t i);
+/* The rule as `potemkin-policy dump` prints it, newline included. */
+void pol_rule_print(const struct pol_program *prog, enum pol_dir dir, size_t i,
+    FILE *out);
 
 #endif

@@ -1,20 +1,25 @@
 /*
  * potemkin-policy: the policy language offline -- check a file, print it
- * normalized, decide packets described on stdin, replay captures through
- * the gateway's engine (replay-cmd.c).
+ * normalized, decide packets described on stdin; `replay` runs
+ * potemkin-replay, which drives the gateway's engine (as git runs its
+ * commands: the one beside this program first, then the one in PATH).
  *
  * Subcommands live in one table with their usage strings; adding one is a
  * row and a function.
  */
 #include "pktline.h"
 #include "pol_int.h"
-#include "duration.h"
-#include "tool.h"
+#include "lib/duration.h"
 
 #include <err.h>
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#define PROG "potemkin-policy"
 
 struct cmd {
 	const char *name;
@@ -28,6 +33,7 @@ struct cmd {
 static int cmd_check(int argc, char **argv);
 static int cmd_dump(int argc, char **argv);
 static int cmd_eval(int argc, char **argv);
+static int cmd_replay(int argc, char **argv);
 
 static const struct cmd cmds[] = {
 	{ "check", "FILE...", "report every error and warning; print FILE: OK",
@@ -60,61 +66,13 @@ usage(FILE *out, const struct cmd *only)
 	}
 }
 
-/* The whole file, at most one byte past the library's limit. */
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	char *buf;
-
-	if (f == NULL) {
-		warn("cannot open %s", path);
-		return NULL;
-	}
-	if ((buf = malloc(POL_MAX_FILE + 1)) == NULL) {
-		warn("cannot read %s", path);
-		goto fail;
-	}
-	*len = fread(buf, 1, POL_MAX_FILE + 1, f);
-	if (ferror(f)) {
-		warn("cannot read %s", path);
-		free(buf);
-		buf = NULL;
-	}
-fail:
-	if (f != stdin)
-		fclose(f);
-	return buf;
-}
-
-/* Load path; the library prints every message, we add the count. */
-struct pol_program *
-tool_load(const char *path)
-{
-	const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
-	struct pol_program *prog = NULL;
-	size_t len = 0;
-	char *buf;
-	int nerr;
-
-	if ((buf = slurp(path, &len)) == NULL)
-		return NULL;
-	nerr = pol_load_buf(name, buf, len, stderr, &prog);
-	free(buf);
-	if (nerr > 0) {
-		warnx("%s: %d error%s", name, nerr, nerr == 1 ? "" : "s");
-		return NULL;
-	}
-	return prog;
-}
-
 static int
 cmd_check(int argc, char **argv)
 {
 	int rc = 0;
 
 	for (int i = 0; i < argc; i++) {
-		struct pol_program *prog = tool_load(argv[i]);
+		struct pol_program *prog = pol_load_tool(argv[i]);
 
 		if (prog == NULL) {
 			rc = 1;
@@ -129,7 +87,7 @@ cmd_check(int argc, char **argv)
 static int
 cmd_dump(int argc, char **argv)
 {
-	struct pol_program *prog = tool_load(argv[0]);
+	struct pol_program *prog = pol_load_tool(argv[0]);
 	int rc = 0;
 
 	(void)argc;
@@ -188,7 +146,7 @@ cmd_eval(int argc, char **argv)
 		warnx("eval reads packets on stdin: the policy must be a file");
 		return 2;
 	}
-	if ((prog = tool_load(argv[0])) == NULL)
+	if ((prog = pol_load_tool(argv[0])) == NULL)
 		return 1;
 	while (getline(&line, &cap, stdin) != -1) {
 		struct pol_state st = pktline_state_template;
@@ -220,6 +178,26 @@ cmd_eval(int argc, char **argv)
 	free(line);
 	pol_free(prog);
 	return rc;
+}
+
+/* argv[0] is "replay"; potemkin-replay parses the rest. */
+static int
+cmd_replay(int argc, char **argv)
+{
+	char self[PATH_MAX], path[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	(void)argc;
+	argv[0] = (char *)"potemkin-replay";
+	if (n > 0) {
+		self[n] = '\0';
+		snprintf(path, sizeof(path), "%s/potemkin-replay", dirname(self));
+		if (access(path, X_OK) == 0)
+			execv(path, argv);
+	}
+	execvp("potemkin-replay", argv);
+	warn("cannot run potemkin-replay");
+	return 127;
 }
 
 static bool

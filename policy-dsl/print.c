@@ -6,7 +6,7 @@
  * same text: the basis of `potemkin-policy dump` and of the golden tests.
  */
 #include "pol_int.h"
-#include "duration.h"
+#include "lib/duration.h"
 
 static void
 print_ports(const struct pol_ports *pp, FILE *out)

@@ -5,7 +5,7 @@ test_description='potemkin-policy replay: usage'
 . "$(dirname "$0")/lib/test-lib.sh"
 
 POLICY="$SRC_ROOT/t/replay/farm24.policy"
-MAN="$SRC_ROOT/policy-dsl/potemkin-policy.8"
+MAN="$SRC_ROOT/replay/potemkin-replay.8"
 
 test_expect_success 'the tool lists replay with its arguments' '
 	potemkin-policy -h >out &&
@@ -16,12 +16,26 @@ test_expect_success 'the tool lists replay with its arguments' '
 test_expect_success 'replay -h and --help: the usage and the options on stdout, exit 0' '
 	potemkin-policy replay -h >out 2>err &&
 	head -n 1 out >first &&
-	echo "usage: potemkin-policy replay [--map FROM/LEN=TO/LEN]... [--map-src] [--clone-ms MS]" >expect &&
+	echo "usage: potemkin-replay [--map FROM/LEN=TO/LEN]... [--map-src] [--clone-ms MS]" >expect &&
 	test_cmp expect first &&
 	grep "^  --plot FILE.png " out &&
 	test_must_fail test -s err &&
 	potemkin-policy replay --help >out2 &&
-	test_cmp out out2
+	test_cmp out out2 &&
+	potemkin-replay --help >out3 &&
+	test_cmp out out3
+'
+
+test_expect_success 'potemkin-policy replay runs the potemkin-replay beside it, else the one in PATH' '
+	mkdir -p alone other &&
+	cp "$SRC_ROOT/bin/potemkin-policy" alone/ &&
+	test_expect_code 127 env PATH=/usr/bin:/bin alone/potemkin-policy replay -h 2>err &&
+	grep "^potemkin-policy: cannot run potemkin-replay: No such file or directory$" err &&
+	printf "#!/bin/sh\necho from-path \"\$@\"\n" >other/potemkin-replay &&
+	chmod +x other/potemkin-replay &&
+	PATH="$PWD/other:/usr/bin:/bin" alone/potemkin-policy replay --json x y >out &&
+	echo "from-path --json x y" >expect &&
+	test_cmp expect out
 '
 
 test_expect_success 'every option of the usage is in the man page synopsis, and back' '
@@ -45,10 +59,10 @@ usage_error() {
 	msg=${@: -1}
 	set -- "${@:1:$(($# - 1))}"
 	test_expect_code 2 potemkin-policy replay "$@" >out 2>err &&
-	echo "potemkin-policy: replay: $msg" >expect &&
+	echo "potemkin-replay: $msg" >expect &&
 	head -n 1 err >first &&
 	test_cmp expect first &&
-	sed -n 2p err | grep "^usage: potemkin-policy replay " &&
+	sed -n 2p err | grep "^usage: potemkin-replay " &&
 	test_must_fail test -s out
 }
 

@@ -145,7 +145,7 @@ bad_input() {
 	shift
 	ls -A -I out -I err -I expect -I before -I after >before &&
 	test_expect_code 1 potemkin-policy replay "$@" >out 2>err &&
-	echo "potemkin-policy: $msg" >expect &&
+	echo "potemkin-replay: $msg" >expect &&
 	test_cmp expect err &&
 	test_must_fail test -s out &&
 	ls -A -I out -I err -I expect -I before -I after >after &&
@@ -167,7 +167,7 @@ test_expect_success ROOT 'an unreadable capture' '
 	test_when_finished "rm -f secret.pcap" &&
 	test_expect_code 1 setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$BIN/potemkin-policy" replay "$POLICY" "$PWD/secret.pcap" >out 2>err &&
-	echo "potemkin-policy: cannot open $PWD/secret.pcap: Permission denied" >expect &&
+	echo "potemkin-replay: cannot open $PWD/secret.pcap: Permission denied" >expect &&
 	test_cmp expect err
 '
 
@@ -222,7 +222,7 @@ test_expect_success 'a policy with errors, a missing policy' '
 	printf "farm 198.51.100.0/33\ninbound bind\n" >bad.policy &&
 	test_expect_code 1 potemkin-policy replay bad.policy good.pcap >out 2>err &&
 	grep "^bad.policy:1:6: " err &&
-	grep "^potemkin-policy: bad.policy: 1 error$" err &&
+	grep "^potemkin-replay: bad.policy: 1 error$" err &&
 	test_must_fail test -s out &&
 	bad_input "cannot open no.policy: No such file or directory" no.policy good.pcap
 '
@@ -235,7 +235,7 @@ test_expect_success 'a figure that cannot be written, and no gnuplot' '
 	test_when_finished "rm -rf nognuplot" &&
 	test_expect_code 1 env PATH="$PWD/nognuplot" potemkin-policy replay \
 		--plot fig.png "$POLICY" good.pcap >out 2>err &&
-	echo "potemkin-policy: cannot run gnuplot: not found in PATH (Debian: gnuplot-nox)" >expect &&
+	echo "potemkin-replay: cannot run gnuplot: not found in PATH (Debian: gnuplot-nox)" >expect &&
 	test_cmp expect err &&
 	test_must_fail test -s out &&
 	test_must_fail ls fig.png*
@@ -245,7 +245,7 @@ test_expect_success 'a report that cannot be written' '
 	for how in --json --csv ""; do
 		test_expect_code 1 potemkin-policy replay $how "$POLICY" good.pcap \
 			>/dev/full 2>err &&
-		echo "potemkin-policy: cannot write the report: No space left on device" >expect &&
+		echo "potemkin-replay: cannot write the report: No space left on device" >expect &&
 		test_cmp expect err || return 1
 	done
 '
@@ -256,7 +256,7 @@ test_expect_success ROOT 'a directory the figure cannot be written in' '
 	test_expect_code 1 setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$BIN/potemkin-policy" replay --plot "$PWD/ro/fig.png" "$POLICY" \
 		"$PWD/good.pcap" >out 2>err &&
-	echo "potemkin-policy: cannot write $PWD/ro/fig.png: Permission denied" >expect &&
+	echo "potemkin-replay: cannot write $PWD/ro/fig.png: Permission denied" >expect &&
 	test_cmp expect err &&
 	test "$(ls -A ro)" = ""
 '

@@ -15,9 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "addr.h"
-#include "afpacket.h"
-#include "packet.h"
+#include "lib/addr.h"
+#include "nfq-gateway/afpacket.h"
+#include "engine/packet.h"
 
 static unsigned seed = 1;
 

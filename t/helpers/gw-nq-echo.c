@@ -28,10 +28,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "addr.h"
-#include "log.h"
-#include "nfqueue.h"
-#include "packet.h"
+#include "lib/addr.h"
+#include "lib/log.h"
+#include "nfq-gateway/nfqueue.h"
+#include "engine/packet.h"
 
 enum action { A_ACCEPT, A_DROP, A_HOLD, A_MARK, A_LATER, A_MANGLE, A_DNAT, A_SNAT };
 

@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "afpacket.h"
-#include "packet.h"
+#include "lib/addr.h"
+#include "nfq-gateway/afpacket.h"
+#include "engine/packet.h"
 
 struct dest {
 	int ifindex;

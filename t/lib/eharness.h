@@ -7,7 +7,7 @@
 #ifndef POTEMKIN_EHARNESS_H
 #define POTEMKIN_EHARNESS_H
 
-#include "engine.h"
+#include "engine/engine.h"
 
 #define H_MAX 4096
 

@@ -1,6 +1,6 @@
 /* Address and prefix parsing: the forms operators write, and the near misses. */
-#include "addr.h"
-#include "tap.h"
+#include "lib/addr.h"
+#include "t/lib/tap.h"
 
 #include <string.h>
 

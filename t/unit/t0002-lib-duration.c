@@ -1,6 +1,6 @@
 /* Durations as people write them in policies and configs. */
-#include "duration.h"
-#include "tap.h"
+#include "lib/duration.h"
+#include "t/lib/tap.h"
 
 #include <string.h>
 

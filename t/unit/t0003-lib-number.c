@@ -1,6 +1,6 @@
 /* Whole numbers as people write them in command-line options. */
-#include "number.h"
-#include "tap.h"
+#include "lib/number.h"
+#include "t/lib/tap.h"
 
 int
 main(void)

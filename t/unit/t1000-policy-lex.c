@@ -1,6 +1,6 @@
 /* The tokenizer alone (pol_token is pure) and the keyword table. */
-#include "pol_int.h"
-#include "tap.h"
+#include "policy-dsl/pol_int.h"
+#include "t/lib/tap.h"
 
 #include <string.h>
 

@@ -3,8 +3,8 @@
  * defaults, settings, the farm, host types by longest prefix, open ports and
  * the scanner windows the gateway must count for.
  */
-#include "policy.h"
-#include "tap.h"
+#include "policy-dsl/policy.h"
+#include "t/lib/tap.h"
 
 #include <errno.h>
 #include <netinet/in.h>

@@ -3,8 +3,8 @@
  * match, no match, and which state questions are asked (only for rules whose
  * packet fields matched, once each, in the documented order).
  */
-#include "policy.h"
-#include "tap.h"
+#include "policy-dsl/policy.h"
+#include "t/lib/tap.h"
 
 #include <netinet/in.h>
 #include <stdio.h>

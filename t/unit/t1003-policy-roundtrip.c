@@ -5,8 +5,8 @@
  * compiled evaluator against the reference evaluator that reads the tree:
  * they must agree on every packet, including which questions were asked.
  */
-#include "pol_int.h"
-#include "tap.h"
+#include "policy-dsl/pol_int.h"
+#include "t/lib/tap.h"
 
 #include <glob.h>
 #include <netinet/in.h>

@@ -8,8 +8,8 @@
  *
  * POL_MUTATE_SEED picks another seed; POL_MUTATE_N the mutations per file.
  */
-#include "pol_int.h"
-#include "tap.h"
+#include "policy-dsl/pol_int.h"
+#include "t/lib/tap.h"
 
 #include <glob.h>
 #include <signal.h>

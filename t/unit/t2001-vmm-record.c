@@ -1,8 +1,8 @@
 /* The record line: format, strict parse, round trip; clone MACs. */
 #include <string.h>
 
-#include "tap.h"
-#include "vmm.h"
+#include "t/lib/tap.h"
+#include "clone-tools/vmm.h"
 
 static const char good[] = "id=17 type=linux-web backend=qemu ifname=pk17 "
     "mac=52:54:00:12:34:56 guest_ip=10.0.2.15 gw_ip=10.0.2.2 "

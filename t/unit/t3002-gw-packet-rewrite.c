@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "gw-pktgen.h"
-#include "packet.h"
-#include "tap.h"
+#include "engine/packet.h"
+#include "t/lib/tap.h"
 
 #define ROUNDS 4000
 

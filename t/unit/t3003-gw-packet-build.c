@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "gw-pktgen.h"
-#include "packet.h"
-#include "tap.h"
+#include "engine/packet.h"
+#include "t/lib/tap.h"
 
 #define A_OUT	0xcb007107u	/* 203.0.113.7 */
 #define A_FARM	0xc6336405u	/* 198.51.100.5 */

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "gw-pktgen.h"
-#include "packet.h"
-#include "tap.h"
+#include "engine/packet.h"
+#include "t/lib/tap.h"
 
 static uint8_t pay[1600];
 

@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "gw-pktgen.h"
-#include "packet.h"
-#include "tap.h"
+#include "engine/packet.h"
+#include "t/lib/tap.h"
 
 struct trace_stats {
 	unsigned long frames, ipv4, ipv6, other, parsed, tcp, udp, icmp;

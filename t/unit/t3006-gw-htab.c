@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "htab.h"
-#include "tap.h"
+#include "engine/htab.h"
+#include "t/lib/tap.h"
 
 #define MODEL 4096
 

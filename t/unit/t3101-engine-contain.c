@@ -7,9 +7,9 @@
  */
 #include <string.h>
 
-#include "eharness.h"
-#include "tap.h"
-#include "testpkt.h"
+#include "t/lib/eharness.h"
+#include "t/lib/tap.h"
+#include "t/lib/testpkt.h"
 
 static const char policy[] =
     "farm 198.51.100.0/24\n"

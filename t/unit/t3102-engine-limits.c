@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "eharness.h"
-#include "tap.h"
-#include "testpkt.h"
+#include "t/lib/eharness.h"
+#include "t/lib/tap.h"
+#include "t/lib/testpkt.h"
 
 static uint32_t A, FARM;
 
@@ -183,7 +183,7 @@ test_reload(void)
 	    "a new policy is swapped in");
 	is(h_event_kind(h, "reload"), 1, "with a reload event");
 	eng_stats(h->e, &st);
-	is(st.bindings, 1, "live clones survive the reload");
+	is(st.vms, 1, "live clones survive the reload");
 	is(st.flows, 0, "cached flows do not");
 	syn(h, A, FARM + 1, 1);
 	is(h_delivered_to(h, vm), 2, "the clone still gets its traffic");

@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "eharness.h"
-#include "eng_int.h"
-#include "tap.h"
-#include "testpkt.h"
+#include "t/lib/eharness.h"
+#include "engine/eng_int.h"
+#include "t/lib/tap.h"
+#include "t/lib/testpkt.h"
 
 static uint32_t A, FARM7, FARM8;
 

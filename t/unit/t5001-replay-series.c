@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "replay.h"
-#include "tap.h"
+#include "replay/replay.h"
+#include "t/lib/tap.h"
 
 static void
 test_steps(void)

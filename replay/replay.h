@@ -1,9 +1,9 @@
 /*
- * potemkin-policy replay: what the farm would have done with real captures,
+ * potemkin-replay: what the farm would have done with real captures,
  * and how many clones it would have needed.
  *
  * Packets from pcap and pcapng files go through the gateway's own engine
- * (nfq-gateway/engine.h: the code the daemon runs, not a model of it) on a
+ * (engine/engine.h: the code the daemon runs, not a model of it) on a
  * clock taken from their timestamps.  The engine's sink is answered here as
  * the world would answer it: a clone request becomes a ready clone
  * --clone-ms later, a teardown or a freeze ends a clone's life, and the rest
@@ -25,8 +25,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "engine.h"
-#include "policy.h"
+#include "engine/engine.h"
+#include "policy-dsl/policy.h"
 
 #define REPLAY_RUNS_MAX 8	/* idle timeouts compared in one run */
 #define REPLAY_MAPS_MAX 16

@@ -25,8 +25,7 @@
  * which this file remembers for each flow the engine caches.
  */
 #include "replay.h"
-#include "packet.h"
-#include "pol_int.h"
+#include "engine/packet.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -415,17 +414,17 @@ inbound_decided(struct replay_run *run, const struct pkt *p, bool parsed)
 		return;
 	}
 	run->in.rule[rule]++;
-	run->in.action[r->prog->ast.rules[POL_IN][rule].action]++;
+	run->in.action[pol_rule_action(r->prog, POL_IN, (size_t)rule)]++;
 }
 
 static void
 peek_tables(struct replay_run *run)
 {
 	struct eng_stats st;
-	size_t *cur[] = { &st.bindings, &st.pending, &st.universes, &st.flows,
+	size_t *cur[] = { &st.vms, &st.pending, &st.universes, &st.flows,
 		&st.history, &st.scan_sources, &st.dns_outstanding, &st.backoffs,
 		&st.table_bytes };
-	size_t *pk[] = { &run->peak.bindings, &run->peak.pending, &run->peak.universes,
+	size_t *pk[] = { &run->peak.vms, &run->peak.pending, &run->peak.universes,
 		&run->peak.flows, &run->peak.history, &run->peak.scan_sources,
 		&run->peak.dns_outstanding, &run->peak.backoffs, &run->peak.table_bytes };
 
@@ -672,8 +671,8 @@ run_init(struct replay *r, struct replay_run *run, uint64_t idle_ms)
 		c.history_max = c.scan_sources_max = c.universes_max = r->o.state_max;
 	c.idle_ms = idle_ms;
 	c.no_scan_filter = r->o.no_scan_filter;
-	run->in.nrules = r->prog->ast.nrules[POL_IN];
-	run->out.nrules = r->prog->ast.nrules[POL_OUT];
+	run->in.nrules = pol_rule_count(r->prog, POL_IN);
+	run->out.nrules = pol_rule_count(r->prog, POL_OUT);
 	run->in.rule = calloc(run->in.nrules + 1, sizeof(uint64_t));
 	run->out.rule = calloc(run->out.nrules + 1, sizeof(uint64_t));
 	if (run->in.rule == NULL || run->out.rule == NULL)
@@ -740,7 +739,7 @@ replay_new(struct replay **out, const struct pol_program *prog,
     const struct replay_opts *o, char *err, size_t errlen)
 {
 	struct replay *r = calloc(1, sizeof(*r));
-	size_t nin = prog->ast.nrules[POL_IN];
+	size_t nin = pol_rule_count(prog, POL_IN);
 
 	*out = NULL;
 	if (r == NULL)
@@ -761,7 +760,7 @@ replay_new(struct replay **out, const struct pol_program *prog,
 	if (r->buf == NULL || r->copy == NULL || r->scanrule == NULL)
 		goto oom;
 	for (size_t i = 0; i < nin; i++)
-		r->scanrule[i] = prog->ast.rules[POL_IN][i].have & PI_BIT(PI_SCANNER);
+		r->scanrule[i] = pol_rule_asks_scanner(prog, POL_IN, i);
 	for (size_t i = 0; i < r->o.nidle; i++) {
 		r->nrun++;
 		if (run_init(r, &r->run[i], r->o.idle_ms[i]) < 0)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "lib/log.h"
 
 void
 eng_config_defaults(struct eng_config *c)
@@ -26,49 +26,6 @@ eng_config_defaults(struct eng_config *c)
 		.dns_timeout_ms = 5000,
 		.park_bytes = 2048,
 	};
-}
-
-void
-eng_event_init(struct eng_event *ev, enum eng_event_kind kind, uint64_t now_ms)
-{
-	memset(ev, 0, sizeof(*ev));
-	ev->kind = kind;
-	ev->now_ms = now_ms;
-	ev->vm = -1;
-}
-
-void
-eng_emit(struct eng *e, struct eng_event *ev)
-{
-	if (e->io.event)
-		e->io.event(e->io.ctx, ev);
-}
-
-/* Limits hit are reported at most once a second for each kind. */
-void
-eng_overload(struct eng *e, unsigned which, const char *reason, uint32_t addr,
-    uint64_t now_ms)
-{
-	struct eng_event ev;
-
-	if (which >= sizeof(e->last_overload_ms) / sizeof(e->last_overload_ms[0]))
-		return;
-	if (e->last_overload_ms[which] && now_ms - e->last_overload_ms[which] < 1000)
-		return;
-	e->last_overload_ms[which] = now_ms;
-	eng_event_init(&ev, EV_OVERLOAD, now_ms);
-	ev.addr = addr;
-	ev.reason = reason;
-	eng_emit(e, &ev);
-}
-
-/* The host type for a farm address, or fallback when no hosts line covers it. */
-const char *
-eng_binding_type(struct eng *e, uint32_t addr, const char *fallback)
-{
-	int t = pol_host_type(e->prog, addr);
-
-	return t >= 0 ? pol_type_name(e->prog, t) : fallback;
 }
 
 static int
@@ -131,28 +88,6 @@ eng_free(struct eng *e)
 	free(e);
 }
 
-/* Grow the pool of parked-packet buffers to what the new limits allow. */
-static int
-park_pool_grow(struct eng *e)
-{
-	size_t n = park_pool_size(e->prog);
-	unsigned char *pool;
-
-	if (n <= e->park_count)
-		return 0;
-	if ((pool = realloc(e->park_pool, n * e->park_size)) == NULL)
-		return -1;
-	e->park_pool = pool;
-	for (size_t i = e->park_count; i < n; i++) {
-		struct park_buf *pb = (struct park_buf *)(pool + i * e->park_size);
-
-		pb->next = e->park_free;
-		e->park_free = (uint32_t)i;
-	}
-	e->park_count = n;
-	return 0;
-}
-
 int
 eng_set_policy(struct eng *e, const struct pol_program *prog, uint64_t now_ms)
 {
@@ -171,7 +106,7 @@ eng_set_policy(struct eng *e, const struct pol_program *prog, uint64_t now_ms)
 			scan_fini(&scan);
 		return -1;
 	}
-	if (bind_grow(e, l->vms) < 0) {
+	if (bt_grow(&e->bt, l->vms) < 0) {
 		if (new_scan)
 			scan_fini(&scan);
 		if (new_flows)
@@ -189,24 +124,23 @@ eng_set_policy(struct eng *e, const struct pol_program *prog, uint64_t now_ms)
 		htab_clear(e->flows.t);
 	}
 	e->prog = prog;
-	if (park_pool_grow(e) < 0) {
-		log_warnx("engine: parked-packet pool stays at %zu buffers", e->park_count);
-	}
+	if (park_grow(&e->park, park_pool_size(prog)) < 0)
+		log_warnx("engine: parked-packet pool stays at %zu buffers", e->park.count);
 	/*
 	 * Idle and lifetime may have changed: the heap is emptied and every
 	 * live binding armed afresh, so reloads never pile up timers.
 	 */
 	e->timers.n = 0;
-	for (size_t s = 1; s < e->nslots; s++)
-		if (e->slab[s].state == BIND_READY)
-			bind_arm_timers(e, &e->slab[s]);
+	for (size_t s = 1; s < e->bt.nslots; s++)
+		if (e->bt.slab[s].state == BIND_READY)
+			bind_arm_timers(e, &e->bt.slab[s]);
 	/* Rules have new indices: rate buckets start over. */
-	for (size_t s = 1; s < e->nslots; s++)
+	for (size_t s = 1; s < e->bt.nslots; s++)
 		for (int i = 0; i < RATE_SLOTS; i++)
-			e->slab[s].rate[i].rule = -1;
+			e->bt.slab[s].rate[i].rule = -1;
 	e->st.reloads++;
 	eng_event_init(&ev, EV_RELOAD, now_ms);
-	ev.count = e->live + e->pending;
+	ev.count = e->bt.live + e->bt.pending;
 	eng_emit(e, &ev);
 	return 0;
 }
@@ -228,9 +162,9 @@ eng_tick(struct eng *e, uint64_t now_ms)
 		 * port.  Without a live clone there is nothing to summarize (the
 		 * replay ticks through idle hours of capture in moments).
 		 */
-		for (size_t s = 1; e->live && s < e->nslots; s++)
-			if (e->slab[s].state == BIND_READY)
-				bind_report_contain(e, &e->slab[s], now_ms);
+		for (size_t s = 1; e->bt.live && s < e->bt.nslots; s++)
+			if (e->bt.slab[s].state == BIND_READY)
+				bind_report_contain(e, &e->bt.slab[s], now_ms);
 		e->next_contain_report = now_ms + e->cfg.contain_report_ms;
 	}
 	return timers_next(&e->timers) < e->next_housekeeping ?
@@ -241,8 +175,8 @@ void
 eng_stats(const struct eng *e, struct eng_stats *out)
 {
 	*out = e->st;
-	out->bindings = e->live;
-	out->pending = e->pending;
+	out->vms = e->bt.live;
+	out->pending = e->bt.pending;
 	out->universes = htab_count(e->univ.index);
 	out->universes_max = e->univ.max;
 	out->flows = htab_count(e->flows.t);
@@ -258,9 +192,8 @@ eng_stats(const struct eng *e, struct eng_stats *out)
 	out->table_bytes = htab_bytes(e->univ.index) + e->univ.max *
 	    (sizeof(struct universe) + sizeof(uint32_t)) + htab_bytes(e->hist.t) +
 	    scan_bytes(&e->scan) + htab_bytes(e->flows.t) + htab_bytes(e->dns.t) +
-	    htab_bytes(e->backoff) + htab_bytes(e->bind_index) + htab_bytes(e->if_index) +
-	    e->nslots * (sizeof(struct binding) + sizeof(uint32_t)) +
-	    e->park_count * e->park_size + e->timers.cap * sizeof(struct timer);
+	    htab_bytes(e->backoff) + bt_bytes(&e->bt) + park_bytes(&e->park) +
+	    e->timers.cap * sizeof(struct timer);
 }
 
 /* ---- operator commands ---------------------------------------------------- */
@@ -302,7 +235,7 @@ eng_bind(struct eng *e, uint32_t addr, const char *type, uint32_t universe,
 		*why = universe ? "no such universe" : "universe table full";
 		return -1;
 	}
-	if (bind_find(e, (uint32_t)uidx, addr)) {
+	if (bt_find(&e->bt, (uint32_t)uidx, addr)) {
 		*why = "already bound in that universe";
 		return -1;
 	}
@@ -316,7 +249,7 @@ eng_bind(struct eng *e, uint32_t addr, const char *type, uint32_t universe,
 int
 eng_reclaim_vm(struct eng *e, int vm, bool freeze, uint64_t now_ms, const char **why)
 {
-	struct binding *b = bind_by_vm(e, vm);
+	struct binding *b = bt_by_vm(&e->bt, vm);
 
 	if (b == NULL) {
 		*why = "no such clone";
@@ -330,7 +263,7 @@ int
 eng_mark_infected(struct eng *e, int vm, const char *reason, uint64_t now_ms,
     const char **why)
 {
-	struct binding *b = bind_by_vm(e, vm);
+	struct binding *b = bt_by_vm(&e->bt, vm);
 
 	if (b == NULL) {
 		*why = "no such clone";
@@ -343,9 +276,9 @@ eng_mark_infected(struct eng *e, int vm, const char *reason, uint64_t now_ms,
 void
 eng_reclaim_all(struct eng *e, uint64_t now_ms)
 {
-	for (size_t s = 1; s < e->nslots; s++)
-		if (e->slab[s].state != BIND_FREE)
-			bind_reclaim(e, &e->slab[s], RECLAIM_EXIT, false, now_ms);
+	for (size_t s = 1; s < e->bt.nslots; s++)
+		if (e->bt.slab[s].state != BIND_FREE)
+			bind_reclaim(e, &e->bt.slab[s], RECLAIM_EXIT, false, now_ms);
 }
 
 /* ---- views ----------------------------------------------------------------- */
@@ -353,8 +286,8 @@ eng_reclaim_all(struct eng *e, uint64_t now_ms)
 void
 eng_foreach_binding(const struct eng *e, eng_binding_cb *cb, void *ctx)
 {
-	for (size_t s = 1; s < e->nslots; s++) {
-		const struct binding *b = &e->slab[s];
+	for (size_t s = 1; s < e->bt.nslots; s++) {
+		const struct binding *b = &e->bt.slab[s];
 		struct eng_binding_info bi;
 
 		if (b->state == BIND_FREE)

@@ -1,11 +1,49 @@
 /*
- * Events as JSON lines, for jq and shell pipelines.  Text that came from a
- * clone (DNS names above all) is hostile: everything outside printable ASCII
- * is escaped, so one event is always exactly one line.
+ * Events: made by the engine's files, handed to the I/O sink, and written
+ * as JSON lines for jq and shell pipelines.  Text that came from a clone
+ * (DNS names above all) is hostile: everything outside printable ASCII is
+ * escaped, so one event is always exactly one line.
  */
-#include "engine.h"
+#include "eng_int.h"
 
-#include "json.h"
+#include <string.h>
+
+#include "lib/json.h"
+
+void
+eng_event_init(struct eng_event *ev, enum eng_event_kind kind, uint64_t now_ms)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = kind;
+	ev->now_ms = now_ms;
+	ev->vm = -1;
+}
+
+void
+eng_emit(struct eng *e, struct eng_event *ev)
+{
+	if (e->io.event)
+		e->io.event(e->io.ctx, ev);
+}
+
+/* Limits hit are reported at most once a second for each kind. */
+void
+eng_overload(struct eng *e, unsigned which, const char *reason, uint32_t addr,
+    uint64_t now_ms)
+{
+	struct eng_event ev;
+
+	if (which >= sizeof(e->last_overload_ms) / sizeof(e->last_overload_ms[0]))
+		return;
+	if (e->last_overload_ms[which] && now_ms - e->last_overload_ms[which] < 1000)
+		return;
+	e->last_overload_ms[which] = now_ms;
+	eng_event_init(&ev, EV_OVERLOAD, now_ms);
+	ev.addr = addr;
+	ev.reason = reason;
+	eng_emit(e, &ev);
+}
+
 
 static const char *const event_names[] = {
 	[EV_START] = "start",

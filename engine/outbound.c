@@ -95,7 +95,7 @@ static void
 deliver_internal(struct eng *e, struct binding *b, const struct pkt *p, uint8_t *data,
     size_t len, bool reflected, uint64_t now_ms)
 {
-	struct binding *to = bind_find(e, b->uidx, p->dst);
+	struct binding *to = bt_find(&e->bt, b->uidx, p->dst);
 
 	if (to == NULL) {
 		const char *type = eng_binding_type(e, p->dst, b->type);
@@ -131,14 +131,9 @@ reject_outbound(struct eng *e, struct binding *b, const struct pkt *p, uint64_t 
 static struct binding *
 sender(struct eng *e, int ifindex)
 {
-	uint32_t ifx = (uint32_t)ifindex;
-	const uint32_t *slot = htab_find(e->if_index, &ifx, htab_hash(e->if_index, &ifx));
-	struct binding *b;
+	struct binding *b = bt_by_ifindex(&e->bt, ifindex);
 
-	if (slot == NULL)
-		return NULL;
-	b = &e->slab[*slot];
-	return b->state == BIND_READY ? b : NULL;
+	return b && b->state == BIND_READY ? b : NULL;
 }
 
 enum eng_verdict
@@ -176,7 +171,7 @@ eng_outbound(struct eng *e, int ifindex, uint8_t *data, size_t len, uint64_t now
 	b->bytes_out += len;
 	if (b->vm.guest_ip != b->addr)
 		pkt_set_src(&p, b->addr);
-	internal = bind_find(e, b->uidx, p.dst) != NULL || pol_in_farm(e->prog, p.dst);
+	internal = bt_find(&e->bt, b->uidx, p.dst) != NULL || pol_in_farm(e->prog, p.dst);
 
 	/*
 	 * Internal traffic is delivered whatever the rule's action, but its

@@ -64,7 +64,7 @@ bind_and_deliver(struct eng *e, const struct pkt *p, uint64_t ukey,
 		e->st.table_full++;
 		return ENG_DROP;
 	}
-	if ((b = bind_find(e, (uint32_t)uidx, p->dst)) == NULL) {
+	if ((b = bt_find(&e->bt, (uint32_t)uidx, p->dst)) == NULL) {
 		if ((type = eng_binding_type(e, p->dst, NULL)) == NULL) {
 			e->st.not_farm++;	/* a farm address no hosts line covers */
 			return ENG_DROP;
@@ -72,7 +72,7 @@ bind_and_deliver(struct eng *e, const struct pkt *p, uint64_t ukey,
 		if ((b = bind_create(e, (uint32_t)uidx, p->dst, type, p->src, NULL, now_ms)) == NULL)
 			return ENG_DROP;
 	}
-	flows_put(&e->flows, fk, fh, bind_slot(e, b), b->serial, stamp);
+	flows_put(&e->flows, fk, fh, bt_slot(&e->bt, b), b->serial, stamp);
 	bind_deliver(e, b, data, len, now_ms);
 	return ENG_DROP;
 }
@@ -87,13 +87,13 @@ pass_to_bound(struct eng *e, const struct pkt *p, uint64_t ukey,
     const struct flow_key *fk, uint32_t fh, uint8_t *data, size_t len, uint64_t now_ms)
 {
 	int64_t uidx = univ_lookup(&e->univ, ukey, false, now_ms, 0);
-	struct binding *b = uidx >= 0 ? bind_find(e, (uint32_t)uidx, p->dst) : NULL;
+	struct binding *b = uidx >= 0 ? bt_find(&e->bt, (uint32_t)uidx, p->dst) : NULL;
 
 	if (b == NULL) {
 		e->st.dropped++;
 		return ENG_DROP;
 	}
-	flows_put(&e->flows, fk, fh, bind_slot(e, b), b->serial, eng_stamp(now_ms));
+	flows_put(&e->flows, fk, fh, bt_slot(&e->bt, b), b->serial, eng_stamp(now_ms));
 	e->st.passed++;
 	bind_deliver(e, b, data, len, now_ms);
 	return ENG_DROP;
@@ -105,7 +105,7 @@ inbound_fragment(struct eng *e, const struct pkt *p, uint64_t ukey, uint8_t *dat
     size_t len, uint64_t now_ms)
 {
 	int64_t uidx = univ_lookup(&e->univ, ukey, false, now_ms, 0);
-	struct binding *b = uidx >= 0 ? bind_find(e, (uint32_t)uidx, p->dst) : NULL;
+	struct binding *b = uidx >= 0 ? bt_find(&e->bt, (uint32_t)uidx, p->dst) : NULL;
 
 	if (b == NULL) {
 		e->st.fragments_dropped++;
@@ -123,7 +123,7 @@ cached(struct eng *e, struct flow_val *v, uint8_t *data, size_t len, uint64_t no
 
 	*hit = true;
 	if (v->serial) {
-		if ((b = bind_by_slot(e, v->slot_action, v->serial)) != NULL) {
+		if ((b = bt_by_slot(&e->bt, v->slot_action, v->serial)) != NULL) {
 			bind_deliver(e, b, data, len, now_ms);
 			return ENG_DROP;
 		}

@@ -38,7 +38,7 @@ ask_bound(void *ctx, const struct pol_packet *pkt)
 	struct decide_ctx *c = ctx;
 	uint32_t farm = pkt->dir == POL_IN ? pkt->dst : pkt->src;
 
-	return c->uidx >= 0 && bind_find(c->e, (uint32_t)c->uidx, farm) != NULL;
+	return c->uidx >= 0 && bt_find(&c->e->bt, (uint32_t)c->uidx, farm) != NULL;
 }
 
 void
@@ -88,4 +88,13 @@ policy_log(struct eng *e, const struct binding *b, const struct pkt *p,
 	ev.action = pol_action_name((enum pol_action)d->action);
 	ev.line = d->line;
 	eng_emit(e, &ev);
+}
+
+/* The host type for a farm address, or fallback when no hosts line covers it. */
+const char *
+eng_binding_type(struct eng *e, uint32_t addr, const char *fallback)
+{
+	int t = pol_host_type(e->prog, addr);
+
+	return t >= 0 ? pol_type_name(e->prog, t) : fallback;
 }

@@ -16,60 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "lib/log.h"
 
 #define OVERLOAD_VMS 0
 #define OVERLOAD_CLONES 1
 #define OVERLOAD_TABLE 2
 #define OVERLOAD_PARK 3
-
-struct bind_key {
-	uint32_t uidx, addr;
-};
-
-struct slot_val {
-	uint32_t slot;
-};
-
-static bool
-never_evict(void *ctx, const void *key, void *val)
-{
-	(void)ctx;
-	(void)key;
-	(void)val;
-	return false;
-}
-
-/* An index that never evicts: the binding limit keeps it from filling. */
-static struct htab *
-index_new(size_t key_size, size_t max)
-{
-	struct htab_opts o = {
-		.key_size = key_size,
-		.val_size = sizeof(struct slot_val),
-		.max = max,
-		.can_evict = never_evict,
-	};
-
-	return htab_new(&o);
-}
-
-static int
-park_pool_init(struct eng *e)
-{
-	size_t n = park_pool_size(e->prog);
-
-	e->park_size = (sizeof(struct park_buf) + e->cfg.park_bytes + 7) & ~(size_t)7;
-	e->park_count = n;
-	e->park_pool = malloc(n * e->park_size);
-	if (e->park_pool == NULL)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		((struct park_buf *)(e->park_pool + i * e->park_size))->next =
-		    i + 1 < n ? (uint32_t)(i + 1) : PARK_NONE;
-	e->park_free = 0;
-	return 0;
-}
 
 /*
  * Buffers for clones in flight times packets each may park, but never more
@@ -86,17 +38,11 @@ park_pool_size(const struct pol_program *prog)
 	return n == 0 ? 1 : n > PARK_POOL_MAX ? PARK_POOL_MAX : n;
 }
 
-static struct park_buf *
-park_at(const struct eng *e, uint32_t i)
-{
-	return (struct park_buf *)(e->park_pool + (size_t)i * e->park_size);
-}
-
 int
 bind_init(struct eng *e, size_t vms)
 {
-	e->next_serial = 1;
-	if (bind_grow(e, vms) < 0 || park_pool_init(e) < 0)
+	if (bt_init(&e->bt, vms) < 0 ||
+	    park_init(&e->park, park_pool_size(e->prog), e->cfg.park_bytes) < 0)
 		return -1;
 	return 0;
 }
@@ -104,105 +50,9 @@ bind_init(struct eng *e, size_t vms)
 void
 bind_fini(struct eng *e)
 {
-	htab_free(e->bind_index);
-	htab_free(e->if_index);
-	free(e->slab);
-	free(e->free_slots);
-	free(e->park_pool);
+	bt_fini(&e->bt);
+	park_fini(&e->park);
 	free(e->timers.heap);
-}
-
-/*
- * Make room for vms bindings (at start and when a reload raises the limit).
- * Slot 0 stays unused so that 0 can mean "no binding" in the flow cache.
- */
-int
-bind_grow(struct eng *e, size_t vms)
-{
-	size_t nslots = vms + 1;
-	struct binding *slab;
-	uint32_t *free_slots;
-	struct htab *bi, *ii;
-
-	if (nslots <= e->nslots)
-		return 0;
-	slab = realloc(e->slab, nslots * sizeof(*slab));
-	if (slab == NULL)
-		return -1;
-	e->slab = slab;
-	memset(slab + e->nslots, 0, (nslots - e->nslots) * sizeof(*slab));
-	free_slots = realloc(e->free_slots, nslots * sizeof(*free_slots));
-	if (free_slots == NULL)
-		return -1;
-	e->free_slots = free_slots;
-	for (size_t i = nslots; i-- > (e->nslots ? e->nslots : 1);)
-		e->free_slots[e->nfree++] = (uint32_t)i;
-	e->nslots = nslots;
-
-	/* The indexes are rebuilt at the new size from the live bindings. */
-	bi = index_new(sizeof(struct bind_key), vms);
-	ii = index_new(sizeof(uint32_t), vms);
-	if (bi == NULL || ii == NULL) {
-		htab_free(bi);
-		htab_free(ii);
-		return -1;
-	}
-	for (size_t s = 1; s < e->nslots; s++) {
-		struct binding *b = &e->slab[s];
-		struct bind_key k = { b->uidx, b->addr };
-		uint32_t ifx;
-		struct slot_val *v;
-
-		if (b->state == BIND_FREE)
-			continue;
-		v = htab_insert(bi, &k, htab_hash(bi, &k), 0, NULL);
-		v->slot = (uint32_t)s;
-		if (b->state == BIND_READY && b->vm.ifindex > 0) {
-			ifx = (uint32_t)b->vm.ifindex;
-			v = htab_insert(ii, &ifx, htab_hash(ii, &ifx), 0, NULL);
-			v->slot = (uint32_t)s;
-		}
-	}
-	htab_free(e->bind_index);
-	htab_free(e->if_index);
-	e->bind_index = bi;
-	e->if_index = ii;
-	return 0;
-}
-
-uint32_t
-bind_slot(const struct eng *e, const struct binding *b)
-{
-	return (uint32_t)(b - e->slab);
-}
-
-struct binding *
-bind_find(struct eng *e, uint32_t uidx, uint32_t addr)
-{
-	struct bind_key k = { uidx, addr };
-	struct slot_val *v = htab_find(e->bind_index, &k, htab_hash(e->bind_index, &k));
-
-	return v ? &e->slab[v->slot] : NULL;
-}
-
-struct binding *
-bind_by_slot(struct eng *e, uint32_t slot, uint32_t serial)
-{
-	struct binding *b;
-
-	if (slot == 0 || slot >= e->nslots)
-		return NULL;
-	b = &e->slab[slot];
-	return b->state != BIND_FREE && b->serial == serial ? b : NULL;
-}
-
-struct binding *
-bind_by_vm(struct eng *e, int vm)
-{
-	for (size_t s = 1; s < e->nslots; s++)
-		if (e->slab[s].state == BIND_READY && e->slab[s].vm.id == vm)
-			return &e->slab[s];
-	return NULL;
 }
 
 /*
@@ -214,8 +64,8 @@ oldest_idle(struct eng *e, const struct binding *keep)
 {
 	struct binding *best = NULL;
 
-	for (size_t s = 1; s < e->nslots; s++) {
-		struct binding *b = &e->slab[s];
+	for (size_t s = 1; s < e->bt.nslots; s++) {
+		struct binding *b = &e->bt.slab[s];
 
 		if (b == keep || b->state != BIND_READY || (b->infected &&
 		    pol_lifecycle(e->prog)->infected == POL_INF_KEEP &&
@@ -245,21 +95,18 @@ bind_create(struct eng *e, uint32_t uidx, uint32_t addr, const char *type,
     uint32_t peer, const struct binding *keep, uint64_t now_ms)
 {
 	const struct pol_limits *l = pol_limits(e->prog);
-	struct bind_key k = { uidx, addr };
-	struct slot_val *v;
 	struct binding *b;
-	uint32_t slot;
 
 	if (backing_off(e, addr, now_ms)) {
 		e->st.backoff_dropped++;
 		return NULL;
 	}
-	if (e->pending >= l->clones) {
+	if (e->bt.pending >= l->clones) {
 		e->st.over_clones++;
 		eng_overload(e, OVERLOAD_CLONES, "clones in flight", addr, now_ms);
 		return NULL;
 	}
-	if (e->live + e->pending >= l->vms) {
+	if (e->bt.live + e->bt.pending >= l->vms) {
 		struct binding *victim = oldest_idle(e, keep);
 
 		if (victim == NULL) {
@@ -269,80 +116,31 @@ bind_create(struct eng *e, uint32_t uidx, uint32_t addr, const char *type,
 		}
 		bind_reclaim(e, victim, RECLAIM_PRESSURE, false, now_ms);
 	}
-	if (e->nfree == 0) {
+	if ((b = bt_insert(&e->bt, uidx, addr, eng_stamp(now_ms))) == NULL) {
 		e->st.table_full++;
 		eng_overload(e, OVERLOAD_TABLE, "binding table", addr, now_ms);
 		return NULL;
 	}
-	v = htab_insert(e->bind_index, &k, htab_hash(e->bind_index, &k),
-	    eng_stamp(now_ms), NULL);
-	if (v == NULL) {
-		e->st.table_full++;
-		return NULL;
-	}
-	slot = e->free_slots[--e->nfree];
-	v->slot = slot;
-	b = &e->slab[slot];
-	memset(b, 0, sizeof(*b));
-	b->serial = e->next_serial++;
-	if (e->next_serial == 0)
-		e->next_serial = 1;
-	b->uidx = uidx;
-	b->addr = addr;
-	b->state = BIND_PENDING;
 	snprintf(b->type, sizeof(b->type), "%s", type);
 	b->peer = peer;
 	b->created_ms = b->last_ms = now_ms;
-	b->park_head = b->park_tail = PARK_NONE;
-	b->vm.id = -1;
 	for (int i = 0; i < RATE_SLOTS; i++)
 		b->rate[i].rule = -1;
 	univ_hold(&e->univ, uidx);
-	e->pending++;
 	e->st.clones_started++;
 	e->io.clone(e->io.ctx, b->serial, b->type, addr, e->univ.slab[uidx].id);
 	return b;
 }
 
 static void
-park_release_all(struct eng *e, struct binding *b)
-{
-	while (b->park_head != PARK_NONE) {
-		struct park_buf *pb = park_at(e, b->park_head);
-		uint32_t next = pb->next;
-
-		pb->next = e->park_free;
-		e->park_free = b->park_head;
-		b->park_head = next;
-	}
-	b->park_tail = PARK_NONE;
-	b->parked = 0;
-}
-
-static void
 park(struct eng *e, struct binding *b, const uint8_t *data, size_t len, uint64_t now_ms)
 {
-	struct park_buf *pb;
-	uint32_t i;
-
-	if (b->parked >= pol_limits(e->prog)->pending || len > e->cfg.park_bytes ||
-	    e->park_free == PARK_NONE) {
+	if (b->parked >= pol_limits(e->prog)->pending ||
+	    park_push(&e->park, b, data, len) < 0) {
 		e->st.park_dropped++;
 		eng_overload(e, OVERLOAD_PARK, "parked packets", b->addr, now_ms);
 		return;
 	}
-	i = e->park_free;
-	pb = park_at(e, i);
-	e->park_free = pb->next;
-	pb->next = PARK_NONE;
-	pb->len = (uint16_t)len;
-	memcpy(pb->data, data, len);
-	if (b->park_tail == PARK_NONE)
-		b->park_head = i;
-	else
-		park_at(e, b->park_tail)->next = i;
-	b->park_tail = i;
-	b->parked++;
 	e->st.parked++;
 }
 
@@ -373,6 +171,12 @@ send_to_vm(struct eng *e, struct binding *b, uint8_t *data, size_t len)
 	e->st.delivered++;
 }
 
+static void
+send_parked(void *ctx, struct binding *b, uint8_t *data, size_t len)
+{
+	send_to_vm(ctx, b, data, len);
+}
+
 void
 bind_deliver(struct eng *e, struct binding *b, uint8_t *data, size_t len,
     uint64_t now_ms)
@@ -395,7 +199,6 @@ static const char *
 record_mismatch(struct eng *e, const struct binding *b, const struct eng_vm *vm)
 {
 	char ifname[ENG_IFNAME_MAX];
-	uint32_t ifx = (uint32_t)vm->ifindex;
 
 	snprintf(ifname, sizeof(ifname), "pk%d", vm->id);
 	if (vm->ip != b->addr)
@@ -404,7 +207,7 @@ record_mismatch(struct eng *e, const struct binding *b, const struct eng_vm *vm)
 		return "the clone's record names another universe";
 	if (strcmp(vm->ifname, ifname) != 0)
 		return "the clone's interface is not pk<id>";
-	if (vm->ifindex > 0 && htab_find(e->if_index, &ifx, htab_hash(e->if_index, &ifx)))
+	if (vm->ifindex > 0 && bt_by_ifindex(&e->bt, vm->ifindex))
 		return "the clone's interface belongs to another clone";
 	return NULL;
 }
@@ -413,13 +216,10 @@ void
 eng_clone_ready(struct eng *e, uint32_t serial, const struct eng_vm *vm,
     uint64_t now_ms)
 {
-	struct binding *b = NULL;
+	struct binding *b = bt_pending(&e->bt, serial);
 	struct eng_event ev;
 	const char *why;
 
-	for (size_t s = 1; s < e->nslots && b == NULL; s++)
-		if (e->slab[s].state == BIND_PENDING && e->slab[s].serial == serial)
-			b = &e->slab[s];
 	if (b == NULL) {
 		/* Reclaimed while it was being made: nobody wants it now. */
 		e->io.teardown(e->io.ctx, vm);
@@ -432,34 +232,14 @@ eng_clone_ready(struct eng *e, uint32_t serial, const struct eng_vm *vm,
 		return;
 	}
 	b->vm = *vm;
-	b->state = BIND_READY;
 	b->last_ms = now_ms;
-	e->pending--;
-	e->live++;
+	bt_set_ready(&e->bt, b, eng_stamp(now_ms));
 	e->st.clones_ready++;
-	if (vm->ifindex > 0) {
-		uint32_t ifx = (uint32_t)vm->ifindex;
-		struct slot_val *v = htab_insert(e->if_index, &ifx,
-		    htab_hash(e->if_index, &ifx), eng_stamp(now_ms), NULL);
-
-		if (v)
-			v->slot = bind_slot(e, b);
-	}
 	bind_event_init(e, &ev, EV_BIND, b, now_ms);
 	ev.peer = b->peer;
 	ev.count = b->parked;
 	eng_emit(e, &ev);
-	while (b->park_head != PARK_NONE) {
-		uint32_t i = b->park_head;
-		struct park_buf *pb = park_at(e, i);
-
-		b->park_head = pb->next;
-		send_to_vm(e, b, pb->data, pb->len);
-		pb->next = e->park_free;
-		e->park_free = i;
-	}
-	b->park_tail = PARK_NONE;
-	b->parked = 0;
+	park_drain(&e->park, b, send_parked, e);
 	bind_arm_timers(e, b);
 }
 
@@ -467,35 +247,19 @@ eng_clone_ready(struct eng *e, uint32_t serial, const struct eng_vm *vm,
 static void
 bind_forget(struct eng *e, struct binding *b)
 {
-	struct bind_key k = { b->uidx, b->addr };
-
-	htab_delete(e->bind_index, &k, htab_hash(e->bind_index, &k));
-	if (b->state == BIND_READY && b->vm.ifindex > 0) {
-		uint32_t ifx = (uint32_t)b->vm.ifindex;
-
-		htab_delete(e->if_index, &ifx, htab_hash(e->if_index, &ifx));
-	}
-	park_release_all(e, b);
+	park_drain(&e->park, b, NULL, NULL);
 	univ_release(&e->univ, b->uidx);
-	if (b->state == BIND_PENDING)
-		e->pending--;
-	else
-		e->live--;
-	b->state = BIND_FREE;
-	e->free_slots[e->nfree++] = bind_slot(e, b);
+	bt_remove(&e->bt, b);
 }
 
 void
 eng_clone_failed(struct eng *e, uint32_t serial, const char *why, uint64_t now_ms)
 {
-	struct binding *b = NULL;
+	struct binding *b = bt_pending(&e->bt, serial);
 	struct eng_event ev;
 	uint64_t *until;
 	uint32_t addr;
 
-	for (size_t s = 1; s < e->nslots && b == NULL; s++)
-		if (e->slab[s].state == BIND_PENDING && e->slab[s].serial == serial)
-			b = &e->slab[s];
 	if (b == NULL)
 		return;
 	addr = b->addr;
@@ -605,7 +369,7 @@ bind_arm_timers(struct eng *e, struct binding *b)
 	for (uint8_t kind = TIMER_IDLE; kind <= TIMER_LIFETIME; kind++) {
 		struct timer t = {
 			.when = bind_deadline(e, b, kind),
-			.slot = bind_slot(e, b),
+			.slot = bt_slot(&e->bt, b),
 			.serial = b->serial,
 			.gen = b->timer_gen,
 			.kind = kind,
@@ -620,7 +384,7 @@ bind_arm_timers(struct eng *e, struct binding *b)
 void
 eng_timer_fired(struct eng *e, const struct timer *t, uint64_t now_ms)
 {
-	struct binding *b = bind_by_slot(e, t->slot, t->serial);
+	struct binding *b = bt_by_slot(&e->bt, t->slot, t->serial);
 	uint64_t when;
 
 	if (b == NULL || b->state != BIND_READY || t->gen != b->timer_gen)

@@ -1,18 +1,19 @@
 /*
- * potemkin-policy replay: the command line.  Options, the policy, every
- * capture opened (and its link type checked) and the figure's place made
- * before the first packet is replayed, so bad input fails at once; then the
- * captures, a progress bar when stderr is a terminal, and the report.
+ * potemkin-replay (also `potemkin-policy replay`): the command line.
+ * Options, the policy, every capture opened (and its link type checked) and
+ * the figure's place made before the first packet is replayed, so bad input
+ * fails at once; then the captures, a progress bar when stderr is a terminal,
+ * and the report.
  *
  * Exit 0, 1 on bad input (policy, capture, a map that does not fit, the
  * figure), 2 on a usage error.  A failed run writes no report and leaves no
  * file behind.
  */
 #include "replay.h"
-#include "duration.h"
-#include "monotime.h"
-#include "number.h"
-#include "tool.h"
+#include "lib/duration.h"
+#include "lib/monotime.h"
+#include "lib/number.h"
+#include "policy-dsl/policy.h"
 
 #include <err.h>
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#define PROG "potemkin-replay"
 #define STATE_MAX_LIMIT (1u << 24)
 
 enum { O_MAP = 256, O_MAP_SRC, O_CLONE_MS, O_IDLE, O_NO_SCAN, O_FROM_CLONE,
@@ -52,11 +54,11 @@ struct args {
 	size_t ncaps;
 };
 
-void
-cmd_replay_usage(FILE *out)
+static void
+usage(FILE *out)
 {
 	fprintf(out,
-	    "usage: %s replay [--map FROM/LEN=TO/LEN]... [--map-src] [--clone-ms MS]\n"
+	    "usage: %s [--map FROM/LEN=TO/LEN]... [--map-src] [--clone-ms MS]\n"
 	    "           [--idle LIST] [--no-scan-filter] [--from-clone ADDR] [--state-max N]\n"
 	    "           [--json | --csv] [--plot FILE.png] [-q] FILE CAPTURE...\n", PROG);
 }
@@ -64,7 +66,7 @@ cmd_replay_usage(FILE *out)
 static void
 help(void)
 {
-	cmd_replay_usage(stdout);
+	usage(stdout);
 	fputs("\n"
 	    "  --map FROM/LEN=TO/LEN  move destinations in FROM into TO (a farm prefix),\n"
 	    "                         keeping the low bits; may be repeated\n"
@@ -79,17 +81,17 @@ help(void)
 	    "  -q, --quiet            no progress bar\n", stdout);
 }
 
-/* "replay: WHAT 'ARG': WHY" (or less), the usage, and 2. */
+/* "WHAT 'ARG': WHY" (or less), the usage, and 2. */
 static int
 usage_error(const char *what, const char *arg, const char *why)
 {
 	if (arg && why)
-		warnx("replay: %s '%s': %s", what, arg, why);
+		warnx("%s '%s': %s", what, arg, why);
 	else if (arg)
-		warnx("replay: %s '%s'", what, arg);
+		warnx("%s '%s'", what, arg);
 	else
-		warnx("replay: %s", what);
-	cmd_replay_usage(stderr);
+		warnx("%s", what);
+	usage(stderr);
 	return 2;
 }
 
@@ -151,9 +153,9 @@ opt_number(const char *opt, const char *arg, unsigned long min, unsigned long ma
 	unsigned long long v;
 
 	if (num_parse(arg, min, max, &v) == -1) {
-		warnx("replay: %s '%s': expected a number from %lu to %lu", opt, arg,
+		warnx("%s '%s': expected a number from %lu to %lu", opt, arg,
 		    min, max);
-		cmd_replay_usage(stderr);
+		usage(stderr);
 		return 2;
 	}
 	*out = v;
@@ -295,7 +297,7 @@ replay_all(struct replay *r, struct capture *caps, size_t n, struct progress *pg
 	}
 	progress_clear(pg);
 	if (replay_end(r) < 0) {
-		warnx("replay: out of memory");
+		warnx("out of memory");
 		return -1;
 	}
 	return 0;
@@ -310,7 +312,7 @@ report(const struct args *a, struct replay *r, const struct capture *caps,
 	int rc = 0;
 
 	if (info == NULL) {
-		warnx("replay: out of memory");
+		warnx("out of memory");
 		return -1;
 	}
 	for (size_t i = 0; i < a->ncaps; i++)
@@ -336,7 +338,7 @@ report(const struct args *a, struct replay *r, const struct capture *caps,
 }
 
 int
-cmd_replay(int argc, char **argv)
+main(int argc, char **argv)
 {
 	struct args a;
 	struct pol_program *prog = NULL;
@@ -351,10 +353,10 @@ cmd_replay(int argc, char **argv)
 	if ((rc = parse_args(&a, argc, argv)) != 0)
 		return rc < 0 ? 0 : rc;
 	rc = 1;
-	if ((prog = tool_load(a.policy)) == NULL)
+	if ((prog = pol_load_tool(a.policy)) == NULL)
 		goto done;
 	if ((caps = calloc(a.ncaps, sizeof(*caps))) == NULL) {
-		warnx("replay: out of memory");
+		warnx("out of memory");
 		goto done;
 	}
 	for (; opened < a.ncaps; opened++) {

@@ -9,7 +9,7 @@
  * takes its name only when gnuplot succeeded: a failed run leaves nothing.
  */
 #include "replay.h"
-#include "duration.h"
+#include "lib/duration.h"
 
 #include <err.h>
 #include <errno.h>

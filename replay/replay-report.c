@@ -6,8 +6,7 @@
  * compared byte for byte (the tests' golden files do).
  */
 #include "replay.h"
-#include "pol_int.h"
-#include "duration.h"
+#include "lib/duration.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -46,7 +45,7 @@ rule_text(const struct pol_program *prog, int dir, size_t i)
 
 	if (f == NULL)
 		return NULL;
-	pol_print_rule(&prog->ast.rules[dir][i], f);
+	pol_rule_print(prog, (enum pol_dir)dir, i, f);
 	if (fclose(f) != 0) {
 		free(s);
 		return NULL;
@@ -175,21 +174,12 @@ static const char *const action_names[] = {
 	[POL_BIND] = "bind", [POL_REFLECT] = "reflect", [POL_PROXY] = "proxy",
 };
 
-#define STAT(f) { #f, offsetof(struct eng_stats, f) }
+#define STAT(f) { #f, offsetof(struct eng_stats, f) },
 static const struct {
 	const char *name;
 	size_t off;
 } engine_counters[] = {
-	STAT(in_packets), STAT(out_packets), STAT(malformed), STAT(martian),
-	STAT(not_ipv4), STAT(not_farm), STAT(unknown_clone), STAT(spoofed),
-	STAT(fragments_dropped), STAT(flow_hits), STAT(flow_misses), STAT(delivered),
-	STAT(parked), STAT(park_dropped), STAT(passed), STAT(proxied), STAT(reflected),
-	STAT(rejected), STAT(dropped), STAT(rate_limited), STAT(scan_filtered),
-	STAT(clones_started), STAT(clones_ready), STAT(clones_failed), STAT(over_vms),
-	STAT(over_clones), STAT(backoff_dropped), STAT(table_full), STAT(reclaimed_idle),
-	STAT(reclaimed_lifetime), STAT(reclaimed_pressure), STAT(reclaimed_operator),
-	STAT(infected), STAT(frozen), STAT(dns_questions), STAT(dns_answers),
-	STAT(dns_timeouts), STAT(dns_bad),
+	ENG_COUNTERS(STAT)
 };
 #undef STAT
 
@@ -230,7 +220,7 @@ json_rules(struct jw *w, const struct replay *r, const struct replay_run *run)
 			jw_open(w, NULL, '{', true);
 			jw_str(w, "dir", dirs[dir]);
 			jw_uint(w, "index", i);
-			jw_uint(w, "line", (unsigned)r->prog->ast.rules[dir][i].line);
+			jw_uint(w, "line", (unsigned)pol_rule_line(r->prog, (enum pol_dir)dir, i));
 			jw_uint(w, "packets", d[dir]->rule[i]);
 			jw_str(w, "rule", text ? text : "?");
 			jw_close(w, '}');
@@ -330,7 +320,7 @@ json_tables(struct jw *w, const struct replay *r, const struct replay_run *run)
 	const struct eng_stats *p = &run->peak, *s = &run->st;
 
 	jw_open(w, "tables", '{', false);
-	json_table(w, "bindings", p->bindings + p->pending, pol_limits(r->prog)->vms);
+	json_table(w, "bindings", p->vms + p->pending, pol_limits(r->prog)->vms);
 	json_table(w, "flows", p->flows, s->flows_max);
 	json_table(w, "history", p->history, s->history_max);
 	json_table(w, "scan_sources", p->scan_sources, s->scan_sources_max);
@@ -615,7 +605,7 @@ text_rules(FILE *f, const struct replay *r)
 	}
 	fputs("  line  rule\n", f);
 	for (int dir = 0; dir < 2; dir++) {
-		size_t n = r->prog->ast.nrules[dir];
+		size_t n = pol_rule_count(r->prog, (enum pol_dir)dir);
 
 		if (dir == POL_OUT && !r->o.from_clone)
 			break;
@@ -630,7 +620,7 @@ text_rules(FILE *f, const struct replay *r)
 				    dd->rule[k] : dd->norule));
 			}
 			if (k < n)
-				fprintf(f, "  %4d  %s\n", r->prog->ast.rules[dir][k].line,
+				fprintf(f, "  %4d  %s\n", pol_rule_line(r->prog, (enum pol_dir)dir, k),
 				    text ? text : "?");
 			else
 				fprintf(f, "     -  (no %s rule matched: drop)\n",

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
+#include "lib/addr.h"
 
 static int
 parse_mac(const char *s, size_t len, uint8_t mac[6])

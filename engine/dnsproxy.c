@@ -174,7 +174,7 @@ dns_proxy_query(struct eng *e, struct binding *b, const struct pkt *p,
 		return;
 	}
 	*pd = (struct dns_pending){
-		.slot = bind_slot(e, b),
+		.slot = bt_slot(&e->bt, b),
 		.serial = b->serial,
 		.asked = p->dst,
 		.resolver = resolver,
@@ -232,7 +232,7 @@ eng_dns_answer(struct eng *e, uint32_t from, const uint8_t *msg, size_t len,
 		e->st.dns_bad++;
 		return;
 	}
-	b = bind_by_slot(e, pd->slot, pd->serial);
+	b = bt_by_slot(&e->bt, pd->slot, pd->serial);
 	if (b == NULL || b->state != BIND_READY) {
 		htab_delete_val(e->dns.t, pd);
 		return;

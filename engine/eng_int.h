@@ -165,11 +165,62 @@ struct binding {
 #define PARK_NONE UINT32_MAX
 #define PARK_POOL_MAX 65536	/* parked-packet buffers at most (128 MiB) */
 
+/* ---- the binding table and the parked-packet pool (bindtab.c) ------------ */
+
+struct bindtab {
+	struct binding *slab;	/* slot 0 is never used */
+	size_t nslots;
+	uint32_t *free_slots;
+	size_t nfree;
+	struct htab *by_key;	/* (uidx, addr) -> slot */
+	struct htab *by_if;	/* ifindex -> slot, ready bindings */
+	uint32_t next_serial;
+	size_t live, pending;	/* bindings ready / pending */
+};
+
+int bt_init(struct bindtab *bt, size_t vms);
+void bt_fini(struct bindtab *bt);
+/* Room for vms bindings (at start, and when a reload raises the limit). */
+int bt_grow(struct bindtab *bt, size_t vms);
+size_t bt_bytes(const struct bindtab *bt);
+uint32_t bt_slot(const struct bindtab *bt, const struct binding *b);
+struct binding *bt_find(const struct bindtab *bt, uint32_t uidx, uint32_t addr);
+/* The binding in slot if it is still the one with this serial, else NULL. */
+struct binding *bt_by_slot(const struct bindtab *bt, uint32_t slot, uint32_t serial);
+struct binding *bt_by_ifindex(const struct bindtab *bt, int ifindex);
+struct binding *bt_by_vm(const struct bindtab *bt, int vm);
+struct binding *bt_pending(const struct bindtab *bt, uint32_t serial);
+/* A new pending binding, zeroed but for its key and serial; NULL when full. */
+struct binding *bt_insert(struct bindtab *bt, uint32_t uidx, uint32_t addr,
+    uint32_t stamp);
+/* b's clone is up (b->vm set): index its interface. */
+void bt_set_ready(struct bindtab *bt, struct binding *b, uint32_t stamp);
+/* Out of every index, its slot free; its parked packets must be gone. */
+void bt_remove(struct bindtab *bt, struct binding *b);
+
 struct park_buf {
 	uint32_t next;
 	uint16_t len;
 	uint8_t data[];
 };
+
+struct parkpool {
+	unsigned char *buf;
+	size_t size;		/* bytes per park_buf */
+	size_t bytes;		/* the largest packet a buffer holds */
+	size_t count;
+	uint32_t free;		/* the free list's head */
+};
+
+int park_init(struct parkpool *pp, size_t n, size_t bytes);
+void park_fini(struct parkpool *pp);
+int park_grow(struct parkpool *pp, size_t n);
+/* Append a copy to b's parked packets; -1 when no buffer is free or fits. */
+int park_push(struct parkpool *pp, struct binding *b, const uint8_t *data, size_t len);
+/* Hand b's parked packets to fn (if any) oldest first, and free them. */
+typedef void park_fn(void *ctx, struct binding *b, uint8_t *data, size_t len);
+void park_drain(struct parkpool *pp, struct binding *b, park_fn *fn, void *ctx);
+size_t park_bytes(const struct parkpool *pp);
 
 /* ---- timers (timers.c) ---------------------------------------------------- */
 
@@ -241,19 +292,8 @@ struct eng {
 	struct dnsproxy dns;
 	struct htab *backoff;	/* address -> until (ms) */
 
-	struct binding *slab;	/* bindings; slot 0 is never used */
-	size_t nslots;
-	uint32_t *free_slots;
-	size_t nfree;
-	struct htab *bind_index;	/* (uidx, addr) -> slot */
-	struct htab *if_index;		/* ifindex -> slot */
-	uint32_t next_serial;
-	size_t live, pending;		/* bindings ready / pending */
-
-	unsigned char *park_pool;
-	size_t park_size;		/* bytes per park_buf */
-	size_t park_count;
-	uint32_t park_free;
+	struct bindtab bt;
+	struct parkpool park;
 
 	struct timers timers;
 	uint64_t next_housekeeping;
@@ -267,15 +307,17 @@ eng_stamp(uint64_t now_ms)
 	return (uint32_t)(now_ms >> 10);
 }
 
+/* events.c: an event made (the kind and time set, no clone) and sent out */
+void eng_event_init(struct eng_event *ev, enum eng_event_kind kind, uint64_t now_ms);
+void eng_emit(struct eng *e, struct eng_event *ev);
+/* A limit was hit: an overload event, at most once a second for each kind. */
+void eng_overload(struct eng *e, unsigned which, const char *reason, uint32_t addr,
+    uint64_t now_ms);
+
 /* bindings.c */
 int bind_init(struct eng *e, size_t vms);
 void bind_fini(struct eng *e);
-int bind_grow(struct eng *e, size_t vms);
 size_t park_pool_size(const struct pol_program *prog);
-struct binding *bind_find(struct eng *e, uint32_t uidx, uint32_t addr);
-struct binding *bind_by_slot(struct eng *e, uint32_t slot, uint32_t serial);
-struct binding *bind_by_vm(struct eng *e, int vm);
-uint32_t bind_slot(const struct eng *e, const struct binding *b);
 /*
  * A new pending binding with its clone requested; NULL when a limit says no.
  * Capacity pressure may reclaim another clone, never keep.
@@ -298,12 +340,6 @@ void bind_event_init(struct eng *e, struct eng_event *ev, enum eng_event_kind ki
     const struct binding *b, uint64_t now_ms);
 void eng_timer_fired(struct eng *e, const struct timer *t, uint64_t now_ms);
 
-/* engine.c */
-void eng_emit(struct eng *e, struct eng_event *ev);
-void eng_event_init(struct eng_event *ev, enum eng_event_kind kind, uint64_t now_ms);
-void eng_overload(struct eng *e, unsigned which, const char *reason, uint32_t addr,
-    uint64_t now_ms);
-const char *eng_binding_type(struct eng *e, uint32_t addr, const char *fallback);
 
 /*
  * decide.c: ask the policy about p, answering its state questions from the
@@ -315,6 +351,8 @@ void policy_decide(struct eng *e, const struct pkt *p, enum pol_dir dir, uint64_
 /* The `log` modifier: an event for p and the decision (b: the sending clone). */
 void policy_log(struct eng *e, const struct binding *b, const struct pkt *p,
     const struct pol_decision *d, uint64_t now_ms);
+/* The host type for a farm address, or fallback when no hosts line covers it. */
+const char *eng_binding_type(struct eng *e, uint32_t addr, const char *fallback);
 
 /* dnsproxy.c: the outbound proxy path and the answer path */
 void dns_proxy_query(struct eng *e, struct binding *b, const struct pkt *p,

@@ -18,7 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "policy.h"
+#include "counters.h"
+#include "policy-dsl/policy.h"
 
 struct eng;
 
@@ -141,32 +142,12 @@ struct eng_io {
 };
 
 struct eng_stats {
-	uint64_t in_packets, out_packets;
-	uint64_t malformed;		/* failed to parse */
-	uint64_t martian;		/* impossible outside sources */
-	uint64_t not_ipv4;		/* IPv6 and others, dropped */
-	uint64_t not_farm;		/* inbound for an address outside the farm */
-	uint64_t unknown_clone;		/* outbound from an interface no clone owns */
-	uint64_t spoofed;		/* outbound with a source not the clone's */
-	uint64_t fragments_dropped;
-	uint64_t flow_hits, flow_misses;
-	uint64_t delivered, parked, park_dropped;
-	uint64_t passed, proxied, reflected, rejected, dropped;
-	uint64_t rate_limited;
-	uint64_t scan_filtered;		/* sources that crossed a threshold */
-	uint64_t clones_started, clones_ready, clones_failed;
-	uint64_t over_vms, over_clones, backoff_dropped, table_full;
-	uint64_t reclaimed_idle, reclaimed_lifetime, reclaimed_pressure,
-	    reclaimed_operator, reclaimed_infected, reclaimed_exit;
-	uint64_t infected, frozen;
-	uint64_t dns_questions, dns_answers, dns_timeouts, dns_bad;
-	uint64_t reloads;
-	/* current sizes */
-	size_t bindings, pending, universes, flows, history, scan_sources,
-	    dns_outstanding, backoffs;
-	size_t flows_max, history_max, scan_sources_max, universes_max, dns_max;
-	size_t table_bytes;		/* all tables, their own accounting */
-	size_t flows_bytes;		/* the flow cache's share of table_bytes */
+#define ENG_STAT_COUNTER(name) uint64_t name;
+#define ENG_STAT_GAUGE(name) size_t name;
+	ENG_COUNTERS(ENG_STAT_COUNTER)
+	ENG_GAUGES(ENG_STAT_GAUGE)
+#undef ENG_STAT_COUNTER
+#undef ENG_STAT_GAUGE
 };
 
 struct eng *eng_new(const struct eng_config *c, const struct pol_program *prog,
