@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "lib/addr.h"
+#include "lib/conf.h"
 #include "lib/duration.h"
 
 static const struct vmm_backend *const vmm_backends[] = {
@@ -30,63 +31,65 @@ vmm_backend_by_name(const char *name)
 	return NULL;
 }
 
+#define CONF_CTX(conf) { .path = (conf)->path }
+
 /* "vmm.conf:12: type web: guest_ip: not an IPv4 address" */
 PK_PRINTF(3, 4) static int
-conf_error(const struct vmm_conf *conf, const config_setting_t *s,
+vconf_error(const struct vmm_conf *conf, const config_setting_t *s,
     const char *fmt, ...)
 {
-	const char *file = s ? config_setting_source_file(s) : NULL;
+	struct conf_ctx c = CONF_CTX(conf);
 	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (s && config_setting_source_line(s) > 0)
-		warnx("%s:%u: %s", file ? file : conf->path,
-		    config_setting_source_line(s), msg);
-	else
-		warnx("%s: %s", conf->path, msg);
-	return -1;
+	return conf_error(&c, s, "%s", msg);
+}
+
+/*
+ * The readers of a group's member by key: absent, the default stays; else
+ * lib/conf.c checks it, labelled "WHATKEY" ("type web: " "root").
+ */
+static bool
+conf_member(const config_setting_t *group, const char *what, const char *key,
+    const config_setting_t **s, char *label, size_t size)
+{
+	*s = config_setting_get_member(group, key);
+	snprintf(label, size, "%s%s", what, key);
+	return *s != NULL;
 }
 
 /* A string setting, or dflt when absent; wrong types are errors. */
 static int
-conf_string(const struct vmm_conf *conf, const config_setting_t *group,
+member_string(const struct vmm_conf *conf, const config_setting_t *group,
     const char *what, const char *key, const char *dflt, const char **out)
 {
-	const config_setting_t *s = config_setting_get_member(group, key);
+	struct conf_ctx c = CONF_CTX(conf);
+	const config_setting_t *s;
+	char label[128];
 
 	*out = dflt;
-	if (s == NULL)
+	if (!conf_member(group, what, key, &s, label, sizeof(label)))
 		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return conf_error(conf, s, "%s%s: a string is expected", what, key);
-	*out = config_setting_get_string(s);
-	if (**out == '\0')
-		return conf_error(conf, s, "%s%s: must not be empty", what, key);
-	return 0;
+	return conf_string(&c, s, label, false, out);
 }
 
 static int
-conf_uint(const struct vmm_conf *conf, const config_setting_t *group,
+member_uint(const struct vmm_conf *conf, const config_setting_t *group,
     const char *what, const char *key, unsigned lo, unsigned hi,
     unsigned *out)
 {
-	const config_setting_t *s = config_setting_get_member(group, key);
-	long long v;
+	struct conf_ctx c = CONF_CTX(conf);
+	const config_setting_t *s;
+	char label[128];
+	uint64_t v;
 
-	if (s == NULL)
+	if (!conf_member(group, what, key, &s, label, sizeof(label)))
 		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_INT &&
-	    config_setting_type(s) != CONFIG_TYPE_INT64)
-		return conf_error(conf, s, "%s%s: an integer is expected", what, key);
-	v = config_setting_get_int64(s);
-	if (config_setting_type(s) == CONFIG_TYPE_INT)
-		v = config_setting_get_int(s);
-	if (v < lo || v > hi)
-		return conf_error(conf, s, "%s%s: %lld is not within %u..%u",
-		    what, key, v, lo, hi);
+	if (conf_uint(&c, s, label, lo, hi, &v) < 0)
+		return -1;
 	*out = (unsigned)v;
 	return 0;
 }
@@ -98,67 +101,45 @@ conf_addr(const struct vmm_conf *conf, const config_setting_t *group,
 	const config_setting_t *s = config_setting_get_member(group, key);
 	const char *str;
 
-	if (conf_string(conf, group, what, key, dflt, &str) == -1)
+	if (member_string(conf, group, what, key, dflt, &str) == -1)
 		return -1;
 	if (addr_parse(str, strlen(str), out) != ADDR_OK)
-		return conf_error(conf, s ? s : group,
+		return vconf_error(conf, s ? s : group,
 		    "%s%s: '%s' is not an IPv4 address", what, key, str);
 	return 0;
 }
 
 static int
-conf_duration(const struct vmm_conf *conf, const config_setting_t *group,
+member_duration(const struct vmm_conf *conf, const config_setting_t *group,
     const char *what, const char *key, uint64_t *out)
 {
-	const config_setting_t *s = config_setting_get_member(group, key);
-	const char *str;
-	enum dur_err e;
+	struct conf_ctx c = CONF_CTX(conf);
+	const config_setting_t *s;
+	char label[128];
 
-	if (conf_string(conf, group, what, key, NULL, &str) == -1)
-		return -1;
-	if (str == NULL)
+	if (!conf_member(group, what, key, &s, label, sizeof(label)))
 		return 0;
-	if ((e = dur_parse(str, strlen(str), out)) != DUR_OK)
-		return conf_error(conf, s, "%s%s: '%s': %s", what, key, str,
-		    dur_strerror(e));
+	if (conf_duration(&c, s, label, out) < 0)
+		return -1;
 	if (*out == 0)
-		return conf_error(conf, s, "%s%s: must be longer than 0", what, key);
+		return conf_error(&c, s, "%s: must be longer than 0", label);
 	return 0;
 }
 
 /* An array or list of strings into out[max]. */
 static int
-conf_strings(const struct vmm_conf *conf, const config_setting_t *group,
+member_strings(const struct vmm_conf *conf, const config_setting_t *group,
     const char *what, const char *key, const char **out, size_t max,
     size_t *n)
 {
-	const config_setting_t *s = config_setting_get_member(group, key);
-	int len;
+	struct conf_ctx c = CONF_CTX(conf);
+	const config_setting_t *s;
+	char label[128];
 
 	*n = 0;
-	if (s == NULL)
+	if (!conf_member(group, what, key, &s, label, sizeof(label)))
 		return 0;
-	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
-		out[(*n)++] = config_setting_get_string(s);
-		return 0;
-	}
-	if (!config_setting_is_aggregate(s) || config_setting_is_group(s))
-		return conf_error(conf, s, "%s%s: a list of strings is expected",
-		    what, key);
-	len = config_setting_length(s);
-	if (len < 0 || (size_t)len > max)
-		return conf_error(conf, s, "%s%s: more than %zu entries", what,
-		    key, max);
-	for (int i = 0; i < len; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-
-		if (config_setting_type(e) != CONFIG_TYPE_STRING ||
-		    *config_setting_get_string(e) == '\0')
-			return conf_error(conf, e, "%s%s: entry %d is not a "
-			    "non-empty string", what, key, i + 1);
-		out[(*n)++] = config_setting_get_string(e);
-	}
-	return 0;
+	return conf_strings(&c, s, label, out, 0, max, n);
 }
 
 static int
@@ -171,18 +152,18 @@ conf_ports(const struct vmm_conf *conf, const config_setting_t *group,
 	if (s == NULL)
 		return 0;
 	if (!config_setting_is_array(s) && !config_setting_is_list(s))
-		return conf_error(conf, s, "%sready_tcp: a list of ports is expected",
+		return vconf_error(conf, s, "%sready_tcp: a list of ports is expected",
 		    what);
 	len = config_setting_length(s);
 	if (len < 0 || len > VMM_MAX_PORTS)
-		return conf_error(conf, s, "%sready_tcp: more than %d ports", what,
+		return vconf_error(conf, s, "%sready_tcp: more than %d ports", what,
 		    VMM_MAX_PORTS);
 	for (int i = 0; i < len; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		int v = config_setting_get_int(e);
 
 		if (config_setting_type(e) != CONFIG_TYPE_INT || v < 1 || v > 65535)
-			return conf_error(conf, e, "%sready_tcp: entry %d is not a "
+			return vconf_error(conf, e, "%sready_tcp: entry %d is not a "
 			    "port number", what, i + 1);
 		t->ready_tcp[t->nready_tcp++] = (uint16_t)v;
 	}
@@ -206,13 +187,13 @@ conf_size(const struct vmm_conf *conf, const config_setting_t *s,
 		if (config_setting_type(s) == CONFIG_TYPE_INT)
 			n = config_setting_get_int(s);
 		if (n < 1 || n > (1LL << 24))
-			return conf_error(conf, s, "%s%s: %lld MB is not within "
+			return vconf_error(conf, s, "%s%s: %lld MB is not within "
 			    "1..%d", what, key, n, 1 << 24);
 		*out = (uint64_t)n << 20;
 		return 0;
 	}
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return conf_error(conf, s, "%s%s: a size such as \"64M\" is "
+		return vconf_error(conf, s, "%s%s: a size such as \"64M\" is "
 		    "expected", what, key);
 	str = config_setting_get_string(s);
 	errno = 0;
@@ -229,11 +210,11 @@ conf_size(const struct vmm_conf *conf, const config_setting_t *s,
 		goto bad;
 	*out = v << shift;
 	if (*out < (1ULL << 20))
-		return conf_error(conf, s, "%s%s: '%s' is less than 1M", what,
+		return vconf_error(conf, s, "%s%s: '%s' is less than 1M", what,
 		    key, str);
 	return 0;
 bad:
-	return conf_error(conf, s, "%s%s: '%s' is not a size such as \"64M\" "
+	return vconf_error(conf, s, "%s%s: '%s' is not a size such as \"64M\" "
 	    "or \"1G\"", what, key, str);
 }
 
@@ -253,7 +234,7 @@ conf_limits(const struct vmm_conf *conf, const config_setting_t *g,
 		return 0;
 	t->limits.line = config_setting_source_line(l);
 	if (!config_setting_is_group(l))
-		return conf_error(conf, l, "%slimits: a group { memory = ...; "
+		return vconf_error(conf, l, "%slimits: a group { memory = ...; "
 		    "pids = ...; cpu = ...; } is expected", what);
 	snprintf(lwhat, sizeof(lwhat), "%slimits.", what);
 	for (int i = 0; i < config_setting_length(l); i++) {
@@ -262,14 +243,14 @@ conf_limits(const struct vmm_conf *conf, const config_setting_t *g,
 
 		if (strcmp(name, "memory") && strcmp(name, "pids") &&
 		    strcmp(name, "cpu"))
-			return conf_error(conf, config_setting_get_elem(l,
+			return vconf_error(conf, config_setting_get_elem(l,
 			    (unsigned)i), "%s%s: unknown (memory, pids or cpu)",
 			    lwhat, name);
 	}
 	if ((s = config_setting_get_member(l, "memory")) &&
 	    conf_size(conf, s, lwhat, "memory", &t->limits.memory) == -1)
 		return -1;
-	if (conf_uint(conf, l, lwhat, "pids", 8, 1u << 22, &t->limits.pids) == -1)
+	if (member_uint(conf, l, lwhat, "pids", 8, 1u << 22, &t->limits.pids) == -1)
 		return -1;
 	if ((s = config_setting_get_member(l, "cpu")) != NULL) {
 		double cpu;
@@ -279,10 +260,10 @@ conf_limits(const struct vmm_conf *conf, const config_setting_t *g,
 		else if (config_setting_type(s) == CONFIG_TYPE_INT)
 			cpu = config_setting_get_int(s);
 		else
-			return conf_error(conf, s, "%scpu: a number of CPUs such "
+			return vconf_error(conf, s, "%scpu: a number of CPUs such "
 			    "as 0.5 is expected", lwhat);
 		if (cpu < 0.01 || cpu > 1024)
-			return conf_error(conf, s, "%scpu: %g is not within "
+			return vconf_error(conf, s, "%scpu: %g is not within "
 			    "0.01..1024", lwhat, cpu);
 		t->limits.cpu_milli = (unsigned)(cpu * 1000 + 0.5);
 	}
@@ -297,7 +278,7 @@ conf_binds(const struct vmm_conf *conf, const config_setting_t *g,
 	const char *list[VMM_MAX_BINDS];
 	const config_setting_t *s = config_setting_get_member(g, "binds");
 
-	if (conf_strings(conf, g, what, "binds", list, VMM_MAX_BINDS,
+	if (member_strings(conf, g, what, "binds", list, VMM_MAX_BINDS,
 		&t->nbinds) == -1)
 		return -1;
 	for (size_t i = 0; i < t->nbinds; i++) {
@@ -318,17 +299,17 @@ conf_binds(const struct vmm_conf *conf, const config_setting_t *g,
 				if (strcmp(opt, "rw") == 0)
 					b->rw = true;
 				else if (strcmp(opt, "ro") != 0)
-					return conf_error(conf, e, "%sbinds: '%s': "
+					return vconf_error(conf, e, "%sbinds: '%s': "
 					    "'%s' is not ro or rw", what, list[i], opt);
 			}
 		}
 		if (b->src[0] != '/' || b->dst[0] != '/' ||
 		    strstr(list[i], "/../") || strstr(list[i], "/..:"))
-			return conf_error(conf, e, "%sbinds: '%s': SOURCE[:TARGET"
+			return vconf_error(conf, e, "%sbinds: '%s': SOURCE[:TARGET"
 			    "[:ro|rw]] with absolute paths is expected", what,
 			    list[i]);
 		if (strcmp(b->dst, "/") == 0)
-			return conf_error(conf, e, "%sbinds: '%s': the root is the "
+			return vconf_error(conf, e, "%sbinds: '%s': the root is the "
 			    "type's root setting", what, list[i]);
 	}
 	return 0;
@@ -347,7 +328,7 @@ conf_ids(const struct vmm_conf *conf, const config_setting_t *g,
 	    config_setting_source_line(g);
 	if (s == NULL)
 		return 0;
-	if (conf_uint(conf, g, what, "ids", VMM_IDS_COUNT,
+	if (member_uint(conf, g, what, "ids", VMM_IDS_COUNT,
 		UINT32_MAX - 2 * VMM_IDS_COUNT, &v) == -1)
 		return -1;
 	t->ids = v;
@@ -402,7 +383,7 @@ conf_accel(const struct vmm_conf *conf, const config_setting_t *g,
 {
 	const char *s;
 
-	if (conf_string(conf, g, what, "accel", "auto", &s) == -1)
+	if (member_string(conf, g, what, "accel", "auto", &s) == -1)
 		return -1;
 	if (strcmp(s, "tcg") == 0)
 		t->accel = VMM_ACCEL_TCG;
@@ -411,7 +392,7 @@ conf_accel(const struct vmm_conf *conf, const config_setting_t *g,
 	else if (strcmp(s, "auto") == 0)
 		t->accel = VMM_ACCEL_AUTO;
 	else
-		return conf_error(conf, config_setting_get_member(g, "accel"),
+		return vconf_error(conf, config_setting_get_member(g, "accel"),
 		    "%saccel: '%s' is not kvm, tcg or auto", what, s);
 	return 0;
 }
@@ -425,10 +406,10 @@ static int
 conf_domain_type(const struct vmm_conf *conf, const config_setting_t *g,
     const char *what, struct vmm_type *t)
 {
-	if (conf_string(conf, g, what, "domain_type", "pv", &t->domain_type) == -1)
+	if (member_string(conf, g, what, "domain_type", "pv", &t->domain_type) == -1)
 		return -1;
 	if (strcmp(t->domain_type, "pv") != 0 && strcmp(t->domain_type, "pvh") != 0)
-		return conf_error(conf, config_setting_get_member(g, "domain_type"),
+		return vconf_error(conf, config_setting_get_member(g, "domain_type"),
 		    "%sdomain_type: '%s' is not pv or pvh", what, t->domain_type);
 	return 0;
 }
@@ -445,16 +426,16 @@ conf_type(struct vmm_conf *conf, const config_setting_t *g, struct vmm_type *t,
 	t->name = config_setting_name(g);
 	snprintf(what, sizeof(what), "type %s: ", t->name);
 	if (!config_setting_is_group(g))
-		return conf_error(conf, g, "%sa group { ... } is expected", what);
+		return vconf_error(conf, g, "%sa group { ... } is expected", what);
 	if (!conf_name_ok(t->name))
-		return conf_error(conf, g, "type %s: names are letters, digits, "
+		return vconf_error(conf, g, "type %s: names are letters, digits, "
 		    "'-' and '_', at most %d", t->name, VMM_NAME_MAX - 1);
-	if (conf_string(conf, g, what, "backend", NULL, &backend) == -1)
+	if (member_string(conf, g, what, "backend", NULL, &backend) == -1)
 		return -1;
 	if (backend == NULL)
-		return conf_error(conf, g, "%sbackend: missing", what);
+		return vconf_error(conf, g, "%sbackend: missing", what);
 	if ((t->backend = vmm_backend_by_name(backend)) == NULL)
-		return conf_error(conf, config_setting_get_member(g, "backend"),
+		return vconf_error(conf, config_setting_get_member(g, "backend"),
 		    "%sbackend: '%s' is not netns, qemu or xen", what, backend);
 	t->memory_mb = 128;
 	t->cpus = 1;
@@ -462,32 +443,32 @@ conf_type(struct vmm_conf *conf, const config_setting_t *g, struct vmm_type *t,
 	t->hostname = t->name;
 	if (conf_addr(conf, g, what, "guest_ip", "10.0.2.15", &t->guest_ip) ||
 	    conf_addr(conf, g, what, "gw_ip", "10.0.2.2", &t->gw_ip) ||
-	    conf_uint(conf, g, what, "prefix", 1, 32, &prefix) ||
-	    conf_string(conf, g, what, "mac", "52:54:00:12:34:56", &mac) ||
-	    conf_duration(conf, g, what, "ready_timeout", &t->ready_timeout_ms) ||
-	    conf_string(conf, g, what, "ready", "POTEMKIN-READY", &t->ready) ||
-	    conf_strings(conf, g, what, "services", t->services,
+	    member_uint(conf, g, what, "prefix", 1, 32, &prefix) ||
+	    member_string(conf, g, what, "mac", "52:54:00:12:34:56", &mac) ||
+	    member_duration(conf, g, what, "ready_timeout", &t->ready_timeout_ms) ||
+	    member_string(conf, g, what, "ready", "POTEMKIN-READY", &t->ready) ||
+	    member_strings(conf, g, what, "services", t->services,
 		VMM_MAX_SERVICES, &t->nservices) ||
 	    conf_ports(conf, g, what, t) ||
-	    conf_strings(conf, g, what, "evidence_paths", t->evidence_paths,
+	    member_strings(conf, g, what, "evidence_paths", t->evidence_paths,
 		VMM_MAX_PATHS, &t->nevidence_paths) ||
-	    conf_string(conf, g, what, "home", "/", &t->home) ||
-	    conf_string(conf, g, what, "root", NULL, &t->root) ||
-	    conf_string(conf, g, what, "hostname", t->name, &t->hostname) ||
+	    member_string(conf, g, what, "home", "/", &t->home) ||
+	    member_string(conf, g, what, "root", NULL, &t->root) ||
+	    member_string(conf, g, what, "hostname", t->name, &t->hostname) ||
 	    conf_binds(conf, g, what, t) ||
 	    conf_ids(conf, g, what, t, index) ||
-	    conf_string(conf, g, what, "kernel", NULL, &t->kernel) ||
-	    conf_string(conf, g, what, "initrd", NULL, &t->initrd) ||
-	    conf_string(conf, g, what, "append", "", &t->append) ||
-	    conf_uint(conf, g, what, "memory", 16, 65536, &t->memory_mb) ||
-	    conf_uint(conf, g, what, "cpus", 1, 64, &t->cpus) ||
-	    conf_string(conf, g, what, "qemu", "qemu-system-x86_64", &t->qemu) ||
+	    member_string(conf, g, what, "kernel", NULL, &t->kernel) ||
+	    member_string(conf, g, what, "initrd", NULL, &t->initrd) ||
+	    member_string(conf, g, what, "append", "", &t->append) ||
+	    member_uint(conf, g, what, "memory", 16, 65536, &t->memory_mb) ||
+	    member_uint(conf, g, what, "cpus", 1, 64, &t->cpus) ||
+	    member_string(conf, g, what, "qemu", "qemu-system-x86_64", &t->qemu) ||
 	    conf_accel(conf, g, what, t) ||
-	    conf_uint(conf, g, what, "pool", 0, VMM_POOL_MAX, &t->pool) ||
-	    conf_string(conf, g, what, "xl", "xl", &t->xl) ||
-	    conf_string(conf, g, what, "console_log",
+	    member_uint(conf, g, what, "pool", 0, VMM_POOL_MAX, &t->pool) ||
+	    member_string(conf, g, what, "xl", "xl", &t->xl) ||
+	    member_string(conf, g, what, "console_log",
 		"/var/log/xen/console/guest-%s.log", &t->console_log) ||
-	    conf_string(conf, g, what, "vif_script", NULL, &t->vif_script) ||
+	    member_string(conf, g, what, "vif_script", NULL, &t->vif_script) ||
 	    conf_domain_type(conf, g, what, t))
 		return -1;
 	t->prefix = (uint8_t)prefix;
@@ -504,14 +485,14 @@ conf_type(struct vmm_conf *conf, const config_setting_t *g, struct vmm_type *t,
 	if (conf_limits(conf, g, what, t) == -1)
 		return -1;
 	if (t->pool > 0 && t->backend->pool_make == NULL)
-		return conf_error(conf, config_setting_get_member(g, "pool"),
+		return vconf_error(conf, config_setting_get_member(g, "pool"),
 		    "%spool: the %s backend keeps no pool", what,
 		    t->backend->name);
 	if (strlen(t->hostname) > 63 || strpbrk(t->hostname, " \t/") != NULL)
-		return conf_error(conf, config_setting_get_member(g, "hostname"),
+		return vconf_error(conf, config_setting_get_member(g, "hostname"),
 		    "%shostname: '%s' is not a host name", what, t->hostname);
 	if (!vmm_mac_valid(mac))
-		return conf_error(conf, config_setting_get_member(g, "mac"),
+		return vconf_error(conf, config_setting_get_member(g, "mac"),
 		    "%smac: '%s' is not a unicast MAC address", what, mac);
 	snprintf(t->mac, sizeof(t->mac), "%s", mac);
 	if (t->ready_timeout_ms == 60000 && strcmp(backend, "netns") == 0)
@@ -524,22 +505,22 @@ conf_globals(struct vmm_conf *conf)
 {
 	const config_setting_t *root = config_root_setting(&conf->cfg);
 
-	if (conf_string(conf, root, "", "statedir", "/var/lib/potemkin",
+	if (member_string(conf, root, "", "statedir", "/var/lib/potemkin",
 		&conf->statedir) ||
-	    conf_string(conf, root, "", "memdir", "/dev/shm/potemkin",
+	    member_string(conf, root, "", "memdir", "/dev/shm/potemkin",
 		&conf->memdir) ||
-	    conf_string(conf, root, "", "netns_dir", "/run/netns",
+	    member_string(conf, root, "", "netns_dir", "/run/netns",
 		&conf->netns_dir) ||
-	    conf_string(conf, root, "", "cgroup", "potemkin", &conf->cgroup))
+	    member_string(conf, root, "", "cgroup", "potemkin", &conf->cgroup))
 		return -1;
 	if (conf->cgroup[0] == '/' || strstr(conf->cgroup, "..") ||
 	    conf->cgroup[strlen(conf->cgroup) - 1] == '/')
-		return conf_error(conf, config_setting_get_member(root, "cgroup"),
+		return vconf_error(conf, config_setting_get_member(root, "cgroup"),
 		    "cgroup: '%s': a group below each hierarchy's root such as "
 		    "\"potemkin\" is expected", conf->cgroup);
 	if (conf->statedir[0] != '/' || conf->memdir[0] != '/' ||
 	    conf->netns_dir[0] != '/')
-		return conf_error(conf, root, "statedir, memdir and netns_dir "
+		return vconf_error(conf, root, "statedir, memdir and netns_dir "
 		    "must be absolute paths");
 	return 0;
 }
@@ -552,22 +533,15 @@ vmm_conf_load(struct vmm_conf *conf, const char *path)
 
 	memset(conf, 0, sizeof(*conf));
 	conf->path = path;
-	config_init(&conf->cfg);
-	if (config_read_file(&conf->cfg, path) != CONFIG_TRUE) {
-		if (config_error_type(&conf->cfg) == CONFIG_ERR_FILE_IO)
-			warn("%s", path);
-		else
-			warnx("%s:%d: %s", config_error_file(&conf->cfg) ?
-			    config_error_file(&conf->cfg) : path,
-			    config_error_line(&conf->cfg),
-			    config_error_text(&conf->cfg));
+	if (conf_read(&(struct conf_ctx)CONF_CTX(conf), &conf->cfg) < 0) {
+		config_init(&conf->cfg);	/* so that the failure path may destroy it */
 		goto fail;
 	}
 	if (conf_globals(conf) == -1)
 		goto fail;
 	types = config_lookup(&conf->cfg, "types");
 	if (types == NULL || !config_setting_is_group(types)) {
-		conf_error(conf, types, "types: a group of host types is expected");
+		vconf_error(conf, types, "types: a group of host types is expected");
 		goto fail;
 	}
 	n = config_setting_length(types);

@@ -3,4 +3,5 @@
 # record line, a JSON writer.  It depends on nothing of the project's.
 LIBS += common
 common_SRCS := lib/log.c lib/monotime.c lib/addr.c lib/duration.c lib/number.c \
+	lib/conf.c \
 	lib/json.c

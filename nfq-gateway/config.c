@@ -6,38 +6,12 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <libconfig.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "lib/duration.h"
+#include "lib/conf.h"
 
 #define CFG_DEFAULT_CONF "/etc/potemkin/vmm.conf"
-
-struct loader {
-	const char *file;
-	FILE *errs;
-	int errors;
-};
-
-static void cfg_error(struct loader *l, const config_setting_t *s, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-cfg_error(struct loader *l, const config_setting_t *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(l->errs, "%s:%d: ", l->file, s ? config_setting_source_line(s) : 0);
-	va_start(ap, fmt);
-	vfprintf(l->errs, fmt, ap);
-	va_end(ap);
-	fputc('\n', l->errs);
-	l->errors++;
-}
 
 static int
 argv_set(struct gw_argv *a, const char *const *words)
@@ -91,21 +65,15 @@ set_defaults(struct gw_config *c)
 /* ---- typed readers: each reports its own error and leaves the default ---- */
 
 static void
-get_string(struct loader *l, config_setting_t *s, char **dst, bool may_be_empty)
+get_string(struct conf_ctx *l, config_setting_t *s, char **dst, bool may_be_empty)
 {
-	const char *v = config_setting_get_string(s);
+	const char *v;
 	char *copy;
 
-	if (v == NULL) {
-		cfg_error(l, s, "%s: a string is expected", config_setting_name(s));
+	if (conf_string(l, s, config_setting_name(s), may_be_empty, &v) < 0)
 		return;
-	}
-	if (!may_be_empty && *v == '\0') {
-		cfg_error(l, s, "%s: must not be empty", config_setting_name(s));
-		return;
-	}
 	if ((copy = strdup(v)) == NULL) {
-		cfg_error(l, s, "out of memory");
+		conf_error(l, s, "out of memory");
 		return;
 	}
 	free(*dst);
@@ -113,93 +81,50 @@ get_string(struct loader *l, config_setting_t *s, char **dst, bool may_be_empty)
 }
 
 static void
-get_uint(struct loader *l, config_setting_t *s, uint64_t min, uint64_t max,
-    uint64_t *dst)
+get_u32(struct conf_ctx *l, config_setting_t *s, uint64_t min, uint64_t max, uint32_t *dst)
 {
-	long long v;
+	uint64_t v;
 
-	if (config_setting_type(s) != CONFIG_TYPE_INT &&
-	    config_setting_type(s) != CONFIG_TYPE_INT64) {
-		cfg_error(l, s, "%s: an integer is expected", config_setting_name(s));
-		return;
-	}
-	v = config_setting_get_int64(s);
-	if (v < 0 || (uint64_t)v < min || (uint64_t)v > max) {
-		cfg_error(l, s, "%s: %lld is out of range (%llu..%llu)",
-		    config_setting_name(s), v, (unsigned long long)min,
-		    (unsigned long long)max);
-		return;
-	}
-	*dst = (uint64_t)v;
+	if (conf_uint(l, s, config_setting_name(s), min, max, &v) == 0)
+		*dst = (uint32_t)v;
 }
 
 static void
-get_u32(struct loader *l, config_setting_t *s, uint64_t min, uint64_t max, uint32_t *dst)
+get_size(struct conf_ctx *l, config_setting_t *s, uint64_t min, uint64_t max, size_t *dst)
 {
-	uint64_t v = *dst;
+	uint64_t v;
 
-	get_uint(l, s, min, max, &v);
-	*dst = (uint32_t)v;
+	if (conf_uint(l, s, config_setting_name(s), min, max, &v) == 0)
+		*dst = (size_t)v;
 }
 
 static void
-get_size(struct loader *l, config_setting_t *s, uint64_t min, uint64_t max, size_t *dst)
+get_duration(struct conf_ctx *l, config_setting_t *s, uint32_t *dst)
 {
-	uint64_t v = *dst;
-
-	get_uint(l, s, min, max, &v);
-	*dst = (size_t)v;
-}
-
-static void
-get_duration(struct loader *l, config_setting_t *s, uint32_t *dst)
-{
-	const char *v = config_setting_get_string(s);
-	enum dur_err e;
 	uint64_t ms;
 
-	if (v == NULL) {
-		cfg_error(l, s, "%s: a duration string such as \"30s\" is expected",
-		    config_setting_name(s));
-		return;
-	}
-	if ((e = dur_parse(v, strlen(v), &ms)) != DUR_OK) {
-		cfg_error(l, s, "%s: \"%s\": %s", config_setting_name(s), v,
-		    dur_strerror(e));
-		return;
-	}
-	*dst = (uint32_t)ms;
+	if (conf_duration(l, s, config_setting_name(s), &ms) == 0)
+		*dst = (uint32_t)ms;
 }
 
 static void
-get_argv(struct loader *l, config_setting_t *s, struct gw_argv *dst)
+get_argv(struct conf_ctx *l, config_setting_t *s, struct gw_argv *dst)
 {
 	const char *words[GW_ARGV_MAX + 1];
-	int n = config_setting_length(s);
+	size_t n;
 
-	if (!config_setting_is_array(s) || n < 1 || n > GW_ARGV_MAX) {
-		cfg_error(l, s, "%s: an array of 1..%d strings is expected",
-		    config_setting_name(s), GW_ARGV_MAX);
+	if (conf_strings(l, s, config_setting_name(s), words, 1, GW_ARGV_MAX, &n) < 0)
 		return;
-	}
-	for (int i = 0; i < n; i++) {
-		if ((words[i] = config_setting_get_string_elem(s, i)) == NULL ||
-		    *words[i] == '\0') {
-			cfg_error(l, s, "%s: element %d is not a non-empty string",
-			    config_setting_name(s), i + 1);
-			return;
-		}
-	}
 	words[n] = NULL;
 	argv_free(dst);
 	if (argv_set(dst, words) < 0)
-		cfg_error(l, s, "out of memory");
+		conf_error(l, s, "out of memory");
 }
 
 /* ---- the schema -------------------------------------------------------------- */
 
 static void
-load_queue(struct loader *l, config_setting_t *g, struct gw_config *c)
+load_queue(struct conf_ctx *l, config_setting_t *g, struct gw_config *c)
 {
 	for (int i = 0; i < config_setting_length(g); i++) {
 		config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
@@ -218,15 +143,15 @@ load_queue(struct loader *l, config_setting_t *g, struct gw_config *c)
 		} else if (strcmp(n, "rcvbuf") == 0) {
 			get_u32(l, s, 65536, 1u << 30, &c->rcvbuf);
 		} else {
-			cfg_error(l, s, "queue: unknown setting '%s'", n);
+			conf_error(l, s, "queue: unknown setting '%s'", n);
 		}
 	}
 	if (c->queue_in == c->queue_out)
-		cfg_error(l, g, "queue: inbound and outbound must be different queues");
+		conf_error(l, g, "queue: inbound and outbound must be different queues");
 }
 
 static void
-load_clone(struct loader *l, config_setting_t *g, struct gw_config *c)
+load_clone(struct conf_ctx *l, config_setting_t *g, struct gw_config *c)
 {
 	for (int i = 0; i < config_setting_length(g); i++) {
 		config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
@@ -245,12 +170,12 @@ load_clone(struct loader *l, config_setting_t *g, struct gw_config *c)
 		else if (strcmp(n, "processes") == 0)
 			get_u32(l, s, 1, 256, &c->clones_max_procs);
 		else
-			cfg_error(l, s, "clone: unknown setting '%s'", n);
+			conf_error(l, s, "clone: unknown setting '%s'", n);
 	}
 }
 
 static void
-load_tables(struct loader *l, config_setting_t *g, struct gw_config *c)
+load_tables(struct conf_ctx *l, config_setting_t *g, struct gw_config *c)
 {
 	for (int i = 0; i < config_setting_length(g); i++) {
 		config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
@@ -271,12 +196,12 @@ load_tables(struct loader *l, config_setting_t *g, struct gw_config *c)
 		else if (strcmp(n, "park_bytes") == 0)
 			get_size(l, s, 576, 65535, &c->eng.park_bytes);
 		else
-			cfg_error(l, s, "tables: unknown setting '%s'", n);
+			conf_error(l, s, "tables: unknown setting '%s'", n);
 	}
 }
 
 static void
-load_top(struct loader *l, config_setting_t *s, struct gw_config *c)
+load_top(struct conf_ctx *l, config_setting_t *s, struct gw_config *c)
 {
 	const char *n = config_setting_name(s);
 	char *on_exit = NULL;
@@ -306,7 +231,7 @@ load_top(struct loader *l, config_setting_t *s, struct gw_config *c)
 		else if (on_exit && strcmp(on_exit, "teardown") == 0)
 			c->on_exit_keep = false;
 		else if (on_exit)
-			cfg_error(l, s, "on_exit: \"%s\" is neither \"teardown\" nor \"keep\"",
+			conf_error(l, s, "on_exit: \"%s\" is neither \"teardown\" nor \"keep\"",
 			    on_exit);
 		free(on_exit);
 	} else if (strcmp(n, "queue") == 0 && config_setting_is_group(s)) {
@@ -316,14 +241,14 @@ load_top(struct loader *l, config_setting_t *s, struct gw_config *c)
 	} else if (strcmp(n, "tables") == 0 && config_setting_is_group(s)) {
 		load_tables(l, s, c);
 	} else {
-		cfg_error(l, s, "unknown setting '%s'", n);
+		conf_error(l, s, "unknown setting '%s'", n);
 	}
 }
 
 int
 gw_config_load(struct gw_config *c, const char *path, FILE *errs)
 {
-	struct loader l = { path, errs, 0 };
+	struct conf_ctx l = { path, errs, 0 };
 	config_setting_t *root;
 	config_t cf;
 
@@ -335,18 +260,8 @@ gw_config_load(struct gw_config *c, const char *path, FILE *errs)
 		return 0;
 	if ((c->path = strdup(path)) == NULL)
 		return -1;
-	if (access(path, R_OK) < 0) {
-		fprintf(errs, "%s: %s\n", path, strerror(errno));
+	if (conf_read(&l, &cf) < 0)
 		return -1;
-	}
-	config_init(&cf);
-	if (!config_read_file(&cf, path)) {
-		fprintf(errs, "%s:%d: %s\n",
-		    config_error_file(&cf) ? config_error_file(&cf) : path,
-		    config_error_line(&cf), config_error_text(&cf));
-		config_destroy(&cf);
-		return -1;
-	}
 	root = config_root_setting(&cf);
 	for (int i = 0; i < config_setting_length(root); i++)
 		load_top(&l, config_setting_get_elem(root, (unsigned)i), c);
