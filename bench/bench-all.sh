@@ -7,7 +7,8 @@
 #
 #	bench/bench-all.sh [PART...]   parts: policy engine gateway clones (default all)
 #
-# BENCH_TRACES names the folder of captures (default ../shared/traces),
+# BENCH_TRACES names the folder of captures (default: the shared captures
+# that lib/traces-dir.sh finds, $POTEMKIN_TRACES or else ../shared/traces),
 # BENCH_OUT the folder for the outputs (bench/out), BENCH_RESULTS the file
 # whose table is rewritten (bench/RESULTS.md).  BENCH_QUICK=1 runs every
 # part for about a second with tiny sizes and no qemu: the smoke test's
@@ -28,8 +29,6 @@ else
 	gateway_args="-p 7 -t 5"
 	clones_env="CLONES=50" clones_what="netns qemu"
 fi
-traces=${BENCH_TRACES:-../shared/traces}
-[ -d "$traces" ] || traces=/work/shared/traces
 [ "$(id -u)" = 0 ] || { echo "bench-all.sh: must run as root" >&2; exit 1; }
 mkdir -p "$out"
 # An interrupted part keeps the output of its last complete run.
@@ -37,6 +36,13 @@ trap 'rm -f "$out"/*.txt.new' EXIT
 trap 'exit 130' INT TERM
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# The captures of the engine part, from $BENCH_TRACES or lib/traces-dir.sh.
+captures() {
+	local traces=${BENCH_TRACES:-}
+	[ -n "$traces" ] || traces=$(sh lib/traces-dir.sh) || return 0
+	ls "$traces"/*.pcap "$traces"/*.pcapng 2>/dev/null
+}
 
 # part NAME COMMAND...: run it, keep its output in $out/NAME.txt.
 part() {
@@ -65,7 +71,7 @@ for p in "${@:-policy engine gateway clones}"; do
 			part policy bench/out/policy-bench $policy_args bench/policy50.policy ;;
 		engine)
 			part engine bench/engine-bench -c $(($(nproc) - 1)) $engine_args \
-				$(ls "$traces"/*.pcap "$traces"/*.pcapng 2>/dev/null) ;;
+				$(captures) ;;
 		gateway)
 			part gateway bench/gw-bench.sh $gateway_args ;;
 		clones)

@@ -43,7 +43,7 @@ test_expect_success 'mkdom0 builds (or reuses) Xen, dom0 and the guest' '
 '
 
 test_expect_success 'Xen boots, dom0 runs the test and reports its end' '
-	test -s "$xen/initrd.img" &&
+	if ! { test -s "$xen/initrd.img" &&
 	: >"$serial" &&
 	t0=$(date +%s) &&
 	{ timeout -k 5 $((limit + 30)) \
@@ -60,8 +60,10 @@ test_expect_success 'Xen boots, dom0 runs the test and reports its end' '
 	test_wait_for $limit "grep -q \"^POTEMKIN-DOM0-END\" \"\$serial\" || ! kill -0 $qemu_pid" &&
 	echo "# t9000: Xen booted, ran the test in dom0 and ended in $(elapsed $t0) s ($(date -u +%T))" >&4 &&
 	stop_qemu &&
-	console | grep -q "^POTEMKIN-DOM0-END status=0\$" ||
-	{ stop_qemu; console | tail -n 80; false; }
+	console | grep -q "^POTEMKIN-DOM0-END status=0\$"; }
+	then
+		stop_qemu; console | tail -n 80; false
+	fi
 '
 
 # Each of dom0's results, with its diagnostics when it failed.
@@ -78,7 +80,7 @@ while IFS= read -r line; do
 			$0 == want { found = 1 }' >"diag.$inner"
 		case $line in
 		ok*) test_expect_success "dom0: $what" 'true' ;;
-		*) test_expect_success "dom0: $what" "cat diag.$inner; false" ;;
+		*) test_expect_success "dom0: $what" "cat diag.$inner && false" ;;
 		esac
 		;;
 	esac

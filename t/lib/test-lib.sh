@@ -12,7 +12,9 @@
 # POTEMKIN_REQUIRE=all, or a comma list naming it, it fails instead.
 # Test bodies run in the script's shell with their output captured, shown
 # only on failure (or always with POTEMKIN_VERBOSE=1).  Each script works in
-# its own scratch directory, $TRASH, removed at exit.
+# its own scratch directory, $TRASH, removed at exit.  A body whose commands
+# are not all chained with && fails before it runs (see test_chain_lint_;
+# POTEMKIN_CHAIN_LINT=0 turns the check off).
 
 export LANG=C LC_ALL=C TZ=UTC
 unset CDPATH
@@ -65,18 +67,12 @@ prereq_BUSYBOX() { command -v busybox >/dev/null; }
 prereq_JQ() { command -v jq >/dev/null; }
 prereq_GNUPLOT() { command -v gnuplot >/dev/null; }
 prereq_CLANG() { command -v clang >/dev/null; }
-prereq_TRACES() { [ -n "$(test_traces_dir)" ]; }
+prereq_TRACES() { test_traces_dir >/dev/null 2>&1; }
 
 # Where the shared real captures are: $POTEMKIN_TRACES, else ../shared/traces
-# beside the checkout.
+# beside the checkout (lib/traces-dir.sh, which the benchmarks use too).
 test_traces_dir() {
-	for d in "${POTEMKIN_TRACES:-}" "$SRC_ROOT/../shared/traces" /work/shared/traces; do
-		if [ -n "$d" ] && [ -f "$d/README.md" ]; then
-			(cd "$d" && pwd)
-			return 0
-		fi
-	done
-	return 1
+	sh "$SRC_ROOT/lib/traces-dir.sh"
 }
 
 test_prereq_required() {
@@ -148,12 +144,13 @@ test_ok_() {
 	echo "ok $test_count - $1"
 }
 
+# test_failure_ TITLE BODY [WHY]
 test_failure_() {
 	test_count=$((test_count + 1))
 	test_failed=$((test_failed + 1))
 	echo "not ok $test_count - $1"
 	{
-		echo "  Failed test '$1' in $0"
+		echo "  ${3:-Failed test '$1'} in $0"
 		printf '%s\n' "$2" | sed 's/^/  | /'
 		if [ -s "$test_log" ]; then
 			echo "  output:"
@@ -168,18 +165,45 @@ test_skip_() {
 	echo "ok $test_count # skip $1 (missing $2)"
 }
 
+# The body, in a function of its own: its "return 1" ends the body, not
+# test_run_ before the test's cleanups.
+test_eval_() {
+	eval "$1"
+}
+
 test_run_() {
 	local body=$1 rc
 	: >"$test_log"
 	if [ -n "${POTEMKIN_VERBOSE:-}" ]; then
-		eval "$body" 3>&1 4>&2 2>&1 | tee -a "$test_log" >&2
+		test_eval_ "$body" 3>&1 4>&2 2>&1 | tee -a "$test_log" >&2
 		rc=${PIPESTATUS[0]}
 	else
-		eval "$body" 3>&1 4>&2 >>"$test_log" 2>&1
+		test_eval_ "$body" 3>&1 4>&2 >>"$test_log" 2>&1
 		rc=$?
 	fi
 	test_run_cleanups_
 	return $rc
+}
+
+# The &&-chain lint, after git's: evaluated once as "(exit 117) && BODY",
+# the way test_run_ evaluates it but in a subshell, a body whose commands are
+# all chained with && runs nothing and ends with status 117.  Any other status
+# means a command whose failure the test would miss: a missing &&, or a ; or
+# & in its place.  The line after the body must run too, or a here-doc
+# without its end marker swallowed the rest.  Loops, if, case, functions,
+# here-docs and "|| return 1" in a loop are all fine; a command to run in the
+# background is written "{ cmd & } &&", and "cmd || { show; false; }" in the
+# chain (which runs in the check) "if ! cmd; then show; false; fi &&".
+# POTEMKIN_CHAIN_LINT=0: no check.
+test_chain_lint_() {
+	[ "${POTEMKIN_CHAIN_LINT:-1}" != 0 ] || return 0
+	(
+		test_chain_lint_status_=
+		test_eval_ "(exit 117) && $1
+
+test_chain_lint_status_=\$?"
+		[ "$test_chain_lint_status_" = 117 ]
+	) 3>&1 4>&2 >>"$test_log" 2>&1
 }
 
 test_run_cleanups_() {
@@ -202,7 +226,10 @@ test_expect_success() {
 		fi
 		return 0
 	fi
-	if test_run_ "$2"; then
+	: >"$test_log"
+	if ! test_chain_lint_ "$2"; then
+		test_failure_ "$1" "$2" "broken &&-chain in test '$1'"
+	elif test_run_ "$2"; then
 		test_ok_ "$1"
 	else
 		test_failure_ "$1" "$2"

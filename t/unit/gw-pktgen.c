@@ -198,25 +198,14 @@ gen_random(uint64_t *s, struct gen *g, uint8_t *payload, size_t paycap)
 	g->payload = payload;
 }
 
+/* As lib/traces-dir.sh: $POTEMKIN_TRACES, else ../shared/traces from the top. */
 const char *
 gen_traces_dir(void)
 {
-	static const char *const cands[] = {
-		"../shared/traces", "/work/shared/traces",
-	};
-	static char buf[4096];
 	const char *env = getenv("POTEMKIN_TRACES");
-	size_t i;
+	const char *dir = env && *env ? env : "../shared/traces";
+	char readme[4096];
 
-	if (env && *env) {
-		snprintf(buf, sizeof buf, "%s/README.md", env);
-		if (access(buf, R_OK) == 0)
-			return env;
-	}
-	for (i = 0; i < sizeof cands / sizeof cands[0]; i++) {
-		snprintf(buf, sizeof buf, "%s/README.md", cands[i]);
-		if (access(buf, R_OK) == 0)
-			return cands[i];
-	}
-	return NULL;
+	snprintf(readme, sizeof readme, "%s/README.md", dir);
+	return access(readme, R_OK) == 0 ? dir : NULL;
 }
