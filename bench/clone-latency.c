@@ -160,7 +160,7 @@ host_neigh(const struct clone *c)
 		exit(1);
 	if ((ifindex = nl_ifindex(sock, c->ifname)) == -1 ||
 	    addr_parse(c->guest_ip, strlen(c->guest_ip), &addr) != ADDR_OK ||
-	    nl_parse_mac(c->mac, mac) == -1)
+	    mac_parse(c->mac, strlen(c->mac), mac) == -1)
 		errx(1, "clone %s: bad record", c->id);
 	nl_begin(&b, sock);
 	if (nl_add_neigh(&b, (unsigned)ifindex, addr, mac, "host ARP entry") ||

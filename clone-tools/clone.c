@@ -79,10 +79,10 @@ static int
 clone_publish(const struct vmm_conf *conf, const struct vmm_type *t,
     struct vmm_vm *vm)
 {
-	char line[VMM_RECORD_MAX];
+	char line[RECORD_LINE_MAX];
 
 	if (vmm_stop || vmm_vm_write_record(vm) == -1 ||
-	    vmm_record_fmt(&vm->rec, line, sizeof(line)) == -1) {
+	    record_fmt(&vm->rec, line, sizeof(line)) == -1) {
 		if (vmm_stop)
 			warnx("clone %u: interrupted", vm->id);
 		t->backend->teardown(conf, vm);

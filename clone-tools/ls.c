@@ -65,7 +65,7 @@ static void
 ls_print(const struct vmm_vm *vm, const char *state, bool json)
 {
 	const struct vmm_backend *be = vmm_backend_by_name(vm->rec.backend);
-	const struct vmm_record *r = &vm->rec;
+	const struct clone_record *r = &vm->rec;
 	char guest[ADDR_STRLEN], gw[ADDR_STRLEN], ip[ADDR_STRLEN + 2] = "-";
 	const char *memory = be ? be->memory : "-";
 

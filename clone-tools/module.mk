@@ -4,7 +4,7 @@
 # scripts in bin/.
 
 LIBS += vmm
-vmm_SRCS := clone-tools/config.c clone-tools/record.c clone-tools/state.c \
+vmm_SRCS := clone-tools/config.c clone-tools/mac.c clone-tools/state.c \
 	clone-tools/util.c clone-tools/nl.c clone-tools/proctree.c \
 	clone-tools/cgroup.c clone-tools/cage.c \
 	clone-tools/layer.c clone-tools/evidence.c clone-tools/cmd.c \
@@ -36,9 +36,9 @@ ETC_FILES += etc/potemkin/vmm.conf
 DEPS_PKGS += libconfig-dev libmnl-dev libseccomp-dev qemu-system-x86 busybox-static \
 	iproute2 curl cpio xz-utils zstd kmod procps psmisc socat e2fsprogs
 
-UNIT_TESTS += t2001-vmm-record
-t2001-vmm-record_LIBS := vmm common
-t2001-vmm-record_LDLIBS := $(VMM_LDLIBS)
+UNIT_TESTS += t2001-vmm-mac
+t2001-vmm-mac_LIBS := vmm common
+t2001-vmm-mac_LDLIBS := $(VMM_LDLIBS)
 
 # Fast shell tests that CI reruns against the sanitized programs.
 UNIT_SHELL_TESTS += t/t2010-clone-cmdline.t t/t2020-clone-netns.t \

@@ -343,7 +343,7 @@ netns_host_net(const struct vmm_type *t, struct vmm_vm *vm,
 	uint8_t mac[6], hmac[6];
 	int ifindex;
 
-	nl_parse_mac(vm->rec.mac, mac);
+	mac_parse(vm->rec.mac, strlen(vm->rec.mac), mac);
 	netns_host_mac(vm->id, hmac);
 	snprintf(what[3], sizeof(what[3]), "setting %s up", vm->rec.ifname);
 	snprintf(what[0], sizeof(what[0]), "creating veth %s", vm->rec.ifname);

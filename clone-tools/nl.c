@@ -121,19 +121,6 @@ nl_commit(struct nl_batch *b)
 	return rc;
 }
 
-int
-nl_parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned v[6];
-
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x", &v[0], &v[1], &v[2], &v[3],
-		&v[4], &v[5]) != 6)
-		return -1;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
-	return 0;
-}
-
 static struct ifinfomsg *
 nl_ifinfo(struct nlmsghdr *nlh, unsigned ifindex, unsigned flags)
 {

@@ -61,7 +61,6 @@ int nl_ifindex(struct mnl_socket *sock, const char *ifname);
  */
 int nl_tcp_listening(struct mnl_socket *diag, const uint16_t *want, size_t n);
 
-int nl_parse_mac(const char *s, uint8_t mac[6]);
 /* 1 if the link is operationally up (its qdisc active), 0 if not, -1. */
 int nl_oper_up(struct mnl_socket *sock, unsigned ifindex);
 

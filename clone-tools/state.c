@@ -211,7 +211,7 @@ state_parse_id(const char *s, unsigned *id)
 static int
 state_read_record(struct vmm_vm *vm)
 {
-	char path[VMM_PATH_MAX], buf[VMM_RECORD_MAX], why[80];
+	char path[VMM_PATH_MAX], buf[RECORD_LINE_MAX], why[80];
 	size_t len;
 
 	if (vmm_path(path, sizeof(path), "%s/record", vm->dir) == -1)
@@ -222,7 +222,7 @@ state_read_record(struct vmm_vm *vm)
 		warn("reading %s", path);
 		return -1;
 	}
-	if (vmm_record_parse(buf, &vm->rec, why, sizeof(why)) == -1) {
+	if (record_parse(buf, &vm->rec, why, sizeof(why)) == -1) {
 		warnx("%s: %s", path, why);
 		return -1;
 	}
@@ -280,10 +280,10 @@ vmm_vm_open(const struct vmm_conf *conf, const char *idstr, struct vmm_vm *vm,
 int
 vmm_vm_write_record(struct vmm_vm *vm)
 {
-	char line[VMM_RECORD_MAX], tmp[VMM_PATH_MAX], path[VMM_PATH_MAX];
+	char line[RECORD_LINE_MAX], tmp[VMM_PATH_MAX], path[VMM_PATH_MAX];
 	size_t len;
 
-	if (vmm_record_fmt(&vm->rec, line, sizeof(line) - 1) == -1) {
+	if (record_fmt(&vm->rec, line, sizeof(line) - 1) == -1) {
 		warnx("clone %u: record too long", vm->id);
 		return -1;
 	}

@@ -18,12 +18,13 @@
 #include <sys/types.h>
 
 #include "lib/log.h"
+#include "lib/record.h"
 
 #define VMM_DEFAULT_CONF "/etc/potemkin/vmm.conf"
-#define VMM_NAME_MAX 32		/* host type names, also directory names */
-#define VMM_ID_MAX 99999	/* "pk99999" fits IFNAMSIZ comfortably */
-#define VMM_IFNAMSIZ 16
-#define VMM_MACLEN 18		/* "02:00:00:00:00:00" and its NUL */
+#define VMM_NAME_MAX RECORD_NAME_MAX	/* host type names, also directory names */
+#define VMM_ID_MAX RECORD_ID_MAX
+#define VMM_IFNAMSIZ RECORD_IFNAMSIZ
+#define VMM_MACLEN MAC_STRLEN
 #define VMM_PATH_MAX 512
 #define VMM_MAX_SERVICES 16
 #define VMM_MAX_PORTS 16
@@ -108,23 +109,6 @@ struct vmm_conf {
 	size_t ntypes;
 };
 
-/* The record: DESIGN.md section 3, one line, keys in this order. */
-struct vmm_record {
-	unsigned id;
-	char type[VMM_NAME_MAX];
-	char backend[8];
-	char ifname[VMM_IFNAMSIZ];
-	char mac[VMM_MACLEN];
-	uint32_t guest_ip;
-	uint32_t gw_ip;
-	uint32_t ip;		/* impersonated address, valid if has_ip */
-	bool has_ip;
-	uint32_t universe;
-	long pid;		/* process (group) id; xen: the domain id */
-	uint64_t created;	/* Unix milliseconds */
-};
-
-#define VMM_RECORD_MAX 512
 #define VMM_POOL_MAX 64
 
 /* In a clone's directory: made ahead of demand, not handed out yet; holds
@@ -136,7 +120,7 @@ struct vmm_vm {
 	unsigned id;
 	char dir[VMM_PATH_MAX];	/* STATEDIR/vms/ID */
 	int lockfd;		/* the directory, flock()ed while we work on it */
-	struct vmm_record rec;
+	struct clone_record rec;
 	const struct vmm_type *type;	/* NULL if vmm.conf no longer has it */
 };
 
@@ -181,10 +165,7 @@ const struct vmm_type *vmm_conf_type(const struct vmm_conf *conf,
 const struct vmm_backend *vmm_backend_by_name(const char *name);
 int vmm_ids_free(const struct vmm_conf *conf, const struct vmm_type *t);
 
-/* record.c */
-int vmm_record_fmt(const struct vmm_record *rec, char *buf, size_t size);
-int vmm_record_parse(const char *line, struct vmm_record *rec,
-    char *why, size_t whysize);
+/* mac.c */
 void vmm_mac_for_id(unsigned id, char mac[VMM_MACLEN]);
 bool vmm_mac_valid(const char *mac);
 

@@ -19,12 +19,13 @@
 #include <stdint.h>
 
 #include "counters.h"
+#include "lib/record.h"
 #include "policy-dsl/policy.h"
 
 struct eng;
 
-#define ENG_TYPE_MAX 32		/* host type names, NUL included */
-#define ENG_IFNAME_MAX 16
+#define ENG_TYPE_MAX RECORD_NAME_MAX	/* host type names, NUL included */
+#define ENG_IFNAME_MAX RECORD_IFNAMSIZ
 
 /* Table sizes and knobs that are the operator's, not the policy's. */
 struct eng_config {
@@ -65,13 +66,8 @@ struct eng_vm {
 	uint8_t if_mac[6];		/* the host side's MAC, likewise */
 };
 
-/* Parse a record line (DESIGN.md section 3); 0 or -1 with *why set. */
-int eng_record_parse(const char *line, struct eng_vm *vm, const char **why);
-/*
- * The clone id of a record that may be broken otherwise, -1 if it names
- * none: what was made must still be torn down.
- */
-int eng_record_id(const char *line);
+/* The clone a record line names (lib/record.h), ifindex not yet known. */
+void eng_vm_from_record(const struct clone_record *r, struct eng_vm *vm);
 
 /* The verdict for the queued original. */
 enum eng_verdict {

@@ -98,3 +98,35 @@ prefix_fmt(const struct prefix *p, char *buf)
 	snprintf(buf, PREFIX_STRLEN, "%s/%u", addr_fmt(p->addr, a), len);
 	return buf;
 }
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+mac_parse(const char *s, size_t len, uint8_t mac[6])
+{
+	uint8_t v[6];
+
+	if (len != MAC_STRLEN - 1)
+		return -1;
+	for (int i = 0; i < 6; i++) {
+		const char *p = s + 3 * i;
+		int hi = hexval(p[0]), lo = hexval(p[1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && p[2] != ':'))
+			return -1;
+		v[i] = (uint8_t)(hi << 4 | lo);
+	}
+	for (int i = 0; i < 6; i++)
+		mac[i] = v[i];
+	return 0;
+}

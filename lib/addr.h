@@ -55,6 +55,11 @@ prefix_overlaps(const struct prefix *a, const struct prefix *b)
 	return prefix_covers(a, b) || prefix_covers(b, a);
 }
 
+/* MAC addresses: "02:50:4b:00:00:11", two hex digits and a colon each. */
+#define MAC_STRLEN 18	/* and its NUL */
+/* Exactly len bytes of s; 0 and mac set, or -1. */
+int mac_parse(const char *s, size_t len, uint8_t mac[6]);
+
 /* Format into buf (ADDR_STRLEN / PREFIX_STRLEN bytes); returns buf. */
 char *addr_fmt(uint32_t addr, char *buf);
 char *prefix_fmt(const struct prefix *p, char *buf);

@@ -21,6 +21,27 @@ num_parse(const char *s, unsigned long long min, unsigned long long max,
 	return 0;
 }
 
+int
+num_parsen(const char *s, size_t len, unsigned long long min,
+    unsigned long long max, unsigned long long *out)
+{
+	unsigned long long v = 0;
+
+	if (len == 0 || len > 20)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		unsigned d = (unsigned)(s[i] - '0');
+
+		if (s[i] < '0' || s[i] > '9' || v > (~0ull - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 unsigned long long
 num_arg(const char *arg, unsigned long long max, void (*usage)(void))
 {

@@ -30,6 +30,7 @@
 
 #include "lib/addr.h"
 #include "lib/log.h"
+#include "lib/record.h"
 #include "lib/monotime.h"
 
 extern char **environ;
@@ -461,7 +462,7 @@ orphan_clone(struct ps_parent *p, const char *record)
 {
 	struct ps_request rq = { .op = PS_TEARDOWN };
 
-	if (p->c->on_exit_keep || (rq.vm = eng_record_id(record)) < 0)
+	if (p->c->on_exit_keep || (rq.vm = record_id(record)) < 0)
 		return;
 	handle_request(p, &rq);
 }

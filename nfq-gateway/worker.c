@@ -23,6 +23,7 @@
 
 #include "lib/addr.h"
 #include "lib/log.h"
+#include "lib/record.h"
 #include "lib/monotime.h"
 #include "privsep.h"
 
@@ -266,22 +267,25 @@ queue_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
 static void
 clone_done(struct gw *g, const struct ps_reply *rp)
 {
+	struct clone_record rec;
 	struct eng_vm vm;
-	const char *why;
+	char why[128];
 	uint64_t now = mono_ms();
 
 	if (rp->status != 0) {
 		eng_clone_failed(g->eng, rp->serial, rp->text, now);
 		return;
 	}
-	if (eng_record_parse(rp->text, &vm, &why) < 0) {
+	if (record_parse(rp->text, &rec, why, sizeof(why)) < 0) {
 		log_warnx("clone record '%.200s': %s", rp->text, why);
 		eng_clone_failed(g->eng, rp->serial, why, now);
 		/* Something was made, and nobody will use it. */
-		if ((vm.id = eng_record_id(rp->text)) > 0)
+		memset(&vm, 0, sizeof(vm));
+		if ((vm.id = record_id(rp->text)) > 0)
 			io_teardown(g, &vm);
 		return;
 	}
+	eng_vm_from_record(&rec, &vm);
 	if (tx_ifinfo(vm.ifname, &vm.ifindex, vm.if_mac) < 0) {
 		log_warn("clone %d: interface %s", vm.id, vm.ifname);
 		eng_clone_failed(g->eng, rp->serial, "its interface does not exist", now);

@@ -236,24 +236,6 @@ test_refused_packets_are_not_activity(void)
 	h_free(h);
 }
 
-/*
- * A record the engine refuses still names a clone that was made: both the
- * worker and the privileged parent find its id wherever it stands, so
- * that it is torn down rather than left running.
- */
-static void
-test_broken_record_still_names_its_clone(void)
-{
-	is(eng_record_id("id=5 type=web mac=bad"), 5, "id first");
-	is(eng_record_id("type=web id=12 mac=bad"), 12, "id later in the line");
-	is(eng_record_id("type=web guest_id=3 id=7"), 7, "not a field ending in id=");
-	is(eng_record_id("type=web guest_id=3"), -1, "no id field");
-	is(eng_record_id("id=x type=web"), -1, "not a number");
-	is(eng_record_id("id=0 type=web"), -1, "ids start at 1");
-	is(eng_record_id("id=99999999999999999999"), -1, "no overflow");
-	is(eng_record_id(""), -1, "empty");
-}
-
 /* An operator's bind names a type the policy has, or is refused. */
 static void
 test_operator_bind_needs_a_known_type(void)
@@ -308,7 +290,6 @@ main(void)
 	test_pressure_spares_the_sender();
 	test_clone_record_must_answer_the_request();
 	test_refused_packets_are_not_activity();
-	test_broken_record_still_names_its_clone();
 	test_operator_bind_needs_a_known_type();
 	test_flow_of_a_reclaimed_binding_is_decided_afresh();
 	return done_testing();
