@@ -12,6 +12,7 @@
  * flock(2) on its directory, so a teardown never races a clone or a freeze.
  */
 #include "vmm.h"
+#include "lib/number.h"
 
 #include <dirent.h>
 #include <err.h>
@@ -195,14 +196,9 @@ vmm_vm_alloc(const struct vmm_conf *conf, struct vmm_vm *vm)
 static int
 state_parse_id(const char *s, unsigned *id)
 {
-	unsigned long v;
-	char *end;
+	unsigned long long v;
 
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end != '\0' || v < 1 || v > VMM_ID_MAX)
+	if (num_parse(s, 1, VMM_ID_MAX, &v) < 0)
 		return -1;
 	*id = (unsigned)v;
 	return 0;

@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "addr.h"
 
@@ -42,10 +44,26 @@ jb_str(struct jbuf *j, const char *s)
 	jb_strn(j, s, SIZE_MAX);
 }
 
+/* The JSON form of one byte of a string, NUL-terminated, into out[7]. */
+static const char *
+escape(unsigned char c, char out[7])
+{
+	if (c == '"' || c == '\\')
+		snprintf(out, 7, "\\%c", c);
+	else if (c == '\n')
+		snprintf(out, 7, "\\n");
+	else if (c < 0x20 || c > 0x7e)
+		snprintf(out, 7, "\\u%04x", c);
+	else
+		snprintf(out, 7, "%c", c);
+	return out;
+}
+
 void
 jb_strn(struct jbuf *j, const char *s, size_t max)
 {
 	size_t n = 0;
+	char e[7];
 
 	jb_raw(j, "\"");
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++) {
@@ -53,16 +71,26 @@ jb_strn(struct jbuf *j, const char *s, size_t max)
 			jb_raw(j, "...");
 			break;
 		}
-		if (*p == '"' || *p == '\\')
-			jb_raw(j, "\\%c", *p);
-		else if (*p == '\n')
-			jb_raw(j, "\\n");
-		else if (*p < 0x20 || *p > 0x7e)
-			jb_raw(j, "\\u%04x", *p);
-		else
-			jb_raw(j, "%c", *p);
+		jb_raw(j, "%s", escape(*p, e));
 	}
 	jb_raw(j, "\"");
+}
+
+void
+json_fput_strn(FILE *f, const char *s, size_t len)
+{
+	char e[7];
+
+	fputc('"', f);
+	for (size_t i = 0; i < len; i++)
+		fputs(escape((unsigned char)s[i], e), f);
+	fputc('"', f);
+}
+
+void
+json_fput_str(FILE *f, const char *s)
+{
+	json_fput_strn(f, s, strlen(s));
 }
 
 void
@@ -90,4 +118,78 @@ bool
 jb_ok(const struct jbuf *j)
 {
 	return !j->overflow;
+}
+
+/* ---- the stream writer ------------------------------------------------- */
+
+static void
+jw_sep(struct jw *w, const char *key)
+{
+	bool first = w->first[w->depth];
+
+	w->first[w->depth] = false;
+	if (w->depth > 0) {
+		if (!first)
+			fputc(',', w->f);
+		if (!w->inline_[w->depth])
+			fprintf(w->f, "\n%*s", 2 * w->depth, "");
+		else if (!first)
+			fputc(' ', w->f);
+	}
+	if (key)
+		fprintf(w->f, "\"%s\": ", key);
+}
+
+void
+jw_open(struct jw *w, const char *key, char c, bool on_one_line)
+{
+	jw_sep(w, key);
+	fputc(c, w->f);
+	if (w->depth + 1 >= (int)(sizeof(w->first) / sizeof(w->first[0])))
+		abort();	/* the report's shape is fixed: never this deep */
+	w->depth++;
+	w->first[w->depth] = true;
+	w->inline_[w->depth] = on_one_line || w->inline_[w->depth - 1];
+}
+
+void
+jw_close(struct jw *w, char c)
+{
+	bool was_inline = w->inline_[w->depth], empty = w->first[w->depth];
+
+	w->depth--;
+	if (!was_inline && !empty)
+		fprintf(w->f, "\n%*s", 2 * w->depth, "");
+	fputc(c, w->f);
+}
+
+void
+jw_uint(struct jw *w, const char *key, unsigned long long v)
+{
+	jw_sep(w, key);
+	fprintf(w->f, "%llu", v);
+}
+
+void
+jw_num(struct jw *w, const char *key, double v)
+{
+	jw_sep(w, key);
+	fprintf(w->f, "%.3f", v);
+}
+
+void
+jw_str(struct jw *w, const char *key, const char *s)
+{
+	jw_sep(w, key);
+	if (s)
+		json_fput_str(w->f, s);
+	else
+		fputs("null", w->f);
+}
+
+void
+jw_bool(struct jw *w, const char *key, bool v)
+{
+	jw_sep(w, key);
+	fputs(v ? "true" : "false", w->f);
 }

@@ -1,9 +1,11 @@
 /*
- * Writing JSON into a fixed buffer: events and control-socket replies.  Text
- * from the outside is escaped so that one object is always one line: bytes
+ * Writing JSON, the project's one writer, in two forms: into a fixed buffer
+ * (jb_: events and control-socket replies; output that does not fit is cut
+ * before the item that overflowed, and jb_ok says so) and onto a stream,
+ * indented (jw_: the replay's report).  Text from the outside is escaped
+ * the same way in both, so that one object is always one line: bytes
  * outside printable ASCII become \u00XX (each byte as its Latin-1 code
- * point, so any bytes make valid JSON).  Output that does not fit is cut
- * before the item that overflowed, and jb_ok says so.
+ * point, so any bytes make valid JSON).
  */
 #ifndef POTEMKIN_JSON_H
 #define POTEMKIN_JSON_H
@@ -11,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct jbuf {
 	char *buf;
@@ -29,5 +32,27 @@ void jb_kstr(struct jbuf *j, const char *key, const char *s);
 void jb_kaddr(struct jbuf *j, const char *key, uint32_t addr);
 void jb_kuint(struct jbuf *j, const char *key, unsigned long long v);
 bool jb_ok(const struct jbuf *j);
+
+/* A JSON string literal of s (len bytes of it), quotes included, onto f. */
+void json_fput_str(FILE *f, const char *s);
+void json_fput_strn(FILE *f, const char *s, size_t len);
+
+/*
+ * The stream writer: members and elements separated and indented as they
+ * come; an object or array opened on_one_line keeps its contents on one.
+ */
+struct jw {
+	FILE *f;
+	int depth;
+	bool first[16];
+	bool inline_[16];
+};
+
+void jw_open(struct jw *w, const char *key, char c, bool on_one_line);
+void jw_close(struct jw *w, char c);
+void jw_uint(struct jw *w, const char *key, unsigned long long v);
+void jw_num(struct jw *w, const char *key, double v);	/* three decimals */
+void jw_str(struct jw *w, const char *key, const char *s);	/* NULL: null */
+void jw_bool(struct jw *w, const char *key, bool v);
 
 #endif

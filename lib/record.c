@@ -49,13 +49,6 @@ word(const char *v, size_t len, char *out, size_t size)
 }
 
 static int
-uint_field(const char *v, size_t len, unsigned long long lo, unsigned long long hi,
-    unsigned long long *out)
-{
-	return num_parsen(v, len, lo, hi, out);
-}
-
-static int
 field(struct clone_record *r, int k, const char *v, size_t len)
 {
 	unsigned long long n;
@@ -63,7 +56,7 @@ field(struct clone_record *r, int k, const char *v, size_t len)
 
 	switch (k) {
 	case K_ID:
-		if (uint_field(v, len, 1, RECORD_ID_MAX, &n) < 0)
+		if (num_parsen(v, len, 1, RECORD_ID_MAX, &n) < 0)
 			return -1;
 		r->id = (unsigned)n;
 		return 0;
@@ -80,17 +73,17 @@ field(struct clone_record *r, int k, const char *v, size_t len)
 		r->has_ip = !(len == 1 && v[0] == '-');
 		return !r->has_ip || addr_parse(v, len, &r->ip) == ADDR_OK ? 0 : -1;
 	case K_UNIV:
-		if (uint_field(v, len, 0, UINT32_MAX, &n) < 0)
+		if (num_parsen(v, len, 0, UINT32_MAX, &n) < 0)
 			return -1;
 		r->universe = (uint32_t)n;
 		return 0;
 	case K_PID:
-		if (uint_field(v, len, 0, INT32_MAX, &n) < 0)
+		if (num_parsen(v, len, 0, INT32_MAX, &n) < 0)
 			return -1;
 		r->pid = (long)n;
 		return 0;
 	default:
-		if (uint_field(v, len, 0, UINT64_MAX, &n) < 0)
+		if (num_parsen(v, len, 0, UINT64_MAX, &n) < 0)
 			return -1;
 		r->created = n;
 		return 0;
@@ -156,8 +149,9 @@ record_id(const char *line)
 
 		if (p != line && p[-1] != ' ')
 			continue;	/* guest_id=, not id= */
-		return num_parsen(p + 3, strcspn(p + 3, " \n"), 1, RECORD_ID_MAX, &n) == 0 ?
-		    (int)n : -1;
+		if (num_parsen(p + 3, strcspn(p + 3, " \n"), 1, RECORD_ID_MAX, &n) < 0)
+			return -1;
+		return (int)n;
 	}
 	return -1;
 }

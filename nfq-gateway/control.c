@@ -21,6 +21,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/monotime.h"
+#include "lib/number.h"
 
 #define CTL_LINE_MAX 512
 #define CTL_ARGS_MAX 8
@@ -340,12 +341,11 @@ static int
 cmd_flows(struct gw *g, struct reply *r, int argc, char **argv)
 {
 	struct list_ctx l = { r, 0, mono_ms(), 50 };
-	char *end;
 
 	if (argc > 1) {
-		long n = strtol(argv[1], &end, 10);
+		unsigned long long n;
 
-		if (*end || n < 1 || n > 10000) {
+		if (num_parse(argv[1], 1, 10000, &n) < 0) {
 			rput(r, "\"error\":\"flows: N must be 1..10000\"");
 			return -1;
 		}
@@ -362,10 +362,9 @@ cmd_flows(struct gw *g, struct reply *r, int argc, char **argv)
 static int
 parse_vm(struct reply *r, const char *s, int *vm)
 {
-	char *end;
-	long v = strtol(s, &end, 10);
+	unsigned long long v;
 
-	if (*s == '\0' || *end || v < 0 || v > 1 << 30) {
+	if (num_parse(s, 0, RECORD_ID_MAX, &v) < 0) {
 		rput(r, "\"error\":");
 		rstr(r, "not a clone id");
 		return -1;

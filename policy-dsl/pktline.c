@@ -5,6 +5,7 @@
  */
 #include "pktline.h"
 #include "pol_int.h"
+#include "lib/number.h"
 #include "lib/duration.h"
 
 #include <netinet/in.h>
@@ -74,16 +75,9 @@ bad(struct cursor *c, const char *fmt, ...)
 static bool
 num(const char *s, size_t len, uint64_t max, uint64_t *out)
 {
-	uint64_t v = 0;
+	unsigned long long v;
 
-	if (len == 0 || len > 10)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	if (v > max)
+	if (num_parsen(s, len, 0, max, &v) < 0)
 		return false;
 	*out = v;
 	return true;

@@ -6,6 +6,7 @@
  * compared byte for byte (the tests' golden files do).
  */
 #include "replay.h"
+#include "lib/json.h"
 #include "lib/duration.h"
 
 #include <stddef.h>
@@ -73,101 +74,6 @@ utc(uint64_t us, char *buf, size_t cap)
 }
 
 /* ---- JSON ---------------------------------------------------------------- */
-
-/* A small streaming writer: indentation, commas, and objects kept on one line. */
-struct jw {
-	FILE *f;
-	int depth;
-	bool first[16];
-	bool inline_[16];
-};
-
-static void
-jw_sep(struct jw *w, const char *key)
-{
-	bool first = w->first[w->depth];
-
-	w->first[w->depth] = false;
-	if (w->depth > 0) {
-		if (!first)
-			fputc(',', w->f);
-		if (!w->inline_[w->depth])
-			fprintf(w->f, "\n%*s", 2 * w->depth, "");
-		else if (!first)
-			fputc(' ', w->f);
-	}
-	if (key)
-		fprintf(w->f, "\"%s\": ", key);
-}
-
-static void
-jw_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20 || *p > 0x7e)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
-static void
-jw_open(struct jw *w, const char *key, char c, bool on_one_line)
-{
-	jw_sep(w, key);
-	fputc(c, w->f);
-	if (w->depth + 1 >= (int)(sizeof(w->first) / sizeof(w->first[0])))
-		abort();	/* the report's shape is fixed: never this deep */
-	w->depth++;
-	w->first[w->depth] = true;
-	w->inline_[w->depth] = on_one_line || w->inline_[w->depth - 1];
-}
-
-static void
-jw_close(struct jw *w, char c)
-{
-	bool was_inline = w->inline_[w->depth], empty = w->first[w->depth];
-
-	w->depth--;
-	if (!was_inline && !empty)
-		fprintf(w->f, "\n%*s", 2 * w->depth, "");
-	fputc(c, w->f);
-}
-
-static void
-jw_uint(struct jw *w, const char *key, unsigned long long v)
-{
-	jw_sep(w, key);
-	fprintf(w->f, "%llu", v);
-}
-
-static void
-jw_num(struct jw *w, const char *key, double v)
-{
-	jw_sep(w, key);
-	fprintf(w->f, "%.3f", v);
-}
-
-static void
-jw_str(struct jw *w, const char *key, const char *s)
-{
-	jw_sep(w, key);
-	if (s)
-		jw_string(w->f, s);
-	else
-		fputs("null", w->f);
-}
-
-static void
-jw_bool(struct jw *w, const char *key, bool v)
-{
-	jw_sep(w, key);
-	fputs(v ? "true" : "false", w->f);
-}
 
 static const char *const action_names[] = {
 	[POL_DROP] = "drop", [POL_PASS] = "pass", [POL_REJECT] = "reject",
