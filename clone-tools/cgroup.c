@@ -431,7 +431,7 @@ cg_freezer_dir(const struct cgroup *cg)
 	return cg->dir[cg->version == 2 ? 0 : CG_FREEZER];
 }
 
-bool
+static bool
 cgroup_frozen(const struct cgroup *cg)
 {
 	char path[VMM_PATH_MAX], buf[256];
@@ -467,7 +467,8 @@ cgroup_freeze(const struct cgroup *cg)
 	return 0;
 }
 
-size_t
+/* The group's processes (v2, or v1's pids hierarchy), at most max. */
+static size_t
 cgroup_pids(const struct cgroup *cg, pid_t *pids, size_t max)
 {
 	char path[VMM_PATH_MAX];

@@ -49,10 +49,7 @@ int cgroup_spawn_begin(const struct cgroup *cg, struct cgroup_spawn *s);
 void cgroup_spawn_end(struct cgroup_spawn *s);
 bool cgroup_exists(const struct cgroup *cg);
 int cgroup_freeze(const struct cgroup *cg);
-bool cgroup_frozen(const struct cgroup *cg);
 /* Kill every process of the group, wait until it is empty, remove it. */
 int cgroup_remove(const struct cgroup *cg);
-/* The group's processes (v2, or v1's pids hierarchy), at most max. */
-size_t cgroup_pids(const struct cgroup *cg, pid_t *pids, size_t max);
 
 #endif

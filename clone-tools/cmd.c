@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Usage lines, as in the man pages; one entry per command. */
 static const struct {
 	const char *prog;
 	const char *usage;
@@ -17,7 +18,7 @@ static const struct {
 	{ "potemkin-ls", "[-j] [-c vmm.conf]" },
 };
 
-const char *
+static const char *
 cmd_usage_of(const char *prog)
 {
 	for (size_t i = 0; i < sizeof(cmd_usages) / sizeof(cmd_usages[0]); i++)

@@ -13,8 +13,6 @@
 #define CMD_FAIL 1
 #define CMD_USAGE 2
 
-/* Usage lines, as in the man pages; one entry per command. */
-const char *cmd_usage_of(const char *prog);
 _Noreturn void cmd_usage(int status);
 /* vmm.conf from -c, else $POTEMKIN_VMM_CONF, else the default. */
 int cmd_load(struct vmm_conf *conf, const char *path);

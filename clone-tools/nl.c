@@ -279,7 +279,7 @@ nl_add_neigh(struct nl_batch *b, unsigned ifindex, uint32_t addr,
 	return 0;
 }
 
-int
+static int
 nl_del_link(struct nl_batch *b, const char *name, const char *what)
 {
 	struct nlmsghdr *nlh = nl_put(b, RTM_DELLINK, 0, what);
@@ -349,23 +349,6 @@ nl_delete_on(struct mnl_socket *sock, const char *ifname)
 	if (nl_del_link(&b, ifname, what) == -1)
 		return -1;
 	return nl_commit(&b);
-}
-
-int
-nl_delete(const char *ifname)
-{
-	struct mnl_socket *sock;
-	int rc;
-
-	if (if_nametoindex(ifname) == 0)
-		return 0;
-	if ((sock = nl_open(NETLINK_ROUTE)) == NULL)
-		return -1;
-	rc = nl_delete_on(sock, ifname);
-	nl_close(sock);
-	if (rc == -1 && if_nametoindex(ifname) == 0)
-		rc = 0;	/* gone meanwhile, with its namespace or its QEMU */
-	return rc;
 }
 
 /* One sock_diag dump of listening TCP sockets of one family. */

@@ -45,12 +45,9 @@ int nl_add_addr(struct nl_batch *b, unsigned ifindex, uint32_t addr,
 /* Default route via gw, which need not be inside eth0's prefix (onlink). */
 int nl_add_default(struct nl_batch *b, unsigned ifindex, uint32_t gw,
     const char *what);
-int nl_del_link(struct nl_batch *b, const char *name, const char *what);
 
 /* The host side of a clone: up, gw/32, rp_filter off. */
 int nl_host_side(const char *ifname, uint32_t gw);
-/* Delete a link by name; an absent link is not an error. */
-int nl_delete(const char *ifname);
 int nl_delete_on(struct mnl_socket *sock, const char *ifname);
 /* A link's index in sock's namespace, or -1 (reported). */
 int nl_ifindex(struct mnl_socket *sock, const char *ifname);

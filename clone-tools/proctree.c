@@ -1,9 +1,7 @@
 #include "proctree.h"
 
 #include <dirent.h>
-#include <err.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,41 +63,6 @@ proctree_walk(pid_t leader, struct proctree *t)
 	return 0;
 }
 
-/* SIGSTOP the tree until a walk finds nothing new: forks cannot escape. */
-int
-proctree_stop(pid_t leader, struct proctree *t)
-{
-	size_t before;
-
-	proctree_walk(leader, t);
-	do {
-		before = t->n;
-		for (size_t i = 0; i < t->n; i++)
-			kill(t->pid[i], SIGSTOP);
-		for (size_t i = 0; i < t->n; i++)
-			tree_children(t->pid[i], t);
-	} while (t->n != before);
-	return 0;
-}
-
-int
-proctree_kill(pid_t leader)
-{
-	struct proctree *t = malloc(sizeof(*t));
-
-	if (t == NULL) {
-		warn("killing process tree of %d", (int)leader);
-		kill(leader, SIGKILL);
-		return -1;
-	}
-	proctree_stop(leader, t);
-	for (size_t i = 0; i < t->n; i++)
-		kill(t->pid[i], SIGKILL);
-	/* Stopped processes die of SIGKILL without being continued. */
-	free(t);
-	return 0;
-}
-
 int
 proctree_in_netns(pid_t pid, const char *nspath)
 {
@@ -115,32 +78,4 @@ proctree_in_netns(pid_t pid, const char *nspath)
 	buf[n] = '\0';
 	snprintf(want, sizeof(want), "net:[%lu]", (unsigned long)st.st_ino);
 	return strcmp(buf, want) == 0;
-}
-
-/*
- * Every process in the namespace at nspath: a scan of /proc, for the slow
- * path only (a clone whose leader died, whose orphans went to init).
- */
-int
-proctree_kill_netns(const char *nspath)
-{
-	struct dirent *de;
-	DIR *d = opendir("/proc");
-	int killed = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL) {
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-
-		if (*end != '\0' || pid <= 1 || pid == getpid())
-			continue;
-		if (proctree_in_netns((pid_t)pid, nspath)) {
-			kill((pid_t)pid, SIGKILL);
-			killed++;
-		}
-	}
-	closedir(d);
-	return killed;
 }

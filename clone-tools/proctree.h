@@ -19,12 +19,7 @@ struct proctree {
 
 /* Leader first, then breadth first.  An absent leader gives n == 0. */
 int proctree_walk(pid_t leader, struct proctree *t);
-/* Signal every process; stop first, walk again, so a fork cannot escape. */
-int proctree_kill(pid_t leader);
-int proctree_stop(pid_t leader, struct proctree *t);
 /* Does pid live in the network namespace whose ns file is nspath? */
 int proctree_in_netns(pid_t pid, const char *nspath);
-/* SIGKILL every process of that namespace, found by scanning /proc. */
-int proctree_kill_netns(const char *nspath);
 
 #endif

@@ -494,7 +494,7 @@ qemu_write_pid(const struct vmm_vm *vm, pid_t pid)
  * QEMU in its cage, the snapshot loaded; running if run, else left paused
  * for the pool (pool.c).
  */
-int
+static int
 qemu_prepare(const struct vmm_conf *conf, const struct vmm_type *t,
     struct vmm_vm *vm, bool run)
 {
@@ -549,6 +549,23 @@ out:
 		layer_remove(conf, vm->id);
 	}
 	qemu_run_done(&r);
+	return rc;
+}
+
+/* Resume a clone left paused by qemu_prepare. */
+static int
+qemu_cont(struct vmm_vm *vm, uint64_t timeout_ms)
+{
+	char sock[VMM_PATH_MAX];
+	struct qmp q;
+	int rc;
+
+	if (vmm_path(sock, sizeof(sock), "%s/qmp.sock", vm->dir) == -1 ||
+	    qmp_open(&q, sock, timeout_ms) == -1)
+		return -1;
+	rc = qmp_cmd(&q, "resuming the clone", "{\"execute\":\"cont\"}", NULL,
+	    0, timeout_ms);
+	qmp_close(&q);
 	return rc;
 }
 
@@ -653,23 +670,6 @@ qemu_pool_take(const struct vmm_conf *conf, const struct vmm_type *t,
 	return 0;
 }
 
-/* Resume a clone left paused by qemu_prepare. */
-int
-qemu_cont(struct vmm_vm *vm, uint64_t timeout_ms)
-{
-	char sock[VMM_PATH_MAX];
-	struct qmp q;
-	int rc;
-
-	if (vmm_path(sock, sizeof(sock), "%s/qmp.sock", vm->dir) == -1 ||
-	    qmp_open(&q, sock, timeout_ms) == -1)
-		return -1;
-	rc = qmp_cmd(&q, "resuming the clone", "{\"execute\":\"cont\"}", NULL,
-	    0, timeout_ms);
-	qmp_close(&q);
-	return rc;
-}
-
 /*
  * The record's pid (or, for a clone still in a pool, the one we wrote) is
  * our QEMU only if it is in the clone's cgroup.
@@ -685,7 +685,7 @@ qemu_is_ours(const struct vmm_conf *conf, const struct vmm_vm *vm)
 	    cgroup_has(&cg, (pid_t)pid);
 }
 
-int
+static int
 qemu_teardown(const struct vmm_conf *conf, struct vmm_vm *vm)
 {
 	char group[16];

@@ -31,10 +31,4 @@ struct qemu_run {
 };
 int qemu_run(struct qemu_run *r, const struct cgroup *cg);
 
-/* qemu.c */
-int qemu_prepare(const struct vmm_conf *conf, const struct vmm_type *t,
-    struct vmm_vm *vm, bool run);
-int qemu_cont(struct vmm_vm *vm, uint64_t timeout_ms);
-int qemu_teardown(const struct vmm_conf *conf, struct vmm_vm *vm);
-
 #endif

@@ -13,7 +13,12 @@
 #include "lib/monotime.h"
 #include "vmm.h"
 
-int
+/*
+ * The string value of the first member named key in json, unescaped, into
+ * out.  A tiny scanner, not a parser: QEMU is the only peer.  Returns 0, or
+ * -1 if there is no such string member or it does not fit.
+ */
+static int
 qmp_json_string(const char *json, const char *key, char *out, size_t size)
 {
 	size_t klen = strlen(key);
@@ -208,12 +213,6 @@ qmp_cmd(struct qmp *q, const char *what, const char *cmd, char *reply,
     size_t size, uint64_t timeout_ms)
 {
 	return qmp_exchange(q, what, cmd, -1, reply, size, timeout_ms);
-}
-
-int
-qmp_send_only(struct qmp *q, const char *cmd)
-{
-	return qmp_send(q, cmd) == -1 || qmp_send(q, "\n") == -1 ? -1 : 0;
 }
 
 int

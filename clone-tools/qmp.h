@@ -35,8 +35,6 @@ void qmp_close(struct qmp *q);
  */
 int qmp_cmd(struct qmp *q, const char *what, const char *cmd, char *reply,
     size_t size, uint64_t timeout_ms);
-/* Send a command and do not wait for its reply (quit before SIGKILL). */
-int qmp_send_only(struct qmp *q, const char *cmd);
 /* Hand QEMU a descriptor under a name (getfd), e.g. for "fd:NAME" URIs. */
 int qmp_getfd(struct qmp *q, const char *what, const char *name, int fd,
     uint64_t timeout_ms);
@@ -45,13 +43,5 @@ int qmp_add_fd(struct qmp *q, const char *what, unsigned set, int fd,
     uint64_t timeout_ms);
 /* Poll query-migrate until "completed"; "failed" or a timeout fail. */
 int qmp_wait_migration(struct qmp *q, const char *what, uint64_t timeout_ms);
-
-/*
- * The string value of the first member named key in json, unescaped, into
- * out.  A tiny scanner, not a parser: QEMU is the only peer.  Returns 0, or
- * -1 if there is no such string member or it does not fit.
- */
-int qmp_json_string(const char *json, const char *key, char *out,
-    size_t size);
 
 #endif

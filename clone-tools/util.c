@@ -452,50 +452,6 @@ vmm_pid_alive(long pid)
 	return p[2] != 'Z' && p[2] != 'X';
 }
 
-/* Wait (by pidfd, else polling) until pid has exited, at most timeout_ms. */
-static int
-util_wait_gone(long pid, int pfd, uint64_t timeout_ms)
-{
-	uint64_t deadline = mono_ms() + timeout_ms;
-
-	while (vmm_pid_alive(pid)) {
-		uint64_t now = mono_ms();
-
-		if (now >= deadline)
-			return -1;
-		if (pfd >= 0) {
-			struct pollfd p = { .fd = pfd, .events = POLLIN };
-
-			poll(&p, 1, (int)(deadline - now));
-		} else {
-			usleep(1000);
-		}
-	}
-	return 0;
-}
-
-/* SIGTERM, wait up to timeout_ms, then SIGKILL: for processes not ours. */
-int
-vmm_kill_wait(long pid, uint64_t timeout_ms)
-{
-	int pfd = util_pidfd((pid_t)pid), rc = 0;
-
-	if (!vmm_pid_alive(pid))
-		goto done;
-	kill((pid_t)pid, SIGTERM);
-	if (util_wait_gone(pid, pfd, timeout_ms) == 0)
-		goto done;
-	kill((pid_t)pid, SIGKILL);
-	if (util_wait_gone(pid, pfd, 2000) == -1) {
-		warnx("process %ld survives SIGKILL", pid);
-		rc = -1;
-	}
-done:
-	if (pfd >= 0)
-		close(pfd);
-	return rc;
-}
-
 /*
  * Wait until the file at path contains needle after offset off (a console
  * log filling up, maybe appended to since earlier boots), at most timeout_ms; fail early if process watch (when > 0) dies.

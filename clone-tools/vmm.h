@@ -198,7 +198,6 @@ pid_t vmm_spawn(char *const argv[], int outfd, const int *keep, size_t nkeep);
 int vmm_wait(pid_t pid, uint64_t timeout_ms, int *status);
 int vmm_run(char *const argv[], int outfd, uint64_t timeout_ms);
 bool vmm_pid_alive(long pid);
-int vmm_kill_wait(long pid, uint64_t timeout_ms);
 int vmm_wait_string(const char *path, off_t off, const char *needle,
     uint64_t timeout_ms, pid_t watch);
 const char *vmm_progname(void);

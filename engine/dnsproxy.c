@@ -14,6 +14,15 @@
 
 #define DNS_HDR 12
 #define DNS_MSG_MAX 1500
+#define DNS_NAME_MAX 256
+
+struct dns_question {
+	uint16_t id;
+	uint16_t qtype;
+	uint16_t qclass;
+	size_t end;		/* offset just past the question section */
+	char name[DNS_NAME_MAX]; /* printable, dotted */
+};
 
 struct dns_key {
 	uint32_t id;
@@ -82,7 +91,8 @@ parse_question(const uint8_t *msg, size_t len, struct dns_question *q)
 	return off + 4;
 }
 
-int
+/* A query a client may send: one question, standard opcode, not a reply. */
+static int
 dns_parse_query(const uint8_t *msg, size_t len, struct dns_question *q)
 {
 	if (len < DNS_HDR || len > DNS_MSG_MAX)

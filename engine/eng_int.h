@@ -244,19 +244,6 @@ uint64_t timers_next(const struct timers *t);
 
 /* ---- DNS proxy (dnsproxy.c) ---------------------------------------------- */
 
-#define DNS_NAME_MAX 256
-
-struct dns_question {
-	uint16_t id;
-	uint16_t qtype;
-	uint16_t qclass;
-	size_t end;		/* offset just past the question section */
-	char name[DNS_NAME_MAX]; /* printable, dotted */
-};
-
-/* A query a client may send: one question, standard opcode, not a reply. */
-int dns_parse_query(const uint8_t *msg, size_t len, struct dns_question *q);
-
 struct dns_pending {
 	uint32_t slot, serial;	/* the asking clone's binding */
 	uint32_t asked;		/* the address the clone sent its question to */

@@ -338,12 +338,6 @@ htab_stamp(const struct htab *h, const void *val)
 	return slot_of_val(h, val)->stamp;
 }
 
-const void *
-htab_key(const struct htab *h, const void *val)
-{
-	return slot_of_val(h, val)->kv;
-}
-
 size_t
 htab_count(const struct htab *h)
 {
@@ -354,12 +348,6 @@ size_t
 htab_max(const struct htab *h)
 {
 	return h->max;
-}
-
-size_t
-htab_capacity(const struct htab *h)
-{
-	return h->cap;
 }
 
 size_t

@@ -72,11 +72,9 @@ void htab_delete_val(struct htab *h, void *val);
 /* Eviction age of an entry: set on insert, refreshed by the owner. */
 void htab_touch(struct htab *h, void *val, uint32_t stamp);
 uint32_t htab_stamp(const struct htab *h, const void *val);
-const void *htab_key(const struct htab *h, const void *val);
 
 size_t htab_count(const struct htab *h);
 size_t htab_max(const struct htab *h);
-size_t htab_capacity(const struct htab *h);
 /* Bytes the table holds, its own structure included. */
 size_t htab_bytes(const struct htab *h);
 uint64_t htab_evictions(const struct htab *h);

@@ -88,36 +88,11 @@ json_fput_strn(FILE *f, const char *s, size_t len)
 }
 
 void
-json_fput_str(FILE *f, const char *s)
-{
-	json_fput_strn(f, s, strlen(s));
-}
-
-void
-jb_kstr(struct jbuf *j, const char *key, const char *s)
-{
-	jb_raw(j, "\"%s\":", key);
-	jb_str(j, s);
-}
-
-void
 jb_kaddr(struct jbuf *j, const char *key, uint32_t addr)
 {
 	char buf[ADDR_STRLEN];
 
 	jb_raw(j, "\"%s\":\"%s\"", key, addr_fmt(addr, buf));
-}
-
-void
-jb_kuint(struct jbuf *j, const char *key, unsigned long long v)
-{
-	jb_raw(j, "\"%s\":%llu", key, v);
-}
-
-bool
-jb_ok(const struct jbuf *j)
-{
-	return !j->overflow;
 }
 
 /* ---- the stream writer ------------------------------------------------- */
@@ -182,7 +157,7 @@ jw_str(struct jw *w, const char *key, const char *s)
 {
 	jw_sep(w, key);
 	if (s)
-		json_fput_str(w->f, s);
+		json_fput_strn(w->f, s, strlen(s));
 	else
 		fputs("null", w->f);
 }

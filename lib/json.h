@@ -1,10 +1,10 @@
 /*
  * Writing JSON, the project's one writer, in two forms: into a fixed buffer
  * (jb_: events and control-socket replies; output that does not fit is cut
- * before the item that overflowed, and jb_ok says so) and onto a stream,
- * indented (jw_: the replay's report).  Text from the outside is escaped
- * the same way in both, so that one object is always one line: bytes
- * outside printable ASCII become \u00XX (each byte as its Latin-1 code
+ * before the item that overflowed, and the jbuf's overflow flag says so) and
+ * onto a stream, indented (jw_: the replay's report).  Text from the outside
+ * is escaped the same way in both, so that one object is always one line:
+ * bytes outside printable ASCII become \u00XX (each byte as its Latin-1 code
  * point, so any bytes make valid JSON).
  */
 #ifndef POTEMKIN_JSON_H
@@ -27,14 +27,10 @@ void jb_raw(struct jbuf *j, const char *fmt, ...) __attribute__((format(printf, 
 void jb_str(struct jbuf *j, const char *s);
 /* The same of at most max bytes of s ("..." marks the cut). */
 void jb_strn(struct jbuf *j, const char *s, size_t max);
-/* ,"key":"value" and friends; the leading comma is the caller's business. */
-void jb_kstr(struct jbuf *j, const char *key, const char *s);
+/* "key":"a.b.c.d"; the leading comma is the caller's business. */
 void jb_kaddr(struct jbuf *j, const char *key, uint32_t addr);
-void jb_kuint(struct jbuf *j, const char *key, unsigned long long v);
-bool jb_ok(const struct jbuf *j);
 
 /* A JSON string literal of s (len bytes of it), quotes included, onto f. */
-void json_fput_str(FILE *f, const char *s);
 void json_fput_strn(FILE *f, const char *s, size_t len);
 
 /*

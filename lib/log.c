@@ -24,13 +24,7 @@ log_init(const char *prog, bool to_stderr, enum log_level level)
 		openlog(prog, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
-void
-log_set_level(enum log_level level)
-{
-	log_level = level;
-}
-
-bool
+static bool
 log_enabled(enum log_level level)
 {
 	return level <= log_level;

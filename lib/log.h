@@ -15,8 +15,6 @@ enum log_level { LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 /* prog names the messages; to_stderr chooses stderr over syslog. */
 void log_init(const char *prog, bool to_stderr, enum log_level level);
-void log_set_level(enum log_level level);
-bool log_enabled(enum log_level level);
 
 void log_warn(const char *fmt, ...) PK_PRINTF(1, 2);
 void log_warnx(const char *fmt, ...) PK_PRINTF(1, 2);

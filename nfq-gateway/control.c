@@ -116,13 +116,11 @@ tput(struct reply *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void put_json_string(FILE *f, const char *s, size_t len);
-
 /* A JSON string of s (escaped) into the reply. */
 static void
 rstr(struct reply *r, const char *s)
 {
-	put_json_string(r->f, s, strlen(s));
+	json_fput_strn(r->f, s, strlen(s));
 }
 
 static const char *
@@ -464,22 +462,6 @@ static const struct ctl_cmd {
 	{ "vms", cmd_vms },
 };
 
-/* s as a JSON string literal, appended to f. */
-static void
-put_json_string(FILE *f, const char *s, size_t len)
-{
-	size_t cap = len * 6 + 3;
-	char *esc = malloc(cap);
-	struct jbuf j;
-
-	if (esc == NULL)
-		fatal("control");
-	jb_init(&j, esc, cap);
-	jb_str(&j, s);
-	fputs(esc, f);
-	free(esc);
-}
-
 /*
  * Handle one request line.  Commands write their members into r->f (JSON)
  * and r->t (text); the reply wraps them: {"ok":BOOL,MEMBERS[,"text":...]}.
@@ -519,7 +501,7 @@ handle(struct gw *g, char *line, char **out, size_t *outlen)
 	fprintf(f, "{\"ok\":%s%s%s", rc == 0 ? "true" : "false", r.len ? "," : "", r.buf);
 	if (r.text && rc == 0) {
 		fputs(",\"text\":", f);
-		put_json_string(f, r.tbuf, r.tlen);
+		json_fput_strn(f, r.tbuf, r.tlen);
 	}
 	fputs("}\n", f);
 	fclose(f);

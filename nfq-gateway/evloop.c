@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
-#include <unistd.h>
 
 #define EV_BATCH 64
 
@@ -36,16 +35,6 @@ ev_new(void)
 		return NULL;
 	}
 	return ev;
-}
-
-void
-ev_free(struct evloop *ev)
-{
-	if (ev == NULL)
-		return;
-	close(ev->epfd);
-	free(ev->h);
-	free(ev);
 }
 
 static int

@@ -15,7 +15,6 @@ struct evloop;
 typedef void ev_cb(struct evloop *ev, int fd, uint32_t events, void *ctx);
 
 struct evloop *ev_new(void);
-void ev_free(struct evloop *ev);
 int ev_add(struct evloop *ev, int fd, uint32_t events, ev_cb *cb, void *ctx);
 int ev_mod(struct evloop *ev, int fd, uint32_t events);
 void ev_del(struct evloop *ev, int fd);

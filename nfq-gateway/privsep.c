@@ -77,7 +77,8 @@ struct ps_parent {
 	size_t qhead, qlen, qcap, qclones;
 };
 
-int
+/* Is s a host type name we will put on a command line? [A-Za-z0-9._-], 1..31 */
+static int
 ps_valid_type(const char *s)
 {
 	size_t n = strlen(s);
@@ -93,17 +94,6 @@ ps_valid_type(const char *s)
 }
 
 /* ---- messages -------------------------------------------------------------- */
-
-int
-ps_send(int fd, const struct ps_request *rq)
-{
-	ssize_t n;
-
-	do
-		n = send(fd, rq, sizeof(*rq), MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)sizeof(*rq) ? 0 : -1;
-}
 
 static int
 ps_reply_send(int fd, const struct ps_reply *rp, int pass_fd)

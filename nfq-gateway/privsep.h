@@ -49,14 +49,10 @@ struct ps_reply {
 void ps_parent_main(int fd, pid_t worker, const struct gw_config *c);
 
 /* Worker side. */
-int ps_send(int fd, const struct ps_request *rq);
 /* Read one reply; *passed_fd gets a descriptor that came with it, or -1. */
 int ps_recv(int fd, struct ps_reply *rp, int *passed_fd);
 
 /* Give up root: become user, keep CAP_NET_ADMIN and CAP_NET_RAW. */
 int ps_drop_privileges(const char *user);
-
-/* Is s a host type name we will put on a command line? [A-Za-z0-9._-], 1..31 */
-int ps_valid_type(const char *s);
 
 #endif

@@ -24,7 +24,8 @@ struct asked {
 	uint32_t scan[64];	/* (left uninitialized: read only when answered) */
 };
 
-bool
+/* Is pkt's destination port closed on its host type (TCP/UDP only)? */
+static bool
 pol_closed(const struct pol_program *prog, const struct pol_packet *pkt)
 {
 	int t;

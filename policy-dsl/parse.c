@@ -28,6 +28,8 @@ struct parser {
 	char hint[64];		/* said after "near 'x'" by the next error */
 };
 
+static void pol_rule_free(struct pol_rule *r);
+
 static void
 next(struct parser *p)
 {
@@ -1084,7 +1086,7 @@ pol_ast_init(struct pol_ast *ast)
 	ast->limits.flows = 1048576;
 }
 
-void
+static void
 pol_rule_free(struct pol_rule *r)
 {
 	free(r->protos);

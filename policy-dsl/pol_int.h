@@ -207,7 +207,6 @@ struct pol_ast {
 
 void pol_ast_init(struct pol_ast *ast);
 void pol_ast_free(struct pol_ast *ast);
-void pol_rule_free(struct pol_rule *r);
 
 /*
  * Parse buf into ast, reporting syntax errors and statement-local meaning
@@ -299,7 +298,5 @@ struct pol_program {
 int pol_compile(struct pol_ast *ast, struct pol_program **out);
 /* Same compiled program, line numbers aside? */
 bool pol_prog_equal(const struct pol_program *a, const struct pol_program *b);
-/* Is pkt's destination port closed on its host type (TCP/UDP only)? */
-bool pol_closed(const struct pol_program *prog, const struct pol_packet *pkt);
 
 #endif

@@ -60,7 +60,7 @@ replay_outcome_name(enum out_outcome o)
 	return o < OUT_N ? outcome_names[o] : "?";
 }
 
-uint32_t
+static uint32_t
 replay_map_addr(const struct replay *r, uint32_t a)
 {
 	for (size_t i = 0; i < r->o.nmap; i++) {

@@ -236,7 +236,6 @@ void replay_frame(struct replay *r, uint64_t ts_us, enum replay_l3 l3,
 int replay_end(struct replay *r);
 void replay_free(struct replay *r);
 
-uint32_t replay_map_addr(const struct replay *r, uint32_t a);
 const char *replay_outcome_name(enum out_outcome o);
 
 /* ---- captures (replay-pcap.c) --------------------------------------------- */
