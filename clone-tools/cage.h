@@ -1,10 +1,11 @@
 /*
- * The cage a clone runs in (DESIGN.md section 10: a captured clone owns
- * nothing).  cage_spawn starts the clone's first process in new mount,
- * PID, network, UTS, IPC and cgroup namespaces, inside its cgroup, where
- * it waits; cage_go builds its root file system in its mount namespace and
- * lets it go on: it closes the cage behind itself (pivot_root,
- * capabilities, no new privileges, seccomp) and runs the backend's code.
+ * The cage a clone runs in (doc/ARCHITECTURE.md section 10, doc/cage.md: a
+ * captured clone owns nothing).  cage_spawn starts the clone's first
+ * process in new mount, PID, network, UTS, IPC and cgroup namespaces,
+ * inside its cgroup, where it waits; cage_go builds its root file system in
+ * its mount namespace and lets it go on: it closes the cage behind itself
+ * (pivot_root, capabilities, no new privileges, seccomp) and runs the
+ * backend's code.
  * Between the two the caller may work on the namespaces (the network).
  *
  * Two kinds, by what runs inside:

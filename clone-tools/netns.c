@@ -463,8 +463,8 @@ netns_nspath(const struct vmm_conf *conf, unsigned id, char *buf, size_t size)
 }
 
 /*
- * No IPv6 in a clone: the gateway drops it anyway (DESIGN.md section 10),
- * eth0 then sends no router or multicast listener solicitations, and
+ * No IPv6 in a clone: the gateway drops it anyway (doc/ARCHITECTURE.md
+ * section 10), eth0 then sends no router or multicast listener solicitations, and
  * bringing it up skips IPv6's address configuration, which is a good part
  * of what a clone's network costs.  Services binding to :: still take IPv4
  * connections.  Set before eth0 exists, in the clone's namespace (where

@@ -1,8 +1,8 @@
 /*
- * The iptables-restore rules of DESIGN.md section 6 for one configuration.
- * Queue 1 has no --queue-bypass: with no gateway listening the kernel drops
- * everything a clone sends, which is the containment guarantee when the
- * gateway dies.  What iptables-restore cannot say (IPv6, routes, sysctls)
+ * The iptables-restore rules of doc/ARCHITECTURE.md section 6 for one
+ * configuration.  Queue 1 has no --queue-bypass: with no gateway listening
+ * the kernel drops everything a clone sends, which is the containment
+ * guarantee when the gateway dies.  What iptables-restore cannot say (IPv6, routes, sysctls)
  * is printed as commented commands for the operator's script.
  */
 #include "rules.h"

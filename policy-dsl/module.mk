@@ -30,6 +30,10 @@ UNIT_SHELL_TESTS += t/t1010-policy-golden.t t/t1011-policy-errors.t \
 FUZZ_B ?= build/fuzz
 FUZZ_TARGETS += build/fuzz/fuzz-policy
 FUZZ_SEEDS_fuzz-policy := t/policy etc/potemkin
+# libcommon goes in as an archive, so that only what the parser uses is
+# linked (not the libconfig readers, say).
+build/fuzz/libcommon.a: $(patsubst %.c,$(FUZZ_B)/%.o,$(common_SRCS))
+	rm -f $@ && $(AR) rcs $@ $^
 build/fuzz/fuzz-policy: $(patsubst %.c,$(FUZZ_B)/%.o,$(policy_SRCS) \
-		$(common_SRCS) policy-dsl/fuzz-policy.c)
+		policy-dsl/fuzz-policy.c) build/fuzz/libcommon.a
 	clang $(FUZZ_FLAGS) -o $@ $^
