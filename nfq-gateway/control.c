@@ -440,7 +440,7 @@ cmd_reload(struct gw *g, struct reply *r, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	gw_request_reload(g);
+	g->ctl->reload(g);
 	rput(r, "\"reload\":\"requested\"");
 	tput(r, "reload requested; the log says whether the policy was good\n");
 	return 0;
@@ -564,7 +564,7 @@ conn_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
 			off += (size_t)n;
 	}
 	free(out);
-	gw_flush(c->g);
+	c->g->ctl->flush(c->g);
 	conn_close(c->g, c);
 }
 
@@ -591,8 +591,9 @@ listen_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
 }
 
 void
-ctl_attach(struct gw *g)
+ctl_attach(struct gw *g, const struct ctl_hooks *h)
 {
+	g->ctl = h;
 	if (g->ctl_fd >= 0 && ev_add(g->ev, g->ctl_fd, EPOLLIN, listen_ready, g) < 0)
 		log_warn("control socket");
 }

@@ -43,17 +43,23 @@ struct gw {
 	uint64_t truncated;		/* copied short of the packet's length */
 	uint64_t reload_failures;
 	uint64_t ctl_requests;
+	const struct ctl_hooks *ctl;
 };
 
 /* worker.c */
 int gw_worker_setup(struct gw *g);
 int gw_worker_run(struct gw *g);
-void gw_request_reload(struct gw *g);
-/* Rearm the timer and flush queued verdicts and sends. */
-void gw_flush(struct gw *g);
 
-/* control.c */
+/*
+ * control.c: the control socket, on the worker's event loop.  What a
+ * command needs of the worker comes as hooks, so that the worker calls the
+ * control code and never the other way round.
+ */
+struct ctl_hooks {
+	void (*reload)(struct gw *g);	/* ask the parent for the policy */
+	void (*flush)(struct gw *g);	/* rearm the timer, flush verdicts and sends */
+};
 int ctl_listen(const char *path);
-void ctl_attach(struct gw *g);
+void ctl_attach(struct gw *g, const struct ctl_hooks *h);
 
 #endif

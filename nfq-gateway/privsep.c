@@ -30,8 +30,8 @@
 
 #include "lib/addr.h"
 #include "lib/log.h"
-#include "lib/record.h"
 #include "lib/monotime.h"
+#include "lib/record.h"
 
 extern char **environ;
 

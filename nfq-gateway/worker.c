@@ -2,7 +2,7 @@
  * The worker: one event loop around the engine.  Queue 0 and queue 1 feed
  * it packets, the privileged parent feeds it records, a signalfd and a
  * timerfd feed it signals and time.  Verdicts and AF_PACKET sends queued
- * while handling one descriptor go out together when it is done (gw_flush).
+ * while handling one descriptor go out together when it is done (worker_flush).
  */
 #include "gateway.h"
 
@@ -23,9 +23,12 @@
 
 #include "lib/addr.h"
 #include "lib/log.h"
-#include "lib/record.h"
 #include "lib/monotime.h"
+#include "lib/record.h"
 #include "privsep.h"
+
+/* Rearm the timer and flush queued verdicts and sends. */
+static void worker_flush(struct gw *g);
 
 #define POLICY_MAX_BYTES (4u << 20)
 
@@ -259,7 +262,7 @@ queue_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
 	g->batch_ms = mono_ms();
 	if (nq_receive(q, q == g->q_in ? on_inbound : on_outbound, g) < 0)
 		fatal("queue %u: receive", q == g->q_in ? g->cfg->queue_in : g->cfg->queue_out);
-	gw_flush(g);
+	worker_flush(g);
 }
 
 /* ---- the parent's replies ------------------------------------------------- */
@@ -397,11 +400,11 @@ parent_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
 		ps_out_flush(g);
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 		handle_reply(g);
-	gw_flush(g);
+	worker_flush(g);
 }
 
-void
-gw_request_reload(struct gw *g)
+static void
+request_reload(struct gw *g)
 {
 	struct ps_request rq = { .op = PS_OPEN_POLICY, .vm = -1 };
 
@@ -457,7 +460,7 @@ signal_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
 		switch (si.ssi_signo) {
 		case SIGHUP:
 			log_info("SIGHUP: reloading %s", g->policy_path);
-			gw_request_reload(g);
+			request_reload(g);
 			break;
 		case SIGUSR1:
 			if (strcmp(g->cfg->events, "-") != 0)
@@ -482,7 +485,7 @@ timer_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
 	if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		log_warn("timerfd");
 	g->timer_armed = 0;
-	gw_flush(g);
+	worker_flush(g);
 }
 
 static void
@@ -504,11 +507,11 @@ dns_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
 			    mono_ms());
 		flen = sizeof(from);
 	}
-	gw_flush(g);
+	worker_flush(g);
 }
 
-void
-gw_flush(struct gw *g)
+static void
+worker_flush(struct gw *g)
 {
 	uint64_t next = eng_tick(g->eng, mono_ms());
 
@@ -570,18 +573,20 @@ gw_worker_setup(struct gw *g)
 		log_warn("event loop");
 		return -1;
 	}
-	ctl_attach(g);
+	static const struct ctl_hooks hooks = { request_reload, worker_flush };
+
+	ctl_attach(g, &hooks);
 	return 0;
 }
 
 int
 gw_worker_run(struct gw *g)
 {
-	gw_flush(g);
+	worker_flush(g);
 	if (ev_run(g->ev) < 0) {
 		log_warn("event loop");
 		return -1;
 	}
-	gw_flush(g);
+	worker_flush(g);
 	return 0;
 }
