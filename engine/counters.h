@@ -13,6 +13,9 @@
 	X(in_packets) X(out_packets) \
 	X(malformed)		/* failed to parse */ \
 	X(martian)		/* impossible outside sources */ \
+	X(special_source)	/* special-purpose sources: private, link-local, ... */ \
+	X(farm_source)		/* outside packets "from" the farm itself */ \
+	X(special_dest)		/* passes refused towards special-purpose addresses */ \
 	X(not_ipv4)		/* IPv6 and others, dropped */ \
 	X(not_farm)		/* inbound for an address outside the farm */ \
 	X(unknown_clone)	/* outbound from an interface no clone owns */ \

@@ -268,6 +268,7 @@ void dns_fini(struct dnsproxy *d);
 struct eng {
 	struct eng_config cfg;
 	const struct pol_program *prog;
+	bool farm_documented;	/* a farm prefix lies in documentation space */
 	struct eng_io io;
 	struct eng_stats st;
 	uint64_t start_ms;
@@ -300,6 +301,11 @@ void eng_emit(struct eng *e, struct eng_event *ev);
 /* A limit was hit: an overload event, at most once a second for each kind. */
 void eng_overload(struct eng *e, unsigned which, const char *reason, uint32_t addr,
     uint64_t now_ms);
+
+/* sources.c: who may be a peer of the farm */
+enum peer_verdict { PEER_OK, PEER_MARTIAN, PEER_SPECIAL, PEER_FARM };
+enum peer_verdict eng_peer_check(const struct eng *e, uint32_t addr);
+void eng_peer_policy(struct eng *e);	/* after the policy changed */
 
 /* bindings.c */
 int bind_init(struct eng *e, size_t vms);

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "counters.h"
+#include "lib/addr.h"
 #include "lib/record.h"
 #include "policy-dsl/policy.h"
 
@@ -26,6 +27,7 @@ struct eng;
 
 #define ENG_TYPE_MAX RECORD_NAME_MAX	/* host type names, NUL included */
 #define ENG_IFNAME_MAX RECORD_IFNAMSIZ
+#define ENG_SOURCES_ALLOWED_MAX 16
 
 /* Table sizes and knobs that are the operator's, not the policy's. */
 struct eng_config {
@@ -40,6 +42,12 @@ struct eng_config {
 	uint32_t pass_mark;	/* mark on outbound packets the policy passed */
 	uint32_t dns_timeout_ms;
 	size_t park_bytes;	/* largest packet that may be parked */
+	/*
+	 * Special-purpose sources the operator expects all the same (a lab
+	 * behind NAT, say): taken as outside peers, and passed to.
+	 */
+	struct prefix sources_allowed[ENG_SOURCES_ALLOWED_MAX];
+	size_t nsources_allowed;
 	/*
 	 * For the replay tool, which compares settings on one capture; the
 	 * defaults leave the daemon as the policy says.

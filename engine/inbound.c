@@ -26,14 +26,6 @@ universe_key(enum pol_universe mode, uint32_t src, uint32_t dst)
 	return 0;
 }
 
-/* Sources no real conversation comes from; they would also alias universe keys. */
-static bool
-martian(uint32_t src)
-{
-	return src == 0 || src == 0xffffffffu || (src >> 24) == 127 ||
-	    (src >> 28) == 0xe;
-}
-
 /* TCP gets a RST, everything else an ICMP port (or protocol) unreachable. */
 static void
 reject_inbound(struct eng *e, const struct pkt *p)
@@ -190,8 +182,17 @@ eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 		e->st.malformed++;
 		return ENG_DROP;
 	}
-	if (martian(p.src)) {
+	switch (eng_peer_check(e, p.src)) {
+	case PEER_OK:
+		break;
+	case PEER_MARTIAN:
 		e->st.martian++;
+		return ENG_DROP;
+	case PEER_SPECIAL:
+		e->st.special_source++;
+		return ENG_DROP;
+	case PEER_FARM:
+		e->st.farm_source++;
 		return ENG_DROP;
 	}
 	if (!pol_in_farm(e->prog, p.dst)) {

@@ -5,7 +5,7 @@ LIBS += engine
 engine_SRCS := engine/packet.c \
 	engine/htab.c engine/universe.c engine/history.c engine/scanfilter.c \
 	engine/flows.c engine/timers.c engine/bindtab.c engine/bindings.c engine/dnsproxy.c \
-	engine/decide.c engine/inbound.c engine/outbound.c engine/engine.c \
+	engine/sources.c engine/decide.c engine/inbound.c engine/outbound.c engine/engine.c \
 	engine/record.c engine/events.c
 ENGINE_LIBS := engine policy common
 
@@ -25,13 +25,14 @@ t3005-gw-packet-traces_LDLIBS := -lpcap
 
 UNIT_TESTS += t3006-gw-htab t3100-engine-bind t3101-engine-contain \
 	t3102-engine-limits t3103-engine-malformed t3104-engine-hardening \
-	t5000-replay-engine-hooks
+	t3105-engine-sources t5000-replay-engine-hooks
 t3006-gw-htab_LIBS := engine common
 t3100-engine-bind_LIBS := eharness testpkt $(ENGINE_LIBS)
 t3101-engine-contain_LIBS := eharness testpkt $(ENGINE_LIBS)
 t3102-engine-limits_LIBS := eharness testpkt $(ENGINE_LIBS)
 t3103-engine-malformed_LIBS := eharness testpkt $(ENGINE_LIBS)
 t3104-engine-hardening_LIBS := eharness testpkt $(ENGINE_LIBS)
+t3105-engine-sources_LIBS := eharness testpkt $(ENGINE_LIBS)
 t5000-replay-engine-hooks_LIBS := eharness testpkt $(ENGINE_LIBS)
 
 # `make fuzz`: the packet layer under libFuzzer (clang, ASan, UBSan).

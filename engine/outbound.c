@@ -206,6 +206,12 @@ eng_outbound(struct eng *e, int ifindex, uint8_t *data, size_t len, uint64_t now
 			count_contained(b, &p);
 			return ENG_DROP;
 		}
+		/* Nor towards an address no outside peer can have had. */
+		if (eng_peer_check(e, p.dst) != PEER_OK) {
+			e->st.special_dest++;
+			count_contained(b, &p);
+			return ENG_DROP;
+		}
 		b->last_ms = now_ms;
 		e->st.passed++;
 		return ENG_PASS;

@@ -60,6 +60,16 @@ prefix_overlaps(const struct prefix *a, const struct prefix *b)
 /* Exactly len bytes of s; 0 and mac set, or -1. */
 int mac_parse(const char *s, size_t len, uint8_t mac[6]);
 
+/*
+ * The special-purpose blocks of the IPv4 registry (RFC 6890 and its
+ * updates): addresses no real Internet host answers from.  The name of a's
+ * block ("private", "link-local", "documentation", ...), or NULL for an
+ * ordinary global address.
+ */
+const char *addr_special(uint32_t a);
+/* Is p inside one of the documentation blocks (192.0.2/24, 198.51.100/24, 203.0.113/24)? */
+bool prefix_in_documentation(const struct prefix *p);
+
 /* Format into buf (ADDR_STRLEN / PREFIX_STRLEN bytes); returns buf. */
 char *addr_fmt(uint32_t addr, char *buf);
 char *prefix_fmt(const struct prefix *p, char *buf);

@@ -121,6 +121,31 @@ get_argv(struct conf_ctx *l, config_setting_t *s, struct gw_argv *dst)
 		conf_error(l, s, "out of memory");
 }
 
+static void
+get_prefixes(struct conf_ctx *l, config_setting_t *s, struct prefix *out, size_t max,
+    size_t *n)
+{
+	const char *words[ENG_SOURCES_ALLOWED_MAX];
+	struct prefix p[ENG_SOURCES_ALLOWED_MAX];
+	size_t k;
+
+	if (max > ENG_SOURCES_ALLOWED_MAX)
+		max = ENG_SOURCES_ALLOWED_MAX;
+	if (conf_strings(l, s, config_setting_name(s), words, 0, max, &k) < 0)
+		return;
+	for (size_t i = 0; i < k; i++) {
+		enum addr_err e = prefix_parse(words[i], strlen(words[i]), &p[i]);
+
+		if (e != ADDR_OK) {
+			conf_error(l, s, "%s: '%s': %s", config_setting_name(s), words[i],
+			    addr_strerror(e));
+			return;
+		}
+	}
+	memcpy(out, p, k * sizeof(*p));
+	*n = k;
+}
+
 /* ---- the schema -------------------------------------------------------------- */
 
 static void
@@ -220,6 +245,9 @@ load_top(struct conf_ctx *l, config_setting_t *s, struct gw_config *c)
 		get_string(l, s, &c->external_interface, false);
 	} else if (strcmp(n, "mark") == 0) {
 		get_u32(l, s, 1, UINT32_MAX, &c->eng.pass_mark);
+	} else if (strcmp(n, "sources_allowed") == 0) {
+		get_prefixes(l, s, c->eng.sources_allowed, ENG_SOURCES_ALLOWED_MAX,
+		    &c->eng.nsources_allowed);
 	} else if (strcmp(n, "dns_timeout") == 0) {
 		get_duration(l, s, &c->eng.dns_timeout_ms);
 	} else if (strcmp(n, "contain_report") == 0) {

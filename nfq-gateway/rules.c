@@ -2,8 +2,12 @@
  * The iptables-restore rules of doc/ARCHITECTURE.md section 6 for one
  * configuration.  Queue 1 has no --queue-bypass: with no gateway listening
  * the kernel drops everything a clone sends, which is the containment
- * guarantee when the gateway dies.  What iptables-restore cannot say (IPv6, routes, sysctls)
- * is printed as commented commands for the operator's script.
+ * guarantee when the gateway dies.  Ahead of queue 0, the kernel's reverse
+ * path check drops sources the host would not route back out of the
+ * external interface (the engine refuses special-purpose sources itself,
+ * but a spoofed packet the kernel can tell is better never queued).  What
+ * iptables-restore cannot say (IPv6, routes, sysctls) is printed as
+ * commented commands for the operator's script.
  */
 #include "rules.h"
 
@@ -31,6 +35,9 @@ rules_print(FILE *out, const struct gw_config *c, const struct pol_program *prog
 	fprintf(out, "#   ip6tables -A INPUT -i pk+ -j DROP\n");
 	fprintf(out, "#   ip6tables -A FORWARD -i pk+ -j DROP\n");
 	fprintf(out, "*raw\n");
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "-A PREROUTING -i %s -d %s -m rpfilter --invert -j DROP\n",
+		    c->external_interface, prefix_fmt(&farm[i], buf));
 	for (size_t i = 0; i < n; i++)
 		fprintf(out, "-A PREROUTING -i %s -d %s -j NFQUEUE --queue-num %u\n",
 		    c->external_interface, prefix_fmt(&farm[i], buf), c->queue_in);

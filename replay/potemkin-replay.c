@@ -27,11 +27,12 @@
 #define STATE_MAX_LIMIT (1u << 24)
 
 enum { O_MAP = 256, O_MAP_SRC, O_CLONE_MS, O_IDLE, O_NO_SCAN, O_FROM_CLONE,
-	O_STATE_MAX, O_JSON, O_CSV, O_PLOT };
+	O_STATE_MAX, O_JSON, O_CSV, O_PLOT, O_ALLOW };
 
 static const struct option longopts[] = {
 	{ "map", required_argument, NULL, O_MAP },
 	{ "map-src", no_argument, NULL, O_MAP_SRC },
+	{ "allow-source", required_argument, NULL, O_ALLOW },
 	{ "clone-ms", required_argument, NULL, O_CLONE_MS },
 	{ "idle", required_argument, NULL, O_IDLE },
 	{ "no-scan-filter", no_argument, NULL, O_NO_SCAN },
@@ -58,9 +59,10 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-	    "usage: %s [--map FROM/LEN=TO/LEN]... [--map-src] [--clone-ms MS]\n"
-	    "           [--idle LIST] [--no-scan-filter] [--from-clone ADDR] [--state-max N]\n"
-	    "           [--json | --csv] [--plot FILE.png] [-q] FILE CAPTURE...\n", PROG);
+	    "usage: %s [--map FROM/LEN=TO/LEN]... [--map-src] [--allow-source PREFIX]...\n"
+	    "           [--clone-ms MS] [--idle LIST] [--no-scan-filter] [--from-clone ADDR]\n"
+	    "           [--state-max N] [--json | --csv] [--plot FILE.png] [-q] FILE CAPTURE...\n",
+	    PROG);
 }
 
 static void
@@ -71,6 +73,9 @@ help(void)
 	    "  --map FROM/LEN=TO/LEN  move destinations in FROM into TO (a farm prefix),\n"
 	    "                         keeping the low bits; may be repeated\n"
 	    "  --map-src              move sources too\n"
+	    "  --allow-source PREFIX  take these special-purpose sources (private, ...) as\n"
+	    "                         outside peers, as gateway.conf's sources_allowed; may\n"
+	    "                         be repeated\n"
 	    "  --clone-ms MS          a clone is ready MS ms after the request (50)\n"
 	    "  --idle LIST            idle timeouts to compare, e.g. 500ms,5s,5m\n"
 	    "  --no-scan-filter       no scanner condition ever holds\n"
@@ -102,6 +107,19 @@ parse_prefix(const char *s, size_t len, struct prefix *p, const char **why)
 
 	*why = addr_strerror(e);
 	return e == ADDR_OK ? 0 : -1;
+}
+
+static int
+opt_allow(struct args *a, const char *arg)
+{
+	const char *why;
+
+	if (a->o.nallow == ENG_SOURCES_ALLOWED_MAX)
+		return usage_error("--allow-source", arg, "too many prefixes (16 at most)");
+	if (parse_prefix(arg, strlen(arg), &a->o.allow[a->o.nallow], &why) < 0)
+		return usage_error("--allow-source", arg, why);
+	a->o.nallow++;
+	return 0;
 }
 
 static int
@@ -180,6 +198,7 @@ parse_args(struct args *a, int argc, char **argv)
 		case 'q': a->quiet = true; break;
 		case O_MAP: rc = opt_map(a, optarg); break;
 		case O_MAP_SRC: a->o.map_src = true; break;
+		case O_ALLOW: rc = opt_allow(a, optarg); break;
 		case O_IDLE: rc = opt_idle(a, optarg); break;
 		case O_NO_SCAN: a->o.no_scan_filter = true; break;
 		case O_JSON: a->json = true; break;

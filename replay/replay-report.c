@@ -288,6 +288,8 @@ json_run(struct jw *w, const struct replay *r, const struct replay_run *run)
 	jw_open(w, "not_decided", '{', true);
 	jw_uint(w, "not_farm", st->not_farm);
 	jw_uint(w, "martian", st->martian);
+	jw_uint(w, "special_source", st->special_source);
+	jw_uint(w, "farm_source", st->farm_source);
 	jw_uint(w, "malformed", st->malformed);
 	jw_uint(w, "not_ipv4", st->not_ipv4);
 	jw_uint(w, "fragments", st->fragments_dropped);
@@ -415,6 +417,7 @@ GETTER(g_in_drop, run->in.action[POL_DROP])
 GETTER(g_not_farm, run->st.not_farm)
 GETTER(g_other_in, run->st.martian + run->st.malformed + run->st.not_ipv4 +
     run->st.fragments_dropped)
+GETTER(g_refused_src, run->st.special_source + run->st.farm_source)
 GETTER(g_flow_hits, run->st.flow_hits)
 GETTER(g_out_passed, run->out_outcome[OUT_PASSED])
 GETTER(g_out_proxied, run->out_outcome[OUT_PROXIED])
@@ -565,6 +568,7 @@ replay_report_text(const struct replay_report *rep, FILE *f)
 	row_u(f, r, "  drop", g_in_drop);
 	row_u(f, r, "  not for the farm", g_not_farm);
 	row_u(f, r, "  malformed, martian, frags", g_other_in);
+	row_u(f, r, "  special-purpose sources", g_refused_src);
 	row_u(f, r, "  flow cache hits", g_flow_hits);
 	if (r->o.from_clone) {
 		fputs("outbound packets (the infected host's)\n", f);

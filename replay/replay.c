@@ -671,6 +671,8 @@ run_init(struct replay *r, struct replay_run *run, uint64_t idle_ms)
 		c.history_max = c.scan_sources_max = c.universes_max = r->o.state_max;
 	c.idle_ms = idle_ms;
 	c.no_scan_filter = r->o.no_scan_filter;
+	memcpy(c.sources_allowed, r->o.allow, sizeof(c.sources_allowed));
+	c.nsources_allowed = r->o.nallow;
 	run->in.nrules = pol_rule_count(r->prog, POL_IN);
 	run->out.nrules = pol_rule_count(r->prog, POL_OUT);
 	run->in.rule = calloc(run->in.nrules + 1, sizeof(uint64_t));

@@ -40,9 +40,17 @@ test_expect_success '-P prints the rules for every farm prefix' '
 	grep -x -- "-A PREROUTING -i ext0 -d 198.51.100.0/24 -j NFQUEUE --queue-num 3" rules &&
 	grep -x -- "-A PREROUTING -i ext0 -d 203.0.113.128/25 -j NFQUEUE --queue-num 3" rules &&
 	grep -x -- "-A PREROUTING -i pk+ -j NFQUEUE --queue-num 4" rules &&
+	grep -x -- "-A PREROUTING -i ext0 -d 198.51.100.0/24 -m rpfilter --invert -j DROP" rules &&
+	grep -x -- "-A PREROUTING -i ext0 -d 203.0.113.128/25 -m rpfilter --invert -j DROP" rules &&
 	grep -x -- "-A INPUT -i pk+ -j DROP" rules &&
 	grep -x -- "-A FORWARD -i pk+ -m mark ! --mark 0x4/0x4 -j DROP" rules &&
 	grep -x "#   ip route add blackhole 198.51.100.0/24" rules
+'
+
+test_expect_success 'the reverse path check comes before queue 0' '
+	grep -n -- "-m rpfilter --invert -j DROP" rules | head -n 1 | cut -d: -f1 >first_rp &&
+	grep -n -- "-i ext0 .*-j NFQUEUE" rules | head -n 1 | cut -d: -f1 >first_q &&
+	test "$(cat first_rp)" -lt "$(cat first_q)"
 '
 
 test_expect_success 'queue 1 is never fail-open' '
@@ -52,6 +60,7 @@ test_expect_success 'queue 1 is never fail-open' '
 test_expect_success ROOT,NETNS,IPTABLES 'iptables-restore accepts what -P prints' '
 	unshare --net sh -c "iptables-restore -n <rules && iptables -t raw -S && iptables -S" >loaded &&
 	grep -- "-A PREROUTING -i pk+ -j NFQUEUE --queue-num 4" loaded &&
+	grep -- "-A PREROUTING -d 198.51.100.0/24 -i ext0 -m rpfilter --invert -j DROP" loaded &&
 	grep -- "-A FORWARD -i pk+ -m mark ! --mark 0x4/0x4 -j DROP" loaded
 '
 

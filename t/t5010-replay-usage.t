@@ -16,7 +16,7 @@ test_expect_success 'the tool lists replay with its arguments' '
 test_expect_success 'replay -h and --help: the usage and the options on stdout, exit 0' '
 	potemkin-policy replay -h >out 2>err &&
 	head -n 1 out >first &&
-	echo "usage: potemkin-replay [--map FROM/LEN=TO/LEN]... [--map-src] [--clone-ms MS]" >expect &&
+	echo "usage: potemkin-replay [--map FROM/LEN=TO/LEN]... [--map-src] [--allow-source PREFIX]..." >expect &&
 	test_cmp expect first &&
 	grep "^  --plot FILE.png " out &&
 	test_must_fail test -s err &&
@@ -48,7 +48,7 @@ test_expect_success 'every option of the usage is in the man page synopsis, and 
 '
 
 test_expect_success 'every option is described in the man page' '
-	for o in map map-src clone-ms idle no-scan-filter from-clone state-max json csv plot; do
+	for o in map map-src allow-source clone-ms idle no-scan-filter from-clone state-max json csv plot; do
 		grep -q "^\.It Fl -$o\( \|$\)" "$MAN" || { echo "no .It for --$o"; return 1; }
 	done
 '

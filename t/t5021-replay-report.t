@@ -43,21 +43,21 @@ test_expect_success 'setup: the captures and policies, under short names' '
 '
 
 test_expect_success 'the sweep as JSON, two idle timeouts' '
-	potemkin-policy replay --json --idle 500ms,5m --map 10.0.0.0/24=198.51.100.0/24 \
+	potemkin-policy replay --json --idle 500ms,5m --allow-source 10.0.0.0/8 --map 10.0.0.0/24=198.51.100.0/24 \
 		sweep.policy sgr_tcp_synPingSweepRand.pcapng >sweep.json &&
 	jq -e . sweep.json >/dev/null &&
 	golden sweep.json
 '
 
 test_expect_success 'the sweep as text' '
-	potemkin-policy replay --idle 500ms,5m --map 10.0.0.0/24=198.51.100.0/24 \
+	potemkin-policy replay --idle 500ms,5m --allow-source 10.0.0.0/8 --map 10.0.0.0/24=198.51.100.0/24 \
 		sweep.policy sgr_tcp_synPingSweepRand.pcapng >sweep.txt 2>err &&
 	test_must_fail test -s err &&
 	golden sweep.txt
 '
 
 test_expect_success 'the ICMP sweep as JSON: every ping would get a clone' '
-	potemkin-policy replay --json --map 10.0.0.0/24=198.51.100.0/24 \
+	potemkin-policy replay --json --allow-source 10.0.0.0/8 --map 10.0.0.0/24=198.51.100.0/24 \
 		farm24.policy sgr_icmpScan.pcapng >icmp.json &&
 	golden icmp.json
 '
@@ -77,7 +77,7 @@ test_expect_success 'the infected host as text' '
 '
 
 test_expect_success 'the series as CSV: a column for each timeout, its peak the report'"'"'s' '
-	potemkin-policy replay --csv --idle 500ms,5s,5m --map 10.0.0.0/24=198.51.100.0/24 \
+	potemkin-policy replay --csv --idle 500ms,5s,5m --allow-source 10.0.0.0/8 --map 10.0.0.0/24=198.51.100.0/24 \
 		sweep.policy sgr_tcp_synPingSweepRand.pcapng >sweep.csv &&
 	head -n 1 sweep.csv >header &&
 	echo "time_s,idle_500ms,idle_5s,idle_5m" >expect &&
@@ -99,7 +99,7 @@ test_expect_success 'the series as CSV: a column for each timeout, its peak the 
 test_expect_success GNUPLOT,FILE 'the figure: a PNG drawn by gnuplot, nothing else left' '
 	mkdir fig &&
 	potemkin-policy replay --idle 500ms,5m --plot fig/sweep.png \
-		--map 10.0.0.0/24=198.51.100.0/24 sweep.policy \
+		--allow-source 10.0.0.0/8 --map 10.0.0.0/24=198.51.100.0/24 sweep.policy \
 		sgr_tcp_synPingSweepRand.pcapng >out 2>err &&
 	test_must_fail test -s err &&
 	grep "^clones created " out &&

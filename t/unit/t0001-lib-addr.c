@@ -10,6 +10,49 @@ pp(const char *s, struct prefix *p)
 	return prefix_parse(s, strlen(s), p);
 }
 
+/* The special-purpose registry, at the edges of each block. */
+static void
+test_special(void)
+{
+	static const struct { const char *a, *kind; } cases[] = {
+		{ "0.255.255.255", "this-network" }, { "1.0.0.0", NULL },
+		{ "9.255.255.255", NULL }, { "10.0.0.0", "private" },
+		{ "10.255.255.255", "private" }, { "11.0.0.0", NULL },
+		{ "100.63.255.255", NULL }, { "100.64.0.0", "shared" },
+		{ "100.127.255.255", "shared" }, { "100.128.0.0", NULL },
+		{ "127.0.0.1", "loopback" }, { "169.254.169.254", "link-local" },
+		{ "172.15.255.255", NULL }, { "172.16.0.0", "private" },
+		{ "172.31.255.255", "private" }, { "172.32.0.0", NULL },
+		{ "192.0.0.8", "protocol-assignments" }, { "192.0.2.1", "documentation" },
+		{ "192.88.99.1", "6to4-relay" }, { "192.168.255.255", "private" },
+		{ "192.169.0.0", NULL }, { "198.17.255.255", NULL },
+		{ "198.18.0.0", "benchmarking" }, { "198.19.255.255", "benchmarking" },
+		{ "198.20.0.0", NULL }, { "198.51.100.7", "documentation" },
+		{ "203.0.113.255", "documentation" }, { "203.0.114.0", NULL },
+		{ "223.255.255.255", NULL }, { "224.0.0.1", "multicast" },
+		{ "239.255.255.255", "multicast" }, { "240.0.0.0", "reserved" },
+		{ "255.255.255.254", "reserved" }, { "255.255.255.255", "broadcast" },
+		{ "8.8.8.8", NULL },
+	};
+	struct prefix p;
+	uint32_t a;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *k;
+
+		addr_parse(cases[i].a, strlen(cases[i].a), &a);
+		k = addr_special(a);
+		ok(cases[i].kind ? k && strcmp(k, cases[i].kind) == 0 : k == NULL,
+		    "%s: %s", cases[i].a, cases[i].kind ? cases[i].kind : "ordinary");
+	}
+	ok(pp("198.51.100.0/24", &p) == ADDR_OK && prefix_in_documentation(&p),
+	    "a documentation /24 is in documentation space");
+	ok(pp("198.51.100.128/25", &p) == ADDR_OK && prefix_in_documentation(&p),
+	    "so is part of one");
+	ok(pp("198.0.0.0/8", &p) == ADDR_OK && !prefix_in_documentation(&p),
+	    "a /8 around one is not");
+}
+
 int
 main(void)
 {
@@ -55,5 +98,6 @@ main(void)
 	ok(prefix_contains(&p, 0xc63364ff), "last address is inside");
 	ok(!prefix_contains(&p, 0xc6336500), "next one is not");
 	ok(strcmp(addr_strerror(ADDR_EHOSTBITS), "") != 0, "errors have text");
+	test_special();
 	return done_testing();
 }
