@@ -93,6 +93,20 @@ test_expect_success 'values are checked for type and range' '
 	grep "^bad.conf:5: user: a string is expected" err
 '
 
+test_expect_success 'sources_allowed: prefixes, each checked' '
+	cat >allow.conf <<-\CONF &&
+	policy = "farm.policy";
+	sources_allowed = [ "10.0.0.0/8", "192.168.1.0/24" ];
+	CONF
+	potemkin-gateway -n -c allow.conf &&
+	cat >badallow.conf <<-\CONF &&
+	policy = "farm.policy";
+	sources_allowed = [ "10.0.0.0/8", "10.1.2.3/8" ];
+	CONF
+	test_expect_code 1 potemkin-gateway -n -c badallow.conf 2>err &&
+	grep "^badallow.conf:2: sources_allowed: '"'"'10.1.2.3/8'"'"': " err
+'
+
 test_expect_success 'a missing configuration file' '
 	test_expect_code 1 potemkin-gateway -n -c nowhere.conf 2>err &&
 	grep "^nowhere.conf: No such file or directory" err
