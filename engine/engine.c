@@ -89,6 +89,36 @@ eng_free(struct eng *e)
 	free(e);
 }
 
+/* Old outbound rule index -> new one, for the rules that did not change. */
+static int *
+rule_map_new(const struct pol_program *old, const struct pol_program *next)
+{
+	int *map = calloc(pol_rule_count(old, POL_OUT) + 1, sizeof(*map));
+
+	if (map && pol_rule_map(old, next, POL_OUT, map) < 0) {
+		free(map);
+		return NULL;
+	}
+	return map;
+}
+
+/*
+ * Rate buckets follow their rule across a reload: a rule that reads the
+ * same keeps each clone's tokens (a reload must not refill `limit 1/1h`);
+ * the others start over.
+ */
+static void
+keep_rate_buckets(struct eng *e, const int *map)
+{
+	for (size_t s = 1; s < e->bt.nslots; s++)
+		for (int i = 0; i < RATE_SLOTS; i++) {
+			struct rate_bucket *r = &e->bt.slab[s].rate[i];
+
+			if (r->rule >= 0)
+				r->rule = map[r->rule];
+		}
+}
+
 int
 eng_set_policy(struct eng *e, const struct pol_program *prog, uint64_t now_ms)
 {
@@ -98,13 +128,19 @@ eng_set_policy(struct eng *e, const struct pol_program *prog, uint64_t now_ms)
 	struct scanfilter scan;
 	struct flows flows;
 	struct eng_event ev;
+	int *rule_map;
 
 	/* Every new table is made before anything changes: all or nothing. */
-	if (new_scan && scan_init(&scan, prog, e->cfg.scan_sources_max, now_ms) < 0)
+	if ((rule_map = rule_map_new(e->prog, prog)) == NULL)
 		return -1;
+	if (new_scan && scan_init(&scan, prog, e->cfg.scan_sources_max, now_ms) < 0) {
+		free(rule_map);
+		return -1;
+	}
 	if (new_flows && flows_init(&flows, l->flows, e->cfg.flow_idle_ms) < 0) {
 		if (new_scan)
 			scan_fini(&scan);
+		free(rule_map);
 		return -1;
 	}
 	if (bt_grow(&e->bt, l->vms) < 0) {
@@ -112,6 +148,7 @@ eng_set_policy(struct eng *e, const struct pol_program *prog, uint64_t now_ms)
 			scan_fini(&scan);
 		if (new_flows)
 			flows_fini(&flows);
+		free(rule_map);
 		return -1;
 	}
 	if (new_scan) {
@@ -136,10 +173,8 @@ eng_set_policy(struct eng *e, const struct pol_program *prog, uint64_t now_ms)
 	for (size_t s = 1; s < e->bt.nslots; s++)
 		if (e->bt.slab[s].state == BIND_READY)
 			bind_arm_timers(e, &e->bt.slab[s]);
-	/* Rules have new indices: rate buckets start over. */
-	for (size_t s = 1; s < e->bt.nslots; s++)
-		for (int i = 0; i < RATE_SLOTS; i++)
-			e->bt.slab[s].rate[i].rule = -1;
+	keep_rate_buckets(e, rule_map);
+	free(rule_map);
 	e->st.reloads++;
 	eng_event_init(&ev, EV_RELOAD, now_ms);
 	ev.count = e->bt.live + e->bt.pending;

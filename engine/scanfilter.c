@@ -257,6 +257,9 @@ scan_prefetch(const struct scanfilter *s, uint32_t src, uint16_t dport)
 	}
 }
 
+/* 2^31 ms in the stamps' ticks (eng_stamp: ms >> 10), rounded down. */
+#define STALE_TICKS ((uint32_t)((UINT64_C(1) << 31) >> 10) - 1)
+
 void
 scan_note(struct scanfilter *s, uint32_t src, uint32_t dst, uint16_t dport,
     uint64_t now_ms, uint32_t stamp, uint32_t counts[SCAN_SPECS_MAX], bool *crossed)
@@ -279,6 +282,14 @@ scan_note(struct scanfilter *s, uint32_t src, uint32_t dst, uint16_t dport,
 		if (created) {
 			/* The table holds at most max entries: an array is free. */
 			v->array = s->pool->free[--s->pool->nfree];
+		} else if (stamp - htab_stamp(s->t, v) >= STALE_TICKS) {
+			/*
+			 * Untouched for 2^31 ms or more: every address is older
+			 * than any window, but its 32-bit time may have come round
+			 * to look recent.  The source starts afresh.
+			 */
+			v->n = 0;
+			v->filtered = 0;
 		}
 		htab_touch(s->t, v, stamp);
 		/* Each window needs only its own threshold's N+1 addresses. */

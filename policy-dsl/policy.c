@@ -207,6 +207,56 @@ pol_rule_print(const struct pol_program *prog, enum pol_dir dir, size_t i, FILE 
 	pol_print_rule(&prog->ast.rules[dir][i], out);
 }
 
+/* The rule's normalized text; NULL when out of memory.  Free it. */
+static char *
+rule_text(const struct pol_program *prog, enum pol_dir dir, size_t i)
+{
+	char *s = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&s, &n);
+
+	if (f == NULL)
+		return NULL;
+	pol_rule_print(prog, dir, i, f);
+	if (fclose(f) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+int
+pol_rule_map(const struct pol_program *old, const struct pol_program *next,
+    enum pol_dir dir, int *map)
+{
+	size_t nold = pol_rule_count(old, dir), nnew = pol_rule_count(next, dir);
+	char **text = calloc(nnew + 1, sizeof(*text));
+	int rc = -1;
+
+	if (text == NULL)
+		return -1;
+	for (size_t j = 0; j < nnew; j++)
+		if ((text[j] = rule_text(next, dir, j)) == NULL)
+			goto done;
+	for (size_t i = 0; i < nold; i++) {
+		char *t = rule_text(old, dir, i);
+
+		if (t == NULL)
+			goto done;
+		map[i] = -1;
+		for (size_t j = 0; j < nnew && map[i] < 0; j++)
+			if (strcmp(t, text[j]) == 0)
+				map[i] = (int)j;
+		free(t);
+	}
+	rc = 0;
+done:
+	for (size_t j = 0; j < nnew; j++)
+		free(text[j]);
+	free(text);
+	return rc;
+}
+
 struct pol_program *
 pol_load_tool(const char *path)
 {

@@ -192,6 +192,37 @@ test_reload(void)
 	h_free(h);
 }
 
+static enum eng_verdict
+reply(struct harness *h, int vm, uint16_t sport)
+{
+	uint8_t p[128];
+	size_t n = tp_tcp(p, FARM + 1, 80, A, sport, TP_SYN | TP_ACK, NULL);
+
+	return h_out(h, vm, p, n);
+}
+
+/* A reload must not refill a bucket whose rule did not change. */
+static void
+test_reload_keeps_buckets(void)
+{
+	char text[512];
+	struct harness *h = h_new(policy(text, sizeof(text), "outbound pass proto tcp limit 1/1h\n"));
+	int vm;
+
+	syn(h, A, FARM + 1, 1);
+	vm = h_ready(h, 0, 0);
+	is(reply(h, vm, 1), ENG_PASS, "the first reply passes");
+	is(reply(h, vm, 2), ENG_DROP, "the second is over `limit 1/1h`");
+	is(h_reload(h, policy(text, sizeof(text),
+	    "outbound drop proto udp\noutbound pass proto tcp limit 1/1h\n")), 0,
+	    "a reload adds a rule before it");
+	is(reply(h, vm, 3), ENG_DROP, "the unchanged rule keeps its empty bucket");
+	is(h_reload(h, policy(text, sizeof(text), "outbound pass proto tcp limit 2/1h\n")), 0,
+	    "a reload changes the rule");
+	is(reply(h, vm, 4), ENG_PASS, "a changed rule starts with a full bucket");
+	h_free(h);
+}
+
 int
 main(void)
 {
@@ -203,5 +234,6 @@ main(void)
 	test_lifetime_and_infected_keep();
 	test_bounded_flows();
 	test_reload();
+	test_reload_keeps_buckets();
 	return done_testing();
 }

@@ -158,6 +158,18 @@ test_scan_filter_survives_clock_wrap(void)
 	}
 	is(h->nclones, 4, "25 days later a sweep still gets only 2 more clones");
 	h_free(h);
+
+	/* Addresses seen 2^32 ms ago, whose 32-bit times have come round. */
+	h = h_new(text);
+	for (uint32_t i = 1; i <= 2; i++) {
+		n = tp_tcp(p, A, 1, FARM7 + i, 80, TP_SYN, NULL);
+		h_in(h, p, n);
+	}
+	h->now += (1ull << 32) + 1000;
+	n = tp_tcp(p, A, 1, FARM7 + 3, 80, TP_SYN, NULL);
+	h_in(h, p, n);
+	is(h->nclones, 3, "2^32 ms later, the old addresses no longer count");
+	h_free(h);
 }
 
 static void
