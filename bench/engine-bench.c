@@ -188,6 +188,14 @@ engine(const struct pol_program *prog, struct sink *s, uint64_t now)
 	memset(s, 0, sizeof *s);
 	s->next_vm = 1;
 	eng_config_defaults(&c);
+	/*
+	 * The random workload's sources are in 10/8 and the captures were
+	 * taken in labs behind private addresses: as the replay's
+	 * --allow-source, they are taken as the Internet.
+	 */
+	prefix_parse("10.0.0.0/8", 10, &c.sources_allowed[0]);
+	prefix_parse("192.168.0.0/16", 14, &c.sources_allowed[1]);
+	c.nsources_allowed = 2;
 	if ((e = eng_new(&c, prog, &io, now)) == NULL)
 		errx(1, "cannot make the engine (out of memory?)");
 	return e;

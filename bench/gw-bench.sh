@@ -107,6 +107,10 @@ ip netns add rcv &&
 ip neigh replace 10.255.0.2 lladdr "$(ip netns exec rcv cat /sys/class/net/eth0/address)" \
 	dev rcv0 nud permanent
 
+# The random workload's sources are private: the gateway takes them as the
+# Internet, and the host routes them back out of ext0 (reverse path check).
+FARM_GATEWAY_EXTRA='sources_allowed = [ "10.0.0.0/8" ];'
+ip route add 10.0.0.0/8 via "$FARM_INET_EXT" || die "cannot route 10.0.0.0/8"
 farm_write_configs netns || die "cannot write the configuration or take the snapshot"
 farm_rules_up || die "cannot load the gateway's rules"
 farm_gateway_start || die "the gateway did not start"

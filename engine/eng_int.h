@@ -268,6 +268,9 @@ void dns_fini(struct dnsproxy *d);
 struct eng {
 	struct eng_config cfg;
 	const struct pol_program *prog;
+	/* Who may be a peer (sources.c), from the policy's farm. */
+	const struct prefix *farm;
+	size_t nfarm;
 	bool farm_documented;	/* a farm prefix lies in documentation space */
 	struct eng_io io;
 	struct eng_stats st;

@@ -13,42 +13,39 @@
  */
 #include "eng_int.h"
 
-#include <string.h>
-
 void
 eng_peer_policy(struct eng *e)
 {
-	size_t n;
-	const struct prefix *farm = pol_farm_prefixes(e->prog, &n);
-
+	e->farm = pol_farm_prefixes(e->prog, &e->nfarm);
 	e->farm_documented = false;
-	for (size_t i = 0; i < n; i++)
-		if (prefix_in_documentation(&farm[i]))
+	for (size_t i = 0; i < e->nfarm; i++)
+		if (prefix_in_documentation(&e->farm[i]))
 			e->farm_documented = true;
 }
 
 static bool
-allowed(const struct eng *e, uint32_t a)
+in_any(const struct prefix *p, size_t n, uint32_t a)
 {
-	for (size_t i = 0; i < e->cfg.nsources_allowed; i++)
-		if (prefix_contains(&e->cfg.sources_allowed[i], a))
+	for (size_t i = 0; i < n; i++)
+		if (prefix_contains(&p[i], a))
 			return true;
 	return false;
 }
 
+/* Run for every packet in and every pass out: the common cases come first. */
 enum peer_verdict
 eng_peer_check(const struct eng *e, uint32_t a)
 {
-	const char *kind;
+	enum addr_kind k = addr_kind(a);
 
-	/* Never a sender, whatever the operator allows; they would also alias universe keys. */
-	if (a == 0 || a == 0xffffffffu || (a >> 24) == 127 || (a >> 28) == 0xe)
+	if (k == ADDR_ORDINARY || (k == ADDR_DOCUMENTATION && e->farm_documented))
+		return in_any(e->farm, e->nfarm, a) ? PEER_FARM : PEER_OK;
+	/* Never a sender, whatever is allowed; they would also alias universe keys. */
+	if (a == 0 || k == ADDR_LOOPBACK || k == ADDR_MULTICAST || k == ADDR_BROADCAST)
 		return PEER_MARTIAN;
-	if (pol_in_farm(e->prog, a))
+	if (in_any(e->farm, e->nfarm, a))
 		return PEER_FARM;
-	if ((kind = addr_special(a)) == NULL || allowed(e, a))
-		return PEER_OK;
-	if (e->farm_documented && strcmp(kind, "documentation") == 0)
+	if (in_any(e->cfg.sources_allowed, e->cfg.nsources_allowed, a))
 		return PEER_OK;
 	return PEER_SPECIAL;
 }

@@ -132,43 +132,24 @@ mac_parse(const char *s, size_t len, uint8_t mac[6])
 	return 0;
 }
 
-/* Most specific first: 255.255.255.255 is "broadcast" before "reserved". */
-static const struct {
-	uint32_t addr;
-	uint8_t len;
-	const char *name;
-} special_blocks[] = {
-	{ 0xffffffffu, 32, "broadcast" },
-	{ 0x00000000u, 8, "this-network" },
-	{ 0x0a000000u, 8, "private" },
-	{ 0x64400000u, 10, "shared" },
-	{ 0x7f000000u, 8, "loopback" },
-	{ 0xa9fe0000u, 16, "link-local" },
-	{ 0xac100000u, 12, "private" },
-	{ 0xc0000000u, 24, "protocol-assignments" },
-	{ 0xc0000200u, 24, "documentation" },
-	{ 0xc0586300u, 24, "6to4-relay" },
-	{ 0xc0a80000u, 16, "private" },
-	{ 0xc6120000u, 15, "benchmarking" },
-	{ 0xc6336400u, 24, "documentation" },
-	{ 0xcb007100u, 24, "documentation" },
-	{ 0xe0000000u, 4, "multicast" },
-	{ 0xf0000000u, 4, "reserved" },
-};
-
 const char *
-addr_special(uint32_t a)
+addr_kind_name(enum addr_kind k)
 {
-	for (size_t i = 0; i < sizeof(special_blocks) / sizeof(special_blocks[0]); i++)
-		if ((a & prefix_mask(special_blocks[i].len)) == special_blocks[i].addr)
-			return special_blocks[i].name;
-	return NULL;
+	static const char *const names[] = {
+		[ADDR_ORDINARY] = NULL, [ADDR_THIS_NETWORK] = "this-network",
+		[ADDR_PRIVATE] = "private", [ADDR_SHARED] = "shared",
+		[ADDR_LOOPBACK] = "loopback", [ADDR_LINK_LOCAL] = "link-local",
+		[ADDR_PROTOCOL] = "protocol-assignments",
+		[ADDR_DOCUMENTATION] = "documentation", [ADDR_6TO4_RELAY] = "6to4-relay",
+		[ADDR_BENCHMARKING] = "benchmarking", [ADDR_MULTICAST] = "multicast",
+		[ADDR_RESERVED] = "reserved", [ADDR_BROADCAST] = "broadcast",
+	};
+
+	return (size_t)k < sizeof(names) / sizeof(names[0]) ? names[k] : NULL;
 }
 
 bool
 prefix_in_documentation(const struct prefix *p)
 {
-	const char *n = addr_special(p->addr);
-
-	return p->len >= 24 && n && strcmp(n, "documentation") == 0;
+	return p->len >= 24 && addr_kind(p->addr) == ADDR_DOCUMENTATION;
 }

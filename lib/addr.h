@@ -62,11 +62,50 @@ int mac_parse(const char *s, size_t len, uint8_t mac[6]);
 
 /*
  * The special-purpose blocks of the IPv4 registry (RFC 6890 and its
- * updates): addresses no real Internet host answers from.  The name of a's
- * block ("private", "link-local", "documentation", ...), or NULL for an
- * ordinary global address.
+ * updates): addresses no real Internet host answers from.
  */
-const char *addr_special(uint32_t a);
+enum addr_kind {
+	ADDR_ORDINARY = 0, ADDR_THIS_NETWORK, ADDR_PRIVATE, ADDR_SHARED, ADDR_LOOPBACK,
+	ADDR_LINK_LOCAL, ADDR_PROTOCOL, ADDR_DOCUMENTATION, ADDR_6TO4_RELAY,
+	ADDR_BENCHMARKING, ADDR_MULTICAST, ADDR_RESERVED, ADDR_BROADCAST,
+};
+/*
+ * By the first octet, then the block: it runs for every inbound packet, and
+ * most of the Internet is decided by the switch alone.
+ */
+static inline enum addr_kind
+addr_kind(uint32_t a)
+{
+	uint32_t o1 = a >> 24;
+
+	switch (o1) {
+	case 0: return ADDR_THIS_NETWORK;
+	case 10: return ADDR_PRIVATE;
+	case 100: return (a & 0xffc00000u) == 0x64400000u ? ADDR_SHARED : ADDR_ORDINARY;
+	case 127: return ADDR_LOOPBACK;
+	case 169: return a >> 16 == 0xa9feu ? ADDR_LINK_LOCAL : ADDR_ORDINARY;
+	case 172: return (a & 0xfff00000u) == 0xac100000u ? ADDR_PRIVATE : ADDR_ORDINARY;
+	case 192:
+		if (a >> 16 == 0xc0a8u)
+			return ADDR_PRIVATE;
+		switch (a >> 8) {
+		case 0xc00000u: return ADDR_PROTOCOL;
+		case 0xc00002u: return ADDR_DOCUMENTATION;
+		case 0xc05863u: return ADDR_6TO4_RELAY;
+		}
+		return ADDR_ORDINARY;
+	case 198:
+		if (a >> 17 == 0xc612u >> 1)
+			return ADDR_BENCHMARKING;
+		return a >> 8 == 0xc63364u ? ADDR_DOCUMENTATION : ADDR_ORDINARY;
+	case 203: return a >> 8 == 0xcb0071u ? ADDR_DOCUMENTATION : ADDR_ORDINARY;
+	case 255: return a == 0xffffffffu ? ADDR_BROADCAST : ADDR_RESERVED;
+	}
+	return o1 >= 240 ? ADDR_RESERVED : o1 >= 224 ? ADDR_MULTICAST : ADDR_ORDINARY;
+}
+
+/* "private", "link-local", ...; NULL for ADDR_ORDINARY. */
+const char *addr_kind_name(enum addr_kind k);
 /* Is p inside one of the documentation blocks (192.0.2/24, 198.51.100/24, 203.0.113/24)? */
 bool prefix_in_documentation(const struct prefix *p);
 

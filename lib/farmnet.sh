@@ -18,7 +18,8 @@
 #
 # The caller sets FARM_DIR (a scratch directory) and BIN (the programs);
 # FARM_POLICY may name a policy file to use instead of the default one, and
-# FARM_EVENTS where the gateway writes its events (default events.jsonl).
+# FARM_EVENTS where the gateway writes its events (default events.jsonl),
+# FARM_GATEWAY_EXTRA more gateway.conf settings.
 # The netns clones run on FARM_ROOTFS (potemkin-mkimage --rootfs), the qemu
 # ones from the guest in FARM_GUEST_DIR; their cgroups are FARM_CGROUP's.
 
@@ -195,6 +196,7 @@ farm_policy_and_gateway_conf() {
 	  timeout = "20s";
 	  backoff = "2s";
 	};
+	${FARM_GATEWAY_EXTRA:-}
 	CONF
 	: >"$FARM_DIR/events.jsonl"
 }

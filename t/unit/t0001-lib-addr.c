@@ -41,7 +41,7 @@ test_special(void)
 		const char *k;
 
 		addr_parse(cases[i].a, strlen(cases[i].a), &a);
-		k = addr_special(a);
+		k = addr_kind_name(addr_kind(a));
 		ok(cases[i].kind ? k && strcmp(k, cases[i].kind) == 0 : k == NULL,
 		    "%s: %s", cases[i].a, cases[i].kind ? cases[i].kind : "ordinary");
 	}
