@@ -147,7 +147,7 @@ static double
 run(eval_fn fn, const struct pol_program *p, const struct pol_packet *pk, size_t npk,
     size_t ndec, uint64_t *sum)
 {
-	struct pol_state st = { s_age, s_scan, s_bound, NULL };
+	struct pol_state st = { .reply_age = s_age, .scan_count = s_scan, .bound = s_bound };
 	struct pol_decision d;
 	uint64_t t0 = mono_ns(), t1;
 

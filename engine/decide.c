@@ -6,8 +6,11 @@
  */
 #include "eng_int.h"
 
+#include <netinet/in.h>
+
 struct decide_ctx {
 	struct eng *e;
+	const struct pkt *p;
 	uint64_t ukey;
 	int64_t uidx;		/* the packet's universe, -1 if it has none yet */
 	const uint32_t *counts;
@@ -20,6 +23,30 @@ ask_reply_age(void *ctx, uint32_t farm, uint32_t peer)
 	struct decide_ctx *c = ctx;
 
 	return hist_age(&c->e->hist, c->ukey, farm, peer, c->now_ms);
+}
+
+/*
+ * The conversation an outbound packet answers: its ports reversed, the echo
+ * id of an echo reply, or what an ICMP error quotes of the peer's packet.
+ */
+static uint64_t
+ask_conv_age(void *ctx, const struct pol_packet *pkt)
+{
+	struct decide_ctx *c = ctx;
+	const struct pkt *p = c->p;
+	struct hist_conv conv = { 0 };
+
+	if (pkt->dir != POL_OUT)
+		return UINT64_MAX;
+	if (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)
+		conv = (struct hist_conv){ p->sport, p->dport, p->proto };
+	else if (p->proto == IPPROTO_ICMP && p->icmp_type == 0)	/* echo reply */
+		conv = (struct hist_conv){ 0, p->sport, IPPROTO_ICMP };
+	else if (p->proto == IPPROTO_ICMP && p->has_quote && p->quote.src == p->dst &&
+	    p->quote.has_ports &&
+	    (p->quote.proto == IPPROTO_TCP || p->quote.proto == IPPROTO_UDP))
+		conv = (struct hist_conv){ p->quote.dport, p->quote.sport, p->quote.proto };
+	return hist_conv_age(&c->e->hist, c->ukey, pkt->src, pkt->dst, &conv, c->now_ms);
 }
 
 static uint32_t
@@ -45,9 +72,10 @@ void
 policy_decide(struct eng *e, const struct pkt *p, enum pol_dir dir, uint64_t ukey,
     int64_t uidx, const uint32_t *counts, uint64_t now_ms, struct pol_decision *d)
 {
-	struct decide_ctx c = { e, ukey, uidx, counts, now_ms };
+	struct decide_ctx c = { e, p, ukey, uidx, counts, now_ms };
 	struct pol_state st = {
 		.reply_age = ask_reply_age,
+		.conv_age = ask_conv_age,
 		.scan_count = ask_scan_count,
 		.bound = ask_bound,
 		.ctx = &c,

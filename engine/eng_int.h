@@ -48,11 +48,23 @@ int hist_init(struct history *h, size_t max);
 void hist_fini(struct history *h);
 /* Start loading what hist_note will look at (see htab_prefetch). */
 void hist_prefetch(const struct history *h, uint64_t ukey, uint32_t farm, uint32_t peer);
+/*
+ * A conversation the peer started: its protocol and the two ports (farm
+ * side, peer side; for ICMP echo, 0 and the echo id).  proto 0: none.
+ */
+struct hist_conv {
+	uint16_t farm_port, peer_port;
+	uint8_t proto;
+};
+
 void hist_note(struct history *h, uint64_t ukey, uint32_t farm, uint32_t peer,
-    uint64_t now_ms, uint32_t stamp);
+    const struct hist_conv *conv, uint64_t now_ms, uint32_t stamp);
 /* Milliseconds since peer last spoke to farm in this universe, or UINT64_MAX. */
 uint64_t hist_age(const struct history *h, uint64_t ukey, uint32_t farm,
     uint32_t peer, uint64_t now_ms);
+/* Milliseconds since the peer last spoke in this conversation, or UINT64_MAX. */
+uint64_t hist_conv_age(const struct history *h, uint64_t ukey, uint32_t farm,
+    uint32_t peer, const struct hist_conv *conv, uint64_t now_ms);
 
 /* ---- scan filter (scanfilter.c) ----------------------------------------- */
 

@@ -3,16 +3,56 @@
  * address, in this universe.  It is what "replies may go out" rests on, so an
  * entry is keyed by the universe too: a clone never learns that it may talk
  * to someone who spoke to its address in another universe.
+ *
+ * Each entry also remembers the peer's last few conversations with the
+ * address (protocol and ports), for "reply conversation within": a clone
+ * may then answer what the peer started, and nothing else it did not.
+ * Beyond HIST_CONVS at once, the one heard from longest ago is forgotten,
+ * so its replies are dropped: never more is let out, only less.
  */
 #include "eng_int.h"
+
+#include <string.h>
 
 struct hist_key {
 	uint32_t ukey_lo, ukey_hi, farm, peer;
 };
 
+#define HIST_CONVS 3
+
 struct hist_val {
 	uint64_t last_ms;
+	struct {
+		uint64_t last_ms;
+		struct hist_conv c;
+	} conv[HIST_CONVS];
 };
+
+static bool
+conv_eq(const struct hist_conv *a, const struct hist_conv *b)
+{
+	return a->proto == b->proto && a->farm_port == b->farm_port &&
+	    a->peer_port == b->peer_port;
+}
+
+static void
+conv_note(struct hist_val *v, const struct hist_conv *c, bool created, uint64_t now_ms)
+{
+	size_t at = 0;
+
+	if (created)
+		memset(v->conv, 0, sizeof(v->conv));
+	for (size_t i = 0; i < HIST_CONVS; i++) {
+		if (v->conv[i].c.proto && conv_eq(&v->conv[i].c, c)) {
+			at = i;
+			break;
+		}
+		if (v->conv[i].last_ms < v->conv[at].last_ms)
+			at = i;
+	}
+	v->conv[at].c = *c;
+	v->conv[at].last_ms = now_ms;
+}
 
 int
 hist_init(struct history *h, size_t max)
@@ -44,13 +84,18 @@ hist_prefetch(const struct history *h, uint64_t ukey, uint32_t farm, uint32_t pe
 
 void
 hist_note(struct history *h, uint64_t ukey, uint32_t farm, uint32_t peer,
-    uint64_t now_ms, uint32_t stamp)
+    const struct hist_conv *conv, uint64_t now_ms, uint32_t stamp)
 {
 	struct hist_key k = { (uint32_t)ukey, (uint32_t)(ukey >> 32), farm, peer };
-	struct hist_val *v = htab_insert(h->t, &k, htab_hash(h->t, &k), stamp, NULL);
+	bool created;
+	struct hist_val *v = htab_insert(h->t, &k, htab_hash(h->t, &k), stamp, &created);
 
 	if (v) {
 		v->last_ms = now_ms;
+		if (created && (conv == NULL || conv->proto == 0))
+			memset(v->conv, 0, sizeof(v->conv));
+		else if (conv && conv->proto)
+			conv_note(v, conv, created, now_ms);
 		htab_touch(h->t, v, stamp);
 	}
 }
@@ -65,4 +110,19 @@ hist_age(const struct history *h, uint64_t ukey, uint32_t farm, uint32_t peer,
 	if (v == NULL || v->last_ms > now_ms)
 		return v ? 0 : UINT64_MAX;
 	return now_ms - v->last_ms;
+}
+
+uint64_t
+hist_conv_age(const struct history *h, uint64_t ukey, uint32_t farm, uint32_t peer,
+    const struct hist_conv *conv, uint64_t now_ms)
+{
+	struct hist_key k = { (uint32_t)ukey, (uint32_t)(ukey >> 32), farm, peer };
+	const struct hist_val *v = htab_find(h->t, &k, htab_hash(h->t, &k));
+
+	if (v == NULL || conv->proto == 0)
+		return UINT64_MAX;
+	for (size_t i = 0; i < HIST_CONVS; i++)
+		if (v->conv[i].c.proto && conv_eq(&v->conv[i].c, conv))
+			return v->conv[i].last_ms > now_ms ? 0 : now_ms - v->conv[i].last_ms;
+	return UINT64_MAX;
 }

@@ -26,6 +26,21 @@ universe_key(enum pol_universe mode, uint32_t src, uint32_t dst)
 	return 0;
 }
 
+/* The conversation an inbound packet starts or goes on with, if any. */
+static struct hist_conv
+inbound_conv(const struct pkt *p)
+{
+	struct hist_conv c = { 0 };
+
+	if (p->frag != 0)
+		return c;
+	if (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)
+		c = (struct hist_conv){ p->dport, p->sport, p->proto };
+	else if (p->proto == IPPROTO_ICMP && p->icmp_type == 8)	/* echo request */
+		c = (struct hist_conv){ 0, p->sport, IPPROTO_ICMP };
+	return c;
+}
+
 /* TCP gets a RST, everything else an ICMP port (or protocol) unreachable. */
 static void
 reject_inbound(struct eng *e, const struct pkt *p)
@@ -168,6 +183,7 @@ eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 	struct pol_decision d;
 	struct flow_key fk;
 	struct flow_val *v;
+	struct hist_conv conv;
 	struct pkt p;
 	uint64_t ukey;
 	bool crossed, hit;
@@ -210,7 +226,8 @@ eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 	hist_prefetch(&e->hist, ukey, p.dst, p.src);
 	if (p.frag == 0 && !e->cfg.no_scan_filter)
 		scan_prefetch(&e->scan, p.src, p.dport);
-	hist_note(&e->hist, ukey, p.dst, p.src, now_ms, stamp);
+	conv = inbound_conv(&p);
+	hist_note(&e->hist, ukey, p.dst, p.src, &conv, now_ms, stamp);
 	if (p.frag != 0)
 		return inbound_fragment(e, &p, ukey, data, len, now_ms);
 	crossed = false;

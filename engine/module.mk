@@ -25,7 +25,7 @@ t3005-gw-packet-traces_LDLIBS := -lpcap
 
 UNIT_TESTS += t3006-gw-htab t3100-engine-bind t3101-engine-contain \
 	t3102-engine-limits t3103-engine-malformed t3104-engine-hardening \
-	t3105-engine-sources t5000-replay-engine-hooks
+	t3105-engine-sources t3106-engine-conversations t5000-replay-engine-hooks
 t3006-gw-htab_LIBS := engine common
 t3100-engine-bind_LIBS := eharness testpkt $(ENGINE_LIBS)
 t3101-engine-contain_LIBS := eharness testpkt $(ENGINE_LIBS)
@@ -33,6 +33,7 @@ t3102-engine-limits_LIBS := eharness testpkt $(ENGINE_LIBS)
 t3103-engine-malformed_LIBS := eharness testpkt $(ENGINE_LIBS)
 t3104-engine-hardening_LIBS := eharness testpkt $(ENGINE_LIBS)
 t3105-engine-sources_LIBS := eharness testpkt $(ENGINE_LIBS)
+t3106-engine-conversations_LIBS := eharness testpkt $(ENGINE_LIBS)
 t5000-replay-engine-hooks_LIBS := eharness testpkt $(ENGINE_LIBS)
 
 # `make fuzz`: the packet layer under libFuzzer (clang, ASan, UBSan).

@@ -220,7 +220,8 @@ rule_covers(const struct pol_ast *ast, const struct pol_rule *a, const struct po
 #define HAS(r, i) ((r)->have & PI_BIT(i))
 	if ((b->have & st) != st)
 		return false;
-	if (HAS(a, PI_REPLY) && a->reply_ms < b->reply_ms)
+	/* A conversation is narrower than its peer: within X implies within X. */
+	if (HAS(a, PI_REPLY) && (a->reply_ms < b->reply_ms || (a->reply_conv && !b->reply_conv)))
 		return false;
 	if (HAS(a, PI_SCANNER) && (a->scan_ms != b->scan_ms ||
 	    a->scan_per_port != b->scan_per_port || a->scan_n > b->scan_n))

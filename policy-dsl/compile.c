@@ -278,7 +278,8 @@ compile_rule(struct pol_program *prog, const struct pol_rule *r, struct pol_crul
 	    (HAS(PI_INFECTED) ? POL_F_INFECTED : 0));
 	c->need = (uint8_t)((HAS(PI_CLOSED) ? N_CLOSED : 0) |
 	    (HAS(PI_BOUND) ? N_BOUND : 0) | (HAS(PI_UNBOUND) ? N_UNBOUND : 0) |
-	    (HAS(PI_REPLY) ? N_REPLY : 0) | (HAS(PI_SCANNER) ? N_SCAN : 0));
+	    (HAS(PI_REPLY) ? (r->reply_conv ? N_CONV : N_REPLY) : 0) |
+	    (HAS(PI_SCANNER) ? N_SCAN : 0));
 	c->reply_ms = (uint32_t)r->reply_ms;
 	if (HAS(PI_SCANNER)) {
 		if ((scan = scanner_index(prog, r)) < 0)

@@ -19,7 +19,9 @@
 struct asked {
 	uint8_t have;		/* POL_Q_* */
 	bool bound;
+	bool conv_asked;
 	uint64_t age;
+	uint64_t conv_age;
 	uint64_t scanned;	/* windows 0..63 answered; their answers: */
 	uint32_t scan[64];	/* (left uninitialized: read only when answered) */
 };
@@ -60,6 +62,23 @@ state_ok(const struct pol_program *prog, const struct pol_crule *c,
 			a->have |= POL_Q_REPLY;
 		}
 		if (a->age > c->reply_ms)
+			return false;
+	}
+	if (c->need & N_CONV) {
+		if (!a->conv_asked) {
+			if (st && st->conv_age) {
+				a->conv_age = st->conv_age(st->ctx, pkt);
+			} else {
+				uint32_t farm = pkt->dir == POL_IN ? pkt->dst : pkt->src;
+				uint32_t peer = pkt->dir == POL_IN ? pkt->src : pkt->dst;
+
+				a->conv_age = st && st->reply_age ?
+				    st->reply_age(st->ctx, farm, peer) : UINT64_MAX;
+			}
+			a->conv_asked = true;
+			a->have |= POL_Q_REPLY;
+		}
+		if (a->conv_age > c->reply_ms)
 			return false;
 	}
 	if (c->need & N_SCAN) {
@@ -120,6 +139,7 @@ pol_eval(const struct pol_program *prog, const struct pol_packet *pkt,
 
 	a.have = 0;
 	a.scanned = 0;
+	a.conv_asked = false;
 	no_rule(out);
 	if (pkt->dir > POL_OUT)
 		return;
@@ -213,6 +233,7 @@ pol_eval_ref(const struct pol_program *prog, const struct pol_packet *pkt,
 
 	a.have = 0;
 	a.scanned = 0;
+	a.conv_asked = false;
 	no_rule(out);
 	if (pkt->dir > POL_OUT)
 		return;

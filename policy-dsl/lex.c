@@ -109,6 +109,7 @@ static const struct kwent {
 	{ "bound", KW_BOUND, false },
 	{ "clones", KW_CLONES, false },
 	{ "closed", KW_CLOSED, false },
+	{ "conversation", KW_CONVERSATION, false },
 	{ "drop", KW_DROP, false },
 	{ "farm", KW_FARM, true },
 	{ "flags", KW_FLAGS, false },

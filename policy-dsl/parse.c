@@ -617,7 +617,11 @@ item(struct parser *p, struct pol_rule *r)
 	case PI_ICMP:
 		return list(p, elem_icmp, r, false);
 	case PI_REPLY:
-		if (expectkw(p, KW_WITHIN, "'within'") < 0)
+		if (is_kw(p, KW_CONVERSATION)) {
+			r->reply_conv = true;
+			next(p);
+		}
+		if (expectkw(p, KW_WITHIN, "'within' or 'conversation within'") < 0)
 			return -1;
 		return duration(p, 1, "reply window", &r->reply_ms);
 	case PI_SCANNER:
@@ -670,6 +674,8 @@ rule_checks(struct parser *p, struct pol_rule *r)
 		bad = errat(p, r->at[PI_VIA], "'via' goes with 'proxy' only");
 	if (r->dir == POL_IN && (r->have & PI_BIT(PI_INFECTED)))
 		bad = errat(p, r->at[PI_INFECTED], "'infected' marks the sending clone: outbound rules only");
+	if (r->dir == POL_IN && r->reply_conv)
+		bad = errat(p, r->at[PI_REPLY], "'reply conversation' is what a clone answers: outbound rules only");
 	for (int it = PI_SPORT; it <= PI_DPORT; it += PI_DPORT - PI_SPORT)
 		if ((r->have & PI_BIT(it)) && !protos_within(r, IPPROTO_TCP, IPPROTO_UDP))
 			bad = errat(p, r->at[it], "'port' needs 'proto tcp' or 'proto udp'");

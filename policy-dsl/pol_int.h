@@ -36,7 +36,7 @@ size_t pol_token(const char *z, size_t n, enum pol_tok *type);
 
 enum pol_kw {
 	KW_NONE = 0, KW_ADDRESSES, KW_ANY, KW_BIND, KW_BOUND, KW_CLONES,
-	KW_CLOSED, KW_DROP, KW_FARM, KW_FLAGS, KW_FLOWS, KW_FREEZE, KW_FROM,
+	KW_CLOSED, KW_CONVERSATION, KW_DROP, KW_FARM, KW_FLAGS, KW_FLOWS, KW_FREEZE, KW_FROM,
 	KW_HOSTS, KW_ICMP, KW_ICMP_TYPE, KW_IDLE, KW_IN, KW_INBOUND,
 	KW_INFECTED, KW_KEEP, KW_LIFETIME, KW_LIMIT, KW_LOG, KW_NEVER,
 	KW_OUTBOUND, KW_OVER, KW_PASS, KW_PENDING, KW_PER, KW_PER_PAIR,
@@ -150,6 +150,7 @@ struct pol_rule {
 	uint8_t *icmp;
 	size_t nicmp;
 	uint64_t reply_ms;
+	bool reply_conv;	/* reply conversation within: the peer's own flow */
 	uint32_t scan_n;
 	uint64_t scan_ms;
 	bool scan_per_port;
@@ -262,6 +263,7 @@ pol_ivt_index(const uint32_t *lo, size_t n, uint32_t x)
 #define N_UNBOUND	0x04
 #define N_REPLY		0x08
 #define N_SCAN		0x10
+#define N_CONV		0x20	/* reply_ms holds the conversation's window */
 
 struct pol_crule {
 	uint8_t action, flags, need;

@@ -76,6 +76,13 @@ struct pol_state {
 	 */
 	uint64_t (*reply_age)(void *ctx, uint32_t farm_addr, uint32_t peer);
 	/*
+	 * "reply conversation within": milliseconds since the peer last sent
+	 * a packet of the conversation pkt answers (the same protocol and
+	 * ports, reversed; for an ICMP error, the conversation of the packet
+	 * it quotes), or UINT64_MAX.  NULL: as reply_age.
+	 */
+	uint64_t (*conv_age)(void *ctx, const struct pol_packet *pkt);
+	/*
 	 * How many distinct farm addresses src has reached within the scanner
 	 * window scan (an index into pol_scanners()), counting this packet.
 	 */

@@ -122,7 +122,8 @@ pol_print_rule(const struct pol_rule *r, FILE *out)
 		print_bytes(r->icmp, r->nicmp, pol_icmp_name, out);
 	}
 	if (HAS(PI_REPLY))
-		fprintf(out, " reply within %s", dur_fmt(r->reply_ms, b));
+		fprintf(out, " reply %swithin %s", r->reply_conv ? "conversation " : "",
+		    dur_fmt(r->reply_ms, b));
 	if (HAS(PI_CLOSED))
 		fputs(" closed", out);
 	if (HAS(PI_SCANNER))

@@ -81,7 +81,7 @@ A(const char *s)
 static struct pol_decision
 D(int dir, int proto, const char *src, int sport, const char *dst, int dport)
 {
-	struct pol_state st = { st_age, st_scan, st_bound, &S };
+	struct pol_state st = { .reply_age = st_age, .scan_count = st_scan, .bound = st_bound, .ctx = &S };
 	struct pol_packet pkt = {
 		.src = A(src), .dst = A(dst), .sport = (uint16_t)sport,
 		.dport = (uint16_t)dport, .dir = (uint8_t)dir, .proto = (uint8_t)proto,
@@ -96,7 +96,7 @@ D(int dir, int proto, const char *src, int sport, const char *dst, int dport)
 static struct pol_decision
 DF(const char *src, const char *dst, int dport, uint8_t flags)
 {
-	struct pol_state st = { st_age, st_scan, st_bound, &S };
+	struct pol_state st = { .reply_age = st_age, .scan_count = st_scan, .bound = st_bound, .ctx = &S };
 	struct pol_packet pkt = {
 		.src = A(src), .dst = A(dst), .sport = 40000, .dport = (uint16_t)dport,
 		.dir = POL_IN, .proto = IPPROTO_TCP, .tcp_flags = flags,
@@ -111,7 +111,7 @@ DF(const char *src, const char *dst, int dport, uint8_t flags)
 static struct pol_decision
 DI(int dir, uint8_t type)
 {
-	struct pol_state st = { st_age, st_scan, st_bound, &S };
+	struct pol_state st = { .reply_age = st_age, .scan_count = st_scan, .bound = st_bound, .ctx = &S };
 	struct pol_packet pkt = {
 		.src = A("192.0.2.1"), .dst = A("198.51.100.7"), .dir = (uint8_t)dir,
 		.proto = IPPROTO_ICMP, .icmp_type = type,

@@ -121,7 +121,8 @@ roundtrip(const char *path)
 		free(t3);
 	}
 	for (int i = 0; i < 20000; i++) {
-		struct pol_state st = { h_age, h_scan, h_bound, (void *)(uintptr_t)(i % 5) };
+		struct pol_state st = { .reply_age = h_age, .scan_count = h_scan,
+		    .bound = h_bound, .ctx = (void *)(uintptr_t)(i % 5) };
 		struct pol_decision da, dr, db;
 		struct pol_packet pkt;
 
