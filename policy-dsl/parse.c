@@ -670,6 +670,9 @@ rule_checks(struct parser *p, struct pol_rule *r)
 		bad = errat(p, r->action_at, "'%s' is an outbound action (inbound rules pass, drop, reject or bind)", an);
 	if (r->action == POL_PROXY && !(r->have & PI_BIT(PI_VIA)))
 		bad = errat(p, r->action_at, "'proxy' needs 'via ADDRESS' (the resolver to ask)");
+	if (r->action == POL_PROXY && !protos_within(r, IPPROTO_UDP, IPPROTO_UDP))
+		bad = errat(p, r->action_at, "'proxy' asks the resolver over UDP only: say 'proto udp' "
+		    "(a question over TCP then meets the rules after it)");
 	if (r->action != POL_PROXY && (r->have & PI_BIT(PI_VIA)))
 		bad = errat(p, r->at[PI_VIA], "'via' goes with 'proxy' only");
 	if (r->dir == POL_IN && (r->have & PI_BIT(PI_INFECTED)))
