@@ -32,6 +32,7 @@
 	X(reclaimed_operator) X(reclaimed_infected) X(reclaimed_exit) \
 	X(infected) X(frozen) \
 	X(dns_questions) X(dns_answers) X(dns_timeouts) X(dns_bad) \
+	X(dns_limited)		/* questions over a clone's rate or share */ \
 	X(reloads)
 
 #define ENG_GAUGES(X) \

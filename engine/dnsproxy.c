@@ -5,12 +5,21 @@
  * packet that seems to come from the address the clone asked.  Only answers
  * from that resolver, with a pending id and the very same question, are
  * passed back.  Every name asked becomes a `dns` event.
+ *
+ * Against forged answers: ids from the kernel's CSPRNG, and the letters of
+ * each name in a random case (0x20) that the answer must echo exactly; the
+ * clone gets its own case back.  Against a clone flooding the resolver or
+ * its neighbours: a rate and a share of the outstanding questions per
+ * clone, and a full table refuses new questions rather than forgetting
+ * another clone's.
  */
 #include "eng_int.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+
+#include "lib/log.h"
 
 #define DNS_HDR 12
 #define DNS_MSG_MAX 1500
@@ -108,19 +117,101 @@ dns_parse_query(const uint8_t *msg, size_t len, struct dns_question *q)
 	return 0;
 }
 
+/* Exact: the answer must echo the case we asked in. */
 static uint32_t
 question_hash(const uint8_t *msg, size_t end)
 {
 	uint32_t h = 2166136261u;
 
-	for (size_t i = DNS_HDR; i < end; i++) {
-		uint8_t c = msg[i];
-
-		if (c >= 'A' && c <= 'Z')
-			c |= 0x20;	/* resolvers may answer in another case */
-		h = (h ^ c) * 16777619u;
-	}
+	for (size_t i = DNS_HDR; i < end; i++)
+		h = (h ^ msg[i]) * 16777619u;
 	return h;
+}
+
+static bool
+is_letter(uint8_t c)
+{
+	return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+
+static bool
+never_evict(void *ctx, const void *key, void *val)
+{
+	(void)ctx;
+	(void)key;
+	(void)val;
+	return false;
+}
+
+/* Random bytes from the kernel's CSPRNG, fetched 256 at a time. */
+static void
+random_bytes(struct dnsproxy *d, uint8_t *out, size_t n)
+{
+	while (n--) {
+		if (d->rnd_left == 0) {
+			/* 256 bytes come whole once the pool is up; never guess. */
+			if (getrandom(d->rnd, sizeof(d->rnd), 0) != (ssize_t)sizeof(d->rnd))
+				fatal("dns proxy: getrandom");
+			d->rnd_left = sizeof(d->rnd);
+		}
+		*out++ = d->rnd[--d->rnd_left];
+	}
+}
+
+/* 0x20: flip the case of letters at random; flipped[] remembers which. */
+static void
+mix_case(struct dnsproxy *d, uint8_t *msg, size_t end, uint8_t flipped[32])
+{
+	uint8_t bits[32];
+
+	memset(flipped, 0, 32);
+	random_bytes(d, bits, sizeof(bits));
+	for (size_t i = DNS_HDR; i + 4 < end && i - DNS_HDR < 256; i++) {
+		size_t k = i - DNS_HDR;
+
+		if (is_letter(msg[i]) && (bits[k / 8] >> (k % 8) & 1)) {
+			msg[i] ^= 0x20;
+			flipped[k / 8] |= (uint8_t)(1u << (k % 8));
+		}
+	}
+}
+
+static void
+unmix_case(uint8_t *msg, size_t end, const uint8_t flipped[32])
+{
+	for (size_t i = DNS_HDR; i + 4 < end && i - DNS_HDR < 256; i++) {
+		size_t k = i - DNS_HDR;
+
+		if (flipped[k / 8] >> (k % 8) & 1)
+			msg[i] ^= 0x20;
+	}
+}
+
+/* The clone's rate (a token bucket of dns_rate a second) and share. */
+static bool
+clone_may_ask(struct eng *e, struct binding *b, uint64_t now_ms)
+{
+	uint64_t refill = (now_ms - b->dns_last_ms) * e->cfg.dns_rate / 1000;
+
+	if (b->dns_last_ms == 0 || refill) {
+		b->dns_tokens = b->dns_last_ms == 0 || refill + b->dns_tokens > e->cfg.dns_rate ?
+		    e->cfg.dns_rate : (uint32_t)(refill + b->dns_tokens);
+		b->dns_last_ms = now_ms;
+	}
+	if (b->dns_tokens == 0 || b->dns_outstanding >= e->cfg.dns_per_clone)
+		return false;
+	b->dns_tokens--;
+	return true;
+}
+
+/* The question is answered or given up: its clone may ask another. */
+static void
+settle(struct eng *e, const struct dns_pending *pd)
+{
+	struct binding *b = bt_by_slot(&e->bt, pd->slot, pd->serial);
+
+	if (b && b->dns_outstanding)
+		b->dns_outstanding--;
 }
 
 int
@@ -130,10 +221,10 @@ dns_init(struct dnsproxy *d, size_t max)
 		.key_size = sizeof(struct dns_key),
 		.val_size = sizeof(struct dns_pending),
 		.max = max,
+		.can_evict = never_evict,
 	};
 
-	if (getrandom(&d->rng, sizeof(d->rng), 0) != sizeof(d->rng) || d->rng == 0)
-		d->rng = 0x2545f4914f6cdd1dull;
+	d->rnd_left = 0;
 	d->t = htab_new(&o);
 	return d->t ? 0 : -1;
 }
@@ -148,13 +239,10 @@ dns_fini(struct dnsproxy *d)
 static uint16_t
 dns_random_id(struct dnsproxy *d)
 {
-	uint64_t x = d->rng;
+	uint8_t b[2];
 
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	d->rng = x;
-	return (uint16_t)(x >> 24);
+	random_bytes(d, b, sizeof(b));
+	return (uint16_t)(b[0] << 8 | b[1]);
 }
 
 void
@@ -171,6 +259,10 @@ dns_proxy_query(struct eng *e, struct binding *b, const struct pkt *p,
 	if (!p->has_l4 || p->proto != 17 || p->payload_len > sizeof(msg) ||
 	    dns_parse_query(p->data + p->payload_off, p->payload_len, &q) < 0) {
 		e->st.dns_bad++;
+		return;
+	}
+	if (!clone_may_ask(e, b, now_ms)) {
+		e->st.dns_limited++;
 		return;
 	}
 	memcpy(msg, p->data + p->payload_off, p->payload_len);
@@ -193,8 +285,10 @@ dns_proxy_query(struct eng *e, struct binding *b, const struct pkt *p,
 		.sent_ms = now_ms,
 		.qtype = q.qtype,
 		.qclass = q.qclass,
-		.name_hash = question_hash(msg, q.end),
 	};
+	mix_case(&e->dns, msg, q.end, pd->flipped);
+	pd->name_hash = question_hash(msg, q.end);
+	b->dns_outstanding++;
 	/*
 	 * Only the header and the question go to the resolver: whatever a
 	 * clone appends (an EDNS record, or bytes meant to smuggle something
@@ -242,6 +336,7 @@ eng_dns_answer(struct eng *e, uint32_t from, const uint8_t *msg, size_t len,
 		e->st.dns_bad++;
 		return;
 	}
+	settle(e, pd);
 	b = bt_by_slot(&e->bt, pd->slot, pd->serial);
 	if (b == NULL || b->state != BIND_READY) {
 		htab_delete_val(e->dns.t, pd);
@@ -249,6 +344,7 @@ eng_dns_answer(struct eng *e, uint32_t from, const uint8_t *msg, size_t len,
 	}
 	memcpy(copy, msg, len);
 	put16(copy, pd->client_id);
+	unmix_case(copy, end, pd->flipped);
 	n = pkt_build_udp(pd->asked, 53, b->vm.guest_ip, pd->client_port, copy, len,
 	    pkt, sizeof(pkt));
 	htab_delete_val(e->dns.t, pd);
@@ -274,6 +370,7 @@ dns_fresh(void *ctx, const void *key, void *val)
 	if (x->now_ms - pd->sent_ms <= x->e->cfg.dns_timeout_ms)
 		return true;
 	x->e->st.dns_timeouts++;
+	settle(x->e, pd);
 	return false;
 }
 

@@ -172,6 +172,9 @@ struct binding {
 	struct contain_count contain[CONTAIN_SLOTS];
 	uint32_t contain_other;
 	struct rate_bucket rate[RATE_SLOTS];
+	uint16_t dns_outstanding;	/* its questions the resolver owes */
+	uint32_t dns_tokens;		/* questions it may still ask now */
+	uint64_t dns_last_ms;
 };
 
 #define PARK_NONE UINT32_MAX
@@ -264,12 +267,14 @@ struct dns_pending {
 	uint16_t client_id;
 	uint64_t sent_ms;
 	uint16_t qtype, qclass;
-	uint32_t name_hash;	/* of the question bytes, checked on the answer */
+	uint32_t name_hash;	/* of the question as sent, case and all */
+	uint8_t flipped[32];	/* bits: question bytes whose case we changed (0x20) */
 };
 
 struct dnsproxy {
 	struct htab *t;		/* our query id -> dns_pending */
-	uint64_t rng;
+	uint8_t rnd[256];	/* from the kernel's CSPRNG, used up in order */
+	size_t rnd_left;
 };
 
 int dns_init(struct dnsproxy *d, size_t max);

@@ -24,6 +24,8 @@ eng_config_defaults(struct eng_config *c)
 		.contain_report_ms = 5000,
 		.pass_mark = 0x1,
 		.dns_timeout_ms = 5000,
+		.dns_rate = 20,
+		.dns_per_clone = 32,
 		.park_bytes = 2048,
 	};
 }

@@ -41,6 +41,8 @@ struct eng_config {
 	uint32_t contain_report_ms; /* how often drop summaries are reported */
 	uint32_t pass_mark;	/* mark on outbound packets the policy passed */
 	uint32_t dns_timeout_ms;
+	uint32_t dns_rate;	/* questions per second per clone (and its burst) */
+	uint32_t dns_per_clone;	/* outstanding questions per clone */
 	size_t park_bytes;	/* largest packet that may be parked */
 	/*
 	 * Special-purpose sources the operator expects all the same (a lab

@@ -250,6 +250,10 @@ load_top(struct conf_ctx *l, config_setting_t *s, struct gw_config *c)
 		    &c->eng.nsources_allowed);
 	} else if (strcmp(n, "dns_timeout") == 0) {
 		get_duration(l, s, &c->eng.dns_timeout_ms);
+	} else if (strcmp(n, "dns_rate") == 0) {
+		get_u32(l, s, 1, 100000, &c->eng.dns_rate);
+	} else if (strcmp(n, "dns_per_clone") == 0) {
+		get_u32(l, s, 1, 65535, &c->eng.dns_per_clone);
 	} else if (strcmp(n, "contain_report") == 0) {
 		get_duration(l, s, &c->eng.contain_report_ms);
 	} else if (strcmp(n, "on_exit") == 0) {

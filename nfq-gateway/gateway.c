@@ -191,8 +191,9 @@ open_everything(struct gw *g)
 		fatal("AF_PACKET socket");
 	if ((g->raw_fd = open_raw_socket()) < 0)
 		fatal("raw socket");
-	if ((g->dns_fd = open_dns_socket()) < 0)
-		fatal("DNS proxy socket");
+	for (int i = 0; i < GW_DNS_SOCKETS; i++)
+		if ((g->dns_fd[i] = open_dns_socket()) < 0)
+			fatal("DNS proxy socket");
 	if ((g->events_fd = open_events(c->events)) < 0)
 		fatal("events file %s", c->events);
 	/* Mode 0440 root: opened now, reread from the start by `stats`. */
@@ -275,7 +276,8 @@ main(int argc, char **argv)
 	nq_close(g.q_out);
 	tx_close(g.tx);
 	close(g.raw_fd);
-	close(g.dns_fd);
+	for (int i = 0; i < GW_DNS_SOCKETS; i++)
+		close(g.dns_fd[i]);
 	close(g.ctl_fd);
 	close(g.events_fd);
 	if (g.nfq_proc_fd >= 0)

@@ -15,6 +15,8 @@
 #include "nfqueue.h"
 #include "policy-dsl/policy.h"
 
+#define GW_DNS_SOCKETS 16
+
 struct gw {
 	struct gw_config *cfg;
 	struct pol_program *prog;
@@ -24,7 +26,14 @@ struct gw {
 	struct nq *q_in, *q_out;
 	struct tx *tx;
 	int raw_fd;			/* gateway-built replies to the outside */
-	int dns_fd;			/* the proxy's own socket */
+	/*
+	 * The proxy's own sockets, each on a port the kernel picked at
+	 * random: every question leaves from one chosen at random, so a
+	 * forged answer must guess the port as well as the id and the case.
+	 */
+	int dns_fd[GW_DNS_SOCKETS];
+	uint8_t dns_rnd[64];		/* from getrandom, used up in order */
+	size_t dns_rnd_left;
 	int ps_fd;			/* to the privileged parent */
 	int sig_fd;
 	int timer_fd;

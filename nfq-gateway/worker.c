@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -139,8 +140,13 @@ io_dns_query(void *ctx, uint32_t resolver, const uint8_t *msg, size_t len)
 		.sin_addr.s_addr = htonl(resolver),
 	};
 
-	if (sendto(g->dns_fd, msg, len, MSG_DONTWAIT, (struct sockaddr *)&to,
-	    sizeof(to)) < 0)
+	if (g->dns_rnd_left == 0) {
+		if (getrandom(g->dns_rnd, sizeof(g->dns_rnd), 0) != (ssize_t)sizeof(g->dns_rnd))
+			fatal("dns proxy: getrandom");
+		g->dns_rnd_left = sizeof(g->dns_rnd);
+	}
+	if (sendto(g->dns_fd[g->dns_rnd[--g->dns_rnd_left] % GW_DNS_SOCKETS], msg, len,
+	    MSG_DONTWAIT, (struct sockaddr *)&to, sizeof(to)) < 0)
 		g->dns_send_errors++;
 }
 
@@ -568,11 +574,15 @@ gw_worker_setup(struct gw *g)
 	    ev_add(g->ev, nq_fd(g->q_out), EPOLLIN, queue_ready, g) < 0 ||
 	    ev_add(g->ev, g->ps_fd, EPOLLIN, parent_ready, g) < 0 ||
 	    ev_add(g->ev, g->sig_fd, EPOLLIN, signal_ready, g) < 0 ||
-	    ev_add(g->ev, g->timer_fd, EPOLLIN, timer_ready, g) < 0 ||
-	    ev_add(g->ev, g->dns_fd, EPOLLIN, dns_ready, g) < 0) {
+	    ev_add(g->ev, g->timer_fd, EPOLLIN, timer_ready, g) < 0) {
 		log_warn("event loop");
 		return -1;
 	}
+	for (int i = 0; i < GW_DNS_SOCKETS; i++)
+		if (ev_add(g->ev, g->dns_fd[i], EPOLLIN, dns_ready, g) < 0) {
+			log_warn("event loop");
+			return -1;
+		}
 	static const struct ctl_hooks hooks = { request_reload, worker_flush };
 
 	ctl_attach(g, &hooks);

@@ -6,6 +6,7 @@
  * IPv6 and unknown-interface packets never leave.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "t/lib/eharness.h"
 #include "t/lib/tap.h"
@@ -125,7 +126,9 @@ test_dns_proxy(void)
 	is(h_out(h, vm, p, n), ENG_DROP, "the clone's DNS packet itself does not leave");
 	is(h->ndns, 1, "the gateway asks the resolver itself");
 	ok((uint32_t)h->dns[0].vm == RESOLVER, "the configured resolver");
-	ok(memcmp(h->dns[0].pkt + 2, q + 2, ql - 2) == 0, "the same question");
+	ok(h->dns[0].len == ql && memcmp(h->dns[0].pkt + 2, q + 2, 10) == 0 &&
+	    strncasecmp((const char *)h->dns[0].pkt + 12, (const char *)q + 12, ql - 12) == 0,
+	    "the same question, letters in any case");
 	is(h_events(h, "\"name\":\"evil.example\""), 1, "the name asked is an event");
 
 	/* The resolver answers: flip QR, add nothing else. */
@@ -137,8 +140,14 @@ test_dns_proxy(void)
 	eng_dns_answer(h->e, RESOLVER, answer, h->dns[0].len, h->now);
 	is(h_delivered_to(h, vm), 1, "so is an answer to another question");
 	answer[h->dns[0].len - 5] ^= 1;
+	answer[13] ^= 0x20;	/* 'e' of evil, in the other case */
+	eng_dns_answer(h->e, RESOLVER, answer, h->dns[0].len, h->now);
+	is(h_delivered_to(h, vm), 1, "an answer that does not echo the case asked is forged");
+	answer[13] ^= 0x20;
 	eng_dns_answer(h->e, RESOLVER, answer, h->dns[0].len, h->now);
 	is(h_delivered_to(h, vm), 2, "the true answer reaches the clone");
+	ok(memcmp(h->delivered[h->ndelivered - 1].pkt + 28 + 12, q + 12, ql - 12) == 0,
+	    "with the question in the clone's own case");
 	{
 		const struct h_delivery *d = &h->delivered[h->ndelivered - 1];
 
@@ -151,6 +160,83 @@ test_dns_proxy(void)
 	}
 	eng_dns_answer(h->e, RESOLVER, answer, h->dns[0].len, h->now);
 	is(h_delivered_to(h, vm), 2, "a second copy of the answer is not delivered");
+	h_free(h);
+}
+
+static size_t
+dns_packet(uint8_t *p, uint16_t id)
+{
+	uint8_t q[128];
+	size_t ql = tp_dns_query(q, id, "a.example");
+
+	return tp_udp(p, H_GUEST_IP, (uint16_t)(30000 + id), tp_ip("192.0.2.1"), 53, q, ql);
+}
+
+/* A clone asks at its rate and within its share; never at another's cost. */
+static void
+test_dns_limits(void)
+{
+	struct eng_config c;
+	struct eng_stats st;
+	struct harness *h;
+	uint8_t p[256];
+	size_t n;
+	int vm, vm2;
+
+	eng_config_defaults(&c);
+	h = h_new_config(policy, &c);
+	vm = clone_for(h, A, FARM7);
+	for (uint16_t i = 0; i < 30; i++) {
+		n = dns_packet(p, i);
+		h_out(h, vm, p, n);
+	}
+	eng_stats(h->e, &st);
+	is(h->ndns, 16, "a burst: the harness keeps 16 questions...");
+	is(st.dns_questions, 20, "...of the 20 asked: the clone's rate");
+	is(st.dns_limited, 10, "the rest are counted, not asked");
+	h_advance(h, 1000);
+	n = dns_packet(p, 99);
+	h_out(h, vm, p, n);
+	eng_stats(h->e, &st);
+	is(st.dns_questions, 21, "a second later it may ask again");
+	h_free(h);
+
+	/* Four outstanding at most in all: the first clone's stay. */
+	eng_config_defaults(&c);
+	c.dns_max = 4;
+	c.dns_rate = 1000;
+	h = h_new_config(policy, &c);
+	vm = clone_for(h, A, FARM7);
+	vm2 = clone_for(h, A, tp_ip("198.51.100.8"));
+	for (uint16_t i = 0; i < 4; i++) {
+		n = dns_packet(p, i);
+		h_out(h, vm, p, n);
+	}
+	n = dns_packet(p, 50);
+	h_out(h, vm2, p, n);
+	eng_stats(h->e, &st);
+	is(st.dns_questions, 4, "a full table refuses the other clone's question");
+	is(st.dns_outstanding, 4, "rather than forget the first clone's");
+	h_free(h);
+
+	/* Its share of the outstanding questions. */
+	eng_config_defaults(&c);
+	c.dns_rate = 1000;
+	c.dns_per_clone = 3;
+	h = h_new_config(policy, &c);
+	vm = clone_for(h, A, FARM7);
+	for (uint16_t i = 0; i < 5; i++) {
+		n = dns_packet(p, i);
+		h_out(h, vm, p, n);
+	}
+	eng_stats(h->e, &st);
+	is(st.dns_questions, 3, "a clone has at most dns_per_clone questions out");
+	h_advance(h, 6000);
+	h_advance(h, 1000);
+	n = dns_packet(p, 7);
+	h_out(h, vm, p, n);
+	eng_stats(h->e, &st);
+	is(st.dns_questions, 4, "and asks again once they time out");
 	h_free(h);
 }
 
@@ -230,6 +316,7 @@ main(void)
 	test_replies_per_universe();
 	test_reflection();
 	test_dns_proxy();
+	test_dns_limits();
 	test_never_leaves();
 	test_infected_teardown_and_rate();
 	return done_testing();
