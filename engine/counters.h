@@ -33,7 +33,8 @@
 	X(infected) X(frozen) \
 	X(dns_questions) X(dns_answers) X(dns_timeouts) X(dns_bad) \
 	X(dns_limited)		/* questions over a clone's rate or share */ \
-	X(reloads)
+	X(reloads) \
+	X(events_folded)	/* log and dns events told as a count */
 
 #define ENG_GAUGES(X) \
 	X(vms)			/* live bindings */ \

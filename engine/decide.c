@@ -115,7 +115,8 @@ policy_log(struct eng *e, const struct binding *b, const struct pkt *p,
 	ev.port = p->dport;
 	ev.action = pol_action_name((enum pol_action)d->action);
 	ev.line = d->line;
-	eng_emit(e, &ev);
+	if (fold_first(e, &ev))
+		eng_emit(e, &ev);
 }
 
 /* The host type for a farm address, or fallback when no hosts line covers it. */

@@ -306,7 +306,8 @@ dns_proxy_query(struct eng *e, struct binding *b, const struct pkt *p,
 	ev.peer = resolver;
 	ev.name = q.name;
 	ev.qtype = q.qtype;
-	eng_emit(e, &ev);
+	if (fold_first(e, &ev))
+		eng_emit(e, &ev);
 	e->io.dns_query(e->io.ctx, resolver, msg, q.end);
 }
 

@@ -280,6 +280,21 @@ struct dnsproxy {
 int dns_init(struct dnsproxy *d, size_t max);
 void dns_fini(struct dnsproxy *d);
 
+/* ---- folded events (evfold.c) ---------------------------------------------- */
+
+struct fold_val {
+	struct eng_event ev;	/* the first of the interval, as sent */
+	uint64_t folded;	/* the repeats since */
+	char name[128];		/* ev.name's text (dns), cut */
+};
+
+struct evfold {
+	struct htab *t;
+};
+
+int fold_init(struct evfold *f, size_t max);
+void fold_fini(struct evfold *f);
+
 /* ---- the engine ------------------------------------------------------------ */
 
 struct eng {
@@ -298,6 +313,8 @@ struct eng {
 	struct scanfilter scan;
 	struct flows flows;
 	struct dnsproxy dns;
+	struct evfold fold;
+	uint64_t fold_now;
 	struct htab *backoff;	/* address -> until (ms) */
 
 	struct bindtab bt;
@@ -326,6 +343,14 @@ void eng_overload(struct eng *e, unsigned which, const char *reason, uint32_t ad
 enum peer_verdict { PEER_OK, PEER_MARTIAN, PEER_SPECIAL, PEER_FARM };
 enum peer_verdict eng_peer_check(const struct eng *e, uint32_t addr);
 void eng_peer_policy(struct eng *e);	/* after the policy changed */
+
+/*
+ * evfold.c: is ev (log or dns) the first of its kind from its source in
+ * this interval?  If not it is counted, to be reported with the others at
+ * the interval's end (fold_report, from eng_tick).
+ */
+bool fold_first(struct eng *e, const struct eng_event *ev);
+void fold_report(struct eng *e, uint64_t now_ms);
 
 /* bindings.c */
 int bind_init(struct eng *e, size_t vms);

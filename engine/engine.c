@@ -18,6 +18,7 @@ eng_config_defaults(struct eng_config *c)
 		.scan_sources_max = 65536,
 		.universes_max = 65536,
 		.dns_max = 4096,
+		.fold_max = 4096,
 		.backoff_max = 4096,
 		.flow_idle_ms = 120000,
 		.backoff_ms = 10000,
@@ -45,6 +46,7 @@ tables_init(struct eng *e, uint64_t now_ms)
 	    scan_init(&e->scan, e->prog, e->cfg.scan_sources_max, now_ms) < 0 ||
 	    flows_init(&e->flows, l->flows, e->cfg.flow_idle_ms) < 0 ||
 	    dns_init(&e->dns, e->cfg.dns_max) < 0 ||
+	    fold_init(&e->fold, e->cfg.fold_max) < 0 ||
 	    (e->backoff = htab_new(&bo)) == NULL ||
 	    bind_init(e, l->vms) < 0)
 		return -1;
@@ -86,6 +88,7 @@ eng_free(struct eng *e)
 	scan_fini(&e->scan);
 	flows_fini(&e->flows);
 	dns_fini(&e->dns);
+	fold_fini(&e->fold);
 	htab_free(e->backoff);
 	bind_fini(e);
 	free(e);
@@ -204,6 +207,7 @@ eng_tick(struct eng *e, uint64_t now_ms)
 		for (size_t s = 1; e->bt.live && s < e->bt.nslots; s++)
 			if (e->bt.slab[s].state == BIND_READY)
 				bind_report_contain(e, &e->bt.slab[s], now_ms);
+		fold_report(e, now_ms);
 		e->next_contain_report = now_ms + e->cfg.contain_report_ms;
 	}
 	return timers_next(&e->timers) < e->next_housekeeping ?
@@ -310,6 +314,12 @@ eng_mark_infected(struct eng *e, int vm, const char *reason, uint64_t now_ms,
 	}
 	bind_mark_infected(e, b, reason ? reason : "operator", now_ms);
 	return 0;
+}
+
+void
+eng_flush_events(struct eng *e, uint64_t now_ms)
+{
+	fold_report(e, now_ms);
 }
 
 void

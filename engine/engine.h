@@ -35,6 +35,7 @@ struct eng_config {
 	size_t scan_sources_max; /* sources tracked per scanner window */
 	size_t universes_max;
 	size_t dns_max;		/* outstanding proxied DNS questions */
+	size_t fold_max;	/* log and dns events folded per interval */
 	size_t backoff_max;	/* addresses backing off after a failed clone */
 	uint32_t flow_idle_ms;	/* a cached flow expires after this long */
 	uint32_t backoff_ms;	/* no new clone for an address that just failed */
@@ -203,6 +204,11 @@ int eng_reclaim_vm(struct eng *e, int vm, bool freeze, uint64_t now_ms,
     const char **why);
 int eng_mark_infected(struct eng *e, int vm, const char *reason, uint64_t now_ms,
     const char **why);
+/*
+ * Report now the events only counted so far (folded log and dns events):
+ * at the daemon's exit and the end of a replay.
+ */
+void eng_flush_events(struct eng *e, uint64_t now_ms);
 /* Reclaim everything (the daemon's exit); freeze or not as the policy says. */
 void eng_reclaim_all(struct eng *e, uint64_t now_ms);
 

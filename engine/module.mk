@@ -6,7 +6,7 @@ engine_SRCS := engine/packet.c \
 	engine/htab.c engine/universe.c engine/history.c engine/scanfilter.c \
 	engine/flows.c engine/timers.c engine/bindtab.c engine/bindings.c engine/dnsproxy.c \
 	engine/sources.c engine/decide.c engine/inbound.c engine/outbound.c engine/engine.c \
-	engine/record.c engine/events.c
+	engine/record.c engine/events.c engine/evfold.c
 ENGINE_LIBS := engine policy common
 
 # The packet layer's tests (parse, rewrite, build, random stress, the
@@ -25,7 +25,8 @@ t3005-gw-packet-traces_LDLIBS := -lpcap
 
 UNIT_TESTS += t3006-gw-htab t3100-engine-bind t3101-engine-contain \
 	t3102-engine-limits t3103-engine-malformed t3104-engine-hardening \
-	t3105-engine-sources t3106-engine-conversations t5000-replay-engine-hooks
+	t3105-engine-sources t3106-engine-conversations t3107-engine-events \
+	t5000-replay-engine-hooks
 t3006-gw-htab_LIBS := engine common
 t3100-engine-bind_LIBS := eharness testpkt $(ENGINE_LIBS)
 t3101-engine-contain_LIBS := eharness testpkt $(ENGINE_LIBS)
@@ -34,6 +35,7 @@ t3103-engine-malformed_LIBS := eharness testpkt $(ENGINE_LIBS)
 t3104-engine-hardening_LIBS := eharness testpkt $(ENGINE_LIBS)
 t3105-engine-sources_LIBS := eharness testpkt $(ENGINE_LIBS)
 t3106-engine-conversations_LIBS := eharness testpkt $(ENGINE_LIBS)
+t3107-engine-events_LIBS := eharness testpkt $(ENGINE_LIBS)
 t5000-replay-engine-hooks_LIBS := eharness testpkt $(ENGINE_LIBS)
 
 # `make fuzz`: the packet layer under libFuzzer (clang, ASan, UBSan).

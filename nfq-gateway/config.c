@@ -49,6 +49,7 @@ set_defaults(struct gw_config *c)
 	c->rcvbuf = 8u << 20;
 	c->clone_timeout_ms = 30000;
 	c->clones_max_procs = 64;
+	c->events_rate = 1u << 20;
 	if (!(c->policy = strdup("/etc/potemkin/farm.policy")) ||
 	    !(c->user = strdup("nobody")) ||
 	    !(c->control_socket = strdup("/run/potemkin/gateway.sock")) ||
@@ -250,6 +251,8 @@ load_top(struct conf_ctx *l, config_setting_t *s, struct gw_config *c)
 		    &c->eng.nsources_allowed);
 	} else if (strcmp(n, "dns_timeout") == 0) {
 		get_duration(l, s, &c->eng.dns_timeout_ms);
+	} else if (strcmp(n, "events_rate") == 0) {
+		get_u32(l, s, 4096, 1u << 30, &c->events_rate);
 	} else if (strcmp(n, "dns_rate") == 0) {
 		get_u32(l, s, 1, 100000, &c->eng.dns_rate);
 	} else if (strcmp(n, "dns_per_clone") == 0) {

@@ -23,6 +23,7 @@ struct gw_config {
 	char *control_socket;
 	char *pidfile;			/* "" for none */
 	char *events;			/* a path, or "-" for stdout */
+	uint32_t events_rate;		/* bytes of events a second at most */
 	char *external_interface;
 	bool on_exit_keep;		/* on_exit = "keep" */
 	uint16_t queue_in, queue_out;

@@ -227,6 +227,7 @@ cmd_stats(struct gw *g, struct reply *r, int argc, char **argv)
 			STAT("dns_send_errors", g->dns_send_errors),
 			STAT("events_written", g->events_written),
 			STAT("events_lost", g->events_lost),
+			STAT("events_over_rate", g->events_over_rate),
 		};
 
 		for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {

@@ -48,6 +48,8 @@ struct gw {
 	bool stopping;
 	/* What the I/O side counts that the engine cannot see. */
 	uint64_t events_written, events_lost;
+	uint64_t events_over_rate;	/* not written: over events_rate */
+	uint64_t events_tokens, events_last_ms;	/* the byte bucket */
 	uint64_t emit_errors, dns_send_errors;
 	uint64_t truncated;		/* copied short of the packet's length */
 	uint64_t reload_failures;

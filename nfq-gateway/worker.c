@@ -188,6 +188,31 @@ summarize(const struct eng_event *ev)
 	}
 }
 
+/*
+ * At most events_rate bytes a second reach the events file (a bucket of a
+ * second's worth): a flood the engine could not fold does not fill the
+ * disk, and a write never waits (the file is opened non-blocking).
+ */
+static bool
+events_may_write(struct gw *g, size_t n, uint64_t now_ms)
+{
+	uint64_t rate = g->cfg->events_rate;
+
+	if (g->events_last_ms == 0 || now_ms < g->events_last_ms) {
+		g->events_tokens = rate;
+		g->events_last_ms = now_ms;
+	} else if (now_ms > g->events_last_ms) {
+		g->events_tokens += (now_ms - g->events_last_ms) * rate / 1000;
+		if (g->events_tokens > rate)
+			g->events_tokens = rate;
+		g->events_last_ms = now_ms;
+	}
+	if (g->events_tokens < n)
+		return false;
+	g->events_tokens -= n;
+	return true;
+}
+
 static void
 io_event(void *ctx, const struct eng_event *ev)
 {
@@ -202,6 +227,10 @@ io_event(void *ctx, const struct eng_event *ev)
 	n = eng_event_json(ev, g->started_wall_ms + (ev->now_ms - g->started_ms), line,
 	    sizeof(line) - 1);
 	line[n++] = '\n';
+	if (!events_may_write(g, n, ev->now_ms)) {
+		g->events_over_rate++;
+		return;
+	}
 	if (write(g->events_fd, line, n) == (ssize_t)n)
 		g->events_written++;
 	else
@@ -434,6 +463,7 @@ stop(struct gw *g)
 		return;
 	g->stopping = true;
 	log_info("stopping; %s the clones", g->cfg->on_exit_keep ? "keeping" : "tearing down");
+	eng_flush_events(g->eng, mono_ms());
 	if (!g->cfg->on_exit_keep)
 		eng_reclaim_all(g->eng, mono_ms());
 	ps_request(g, &rq);

@@ -785,6 +785,7 @@ replay_end(struct replay *r)
 		struct replay_run *run = &r->run[i];
 
 		advance(run, r->now_ms);
+		eng_flush_events(run->e, r->now_ms);
 		series_end(&run->live, r->now_ms);
 		peek_tables(run);
 		eng_stats(run->e, &run->st);
