@@ -31,12 +31,14 @@
 #define DEFAULT_EVENTS "/var/log/potemkin/events.jsonl"
 
 static const char usage_text[] =
-    "usage: potemkin-gateway [-dnPv] [-c gateway.conf] [-f farm.policy]\n"
+    "usage: potemkin-gateway [-dnPUv6] [-c gateway.conf] [-f farm.policy]\n"
     "  -c FILE  configuration (default " DEFAULT_CONF ")\n"
     "  -f FILE  policy, instead of the one gateway.conf names\n"
     "  -d       stay in the foreground; log to stderr, events to stdout\n"
     "  -n       check the configuration and the policy, then exit\n"
     "  -P       print the iptables-restore rules this configuration needs\n"
+    "  -U       print what removes them again, and only them\n"
+    "  -6       with -P or -U: the rules for ip6tables-restore\n"
     "  -v       log more (twice: debug)\n"
     "  -h       this help\n";
 
@@ -51,7 +53,7 @@ struct opts {
 	const char *conf;
 	const char *policy;
 	bool explicit_conf;
-	bool foreground, check, print_rules;
+	bool foreground, check, print_rules, print_removal, v6;
 	int verbose;
 };
 
@@ -65,17 +67,27 @@ parse_args(int argc, char **argv, struct opts *o)
 	int ch;
 
 	*o = (struct opts){ .conf = DEFAULT_CONF };
-	while ((ch = getopt_long(argc, argv, "c:df:hnPv", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:df:hnPUv6", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': o->conf = optarg; o->explicit_conf = true; break;
 		case 'd': o->foreground = true; break;
 		case 'f': o->policy = optarg; break;
 		case 'n': o->check = true; break;
 		case 'P': o->print_rules = true; break;
+		case 'U': o->print_removal = true; break;
+		case '6': o->v6 = true; break;
 		case 'v': o->verbose++; break;
 		case 'h': usage(0);
 		default: usage(2);
 		}
+	}
+	if (o->v6 && !o->print_rules && !o->print_removal) {
+		fprintf(stderr, "potemkin-gateway: -6 goes with -P or -U\n");
+		usage(2);
+	}
+	if (o->print_rules && o->print_removal) {
+		fprintf(stderr, "potemkin-gateway: -P and -U exclude each other\n");
+		usage(2);
 	}
 	if (optind != argc) {
 		fprintf(stderr, "potemkin-gateway: unexpected argument '%s'\n", argv[optind]);
@@ -245,6 +257,10 @@ main(int argc, char **argv)
 
 	parse_args(argc, argv, &o);
 	log_init("potemkin-gateway", true, o.verbose > 1 ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	if (o.print_removal) {
+		rules_print_removal(stdout, o.v6);
+		return 0;
+	}
 	if (!o.check && !o.print_rules && geteuid() != 0)
 		fatalx("must run as root (it gives up root after setup)");
 	load(&g, &o);
@@ -253,7 +269,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (o.print_rules) {
-		rules_print(stdout, &cfg, g.prog);
+		rules_print(stdout, &cfg, g.prog, o.v6);
 		return 0;
 	}
 	if (!o.foreground) {

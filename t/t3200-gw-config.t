@@ -37,14 +37,17 @@ test_expect_success '-f overrides the policy the configuration names' '
 
 test_expect_success '-P prints the rules for every farm prefix' '
 	potemkin-gateway -P -c gw.conf >rules &&
-	grep -x -- "-A PREROUTING -i ext0 -d 198.51.100.0/24 -j NFQUEUE --queue-num 3" rules &&
-	grep -x -- "-A PREROUTING -i ext0 -d 203.0.113.128/25 -j NFQUEUE --queue-num 3" rules &&
-	grep -x -- "-A PREROUTING -i pk+ -j NFQUEUE --queue-num 4" rules &&
-	grep -x -- "-A PREROUTING -i ext0 -d 198.51.100.0/24 -m rpfilter --invert -j DROP" rules &&
-	grep -x -- "-A PREROUTING -i ext0 -d 203.0.113.128/25 -m rpfilter --invert -j DROP" rules &&
-	grep -x -- "-A INPUT -i pk+ -j DROP" rules &&
-	grep -x -- "-A FORWARD -i pk+ -m mark ! --mark 0x4/0x4 -j DROP" rules &&
-	grep -x "#   ip route add blackhole 198.51.100.0/24" rules
+	grep -x -- "-A POTEMKIN-PREROUTING -i ext0 -d 198.51.100.0/24 -j NFQUEUE --queue-num 3" rules &&
+	grep -x -- "-A POTEMKIN-PREROUTING -i ext0 -d 203.0.113.128/25 -j NFQUEUE --queue-num 3" rules &&
+	grep -x -- "-A POTEMKIN-PREROUTING -i pk+ -j NFQUEUE --queue-num 4" rules &&
+	grep -x -- "-A POTEMKIN-PREROUTING -i ext0 -d 198.51.100.0/24 -m rpfilter --invert -j DROP" rules &&
+	grep -x -- "-A POTEMKIN-PREROUTING -i ext0 -d 203.0.113.128/25 -m rpfilter --invert -j DROP" rules &&
+	grep -x -- "-A POTEMKIN-INPUT -i pk+ -j DROP" rules &&
+	grep -x -- "-A POTEMKIN-FORWARD -i pk+ -m mark ! --mark 0x4/0x4 -j DROP" rules &&
+	grep -x -- "-I PREROUTING 1 -j POTEMKIN-PREROUTING" rules &&
+	grep -x -- "-I INPUT 1 -j POTEMKIN-INPUT" rules &&
+	grep -x -- "-I FORWARD 1 -j POTEMKIN-FORWARD" rules &&
+	grep -x "#   ip route replace blackhole 198.51.100.0/24" rules
 '
 
 test_expect_success 'the reverse path check comes before queue 0' '
@@ -59,9 +62,43 @@ test_expect_success 'queue 1 is never fail-open' '
 
 test_expect_success ROOT,NETNS,IPTABLES 'iptables-restore accepts what -P prints' '
 	unshare --net sh -c "iptables-restore -n <rules && iptables -t raw -S && iptables -S" >loaded &&
-	grep -- "-A PREROUTING -i pk+ -j NFQUEUE --queue-num 4" loaded &&
-	grep -- "-A PREROUTING -d 198.51.100.0/24 -i ext0 -m rpfilter --invert -j DROP" loaded &&
-	grep -- "-A FORWARD -i pk+ -m mark ! --mark 0x4/0x4 -j DROP" loaded
+	grep -- "-A POTEMKIN-PREROUTING -i pk+ -j NFQUEUE --queue-num 4" loaded &&
+	grep -- "-A POTEMKIN-PREROUTING -d 198.51.100.0/24 -i ext0 -m rpfilter --invert -j DROP" loaded &&
+	grep -- "-A POTEMKIN-FORWARD -i pk+ -m mark ! --mark 0x4/0x4 -j DROP" loaded
+'
+
+# save: the ruleset of both families, without counters or comments
+save_all() {
+	{ iptables-save && ip6tables-save; } | grep -v "^#" | sed "s/\[[0-9]*:[0-9]*\]//"
+}
+
+test_expect_success ROOT,NETNS,IPTABLES 'the rules come before the host'"'"'s ACCEPTs; -U removes exactly them' '
+	potemkin-gateway -P -6 -c gw.conf >rules6 &&
+	potemkin-gateway -U >unwire && potemkin-gateway -U -6 >unwire6 &&
+	unshare --net sh -c "
+		set -e
+		iptables -t raw -A PREROUTING -j ACCEPT
+		iptables -A INPUT -j ACCEPT
+		iptables -A FORWARD -j ACCEPT
+		ip6tables -A FORWARD -j ACCEPT
+		ip6tables -t raw -A OUTPUT -j ACCEPT  # the table itself, as after -U
+		$(declare -f save_all)
+		save_all >before
+		iptables-restore -n <rules
+		ip6tables-restore -n <rules6
+		iptables -t raw -S PREROUTING | sed -n 2p >first-raw
+		iptables -S FORWARD | sed -n 2p >first-fwd
+		ip6tables -S FORWARD | sed -n 2p >first-fwd6
+		ip6tables -t raw -S POTEMKIN-PREROUTING >raw6
+		iptables-restore -n <unwire
+		ip6tables-restore -n <unwire6
+		save_all >after
+	" &&
+	echo "-A PREROUTING -j POTEMKIN-PREROUTING" >expect && test_cmp expect first-raw &&
+	echo "-A FORWARD -j POTEMKIN-FORWARD" >expect && test_cmp expect first-fwd &&
+	echo "-A FORWARD -j POTEMKIN-FORWARD" >expect && test_cmp expect first-fwd6 &&
+	grep -- "-A POTEMKIN-PREROUTING -i pk+ -j NFQUEUE --queue-num 4" raw6 &&
+	test_cmp before after
 '
 
 test_expect_success 'a libconfig syntax error names the file and line' '
@@ -125,7 +162,11 @@ test_expect_success 'usage errors exit 2, --help exits 0' '
 	test_expect_code 2 potemkin-gateway -n stray 2>err &&
 	grep "unexpected argument" err &&
 	potemkin-gateway --help >out &&
-	grep "^usage: potemkin-gateway \[-dnPv\]" out
+	grep "^usage: potemkin-gateway \[-dnPUv6\]" out &&
+	test_expect_code 2 potemkin-gateway -6 2>err &&
+	grep "^potemkin-gateway: -6 goes with -P or -U$" err &&
+	test_expect_code 2 potemkin-gateway -P -U 2>err &&
+	grep "exclude each other" err
 '
 
 test_expect_success ROOT 'it refuses to run without root, before touching anything' '

@@ -34,7 +34,7 @@ test_expect_success 'a source the host would not route back is dropped by the ke
 	before=$(e2e_stat in_packets) &&
 	{ farm_in hping3 -q -S -p 80 -c 3 -i u20000 -a 172.16.9.9 198.51.100.7 \
 		>/dev/null 2>&1 || :; } &&
-	iptables -t raw -L PREROUTING -v -x -n | awk "/rpfilter/ { n += \$1 } END { exit !(n >= 3) }" &&
+	iptables -t raw -L POTEMKIN-PREROUTING -v -x -n | awk "/rpfilter/ { n += \$1 } END { exit !(n >= 3) }" &&
 	test "$(e2e_stat in_packets)" = "$before"
 '
 
