@@ -21,6 +21,13 @@ potemkin-gateway_LDLIBS := $(GWIO_LDLIBS) -lconfig
 PROGS += potemkin-ctl
 potemkin-ctl_SRCS := nfq-gateway/ctl.c
 
+# The privileged parent on its own, its worker played by the test.
+LIBS += gwparent
+gwparent_SRCS := nfq-gateway/privsep.c nfq-gateway/config.c
+UNIT_TESTS += t3201-gw-privsep-queue
+t3201-gw-privsep-queue_LIBS := gwparent $(ENGINE_LIBS)
+t3201-gw-privsep-queue_LDLIBS := -lconfig
+
 MAN5 += nfq-gateway/gateway.conf.5
 MAN8 += nfq-gateway/potemkin-gateway.8 nfq-gateway/potemkin-ctl.8
 ETC_FILES += etc/potemkin/gateway.conf etc/potemkin/potemkin-gateway.service \

@@ -68,13 +68,15 @@ struct ps_parent {
 	int nchild;
 	/*
 	 * Commands beyond `clone.processes` wait here, in order, rather than
-	 * being refused.  The queue grows as needed: a teardown or a freeze is
-	 * never refused (each stands for a clone that must go), while clone
-	 * requests beyond PS_CLONES_WAITING_MAX are (the gateway bounds them
-	 * anyway).
+	 * being refused.  A teardown or a freeze is never refused (each stands
+	 * for a clone that must go), but one for a clone already waiting for
+	 * the same is the same request, and clone ids are bounded: the queue
+	 * holds at most two per id and PS_CLONES_WAITING_MAX clone requests,
+	 * whatever a worker asks.
 	 */
 	struct ps_request *queue;
 	size_t qhead, qlen, qcap, qclones;
+	uint8_t waiting[2][(RECORD_ID_MAX + 8) / 8];	/* teardown, freeze: by id */
 };
 
 /* Is s a host type name we will put on a command line? [A-Za-z0-9._-], 1..31 */
@@ -225,8 +227,8 @@ build_argv(const struct ps_parent *p, const struct ps_request *rq, char **argv,
 		snprintf(bufs[1], 32, "%u", rq->universe);
 		argv[n++] = bufs[1];
 	} else {
-		if (rq->vm < 0)
-			return -1;
+		if (rq->vm < 1 || rq->vm > RECORD_ID_MAX)
+			return -1;	/* no clone has this id */
 		snprintf(bufs[2], 32, "%d", rq->vm);
 		argv[n++] = bufs[2];
 	}
@@ -321,13 +323,33 @@ open_file(struct ps_parent *p, uint32_t op)
 }
 
 /* Keep rq for later; -1 (errno EAGAIN) only for a clone over its bound. */
+/* The bit of a queued teardown or freeze of rq's clone; NULL for a clone request. */
+static uint8_t *
+waiting_bit(struct ps_parent *p, const struct ps_request *rq, uint8_t *mask)
+{
+	if (rq->op == PS_CLONE || rq->vm < 1 || rq->vm > RECORD_ID_MAX)
+		return NULL;
+	*mask = (uint8_t)(1u << (rq->vm % 8));
+	return &p->waiting[rq->op == PS_FREEZE][rq->vm / 8];
+}
+
 static int
 enqueue(struct ps_parent *p, const struct ps_request *rq)
 {
+	uint8_t mask = 0, *w = waiting_bit(p, rq, &mask);
+
 	if (rq->op == PS_CLONE && p->qclones >= PS_CLONES_WAITING_MAX) {
 		errno = EAGAIN;
 		return -1;
 	}
+	if (rq->op != PS_CLONE && w == NULL) {
+		errno = EINVAL;		/* no clone has this id: spawn refuses it */
+		return -1;
+	}
+	if (w && (*w & mask))
+		return 0;		/* already waiting: the same request */
+	if (w)
+		*w |= mask;
 	if (p->qlen == p->qcap) {
 		size_t cap = p->qcap ? p->qcap * 2 : 256;
 		struct ps_request *q = malloc(cap * sizeof(*q));
@@ -358,9 +380,7 @@ handle_request(struct ps_parent *p, const struct ps_request *rq)
 	case PS_CLONE:
 	case PS_TEARDOWN:
 	case PS_FREEZE:
-		if (busy(p) && enqueue(p, rq) == 0)
-			break;
-		if (spawn(p, rq) < 0) {
+		if ((busy(p) ? enqueue(p, rq) : spawn(p, rq)) < 0) {
 			snprintf(why, sizeof(why), "cannot run the command: %s",
 			    errno == EINVAL ? "invalid request" : strerror(errno));
 			if (p->worker_gone)
@@ -401,10 +421,14 @@ start_queued(struct ps_parent *p)
 	while (p->qlen > 0 && !busy(p)) {
 		struct ps_request rq = p->queue[p->qhead];
 
+		uint8_t mask = 0, *w = waiting_bit(p, &rq, &mask);
+
 		p->qhead = (p->qhead + 1) % p->qcap;
 		p->qlen--;
 		if (rq.op == PS_CLONE)
 			p->qclones--;
+		if (w)
+			*w &= (uint8_t)~mask;
 		if (p->worker_gone && rq.op == PS_CLONE)
 			continue;	/* nobody wants it any more */
 		handle_request(p, &rq);

@@ -1,0 +1,110 @@
+/*
+ * The privileged parent's queue of commands, against a hostile worker: a
+ * thousand teardowns of one clone while another runs are one teardown
+ * waiting, not a thousand; an id no clone can have is refused, never
+ * queued.  The test plays the worker on the parent's socket.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nfq-gateway/privsep.h"
+#include "t/lib/tap.h"
+
+static char logpath[] = "/tmp/potemkin-t3201-XXXXXX";
+
+static pid_t
+parent(struct gw_config *c, int *sock)
+{
+	int sp[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		bail_out("socketpair");
+	if ((pid = fork()) < 0)
+		bail_out("fork");
+	if (pid == 0) {
+		close(sp[0]);
+		ps_parent_main(sp[1], getppid(), c);
+	}
+	close(sp[1]);
+	*sock = sp[0];
+	return pid;
+}
+
+static void
+send_req(int sock, uint32_t op, int32_t vm)
+{
+	struct ps_request rq = { .op = op, .vm = vm };
+
+	if (send(sock, &rq, sizeof(rq), 0) != (ssize_t)sizeof(rq))
+		bail_out("send");
+}
+
+/* How many times the teardown command ran for vm. */
+static int
+runs(int vm)
+{
+	char line[64], want[16];
+	FILE *f = fopen(logpath, "r");
+	int n = 0;
+
+	snprintf(want, sizeof(want), "%d\n", vm);
+	while (f && fgets(line, sizeof(line), f))
+		n += strcmp(line, want) == 0;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+int
+main(void)
+{
+	struct gw_config c;
+	char script[256];
+	struct ps_reply rp;
+	int sock, status, fd, invalid = 0;
+	pid_t pid;
+
+	if ((fd = mkstemp(logpath)) < 0)
+		bail_out("mkstemp");
+	close(fd);
+	if (gw_config_load(&c, NULL, stderr) < 0)
+		bail_out("config");
+	free(c.control_socket);
+	free(c.pidfile);
+	c.control_socket = strdup("");
+	c.pidfile = strdup("");
+	c.clones_max_procs = 1;
+	snprintf(script, sizeof(script), "echo \"$0\" >>%s; sleep 0.3", logpath);
+	for (int i = 0; i < c.teardown_cmd.argc; i++)
+		free(c.teardown_cmd.argv[i]);
+	c.teardown_cmd.argv[0] = strdup("/bin/sh");
+	c.teardown_cmd.argv[1] = strdup("-c");
+	c.teardown_cmd.argv[2] = strdup(script);
+	c.teardown_cmd.argv[3] = NULL;
+	c.teardown_cmd.argc = 3;
+
+	pid = parent(&c, &sock);
+	send_req(sock, PS_TEARDOWN, 7);		/* runs, and holds the one slot */
+	for (int i = 0; i < 1000; i++)
+		send_req(sock, PS_TEARDOWN, 5);
+	send_req(sock, PS_TEARDOWN, 0);
+	send_req(sock, PS_TEARDOWN, 100000);
+	send_req(sock, PS_FREEZE, -3);
+	shutdown(sock, SHUT_WR);
+	while (ps_recv(sock, &rp, &fd) > 0)
+		invalid += rp.status != 0 && strstr(rp.text, "invalid") != NULL;
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status), "the parent finished every command and exited");
+	is(runs(7), 1, "the first teardown ran");
+	is(runs(5), 1, "a thousand teardowns of one clone while it waited: one ran");
+	is(invalid, 3, "ids no clone can have were refused as invalid");
+	is(runs(0) + runs(100000) + runs(-3), 0, "and never ran");
+	unlink(logpath);
+	return done_testing();
+}
