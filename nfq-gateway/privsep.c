@@ -161,7 +161,7 @@ ps_drop_privileges(const char *user)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[2];
-	uint32_t keep = 1u << CAP_NET_ADMIN | 1u << CAP_NET_RAW;
+	uint32_t keep = 1u << CAP_NET_ADMIN;
 	struct passwd *pw;
 
 	if (user == NULL || *user == '\0' || strcmp(user, "root") == 0)
@@ -180,7 +180,7 @@ ps_drop_privileges(const char *user)
 	data[0].effective = data[0].permitted = keep;
 	if (syscall(SYS_capset, &hdr, data) < 0 || prctl(PR_SET_KEEPCAPS, 0) < 0 ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		log_warn("keeping CAP_NET_ADMIN and CAP_NET_RAW");
+		log_warn("keeping CAP_NET_ADMIN alone");
 		return -1;
 	}
 	return 0;

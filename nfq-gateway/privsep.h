@@ -1,10 +1,12 @@
 /*
  * Privilege separation, in OpenBSD's manner.  The process that parses
  * hostile packets (the worker) gives up root after setup and keeps only
- * CAP_NET_ADMIN and CAP_NET_RAW.  A small parent keeps root and does nothing
- * but what the worker asks over a socketpair: run the configured clone-tool
- * commands (a fixed argv built from validated fields, never a shell) and
- * pass their records back, and open the policy and events files.
+ * CAP_NET_ADMIN (nfnetlink asks it of every message, verdicts included;
+ * the raw and packet sockets are open by then).  A small parent keeps root
+ * and does nothing but what the worker asks over a socketpair: run the
+ * configured clone-tool commands (a fixed argv built from validated
+ * fields, never a shell) and pass their records back, and open the policy
+ * and events files.
  */
 #ifndef POTEMKIN_PRIVSEP_H
 #define POTEMKIN_PRIVSEP_H
@@ -52,7 +54,7 @@ void ps_parent_main(int fd, pid_t worker, const struct gw_config *c);
 /* Read one reply; *passed_fd gets a descriptor that came with it, or -1. */
 int ps_recv(int fd, struct ps_reply *rp, int *passed_fd);
 
-/* Give up root: become user, keep CAP_NET_ADMIN and CAP_NET_RAW. */
+/* Give up root: become user, keep CAP_NET_ADMIN alone. */
 int ps_drop_privileges(const char *user);
 
 #endif

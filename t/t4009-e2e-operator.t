@@ -27,11 +27,11 @@ test_expect_success 'the control socket is mode 0600' '
 	test "$(stat -c %a "$FARM_CTL_SOCKET")" = 600
 '
 
-test_expect_success 'the worker gave up root, keeping CAP_NET_ADMIN and CAP_NET_RAW' '
+test_expect_success 'the worker gave up root, keeping only CAP_NET_ADMIN' '
 	worker=$(pgrep -P "$FARM_GATEWAY_PID" -f potemkin-gateway) &&
 	grep -E "^Uid:\s+$(id -u nobody)\s" "/proc/$worker/status" &&
-	grep -E "^CapEff:\s+0000000000003000$" "/proc/$worker/status" &&
-	grep -E "^CapPrm:\s+0000000000003000$" "/proc/$worker/status" &&
+	grep -E "^CapEff:\s+0000000000001000$" "/proc/$worker/status" &&
+	grep -E "^CapPrm:\s+0000000000001000$" "/proc/$worker/status" &&
 	grep -E "^NoNewPrivs:\s+1$" "/proc/$worker/status" &&
 	grep -E "^Uid:\s+0\s" "/proc/$FARM_GATEWAY_PID/status"
 '
