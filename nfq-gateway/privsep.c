@@ -156,6 +156,30 @@ ps_recv(int fd, struct ps_reply *rp, int *passed_fd)
 
 /* ---- dropping privileges --------------------------------------------------- */
 
+/*
+ * The worker's root: a fresh directory, removed before the worker enters
+ * it, so that its file system holds nothing at all and nothing is left
+ * behind.  Everything it needs is open by now (queues, sockets, the
+ * events file, syslog's socket); what it may need later, the parent opens.
+ */
+static int
+enter_empty_root(void)
+{
+	char dir[] = "/tmp/potemkin-root.XXXXXX";
+	int fd, rc = -1;
+
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		rmdir(dir);
+		return -1;
+	}
+	if (rmdir(dir) == 0 && fchdir(fd) == 0 && chroot(".") == 0 && chdir("/") == 0)
+		rc = 0;
+	close(fd);
+	return rc;
+}
+
 int
 ps_drop_privileges(const char *user)
 {
@@ -168,6 +192,10 @@ ps_drop_privileges(const char *user)
 		return 0;
 	if ((pw = getpwnam(user)) == NULL) {
 		log_warnx("user %s does not exist", user);
+		return -1;
+	}
+	if (enter_empty_root() < 0) {
+		log_warn("an empty root for the worker");
 		return -1;
 	}
 	if (prctl(PR_SET_KEEPCAPS, 1) < 0 || setgroups(1, &pw->pw_gid) < 0 ||
