@@ -56,8 +56,8 @@ bench/clone-latency: $(B)/bench/clone-latency.o $(B)/libvmm.a $(B)/libcommon.a \
 # The cage's system call filter: compiled by libseccomp when the tools are
 # built, loaded by cage.c as plain BPF (no libseccomp at run time).
 CPPFLAGS += -I$(B)/gen
-ALL_SRCS += clone-tools/cage-seccomp.c
-$(B)/cage-filter-gen: $(B)/clone-tools/cage-seccomp.o build/mode
+ALL_SRCS += clone-tools/cage-seccomp.c lib/bpfgen.c
+$(B)/cage-filter-gen: $(B)/clone-tools/cage-seccomp.o $(B)/lib/bpfgen.o build/mode
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -lseccomp
 $(B)/gen/cage-filter.inc: $(B)/cage-filter-gen
 	@mkdir -p $(@D)

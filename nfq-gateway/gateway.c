@@ -239,7 +239,7 @@ run_worker(struct gw *g, int ps_fd, pid_t parent)
 		fatalx("the privileged parent is gone");
 	if (ps_drop_privileges(g->cfg->user) < 0)
 		fatalx("cannot give up root");
-	if (gw_worker_setup(g) < 0)
+	if (gw_worker_setup(g) < 0 || ps_confine_worker() < 0)
 		exit(1);
 	log_info("running: queues %u and %u, policy %s", g->cfg->queue_in,
 	    g->cfg->queue_out, g->policy_path);

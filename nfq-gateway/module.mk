@@ -28,6 +28,16 @@ UNIT_TESTS += t3201-gw-privsep-queue
 t3201-gw-privsep-queue_LIBS := gwparent $(ENGINE_LIBS)
 t3201-gw-privsep-queue_LDLIBS := -lconfig
 
+# The worker's system call filter: an allow list compiled by libseccomp
+# when the gateway is built, loaded by privsep.c as plain BPF.
+ALL_SRCS += nfq-gateway/worker-seccomp.c
+$(B)/worker-filter-gen: $(B)/nfq-gateway/worker-seccomp.o $(B)/lib/bpfgen.o build/mode
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -lseccomp
+$(B)/gen/worker-filter.inc: $(B)/worker-filter-gen
+	@mkdir -p $(@D)
+	$< >$@.tmp && mv $@.tmp $@
+$(B)/nfq-gateway/privsep.o: $(B)/gen/worker-filter.inc
+
 MAN5 += nfq-gateway/gateway.conf.5
 MAN8 += nfq-gateway/potemkin-gateway.8 nfq-gateway/potemkin-ctl.8
 ETC_FILES += etc/potemkin/gateway.conf etc/potemkin/potemkin-gateway.service \

@@ -14,6 +14,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -209,6 +211,25 @@ ps_drop_privileges(const char *user)
 	if (syscall(SYS_capset, &hdr, data) < 0 || prctl(PR_SET_KEEPCAPS, 0) < 0 ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		log_warn("keeping CAP_NET_ADMIN alone");
+		return -1;
+	}
+	return 0;
+}
+
+/* worker_filter: the worker's allow list, built by worker-filter-gen. */
+#include "worker-filter.inc"
+
+int
+ps_confine_worker(void)
+{
+	struct sock_fprog prog = {
+		.len = sizeof(worker_filter) / sizeof(worker_filter[0]),
+		.filter = worker_filter,
+	};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) {
+		log_warn("the worker's system call filter");
 		return -1;
 	}
 	return 0;

@@ -54,6 +54,11 @@ void ps_parent_main(int fd, pid_t worker, const struct gw_config *c);
 /* Read one reply; *passed_fd gets a descriptor that came with it, or -1. */
 int ps_recv(int fd, struct ps_reply *rp, int *passed_fd);
 
+/*
+ * Once everything is open: from now on the worker may make only the system
+ * calls of its allow list (nfq-gateway/worker-seccomp.c); others fail.
+ */
+int ps_confine_worker(void);
 /* Give up root: become user, keep CAP_NET_ADMIN alone. */
 int ps_drop_privileges(const char *user);
 

@@ -27,12 +27,13 @@ test_expect_success 'the control socket is mode 0600' '
 	test "$(stat -c %a "$FARM_CTL_SOCKET")" = 600
 '
 
-test_expect_success 'the worker gave up root, keeping only CAP_NET_ADMIN, in an empty root' '
+test_expect_success 'the worker gave up root, keeping only CAP_NET_ADMIN, in an empty root, filtered' '
 	worker=$(pgrep -P "$FARM_GATEWAY_PID" -f potemkin-gateway) &&
 	grep -E "^Uid:\s+$(id -u nobody)\s" "/proc/$worker/status" &&
 	grep -E "^CapEff:\s+0000000000001000$" "/proc/$worker/status" &&
 	grep -E "^CapPrm:\s+0000000000001000$" "/proc/$worker/status" &&
 	grep -E "^NoNewPrivs:\s+1$" "/proc/$worker/status" &&
+	grep -E "^Seccomp:\s+2$" "/proc/$worker/status" &&
 	ls -A "/proc/$worker/root/" >root-files &&
 	test_must_fail test -s root-files &&
 	readlink "/proc/$worker/root" | grep -q "^/tmp/potemkin-root\..* (deleted)$" &&
