@@ -303,3 +303,19 @@ gw_config_load(struct gw_config *c, const char *path, FILE *errs)
 	config_destroy(&cf);
 	return l.errors ? -1 : 0;
 }
+
+void
+gw_config_free(struct gw_config *c)
+{
+	free(c->path);
+	free(c->policy);
+	free(c->user);
+	free(c->control_socket);
+	free(c->pidfile);
+	free(c->events);
+	free(c->external_interface);
+	argv_free(&c->clone_cmd);
+	argv_free(&c->teardown_cmd);
+	argv_free(&c->freeze_cmd);
+	memset(c, 0, sizeof(*c));
+}

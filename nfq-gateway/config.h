@@ -39,5 +39,6 @@ struct gw_config {
  * "file:line: message", libconfig's own included; returns 0 or -1.
  */
 int gw_config_load(struct gw_config *c, const char *path, FILE *errs);
+void gw_config_free(struct gw_config *c);
 
 #endif

@@ -113,7 +113,8 @@ tp_udp(uint8_t *buf, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
 	put16(u + 2, dport);
 	put16(u + 4, (uint16_t)l4);
 	put16(u + 6, 0);
-	memcpy(u + 8, payload, len);
+	if (len)
+		memcpy(u + 8, payload, len);
 	c = fold(sum(u, l4, pseudo(buf, 17, l4)));
 	put16(u + 6, c ? c : 0xffff);
 	return 20 + l4;

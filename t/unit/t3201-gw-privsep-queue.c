@@ -106,5 +106,6 @@ main(void)
 	is(invalid, 3, "ids no clone can have were refused as invalid");
 	is(runs(0) + runs(100000) + runs(-3), 0, "and never ran");
 	unlink(logpath);
+	gw_config_free(&c);
 	return done_testing();
 }
