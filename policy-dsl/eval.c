@@ -75,8 +75,8 @@ state_ok(const struct pol_program *prog, const struct pol_crule *c,
 				a->conv_age = st && st->reply_age ?
 				    st->reply_age(st->ctx, farm, peer) : UINT64_MAX;
 			}
+			/* Its own answer: a->age stays the plain reply's to ask. */
 			a->conv_asked = true;
-			a->have |= POL_Q_REPLY;
 		}
 		if (a->conv_age > c->reply_ms)
 			return false;
@@ -140,6 +140,7 @@ pol_eval(const struct pol_program *prog, const struct pol_packet *pkt,
 	a.have = 0;
 	a.scanned = 0;
 	a.conv_asked = false;
+	a.age = UINT64_MAX;
 	no_rule(out);
 	if (pkt->dir > POL_OUT)
 		return;
@@ -169,11 +170,11 @@ pol_eval(const struct pol_program *prog, const struct pol_packet *pkt,
 			m[i] &= m[i] - 1;
 			if (c->need == 0 || state_ok(prog, c, pkt, st, &a)) {
 				decide(out, c, r);
-				out->consulted = a.have;
+				out->consulted = a.have | (a.conv_asked ? POL_Q_REPLY : 0);
 				return;
 			}
 		}
-	out->consulted = a.have;
+	out->consulted = a.have | (a.conv_asked ? POL_Q_REPLY : 0);
 }
 
 /* ---- the reference evaluator ------------------------------------------- */
@@ -234,6 +235,7 @@ pol_eval_ref(const struct pol_program *prog, const struct pol_packet *pkt,
 	a.have = 0;
 	a.scanned = 0;
 	a.conv_asked = false;
+	a.age = UINT64_MAX;
 	no_rule(out);
 	if (pkt->dir > POL_OUT)
 		return;
@@ -246,5 +248,5 @@ pol_eval_ref(const struct pol_program *prog, const struct pol_packet *pkt,
 			break;
 		}
 	}
-	out->consulted = a.have;
+	out->consulted = a.have | (a.conv_asked ? POL_Q_REPLY : 0);
 }

@@ -104,6 +104,28 @@ test_few_remembered(void)
 	h_free(h);
 }
 
+/*
+ * A conversation rule before a plain reply rule: the second must ask the
+ * history itself, not take the first's answer for its own.
+ */
+static void
+test_narrow_then_wide(void)
+{
+	struct harness *h = farm_with("outbound pass proto tcp reply conversation within 10m\n"
+	    "outbound pass reply within 30s\n");
+	uint8_t p[128];
+	size_t n;
+	int vm = opened(h, 40000);
+
+	n = tp_tcp(p, H_GUEST_IP, 5000, tp_ip("203.0.113.99"), 443, TP_SYN, NULL);
+	is(h_out(h, vm, p, n), ENG_DROP, "to an address that never spoke: dropped by both rules");
+	is(tcp_out(h, vm, 5000, 22), ENG_PASS, "to the peer within 30s: the wide rule passes");
+	h_advance(h, 60 * 1000);
+	is(tcp_out(h, vm, 5000, 22), ENG_DROP, "after 30s, not any more");
+	is(tcp_out(h, vm, 80, 40000), ENG_PASS, "its conversation still passes");
+	h_free(h);
+}
+
 int
 main(void)
 {
@@ -112,5 +134,6 @@ main(void)
 	test_narrow();
 	test_wide();
 	test_few_remembered();
+	test_narrow_then_wide();
 	return done_testing();
 }
