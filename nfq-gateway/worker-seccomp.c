@@ -11,11 +11,17 @@
  *
  * The list is what the event loop does: queues, AF_PACKET and raw sends,
  * the DNS sockets, the control socket, the timer and signals, memory for
- * malloc, the CSPRNG, and the interface lookups of a new clone.
+ * malloc, the CSPRNG, and the interface lookups of a new clone (one kind
+ * of socket, two ioctls).  What it cannot stop: the worker's own netlink
+ * socket to NFQUEUE, with CAP_NET_ADMIN, also reaches nfnetlink's other
+ * subsystems.
  */
 #include <err.h>
 #include <errno.h>
+#include <net/if.h>
 #include <seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,8 +34,6 @@ static const char *const worker_allowed[] = {
 	"accept4", "setsockopt", "getsockopt", "getsockname", "shutdown",
 	"epoll_wait", "epoll_pwait", "epoll_ctl", "poll", "ppoll",
 	"timerfd_settime", "timerfd_gettime",
-	/* A new clone's interface: its index and MAC, by ioctl on a socket. */
-	"socket", "ioctl",
 	/* Memory, time, randomness, signals, the end. */
 	"brk", "mmap", "munmap", "mremap", "madvise", "mprotect",
 	"clock_gettime", "clock_nanosleep", "nanosleep", "gettimeofday", "getrandom",
@@ -51,6 +55,24 @@ main(void)
 	for (size_t i = 0; i < sizeof(worker_allowed) / sizeof(worker_allowed[0]); i++)
 		if (bpfgen_rule(ctx, SCMP_ACT_ALLOW, worker_allowed[i], 0, NULL) == -1)
 			return 1;
+	/*
+	 * A new clone's interface, its index and MAC: one UDP socket and two
+	 * read-only ioctls.  No other socket (no netlink to reconfigure the
+	 * host with), no other ioctl (the request compared on its 32 bits).
+	 */
+	{
+		struct scmp_arg_cmp sock[2] = {
+			SCMP_A0(SCMP_CMP_EQ, AF_INET),
+			SCMP_A1(SCMP_CMP_EQ, SOCK_DGRAM | SOCK_CLOEXEC),
+		};
+		struct scmp_arg_cmp idx = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, SIOCGIFINDEX);
+		struct scmp_arg_cmp hw = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, SIOCGIFHWADDR);
+
+		if (bpfgen_rule(ctx, SCMP_ACT_ALLOW, "socket", 2, sock) == -1 ||
+		    bpfgen_rule(ctx, SCMP_ACT_ALLOW, "ioctl", 1, &idx) == -1 ||
+		    bpfgen_rule(ctx, SCMP_ACT_ALLOW, "ioctl", 1, &hw) == -1)
+			return 1;
+	}
 	if (bpfgen_print(ctx, "worker_filter", "worker-filter-gen (nfq-gateway/worker-seccomp.c)") == -1)
 		return 1;
 	seccomp_release(ctx);
