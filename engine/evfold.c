@@ -5,8 +5,8 @@
  * from one source about one rule (log: whichever farm address it reached)
  * or from one clone about one name (dns) goes out at once; the repeats are only counted, and one event with their count
  * follows at the end of the interval.  The table is bounded: when it is
- * full, repeats of what it cannot hold are counted in `events_folded`
- * alone.
+ * full, an event of a key it does not hold, first or repeat, is only
+ * counted in `events_folded` (a spoofed flood from many sources).
  */
 #include "eng_int.h"
 
