@@ -135,13 +135,14 @@ s_vm(void *ctx, const struct eng_vm *vm)
 	s->teardowns++;
 }
 
-static void
+static unsigned
 s_dns(void *ctx, uint32_t resolver, const uint8_t *msg, size_t len)
 {
 	(void)ctx;
 	(void)resolver;
 	(void)msg;
 	(void)len;
+	return 0;
 }
 
 static void

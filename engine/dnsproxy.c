@@ -308,12 +308,12 @@ dns_proxy_query(struct eng *e, struct binding *b, const struct pkt *p,
 	ev.qtype = q.qtype;
 	if (fold_first(e, &ev))
 		eng_emit(e, &ev);
-	e->io.dns_query(e->io.ctx, resolver, msg, q.end);
+	pd->channel = (uint8_t)e->io.dns_query(e->io.ctx, resolver, msg, q.end);
 }
 
 void
-eng_dns_answer(struct eng *e, uint32_t from, const uint8_t *msg, size_t len,
-    uint64_t now_ms)
+eng_dns_answer(struct eng *e, uint32_t from, unsigned channel, const uint8_t *msg,
+    size_t len, uint64_t now_ms)
 {
 	uint8_t pkt[DNS_MSG_MAX + 28], copy[DNS_MSG_MAX];
 	struct dns_question q;
@@ -330,7 +330,7 @@ eng_dns_answer(struct eng *e, uint32_t from, const uint8_t *msg, size_t len,
 	}
 	k.id = get16(msg);
 	pd = htab_find(e->dns.t, &k, htab_hash(e->dns.t, &k));
-	if (pd == NULL || pd->resolver != from ||
+	if (pd == NULL || pd->resolver != from || pd->channel != channel ||
 	    (end = parse_question(msg, len, &q)) == 0 ||
 	    q.qtype != pd->qtype || q.qclass != pd->qclass ||
 	    question_hash(msg, end) != pd->name_hash) {

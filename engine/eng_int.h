@@ -269,6 +269,7 @@ struct dns_pending {
 	uint16_t qtype, qclass;
 	uint32_t name_hash;	/* of the question as sent, case and all */
 	uint8_t flipped[32];	/* bits: question bytes whose case we changed (0x20) */
+	uint8_t channel;	/* the socket it left from: the answer comes there */
 };
 
 struct dnsproxy {

@@ -135,8 +135,11 @@ struct eng_io {
 	void (*teardown)(void *ctx, const struct eng_vm *vm);
 	/* Preserve the clone for analysis, then destroy it. */
 	void (*freeze)(void *ctx, const struct eng_vm *vm);
-	/* Send this DNS message to the resolver from the gateway's own socket. */
-	void (*dns_query)(void *ctx, uint32_t resolver, const uint8_t *msg, size_t len);
+	/*
+	 * Send this DNS message to the resolver from one of the gateway's own
+	 * sockets; returns which (0..255), for the answer to come back on.
+	 */
+	unsigned (*dns_query)(void *ctx, uint32_t resolver, const uint8_t *msg, size_t len);
 	void (*event)(void *ctx, const struct eng_event *ev);
 	/*
 	 * Optional (NULL in the daemon): every decision the policy takes, for
@@ -187,9 +190,9 @@ void eng_clone_ready(struct eng *e, uint32_t serial, const struct eng_vm *vm,
     uint64_t now_ms);
 void eng_clone_failed(struct eng *e, uint32_t serial, const char *why, uint64_t now_ms);
 
-/* A resolver's answer arrived on the gateway's DNS socket. */
-void eng_dns_answer(struct eng *e, uint32_t from, const uint8_t *msg, size_t len,
-    uint64_t now_ms);
+/* A resolver's answer arrived on the gateway's DNS socket `channel`. */
+void eng_dns_answer(struct eng *e, uint32_t from, unsigned channel, const uint8_t *msg,
+    size_t len, uint64_t now_ms);
 
 /*
  * Run the timers due by now (idle and lifetime reclaim, DNS expiry, drop

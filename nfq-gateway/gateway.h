@@ -28,8 +28,9 @@ struct gw {
 	int raw_fd;			/* gateway-built replies to the outside */
 	/*
 	 * The proxy's own sockets, each on a port the kernel picked at
-	 * random: every question leaves from one chosen at random, so a
-	 * forged answer must guess the port as well as the id and the case.
+	 * random: every question leaves from one chosen at random, and only
+	 * an answer on that one counts, so a forged answer must guess the
+	 * port as well as the id and the case.
 	 */
 	int dns_fd[GW_DNS_SOCKETS];
 	uint8_t dns_rnd[64];		/* from getrandom, used up in order */

@@ -130,7 +130,7 @@ io_freeze(void *ctx, const struct eng_vm *vm)
 	io_vm_command(ctx, PS_FREEZE, vm);
 }
 
-static void
+static unsigned
 io_dns_query(void *ctx, uint32_t resolver, const uint8_t *msg, size_t len)
 {
 	struct gw *g = ctx;
@@ -145,9 +145,12 @@ io_dns_query(void *ctx, uint32_t resolver, const uint8_t *msg, size_t len)
 			fatal("dns proxy: getrandom");
 		g->dns_rnd_left = sizeof(g->dns_rnd);
 	}
-	if (sendto(g->dns_fd[g->dns_rnd[--g->dns_rnd_left] % GW_DNS_SOCKETS], msg, len,
-	    MSG_DONTWAIT, (struct sockaddr *)&to, sizeof(to)) < 0)
+	unsigned i = g->dns_rnd[--g->dns_rnd_left] % GW_DNS_SOCKETS;
+
+	if (sendto(g->dns_fd[i], msg, len, MSG_DONTWAIT, (struct sockaddr *)&to,
+	    sizeof(to)) < 0)
 		g->dns_send_errors++;
+	return i;
 }
 
 /* One line for syslog (stderr under -d) for the events worth a summary. */
@@ -534,13 +537,17 @@ dns_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
 	socklen_t flen = sizeof(from);
 	ssize_t n;
 
+	unsigned channel = 0;
+
 	(void)ev;
 	(void)events;
+	while (channel < GW_DNS_SOCKETS && g->dns_fd[channel] != fd)
+		channel++;
 	/* MSG_TRUNC: an answer longer than the buffer is dropped, not cut. */
 	while ((n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC,
 	    (struct sockaddr *)&from, &flen)) >= 0) {
 		if (ntohs(from.sin_port) == 53 && (size_t)n <= sizeof(buf))
-			eng_dns_answer(g->eng, ntohl(from.sin_addr.s_addr), buf, (size_t)n,
+			eng_dns_answer(g->eng, ntohl(from.sin_addr.s_addr), channel, buf, (size_t)n,
 			    mono_ms());
 		flen = sizeof(from);
 	}

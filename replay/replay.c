@@ -169,7 +169,7 @@ sink_freeze(void *ctx, const struct eng_vm *vm)
 	clone_gone(ctx, vm, true);
 }
 
-static void
+static unsigned
 sink_dns(void *ctx, uint32_t resolver, const uint8_t *msg, size_t len)
 {
 	struct replay_run *run = ctx;
@@ -178,6 +178,7 @@ sink_dns(void *ctx, uint32_t resolver, const uint8_t *msg, size_t len)
 	(void)msg;
 	(void)len;
 	run->dns_questions++;
+	return 0;
 }
 
 static void

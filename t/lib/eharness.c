@@ -67,7 +67,7 @@ rec_freeze(void *ctx, const struct eng_vm *vm)
 		h->freezes[h->nfreezes++] = vm->id;
 }
 
-static void
+static unsigned
 rec_dns(void *ctx, uint32_t resolver, const uint8_t *msg, size_t len)
 {
 	struct harness *h = ctx;
@@ -76,11 +76,12 @@ rec_dns(void *ctx, uint32_t resolver, const uint8_t *msg, size_t len)
 	if (len > sizeof(d->pkt))
 		bail_out("harness: a DNS question too long");
 	if (h->ndns == 16)
-		return;		/* the first 16 are kept; stats count the rest */
+		return 0;	/* the first 16 are kept; stats count the rest */
 	d = &h->dns[h->ndns++];
 	d->vm = (int)resolver;
 	memcpy(d->pkt, msg, len);
 	d->len = len;
+	return 0;
 }
 
 static void

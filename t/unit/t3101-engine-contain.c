@@ -134,17 +134,19 @@ test_dns_proxy(void)
 	/* The resolver answers: flip QR, add nothing else. */
 	memcpy(answer, h->dns[0].pkt, h->dns[0].len);
 	answer[2] |= 0x80;
-	eng_dns_answer(h->e, tp_ip("192.0.2.66"), answer, h->dns[0].len, h->now);
+	eng_dns_answer(h->e, tp_ip("192.0.2.66"), 0, answer, h->dns[0].len, h->now);
 	is(h_delivered_to(h, vm), 1, "an answer from the wrong address is ignored");
 	answer[h->dns[0].len - 5] ^= 1;	/* the last byte of the name */
-	eng_dns_answer(h->e, RESOLVER, answer, h->dns[0].len, h->now);
+	eng_dns_answer(h->e, RESOLVER, 0, answer, h->dns[0].len, h->now);
 	is(h_delivered_to(h, vm), 1, "so is an answer to another question");
 	answer[h->dns[0].len - 5] ^= 1;
 	answer[13] ^= 0x20;	/* 'e' of evil, in the other case */
-	eng_dns_answer(h->e, RESOLVER, answer, h->dns[0].len, h->now);
+	eng_dns_answer(h->e, RESOLVER, 0, answer, h->dns[0].len, h->now);
 	is(h_delivered_to(h, vm), 1, "an answer that does not echo the case asked is forged");
 	answer[13] ^= 0x20;
-	eng_dns_answer(h->e, RESOLVER, answer, h->dns[0].len, h->now);
+	eng_dns_answer(h->e, RESOLVER, 1, answer, h->dns[0].len, h->now);
+	is(h_delivered_to(h, vm), 1, "so is one on another of the gateway's sockets");
+	eng_dns_answer(h->e, RESOLVER, 0, answer, h->dns[0].len, h->now);
 	is(h_delivered_to(h, vm), 2, "the true answer reaches the clone");
 	ok(memcmp(h->delivered[h->ndelivered - 1].pkt + 28 + 12, q + 12, ql - 12) == 0,
 	    "with the question in the clone's own case");
@@ -158,7 +160,7 @@ test_dns_proxy(void)
 		is(d->pkt[29], 0x42, "both bytes");
 		ok(tp_checksums_ok(d->pkt, d->len), "checksums valid");
 	}
-	eng_dns_answer(h->e, RESOLVER, answer, h->dns[0].len, h->now);
+	eng_dns_answer(h->e, RESOLVER, 0, answer, h->dns[0].len, h->now);
 	is(h_delivered_to(h, vm), 2, "a second copy of the answer is not delivered");
 	h_free(h);
 }

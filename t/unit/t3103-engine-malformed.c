@@ -136,7 +136,7 @@ main(void)
 			p[j] = (uint8_t)rand_r(&rs);
 		if (n > 2)
 			p[2] |= 0x80;
-		eng_dns_answer(h->e, tp_ip("192.0.2.53"), p, n, h->now);
+		eng_dns_answer(h->e, tp_ip("192.0.2.53"), 0, p, n, h->now);
 	}
 	pass("20000 random DNS answers");
 
