@@ -202,11 +202,7 @@ farm_policy_and_gateway_conf() {
 }
 
 farm_rules_up() {
-	"$BIN/potemkin-gateway" -P -c "$FARM_DIR/gateway.conf" >"$FARM_DIR/rules" &&
-	"$BIN/potemkin-gateway" -P -6 -c "$FARM_DIR/gateway.conf" >"$FARM_DIR/rules6" &&
-	iptables-restore -n <"$FARM_DIR/rules" &&
-	ip6tables-restore -n <"$FARM_DIR/rules6" &&
-	sed -n 's/^#   //p' "$FARM_DIR/rules" | grep -v '^sysctl' | sh
+	"$BIN/potemkin-wire" -c "$FARM_DIR/gateway.conf"
 }
 
 farm_gateway_start() {

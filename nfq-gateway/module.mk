@@ -38,6 +38,9 @@ $(B)/gen/worker-filter.inc: $(B)/worker-filter-gen
 	$< >$@.tmp && mv $@.tmp $@
 $(B)/nfq-gateway/privsep.o: $(B)/gen/worker-filter.inc
 
+# Wires a host with what -P prints, again and again without a gap.
+SCRIPTS += potemkin-wire
+
 MAN5 += nfq-gateway/gateway.conf.5
 MAN8 += nfq-gateway/potemkin-gateway.8 nfq-gateway/potemkin-ctl.8
 ETC_FILES += etc/potemkin/gateway.conf etc/potemkin/potemkin-gateway.service \

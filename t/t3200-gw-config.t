@@ -101,6 +101,23 @@ test_expect_success ROOT,NETNS,IPTABLES 'the rules come before the host'"'"'s AC
 	test_cmp before after
 '
 
+test_expect_success ROOT,NETNS,IPTABLES 'potemkin-wire twice: the chains refilled, one jump each' '
+	unshare --net sh -ec "
+		POTEMKIN_GATEWAY=\"$SRC_ROOT/bin/potemkin-gateway\" \"$SRC_ROOT/bin/potemkin-wire\" -c gw.conf
+		POTEMKIN_GATEWAY=\"$SRC_ROOT/bin/potemkin-gateway\" \"$SRC_ROOT/bin/potemkin-wire\" -c gw.conf
+		iptables -t raw -S PREROUTING >raw
+		iptables -S FORWARD >fwd
+		ip6tables -S FORWARD >fwd6
+		iptables -t raw -S POTEMKIN-PREROUTING >chain
+		ip route show type blackhole >routes
+	" &&
+	test "$(grep -c -- "-j POTEMKIN-PREROUTING" raw)" = 1 &&
+	test "$(grep -c -- "-j POTEMKIN-FORWARD" fwd)" = 1 &&
+	test "$(grep -c -- "-j POTEMKIN-FORWARD" fwd6)" = 1 &&
+	test "$(grep -c -- "-j NFQUEUE --queue-num 3" chain)" = 2 &&
+	grep "198.51.100.0/24" routes
+'
+
 test_expect_success 'a libconfig syntax error names the file and line' '
 	printf "policy = \"farm.policy\";\nqueue: { inbound = ; };\n" >bad.conf &&
 	test_expect_code 1 potemkin-gateway -n -c bad.conf 2>err &&
