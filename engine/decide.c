@@ -43,7 +43,7 @@ ask_conv_age(void *ctx, const struct pol_packet *pkt)
 	else if (p->proto == IPPROTO_ICMP && p->icmp_type == 0)	/* echo reply */
 		conv = (struct hist_conv){ 0, p->sport, IPPROTO_ICMP };
 	else if (p->proto == IPPROTO_ICMP && p->has_quote && p->quote.src == p->dst &&
-	    p->quote.has_ports &&
+	    p->quote.dst == p->src && p->quote.has_ports &&
 	    (p->quote.proto == IPPROTO_TCP || p->quote.proto == IPPROTO_UDP))
 		conv = (struct hist_conv){ p->quote.dport, p->quote.sport, p->quote.proto };
 	return hist_conv_age(&c->e->hist, c->ukey, pkt->src, pkt->dst, &conv, c->now_ms);

@@ -65,6 +65,9 @@ test_narrow(void)
 	qn = tp_udp(q, A, 5354, FARM7, 9, NULL, 0);
 	n = tp_icmp_error(p, H_GUEST_IP, A, 3, 3, q, 28);
 	is(h_out(h, vm, p, n), ENG_DROP, "one about a packet the peer never sent does not");
+	qn = tp_udp(q, A, 5353, FARM7 + 1, 9, NULL, 0);
+	n = tp_icmp_error(p, H_GUEST_IP, A, 3, 3, q, 28);
+	is(h_out(h, vm, p, n), ENG_DROP, "nor one about the peer's packet to another address");
 
 	/* Echo: the reply to the peer's ping, not to another. */
 	n = tp_icmp_echo(p, A, FARM7, 77, 1);
