@@ -187,6 +187,30 @@ load4(const uint32_t *p)
 	return v;
 }
 
+/* The age from which an address's 32-bit time could come round unnoticed. */
+#define AGE_WRAPS (UINT32_C(1) << 31)
+
+/*
+ * Forget the addresses seen 2^31 ms ago or more: no window reaches them,
+ * and kept until their times came round they would count again.  An entry
+ * untouched for that long starts afresh in scan_note, so an address's age
+ * always passes through this range before it can wrap.
+ */
+static void
+scan_forget_old(struct scan_val *v, uint32_t *arr, uint32_t now)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < v->n; i++) {
+		if (now - TIME(arr, i) >= AGE_WRAPS)
+			continue;
+		ADDR(arr, kept) = ADDR(arr, i);
+		TIME(arr, kept) = TIME(arr, i);
+		kept++;
+	}
+	v->n = (uint16_t)kept;
+}
+
 /*
  * Add a to the source's addresses (replacing the one seen longest ago when
  * all keep are taken); return how many of them were seen within the window.
@@ -224,6 +248,10 @@ scan_add(struct scan_val *v, uint32_t *arr, size_t keep, uint32_t a, uint32_t no
 		found |= ADDR(arr, i) == a;
 		count += age < window;
 		oldest = age > oldest ? age : oldest;
+	}
+	if (oldest >= AGE_WRAPS) {
+		scan_forget_old(v, arr, now);	/* rare: at most once per 2^31 ms */
+		return scan_add(v, arr, keep, a, now, window);
 	}
 	if (found) {
 		for (at = 0; ADDR(arr, at) != a; at++)

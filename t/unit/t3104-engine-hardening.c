@@ -170,6 +170,28 @@ test_scan_filter_survives_clock_wrap(void)
 	h_in(h, p, n);
 	is(h->nclones, 3, "2^32 ms later, the old addresses no longer count");
 	h_free(h);
+
+	/*
+	 * A source back every 20 days keeps its entry fresh, but one of its
+	 * addresses, never seen again, must not come round after 2^32 ms.
+	 */
+	h = h_new(text);
+	for (uint32_t i = 1; i <= 2; i++) {
+		n = tp_tcp(p, A, 1, FARM7 + i, 80, TP_SYN, NULL);
+		h_in(h, p, n);
+	}
+	for (int visit = 0; visit < 2; visit++) {
+		h->now += 20ull * 24 * 3600 * 1000;
+		n = tp_tcp(p, A, 1, FARM7 + 1, 80, TP_SYN, NULL);
+		h_in(h, p, n);
+	}
+	h->now += (1ull << 32) + 1000 - 40ull * 24 * 3600 * 1000;
+	for (uint32_t i = 3; i <= 4; i++) {
+		n = tp_tcp(p, A, 1, FARM7 + i, 80, TP_SYN, NULL);
+		h_in(h, p, n);
+	}
+	is(h->nclones, 4, "an address of a source that stays active does not come round");
+	h_free(h);
 }
 
 static void
