@@ -46,8 +46,20 @@ struct history {
 
 int hist_init(struct history *h, size_t max);
 void hist_fini(struct history *h);
-/* Start loading what hist_note will look at (see htab_prefetch). */
-void hist_prefetch(const struct history *h, uint64_t ukey, uint32_t farm, uint32_t peer);
+
+struct hist_key {
+	uint32_t ukey_lo, ukey_hi, farm, peer;
+};
+
+/* An entry's key and hash, worked out once per packet (htab_hash is dear). */
+struct hist_ref {
+	struct hist_key k;
+	uint32_t hash;
+};
+
+/* Fill in r and start loading the slot hist_note will look at. */
+void hist_ref(const struct history *h, struct hist_ref *r, uint64_t ukey, uint32_t farm,
+    uint32_t peer);
 /*
  * A conversation the peer started: its protocol and the two ports (farm
  * side, peer side; for ICMP echo, 0 and the echo id).  proto 0: none.
@@ -57,8 +69,8 @@ struct hist_conv {
 	uint8_t proto;
 };
 
-void hist_note(struct history *h, uint64_t ukey, uint32_t farm, uint32_t peer,
-    const struct hist_conv *conv, uint64_t now_ms, uint32_t stamp);
+void hist_note(struct history *h, const struct hist_ref *r, const struct hist_conv *conv,
+    uint64_t now_ms, uint32_t stamp);
 /* Milliseconds since peer last spoke to farm in this universe, or UINT64_MAX. */
 uint64_t hist_age(const struct history *h, uint64_t ukey, uint32_t farm,
     uint32_t peer, uint64_t now_ms);
@@ -87,13 +99,27 @@ void scan_fini(struct scanfilter *s);
 /* Memory the filter holds, its table and its pool. */
 size_t scan_bytes(const struct scanfilter *s);
 bool scan_same_specs(const struct scanfilter *s, const struct pol_program *prog);
-void scan_prefetch(const struct scanfilter *s, uint32_t src, uint16_t dport);
+
+struct scan_key {
+	uint32_t src;
+	uint16_t port;		/* the destination port for per-port windows */
+	uint16_t spec;
+};
+
+/* A source's entries in every window, keys and hashes, worked out once. */
+struct scan_ref {
+	struct scan_key k[SCAN_SPECS_MAX];
+	uint32_t hash[SCAN_SPECS_MAX];
+};
+
+/* Fill in r for a packet from src to dport and start loading its slots. */
+void scan_ref(const struct scanfilter *s, struct scan_ref *r, uint32_t src, uint16_t dport);
 /*
- * Count pkt's destination for its source in every window; counts[i] gets
+ * Count the destination dst for r's source in every window; counts[i] gets
  * the distinct addresses in window i.  *crossed is set for a window the
  * source has just gone over.
  */
-void scan_note(struct scanfilter *s, uint32_t src, uint32_t dst, uint16_t dport,
+void scan_note(struct scanfilter *s, const struct scan_ref *r, uint32_t dst,
     uint64_t now_ms, uint32_t stamp, uint32_t counts[SCAN_SPECS_MAX], bool *crossed);
 
 /* ---- flow cache (flows.c) ------------------------------------------------- */
@@ -123,14 +149,14 @@ struct flows {
 
 int flows_init(struct flows *f, size_t max, uint32_t idle_ms);
 void flows_fini(struct flows *f);
+/* The key of p's flow in direction dir. */
+void flow_key_of(struct flow_key *k, const struct pkt *p, uint8_t dir);
 /*
- * Fill in the key of p's flow and return its hash for the two calls below;
- * the flow's slot starts loading at once (the table is the engine's
- * largest: the lookup's cache miss then overlaps the work in between).
+ * The hash of k for the two calls below; the flow's slot starts loading at
+ * once (the table is the engine's largest: the lookup's cache miss then
+ * overlaps the work in between).
  */
-uint32_t flows_key(const struct flows *f, struct flow_key *k, const struct pkt *p,
-    uint8_t dir);
-void flows_prefetch(const struct flows *f, const struct flow_key *k);
+uint32_t flows_hash(const struct flows *f, const struct flow_key *k);
 struct flow_val *flows_find(struct flows *f, const struct flow_key *k, uint32_t hash,
     uint32_t stamp);
 void flows_put(struct flows *f, const struct flow_key *k, uint32_t hash,
@@ -298,6 +324,19 @@ void fold_fini(struct evfold *f);
 
 /* ---- the engine ------------------------------------------------------------ */
 
+/*
+ * The keys and hashes of the tables an inbound packet touches, worked out
+ * once per packet: by eng_prefetch_inbound for a packet still to come, then
+ * taken over by eng_inbound when it does (two may be in flight).
+ */
+struct in_refs {
+	struct flow_key fk;	/* proto 0: an empty place */
+	uint32_t fh;
+	uint64_t ukey;
+	struct hist_ref hist;
+	struct scan_ref scan;	/* when the scan filter counts */
+};
+
 struct eng {
 	struct eng_config cfg;
 	const struct pol_program *prog;
@@ -320,6 +359,9 @@ struct eng {
 
 	struct bindtab bt;
 	struct parkpool park;
+
+	struct in_refs ahead[2];	/* emptied when a table is replaced */
+	unsigned ahead_next;
 
 	struct timers timers;
 	uint64_t next_housekeeping;

@@ -64,6 +64,8 @@ eng_new(const struct eng_config *c, const struct pol_program *prog,
 		return NULL;
 	e->cfg = *c;
 	e->prog = prog;
+	/* Their hashes may be of a table just replaced, their universes of another mode. */
+	memset(e->ahead, 0, sizeof(e->ahead));
 	eng_peer_policy(e);
 	e->io = *io;
 	e->start_ms = now_ms;

@@ -175,12 +175,13 @@ int eng_set_policy(struct eng *e, const struct pol_program *prog, uint64_t now_m
 /* An inbound packet (queue 0).  data may be rewritten in place. */
 enum eng_verdict eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms);
 /*
- * A hint, for a packet that eng_inbound will see soon (the next of a
- * receive batch): start loading its flow and history slots, so that their
- * cache misses overlap the work on the packets before it.  Decides
- * nothing, changes nothing; TCP and UDP first fragments only.
+ * A hint, for a packet that eng_inbound will see next or the one after (the
+ * next of a receive batch): start loading its flow, history and scan-filter
+ * slots, so that their cache misses overlap the work on the packets before
+ * it, and keep the keyed hashes for eng_inbound to reuse.  Decides nothing;
+ * TCP and UDP first fragments only.
  */
-void eng_prefetch_inbound(const struct eng *e, const uint8_t *data, size_t len);
+void eng_prefetch_inbound(struct eng *e, const uint8_t *data, size_t len);
 /* A packet a clone sent, seen on the interface with this ifindex (queue 1). */
 enum eng_verdict eng_outbound(struct eng *e, int ifindex, uint8_t *data, size_t len,
     uint64_t now_ms);

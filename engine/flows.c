@@ -31,11 +31,9 @@ flows_fini(struct flows *f)
 	f->t = NULL;
 }
 
-uint32_t
-flows_key(const struct flows *f, struct flow_key *k, const struct pkt *p, uint8_t dir)
+void
+flow_key_of(struct flow_key *k, const struct pkt *p, uint8_t dir)
 {
-	uint32_t h;
-
 	memset(k, 0, sizeof(*k));
 	k->src = p->src;
 	k->dst = p->dst;
@@ -43,15 +41,15 @@ flows_key(const struct flows *f, struct flow_key *k, const struct pkt *p, uint8_
 	k->dport = p->dport;
 	k->proto = p->proto;
 	k->dir = dir;
-	h = htab_hash(f->t, k);
-	htab_prefetch(f->t, h);
-	return h;
 }
 
-void
-flows_prefetch(const struct flows *f, const struct flow_key *k)
+uint32_t
+flows_hash(const struct flows *f, const struct flow_key *k)
 {
-	htab_prefetch(f->t, htab_hash(f->t, k));
+	uint32_t h = htab_hash(f->t, k);
+
+	htab_prefetch(f->t, h);
+	return h;
 }
 
 struct flow_val *

@@ -14,10 +14,6 @@
 
 #include <string.h>
 
-struct hist_key {
-	uint32_t ukey_lo, ukey_hi, farm, peer;
-};
-
 #define HIST_CONVS 3
 
 struct hist_val {
@@ -75,20 +71,20 @@ hist_fini(struct history *h)
 }
 
 void
-hist_prefetch(const struct history *h, uint64_t ukey, uint32_t farm, uint32_t peer)
+hist_ref(const struct history *h, struct hist_ref *r, uint64_t ukey, uint32_t farm,
+    uint32_t peer)
 {
-	struct hist_key k = { (uint32_t)ukey, (uint32_t)(ukey >> 32), farm, peer };
-
-	htab_prefetch(h->t, htab_hash(h->t, &k));
+	r->k = (struct hist_key){ (uint32_t)ukey, (uint32_t)(ukey >> 32), farm, peer };
+	r->hash = htab_hash(h->t, &r->k);
+	htab_prefetch(h->t, r->hash);
 }
 
 void
-hist_note(struct history *h, uint64_t ukey, uint32_t farm, uint32_t peer,
-    const struct hist_conv *conv, uint64_t now_ms, uint32_t stamp)
+hist_note(struct history *h, const struct hist_ref *r, const struct hist_conv *conv,
+    uint64_t now_ms, uint32_t stamp)
 {
-	struct hist_key k = { (uint32_t)ukey, (uint32_t)(ukey >> 32), farm, peer };
 	bool created;
-	struct hist_val *v = htab_insert(h->t, &k, htab_hash(h->t, &k), stamp, &created);
+	struct hist_val *v = htab_insert(h->t, &r->k, r->hash, stamp, &created);
 
 	if (v) {
 		v->last_ms = now_ms;

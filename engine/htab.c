@@ -1,8 +1,11 @@
 #include "htab.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+
+#include "lib/siphash.h"
 
 #define HTAB_SAMPLES 8		/* eviction candidates compared */
 #define HTAB_SAMPLE_SCAN 512	/* slots looked at before giving up */
@@ -21,7 +24,7 @@ struct htab {
 	size_t max;
 	size_t key_size, val_size;
 	size_t key_span;	/* key_size rounded up so values are 8-aligned */
-	uint64_t seed;
+	struct sipkey key;	/* this table's own, from the kernel's CSPRNG */
 	uint64_t evictions;
 	htab_evict_ok *can_evict;
 	htab_evicted *on_evict;
@@ -59,6 +62,17 @@ next(const struct htab *h, size_t i)
 	return ++i == h->cap ? 0 : i;
 }
 
+static int
+random_key(struct sipkey *key)
+{
+	ssize_t n;
+
+	do
+		n = getrandom(key, sizeof(*key), 0);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof(*key) ? 0 : -1;
+}
+
 struct htab *
 htab_new(const struct htab_opts *o)
 {
@@ -79,8 +93,10 @@ htab_new(const struct htab_opts *o)
 	h->can_evict = o->can_evict;
 	h->on_evict = o->on_evict;
 	h->ctx = o->ctx;
-	if (getrandom(&h->seed, sizeof(h->seed), 0) != sizeof(h->seed))
-		h->seed = (uint64_t)(uintptr_t)h * 0x9e3779b97f4a7c15u;
+	if (random_key(&h->key) < 0) {
+		free(h);
+		return NULL;
+	}
 	h->slots = calloc(h->cap, h->slot_size);
 	if (h->slots == NULL) {
 		free(h);
@@ -99,33 +115,32 @@ htab_free(struct htab *h)
 }
 
 /*
- * A seeded multiply-xorshift over the key, eight bytes a round (keys are a
- * multiple of four bytes: a last half word is a round of its own).  It runs
- * for every packet and every table the packet touches, so it is kept short.
+ * SipHash-1-3 of the key under the table's own key.  Each table hashes one
+ * size of key, so the sizes in use get a call the compiler unrolls.
  */
+static inline uint32_t
+sig_of(uint64_t x)
+{
+	uint32_t sig = (uint32_t)(x ^ x >> 32);
+
+	return sig ? sig : 1;
+}
+
 uint32_t
 htab_hash(const struct htab *h, const void *key)
 {
-	const unsigned char *k = key;
-	uint64_t x = h->seed, w;
-	size_t i = 0;
-
-	for (; i + 8 <= h->key_size; i += 8) {
-		memcpy(&w, k + i, 8);
-		x = (x ^ w) * 0x9e3779b97f4a7c15u;
-		x ^= x >> 32;
+	switch (h->key_size) {
+	case 4:
+		return sig_of(siphash13(&h->key, key, 4));
+	case 8:
+		return sig_of(siphash13(&h->key, key, 8));
+	case 12:
+		return sig_of(siphash13(&h->key, key, 12));
+	case 16:
+		return sig_of(siphash13(&h->key, key, 16));
+	default:
+		return sig_of(siphash13(&h->key, key, h->key_size));
 	}
-	if (i < h->key_size) {
-		uint32_t t;
-
-		memcpy(&t, k + i, 4);
-		x = (x ^ t) * 0x9e3779b97f4a7c15u;
-		x ^= x >> 32;
-	}
-	x ^= x >> 29;
-	x *= 0xbf58476d1ce4e5b9u;
-	x ^= x >> 32;
-	return (uint32_t)x ? (uint32_t)x : 1;
 }
 
 /* How far slot i lies from the home of the entry whose hash is sig. */

@@ -16,8 +16,9 @@
  * approximate LRU Redis uses), skipping entries the can_evict predicate
  * refuses.  Costs: find/insert/delete O(1) expected; eviction O(samples).
  *
- * Hashes are keyed with a per-table random seed so that an attacker who
- * controls addresses and ports cannot aim at one probe chain.
+ * Hashes are SipHash-1-3 under a per-table key from the kernel's CSPRNG, so
+ * that an attacker who controls addresses and ports can neither predict nor
+ * construct collisions and cannot aim at one probe chain.
  */
 #ifndef POTEMKIN_HTAB_H
 #define POTEMKIN_HTAB_H
@@ -45,7 +46,10 @@ struct htab_opts {
 struct htab *htab_new(const struct htab_opts *o);
 void htab_free(struct htab *h);
 
-/* The keyed hash of key; pass it to the calls below. */
+/*
+ * The keyed hash of key; pass it to the calls below.  It is the dearest part
+ * of a lookup: compute it once per key and packet, and keep it.
+ */
 uint32_t htab_hash(const struct htab *h, const void *key);
 
 /*

@@ -11,6 +11,7 @@
 #include "eng_int.h"
 
 #include <netinet/in.h>
+#include <string.h>
 
 static uint64_t
 universe_key(enum pol_universe mode, uint32_t src, uint32_t dst)
@@ -154,26 +155,57 @@ rd32(const uint8_t *b)
  * full parse would cost as much again as the lookups it speeds up); a
  * packet the parser will see otherwise only makes a useless prefetch.
  */
-void
-eng_prefetch_inbound(const struct eng *e, const uint8_t *data, size_t len)
+/* Work out r for a packet whose flow key is filled in; its slots start loading. */
+static void
+refs_make(const struct eng *e, struct in_refs *r, bool scans)
 {
-	struct flow_key k = { 0 };
+	r->fh = flows_hash(&e->flows, &r->fk);
+	r->ukey = universe_key(pol_universe_mode(e->prog), r->fk.src, r->fk.dst);
+	hist_ref(&e->hist, &r->hist, r->ukey, r->fk.dst, r->fk.src);
+	if (scans && !e->cfg.no_scan_filter)
+		scan_ref(&e->scan, &r->scan, r->fk.src, r->fk.dport);
+}
+
+void
+eng_prefetch_inbound(struct eng *e, const uint8_t *data, size_t len)
+{
+	struct in_refs *r = &e->ahead[e->ahead_next++ & 1];
 	size_t ihl;
 
+	r->fk.proto = 0;
 	if (len < 20 || data[0] >> 4 != 4 || (data[9] != 6 && data[9] != 17))
 		return;
 	ihl = (size_t)(data[0] & 0xf) * 4;
 	if (ihl < 20 || len < ihl + 4 || (data[6] & 0x1f) != 0 || data[7] != 0)
 		return;	/* short, or a later fragment */
-	k.src = rd32(data + 12);
-	k.dst = rd32(data + 16);
-	k.sport = (uint16_t)(data[ihl] << 8 | data[ihl + 1]);
-	k.dport = (uint16_t)(data[ihl + 2] << 8 | data[ihl + 3]);
-	k.proto = data[9];
-	k.dir = POL_IN;
-	flows_prefetch(&e->flows, &k);
-	hist_prefetch(&e->hist, universe_key(pol_universe_mode(e->prog), k.src, k.dst),
-	    k.dst, k.src);
+	r->fk = (struct flow_key){
+		.src = rd32(data + 12),
+		.dst = rd32(data + 16),
+		.sport = (uint16_t)(data[ihl] << 8 | data[ihl + 1]),
+		.dport = (uint16_t)(data[ihl + 2] << 8 | data[ihl + 3]),
+		.proto = data[9],
+		.dir = POL_IN,
+	};
+	refs_make(e, r, true);
+}
+
+/*
+ * The refs of p: those eng_prefetch_inbound worked out if it saw p, else
+ * made now in own.  An older place with the same key serves as well: a
+ * key's hash changes only with its table, and a reload empties them.
+ */
+static const struct in_refs *
+refs_of(const struct eng *e, const struct pkt *p, struct in_refs *own)
+{
+	flow_key_of(&own->fk, p, POL_IN);
+	for (size_t i = 0; i < 2; i++) {
+		const struct in_refs *r = &e->ahead[i];
+
+		if (r->fk.proto != 0 && memcmp(&r->fk, &own->fk, sizeof(own->fk)) == 0)
+			return r;
+	}
+	refs_make(e, own, p->frag == 0);
+	return own;
 }
 
 enum eng_verdict
@@ -184,6 +216,8 @@ eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 	struct flow_key fk;
 	struct flow_val *v;
 	struct hist_conv conv;
+	struct in_refs own;
+	const struct in_refs *r;
 	struct pkt p;
 	uint64_t ukey;
 	bool crossed, hit;
@@ -215,24 +249,24 @@ eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 		e->st.not_farm++;
 		return ENG_DROP;
 	}
-	ukey = universe_key(pol_universe_mode(e->prog), p.src, p.dst);
 	/*
 	 * A packet from a new source misses the cache in every per-source
 	 * table; asking for all of their slots first lets the misses overlap
-	 * (a third faster on a spoofed flood, measured by the replay).  The
-	 * flow's slot starts loading in flows_key.
+	 * (a third faster on a spoofed flood, measured by the replay).  Unless
+	 * the hint saw this packet coming, its slots start loading here, and
+	 * each table's keyed hash is computed this once.
 	 */
-	fh = flows_key(&e->flows, &fk, &p, POL_IN);
-	hist_prefetch(&e->hist, ukey, p.dst, p.src);
-	if (p.frag == 0 && !e->cfg.no_scan_filter)
-		scan_prefetch(&e->scan, p.src, p.dport);
+	r = refs_of(e, &p, &own);
+	ukey = r->ukey;
+	fk = r->fk;
+	fh = r->fh;
 	conv = inbound_conv(&p);
-	hist_note(&e->hist, ukey, p.dst, p.src, &conv, now_ms, stamp);
+	hist_note(&e->hist, &r->hist, &conv, now_ms, stamp);
 	if (p.frag != 0)
 		return inbound_fragment(e, &p, ukey, data, len, now_ms);
 	crossed = false;
 	if (!e->cfg.no_scan_filter)
-		scan_note(&e->scan, p.src, p.dst, p.dport, now_ms, stamp, counts, &crossed);
+		scan_note(&e->scan, &r->scan, p.dst, now_ms, stamp, counts, &crossed);
 	if (crossed) {
 		struct eng_event ev;
 

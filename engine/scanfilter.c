@@ -14,12 +14,6 @@
 #define SCAN_KEEP_MAX 1025	/* the policy allows thresholds up to 1024 */
 #define SCAN_BYTES_MAX (64u << 20) /* the table's memory, whatever the thresholds */
 
-struct scan_key {
-	uint32_t src;
-	uint16_t port;		/* the destination port for per-port windows */
-	uint16_t spec;
-};
-
 /*
  * The addresses a source has reached live outside the hash table, in a pool
  * of fixed-size arrays, one per table entry: table slots stay small, so
@@ -276,12 +270,12 @@ scan_add(struct scan_val *v, uint32_t *arr, size_t keep, uint32_t a, uint32_t no
 }
 
 void
-scan_prefetch(const struct scanfilter *s, uint32_t src, uint16_t dport)
+scan_ref(const struct scanfilter *s, struct scan_ref *r, uint32_t src, uint16_t dport)
 {
 	for (size_t i = 0; i < s->nspec; i++) {
-		struct scan_key k = { src, s->spec[i].per_port ? dport : 0, (uint16_t)i };
-
-		htab_prefetch(s->t, htab_hash(s->t, &k));
+		r->k[i] = (struct scan_key){ src, s->spec[i].per_port ? dport : 0, (uint16_t)i };
+		r->hash[i] = htab_hash(s->t, &r->k[i]);
+		htab_prefetch(s->t, r->hash[i]);
 	}
 }
 
@@ -289,20 +283,19 @@ scan_prefetch(const struct scanfilter *s, uint32_t src, uint16_t dport)
 #define STALE_TICKS ((uint32_t)((UINT64_C(1) << 31) >> 10) - 1)
 
 void
-scan_note(struct scanfilter *s, uint32_t src, uint32_t dst, uint16_t dport,
+scan_note(struct scanfilter *s, const struct scan_ref *r, uint32_t dst,
     uint64_t now_ms, uint32_t stamp, uint32_t counts[SCAN_SPECS_MAX], bool *crossed)
 {
 	uint32_t now = (uint32_t)(now_ms - s->epoch_ms);
 
 	*crossed = false;
 	for (size_t i = 0; i < s->nspec; i++) {
-		struct scan_key k = { src, s->spec[i].per_port ? dport : 0, (uint16_t)i };
 		uint64_t w = s->spec[i].window_ms;
 		struct scan_val *v;
 		uint32_t *arr;
 		bool created;
 
-		v = htab_insert(s->t, &k, htab_hash(s->t, &k), stamp, &created);
+		v = htab_insert(s->t, &r->k[i], r->hash[i], stamp, &created);
 		if (v == NULL) {
 			counts[i] = 0;
 			continue;

@@ -3,11 +3,13 @@
 LIBS += tap
 tap_SRCS := t/lib/tap.c
 
-UNIT_TESTS += t0001-lib-addr t0002-lib-duration t0003-lib-number t0004-lib-record
+UNIT_TESTS += t0001-lib-addr t0002-lib-duration t0003-lib-number t0004-lib-record \
+	t0005-lib-siphash
 t0001-lib-addr_LIBS := common
 t0002-lib-duration_LIBS := common
 t0003-lib-number_LIBS := common
 t0004-lib-record_LIBS := common
+t0005-lib-siphash_LIBS := common
 
 # Test helpers: hand-built packets, and a harness that drives the engine.
 LIBS += testpkt eharness
