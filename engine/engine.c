@@ -64,8 +64,6 @@ eng_new(const struct eng_config *c, const struct pol_program *prog,
 		return NULL;
 	e->cfg = *c;
 	e->prog = prog;
-	/* Their hashes may be of a table just replaced, their universes of another mode. */
-	memset(e->ahead, 0, sizeof(e->ahead));
 	eng_peer_policy(e);
 	e->io = *io;
 	e->start_ms = now_ms;
@@ -169,6 +167,8 @@ eng_set_policy(struct eng *e, const struct pol_program *prog, uint64_t now_ms)
 		htab_clear(e->flows.t);
 	}
 	e->prog = prog;
+	/* Their hashes may be of a table just replaced, their universes of another mode. */
+	memset(e->ahead, 0, sizeof(e->ahead));
 	eng_peer_policy(e);
 	if (park_grow(&e->park, park_pool_size(prog)) < 0)
 		log_warnx("engine: parked-packet pool stays at %zu buffers", e->park.count);

@@ -7,7 +7,8 @@
  * pressure reclaiming the very clone whose packet needs room, a clone record
  * that does not answer the request, an infected clone kept alive by the
  * packets it is refused, a broken record's clone left running, an operator
- * binding an unknown type, and a cached flow outliving its binding.
+ * binding an unknown type, a cached flow outliving its binding, and the
+ * prefetch hint's keys serving a packet they are not of.
  */
 #include <stdio.h>
 #include <string.h>
@@ -309,6 +310,38 @@ test_flow_of_a_reclaimed_binding_is_decided_afresh(void)
 	h_free(h);
 }
 
+/*
+ * The keys and hashes the prefetch hint worked out serve only the packet it
+ * saw, and only under the policy it saw it with.
+ */
+static void
+test_hint_serves_only_its_packet(void)
+{
+	static const char shared[] = "farm 198.51.100.0/24\ntype web tcp { 22 80 } udp 53\n"
+	    "hosts 198.51.100.0/24 web\nuniverse shared\nidle 10s\ninbound bind\n"
+	    "outbound drop\n";
+	struct harness *h = with_rules("outbound pass reply within 10m\n");
+	uint8_t p[128], q[128];
+	size_t n, qn;
+	int vm;
+
+	n = tp_tcp(p, A, 40000, FARM7, 80, TP_SYN, NULL);
+	eng_prefetch_inbound(h->e, p, n);
+	vm = clone_for(h, FARM8);
+	is(send_out(h, vm, A, 40000), ENG_PASS,
+	    "a packet after another's hint is noted under its own keys");
+	h_free(h);
+
+	h = with_rules("outbound drop\n");
+	eng_prefetch_inbound(h->e, p, n);
+	ok(h_reload(h, shared) == 0, "reload to one shared universe");
+	h_in(h, p, n);
+	qn = tp_tcp(q, A + 1, 40001, FARM7, 80, TP_SYN, NULL);
+	h_in(h, q, qn);
+	is(h->nclones, 1, "a hint from before the reload is not used after it");
+	h_free(h);
+}
+
 int
 main(void)
 {
@@ -326,5 +359,6 @@ main(void)
 	test_refused_packets_are_not_activity();
 	test_operator_bind_needs_a_known_type();
 	test_flow_of_a_reclaimed_binding_is_decided_afresh();
+	test_hint_serves_only_its_packet();
 	return done_testing();
 }
