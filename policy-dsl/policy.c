@@ -231,10 +231,11 @@ pol_rule_map(const struct pol_program *old, const struct pol_program *next,
 {
 	size_t nold = pol_rule_count(old, dir), nnew = pol_rule_count(next, dir);
 	char **text = calloc(nnew + 1, sizeof(*text));
+	bool *taken = calloc(nnew + 1, sizeof(*taken));
 	int rc = -1;
 
-	if (text == NULL)
-		return -1;
+	if (text == NULL || taken == NULL)
+		goto done;
 	for (size_t j = 0; j < nnew; j++)
 		if ((text[j] = rule_text(next, dir, j)) == NULL)
 			goto done;
@@ -245,15 +246,18 @@ pol_rule_map(const struct pol_program *old, const struct pol_program *next,
 			goto done;
 		map[i] = -1;
 		for (size_t j = 0; j < nnew && map[i] < 0; j++)
-			if (strcmp(t, text[j]) == 0)
+			if (!taken[j] && strcmp(t, text[j]) == 0) {
 				map[i] = (int)j;
+				taken[j] = true;
+			}
 		free(t);
 	}
 	rc = 0;
 done:
-	for (size_t j = 0; j < nnew; j++)
+	for (size_t j = 0; text && j < nnew; j++)
 		free(text[j]);
 	free(text);
+	free(taken);
 	return rc;
 }
 

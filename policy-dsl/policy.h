@@ -194,8 +194,10 @@ void pol_rule_print(const struct pol_program *prog, enum pol_dir dir, size_t i,
     FILE *out);
 /*
  * The same rules across a reload: map[i] (pol_rule_count(old, dir) entries)
- * gets the index in next of the first rule that reads exactly as old's rule
- * i, or -1.  0, or -1 when out of memory.
+ * gets the index in next of a rule that reads exactly as old's rule i, or
+ * -1.  Identical rules pair in order, each rule of next with one of old at
+ * most, so no clone ends up with two buckets for one rule.  0, or -1 when
+ * out of memory.
  */
 int pol_rule_map(const struct pol_program *old, const struct pol_program *next,
     enum pol_dir dir, int *map);

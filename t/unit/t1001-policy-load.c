@@ -217,10 +217,43 @@ errors(void)
 	is_str(pol_action_name(POL_PROXY), "proxy", "proxy");
 }
 
+/* Identical rules across a reload are paired in order, each new rule at most once. */
+static void
+rule_map(void)
+{
+	static const char head[] = "farm 10.0.0.0/8\ntype web tcp 80\nhosts 10.0.0.0/8 web\n";
+	static const char a[] = "outbound pass proto udp to any port 53 limit 5/1m\n";
+	static const char b[] = "outbound pass proto tcp to any port 80 limit 1/1h\n";
+	struct pol_program *old, *next;
+	char text[1024], *msgs;
+	int map[3];
+
+	snprintf(text, sizeof(text), "%s%s%s%s", head, a, a, b);
+	is(load(text, &old, &msgs), 0, "old policy: A A B");
+	free(msgs);
+	snprintf(text, sizeof(text), "%s%s%s%s", head, a, b, a);
+	is(load(text, &next, &msgs), 0, "new policy: A B A");
+	free(msgs);
+	is(pol_rule_map(old, next, POL_OUT, map), 0, "mapped");
+	ok(map[0] == 0 && map[1] == 2 && map[2] == 1,
+	    "the first A to the first, the second A to the second, B to B (%d %d %d)",
+	    map[0], map[1], map[2]);
+	pol_free(next);
+	snprintf(text, sizeof(text), "%s%s%s", head, a, b);
+	is(load(text, &next, &msgs), 0, "new policy: A B");
+	free(msgs);
+	is(pol_rule_map(old, next, POL_OUT, map), 0, "mapped");
+	ok(map[0] == 0 && map[1] == -1 && map[2] == 1,
+	    "one A is left without a rule (%d %d %d)", map[0], map[1], map[2]);
+	pol_free(next);
+	pol_free(old);
+}
+
 int
 main(void)
 {
 	defaults();
+	rule_map();
 	settings();
 	hosts();
 	scanners();
