@@ -27,6 +27,9 @@ gwparent_SRCS := nfq-gateway/privsep.c nfq-gateway/config.c
 UNIT_TESTS += t3201-gw-privsep-queue
 t3201-gw-privsep-queue_LIBS := gwparent $(ENGINE_LIBS)
 t3201-gw-privsep-queue_LDLIBS := -lconfig
+UNIT_TESTS += t3203-gw-worker-filter
+t3203-gw-worker-filter_LIBS := gwparent $(ENGINE_LIBS)
+t3203-gw-worker-filter_LDLIBS := -lconfig
 
 # The worker's system call filter: an allow list compiled by libseccomp
 # when the gateway is built, loaded by privsep.c as plain BPF.

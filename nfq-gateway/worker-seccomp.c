@@ -31,7 +31,7 @@ static const char *const worker_allowed[] = {
 	/* The descriptors it holds. */
 	"read", "write", "writev", "pread64", "lseek", "close", "fcntl",
 	"recvfrom", "recvmsg", "recvmmsg", "sendto", "sendmsg", "sendmmsg",
-	"accept4", "setsockopt", "getsockopt", "getsockname", "shutdown",
+	"accept4", "getsockopt", "getsockname", "shutdown",
 	"epoll_wait", "epoll_pwait", "epoll_ctl", "poll", "ppoll",
 	"timerfd_settime", "timerfd_gettime",
 	/* Memory, time, randomness, signals, the end. */
@@ -72,6 +72,22 @@ main(void)
 		    bpfgen_rule(ctx, SCMP_ACT_ALLOW, "ioctl", 1, &idx) == -1 ||
 		    bpfgen_rule(ctx, SCMP_ACT_ALLOW, "ioctl", 1, &hw) == -1)
 			return 1;
+	}
+	/*
+	 * Socket options at the levels of the sockets it holds, and no other:
+	 * at the IP and IPv6 levels the kernel takes whole legacy iptables,
+	 * ebtables and IPVS tables from a process with CAP_NET_ADMIN.
+	 */
+	{
+		static const int levels[] = { SOL_SOCKET, SOL_NETLINK, SOL_PACKET };
+
+		for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+			struct scmp_arg_cmp lvl = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu,
+			    (scmp_datum_t)levels[i]);
+
+			if (bpfgen_rule(ctx, SCMP_ACT_ALLOW, "setsockopt", 1, &lvl) == -1)
+				return 1;
+		}
 	}
 	if (bpfgen_print(ctx, "worker_filter", "worker-filter-gen (nfq-gateway/worker-seccomp.c)") == -1)
 		return 1;

@@ -1,0 +1,177 @@
+/*
+ * The worker's system call filter, loaded in a child just as the worker
+ * loads it: what the worker does once confined still works, and what a
+ * taken-over worker would reconfigure the host with fails with EPERM:
+ * legacy iptables through setsockopt at the IP level, new sockets of any
+ * other kind (netlink, raw, packet), files, programs, BPF, interface ioctls.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nfq-gateway/privsep.h"
+#include "t/lib/tap.h"
+
+/* Run probe in a confined child: 0 if it worked, else the errno it met (or 255). */
+static int
+confined(int (*probe)(void))
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		bail_out("fork");
+	if (pid == 0) {
+		if (ps_confine_worker() < 0)
+			_exit(255);
+		errno = 0;
+		_exit(probe() < 0 ? (errno ? errno : 254) : 0);
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		bail_out("the probe's child died");
+	return WEXITSTATUS(status);
+}
+
+static int
+udp(void)
+{
+	return socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+}
+
+static int
+probe_udp(void)
+{
+	return udp();
+}
+
+static int
+probe_sol_socket(void)
+{
+	int v = 1 << 16, fd = udp();
+
+	return fd < 0 ? -1 : setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+}
+
+static int
+probe_ifindex(void)
+{
+	struct ifreq ifr = { 0 };
+	int fd = udp();
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	return fd < 0 ? -1 : ioctl(fd, SIOCGIFINDEX, &ifr);
+}
+
+static int
+probe_sol_ip(void)
+{
+	int v = 7, fd = udp();
+
+	/* IPT_SO_SET_REPLACE, ebtables and IPVS all live at this level. */
+	return fd < 0 ? -1 : setsockopt(fd, IPPROTO_IP, IP_TTL, &v, sizeof(v));
+}
+
+static int
+probe_sol_ipv6(void)
+{
+	int v = 7, fd = udp();
+
+	return fd < 0 ? -1 : setsockopt(fd, IPPROTO_IPV6, 16 /* IPV6_UNICAST_HOPS */, &v,
+	    sizeof(v));
+}
+
+static int
+probe_rtnetlink(void)
+{
+	return socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+}
+
+static int
+probe_nfnetlink(void)
+{
+	return socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+}
+
+static int
+probe_raw(void)
+{
+	return socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+}
+
+static int
+probe_packet(void)
+{
+	return socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+}
+
+static int
+probe_open(void)
+{
+	return open("/dev/null", O_RDONLY);
+}
+
+static int
+probe_exec(void)
+{
+	char *const argv[] = { "true", NULL };
+
+	return execve("/bin/true", argv, argv + 1);
+}
+
+static int
+probe_bpf(void)
+{
+	return (int)syscall(SYS_bpf, 0, NULL, 0);
+}
+
+static int
+probe_setflags(void)
+{
+	struct ifreq ifr = { 0 };
+	int fd = udp();
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	return fd < 0 ? -1 : ioctl(fd, SIOCSIFFLAGS, &ifr);
+}
+
+int
+main(void)
+{
+	static const struct {
+		int (*probe)(void);
+		int want;
+		const char *what;
+	} probes[] = {
+		{ probe_udp, 0, "a UDP socket, for a new clone's interface" },
+		{ probe_sol_socket, 0, "socket-level options" },
+		{ probe_ifindex, 0, "an interface's index" },
+		{ probe_sol_ip, EPERM, "no IP-level options: legacy iptables is out of reach" },
+		{ probe_sol_ipv6, EPERM, "no IPv6-level options: nor ip6tables" },
+		{ probe_rtnetlink, EPERM, "no routing netlink socket" },
+		{ probe_nfnetlink, EPERM, "no new netfilter netlink socket" },
+		{ probe_raw, EPERM, "no raw socket" },
+		{ probe_packet, EPERM, "no packet socket" },
+		{ probe_open, EPERM, "no file opened" },
+		{ probe_exec, EPERM, "no program run" },
+		{ probe_bpf, EPERM, "no BPF" },
+		{ probe_setflags, EPERM, "no interface changed" },
+	};
+
+#if defined(__SANITIZE_ADDRESS__)
+	/* privsep.c says why: ASan's exit needs what the list refuses. */
+	is(confined(probe_open), 0, "sanitized build: the worker runs unfiltered");
+	return done_testing();
+#endif
+	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++)
+		is(confined(probes[i].probe), probes[i].want, "%s", probes[i].what);
+	return done_testing();
+}
