@@ -3,7 +3,7 @@
 # through real NFQUEUE in network namespaces.  Run as root from the source
 # tree after `make`:
 #
-#	bench/gw-bench.sh [-p PAIRS] [-t SECONDS] [-k CLONES] [-f FLOWS] [-o FILE]
+#	bench/gw-bench.sh [-R] [-p PAIRS] [-t SECONDS] [-k CLONES] [-f FLOWS] [-o FILE]
 #
 # The farm of lib/farmnet.sh under bench/bench.policy: an "inet" namespace
 # whose eth0 faces the gateway host's ext0, the rules of potemkin-gateway -P,
@@ -23,23 +23,29 @@
 #                 history entry, a new scan-filter source, a cache miss, a
 #                 policy decision (the scanner rule's state question asked),
 #                 a new flow, and eviction of the oldest in each table.
+# With -R each round also runs
+#   norp-hits     gateway-hits with the reverse path check (rpfilter) taken
+#                 out of the gateway's chain for the run: its cost, side by
+#                 side, as gw-rpfilter-ratio (hits with it / hits without).
 # Rate = packets counted at the receivers / the sender's time.  Each run
 # also records the queue's drops (the consumer was the bottleneck when the
 # kernel dropped for it), what the sender sent, and (with perf) the cycles
-# the consumer's processes ran per packet counted: a cost that, unlike the
-# rate, does not depend on how much of its CPU other jobs took.  Results go to stdout as
+# the consumer's processes ran per packet counted, or where the CPU does not
+# count cycles for perf the CPU time they ran (task-clock): a cost that,
+# unlike the rate, does not depend on how much of its CPU other jobs took.  Results go to stdout as
 # "run ..." lines and "result name=gw-..." lines for bench/bench-report.sh,
 # and to FILE if given.  With GW_BENCH_PERF=DIR, round 1 of each kind is
 # profiled on the consumer's CPU with perf into DIR/KIND-WORKLOAD.data.
 set -u
 
-PAIRS=5 SECONDS_RUN=5 CLONES=4 FLOWS=64 OUT=
+PAIRS=5 SECONDS_RUN=5 CLONES=4 FLOWS=64 OUT= RPF_COST=
 usage() {
-	echo "usage: gw-bench.sh [-p PAIRS] [-t SECONDS] [-k CLONES] [-f FLOWS] [-o FILE]" >&2
+	echo "usage: gw-bench.sh [-R] [-p PAIRS] [-t SECONDS] [-k CLONES] [-f FLOWS] [-o FILE]" >&2
 	exit 2
 }
-while getopts p:t:k:f:o:h opt; do
+while getopts Rp:t:k:f:o:h opt; do
 	case $opt in
+	R) RPF_COST=1 ;;
 	p) PAIRS=$OPTARG ;;
 	t) SECONDS_RUN=$OPTARG ;;
 	k) CLONES=$OPTARG ;;
@@ -72,7 +78,7 @@ if [ -z "${GW_BENCH_ISOLATED:-}" ]; then
 	"$BIN/potemkin-mkimage" --rootfs -q "$SRC_ROOT/build/rootfs" || exit 1
 	GW_BENCH_ISOLATED=1 exec unshare --mount --net --propagation private \
 		-- bash "$0" -p "$PAIRS" -t "$SECONDS_RUN" -k "$CLONES" -f "$FLOWS" \
-		${OUT:+-o "$OUT"}
+		${OUT:+-o "$OUT"} ${RPF_COST:+-R}
 fi
 . "$SRC_ROOT/lib/private-ns.sh"
 private_ns_setup || exit 1
@@ -137,8 +143,14 @@ for ns in $CLONE_NS; do
 		die "cannot count in $ns"
 done
 EXT_MAC=$(cat /sys/class/net/ext0/address)
-HAVE_PERF=
-perf stat -e cycles true >/dev/null 2>&1 && HAVE_PERF=1
+# The consumer's cost: cycles where the CPU counts them for perf, else the
+# CPU time it ran (task-clock, a software event every kernel has).
+PERF_EVENTS=
+if perf stat -x, -e cycles true 2>&1 >/dev/null | grep -q '^[0-9]'; then
+	PERF_EVENTS=cycles,cycles:u
+elif perf stat -x, -e task-clock true 2>&1 >/dev/null | grep -q '^[0-9]'; then
+	PERF_EVENTS=task-clock
+fi
 
 # Packets counted by the DROP rules of the given namespaces.
 counted() {
@@ -176,6 +188,11 @@ ceiling_off() {
 	ip route replace blackhole 198.51.100.0/24
 }
 
+# The reverse path check of the gateway's chain, out and back (norp runs).
+RPF_RULE="-i ext0 -d 198.51.100.0/24 -m rpfilter --invert -j DROP"
+rpfilter_off() { iptables -t raw -D POTEMKIN-PREROUTING $RPF_RULE; }
+rpfilter_on() { iptables -t raw -I POTEMKIN-PREROUTING 1 $RPF_RULE; }
+
 # run KIND WORKLOAD SECONDS [PAIR]: one measurement; prints a "run" line.
 run() {
 	local kind=$1 wl=$2 secs=$3 pair=${4:-warmup} q ns c0 c1 c d0 d1 out
@@ -188,16 +205,19 @@ run() {
 	else
 		q=0 ns=$CLONE_NS
 	fi
+	if [ "$kind" = norp ]; then
+		rpfilter_off || die "cannot take the reverse path check out"
+	fi
 	c0=$(counted $ns) d0=$(queue_drops $q)
 	# The consumer's own cycles (its syscalls and the softirq work done in
 	# them included): a cost per packet that does not depend on how much
 	# of the CPU other jobs left it.
 	local pids stat_pid=
-	if [ -n "$HAVE_PERF" ]; then
+	if [ -n "$PERF_EVENTS" ]; then
 		if [ "$kind" = ceiling ]; then pids=$CEIL_PID
 		else pids=$(echo $FARM_GATEWAY_PID $(pgrep -P "$FARM_GATEWAY_PID") | tr ' ' ,)
 		fi
-		perf stat -x, -e cycles,cycles:u -p "$pids" -o "$FARM_DIR/cycles" -- sleep "$secs" \
+		perf stat -x, -e "$PERF_EVENTS" -p "$pids" -o "$FARM_DIR/cycles" -- sleep "$secs" \
 			2>/dev/null &
 		stat_pid=$!
 	fi
@@ -217,23 +237,27 @@ run() {
 		c1=$c
 	done
 	d1=$(queue_drops $q)
-	local cycles=0 ucycles=0
+	local cycles=0 ucycles=0 cpu_ns=0
 	if [ -n "$stat_pid" ]; then
 		wait "$stat_pid"
 		cycles=$(awk -F, '$3 == "cycles" { print $1 + 0 }' "$FARM_DIR/cycles")
 		ucycles=$(awk -F, '$3 == "cycles:u" { print $1 + 0 }' "$FARM_DIR/cycles")
+		cpu_ns=$(awk -F, '$3 == "task-clock" { printf "%.0f", $1 * 1e6 }' "$FARM_DIR/cycles")
 	fi
 	if [ "$kind" = ceiling ]; then
 		ceiling_off || die "cannot take the ceiling's path down"
 	fi
+	if [ "$kind" = norp ]; then
+		rpfilter_on || die "cannot put the reverse path check back"
+	fi
 	echo "$out" | awk -v k="$kind" -v w="$wl" -v p="$pair" -v n=$((c1 - c0)) \
-		-v d=$((d1 - d0)) -v cy="${cycles:-0}" -v ucy="${ucycles:-0}" '{
+		-v d=$((d1 - d0)) -v cy="${cycles:-0}" -v ucy="${ucycles:-0}" -v ns="${cpu_ns:-0}" '{
 		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 		printf "run pair=%s kind=%s workload=%s received=%d pps=%.0f sent=%s " \
 		    "sender_pps=%s queue_drops=%d seconds=%s cycles_per_packet=%.0f " \
-		    "user_cycles_per_packet=%.0f\n",
+		    "user_cycles_per_packet=%.0f cpu_ns_per_packet=%.0f\n",
 		    p, k, w, n, n / v["seconds"], v["sent"], v["pps"], d, v["seconds"],
-		    n ? cy / n : 0, n ? ucy / n : 0
+		    n ? cy / n : 0, n ? ucy / n : 0, n ? ns / n : 0
 	}'
 }
 
@@ -257,6 +281,7 @@ done
 for pair in $(seq 1 "$PAIRS"); do
 	measure ceiling hits "$SECONDS_RUN" "$pair"
 	measure gateway hits "$SECONDS_RUN" "$pair"
+	[ -n "$RPF_COST" ] && measure norp hits "$SECONDS_RUN" "$pair"
 	measure ceiling random "$SECONDS_RUN" "$pair"
 	measure gateway random "$SECONDS_RUN" "$pair"
 done
@@ -273,6 +298,8 @@ awk '
 		cyc[key] = cyc[key] " " v["cycles_per_packet"]
 		ucyc[key] = ucyc[key] " " v["user_cycles_per_packet"]
 		cpp[key, v["pair"]] = v["cycles_per_packet"]
+		ns[key] = ns[key] " " v["cpu_ns_per_packet"]
+		npp[key, v["pair"]] = v["cpu_ns_per_packet"]
 	}
 	/^run / && $2 == "pair=warmup" && / received=0 / {
 		print "# a path delivered nothing: " $0; bad = 1
@@ -285,15 +312,20 @@ awk '
 		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 	}
 	END {
-		split("ceiling-hits gateway-hits ceiling-random gateway-random", keys, " ")
-		for (k = 1; k <= 4; k++) {
+		nk = split("ceiling-hits gateway-hits ceiling-random gateway-random norp-hits",
+		    keys, " ")
+		for (k = 1; k <= nk; k++) {
+			if (all[keys[k]] == "")
+				continue
 			m = med(all[keys[k]])
 			printf "result name=gw-%s median=%.0f min=%.0f max=%.0f queue_drops=%d",
 			    keys[k], m, lo, hi, drops[keys[k]]
 			m = med(cyc[keys[k]])
 			printf " cycles_per_packet=%.0f", m
 			m = med(ucyc[keys[k]])
-			printf " user_cycles_per_packet=%.0f\n", m
+			printf " user_cycles_per_packet=%.0f", m
+			m = med(ns[keys[k]])
+			printf " cpu_ns_per_packet=%.0f\n", m
 		}
 		# The same ratios from the consumer cycles per packet (cost, inverted).
 		for (p in pairs) if (cpp["gateway-hits", p] > 0 && cpp["gateway-random", p] > 0) {
@@ -304,6 +336,15 @@ awk '
 			m = med(c1); printf "result name=gw-cost-ratio-hits median=%.3f min=%.3f max=%.3f\n", m, lo, hi
 			m = med(c2); printf "result name=gw-cost-ratio-random median=%.3f min=%.3f max=%.3f\n", m, lo, hi
 		}
+		# And from the CPU time, where cycles are not counted.
+		for (p in pairs) if (npp["gateway-hits", p] > 0 && npp["gateway-random", p] > 0) {
+			t1 = t1 " " npp["ceiling-hits", p] / npp["gateway-hits", p]
+			t2 = t2 " " npp["gateway-hits", p] / npp["gateway-random", p]
+		}
+		if (c1 == "" && t1 != "") {
+			m = med(t1); printf "result name=gw-cpu-ratio-hits median=%.3f min=%.3f max=%.3f\n", m, lo, hi
+			m = med(t2); printf "result name=gw-cpu-ratio-random median=%.3f min=%.3f max=%.3f\n", m, lo, hi
+		}
 		# Ratios within each round, then their median.
 		for (p in pairs) {
 			r1 = r1 " " pps["gateway-hits", p] / pps["ceiling-hits", p]
@@ -313,6 +354,11 @@ awk '
 		m = med(r1); printf "result name=gw-ratio-hits median=%.3f min=%.3f max=%.3f\n", m, lo, hi
 		m = med(r2); printf "result name=gw-ratio-random median=%.3f min=%.3f max=%.3f\n", m, lo, hi
 		m = med(r3); printf "result name=gw-ratio-random-ceiling median=%.3f min=%.3f max=%.3f\n", m, lo, hi
+		for (p in pairs) if (pps["norp-hits", p] > 0)
+			r4 = r4 " " pps["gateway-hits", p] / pps["norp-hits", p]
+		if (r4 != "") {
+			m = med(r4); printf "result name=gw-rpfilter-ratio median=%.3f min=%.3f max=%.3f\n", m, lo, hi
+		}
 		exit bad
 	}' "$RUNS" | tee -a "$RUNS"
 status=${PIPESTATUS[0]}

@@ -150,11 +150,6 @@ rd32(const uint8_t *b)
 	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
-/*
- * The keys are built from the IPv4 and TCP/UDP headers read directly (a
- * full parse would cost as much again as the lookups it speeds up); a
- * packet the parser will see otherwise only makes a useless prefetch.
- */
 /* Work out r for a packet whose flow key is filled in; its slots start loading. */
 static void
 refs_make(const struct eng *e, struct in_refs *r, bool scans)
@@ -166,6 +161,11 @@ refs_make(const struct eng *e, struct in_refs *r, bool scans)
 		scan_ref(&e->scan, &r->scan, r->fk.src, r->fk.dport);
 }
 
+/*
+ * The keys are built from the IPv4 and TCP/UDP headers read directly (a
+ * full parse would cost as much again as the lookups it speeds up); a
+ * packet the parser will see otherwise only makes a useless prefetch.
+ */
 void
 eng_prefetch_inbound(struct eng *e, const uint8_t *data, size_t len)
 {

@@ -244,7 +244,7 @@ scan_add(struct scan_val *v, uint32_t *arr, size_t keep, uint32_t a, uint32_t no
 		oldest = age > oldest ? age : oldest;
 	}
 	if (oldest >= AGE_WRAPS) {
-		scan_forget_old(v, arr, now);	/* rare: at most once per 2^31 ms */
+		scan_forget_old(v, arr, now);	/* once per address that ages out */
 		return scan_add(v, arr, keep, a, now, window);
 	}
 	if (found) {

@@ -50,6 +50,7 @@ set_defaults(struct gw_config *c)
 	c->clone_timeout_ms = 30000;
 	c->clones_max_procs = 64;
 	c->events_rate = 1u << 20;
+	c->rpfilter = true;
 	if (!(c->policy = strdup("/etc/potemkin/farm.policy")) ||
 	    !(c->user = strdup("nobody")) ||
 	    !(c->control_socket = strdup("/run/potemkin/gateway.sock")) ||
@@ -88,6 +89,15 @@ get_u32(struct conf_ctx *l, config_setting_t *s, uint64_t min, uint64_t max, uin
 
 	if (conf_uint(l, s, config_setting_name(s), min, max, &v) == 0)
 		*dst = (uint32_t)v;
+}
+
+static void
+get_bool(struct conf_ctx *l, config_setting_t *s, bool *dst)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		conf_error(l, s, "%s: true or false is expected", config_setting_name(s));
+	else
+		*dst = config_setting_get_bool(s) != 0;
 }
 
 static void
@@ -249,6 +259,8 @@ load_top(struct conf_ctx *l, config_setting_t *s, struct gw_config *c)
 	} else if (strcmp(n, "sources_allowed") == 0) {
 		get_prefixes(l, s, c->eng.sources_allowed, ENG_SOURCES_ALLOWED_MAX,
 		    &c->eng.nsources_allowed);
+	} else if (strcmp(n, "rpfilter") == 0) {
+		get_bool(l, s, &c->rpfilter);
 	} else if (strcmp(n, "dns_timeout") == 0) {
 		get_duration(l, s, &c->eng.dns_timeout_ms);
 	} else if (strcmp(n, "events_rate") == 0) {

@@ -26,6 +26,7 @@ struct gw_config {
 	uint32_t events_rate;		/* bytes of events a second at most */
 	char *external_interface;
 	bool on_exit_keep;		/* on_exit = "keep" */
+	bool rpfilter;			/* -P checks the reverse path ahead of queue 0 */
 	uint16_t queue_in, queue_out;
 	uint32_t queue_maxlen, copy_range, rcvbuf;
 	struct gw_argv clone_cmd, teardown_cmd, freeze_cmd;

@@ -9,7 +9,8 @@
  * Queue 1 has no --queue-bypass: with no gateway listening the kernel drops
  * everything a clone sends, which is the containment guarantee when the
  * gateway dies.  Ahead of queue 0, the kernel's reverse path check drops
- * sources the host would not route back out of the external interface.
+ * sources the host would not route back out of the external interface
+ * (unless rpfilter = false).
  * IPv6 (-6, for ip6tables-restore) is queued to the gateway from clones,
  * which drops it, and never reaches the host or the routes.  What
  * iptables-restore cannot say (routes, sysctls) is printed as commented
@@ -47,7 +48,7 @@ print_v4(FILE *out, const struct gw_config *c, const struct prefix *farm, size_t
 	for (size_t i = 0; i < n; i++)
 		fprintf(out, "#   ip route replace blackhole %s\n", prefix_fmt(&farm[i], buf));
 	open_table(out, "raw");
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; c->rpfilter && i < n; i++)
 		fprintf(out, "-A POTEMKIN-PREROUTING -i %s -d %s -m rpfilter --invert -j DROP\n",
 		    c->external_interface, prefix_fmt(&farm[i], buf));
 	for (size_t i = 0; i < n; i++)
@@ -87,6 +88,8 @@ rules_print(FILE *out, const struct gw_config *c, const struct pol_program *prog
 	fprintf(out, "# external interface %s, inbound queue %u, outbound queue %u, "
 	    "pass mark 0x%x\n", c->external_interface, c->queue_in, c->queue_out,
 	    c->eng.pass_mark);
+	if (!v6 && !c->rpfilter)
+		fprintf(out, "# no reverse path check ahead of queue 0 (rpfilter = false)\n");
 	if (v6)
 		print_v6(out, c);
 	else

@@ -74,20 +74,20 @@ main(void)
 			return 1;
 	}
 	/*
-	 * Socket options at the levels of the sockets it holds, and no other:
-	 * at the IP and IPv6 levels the kernel takes whole legacy iptables,
-	 * ebtables and IPVS tables from a process with CAP_NET_ADMIN.
+	 * Socket options at the socket level only (buffer sizes, a control
+	 * client's send timeout): every other option is set before the filter.
+	 * At the IP and IPv6 levels the kernel takes whole legacy iptables,
+	 * ebtables and IPVS tables from a process with CAP_NET_ADMIN; the
+	 * packet level holds ring code with a history of kernel exploits; the
+	 * netlink level would subscribe the worker to conntrack and nftables
+	 * events.
 	 */
 	{
-		static const int levels[] = { SOL_SOCKET, SOL_NETLINK, SOL_PACKET };
+		struct scmp_arg_cmp lvl = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu,
+		    (scmp_datum_t)SOL_SOCKET);
 
-		for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
-			struct scmp_arg_cmp lvl = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu,
-			    (scmp_datum_t)levels[i]);
-
-			if (bpfgen_rule(ctx, SCMP_ACT_ALLOW, "setsockopt", 1, &lvl) == -1)
-				return 1;
-		}
+		if (bpfgen_rule(ctx, SCMP_ACT_ALLOW, "setsockopt", 1, &lvl) == -1)
+			return 1;
 	}
 	if (bpfgen_print(ctx, "worker_filter", "worker-filter-gen (nfq-gateway/worker-seccomp.c)") == -1)
 		return 1;

@@ -56,6 +56,23 @@ test_expect_success 'the reverse path check comes before queue 0' '
 	test "$(cat first_rp)" -lt "$(cat first_q)"
 '
 
+test_expect_success 'rpfilter = false leaves the reverse path check out, and only it' '
+	sed "s/^mark = 4;/&\nrpfilter = false;/" gw.conf >norp.conf &&
+	grep -x "rpfilter = false;" norp.conf &&
+	potemkin-gateway -P -c norp.conf >norp &&
+	grep -x "# no reverse path check ahead of queue 0 (rpfilter = false)" norp &&
+	grep -v "^#" norp >norp-rules &&
+	! grep rpfilter norp-rules &&
+	grep -v -e "^#" -e rpfilter rules >rules-but-rp &&
+	test_cmp rules-but-rp norp-rules
+'
+
+test_expect_success 'rpfilter takes true or false, nothing else' '
+	sed "s/^mark = 4;/&\nrpfilter = 1;/" gw.conf >badrp.conf &&
+	test_must_fail potemkin-gateway -n -c badrp.conf 2>err &&
+	grep "badrp.conf:[0-9]*: rpfilter: true or false is expected" err
+'
+
 test_expect_success 'queue 1 is never fail-open' '
 	! grep -- "--queue-bypass" rules
 '
