@@ -213,12 +213,13 @@ bytes_cover(const uint8_t *a, size_t na, const uint8_t *b, size_t nb)
  * ranges), a "yes" never is.
  */
 static bool
-rule_covers(const struct pol_ast *ast, const struct pol_rule *a, const struct pol_rule *b)
+rule_covers(const struct pol_ast *ast, int dir, const struct pol_rule *a,
+    const struct pol_rule *b)
 {
-	uint32_t st = a->have & PI_STATE;
+	uint32_t st = pol_rule_state(a, dir);
 
 #define HAS(r, i) ((r)->have & PI_BIT(i))
-	if ((b->have & st) != st)
+	if ((pol_rule_state(b, dir) & st) != st)
 		return false;
 	/* A conversation is narrower than its peer: within X implies within X. */
 	if (HAS(a, PI_REPLY) && (a->reply_ms < b->reply_ms || (a->reply_conv && !b->reply_conv)))
@@ -259,7 +260,7 @@ check_shadowed(const struct pol_ast *ast, struct pol_diags *d)
 				const struct pol_rule *a = &ast->rules[dir][i];
 				const struct pol_rule *b = &ast->rules[dir][j];
 
-				if (!rule_covers(ast, a, b))
+				if (!rule_covers(ast, dir, a, b))
 					continue;
 				pol_diag(d, true, b->line, 1,
 				    "rule can never match: the rule at line %d matches all its packets first",

@@ -267,7 +267,8 @@ scanner_index(struct pol_program *prog, const struct pol_rule *r)
 }
 
 static int
-compile_rule(struct pol_program *prog, const struct pol_rule *r, struct pol_crule *c)
+compile_rule(struct pol_program *prog, const struct pol_rule *r, int dir,
+    struct pol_crule *c)
 {
 #define HAS(i) (r->have & PI_BIT(i))
 	int scan;
@@ -280,6 +281,8 @@ compile_rule(struct pol_program *prog, const struct pol_rule *r, struct pol_crul
 	    (HAS(PI_BOUND) ? N_BOUND : 0) | (HAS(PI_UNBOUND) ? N_UNBOUND : 0) |
 	    (HAS(PI_REPLY) ? (r->reply_conv ? N_CONV : N_REPLY) : 0) |
 	    (HAS(PI_SCANNER) ? N_SCAN : 0));
+	if (pol_closed_unbound(r, dir))
+		c->need |= N_UNBOUND;
 	c->reply_ms = (uint32_t)r->reply_ms;
 	if (HAS(PI_SCANNER)) {
 		if ((scan = scanner_index(prog, r)) < 0)
@@ -311,7 +314,7 @@ compile_dir(struct pol_program *prog, int dir)
 	if ((dp->r = calloc(n, sizeof(*dp->r))) == NULL)
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		if (compile_rule(prog, &rules[i], &dp->r[i]) < 0)
+		if (compile_rule(prog, &rules[i], dir, &dp->r[i]) < 0)
 			return -1;
 	if ((dp->proto = build_bytes(rules, n, w, admits_proto)) == NULL ||
 	    (dp->tflags = build_bytes(rules, n, w, admits_flags)) == NULL ||

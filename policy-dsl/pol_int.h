@@ -159,6 +159,27 @@ struct pol_rule {
 	uint64_t limit_ms;
 };
 
+/*
+ * An inbound `closed` is a port the type does not serve at an address no
+ * clone holds in the packet's universe: once bound, the clone answers for
+ * every port, as the host it plays would.  `closed bound` asks for a bound
+ * address explicitly.  Does rule r (in direction dir) carry that implicit
+ * `unbound`?
+ */
+static inline bool
+pol_closed_unbound(const struct pol_rule *r, int dir)
+{
+	return dir == POL_IN && (r->have & PI_BIT(PI_CLOSED)) &&
+	    !(r->have & PI_BIT(PI_BOUND));
+}
+
+/* The rule's state questions, the implicit `unbound` included. */
+static inline uint32_t
+pol_rule_state(const struct pol_rule *r, int dir)
+{
+	return (r->have & PI_STATE) | (pol_closed_unbound(r, dir) ? PI_BIT(PI_UNBOUND) : 0);
+}
+
 enum { POL_TCP_PORTS = 0, POL_UDP_PORTS = 1 };
 
 struct pol_type {

@@ -40,6 +40,19 @@ test_expect_success 'warnings are reported, located, and do not fail the check' 
 	test_cmp expect err
 '
 
+test_expect_success 'an inbound closed is unbound: closed bound after it can match' '
+	printf "farm 198.51.100.0/24\ntype web tcp 80\nhosts 198.51.100.0/24 web\n" >head &&
+	{ cat head && printf "inbound reject closed\ninbound reject closed bound\n"; } >bound.policy &&
+	potemkin-policy check bound.policy >out 2>err &&
+	test_must_fail test -s err &&
+	{ cat head && printf "inbound reject closed\ninbound drop closed unbound\n"; } >unbound.policy &&
+	potemkin-policy check unbound.policy >out 2>err &&
+	grep "^unbound.policy:5:1: warning: rule can never match: the rule at line 4" err &&
+	{ cat head && printf "outbound drop closed\noutbound drop closed bound\n"; } >out.policy &&
+	potemkin-policy check out.policy >out 2>err &&
+	grep "^out.policy:5:1: warning: rule can never match" err
+'
+
 test_expect_success 'the example farm.policy checks OK with no warning' '
 	potemkin-policy check "$SRC_ROOT/etc/potemkin/farm.policy" >out 2>err &&
 	echo "$SRC_ROOT/etc/potemkin/farm.policy: OK" >expect &&

@@ -65,6 +65,7 @@ prereq_TCPDUMP() { command -v tcpdump >/dev/null; }
 prereq_CURL() { command -v curl >/dev/null; }
 prereq_BUSYBOX() { command -v busybox >/dev/null; }
 prereq_JQ() { command -v jq >/dev/null; }
+prereq_SOCAT() { command -v socat >/dev/null; }
 prereq_GNUPLOT() { command -v gnuplot >/dev/null; }
 prereq_CLANG() { command -v clang >/dev/null; }
 prereq_TRACES() { test_traces_dir >/dev/null 2>&1; }

@@ -319,7 +319,32 @@ closed(void)
 	is(D(IN, UDP, OUTSIDE, 1, "198.51.100.200", 53).rule, 0, "no type: udp closed");
 	is(D(IN, ICMP, OUTSIDE, 0, "198.51.100.200", 0).rule, 1, "icmp is never closed");
 	is(D(IN, 47, OUTSIDE, 0, "198.51.100.200", 0).rule, 1, "gre is never closed");
-	is(D(IN, TCP, OUTSIDE, 1, "198.51.100.1", 81).consulted, 0, "closed asks no callback");
+	is(D(IN, TCP, OUTSIDE, 1, "198.51.100.1", 80).consulted, 0,
+	    "an open port asks no callback");
+	is(D(IN, TCP, OUTSIDE, 1, "198.51.100.1", 81).consulted, POL_Q_BOUND,
+	    "a closed port asks only whether a clone holds the address");
+	S.bound = true;
+	is(D(IN, TCP, OUTSIDE, 1, "198.51.100.1", 81).rule, 1,
+	    "a bound address has no closed port: its clone answers on every port");
+	is(D(IN, UDP, OUTSIDE, 1, "198.51.100.200", 53).rule, 1, "nor has a bound typeless one");
+	S.bound = false;
+
+	/* The old meaning, written out: closed ports of bound addresses too. */
+	use("farm 198.51.100.0/24\ntype web tcp 80\nhosts 198.51.100.0/25 web\n"
+	    "inbound reject closed bound\ninbound reject closed\ninbound bind\n");
+	S.bound = true;
+	is(D(IN, TCP, OUTSIDE, 1, "198.51.100.1", 81).rule, 0, "closed bound: a bound address");
+	is(D(IN, TCP, OUTSIDE, 1, "198.51.100.1", 80).rule, 2, "whose open ports still bind");
+	S.bound = false;
+	is(D(IN, TCP, OUTSIDE, 1, "198.51.100.1", 81).rule, 1, "closed: an unbound one");
+
+	/* Outbound, closed keeps its plain meaning: the destination's port. */
+	use("farm 198.51.100.0/24\ntype web tcp 80\nhosts 198.51.100.0/25 web\n"
+	    "outbound drop closed\noutbound pass\n");
+	S.bound = true;
+	is(D(OUT, TCP, "198.51.100.1", 80, "198.51.100.2", 81).rule, 0,
+	    "outbound closed asks nothing of the sender's binding");
+	S.bound = false;
 }
 
 static void

@@ -219,14 +219,19 @@ test_decided(void)
 	n = tp_tcp(p, A, 40000, FARM + 1, 80, TP_ACK, NULL);
 	eng_inbound(e, p, n, now);
 	is(r.n, 1, "a packet that follows the cached decision: none");
-	n = tp_tcp(p, A, 40000, FARM + 1, 23, TP_SYN, NULL);
+	n = tp_tcp(p, A, 40000, FARM + 2, 23, TP_SYN, NULL);
 	eng_inbound(e, p, n, now);
 	is(r.n, 2, "a closed port: a decision");
 	is(r.d[1].action, POL_REJECT, "reject");
 	is(r.d[1].line, 8, "line 8");
+	n = tp_tcp(p, A, 40001, FARM + 1, 23, TP_SYN, NULL);
+	eng_inbound(e, p, n, now);
+	is(r.n, 3, "the same port of the bound address: a decision");
+	ok(r.d[2].action == POL_BIND && r.d[2].line == 9,
+	    "bind: a bound address has no closed port");
 	n = tp_tcp(p, A, 40000, tp_ip("192.0.2.1"), 80, TP_SYN, NULL);
 	eng_inbound(e, p, n, now);
-	is(r.n, 2, "outside the farm: no rule is asked");
+	is(r.n, 3, "outside the farm: no rule is asked");
 
 	/* A clone the way the replay makes one for --from-clone. */
 	ok(eng_bind(e, FARM + 16, NULL, 0, now, &why) == 0, "eng_bind a farm address");
@@ -242,9 +247,9 @@ test_decided(void)
 	eng_clone_ready(e, r.serial, &vm, now);
 	n = tp_tcp(p, guest, 5000, victim, 23, TP_SYN, NULL);
 	is(eng_outbound(e, 1, p, n, now), ENG_DROP, "its telnet SYN does not leave");
-	is(r.n, 3, "an outbound decision");
-	is(r.d[2].action, POL_REFLECT, "reflect");
-	ok(r.p[2].src == FARM + 16 && r.p[2].dir == POL_OUT,
+	is(r.n, 4, "an outbound decision");
+	is(r.d[3].action, POL_REFLECT, "reflect");
+	ok(r.p[3].src == FARM + 16 && r.p[3].dir == POL_OUT,
 	    "about the packet with the farm address as its source");
 	ok(tp_src(p) == FARM + 16, "the packet is rewritten to the farm address");
 	is(r.clones, 3, "the reflection makes a clone for the target");
