@@ -75,6 +75,25 @@ clone_make(const struct vmm_conf *conf, const struct vmm_type *t,
 	return 0;
 }
 
+/*
+ * --types: one line per type the configuration defines, in the record's
+ * key=value manner, with the TCP ports its clones are known to serve (the
+ * ports a clone waits for before it is ready), for the gateway's -n to
+ * hold the policy's types against.
+ */
+static void
+clone_list_types(const struct vmm_conf *conf)
+{
+	for (size_t i = 0; i < conf->ntypes; i++) {
+		const struct vmm_type *t = &conf->types[i];
+
+		printf("type=%s backend=%s", t->name, t->backend->name);
+		for (size_t p = 0; p < t->nready_tcp; p++)
+			printf("%s%u", p ? "," : " tcp=", t->ready_tcp[p]);
+		putchar('\n');
+	}
+}
+
 static int
 clone_publish(const struct vmm_conf *conf, const struct vmm_type *t,
     struct vmm_vm *vm)
@@ -104,6 +123,7 @@ main(int argc, char **argv)
 		{ "type", required_argument, NULL, 't' },
 		{ "ip", required_argument, NULL, 'i' },
 		{ "universe", required_argument, NULL, 'u' },
+		{ "types", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -112,7 +132,7 @@ main(int argc, char **argv)
 	struct vmm_conf conf;
 	struct vmm_vm vm;
 	uint32_t ip = 0, universe = 0;
-	bool has_ip = false;
+	bool has_ip = false, list = false;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "c:t:i:u:h", opts, NULL)) != -1) {
@@ -133,9 +153,21 @@ main(int argc, char **argv)
 				cmd_usage(CMD_USAGE);
 			}
 			break;
+		case 'T': list = true; break;
 		case 'h': cmd_usage(CMD_OK);
 		default: cmd_usage(CMD_USAGE);
 		}
+	}
+	if (list) {
+		if (optind != argc || type || has_ip) {
+			warnx("--types takes no other argument but -c");
+			cmd_usage(CMD_USAGE);
+		}
+		if (cmd_load(&conf, cpath) == -1)
+			return CMD_FAIL;
+		clone_list_types(&conf);
+		vmm_conf_free(&conf);
+		return fflush(stdout) == 0 ? CMD_OK : CMD_FAIL;
 	}
 	if (optind != argc || type == NULL) {
 		if (type == NULL)

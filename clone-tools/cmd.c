@@ -11,7 +11,8 @@ static const struct {
 	const char *usage;
 } cmd_usages[] = {
 	{ "potemkin-snapshot", "[-f] [-c vmm.conf] TYPE" },
-	{ "potemkin-clone", "[-c vmm.conf] -t TYPE [-i ADDR] [-u UNIVERSE]" },
+	{ "potemkin-clone", "[-c vmm.conf] -t TYPE [-i ADDR] [-u UNIVERSE]\n"
+	    "       potemkin-clone [-c vmm.conf] --types" },
 	{ "potemkin-teardown", "[-c vmm.conf] VM ...\n"
 	    "       potemkin-teardown [-c vmm.conf] -s | -a" },
 	{ "potemkin-freeze", "[-k] [-c vmm.conf] VM" },

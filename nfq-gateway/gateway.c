@@ -26,6 +26,7 @@
 #include "lib/log.h"
 #include "privsep.h"
 #include "rules.h"
+#include "typecheck.h"
 
 #define DEFAULT_CONF "/etc/potemkin/gateway.conf"
 #define DEFAULT_EVENTS "/var/log/potemkin/events.jsonl"
@@ -265,6 +266,9 @@ main(int argc, char **argv)
 		fatalx("must run as root (it gives up root after setup)");
 	load(&g, &o);
 	if (o.check) {
+		/* A type the clone tools do not define would fail every bind. */
+		if (typecheck(&cfg, g.prog, g.policy_path) > 0)
+			return 1;
 		puts("configuration OK");
 		return 0;
 	}

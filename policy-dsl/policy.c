@@ -137,6 +137,16 @@ pol_type_count(const struct pol_program *prog)
 	return prog->ast.ntypes;
 }
 
+void
+pol_type_where(const struct pol_program *prog, int type, int *line, int *col)
+{
+	*line = *col = 0;
+	if (type >= 0 && (size_t)type < prog->ast.ntypes) {
+		*line = prog->ast.types[type].at.line;
+		*col = prog->ast.types[type].at.col;
+	}
+}
+
 bool
 pol_type_opens(const struct pol_program *prog, int type, uint8_t proto, uint16_t port)
 {

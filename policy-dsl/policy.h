@@ -175,6 +175,8 @@ const struct prefix *pol_farm_prefixes(const struct pol_program *prog, size_t *n
 int pol_host_type(const struct pol_program *prog, uint32_t addr);
 const char *pol_type_name(const struct pol_program *prog, int type);
 size_t pol_type_count(const struct pol_program *prog);
+/* Where the type's line is, for messages (file:line:col). */
+void pol_type_where(const struct pol_program *prog, int type, int *line, int *col);
 /* Does the type open this port (proto IPPROTO_TCP or IPPROTO_UDP)? */
 bool pol_type_opens(const struct pol_program *prog, int type, uint8_t proto,
     uint16_t port);

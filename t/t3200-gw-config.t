@@ -14,18 +14,65 @@ inbound bind
 outbound drop
 POLICY
 
+# The clone tools' side: a type for the policy's (potemkin-clone --types).
+cat >vmm.conf <<CONF
+statedir = "$PWD/state";
+memdir = "$PWD/mem";
+types = {
+  web = {
+    backend = "netns";
+    root = "/nonexistent";
+    guest_ip = "10.0.2.15";
+    gw_ip = "10.0.2.2";
+    services = ( "busybox httpd -f -p 80" );
+    ready_tcp = [ 80 ];
+  };
+};
+CONF
+
 cat >gw.conf <<\CONF
 policy = "farm.policy";
 external_interface = "ext0";
 mark = 4;
 queue: { inbound = 3; outbound = 4; };
-clone: { timeout = "5s"; };
+clone: { timeout = "5s"; command = [ "potemkin-clone", "-c", "vmm.conf" ]; };
 CONF
 
 test_expect_success '-n checks configuration and policy' '
 	potemkin-gateway -n -c gw.conf >out &&
 	echo "configuration OK" >expect &&
 	test_cmp expect out
+'
+
+test_expect_success '-n holds the policy'"'"'s types against the clone tools'"'"'' '
+	sed "s/^type web tcp 80$/&\ntype nosuch tcp 22/" farm.policy >types.policy &&
+	grep -x "type nosuch tcp 22" types.policy &&
+	test_expect_code 1 potemkin-gateway -n -c gw.conf -f types.policy >out 2>err &&
+	grep -x "types.policy:4:6: type '"'"'nosuch'"'"' is not a type of the clone tools (they know: web)" err &&
+	test_must_fail test -s out
+'
+
+test_expect_success '-n warns of ports a type opens that its clones do not serve' '
+	sed "s/^type web tcp 80$/type web tcp { 80 443 8000-8010 }/" farm.policy >ports.policy &&
+	potemkin-gateway -n -c gw.conf -f ports.policy >out 2>err &&
+	grep -x "configuration OK" out &&
+	grep -x "ports.policy:3:6: warning: type '"'"'web'"'"' opens tcp 443, 8000-8010, which its clones are not known to serve (they serve 80)" err
+'
+
+test_expect_success '-n fails when the clone command cannot list its types' '
+	sed "s|\"potemkin-clone\", \"-c\", \"vmm.conf\"|\"false\"|" gw.conf >false.conf &&
+	grep "command = \[ \"false\" \]" false.conf &&
+	test_expect_code 1 potemkin-gateway -n -c false.conf 2>err &&
+	grep "^false.conf: clone.command false --types: it failed: the policy'"'"'s types cannot be checked$" err
+'
+
+test_expect_success 'the shipped gateway.conf, farm.policy and vmm.conf are one farm' '
+	E=$SRC_ROOT/etc/potemkin &&
+	sed -e "s|/etc/potemkin/|$E/|g" "$E/gateway.conf" >shipped.conf &&
+	potemkin-gateway -n -c shipped.conf >out 2>err &&
+	echo "configuration OK" >expect &&
+	test_cmp expect out &&
+	test_must_fail test -s err
 '
 
 test_expect_success '-f overrides the policy the configuration names' '
@@ -168,6 +215,7 @@ test_expect_success 'sources_allowed: prefixes, each checked' '
 	cat >allow.conf <<-\CONF &&
 	policy = "farm.policy";
 	sources_allowed = [ "10.0.0.0/8", "192.168.1.0/24" ];
+	clone: { command = [ "potemkin-clone", "-c", "vmm.conf" ]; };
 	CONF
 	potemkin-gateway -n -c allow.conf &&
 	cat >badallow.conf <<-\CONF &&
