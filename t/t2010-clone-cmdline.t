@@ -118,6 +118,33 @@ test_expect_success 'meaning errors name the file, the line and the setting' '
 	grep -q "^potemkin-ls: bad8.conf:2: type x: pool: the xen backend keeps no pool\$" err
 '
 
+test_expect_success 'potemkin-clone --types lists the types, making nothing' '
+	cat >types.conf <<-EOF &&
+	statedir = "$TRASH/tstate";
+	memdir = "$TRASH/tmem";
+	types = {
+	  web = { backend = "netns"; root = "/nonexistent"; services = ( "true" );
+	          ready_tcp = [ 80, 8080 ]; };
+	  linux = { backend = "qemu"; kernel = "$TRASH/vmlinuz"; initrd = "$TRASH/initrd.img"; };
+	};
+	EOF
+	potemkin-clone -c types.conf --types >out 2>err &&
+	cat >expect <<-\EOF &&
+	type=web backend=netns tcp=80,8080
+	type=linux backend=qemu
+	EOF
+	test_cmp expect out &&
+	test_must_fail test -s err &&
+	test_must_fail test -e "$TRASH/tstate/vms/1"
+'
+
+test_expect_success 'potemkin-clone --types takes no type, address or operand' '
+	test_expect_code 2 potemkin-clone --types -t linux 2>err &&
+	grep "^potemkin-clone: --types takes no other argument but -c$" err &&
+	test_expect_code 2 potemkin-clone --types stray 2>err &&
+	grep "^usage: potemkin-clone" err
+'
+
 test_expect_success 'an unknown type' '
 	test_expect_code 1 potemkin-clone -t nosuch >out 2>err &&
 	! test -s out &&
