@@ -308,9 +308,15 @@ replay_all(struct replay *r, struct capture *caps, size_t n, struct progress *pg
 				progress_draw(pg, &caps[i], frames);
 		}
 		if (rc < 0) {
+			/*
+			 * A capture cut short (a copy interrupted, a disk full)
+			 * still tells what it holds up to there: say so, go on.
+			 */
 			progress_clear(pg);
 			capture_warn(&caps[i]);
-			return -1;
+			warnx("%s: the capture is cut short: only its first %llu frames are "
+			    "replayed", caps[i].path, (unsigned long long)caps[i].frames);
+			caps[i].cut_short = true;
 		}
 		pg->before += caps[i].size;
 	}
@@ -336,7 +342,7 @@ report(const struct args *a, struct replay *r, const struct capture *caps,
 	}
 	for (size_t i = 0; i < a->ncaps; i++)
 		info[i] = (struct replay_capture_info){ caps[i].path, caps[i].link,
-		    caps[i].frames, caps[i].first_us, caps[i].last_us };
+		    caps[i].frames, caps[i].first_us, caps[i].last_us, caps[i].cut_short };
 	if (pl && replay_plot_draw(pl, &rep) < 0) {
 		free(info);
 		return -1;	/* the plot said why */

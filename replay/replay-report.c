@@ -356,6 +356,7 @@ replay_report_json(const struct replay_report *rep, FILE *out)
 		jw_uint(&w, "frames", c->frames);
 		jw_str(&w, "first", c->frames ? utc(c->first_us, t, sizeof(t)) : NULL);
 		jw_num(&w, "duration_s", seconds(c->last_us - c->first_us));
+		jw_bool(&w, "cut_short", c->cut_short);
 		jw_close(&w, '}');
 	}
 	jw_close(&w, ']');
@@ -473,9 +474,10 @@ text_header(FILE *f, const struct replay_report *rep)
 	for (size_t i = 0; i < rep->ncaps; i++) {
 		const struct replay_capture_info *c = &rep->caps[i];
 
-		fprintf(f, "capture   %s: %s, %llu frames, %.3f s from %s\n", c->path, c->link,
+		fprintf(f, "capture   %s: %s, %llu frames, %.3f s from %s%s\n", c->path, c->link,
 		    (unsigned long long)c->frames, seconds(c->last_us - c->first_us),
-		    c->frames ? utc(c->first_us, t, sizeof(t)) : "-");
+		    c->frames ? utc(c->first_us, t, sizeof(t)) : "-",
+		    c->cut_short ? " (cut short)" : "");
 	}
 	fprintf(f, "replayed  %.3f s: %llu IPv4 frames (%llu inbound, %llu outbound, "
 	    "%llu ignored), %llu IPv6, %llu other\n", seconds(r->now_us),

@@ -13,11 +13,15 @@
  * timers fire when the daemon's timerfd would.
  *
  * Directions.  Without --from-clone every packet is inbound (queue 0).  With
- * it, what the infected host sent is the outbound traffic (queue 1) of one
- * clone impersonating the host's farm address, made with eng_bind at the
- * first packet to or from the host and made again whenever the engine has
- * reclaimed it; what others sent to the host is inbound, except answers to
- * what the farm would not have let out.
+ * it, what the infected host sent is the outbound traffic (queue 1) of a
+ * clone impersonating the host's farm address; what others sent to the host
+ * is inbound, except answers to what the farm would not have let out.  The
+ * host is the clone of the conversation that reached it: a peer's packets
+ * bind the host's address in the peer's universe, as the gateway would, and
+ * what the host sends that peer leaves from that clone.  What it sends
+ * anyone else (it spoke first) leaves from a clone of its own, made with
+ * eng_bind at the first packet to or from the host and made again whenever
+ * the engine has reclaimed it.
  *
  * Counts come from the engine: its statistics, the clones it asks for, its
  * events, and its decisions (eng_io.decided).  A packet that follows its
@@ -86,13 +90,24 @@ live_changed(struct replay_run *run, int delta)
 		run->oom = true;
 }
 
+static int *peer_clone_of(struct replay_run *run, uint32_t peer);
+
+/*
+ * Counted by the engine (delivered).  A peer's packet delivered to a clone
+ * of the infected host makes that clone the host in the peer's conversation.
+ */
 static void
 sink_deliver(void *ctx, const struct eng_vm *vm, const uint8_t *pkt, size_t len)
 {
-	(void)ctx;
-	(void)vm;
-	(void)pkt;
-	(void)len;	/* counted by the engine (delivered) */
+	struct replay_run *run = ctx;
+	int *c;
+
+	if (!run->r->o.from_clone || vm->ip != run->r->host_farm || vm->id == run->host_vm ||
+	    len < 20)
+		return;
+	if ((c = peer_clone_of(run, (uint32_t)pkt[12] << 24 | (uint32_t)pkt[13] << 16 |
+	    (uint32_t)pkt[14] << 8 | pkt[15])) != NULL)
+		*c = vm->id;
 }
 
 static void
@@ -152,6 +167,11 @@ clone_gone(struct replay_run *run, const struct eng_vm *vm, bool frozen)
 		run->host_live = false;
 		return;
 	}
+	for (size_t i = 0; i < run->nhost_clones; i++)
+		if (run->host_clones[i] == vm->id) {
+			run->host_clones[i] = run->host_clones[--run->nhost_clones];
+			break;
+		}
 	run->ended++;
 	run->frozen += frozen;
 	live_changed(run, -1);
@@ -229,6 +249,16 @@ clone_ready(struct replay_run *run, uint64_t t)
 	vm.guest_ip = vm.ip = c.ip;	/* no rewriting to a shared guest address */
 	vm.universe = c.universe;
 	vm.created_ms = t;
+	if (run->r->o.from_clone && c.ip == run->r->host_farm) {
+		/* The host, in the conversation that reached it: it sends as captured. */
+		vm.guest_ip = run->r->o.host;
+		vm.ifindex = HOST_IFINDEX + vm.id;
+		if (grow_array(&run->host_clones, &run->host_clonecap, run->nhost_clones + 1,
+		    sizeof(*run->host_clones)) < 0)
+			run->oom = true;
+		else
+			run->host_clones[run->nhost_clones++] = vm.id;
+	}
 	eng_clone_ready(run->e, c.serial, &vm, t);
 }
 
@@ -296,6 +326,33 @@ peer_state(struct replay_run *run, uint32_t peer)
 		return NULL;
 	}
 	return &run->peer[i];
+}
+
+/* Where the host's clone in the conversation with peer is kept (0: none). */
+static int *
+peer_clone_of(struct replay_run *run, uint32_t peer)
+{
+	int64_t i = rset_add(&run->peers, peer, NULL);
+
+	if (i < 0 || grow_array(&run->peer, &run->peercap, (size_t)i + 1, 1) < 0 ||
+	    grow_array(&run->peer_clone, &run->peer_clonecap, (size_t)i + 1,
+	    sizeof(*run->peer_clone)) < 0) {
+		run->oom = true;
+		return NULL;
+	}
+	return &run->peer_clone[i];
+}
+
+/* The interface of the host's live clone in peer's conversation, or 0. */
+static int
+conversation_clone(struct replay_run *run, uint32_t peer)
+{
+	int *c = peer_clone_of(run, peer);
+
+	for (size_t i = 0; c && *c && i < run->nhost_clones; i++)
+		if (run->host_clones[i] == *c)
+			return HOST_IFINDEX + *c;
+	return 0;
 }
 
 static enum out_outcome
@@ -461,21 +518,26 @@ run_outbound(struct replay_run *run, const uint8_t *pkt, size_t len, const struc
 	enum eng_verdict v;
 	enum out_outcome o;
 	uint8_t *st;
+	int ifindex;
 
 	advance(run, r->now_ms);
 	if ((st = peer_state(run, p->dst)) != NULL && !(*st & PEER_SPOKE_FIRST))
 		*st |= PEER_ASKED;
-	if (!run->host_live)
-		host_bind(run);
-	if (!run->host_live) {
-		count_dest(run, p->dst, p->proto, OUT_UNJUDGED);
-		return;
+	/* To a peer whose conversation reached the host: from that clone. */
+	if ((ifindex = conversation_clone(run, p->dst)) == 0) {
+		if (!run->host_live)
+			host_bind(run);
+		if (!run->host_live) {
+			count_dest(run, p->dst, p->proto, OUT_UNJUDGED);
+			return;
+		}
+		ifindex = HOST_IFINDEX;
 	}
 	memcpy(r->copy, pkt, len);	/* the engine rewrites the source */
 	eng_stats(run->e, &b);
 	run->decided = false;
 	run->out.packets++;
-	v = eng_outbound(run->e, HOST_IFINDEX, r->copy, len, run->now);
+	v = eng_outbound(run->e, ifindex, r->copy, len, run->now);
 	eng_stats(run->e, &a);
 	if (run->decided) {
 		run->out.decisions++;
@@ -697,6 +759,8 @@ run_free(struct replay_run *run)
 	free(run->q);
 	free(run->dest);
 	free(run->peer);
+	free(run->peer_clone);
+	free(run->host_clones);
 	series_free(&run->live);
 	aset_free(&run->universes);
 	aset_free(&run->scan_sources);

@@ -188,6 +188,10 @@ struct replay_run {
 	struct rset peers;		/* --from-clone: who spoke first */
 	uint8_t *peer;
 	size_t peercap;
+	int *peer_clone;		/* the host's clone in the peer's conversation, 0: none */
+	size_t peer_clonecap;
+	int *host_clones;		/* live clones of the host made for conversations */
+	size_t nhost_clones, host_clonecap;
 	uint64_t answers_skipped;
 
 	bool host_binding, host_live;	/* the infected host's clone */
@@ -253,6 +257,7 @@ struct capture {
 	char link[32];		/* libpcap's name of the link type */
 	uint64_t size;		/* bytes in the file, for the progress bar */
 	uint64_t frames, first_us, last_us;
+	bool cut_short;		/* a read failed: the frames before it count */
 };
 
 /* Open a pcap or pcapng file; -1 with the message printed (warnx style). */
@@ -278,6 +283,7 @@ struct replay_capture_info {
 	const char *link;
 	uint64_t frames;
 	uint64_t first_us, last_us;	/* Unix time of the first and last frame */
+	bool cut_short;			/* it ends in a frame that could not be read */
 };
 
 struct replay_report {

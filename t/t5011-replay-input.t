@@ -130,14 +130,19 @@ test_expect_success 'an infected host: replies to who spoke first, answers to th
 		[[\"$P\", 1], [\"$Q\", 0]]"
 '
 
-test_expect_success 'an infected host in its own universe: its replies do not pass' '
-	sed "s/^universe shared/universe per-source/" host.policy >own.policy &&
-	potemkin-policy replay --json --clone-ms 0 --idle 5m --from-clone $H \
-		--map $H/32=198.51.100.16/32 own.policy host.pcap >report.json &&
-	json_is ".runs[0].outbound.by_outcome.passed == 0" &&
-	json_is ".runs[0].outbound.by_outcome.dropped == 1" &&
-	json_is ".runs[0].clones.created == 2"
-'
+# The host is the clone of the conversation that reached it: under every
+# universe mode its reply to who spoke first passes, as at the gateway.
+for mode in per-source per-pair shared; do
+	test_expect_success "an infected host, universe $mode: the reply in its conversation passes" '
+		sed "s/^universe shared/universe $mode/" host.policy >mode.policy &&
+		potemkin-policy replay --json --clone-ms 0 --idle 5m --from-clone $H \
+			--map $H/32=198.51.100.16/32 mode.policy host.pcap >report.json &&
+		json_is "[.runs[0].outbound.destinations.list[] | [.addr, .passed // 0]] ==
+			[[\"$P\", 1], [\"$Q\", 0]]" &&
+		json_is ".runs[0].outbound.by_outcome.passed == 1" &&
+		json_is ".runs[0].outbound.by_outcome.reflected == 1"
+	'
+done
 
 # bad_input MESSAGE ARGS...: exit 1, exactly the message, no report, no leftovers
 bad_input() {
@@ -179,20 +184,28 @@ test_expect_success 'not a capture, an empty file' '
 		"$POLICY" empty.pcap
 '
 
-test_expect_success 'a capture cut in a frame header, and in a frame' '
+test_expect_success 'a capture cut in a frame header, and in a frame: the frames before it count' '
 	mkpcap 101 whole.pcap "$S1" "$S2" "$S3" &&
 	head -c 90 whole.pcap >cut1.pcap &&
-	bad_input "cut1.pcap: frame 2: truncated dump file; tried to read 16 header bytes, only got 10" \
-		"$POLICY" cut1.pcap &&
+	potemkin-policy replay --json "$POLICY" cut1.pcap >report.json 2>err &&
+	cat >expect <<-\EOF &&
+	potemkin-replay: cut1.pcap: frame 2: truncated dump file; tried to read 16 header bytes, only got 10
+	potemkin-replay: cut1.pcap: the capture is cut short: only its first 1 frames are replayed
+	EOF
+	test_cmp expect err &&
+	json_is ".captures[0].cut_short and .captures[0].frames == 1 and .frames.ipv4 == 1" &&
 	head -c 120 whole.pcap >cut2.pcap &&
-	bad_input "cut2.pcap: frame 2: truncated dump file; tried to read 40 captured bytes, only got 24" \
-		"$POLICY" cut2.pcap
+	potemkin-policy replay "$POLICY" cut2.pcap >report.txt 2>err &&
+	grep "^potemkin-replay: cut2.pcap: frame 2: truncated dump file; tried to read 40 captured bytes, only got 24$" err &&
+	grep "^capture   cut2.pcap: RAW, 1 frames, .* (cut short)$" report.txt
 '
 
-test_expect_success 'a bad capture after good ones: nothing reported' '
+test_expect_success 'a capture cut short before good ones: all of them replayed' '
 	mkpcap 101 good.pcap "$S1" &&
-	bad_input "cut2.pcap: frame 2: truncated dump file; tried to read 40 captured bytes, only got 24" \
-		"$POLICY" good.pcap cut2.pcap
+	potemkin-policy replay --json "$POLICY" cut2.pcap good.pcap >report.json 2>err &&
+	grep -c "cut2.pcap" err >n && test "$(cat n)" = 2 &&
+	json_is "[.captures[] | .cut_short] == [true, false] and .frames.ipv4 == 2" &&
+	json_is ".captures[1].cut_short == false"
 '
 
 test_expect_success 'unsupported link types, refused before anything is replayed' '
