@@ -121,8 +121,9 @@ qemu_argv(struct qargs *a, const struct qemu_run *r)
 	}
 	qa_add(a, "-append");
 	qa_add(a, "console=ttyS0 quiet panic=-1 potemkin.ip=%s/%u "
-	    "potemkin.gw=%s potemkin.ready=%s %s", addr_fmt(t->guest_ip, guest),
-	    t->prefix, addr_fmt(t->gw_ip, gw), t->ready, t->append);
+	    "potemkin.gw=%s potemkin.ready=%s potemkin.hostname=%s %s",
+	    addr_fmt(t->guest_ip, guest), t->prefix, addr_fmt(t->gw_ip, gw), t->ready,
+	    t->hostname, t->append);
 	qa_add(a, "-add-fd");
 	qa_add(a, "fd=%d,set=1", r->console);
 	qa_add(a, "-chardev");

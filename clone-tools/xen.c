@@ -198,13 +198,13 @@ xen_config(const struct vmm_type *t, const char *path, const char *name,
 	    "memory = %u\n"
 	    "vcpus = %u\n"
 	    "extra = \"console=hvc0 quiet panic=-1 potemkin.ip=%s/%u "
-	    "potemkin.gw=%s potemkin.ready=%s %s\"\n"
+	    "potemkin.gw=%s potemkin.ready=%s potemkin.hostname=%s %s\"\n"
 	    "vif = [ \"mac=%s%s\" ]\n"
 	    "on_crash = \"destroy\"\n",
 	    vmm_progname(), name, t->domain_type, t->kernel, t->initrd,
 	    t->memory_mb, t->cpus,
 	    addr_fmt(t->guest_ip, guest), t->prefix, addr_fmt(t->gw_ip, gw),
-	    t->ready, t->append, t->mac, vif);
+	    t->ready, t->hostname, t->append, t->mac, vif);
 	if (n < 0 || (size_t)n >= sizeof(buf)) {
 		warnx("type %s: domain config too long", t->name);
 		return -1;

@@ -137,6 +137,7 @@ farm_qemu_conf() {
 	    gw_ip = "10.0.2.2";
 	    ready = "POTEMKIN-READY";
 	    ready_timeout = "120s";
+	    append = "potemkin.bait=1";	# the worm bait of the containment tests
 	  };
 	};
 	CONF

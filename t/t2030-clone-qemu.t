@@ -31,6 +31,7 @@ types = {
     memory = 128;
     accel = "tcg";
     ready_timeout = "120s";
+    hostname = "nas-7";
   };
   never = {
     backend = "qemu";
@@ -112,6 +113,15 @@ test_expect_success 'a clone answers HTTP through pk<ID>' '
 	grep -q "It works!" got &&
 	ip -o -4 addr show dev pk$id | grep -q "inet 10.0.2.2/32" &&
 	test "$(cat /proc/sys/net/ipv4/conf/pk$id/rp_filter)" = 0
+'
+
+test_expect_success 'its host name is the type'"'"'s, and it serves no bait' '
+	tr "\0" " " </proc/$(field pid <rec)/cmdline >args &&
+	grep -q " potemkin.hostname=nas-7 " args &&
+	! grep -q "potemkin.bait" args &&
+	code=$(curl -s -o /dev/null -w "%{http_code}" --max-time 10 --interface pk$id \
+		http://10.0.2.15/cgi-bin/spread) &&
+	test "$code" = 404
 '
 
 test_expect_success 'the clone maps the snapshot memory privately' '
