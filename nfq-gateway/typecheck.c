@@ -70,8 +70,11 @@ run_list(const struct gw_argv *cmd, char *buf, size_t cap, const char **why)
 		struct pollfd p = { out[0], POLLIN, 0 };
 		uint64_t now = mono_ms();
 		ssize_t n;
+		int ready = now >= deadline ? 0 : poll(&p, 1, (int)(deadline - now));
 
-		if (now >= deadline || poll(&p, 1, (int)(deadline - now)) == 0) {
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready == 0) {
 			*why = "it did not finish within 10s";
 			kill(pid, SIGKILL);
 			rc = -1;
