@@ -132,7 +132,7 @@ main(int argc, char **argv)
 	struct vmm_conf conf;
 	struct vmm_vm vm;
 	uint32_t ip = 0, universe = 0;
-	bool has_ip = false, list = false;
+	bool has_ip = false, has_universe = false, list = false;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "c:t:i:u:h", opts, NULL)) != -1) {
@@ -152,6 +152,7 @@ main(int argc, char **argv)
 				    optarg, UINT32_MAX);
 				cmd_usage(CMD_USAGE);
 			}
+			has_universe = true;
 			break;
 		case 'T': list = true; break;
 		case 'h': cmd_usage(CMD_OK);
@@ -159,11 +160,11 @@ main(int argc, char **argv)
 		}
 	}
 	if (list) {
-		if (optind != argc || type || has_ip) {
+		if (optind != argc || type || has_ip || has_universe) {
 			warnx("--types takes no other argument but -c");
 			cmd_usage(CMD_USAGE);
 		}
-		if (cmd_load(&conf, cpath) == -1)
+		if (cmd_read(&conf, cpath) == -1)
 			return CMD_FAIL;
 		clone_list_types(&conf);
 		vmm_conf_free(&conf);

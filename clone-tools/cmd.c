@@ -38,13 +38,19 @@ cmd_usage(int status)
 }
 
 int
-cmd_load(struct vmm_conf *conf, const char *path)
+cmd_read(struct vmm_conf *conf, const char *path)
 {
 	if (path == NULL)
 		path = getenv("POTEMKIN_VMM_CONF");
 	if (path == NULL || *path == '\0')
 		path = VMM_DEFAULT_CONF;
-	if (vmm_conf_load(conf, path) == -1)
+	return vmm_conf_load(conf, path);
+}
+
+int
+cmd_load(struct vmm_conf *conf, const char *path)
+{
+	if (cmd_read(conf, path) == -1)
 		return -1;
 	if (vmm_state_init(conf) == -1) {
 		vmm_conf_free(conf);

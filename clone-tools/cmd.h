@@ -16,5 +16,7 @@
 _Noreturn void cmd_usage(int status);
 /* vmm.conf from -c, else $POTEMKIN_VMM_CONF, else the default. */
 int cmd_load(struct vmm_conf *conf, const char *path);
+/* The same, without preparing the state directory: for commands that only read. */
+int cmd_read(struct vmm_conf *conf, const char *path);
 
 #endif

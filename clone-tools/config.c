@@ -473,7 +473,7 @@ conf_type(struct vmm_conf *conf, const config_setting_t *g, struct vmm_type *t,
 		return vconf_error(conf, config_setting_get_member(g, "pool"),
 		    "%spool: the %s backend keeps no pool", what,
 		    t->backend->name);
-	if (strlen(t->hostname) > 63 || strpbrk(t->hostname, " \t/") != NULL)
+	if (strlen(t->hostname) > 63 || strpbrk(t->hostname, " \t/\"\\") != NULL)
 		return vconf_error(conf, config_setting_get_member(g, "hostname"),
 		    "%shostname: '%s' is not a host name", what, t->hostname);
 	if (!vmm_mac_valid(mac))

@@ -17,7 +17,8 @@
 #	farm_down                   undo everything (idempotent)
 #
 # The caller sets FARM_DIR (a scratch directory) and BIN (the programs);
-# FARM_POLICY may name a policy file to use instead of the default one, and
+# FARM_POLICY may name a policy file to use instead of the default one,
+# FARM_IDLE the default one's idle timeout (3s), and
 # FARM_EVENTS where the gateway writes its events (default events.jsonl),
 # FARM_GATEWAY_EXTRA more gateway.conf settings.
 # The netns clones run on FARM_ROOTFS (potemkin-mkimage --rootfs), the qemu
@@ -167,12 +168,12 @@ farm_netns_conf() {
 farm_policy_and_gateway_conf() {
 	if [ -z "${FARM_POLICY:-}" ]; then
 		FARM_POLICY="$FARM_DIR/farm.policy"
-		cat >"$FARM_POLICY" <<-\POLICY
+		cat >"$FARM_POLICY" <<-POLICY
 		farm 198.51.100.0/24
 		type web tcp { 23 80 }
 		hosts 198.51.100.0/24 web
 		universe per-source
-		idle 3s
+		idle ${FARM_IDLE:-3s}
 		inbound drop proto tcp flags !S/SA unbound
 		inbound drop scanner over 8 addresses in 60s unbound
 		inbound reject closed

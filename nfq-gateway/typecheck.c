@@ -22,7 +22,7 @@
 #include "lib/monotime.h"
 #include "lib/number.h"
 
-#define TYPES_MAX	256
+#define TYPES_MAX	4096
 #define TYPE_PORTS_MAX	64
 #define OUTPUT_MAX	(64u << 10)
 #define LIST_TIMEOUT_MS	10000
@@ -36,15 +36,42 @@ struct tool_type {
 	bool tcp_known;
 };
 
-/* Run argv + "--types"; its standard output into buf.  0, or -1 with why. */
+/* Wait for pid until deadline (ms); kill its process group when it passes. */
+static bool
+reap(pid_t pid, uint64_t deadline, int *status)
+{
+	for (;;) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+
+		if (r == pid)
+			return true;
+		if (r < 0 && errno != EINTR)
+			return false;
+		if (mono_ms() >= deadline) {
+			kill(-pid, SIGKILL);
+			while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+				;
+			return false;
+		}
+		poll(NULL, 0, 10);
+	}
+}
+
+/*
+ * Run argv + "--types" in a process group of its own, with default signal
+ * dispositions (as the privileged parent runs the clone command); its
+ * standard output into buf.  0, or -1 with why.
+ */
 static int
 run_list(const struct gw_argv *cmd, char *buf, size_t cap, const char **why)
 {
 	char *argv[GW_ARGV_MAX + 2];
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
 	uint64_t deadline = mono_ms() + LIST_TIMEOUT_MS;
 	size_t len = 0;
-	int out[2], status, rc = 0;
+	int out[2], status = 0, rc = 0;
 	pid_t pid;
 
 	for (int i = 0; i < cmd->argc; i++)
@@ -58,8 +85,17 @@ run_list(const struct gw_argv *cmd, char *buf, size_t cap, const char **why)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+	    POSIX_SPAWN_SETSIGDEF);
+	rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
 	close(out[1]);
 	if (rc != 0) {
 		close(out[0]);
@@ -76,7 +112,6 @@ run_list(const struct gw_argv *cmd, char *buf, size_t cap, const char **why)
 			continue;
 		if (ready == 0) {
 			*why = "it did not finish within 10s";
-			kill(pid, SIGKILL);
 			rc = -1;
 			break;
 		}
@@ -87,20 +122,26 @@ run_list(const struct gw_argv *cmd, char *buf, size_t cap, const char **why)
 			break;
 		if ((len += (size_t)n) == cap - 1) {
 			*why = "its output is too long";
-			kill(pid, SIGKILL);
 			rc = -1;
 			break;
 		}
 	}
 	buf[len] = '\0';
 	close(out[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (rc == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-		*why = "it failed";
-		rc = -1;
+	if (rc < 0) {
+		kill(-pid, SIGKILL);
+		reap(pid, 0, &status);
+		return -1;
 	}
-	return rc;
+	if (!reap(pid, deadline, &status)) {
+		*why = "it did not finish within 10s";
+		return -1;
+	}
+	if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+		*why = "it failed";
+		return -1;
+	}
+	return 0;
 }
 
 /* One line of --types; false if it is not one. */

@@ -308,12 +308,14 @@ replay_all(struct replay *r, struct capture *caps, size_t n, struct progress *pg
 				progress_draw(pg, &caps[i], frames);
 		}
 		if (rc < 0) {
+			progress_clear(pg);
+			capture_warn(&caps[i]);
+			if (!capture_truncated(&caps[i]))
+				return -1;	/* a damaged file, a failing disk */
 			/*
 			 * A capture cut short (a copy interrupted, a disk full)
 			 * still tells what it holds up to there: say so, go on.
 			 */
-			progress_clear(pg);
-			capture_warn(&caps[i]);
 			warnx("%s: the capture is cut short: only its first %llu frames are "
 			    "replayed", caps[i].path, (unsigned long long)caps[i].frames);
 			caps[i].cut_short = true;

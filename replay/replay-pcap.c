@@ -156,6 +156,12 @@ capture_warn(const struct capture *c)
 	    pcap_geterr(c->pc));
 }
 
+bool
+capture_truncated(const struct capture *c)
+{
+	return strstr(pcap_geterr(c->pc), "truncated") != NULL;
+}
+
 int
 capture_next(struct capture *c, uint64_t *ts_us, enum replay_l3 *l3,
     const uint8_t **ip, size_t *caplen, size_t *wirelen)

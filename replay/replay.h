@@ -260,6 +260,8 @@ struct capture {
 	bool cut_short;		/* a read failed: the frames before it count */
 };
 
+/* Did the last read fail because the file ends inside a frame? */
+bool capture_truncated(const struct capture *c);
 /* Open a pcap or pcapng file; -1 with the message printed (warnx style). */
 int capture_open(struct capture *c, const char *path);
 /*

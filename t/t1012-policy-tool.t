@@ -141,24 +141,24 @@ test_expect_success 'eval decides packets against farm.policy' '
 	EOF
 	potemkin-policy eval "$FARM" <packets >out 2>err &&
 	cat >expect <<-\EOF &&
-	bind rule=6 line=63 consulted=scan,bound
-	drop rule=0 line=51 consulted=bound
-	bind rule=6 line=63 consulted=bound
-	reject rule=3 line=58 consulted=scan,bound
-	bind rule=6 line=63 consulted=scan,bound
-	reject rule=3 line=58 consulted=scan,bound
-	drop log rule=1 line=53 consulted=scan,bound
-	drop rule=2 line=55 consulted=scan,bound
-	reject rule=3 line=58 consulted=scan,bound
-	pass rule=4 line=60 consulted=bound
-	drop rule=5 line=61 consulted=scan,bound
-	bind rule=6 line=63 consulted=scan,bound
-	proxy via 192.0.2.53 log rule=0 line=68 consulted=-
-	pass limit 100/1s rule=1 line=71 consulted=reply
-	drop log rule=4 line=77 consulted=reply
-	reflect log infected rule=2 line=74 consulted=reply
-	reflect infected rule=3 line=75 consulted=reply
-	drop log rule=4 line=77 consulted=reply
+	bind rule=6 line=66 consulted=scan,bound
+	drop rule=0 line=54 consulted=bound
+	bind rule=6 line=66 consulted=bound
+	reject rule=3 line=61 consulted=scan,bound
+	bind rule=6 line=66 consulted=scan,bound
+	reject rule=3 line=61 consulted=scan,bound
+	drop log rule=1 line=56 consulted=scan,bound
+	drop rule=2 line=58 consulted=scan,bound
+	reject rule=3 line=61 consulted=scan,bound
+	pass rule=4 line=63 consulted=bound
+	drop rule=5 line=64 consulted=scan,bound
+	bind rule=6 line=66 consulted=scan,bound
+	proxy via 192.0.2.53 log rule=0 line=71 consulted=-
+	pass limit 100/1s rule=1 line=74 consulted=reply
+	drop log rule=4 line=80 consulted=reply
+	reflect log infected rule=2 line=77 consulted=reply
+	reflect infected rule=3 line=78 consulted=reply
+	drop log rule=4 line=80 consulted=reply
 	EOF
 	test_cmp expect out &&
 	test_must_fail test -s err
@@ -190,7 +190,7 @@ test_expect_success 'eval: a bad packet line is located, answered "error", exit 
 	EOF
 	test_expect_code 1 potemkin-policy eval "$FARM" <packets >out 2>err &&
 	cat >expect <<-\EOF &&
-	bind rule=6 line=63 consulted=scan,bound
+	bind rule=6 line=66 consulted=scan,bound
 	error
 	error
 	error
@@ -202,7 +202,7 @@ test_expect_success 'eval: a bad packet line is located, answered "error", exit 
 	error
 	error
 	error
-	bind rule=6 line=63 consulted=scan,bound
+	bind rule=6 line=66 consulted=scan,bound
 	EOF
 	test_cmp expect out &&
 	cat >expect <<-\EOF &&

@@ -135,11 +135,13 @@ test_expect_success 'potemkin-clone --types lists the types, making nothing' '
 	EOF
 	test_cmp expect out &&
 	test_must_fail test -s err &&
-	test_must_fail test -e "$TRASH/tstate/vms/1"
+	test_must_fail test -e "$TRASH/tstate"
 '
 
 test_expect_success 'potemkin-clone --types takes no type, address or operand' '
 	test_expect_code 2 potemkin-clone --types -t linux 2>err &&
+	grep "^potemkin-clone: --types takes no other argument but -c$" err &&
+	test_expect_code 2 potemkin-clone --types -u 3 2>err &&
 	grep "^potemkin-clone: --types takes no other argument but -c$" err &&
 	test_expect_code 2 potemkin-clone --types stray 2>err &&
 	grep "^usage: potemkin-clone" err

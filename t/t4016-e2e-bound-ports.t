@@ -6,6 +6,9 @@
 test_description='a bound address has no closed port; unbound ones do'
 . "$(dirname "$0")/lib/test-lib.sh"
 E2E_REQUIRE=SOCAT
+# Long enough that the clone outlives the test's pauses: every step below
+# must meet the clone the first one made.
+FARM_IDLE=5m
 . "$TEST_DIRECTORY/lib/e2e.sh"
 
 rejected() { farm_ctl --json stats | grep -o '"rejected":[0-9]*' | cut -d: -f2; }
@@ -48,6 +51,7 @@ test_expect_success 'an unbound address still gets the gateway RST, and no clone
 '
 
 test_expect_success 'so does the bound address for a source of another universe' '
+	test "$(e2e_vm_of 198.51.100.7)" = "$vm" &&
 	before=$(rejected) &&
 	test_must_fail farm_in socat -T 5 - TCP:198.51.100.7:4444,bind=203.0.113.11,connect-timeout=5 \
 		</dev/null 2>err &&
