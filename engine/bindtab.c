@@ -21,15 +21,6 @@ struct slot_val {
 	uint32_t slot;
 };
 
-static bool
-never_evict(void *ctx, const void *key, void *val)
-{
-	(void)ctx;
-	(void)key;
-	(void)val;
-	return false;
-}
-
 static struct htab *
 index_new(size_t key_size, size_t max)
 {
@@ -37,7 +28,7 @@ index_new(size_t key_size, size_t max)
 		.key_size = key_size,
 		.val_size = sizeof(struct slot_val),
 		.max = max,
-		.can_evict = never_evict,
+		.can_evict = htab_never_evict,
 	};
 
 	return htab_new(&o);

@@ -134,15 +134,6 @@ is_letter(uint8_t c)
 	return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
 }
 
-static bool
-never_evict(void *ctx, const void *key, void *val)
-{
-	(void)ctx;
-	(void)key;
-	(void)val;
-	return false;
-}
-
 /* Random bytes from the kernel's CSPRNG, fetched 256 at a time. */
 static void
 random_bytes(struct dnsproxy *d, uint8_t *out, size_t n)
@@ -221,7 +212,7 @@ dns_init(struct dnsproxy *d, size_t max)
 		.key_size = sizeof(struct dns_key),
 		.val_size = sizeof(struct dns_pending),
 		.max = max,
-		.can_evict = never_evict,
+		.can_evict = htab_never_evict,
 	};
 
 	d->rnd_left = 0;

@@ -29,15 +29,6 @@ name_hash(const char *s)
 	return h;
 }
 
-static bool
-never_evict(void *ctx, const void *key, void *val)
-{
-	(void)ctx;
-	(void)key;
-	(void)val;
-	return false;
-}
-
 int
 fold_init(struct evfold *f, size_t max)
 {
@@ -45,7 +36,7 @@ fold_init(struct evfold *f, size_t max)
 		.key_size = sizeof(struct fold_key),
 		.val_size = sizeof(struct fold_val),
 		.max = max,
-		.can_evict = never_evict,
+		.can_evict = htab_never_evict,
 	};
 
 	f->t = htab_new(&o);

@@ -34,6 +34,9 @@ typedef bool htab_evict_ok(void *ctx, const void *key, void *val);
 /* Called just before an evicted entry disappears. */
 typedef void htab_evicted(void *ctx, const void *key, void *val);
 
+/* For tables whose entries leave only when their owner says: a full table refuses. */
+bool htab_never_evict(void *ctx, const void *key, void *val);
+
 struct htab_opts {
 	size_t key_size;	/* a multiple of 4 bytes */
 	size_t val_size;

@@ -4,5 +4,5 @@
 # writer.  It depends on nothing of the project's.
 LIBS += common
 common_SRCS := lib/log.c lib/monotime.c lib/addr.c lib/duration.c lib/number.c \
-	lib/conf.c lib/record.c \
+	lib/conf.c lib/record.c lib/spawn.c \
 	lib/json.c

@@ -19,7 +19,6 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +33,7 @@
 #include "lib/log.h"
 #include "lib/monotime.h"
 #include "lib/record.h"
-
-extern char **environ;
+#include "lib/spawn.h"
 
 #define PS_CHILDREN_MAX 256
 #define PS_CLONES_WAITING_MAX 8192	/* clone requests waiting for a slot */
@@ -308,10 +306,7 @@ spawn(struct ps_parent *p, const struct ps_request *rq)
 {
 	char *argv[GW_ARGV_MAX + 8], bufs[3][32];
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
 	struct ps_child *ch;
-	sigset_t none, all;
 	pid_t pid;
 	int rc;
 
@@ -325,21 +320,7 @@ spawn(struct ps_parent *p, const struct ps_request *rq)
 	}
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
 		goto fail;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-	    POSIX_SPAWN_SETPGROUP);
-	rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	rc = spawn_group(argv, out[1], err[1], &pid);
 	close(out[1]);
 	close(err[1]);
 	out[1] = err[1] = -1;

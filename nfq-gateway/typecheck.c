@@ -12,7 +12,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,13 +20,12 @@
 
 #include "lib/monotime.h"
 #include "lib/number.h"
+#include "lib/spawn.h"
 
 #define TYPES_MAX	4096
 #define TYPE_PORTS_MAX	64
 #define OUTPUT_MAX	(64u << 10)
 #define LIST_TIMEOUT_MS	10000
-
-extern char **environ;
 
 struct tool_type {
 	char name[64];
@@ -66,9 +64,6 @@ static int
 run_list(const struct gw_argv *cmd, char *buf, size_t cap, const char **why)
 {
 	char *argv[GW_ARGV_MAX + 2];
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, all;
 	uint64_t deadline = mono_ms() + LIST_TIMEOUT_MS;
 	size_t len = 0;
 	int out[2], status = 0, rc = 0;
@@ -82,20 +77,7 @@ run_list(const struct gw_argv *cmd, char *buf, size_t cap, const char **why)
 		*why = strerror(errno);
 		return -1;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-	    POSIX_SPAWN_SETSIGDEF);
-	rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	rc = spawn_group(argv, out[1], -1, &pid);
 	close(out[1]);
 	if (rc != 0) {
 		close(out[0]);
