@@ -14,14 +14,25 @@
 #                ahead of demand, refilled in the background
 # live-netns     LIVE_NETNS clones (default 1000) alive at once; all answer?
 # live-qemu      LIVE_QEMU clones (default 100) alive at once; all answer?
+# disk           the Debian guest on a disk (potemkin-mkimage --disk) against
+#                the initramfs guest, side by side: DISK_CLONES (default 10)
+#                of each, one at a time then all alive (first SYN-ACK on
+#                port 80, private memory), and what their disks take
 #
-# The qemu guest comes from potemkin-mkimage (cached in build/guest).
+# The qemu guest comes from potemkin-mkimage (cached in build/guest), the
+# Debian one from potemkin-mkimage --disk (build/guest-disk).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 if [ -z "${POTEMKIN_BENCH_ISOLATED:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "clone-bench: needs root" >&2; exit 1; }
 	# The netns clones' root file system, fetched while there is a network.
 	"$top/bin/potemkin-mkimage" --rootfs -q "$top/build/rootfs" || exit 1
+	case " $* " in
+	*" disk "*)
+		"$top/bin/potemkin-mkimage" -q "$top/build/guest" || exit 1
+		"$top/bin/potemkin-mkimage" --disk -q -l admin:admin123 \
+			"$top/build/guest-disk" || exit 1 ;;
+	esac
 	POTEMKIN_BENCH_ISOLATED=1 exec unshare --mount --net --propagation private \
 		-- bash ${BENCH_TRACE:+-x} "$top/bench/clone-bench.sh" "$@"
 fi
@@ -55,6 +66,16 @@ types = {
     accel = "tcg";
     ready_timeout = "120s";
   };
+  debian = {
+    backend = "qemu";
+    kernel = "$top/build/guest-disk/vmlinuz";
+    initrd = "$top/build/guest-disk/initrd.img";
+    disk = "$top/build/guest-disk/disk.qcow2";
+    memory = 256;
+    tcg_buffer = 32;
+    accel = "tcg";
+    ready_timeout = "300s";
+  };
   linux-pool = {
     backend = "qemu";
     kernel = "$image/vmlinuz";
@@ -84,6 +105,28 @@ machine() {
 qemu_ready() {
 	potemkin-mkimage -q "$image"
 	potemkin-snapshot -c "$work/vmm.conf" linux 2>&1 | sed 's/^/  /'
+}
+
+# The Debian guest against the initramfs one, in turns, the same count.
+disk_vs_initramfs() {
+	local n=${DISK_CLONES:-10} t
+	qemu_ready
+	potemkin-snapshot -c "$work/vmm.conf" debian 2>&1 | sed 's/^/  /'
+	for t in linux debian; do
+		echo "qemu (tcg) $t, one at a time: clone-latency -s -n $n -t $t"
+		clone-latency -s -n "$n" -c "$work/vmm.conf" -t $t | sed 's/^/  /'
+	done
+	for t in linux debian; do
+		echo "qemu (tcg) $t, all alive: clone-latency -k -n $n -t $t"
+		clone-latency -k -n "$n" -c "$work/vmm.conf" -t $t | sed 's/^/  /'
+		if [ $t = debian ]; then
+			echo "  disk: image $(du -m "$top/build/guest-disk/disk.qcow2" | cut -f1) MB" \
+				"(once), snapshot delta $(du -k "$work/state/snapshots/debian/disk.qcow2" | cut -f1) kB" \
+				"(once), clone overlays $(du -ck "$work"/state/vms/*/disk.qcow2 | tail -n 1 | cut -f1) kB" \
+				"for $n clones"
+		fi
+		potemkin-teardown -c "$work/vmm.conf" -a
+	done
 }
 
 # N clones kept alive, then: do all answer, what do they cost together?
@@ -146,6 +189,7 @@ for what in "${@:-netns qemu}"; do
 		live-netns)
 			echo "netns: ${LIVE_NETNS:-1000} clones alive at once"
 			live web "${LIVE_NETNS:-1000}" 10.64.0.1 ;;
+		disk) disk_vs_initramfs ;;
 		live-qemu)
 			qemu_ready
 			echo "qemu (tcg): ${LIVE_QEMU:-100} clones alive at once"

@@ -424,6 +424,7 @@ conf_type(struct vmm_conf *conf, const config_setting_t *g, struct vmm_type *t,
 		    "%sbackend: '%s' is not netns, qemu or xen", what, backend);
 	t->memory_mb = 128;
 	t->cpus = 1;
+	t->tcg_buffer_mb = 8;
 	t->ready_timeout_ms = 60000;
 	t->hostname = t->name;
 	if (conf_addr(conf, g, what, "guest_ip", "10.0.2.15", &t->guest_ip) ||
@@ -448,6 +449,8 @@ conf_type(struct vmm_conf *conf, const config_setting_t *g, struct vmm_type *t,
 	    member_uint(conf, g, what, "memory", 16, 65536, &t->memory_mb) ||
 	    member_uint(conf, g, what, "cpus", 1, 64, &t->cpus) ||
 	    member_string(conf, g, what, "qemu", "qemu-system-x86_64", &t->qemu) ||
+	    member_string(conf, g, what, "disk", NULL, &t->disk) ||
+	    member_uint(conf, g, what, "tcg_buffer", 1, 2048, &t->tcg_buffer_mb) ||
 	    conf_accel(conf, g, what, t) ||
 	    member_uint(conf, g, what, "pool", 0, VMM_POOL_MAX, &t->pool) ||
 	    member_string(conf, g, what, "xl", "xl", &t->xl) ||
@@ -458,17 +461,23 @@ conf_type(struct vmm_conf *conf, const config_setting_t *g, struct vmm_type *t,
 		return -1;
 	t->prefix = (uint8_t)prefix;
 	/* The cgroup's defaults: a netns clone is a few small services; a
-	 * qemu clone is its guest's memory and QEMU's own, its virtual CPUs'
-	 * threads and one more for QEMU's I/O (held to cpus, a TCG guest
+	 * qemu clone is its guest's memory and QEMU's own (its translated
+	 * code among it), its virtual CPUs' threads and one more for QEMU's I/O (held to cpus, a TCG guest
 	 * answered its first SYN some 20 ms later). */
 	if (strcmp(t->backend->name, "netns") == 0)
 		t->limits = (struct vmm_limits){ 64ULL << 20, 128, 500, 0 };
 	else
 		t->limits = (struct vmm_limits){
-			((uint64_t)t->memory_mb + 64) << 20, 64,
+			((uint64_t)t->memory_mb + 56 + t->tcg_buffer_mb) << 20, 64,
 			(t->cpus + 1) * 1000, 0 };
 	if (conf_limits(conf, g, what, t) == -1)
 		return -1;
+	if (t->disk != NULL && strcmp(t->backend->name, "qemu") != 0)
+		return vconf_error(conf, config_setting_get_member(g, "disk"),
+		    "%sdisk: only the qemu backend clones a disk", what);
+	if (t->disk != NULL && *t->disk != '/')
+		return vconf_error(conf, config_setting_get_member(g, "disk"),
+		    "%sdisk: '%s' is not an absolute path", what, t->disk);
 	if (t->pool > 0 && t->backend->pool_make == NULL)
 		return vconf_error(conf, config_setting_get_member(g, "pool"),
 		    "%spool: the %s backend keeps no pool", what,

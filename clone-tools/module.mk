@@ -9,7 +9,7 @@ vmm_SRCS := clone-tools/config.c clone-tools/mac.c clone-tools/state.c \
 	clone-tools/cgroup.c clone-tools/cage.c \
 	clone-tools/layer.c clone-tools/evidence.c clone-tools/cmd.c \
 	clone-tools/qmp.c clone-tools/netns.c clone-tools/qemu.c \
-	clone-tools/qemu-run.c \
+	clone-tools/qemu-run.c clone-tools/qemu-disk.c \
 	clone-tools/pool.c clone-tools/ids.c clone-tools/backends.c \
 	clone-tools/xen.c
 

@@ -41,15 +41,18 @@
 #define QEMU_ARGS_MAX 64
 #define QEMU_START_MS 20000	/* QEMU's own start, before any guest runs */
 /*
- * TCG's translated-code buffer, in MB.  Its pages are private to each
- * clone; an idle honeypot needs little code, and a small buffer is only
- * flushed more often when a guest gets busy.
+ * The reference's TCG translated-code buffer, in MB: a boot runs much code
+ * once, and a full buffer is flushed and translated again (a Debian boot
+ * took seven times longer with 8 MB): QEMU_REFERENCE_TB_MB, qemu.h.
+ * Clones have the type's tcg_buffer.
  */
-#define QEMU_TB_MB "8"
 /* Inside the cage. */
 #define QEMU_KERNEL "/kernel"
 #define QEMU_INITRD "/initrd"
 #define QEMU_MEMORY "/memory"
+#define QEMU_BASE "/base.qcow2"
+#define QEMU_SNAPDISK "/snap.qcow2"
+#define QEMU_DISK "/disk.qcow2"
 
 /* An argv under construction; strings are copied into its arena. */
 struct qargs {
@@ -83,6 +86,38 @@ qa_add(struct qargs *a, const char *fmt, ...)
 }
 
 /*
+ * A disk type's chain as -blockdev nodes, the backing of each named: the
+ * image, the snapshot's delta (written by the reference only) and, for a
+ * clone, its own delta.  The top node is "vda" on both sides of the
+ * migration, a virtio disk that the guest knows as /dev/vda.
+ */
+static void
+qemu_disk_argv(struct qargs *a, const struct qemu_run *r)
+{
+	const char *ro = r->reference ? "off" : "on";
+
+	qa_add(a, "-blockdev");
+	qa_add(a, "driver=file,node-name=base-file,filename=" QEMU_BASE
+	    ",read-only=on");
+	qa_add(a, "-blockdev");
+	qa_add(a, "driver=qcow2,node-name=base,file=base-file,read-only=on");
+	qa_add(a, "-blockdev");
+	qa_add(a, "driver=file,node-name=snap-file,filename=" QEMU_SNAPDISK
+	    ",read-only=%s", ro);
+	qa_add(a, "-blockdev");
+	qa_add(a, "driver=qcow2,node-name=%s,file=snap-file,backing=base,"
+	    "read-only=%s", r->reference ? "vda" : "snap", ro);
+	if (!r->reference) {
+		qa_add(a, "-blockdev");
+		qa_add(a, "driver=file,node-name=disk-file,filename=" QEMU_DISK);
+		qa_add(a, "-blockdev");
+		qa_add(a, "driver=qcow2,node-name=vda,file=disk-file,backing=snap");
+	}
+	qa_add(a, "-device");
+	qa_add(a, "virtio-blk-pci,drive=vda,id=vda");
+}
+
+/*
  * The machine, identical for the reference and its clones (migration needs
  * the same devices and RAM blocks), with the cage's paths and the
  * descriptors it is handed.
@@ -97,7 +132,11 @@ qemu_argv(struct qargs *a, const struct qemu_run *r)
 	qa_add(a, "-name");
 	qa_add(a, "%s", r->name);
 	qa_add(a, "-accel");
-	qa_add(a, "%s", r->kvm ? "kvm" : "tcg,tb-size=" QEMU_TB_MB);
+	if (r->kvm)
+		qa_add(a, "kvm");
+	else
+		qa_add(a, "tcg,tb-size=%u", r->reference ? QEMU_REFERENCE_TB_MB :
+		    t->tcg_buffer_mb);
 	qa_add(a, "-machine");
 	qa_add(a, "pc,memory-backend=ram");
 	qa_add(a, "-smp");
@@ -120,10 +159,13 @@ qemu_argv(struct qargs *a, const struct qemu_run *r)
 		qa_add(a, QEMU_INITRD);
 	}
 	qa_add(a, "-append");
-	qa_add(a, "console=ttyS0 quiet panic=-1 potemkin.ip=%s/%u "
+	qa_add(a, "console=ttyS0 quiet panic=-1 %spotemkin.ip=%s/%u "
 	    "potemkin.gw=%s potemkin.ready=%s potemkin.hostname=%s %s",
+	    r->base ? "root=/dev/vda rw " : "",
 	    addr_fmt(t->guest_ip, guest), t->prefix, addr_fmt(t->gw_ip, gw), t->ready,
 	    t->hostname, t->append);
+	if (r->base)
+		qemu_disk_argv(a, r);
 	qa_add(a, "-add-fd");
 	qa_add(a, "fd=%d,set=1", r->console);
 	qa_add(a, "-chardev");
@@ -151,6 +193,28 @@ qemu_argv(struct qargs *a, const struct qemu_run *r)
 		return -1;
 	}
 	return 0;
+}
+
+/* One file into QEMU's root at path. */
+static int
+qemu_bind_file(const struct cage *c, const char *src, const char *path,
+    bool rw)
+{
+	char dst[VMM_PATH_MAX];
+
+	return vmm_path(dst, sizeof(dst), "%s%s", c->stage, path) ||
+	    cage_mkpoint(c, dst, true) ||
+	    cage_bind(c, src, dst, rw ? CAGE_RW : 0) ? -1 : 0;
+}
+
+/* A disk type's chain: only the top is writable. */
+static int
+qemu_bind_disks(const struct cage *c, const struct qemu_run *r)
+{
+	return qemu_bind_file(c, r->base, QEMU_BASE, false) ||
+	    qemu_bind_file(c, r->snapdisk, QEMU_SNAPDISK, r->reference) ||
+	    (!r->reference &&
+	    qemu_bind_file(c, r->disk, QEMU_DISK, true)) ? -1 : 0;
 }
 
 /*
@@ -205,6 +269,8 @@ qemu_build(const struct cage *c, void *arg)
 	    vmm_path(dst, sizeof(dst), "%s" QEMU_MEMORY, c->stage) == -1 ||
 	    cage_mkpoint(c, dst, true) == -1 ||
 	    cage_bind(c, r->memfile, dst, r->reference ? CAGE_RW : 0) == -1)
+		return -1;
+	if (r->base && qemu_bind_disks(c, r) == -1)
 		return -1;
 	if (r->reference &&
 	    (vmm_path(dst, sizeof(dst), "%s" QEMU_INITRD, c->stage) == -1 ||

@@ -215,15 +215,17 @@ qemu_logfile(const char *path)
 /* Boot the reference; 0 once its console shows the ready string. */
 static int
 qemu_boot(const struct vmm_conf *conf, const struct vmm_type *t,
-    const char *refdir, const char *memfile, bool kvm, uint64_t timeout_ms,
-    const struct cgroup *cg)
+    const char *refdir, const char *memfile, const char *newdelta, bool kvm,
+    uint64_t timeout_ms, const struct cgroup *cg)
 {
 	char log[VMM_PATH_MAX], qlog[VMM_PATH_MAX], name[VMM_NAME_MAX + 32];
 	struct qemu_run r = {
 		.t = t, .name = name, .dir = refdir, .kernel = t->kernel,
 		.memfile = memfile, .reference = true, .kvm = kvm,
+		.base = t->disk, .snapdisk = newdelta,
 		.tapfd = -1, .console = -1, .log = -1,
 	};
+	struct vmm_type big = *t;
 	int rc = -1;
 
 	snprintf(name, sizeof(name), "potemkin-reference-%s", t->name);
@@ -231,9 +233,12 @@ qemu_boot(const struct vmm_conf *conf, const struct vmm_type *t,
 	    vmm_path(qlog, sizeof(qlog), "%s/qemu.log", refdir) == -1)
 		return -1;
 	unlink(log);
+	/* Its translated code may grow beyond a clone's. */
+	big.limits.memory += (uint64_t)QEMU_REFERENCE_TB_MB << 20;
 	if ((r.tapfd = qemu_tap("")) == -1 || qemu_new_memfile(t, memfile) == -1 ||
+	    (t->disk && qemu_disk_begin(t, newdelta) == -1) ||
 	    (r.console = qemu_logfile(log)) == -1 ||
-	    (r.log = qemu_logfile(qlog)) == -1 || cgroup_create(t, cg) == -1)
+	    (r.log = qemu_logfile(qlog)) == -1 || cgroup_create(&big, cg) == -1)
 		goto out;
 	fprintf(stderr, "%s: type %s: booting the reference (%s)\n",
 	    vmm_progname(), t->name, kvm ? "kvm" : "tcg");
@@ -349,8 +354,9 @@ qemu_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 {
 	char dir[VMM_PATH_MAX], state[VMM_PATH_MAX], memfile[VMM_PATH_MAX];
 	char refdir[VMM_PATH_MAX], newmem[VMM_PATH_MAX], newstate[VMM_PATH_MAX];
-	char accel[VMM_PATH_MAX], cmdline[VMM_PATH_MAX];
+	char accel[VMM_PATH_MAX], cmdline[VMM_PATH_MAX], newdelta[VMM_PATH_MAX];
 	char group[VMM_NAME_MAX + 16];
+	struct qemu_disk disk;
 	bool kvm = t->accel == VMM_ACCEL_KVM || t->accel == VMM_ACCEL_AUTO;
 	struct cgroup cg;
 	struct stat st;
@@ -363,12 +369,20 @@ qemu_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 	    qemu_memfile(conf, t, ".new", newmem, sizeof(newmem)) == -1 ||
 	    vmm_path(newstate, sizeof(newstate), "%s.new", state) == -1 ||
 	    vmm_path(accel, sizeof(accel), "%s/accel", dir) == -1 ||
+	    qemu_disk_paths(dir, &disk) == -1 ||
+	    vmm_path(newdelta, sizeof(newdelta), "%s.new", disk.snap) == -1 ||
 	    cgroup_locate(conf, t, group, &cg) == -1)
 		return -1;
-	if (!force && stat(state, &st) == 0 && stat(memfile, &st) == 0) {
+	if (!force && stat(state, &st) == 0 && stat(memfile, &st) == 0 &&
+	    (t->disk == NULL || stat(disk.blank, &st) == 0)) {
 		fprintf(stderr, "%s: type %s: snapshot exists in %s (-f makes a "
 		    "new one)\n", vmm_progname(), t->name, dir);
 		return t->pool ? pool_fill(conf, t, true) : 0;
+	}
+	if (t->disk && access(t->disk, R_OK) == -1) {
+		warn("type %s: disk %s (potemkin-mkimage --disk builds it)",
+		    t->name, t->disk);
+		return -1;
 	}
 	if (qemu_version_ok(t) == -1 || vmm_ids_free(conf, t) == -1 ||
 	    vmm_secure_dir("memdir", conf->memdir, 0755, true) == -1)
@@ -388,7 +402,7 @@ qemu_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 	 * one that does not work (nested, no 64-bit guests) should not cost
 	 * the whole ready_timeout before TCG is tried.
 	 */
-	booted = qemu_boot(conf, t, refdir, newmem, kvm,
+	booted = qemu_boot(conf, t, refdir, newmem, newdelta, kvm,
 	    t->accel == VMM_ACCEL_AUTO && t->ready_timeout_ms > QEMU_KVM_TRY_MS ?
 	    QEMU_KVM_TRY_MS : t->ready_timeout_ms, &cg);
 	if (booted == -1 && kvm && t->accel == VMM_ACCEL_AUTO && !vmm_stop) {
@@ -396,7 +410,7 @@ qemu_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 		fprintf(stderr, "%s: type %s: kvm did not reach ready; trying "
 		    "tcg\n", vmm_progname(), t->name);
 		kvm = false;
-		booted = qemu_boot(conf, t, refdir, newmem, kvm,
+		booted = qemu_boot(conf, t, refdir, newmem, newdelta, kvm,
 		    t->ready_timeout_ms, &cg);
 	}
 	if (booted == -1)
@@ -407,12 +421,15 @@ qemu_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 		goto out;
 	/* The reference is done with its memory before anyone maps it. */
 	cgroup_remove(&cg);
-	/* Clones still running keep the old memory file's inode. */
+	/* Clones still running keep the old memory file's inode (and the
+	 * old disk delta's: their cage holds it). */
 	if (qemu_seal_memfile(t, newmem) == -1 || rename(newmem, memfile) == -1 ||
 	    rename(newstate, state) == -1) {
 		warn("installing the snapshot in %s", dir);
 		goto out;
 	}
+	if (t->disk && qemu_disk_seal(t, newdelta, &disk) == -1)
+		goto out;
 	snprintf(cmdline, sizeof(cmdline), "%s\n", kvm ? "kvm" : "tcg");
 	if (vmm_write_file(accel, cmdline, strlen(cmdline), 0640) == -1 ||
 	    vmm_path(cmdline, sizeof(cmdline), "%s/kernel.stub", dir) == -1 ||
@@ -427,6 +444,7 @@ out:
 	cgroup_remove(&cg);
 	unlink(newmem);
 	unlink(newstate);
+	unlink(newdelta);
 	/* The reference's console stays, for a failure above all. */
 	if (vmm_path(cmdline, sizeof(cmdline), "%s/console.log", dir) == 0) {
 		char log[VMM_PATH_MAX];
@@ -500,7 +518,8 @@ qemu_prepare(const struct vmm_conf *conf, const struct vmm_type *t,
 {
 	char dir[VMM_PATH_MAX], state[VMM_PATH_MAX], memfile[VMM_PATH_MAX];
 	char accelf[VMM_PATH_MAX], accel[16] = "", name[32], stub[VMM_PATH_MAX];
-	char qlog[VMM_PATH_MAX];
+	char qlog[VMM_PATH_MAX], vmdisk[VMM_PATH_MAX];
+	struct qemu_disk disk;
 	struct qemu_run r = {
 		.t = t, .id = vm->id, .name = name, .dir = vm->dir,
 		.memfile = memfile, .incoming = true,
@@ -519,12 +538,21 @@ qemu_prepare(const struct vmm_conf *conf, const struct vmm_type *t,
 	    vmm_path(accelf, sizeof(accelf), "%s/accel", dir) == -1 ||
 	    vmm_path(stub, sizeof(stub), "%s/kernel.stub", dir) == -1 ||
 	    layer_path(conf, vm->id, "qemu.log", qlog, sizeof(qlog)) == -1 ||
+	    qemu_disk_paths(dir, &disk) == -1 ||
+	    vmm_path(vmdisk, sizeof(vmdisk), "%s/disk.qcow2", vm->dir) == -1 ||
 	    cgroup_of(conf, t, vm->id, &cg) == -1)
 		return -1;
 	if (stat(state, &st) == -1 || stat(memfile, &st) == -1) {
 		warnx("type %s: no snapshot in %s (run potemkin-snapshot %s)",
 		    t->name, dir, t->name);
 		return -1;
+	}
+	if (t->disk) {
+		if (qemu_disk_clone(t, &disk, vmdisk) == -1)
+			return -1;
+		r.base = t->disk;
+		r.snapdisk = disk.snap;
+		r.disk = vmdisk;
 	}
 	vmm_read_file(accelf, accel, sizeof(accel), NULL);
 	r.kvm = strncmp(accel, "kvm", 3) == 0;
@@ -735,7 +763,7 @@ qemu_freeze(const struct vmm_conf *conf, struct vmm_vm *vm, const char *evdir)
 {
 	char sock[VMM_PATH_MAX], qlog[VMM_PATH_MAX], to[VMM_PATH_MAX];
 	struct qmp q;
-	int rc = -1;
+	int rc = -1, disk;
 
 	if (vmm_path(sock, sizeof(sock), "%s/qmp.sock", vm->dir) == -1 ||
 	    qmp_open(&q, sock, 5000) == -1)
@@ -761,13 +789,18 @@ qemu_freeze(const struct vmm_conf *conf, struct vmm_vm *vm, const char *evdir)
 	    vmm_path(to, sizeof(to), "%s/qemu.log", evdir) == 0 &&
 	    access(qlog, F_OK) == 0)
 		vmm_copy_file(qlog, to);
+	/* Migrated, the clone's disk is flushed and no longer written. */
+	if ((disk = qemu_disk_freeze(vm, evdir)) == -1)
+		goto out;
 	rc = evidence_note(evdir, "memory.elf: guest memory (ELF core, "
 	    "dump-guest-memory)") ||
 	    evidence_note(evdir, "machine-state: device state and RAM (QEMU "
 		"migration stream; load with -incoming)") ||
 	    evidence_note(evdir, "qemu.log: QEMU's own messages") ||
-	    evidence_note(evdir, "disk: none (the guest runs from its "
-		"initramfs)") ? -1 : 0;
+	    evidence_note(evdir, disk ? "disk.qcow2: what the clone "
+		"wrote to its disk (a qcow2 overlay; qemu-img info names the "
+		"snapshot's disk it lies on)" : "disk: none (the guest runs "
+		"from its initramfs)") ? -1 : 0;
 out:
 	qmp_close(&q);
 	return rc;

@@ -10,6 +10,9 @@
 
 struct qargs;
 
+/* What the reference's TCG may hold beyond a clone's: its cgroup allows it. */
+#define QEMU_REFERENCE_TB_MB 128
+
 /* qemu-run.c: what one QEMU is started with. */
 struct qemu_run {
 	const struct vmm_type *t;
@@ -18,6 +21,12 @@ struct qemu_run {
 	const char *dir;	/* for qmp.sock and the root's mount point */
 	const char *kernel;	/* on the host: the kernel, or the clones' stub */
 	const char *memfile;	/* on the host */
+	/* A disk type's chain, on the host: the type's image, the snapshot's
+	 * delta over it (written by the reference only) and a clone's own
+	 * delta over that (NULL for the reference). */
+	const char *base;
+	const char *snapdisk;
+	const char *disk;
 	bool reference;		/* boots (with the initrd), memory shared */
 	bool incoming;		/* waits for a snapshot (-incoming defer -S) */
 	bool kvm;
@@ -30,5 +39,19 @@ struct qemu_run {
 	pid_t pid;		/* out: QEMU, PID 1 of its namespace */
 };
 int qemu_run(struct qemu_run *r, const struct cgroup *cg);
+
+/* qemu-disk.c: a disk type's snapshot delta and clones' overlays. */
+struct qemu_disk {
+	char snap[VMM_PATH_MAX];	/* SNAPDIR/disk.qcow2: the snapshot's delta */
+	char blank[VMM_PATH_MAX];	/* SNAPDIR/clone.qcow2: a clone's, empty */
+	char stamp[VMM_PATH_MAX];	/* SNAPDIR/disk.base: the image's identity */
+};
+int qemu_disk_paths(const char *snapdir, struct qemu_disk *d);
+int qemu_disk_begin(const struct vmm_type *t, const char *path);
+int qemu_disk_seal(const struct vmm_type *t, const char *newdelta,
+    const struct qemu_disk *d);
+int qemu_disk_clone(const struct vmm_type *t, const struct qemu_disk *d,
+    const char *path);
+int qemu_disk_freeze(const struct vmm_vm *vm, const char *evdir);
 
 #endif

@@ -452,18 +452,36 @@ vmm_pid_alive(long pid)
 	return p[2] != 'Z' && p[2] != 'X';
 }
 
+/* One line of a console: true if it ends with needle as a word of its own
+ * (a login prompt may come first; the kernel's echo of its command line
+ * has "potemkin.ready=" before it and more after). */
+static bool
+line_ends_with(const char *line, size_t len, const char *needle, size_t nlen)
+{
+	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' '))
+		len--;
+	if (len < nlen || memcmp(line + len - nlen, needle, nlen) != 0)
+		return false;
+	return len == nlen || line[len - nlen - 1] == ' ' ||
+	    line[len - nlen - 1] == '\r';
+}
+
 /*
- * Wait until the file at path contains needle after offset off (a console
- * log filling up, maybe appended to since earlier boots), at most timeout_ms; fail early if process watch (when > 0) dies.
- * Returns 0 found, -1 with errno ETIMEDOUT or ESRCH.
+ * Wait until the file at path has a line that ends with needle, after
+ * offset off (a console log filling up, maybe appended to since earlier
+ * boots), at most timeout_ms; fail early if process watch (when > 0) dies.
+ * Not anywhere in a line: the kernel echoes its command line, ready string
+ * included, on a console that is not quiet.  Returns 0 found, -1 with errno ETIMEDOUT
+ * or ESRCH.
  */
 int
 vmm_wait_string(const char *path, off_t off, const char *needle,
     uint64_t timeout_ms, pid_t watch)
 {
 	uint64_t deadline = mono_ms() + timeout_ms;
-	size_t nlen = strlen(needle), keep = 0;
-	char buf[8192 + 256];
+	size_t nlen = strlen(needle), have = 0;
+	char buf[8192], line[320];
+	bool whole = true;	/* line[] holds the line from its start */
 	int fd = -1;
 
 	if (nlen == 0 || nlen > 256) {
@@ -476,20 +494,24 @@ vmm_wait_string(const char *path, off_t off, const char *needle,
 		if (fd != -1) {
 			ssize_t n;
 
-			while ((n = pread(fd, buf + keep, sizeof(buf) - keep - 1,
-			    off)) > 0) {
+			while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
 				off += n;
-				keep += (size_t)n;
-				buf[keep] = '\0';
-				if (memmem(buf, keep, needle, nlen) != NULL) {
-					close(fd);
-					return 0;
+				for (ssize_t i = 0; i < n; i++) {
+					if (buf[i] != '\n') {
+						if (have < sizeof(line))
+							line[have++] = buf[i];
+						else
+							whole = false;
+						continue;
+					}
+					if (whole &&
+					    line_ends_with(line, have, needle, nlen)) {
+						close(fd);
+						return 0;
+					}
+					have = 0;
+					whole = true;
 				}
-				/* Keep a tail so a needle cut in two is found. */
-				size_t tail = keep < nlen ? keep : nlen - 1;
-
-				memmove(buf, buf + keep - tail, tail);
-				keep = tail;
 			}
 		}
 		if (vmm_stop) {

@@ -90,6 +90,8 @@ struct vmm_type {
 	unsigned cpus;
 	/* qemu */
 	const char *qemu;
+	const char *disk;	/* the guest's disk (qcow2), cloned copy-on-write */
+	unsigned tcg_buffer_mb;	/* a clone's translated code, private to it */
 	enum vmm_accel accel;
 	unsigned pool;		/* clones kept loaded and paused, ahead of demand */
 	/* xen */

@@ -20,9 +20,11 @@
 # FARM_POLICY may name a policy file to use instead of the default one,
 # FARM_IDLE the default one's idle timeout (3s), and
 # FARM_EVENTS where the gateway writes its events (default events.jsonl),
-# FARM_GATEWAY_EXTRA more gateway.conf settings.
+# FARM_GATEWAY_EXTRA more gateway.conf settings, FARM_TYPE_PORTS the TCP
+# ports the default policy's type serves (23 80).
 # The netns clones run on FARM_ROOTFS (potemkin-mkimage --rootfs), the qemu
-# ones from the guest in FARM_GUEST_DIR; their cgroups are FARM_CGROUP's.
+# ones from the guest in FARM_GUEST_DIR (the Debian one on a disk from
+# FARM_DISK_DIR); their cgroups are FARM_CGROUP's.
 
 FARM_PREFIX=198.51.100.0/24
 FARM_GW_EXT=192.0.2.1
@@ -80,8 +82,8 @@ farm_resolver_start() {
 	return 1
 }
 
-# farm_write_configs [netns|qemu]: the clone tools' and the gateway's files,
-# and the reference snapshot.
+# farm_write_configs [netns|qemu|disk]: the clone tools' and the gateway's
+# files, and the reference snapshot.
 farm_write_configs() {
 	local backend=${1:-netns}
 
@@ -111,13 +113,51 @@ farm_write_configs() {
 	echo spreading
 	CGI
 	chmod 755 "$FARM_DIR/www/cgi-bin/spread"
-	if [ "$backend" = qemu ]; then
-		farm_qemu_conf
-	else
-		farm_netns_conf
-	fi
+	case $backend in
+	qemu) farm_qemu_conf ;;
+	disk) farm_disk_conf ;;
+	*) farm_netns_conf ;;
+	esac
 	farm_policy_and_gateway_conf &&
 	"$BIN/potemkin-snapshot" -c "$FARM_DIR/vmm.conf" web >/dev/null
+}
+
+# farm_shipped_configs: the files of etc/potemkin, as installed, with only
+# what a farm in namespaces must change: paths into $FARM_DIR and the
+# images' directories ($FARM_ROOTFS, $FARM_GUEST_DIR, $FARM_DISK_DIR), the
+# gateway's interface (ext0), no user of its own, the clone tools of
+# $BIN; in the policy, the Internet namespace's 203.0.113.0/24 is the
+# attackers', not the farm's, and idle is $FARM_IDLE when set.  Then the
+# snapshot of each type the policy places.
+farm_shipped_configs() {
+	local etc=$SRC_ROOT/etc/potemkin t
+	mkdir -p "$FARM_DIR/state" "$FARM_DIR/mem"
+	mountpoint -q "$FARM_DIR/mem" ||
+		mount -t tmpfs -o mode=755 potemkin-mem "$FARM_DIR/mem" || return 1
+	sed -e "s|^statedir = .*|statedir = \"$FARM_DIR/state\";|" \
+	    -e "s|^memdir = .*|memdir = \"$FARM_DIR/mem\";|" \
+	    -e "s|^cgroup = .*|cgroup = \"$FARM_CGROUP\";|" \
+	    -e "s|/var/lib/potemkin/rootfs|$FARM_ROOTFS|g" \
+	    -e "s|/var/lib/potemkin/debian|$FARM_DISK_DIR|g" \
+	    -e "s|/var/lib/potemkin/image|$FARM_GUEST_DIR|g" \
+	    "$etc/vmm.conf" >"$FARM_DIR/vmm.conf" &&
+	FARM_POLICY=$FARM_DIR/farm.policy &&
+	sed -e '/^farm *203\.0\.113\./d' -e '/^hosts *203\.0\.113\./d' \
+	    ${FARM_IDLE:+-e "s|^idle .*|idle     $FARM_IDLE|"} \
+	    "$etc/farm.policy" >"$FARM_POLICY" &&
+	FARM_CTL_SOCKET=$FARM_DIR/gateway.sock &&
+	sed -e "s|^policy = .*|policy = \"$FARM_POLICY\";|" \
+	    -e '/^user = /d' \
+	    -e "s|^control_socket = .*|control_socket = \"$FARM_CTL_SOCKET\";|" \
+	    -e "s|^pidfile = .*|pidfile = \"$FARM_DIR/gateway.pid\";|" \
+	    -e "s|^events = .*|events = \"$FARM_DIR/events.jsonl\";|" \
+	    -e "s|^external_interface = .*|external_interface = \"ext0\";|" \
+	    -e "s|\"potemkin-\([a-z]*\)\", \"-c\", \"/etc/potemkin/vmm.conf\"|\"$BIN/potemkin-\1\", \"-c\", \"$FARM_DIR/vmm.conf\"|" \
+	    "$etc/gateway.conf" >"$FARM_DIR/gateway.conf" || return 1
+	: >"$FARM_DIR/events.jsonl"
+	for t in $(sed -n 's/^hosts *[0-9./]* *\([A-Za-z0-9_-]*\).*/\1/p' "$FARM_POLICY" | sort -u); do
+		"$BIN/potemkin-snapshot" -c "$FARM_DIR/vmm.conf" "$t" || return 1
+	done
 }
 
 # A real guest kernel under QEMU (TCG: this machine's KVM cannot run 64-bit
@@ -139,6 +179,29 @@ farm_qemu_conf() {
 	    ready = "POTEMKIN-READY";
 	    ready_timeout = "120s";
 	    append = "potemkin.bait=1";	# the worm bait of the containment tests
+	  };
+	};
+	CONF
+}
+
+# A Debian guest on a disk (potemkin-mkimage --disk in $FARM_DISK_DIR),
+# cloned copy-on-write in memory and on disk.
+farm_disk_conf() {
+	cat >"$FARM_DIR/vmm.conf" <<-CONF
+	statedir = "$FARM_DIR/state";
+	memdir = "$FARM_DIR/mem";
+	cgroup = "$FARM_CGROUP";
+	types = {
+	  web = {
+	    backend = "qemu";
+	    kernel = "$FARM_DISK_DIR/vmlinuz";
+	    initrd = "$FARM_DISK_DIR/initrd.img";
+	    disk = "$FARM_DISK_DIR/disk.qcow2";
+	    memory = 256;
+	    tcg_buffer = 32;
+	    accel = "${FARM_ACCEL:-tcg}";
+	    hostname = "www";
+	    ready_timeout = "300s";
 	  };
 	};
 	CONF
@@ -170,7 +233,7 @@ farm_policy_and_gateway_conf() {
 		FARM_POLICY="$FARM_DIR/farm.policy"
 		cat >"$FARM_POLICY" <<-POLICY
 		farm 198.51.100.0/24
-		type web tcp { 23 80 }
+		type web tcp { ${FARM_TYPE_PORTS:-23 80} }
 		hosts 198.51.100.0/24 web
 		universe per-source
 		idle ${FARM_IDLE:-3s}

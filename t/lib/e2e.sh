@@ -6,6 +6,7 @@
 #	. "$TEST_DIRECTORY/lib/e2e.sh"
 #	E2E_REQUIRE="NMAP"             # before sourcing: more prerequisites
 #	E2E_GUEST=1                    # and the qemu guest image
+#	E2E_DISK=1                     # or the Debian one on a disk (disk.sh)
 #	test_expect_success 'setup' 'e2e_up'
 
 test_require ROOT NETNS NFQUEUE IPTABLES BUSYBOX CURL TCPDUMP ${E2E_REQUIRE:-}
@@ -21,6 +22,12 @@ if [ -z "${POTEMKIN_ISOLATED:-}" ]; then
 	fi
 	potemkin-mkimage --rootfs -q "$FARM_ROOTFS" >&2 ||
 		echo "$TEST_NAME: potemkin-mkimage --rootfs $FARM_ROOTFS failed" >&2
+fi
+# The Debian guest on a disk, likewise (E2E_DISK=1).
+if [ -n "${E2E_DISK:-}" ]; then
+	. "$TEST_DIRECTORY/lib/disk.sh"
+	disk_image
+	FARM_DISK_DIR=$DISK_IMAGE
 fi
 test_isolate
 

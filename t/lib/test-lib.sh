@@ -68,6 +68,9 @@ prereq_JQ() { command -v jq >/dev/null; }
 prereq_SOCAT() { command -v socat >/dev/null; }
 prereq_GNUPLOT() { command -v gnuplot >/dev/null; }
 prereq_CLANG() { command -v clang >/dev/null; }
+prereq_SSH() { command -v ssh >/dev/null; }
+prereq_QEMU_IMG() { command -v qemu-img >/dev/null; }
+prereq_MMDEBSTRAP() { command -v mmdebstrap >/dev/null && command -v mke2fs >/dev/null; }
 prereq_TRACES() { test_traces_dir >/dev/null 2>&1; }
 
 # Where the shared real captures are: $POTEMKIN_TRACES, else ../shared/traces
