@@ -32,9 +32,12 @@ ETC_FILES += etc/potemkin/vmm.conf
 
 # Build, test and run time: libraries, QEMU for the qemu backend, busybox
 # for netns services and the guest image, iproute2 and curl for the tests,
-# cpio and xz for potemkin-mkimage, e2fsprogs for the nested test's ext4 root.
+# cpio and xz for potemkin-mkimage, e2fsprogs for the nested test's ext4 root
+# and, with mmdebstrap and qemu-img, for potemkin-mkimage --disk; the ssh
+# client for the logins of the disk guest's tests.
 DEPS_PKGS += libconfig-dev libmnl-dev libseccomp-dev qemu-system-x86 busybox-static \
-	iproute2 curl cpio xz-utils zstd kmod procps psmisc socat e2fsprogs
+	iproute2 curl cpio xz-utils zstd kmod procps psmisc socat e2fsprogs \
+	mmdebstrap qemu-utils openssh-client
 
 UNIT_TESTS += t2001-vmm-mac
 t2001-vmm-mac_LIBS := vmm common
