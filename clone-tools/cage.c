@@ -702,6 +702,13 @@ cage_dev(const struct cage *c, const char *dev)
 			warn("clone %u: %s", c->id, dst);
 			return -1;
 		}
+	/* KVM for a QEMU that uses it: its group's, like the host's. */
+	if (c->kvm && (vmm_path(dst, sizeof(dst), "%s/kvm", dev) == -1 ||
+	    mknod(dst, S_IFCHR | 0660, c->kvm) == -1 ||
+	    chown(dst, 0, c->extra_gid) == -1 || chmod(dst, 0660) == -1)) {
+		warn("clone %u: %s", c->id, dst);
+		return -1;
+	}
 	for (size_t i = 0; i < sizeof(links) / sizeof(*links); i++)
 		if (vmm_path(dst, sizeof(dst), "%s/%s", dev, links[i][1]) == -1 ||
 		    symlink(links[i][0], dst) == -1) {

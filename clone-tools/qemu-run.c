@@ -259,10 +259,6 @@ qemu_build(const struct cage *c, void *arg)
 	if (vmm_path(dst, sizeof(dst), "%s/dev", c->stage) == -1 ||
 	    cage_mkpoint(c, dst, false) == -1 || cage_dev(c, dst) == -1)
 		return -1;
-	if (r->kvm &&
-	    (vmm_path(dst, sizeof(dst), "%s/dev/kvm", c->stage) == -1 ||
-	    cage_bind(c, "/dev/kvm", dst, CAGE_RW) == -1))
-		return -1;
 	if (vmm_path(dst, sizeof(dst), "%s" QEMU_KERNEL, c->stage) == -1 ||
 	    cage_mkpoint(c, dst, true) == -1 ||
 	    cage_bind(c, r->kernel, dst, 0) == -1 ||
@@ -379,8 +375,11 @@ qemu_run(struct qemu_run *r, const struct cgroup *cg)
 		warn("clone %u", r->id);
 		return -1;
 	}
-	if (r->kvm && stat("/dev/kvm", &st) == 0)
+	/* The cage's /dev is read-only once made: /dev/kvm is made in it. */
+	if (r->kvm && stat("/dev/kvm", &st) == 0 && S_ISCHR(st.st_mode)) {
 		c.extra_gid = st.st_gid;
+		c.kvm = st.st_rdev;
+	}
 	if (vmm_path(stage, sizeof(stage), "%s/root", r->dir) == -1 ||
 	    vmm_path(sock, sizeof(sock), "%s/qmp.sock", r->dir) == -1 ||
 	    vmm_path(logpath, sizeof(logpath), "/proc/self/fd/%d", r->log) == -1 ||

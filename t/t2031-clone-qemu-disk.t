@@ -104,6 +104,14 @@ test_expect_success 'an attacker logs in over SSH: Debian, the type'"'"'s host n
 	grep -qi "lighttpd" page
 '
 
+# What the farm's policy opens for the type: each port answers a handshake.
+test_expect_success 'it serves SSH, telnet, HTTP and SMB' '
+	for p in 22 23 80 139 445; do
+		socat -T 5 - TCP:10.0.2.15:$p,so-bindtodevice=pk$(field id <c1),connect-timeout=10 \
+			</dev/null >/dev/null || { echo "port $p: no answer"; return 1; }
+	done
+'
+
 test_expect_success 'each clone writes a file; each sees only its own' '
 	for i in 1 2 3; do
 		on_clone $(field id <c$i) "echo written-by-clone-$i >note-$i; sync" ||
