@@ -24,6 +24,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/monotime.h"
@@ -152,18 +153,15 @@ pool_add(const struct vmm_conf *conf, const struct vmm_type *t,
 	return 0;
 }
 
-/*
- * Top the pool up to t->pool clones.  With wait false another filler at
- * work is enough; with wait true (potemkin-snapshot) we wait for it and
- * check.
- */
-int
-pool_fill(const struct vmm_conf *conf, const struct vmm_type *t,
-    bool wait)
+static int pool_fill_since(const struct vmm_conf *conf,
+    const struct vmm_type *t, bool wait, const uint64_t *kicked_ns);
+
+/* t's filler lock, held: an open descriptor, or -1 (busy, if !wait). */
+static int
+pool_hold(const struct vmm_conf *conf, const struct vmm_type *t, bool wait)
 {
-	unsigned ids[VMM_POOL_MAX];
 	char dir[VMM_PATH_MAX], lock[VMM_PATH_MAX + 8];
-	int fd, rc = 0;
+	int fd;
 
 	if (pool_dir(conf, t->name, dir, sizeof(dir)) == -1)
 		return -1;
@@ -174,7 +172,62 @@ pool_fill(const struct vmm_conf *conf, const struct vmm_type *t,
 	}
 	if (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) == -1) {
 		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Top the pool up to t->pool clones.  With wait false another filler at
+ * work is enough; with wait true (potemkin-snapshot) we wait for it and
+ * check.
+ */
+int
+pool_fill(const struct vmm_conf *conf, const struct vmm_type *t,
+    bool wait)
+{
+	return pool_fill_since(conf, t, wait, NULL);
+}
+
+/* When refills were last called off (pool_cancel), or 0. */
+static uint64_t
+pool_cancelled_ns(const char *dir)
+{
+	char path[VMM_PATH_MAX + 16];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/.cancel", dir);
+	if (stat(path, &st) == -1)
+		return 0;
+	return (uint64_t)st.st_mtim.tv_sec * 1000000000u +
+	    (uint64_t)st.st_mtim.tv_nsec;
+}
+
+static uint64_t
+wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A refill asked for at kicked_ns (0: now) does nothing once refills have
+ * been called off since. */
+static int
+pool_fill_since(const struct vmm_conf *conf, const struct vmm_type *t,
+    bool wait, const uint64_t *kicked_ns)
+{
+	unsigned ids[VMM_POOL_MAX];
+	char dir[VMM_PATH_MAX];
+	int fd, rc = 0;
+
+	if (pool_dir(conf, t->name, dir, sizeof(dir)) == -1 ||
+	    (fd = pool_hold(conf, t, wait)) == -1)
 		return wait ? -1 : 0;
+	if (kicked_ns && pool_cancelled_ns(dir) >= *kicked_ns) {
+		close(fd);
+		return 0;
 	}
 	while (pool_list(dir, ids, VMM_POOL_MAX) < t->pool && !vmm_stop)
 		if ((rc = pool_add(conf, t, dir)) == -1)
@@ -195,6 +248,7 @@ void
 pool_kick(const struct vmm_conf *conf, const struct vmm_type *t)
 {
 	char dir[VMM_PATH_MAX], log[VMM_PATH_MAX + 16];
+	uint64_t kicked = wall_ns();
 	pid_t pid;
 	int fd;
 
@@ -219,7 +273,39 @@ pool_kick(const struct vmm_conf *conf, const struct vmm_type *t)
 	fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0640);
 	dup2(fd == -1 ? 0 : fd, 1);
 	dup2(fd == -1 ? 0 : fd, 2);
-	_exit(pool_fill(conf, t, false) == -1 ? 1 : 0);
+	_exit(pool_fill_since(conf, t, false, &kicked) == -1 ? 1 : 0);
+}
+
+/*
+ * Call off t's refills: wait for one at work (it finishes its clone), and
+ * make those asked for until now do nothing.  The lock stays held while the
+ * returned descriptor is open; -1 on failure.
+ */
+int
+pool_cancel(const struct vmm_conf *conf, const struct vmm_type *t)
+{
+	char dir[VMM_PATH_MAX], path[VMM_PATH_MAX + 16];
+	struct timespec now[2];
+	int fd, mark;
+
+	if (pool_dir(conf, t->name, dir, sizeof(dir)) == -1 ||
+	    (fd = pool_hold(conf, t, true)) == -1)
+		return -1;
+	/* The time given, not the file system's own: it is coarse, and may
+	 * be older than a kick made a moment ago. */
+	clock_gettime(CLOCK_REALTIME, &now[0]);
+	now[1] = now[0];
+	snprintf(path, sizeof(path), "%s/.cancel", dir);
+	if ((mark = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640)) == -1 ||
+	    futimens(mark, now) == -1) {
+		warn("%s", path);
+		if (mark != -1)
+			close(mark);
+		close(fd);
+		return -1;
+	}
+	close(mark);
+	return fd;
 }
 
 /* Tear down every clone waiting in the pool (a new snapshot). */

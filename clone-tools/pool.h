@@ -22,6 +22,9 @@ int pool_fill(const struct vmm_conf *conf, const struct vmm_type *t,
     bool wait);
 /* The same in the background, detached, its messages in fill.log. */
 void pool_kick(const struct vmm_conf *conf, const struct vmm_type *t);
+/* Call off t's refills, those at work and those asked for until now; the
+ * returned descriptor holds the filler lock.  -1 on failure. */
+int pool_cancel(const struct vmm_conf *conf, const struct vmm_type *t);
 /* Tear down every clone waiting (a new snapshot). */
 int pool_drain(const struct vmm_conf *conf, const struct vmm_type *t);
 /* A pooled clone torn down by other means leaves no pool entry. */

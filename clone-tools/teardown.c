@@ -17,6 +17,7 @@
 #include "cgroup.h"
 #include "cmd.h"
 #include "layer.h"
+#include "pool.h"
 
 /* A directory without a record is a clone being made, or one whose maker
  * died; the backend file says whose resources it may hold. */
@@ -141,6 +142,22 @@ td_orphans(const struct vmm_conf *conf)
 		td_orphans_in(conf, dir, "", true);
 }
 
+/*
+ * -a: every pooled type's refills called off, its filler lock held for the
+ * rest of this process: a refill at work is waited for (it finishes its
+ * clone), one asked for before now or starting meanwhile adds nothing.  A
+ * clone made later refills its pool as usual.
+ */
+static int
+td_hold_pools(const struct vmm_conf *conf)
+{
+	for (size_t i = 0; i < conf->ntypes; i++)
+		if (conf->types[i].pool > 0 &&
+		    pool_cancel(conf, &conf->types[i]) == -1)
+			return -1;
+	return 0;
+}
+
 /* Stale: a record whose clone is not alive, or no record for 10 s and no
  * command holding the lock. */
 static int
@@ -150,7 +167,9 @@ td_sweep(const struct vmm_conf *conf, bool all)
 	size_t n;
 	int rc = 0;
 
-	if (vmm_vm_list(conf, &ids, &n) == -1)
+	/* -a: no pool refill may add a clone behind us, nor after the list. */
+	if ((all && td_hold_pools(conf) == -1) ||
+	    vmm_vm_list(conf, &ids, &n) == -1)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		char idstr[16];

@@ -277,6 +277,16 @@ test_expect_success 'teardown -s keeps the pool; teardown -a empties it' '
 	test_wait_for 10 no_leftovers
 '
 
+# A clone taken while the pool is empty starts a refill; teardown -a right
+# after waits for it and leaves nothing it could add.
+test_expect_success 'teardown -a leaves no refill behind it' '
+	potemkin-clone -t pooled >rec &&
+	potemkin-teardown -a &&
+	flock -n state/pool/pooled/.fill true &&
+	test -z "$(ls state/vms)" &&
+	test_wait_for 10 no_leftovers
+'
+
 test_expect_success 'QEMU missing: snapshot fails, says why, leaves nothing' '
 	test_expect_code 1 potemkin-snapshot noqemu 2>err &&
 	grep -q "^potemkin-snapshot: executing /nonexistent/qemu-system-x86_64: No such file or directory\$" err &&
