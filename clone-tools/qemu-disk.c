@@ -60,19 +60,41 @@ qemu_disk_paths(const char *snapdir, struct qemu_disk *d)
 	    vmm_path(d->stamp, sizeof(d->stamp), "%s/disk.base", snapdir) ? -1 : 0;
 }
 
-/* An empty qcow2 overlay at path over backing, by qemu-img. */
+/* Run qemu-img with args; 0 if it succeeded. */
 static int
-disk_overlay(const char *backing, const char *path)
+disk_img(char *const args[], size_t nargs)
 {
-	char prog[] = QEMU_IMG, create[] = "create", q[] = "-q", f[] = "-f",
+	char prog[] = QEMU_IMG, q[] = "-q";
+	char *argv[12] = { prog, args[0], q };
+
+	if (nargs + 3 > sizeof(argv) / sizeof(*argv))
+		return -1;
+	for (size_t i = 1; i < nargs; i++)
+		argv[i + 2] = args[i];
+	argv[nargs + 2] = NULL;
+	return vmm_run(argv, -1, QEMU_IMG_MS);
+}
+
+/*
+ * An empty qcow2 overlay at path over backing; its header names named (the
+ * path backing will have once installed), or backing itself if NULL.
+ */
+static int
+disk_overlay(const char *backing, const char *named, const char *path)
+{
+	char create[] = "create", rebase[] = "rebase", u[] = "-u", f[] = "-f",
 	    fmt[] = "qcow2", b[] = "-b", bf[] = "-F";
-	char bpath[VMM_PATH_MAX], opath[VMM_PATH_MAX];
-	char *argv[] = { prog, create, q, f, fmt, b, bpath, bf, fmt, opath, NULL };
+	char bpath[VMM_PATH_MAX], npath[VMM_PATH_MAX], opath[VMM_PATH_MAX];
+	char *mk[] = { create, f, fmt, b, bpath, bf, fmt, opath };
+	char *rename_to[] = { rebase, u, b, npath, bf, fmt, opath };
 
 	snprintf(bpath, sizeof(bpath), "%s", backing);
+	snprintf(npath, sizeof(npath), "%s", named ? named : backing);
 	snprintf(opath, sizeof(opath), "%s", path);
 	unlink(path);
-	if (vmm_run(argv, -1, QEMU_IMG_MS) == -1) {
+	if (disk_img(mk, sizeof(mk) / sizeof(*mk)) == -1 ||
+	    (named && disk_img(rename_to, sizeof(rename_to) /
+	    sizeof(*rename_to)) == -1)) {
 		warnx("%s: cannot make an overlay over %s", path, backing);
 		unlink(path);
 		return -1;
@@ -84,7 +106,7 @@ disk_overlay(const char *backing, const char *path)
 int
 qemu_disk_begin(const struct vmm_type *t, const char *path)
 {
-	if (disk_overlay(t->disk, path) == -1)
+	if (disk_overlay(t->disk, NULL, path) == -1)
 		return -1;
 	if (chown(path, t->ids, t->ids) == -1 || chmod(path, 0600) == -1) {
 		warn("%s", path);
@@ -95,31 +117,61 @@ qemu_disk_begin(const struct vmm_type *t, const char *path)
 }
 
 /*
- * The reference is gone: its delta becomes the snapshot's, root's and
- * readable by the type's QEMUs only; the blank overlay of the clones is
- * made over it, and the image's identity recorded.
+ * The reference is gone: its delta is made the snapshot's (root's,
+ * readable by the type's QEMUs only), the clones' blank overlay is made
+ * over it and the image's identity taken, all beside the files they
+ * replace (.new); qemu_disk_install puts them in place.
  */
 int
 qemu_disk_seal(const struct vmm_type *t, const char *newdelta,
     const struct qemu_disk *d)
 {
-	char id[128], tmp[VMM_PATH_MAX];
+	char id[128], blank[VMM_PATH_MAX], stamp[VMM_PATH_MAX];
 
-	if (chown(newdelta, 0, t->ids) == -1 || chmod(newdelta, 0640) == -1 ||
-	    rename(newdelta, d->snap) == -1) {
-		warn("%s", d->snap);
+	if (chown(newdelta, 0, t->ids) == -1 || chmod(newdelta, 0640) == -1) {
+		warn("%s", newdelta);
 		return -1;
 	}
-	if (vmm_path(tmp, sizeof(tmp), "%s.new", d->blank) == -1 ||
-	    disk_overlay(d->snap, tmp) == -1)
+	if (vmm_path(blank, sizeof(blank), "%s.new", d->blank) == -1 ||
+	    vmm_path(stamp, sizeof(stamp), "%s.new", d->stamp) == -1 ||
+	    disk_overlay(newdelta, d->snap, blank) == -1)
 		return -1;
-	if (chmod(tmp, 0640) == -1 || rename(tmp, d->blank) == -1) {
-		warn("%s", d->blank);
-		unlink(tmp);
+	if (chmod(blank, 0640) == -1) {
+		warn("%s", blank);
 		return -1;
 	}
 	return disk_identity(t->disk, id, sizeof(id)) ||
-	    vmm_write_file(d->stamp, id, strlen(id), 0640) ? -1 : 0;
+	    vmm_write_file(stamp, id, strlen(id), 0640) ? -1 : 0;
+}
+
+/* The sealed files in place, with the snapshot's state and memory. */
+int
+qemu_disk_install(const char *newdelta, const struct qemu_disk *d)
+{
+	char blank[VMM_PATH_MAX], stamp[VMM_PATH_MAX];
+
+	if (vmm_path(blank, sizeof(blank), "%s.new", d->blank) == -1 ||
+	    vmm_path(stamp, sizeof(stamp), "%s.new", d->stamp) == -1)
+		return -1;
+	if (rename(newdelta, d->snap) == -1 || rename(blank, d->blank) == -1 ||
+	    rename(stamp, d->stamp) == -1) {
+		warn("installing the disk in %s", d->snap);
+		return -1;
+	}
+	return 0;
+}
+
+/* What a failed snapshot leaves of the disk's new files. */
+void
+qemu_disk_discard(const char *newdelta, const struct qemu_disk *d)
+{
+	char path[VMM_PATH_MAX];
+
+	unlink(newdelta);
+	if (vmm_path(path, sizeof(path), "%s.new", d->blank) == 0)
+		unlink(path);
+	if (vmm_path(path, sizeof(path), "%s.new", d->stamp) == 0)
+		unlink(path);
 }
 
 /* A clone's overlay at path, from the blank; the image must be the one

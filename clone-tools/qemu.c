@@ -422,13 +422,16 @@ qemu_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 	/* The reference is done with its memory before anyone maps it. */
 	cgroup_remove(&cg);
 	/* Clones still running keep the old memory file's inode (and the
-	 * old disk delta's: their cage holds it). */
-	if (qemu_seal_memfile(t, newmem) == -1 || rename(newmem, memfile) == -1 ||
-	    rename(newstate, state) == -1) {
+	 * old disk delta's: their cage holds it).  Everything that can fail
+	 * is done before the first rename. */
+	if (qemu_seal_memfile(t, newmem) == -1 ||
+	    (t->disk && qemu_disk_seal(t, newdelta, &disk) == -1))
+		goto out;
+	if (rename(newmem, memfile) == -1 || rename(newstate, state) == -1) {
 		warn("installing the snapshot in %s", dir);
 		goto out;
 	}
-	if (t->disk && qemu_disk_seal(t, newdelta, &disk) == -1)
+	if (t->disk && qemu_disk_install(newdelta, &disk) == -1)
 		goto out;
 	snprintf(cmdline, sizeof(cmdline), "%s\n", kvm ? "kvm" : "tcg");
 	if (vmm_write_file(accel, cmdline, strlen(cmdline), 0640) == -1 ||
@@ -444,7 +447,7 @@ out:
 	cgroup_remove(&cg);
 	unlink(newmem);
 	unlink(newstate);
-	unlink(newdelta);
+	qemu_disk_discard(newdelta, &disk);
 	/* The reference's console stays, for a failure above all. */
 	if (vmm_path(cmdline, sizeof(cmdline), "%s/console.log", dir) == 0) {
 		char log[VMM_PATH_MAX];

@@ -50,6 +50,8 @@ int qemu_disk_paths(const char *snapdir, struct qemu_disk *d);
 int qemu_disk_begin(const struct vmm_type *t, const char *path);
 int qemu_disk_seal(const struct vmm_type *t, const char *newdelta,
     const struct qemu_disk *d);
+int qemu_disk_install(const char *newdelta, const struct qemu_disk *d);
+void qemu_disk_discard(const char *newdelta, const struct qemu_disk *d);
 int qemu_disk_clone(const struct vmm_type *t, const struct qemu_disk *d,
     const char *path);
 int qemu_disk_freeze(const struct vmm_vm *vm, const char *evdir);
