@@ -462,8 +462,9 @@ conf_type(struct vmm_conf *conf, const config_setting_t *g, struct vmm_type *t,
 	t->prefix = (uint8_t)prefix;
 	/* The cgroup's defaults: a netns clone is a few small services; a
 	 * qemu clone is its guest's memory and QEMU's own (its translated
-	 * code among it), its virtual CPUs' threads and one more for QEMU's I/O (held to cpus, a TCG guest
-	 * answered its first SYN some 20 ms later). */
+	 * code among it), its virtual CPUs' threads and one more for QEMU's
+	 * I/O (held to cpus, a TCG guest answered its first SYN some 20 ms
+	 * later). */
 	if (strcmp(t->backend->name, "netns") == 0)
 		t->limits = (struct vmm_limits){ 64ULL << 20, 128, 500, 0 };
 	else

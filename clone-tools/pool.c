@@ -153,9 +153,6 @@ pool_add(const struct vmm_conf *conf, const struct vmm_type *t,
 	return 0;
 }
 
-static int pool_fill_since(const struct vmm_conf *conf,
-    const struct vmm_type *t, bool wait, const uint64_t *kicked_ns);
-
 /* t's filler lock, held: an open descriptor, or -1 (busy, if !wait). */
 static int
 pool_hold(const struct vmm_conf *conf, const struct vmm_type *t, bool wait)
@@ -175,18 +172,6 @@ pool_hold(const struct vmm_conf *conf, const struct vmm_type *t, bool wait)
 		return -1;
 	}
 	return fd;
-}
-
-/*
- * Top the pool up to t->pool clones.  With wait false another filler at
- * work is enough; with wait true (potemkin-snapshot) we wait for it and
- * check.
- */
-int
-pool_fill(const struct vmm_conf *conf, const struct vmm_type *t,
-    bool wait)
-{
-	return pool_fill_since(conf, t, wait, NULL);
 }
 
 /* When refills were last called off (pool_cancel), or 0. */
@@ -212,8 +197,8 @@ wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* A refill asked for at kicked_ns (0: now) does nothing once refills have
- * been called off since. */
+/* pool_fill; a refill asked for at *kicked_ns does nothing once refills
+ * have been called off since (none is, if kicked_ns is NULL). */
 static int
 pool_fill_since(const struct vmm_conf *conf, const struct vmm_type *t,
     bool wait, const uint64_t *kicked_ns)
@@ -237,6 +222,18 @@ pool_fill_since(const struct vmm_conf *conf, const struct vmm_type *t,
 		    vmm_progname(), t->name, pool_list(dir, ids, VMM_POOL_MAX));
 	close(fd);
 	return rc;
+}
+
+/*
+ * Top the pool up to t->pool clones.  With wait false another filler at
+ * work is enough; with wait true (potemkin-snapshot) we wait for it and
+ * check.
+ */
+int
+pool_fill(const struct vmm_conf *conf, const struct vmm_type *t,
+    bool wait)
+{
+	return pool_fill_since(conf, t, wait, NULL);
 }
 
 /*

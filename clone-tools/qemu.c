@@ -48,6 +48,7 @@
 #include "vmm.h"
 
 #define QEMU_KVM_TRY_MS 20000	/* accel "auto": how long KVM may take */
+#define QEMU_WARM_MS 10000	/* a pooled clone's warming, at most */
 /*
  * Migrations read and write files through QEMU's fd set 2 (set 1 is the
  * console's): "file:/dev/fdset/2".  The freeze's one is the only writer
@@ -608,26 +609,31 @@ static int qemu_handshake(const char *ifname, uint32_t addr, uint16_t port);
  * translates guest code on first use, and a clone fresh from its snapshot
  * has translated nothing: its first SYN-ACK took ~70 ms more than the next.
  * The guest keeps a closed connection from gw_ip in TIME_WAIT; nothing else.
+ *
+ * Best effort, at most QEMU_WARM_MS: on a gateway host the rules drop
+ * whatever a clone sends the host itself (no handshake completes there),
+ * and a clone not warmed is still a clone, paused in the pool all the same.
  */
 static int
 qemu_warm(const struct vmm_type *t, struct vmm_vm *vm)
 {
-	uint64_t deadline = mono_ms() + t->ready_timeout_ms;
+	uint64_t deadline = mono_ms() + (t->ready_timeout_ms < QEMU_WARM_MS ?
+	    t->ready_timeout_ms : QEMU_WARM_MS);
 	char sock[VMM_PATH_MAX];
 	struct qmp q;
-	int rc = 0;
+	int rc = 0, warm = 0;
 
 	if (t->nready_tcp == 0)
 		return 0;
 	if (qemu_cont(vm, t->ready_timeout_ms) == -1)
 		return -1;
-	for (size_t i = 0; i < t->nready_tcp && rc == 0; i++)
-		while ((rc = qemu_handshake(vm->rec.ifname, t->guest_ip,
+	for (size_t i = 0; i < t->nready_tcp && warm == 0; i++)
+		while ((warm = qemu_handshake(vm->rec.ifname, t->guest_ip,
 		    t->ready_tcp[i])) == -1 && mono_ms() < deadline && !vmm_stop)
 			usleep(10000);
-	if (rc == -1)
-		warnx("clone %u: no answer on tcp/%u to warm it", vm->id,
-		    t->ready_tcp[0]);
+	if (warm == -1)
+		warnx("clone %u: no answer on its ready_tcp ports within %d ms: "
+		    "pooled unwarmed", vm->id, QEMU_WARM_MS);
 	if (vmm_path(sock, sizeof(sock), "%s/qmp.sock", vm->dir) == -1 ||
 	    qmp_open(&q, sock, 5000) == -1)
 		return -1;

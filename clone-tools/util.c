@@ -471,8 +471,8 @@ line_ends_with(const char *line, size_t len, const char *needle, size_t nlen)
  * offset off (a console log filling up, maybe appended to since earlier
  * boots), at most timeout_ms; fail early if process watch (when > 0) dies.
  * Not anywhere in a line: the kernel echoes its command line, ready string
- * included, on a console that is not quiet.  Returns 0 found, -1 with errno ETIMEDOUT
- * or ESRCH.
+ * included, on a console that is not quiet.  Returns 0 found, -1 with
+ * errno ETIMEDOUT or ESRCH.
  */
 int
 vmm_wait_string(const char *path, off_t off, const char *needle,

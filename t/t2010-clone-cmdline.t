@@ -211,6 +211,23 @@ test_expect_success 'potemkin-mkimage --rootfs: usage, status 2 for bad use' '
 	! test -e newdir
 '
 
+test_expect_success 'potemkin-mkimage --disk: usage, status 2 for bad use' '
+	potemkin-mkimage -h >out &&
+	grep -q "^       potemkin-mkimage --disk \[-fq\] \[-s SUITE\] \[-M MIRROR\] \[-l USER:PASSWORD\]... OUTDIR\$" out &&
+	grep -q "^\.Fl -disk\$" "$SRC_ROOT/clone-tools/potemkin-mkimage.8" &&
+	test_expect_code 2 potemkin-mkimage --disk 2>err &&
+	grep -q "^potemkin-mkimage: one OUTDIR is required\$" err &&
+	test_expect_code 2 potemkin-mkimage --disk --rootfs newdir 2>err &&
+	grep -q "^potemkin-mkimage: --rootfs and --disk build different things: one at a time\$" err &&
+	test_expect_code 2 potemkin-mkimage -l admin:x newdir 2>err &&
+	grep -q "^potemkin-mkimage: -s, -M and -l are for --disk\$" err &&
+	test_expect_code 2 potemkin-mkimage --disk -l nopassword newdir 2>err &&
+	grep -q "^potemkin-mkimage: -l nopassword: not USER:PASSWORD\$" err &&
+	test_expect_code 2 potemkin-mkimage --disk -m virtio_net newdir 2>err &&
+	grep -q "^potemkin-mkimage: --disk boots Debian.s initramfs: -m does not apply\$" err &&
+	! test -e newdir
+'
+
 test_expect_success 'potemkin-ls of an empty state directory: the header only' '
 	potemkin-ls >out &&
 	test $(wc -l <out) = 1 &&
