@@ -702,10 +702,10 @@ cage_dev(const struct cage *c, const char *dev)
 			warn("clone %u: %s", c->id, dst);
 			return -1;
 		}
-	/* KVM for a QEMU that uses it: its group's, like the host's. */
+	/* KVM for a QEMU that uses it, open to whom the host's is. */
 	if (c->kvm && (vmm_path(dst, sizeof(dst), "%s/kvm", dev) == -1 ||
-	    mknod(dst, S_IFCHR | 0660, c->kvm) == -1 ||
-	    chown(dst, 0, c->extra_gid) == -1 || chmod(dst, 0660) == -1)) {
+	    mknod(dst, S_IFCHR | c->kvm_mode, c->kvm) == -1 ||
+	    chown(dst, 0, c->kvm_gid) == -1 || chmod(dst, c->kvm_mode) == -1)) {
 		warn("clone %u: %s", c->id, dst);
 		return -1;
 	}

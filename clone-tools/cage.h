@@ -30,7 +30,11 @@ struct cage {
 	bool userns;
 	const char *stage;	/* an empty directory; the root is built on it */
 	gid_t extra_gid;	/* !userns: a supplementary group, or -1 */
-	dev_t kvm;		/* /dev/kvm's device, made in the cage's /dev; 0: none */
+	/* /dev/kvm, made in the cage's /dev as on the host: its device (0:
+	 * none), group and mode. */
+	dev_t kvm;
+	gid_t kvm_gid;
+	mode_t kvm_mode;
 	/* Run by the caller, inside the cage's mount namespace, with the
 	 * stage on a fresh mount: put the root's content on it. */
 	int (*build)(const struct cage *, void *);

@@ -375,10 +375,17 @@ qemu_run(struct qemu_run *r, const struct cgroup *cg)
 		warn("clone %u", r->id);
 		return -1;
 	}
-	/* The cage's /dev is read-only once made: /dev/kvm is made in it. */
+	/*
+	 * The cage's /dev is read-only once made: /dev/kvm is made in it, its
+	 * group and mode the host's.  QEMU joins that group, never root's: a
+	 * host whose /dev/kvm is root's alone gives clones no KVM.
+	 */
 	if (r->kvm && stat("/dev/kvm", &st) == 0 && S_ISCHR(st.st_mode)) {
-		c.extra_gid = st.st_gid;
 		c.kvm = st.st_rdev;
+		c.kvm_gid = st.st_gid;
+		c.kvm_mode = st.st_mode & 0777;
+		if (st.st_gid != 0)
+			c.extra_gid = st.st_gid;
 	}
 	if (vmm_path(stage, sizeof(stage), "%s/root", r->dir) == -1 ||
 	    vmm_path(sock, sizeof(sock), "%s/qmp.sock", r->dir) == -1 ||
