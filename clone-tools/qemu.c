@@ -617,8 +617,9 @@ static int qemu_handshake(const char *ifname, uint32_t addr, uint16_t port);
 static int
 qemu_warm(const struct vmm_type *t, struct vmm_vm *vm)
 {
-	uint64_t deadline = mono_ms() + (t->ready_timeout_ms < QEMU_WARM_MS ?
-	    t->ready_timeout_ms : QEMU_WARM_MS);
+	uint64_t limit = t->ready_timeout_ms < QEMU_WARM_MS ?
+	    t->ready_timeout_ms : QEMU_WARM_MS;
+	uint64_t deadline = mono_ms() + limit;
 	char sock[VMM_PATH_MAX];
 	struct qmp q;
 	int rc = 0, warm = 0;
@@ -632,8 +633,8 @@ qemu_warm(const struct vmm_type *t, struct vmm_vm *vm)
 		    t->ready_tcp[i])) == -1 && mono_ms() < deadline && !vmm_stop)
 			usleep(10000);
 	if (warm == -1)
-		warnx("clone %u: no answer on its ready_tcp ports within %d ms: "
-		    "pooled unwarmed", vm->id, QEMU_WARM_MS);
+		warnx("clone %u: no answer on its ready_tcp ports within %llu ms: "
+		    "pooled unwarmed", vm->id, (unsigned long long)limit);
 	if (vmm_path(sock, sizeof(sock), "%s/qmp.sock", vm->dir) == -1 ||
 	    qmp_open(&q, sock, 5000) == -1)
 		return -1;

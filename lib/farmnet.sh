@@ -160,71 +160,62 @@ farm_shipped_configs() {
 	done
 }
 
+# vmm.conf: the farm's paths and one type, web, whose settings come on
+# stdin, one per line.
+farm_vmm_conf() {
+	{
+		printf 'statedir = "%s";\nmemdir = "%s";\ncgroup = "%s";\n' \
+			"$FARM_DIR/state" "$FARM_DIR/mem" "$FARM_CGROUP"
+		printf 'types = {\n  web = {\n'
+		sed 's/^/    /'
+		printf '  };\n};\n'
+	} >"$FARM_DIR/vmm.conf"
+}
+
 # A real guest kernel under QEMU (TCG: this machine's KVM cannot run 64-bit
 # guests), from the image potemkin-mkimage built in $FARM_GUEST_DIR.
 farm_qemu_conf() {
-	cat >"$FARM_DIR/vmm.conf" <<-CONF
-	statedir = "$FARM_DIR/state";
-	memdir = "$FARM_DIR/mem";
-	cgroup = "$FARM_CGROUP";
-	types = {
-	  web = {
-	    backend = "qemu";
-	    kernel = "$FARM_GUEST_DIR/vmlinuz";
-	    initrd = "$FARM_GUEST_DIR/initrd.img";
-	    memory = 128;
-	    accel = "${FARM_ACCEL:-tcg}";
-	    guest_ip = "10.0.2.15";
-	    gw_ip = "10.0.2.2";
-	    ready = "POTEMKIN-READY";
-	    ready_timeout = "120s";
-	    append = "potemkin.bait=1";	# the worm bait of the containment tests
-	  };
-	};
+	farm_vmm_conf <<-CONF
+	backend = "qemu";
+	kernel = "$FARM_GUEST_DIR/vmlinuz";
+	initrd = "$FARM_GUEST_DIR/initrd.img";
+	memory = 128;
+	accel = "${FARM_ACCEL:-tcg}";
+	guest_ip = "10.0.2.15";
+	gw_ip = "10.0.2.2";
+	ready = "POTEMKIN-READY";
+	ready_timeout = "120s";
+	append = "potemkin.bait=1";	# the worm bait of the containment tests
 	CONF
 }
 
 # A Debian guest on a disk (potemkin-mkimage --disk in $FARM_DISK_DIR),
 # cloned copy-on-write in memory and on disk.
 farm_disk_conf() {
-	cat >"$FARM_DIR/vmm.conf" <<-CONF
-	statedir = "$FARM_DIR/state";
-	memdir = "$FARM_DIR/mem";
-	cgroup = "$FARM_CGROUP";
-	types = {
-	  web = {
-	    backend = "qemu";
-	    kernel = "$FARM_DISK_DIR/vmlinuz";
-	    initrd = "$FARM_DISK_DIR/initrd.img";
-	    disk = "$FARM_DISK_DIR/disk.qcow2";
-	    memory = 256;
-	    tcg_buffer = 32;
-	    accel = "${FARM_ACCEL:-tcg}";
-	    hostname = "www";
-	    ready_timeout = "300s";
-	  };
-	};
+	farm_vmm_conf <<-CONF
+	backend = "qemu";
+	kernel = "$FARM_DISK_DIR/vmlinuz";
+	initrd = "$FARM_DISK_DIR/initrd.img";
+	disk = "$FARM_DISK_DIR/disk.qcow2";
+	memory = 256;
+	tcg_buffer = 32;
+	accel = "${FARM_ACCEL:-tcg}";
+	hostname = "www";
+	ready_timeout = "300s";
 	CONF
 }
 
 farm_netns_conf() {
-	cat >"$FARM_DIR/vmm.conf" <<-CONF
-	statedir = "$FARM_DIR/state";
-	memdir = "$FARM_DIR/mem";
-	cgroup = "$FARM_CGROUP";
-	types = {
-	  web = {
-	    backend = "netns";
-	    root = "$FARM_ROOTFS";
-	    binds = ( "$FARM_DIR/www:/srv/www" );
-	    gw_ip = "169.254.0.1";
-	    services = [ "busybox httpd -f -p 80 -h /srv/www",
-	                 "busybox telnetd -F -p 23 -l /bin/sh -f /srv/www/index.html" ];
-	    ready_tcp = [ 80, 23 ];
-	    home = "/srv/www";
-	    evidence_paths = [ "/srv/www" ];
-	  };
-	};
+	farm_vmm_conf <<-CONF
+	backend = "netns";
+	root = "$FARM_ROOTFS";
+	binds = ( "$FARM_DIR/www:/srv/www" );
+	gw_ip = "169.254.0.1";
+	services = [ "busybox httpd -f -p 80 -h /srv/www",
+	             "busybox telnetd -F -p 23 -l /bin/sh -f /srv/www/index.html" ];
+	ready_tcp = [ 80, 23 ];
+	home = "/srv/www";
+	evidence_paths = [ "/srv/www" ];
 	CONF
 }
 

@@ -115,7 +115,16 @@ test_expect_success 'meaning errors name the file, the line and the setting' '
 	grep -q "^potemkin-ls: bad7.conf:2: type x: domain_type: .hvm. is not pv or pvh\$" err &&
 	printf "types = { x = { backend = \"xen\"; kernel = \"/k\"; initrd = \"/i\";\n  pool = 2; }; };\n" >bad8.conf &&
 	test_expect_code 1 potemkin-ls -c bad8.conf 2>err &&
-	grep -q "^potemkin-ls: bad8.conf:2: type x: pool: the xen backend keeps no pool\$" err
+	grep -q "^potemkin-ls: bad8.conf:2: type x: pool: the xen backend keeps no pool\$" err &&
+	printf "types = { x = { backend = \"netns\";\n  disk = \"/d.qcow2\"; }; };\n" >bad9.conf &&
+	test_expect_code 1 potemkin-ls -c bad9.conf 2>err &&
+	grep -q "^potemkin-ls: bad9.conf:2: type x: disk: only the qemu backend clones a disk\$" err &&
+	printf "types = { x = { backend = \"qemu\"; kernel = \"/k\"; initrd = \"/i\";\n  disk = \"d.qcow2\"; }; };\n" >bad10.conf &&
+	test_expect_code 1 potemkin-ls -c bad10.conf 2>err &&
+	grep -q "^potemkin-ls: bad10.conf:2: type x: disk: .d.qcow2. is not an absolute path\$" err &&
+	printf "types = { x = { backend = \"qemu\"; kernel = \"/k\"; initrd = \"/i\";\n  tcg_buffer = 0; }; };\n" >bad11.conf &&
+	test_expect_code 1 potemkin-ls -c bad11.conf 2>err &&
+	grep -q "^potemkin-ls: bad11.conf:2: type x: tcg_buffer" err
 '
 
 test_expect_success 'potemkin-clone --types lists the types, making nothing' '

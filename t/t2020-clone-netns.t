@@ -56,7 +56,6 @@ export POTEMKIN_VMM_CONF=$TRASH/vmm.conf
 no_leftovers() {
 	cage_no_leftovers
 }
-field() { tr " " "\n" | sed -n "s/^$1=//p"; }
 test_atexit 'potemkin-teardown -a'
 
 test_expect_success 'a clone answers HTTP on its address through pk<ID>' '
@@ -92,7 +91,7 @@ test_expect_success 'the telnet service listens too' '
 test_expect_success 'without --ip the type address is used and ip=-' '
 	potemkin-clone -t web >rec2 &&
 	grep -q " guest_ip=10.0.2.15 gw_ip=10.0.2.2 ip=- universe=0 " rec2 &&
-	id2=$(field id <rec2) &&
+	id2=$(cage_field id <rec2) &&
 	curl -sS --max-time 5 --interface pk$id2 http://10.0.2.15/ >got &&
 	test_cmp want got
 '
@@ -119,10 +118,10 @@ test_expect_success 'ten concurrent clones, each answering on its own' '
 	wait &&
 	cat c? >all &&
 	test $(wc -l <all) = 10 &&
-	test $(field id <all | sort -u | wc -l) = 10 &&
+	test $(cage_field id <all | sort -u | wc -l) = 10 &&
 	for i in 0 1 2 3 4 5 6 7 8 9; do
 		echo "clone $i" >www/index.html &&
-		curl -sS --max-time 5 --interface pk$(field id <c$i) \
+		curl -sS --max-time 5 --interface pk$(cage_field id <c$i) \
 			http://198.51.100.$((20 + i))/ >got &&
 		test_cmp www/index.html got || return 1
 	done &&
@@ -130,20 +129,20 @@ test_expect_success 'ten concurrent clones, each answering on its own' '
 '
 
 test_expect_success 'tearing one down leaves the other nine answering' '
-	victim=$(field id <c4) &&
+	victim=$(cage_field id <c4) &&
 	potemkin-teardown $victim &&
 	test_wait_for 5 "! ip link show pk$victim" &&
 	for i in 0 1 2 3 5 6 7 8 9; do
-		curl -sS --max-time 5 --interface pk$(field id <c$i) \
+		curl -sS --max-time 5 --interface pk$(cage_field id <c$i) \
 			http://198.51.100.$((20 + i))/ >/dev/null || return 1
 	done &&
-	potemkin-teardown $(field id <all | grep -vx $victim) &&
+	potemkin-teardown $(cage_field id <all | grep -vx $victim) &&
 	test_wait_for 5 no_leftovers
 '
 
 test_expect_success 'freeze writes a complete evidence folder and tears down' '
 	potemkin-clone -t web --ip 198.51.100.9 >rec &&
-	id=$(field id <rec) &&
+	id=$(cage_field id <rec) &&
 	curl -sS --max-time 5 --interface pk$id http://198.51.100.9/ >/dev/null &&
 	cage_sh pk$id 198.51.100.9 "echo dropped >/tmp/payload; chmod 750 /tmp/payload; rm /etc/shells; echo done" >out &&
 	grep -q "^done" out &&
@@ -156,7 +155,7 @@ test_expect_success 'freeze writes a complete evidence folder and tears down' '
 	grep -q "socket:" "$dir/processes.txt" &&
 	cat "$dir/net/tcp" "$dir/net/tcp6" | grep -q ":0050 " &&
 	grep -q "eth0" "$dir/net/dev" &&
-	test -s "$dir/proc/$(field pid <rec)/status" &&
+	test -s "$dir/proc/$(cage_field pid <rec)/status" &&
 	test_cmp www/index.html "$dir/files/srv/www/index.html" &&
 	test_cmp "$CAGE_ROOTFS/etc/passwd" "$dir/files/etc/passwd" &&
 	grep -q "^files/nonexistent: missing" "$dir/MANIFEST" &&
@@ -171,7 +170,7 @@ test_expect_success 'freeze writes a complete evidence folder and tears down' '
 
 test_expect_success 'freeze --keep leaves the clone frozen in its cgroup' '
 	potemkin-clone -t web --ip 198.51.100.9 >rec &&
-	id=$(field id <rec) &&
+	id=$(cage_field id <rec) &&
 	dir=$(potemkin-freeze --keep $id) &&
 	grep -q "^frozen: cgroup" "$dir/MANIFEST" &&
 	cage_frozen $id &&
@@ -217,7 +216,7 @@ test_expect_success 'a pool: made by the snapshot, taken with its address, refil
 	test "$(pool_count)" = 2 &&
 	test $(potemkin-ls | grep -c " pooled ") = 2 &&
 	potemkin-clone -t pooled --ip 198.51.100.30 >rec &&
-	id=$(field id <rec) &&
+	id=$(cage_field id <rec) &&
 	grep -q " ip=198.51.100.30 " rec &&
 	! test -e state/pool/pooled/$id &&
 	curl -sS --max-time 5 --interface pk$id http://198.51.100.30/ >got &&
@@ -234,8 +233,8 @@ test_expect_success 'a pool: made by the snapshot, taken with its address, refil
 
 test_expect_success 'a dead clone is stale in potemkin-ls; teardown -s removes it' '
 	potemkin-clone -t web >rec &&
-	id=$(field id <rec) &&
-	kill -KILL $(field pid <rec) &&
+	id=$(cage_field id <rec) &&
+	kill -KILL $(cage_field pid <rec) &&
 	test_wait_for 5 "potemkin-ls | grep -q \"^$id .* stale \"" &&
 	potemkin-teardown -s >swept &&
 	echo $id >want &&
@@ -249,7 +248,7 @@ test_expect_success 'its leader dead, none of its services lives on' '
 
 test_expect_success 'teardown -s removes a killed command'"'"'s cgroup and layer' '
 	potemkin-clone -t web >rec &&
-	id=$(field id <rec) &&
+	id=$(cage_field id <rec) &&
 	potemkin-teardown $id &&
 	g=$(cage_groups | head -n 1) &&
 	mkdir "$g/pk4242" mem/layers/4242 &&

@@ -36,7 +36,6 @@ types = {
 };
 CONF
 export POTEMKIN_VMM_CONF=$TRASH/vmm.conf
-field() { tr " " "\n" | sed -n "s/^$1=//p"; }
 # In clone A's shell, as the attacker.
 a_sh() { cage_sh pk$a 198.51.100.10 "$1"; }
 b_answers() {
@@ -50,12 +49,12 @@ test_atexit "kill $host_pid"
 test_expect_success 'two clones of the type come up' '
 	potemkin-clone -t web --ip 198.51.100.10 >ra &&
 	potemkin-clone -t web --ip 198.51.100.11 >rb &&
-	a=$(field id <ra) && b=$(field id <rb) &&
+	a=$(cage_field id <ra) && b=$(cage_field id <rb) &&
 	b_answers
 '
 
 test_expect_success 'root inside is the type'"'"'s first id outside, and unprivileged' '
-	pid=$(field pid <ra) &&
+	pid=$(cage_field pid <ra) &&
 	grep -q "^ *0 *$CAGE_IDS *65536\$" /proc/$pid/uid_map &&
 	grep -q "^ *0 *$CAGE_IDS *65536\$" /proc/$pid/gid_map &&
 	for p in $(cage_procs); do
@@ -109,7 +108,7 @@ test_expect_success 'mount and module loading fail' '
 	a_sh "mount -t tmpfs none /mnt; echo mount=\$?; echo x >/tmp/x.ko; insmod /tmp/x.ko; echo insmod=\$?" >out &&
 	grep -q "^mount: permission denied" out && grep -qx "mount=1" out &&
 	grep -q "^insmod: can.t insert ./tmp/x.ko.: Operation not permitted" out &&
-	! grep -q " /mnt tmpfs" /proc/$(field pid <ra)/mounts
+	! grep -q " /mnt tmpfs" /proc/$(cage_field pid <ra)/mounts
 '
 
 test_expect_success 'every system call the cage refuses, refused' '
@@ -162,7 +161,7 @@ test_expect_success 'freeze: nothing the attacker planted reaches the host' '
 	test "$(stat -c %a $ev/layer/root/suid)" = 755 &&
 	test "$(stat -c %a $ev/files/root/suid)" = 640 &&
 	potemkin-clone -t web --ip 198.51.100.10 >ra &&
-	a=$(field id <ra)
+	a=$(cage_field id <ra)
 '
 
 test_expect_success 'a fork bomb meets its pids limit; the other clone answers' '
@@ -180,7 +179,7 @@ test_expect_success 'a fork bomb meets its pids limit; the other clone answers' 
 # memory bomb, and the kernel kills in the clone what would pass its limit.
 test_expect_success 'a memory and disk bomb meets its memory limit' '
 	potemkin-clone -t web --ip 198.51.100.10 >ra &&
-	a=$(field id <ra) &&
+	a=$(cage_field id <ra) &&
 	a_sh "head -c 100m /dev/zero >/tmp/big; echo rc=\$?; head -c 100m /dev/zero | tail" >out &&
 	size=$(stat -c %s mem/layers/$a/upper/tmp/big) &&
 	test $size -lt $((32 * 1048576)) &&

@@ -40,6 +40,7 @@ types = {
     accel = "tcg";
     ready = "NEVER-PRINTED";
     ready_timeout = "3s";
+    append = "loglevel=6";	# the kernel echoes its command line
   };
   pooled = {
     backend = "qemu";
@@ -56,18 +57,26 @@ types = {
     initrd = "$image/initrd.img";
     accel = "tcg";
   };
+  coldpool = {
+    backend = "qemu";
+    kernel = "$image/vmlinuz";
+    initrd = "$image/initrd.img";
+    accel = "tcg";
+    pool = 1;
+    ready_tcp = [ 9 ];			# the guest serves no such port
+  };
+  kvm = {
+    backend = "qemu";
+    kernel = "$image/vmlinuz";
+    initrd = "$image/initrd.img";
+    accel = "kvm";
+    ready_timeout = "3s";
+  };
 };
 CONF
 export POTEMKIN_VMM_CONF=$TRASH/vmm.conf
-field() { tr " " "\n" | sed -n "s/^$1=//p"; }
-# Live (not zombie) QEMU processes in this test's clones' cgroups.
-our_qemus() {
-	local p
-	for p in $(cage_procs) 0; do ps -o stat=,comm= -p $p; done |
-		grep -v "^Z" | grep -c "qemu-system"
-}
 no_leftovers() {
-	[ "$(our_qemus)" = 0 ] && cage_no_leftovers
+	[ "$(cage_qemus)" = 0 ] && cage_no_leftovers
 }
 # QMP query-status of the clone in directory $1, by socat.
 query_status() {
@@ -95,7 +104,7 @@ test_expect_success 'potemkin-snapshot boots the reference and saves it' '
 	grep -q POTEMKIN-READY state/snapshots/linux/console.log &&
 	test $(stat -c %s state/snapshots/linux/kernel.stub) -lt 65536 &&
 	! test -e state/snapshots/linux/reference &&
-	test "$(our_qemus)" = 0
+	test "$(cage_qemus)" = 0
 '
 
 test_expect_success 'a second snapshot without -f keeps the first' '
@@ -107,7 +116,7 @@ test_expect_success 'a second snapshot without -f keeps the first' '
 
 test_expect_success 'a clone answers HTTP through pk<ID>' '
 	potemkin-clone -t linux --ip 198.51.100.7 -u 2 >rec &&
-	id=$(field id <rec) &&
+	id=$(cage_field id <rec) &&
 	grep -Eq "^id=$id type=linux backend=qemu ifname=pk$id mac=52:54:00:12:34:56 guest_ip=10.0.2.15 gw_ip=10.0.2.2 ip=198.51.100.7 universe=2 pid=[0-9]+ created=[0-9]{13}\$" rec &&
 	curl -sS --max-time 10 --interface pk$id http://10.0.2.15/ >got &&
 	grep -q "It works!" got &&
@@ -116,7 +125,7 @@ test_expect_success 'a clone answers HTTP through pk<ID>' '
 '
 
 test_expect_success 'its host name is the type'"'"'s, and it serves no bait' '
-	tr "\0" " " </proc/$(field pid <rec)/cmdline >args &&
+	tr "\0" " " </proc/$(cage_field pid <rec)/cmdline >args &&
 	grep -q " potemkin.hostname=nas-7 " args &&
 	! grep -q "potemkin.bait" args &&
 	code=$(curl -s -o /dev/null -w "%{http_code}" --max-time 10 --interface pk$id \
@@ -125,14 +134,14 @@ test_expect_success 'its host name is the type'"'"'s, and it serves no bait' '
 '
 
 test_expect_success 'the clone maps the snapshot memory privately' '
-	pid=$(field pid <rec) &&
+	pid=$(cage_field pid <rec) &&
 	grep " /memory\$" /proc/$pid/maps | grep -q " rw-p " &&
 	potemkin-ls | grep -q "^$id  *linux  *qemu  *pk$id .* cow  *running "
 '
 
 # What a guest that took its QEMU over would have: seen from outside.
 test_expect_success 'its QEMU is caged: no privilege, two filters, its own namespaces' '
-	pid=$(field pid <rec) &&
+	pid=$(cage_field pid <rec) &&
 	grep -q "^Uid:	$CAGE_IDS	$CAGE_IDS	$CAGE_IDS	$CAGE_IDS\$" /proc/$pid/status &&
 	grep -q "^Gid:	$CAGE_IDS	$CAGE_IDS	$CAGE_IDS	$CAGE_IDS\$" /proc/$pid/status &&
 	grep -q "^Groups:[[:space:]]*\$" /proc/$pid/status &&
@@ -152,7 +161,7 @@ test_expect_success 'its QEMU is caged: no privilege, two filters, its own names
 '
 
 test_expect_success 'its QEMU sees no host file beyond what it runs from' '
-	pid=$(field pid <rec) &&
+	pid=$(cage_field pid <rec) &&
 	ls -A /proc/$pid/root >root &&
 	printf "%s\n" bin dev etc kernel lib lib32 lib64 memory sbin usr >want &&
 	{ grep -vx -f want root || :; } >extra &&
@@ -168,7 +177,7 @@ test_expect_success 'its QEMU sees no host file beyond what it runs from' '
 '
 
 test_expect_success 'its memory file is open read-only, its limits set' '
-	pid=$(field pid <rec) &&
+	pid=$(cage_field pid <rec) &&
 	for fd in /proc/$pid/fd/*; do
 		test "$(readlink $fd)" != /memory || echo ${fd##*/}
 	done >memfd &&
@@ -188,32 +197,32 @@ test_expect_success 'ten concurrent clones of one snapshot each answer' '
 	wait &&
 	cat c? >all &&
 	test $(wc -l <all) = 10 &&
-	test $(field id <all | sort -u | wc -l) = 10 &&
-	test $(field pid <all | sort -u | wc -l) = 10 &&
+	test $(cage_field id <all | sort -u | wc -l) = 10 &&
+	test $(cage_field pid <all | sort -u | wc -l) = 10 &&
 	for i in 0 1 2 3 4 5 6 7 8 9; do
-		curl -sS --max-time 10 --interface pk$(field id <c$i) \
+		curl -sS --max-time 10 --interface pk$(cage_field id <c$i) \
 			http://10.0.2.15/ | grep -q "It works!" || return 1
 	done
 '
 
 test_expect_success 'tearing one down leaves the others answering' '
-	victim=$(field id <c3) &&
+	victim=$(cage_field id <c3) &&
 	potemkin-teardown $victim &&
 	test_wait_for 5 "! ip link show pk$victim" &&
 	for i in 0 1 2 4 5 6 7 8 9; do
-		curl -sS --max-time 10 --interface pk$(field id <c$i) \
+		curl -sS --max-time 10 --interface pk$(cage_field id <c$i) \
 			http://10.0.2.15/ | grep -q "It works!" || return 1
 	done
 '
 
 test_expect_success 'teardown leaves no pk* link, QEMU or file' '
-	potemkin-teardown $id $(field id <all | grep -vx $victim) &&
+	potemkin-teardown $id $(cage_field id <all | grep -vx $victim) &&
 	test_wait_for 10 no_leftovers
 '
 
 test_expect_success 'freeze writes a complete evidence folder' '
 	potemkin-clone -t linux >rec &&
-	id=$(field id <rec) &&
+	id=$(cage_field id <rec) &&
 	curl -sS --max-time 10 --interface pk$id http://10.0.2.15/ >/dev/null &&
 	dir=$(potemkin-freeze $id) &&
 	test_cmp rec "$dir/record" &&
@@ -228,7 +237,7 @@ test_expect_success 'freeze writes a complete evidence folder' '
 
 test_expect_success 'freeze --keep leaves the guest stopped, not answering' '
 	potemkin-clone -t linux >rec &&
-	id=$(field id <rec) &&
+	id=$(cage_field id <rec) &&
 	dir=$(potemkin-freeze -k $id) &&
 	test -s "$dir/machine-state" &&
 	potemkin-ls | grep -q "^$id .* frozen " &&
@@ -238,6 +247,9 @@ test_expect_success 'freeze --keep leaves the guest stopped, not answering' '
 '
 
 # Another type's snapshot, as its own: its memory readable by its ids.
+# Whether or not it succeeds (KVM may or may not run this guest here).
+snapshot_either_way() { potemkin-snapshot "$@" || :; }
+
 snapshot_copy() {
 	mkdir -p state/snapshots/$1 &&
 	cp state/snapshots/linux/state state/snapshots/linux/accel \
@@ -251,7 +263,7 @@ test_expect_success 'a pool: the snapshot leaves clones loaded and paused' '
 	potemkin-snapshot pooled 2>msg &&
 	grep -q "type pooled: 2 clones waiting in the pool" msg &&
 	test $(pooled_count) = 2 &&
-	test "$(our_qemus)" = 2 &&
+	test "$(cage_qemus)" = 2 &&
 	for v in state/vms/*; do
 		query_status "$v" | grep -q "\"status\": \"paused\"" || return 1
 	done &&
@@ -260,7 +272,7 @@ test_expect_success 'a pool: the snapshot leaves clones loaded and paused' '
 
 test_expect_success 'a pooled clone is handed out running; the pool refills' '
 	potemkin-clone -t pooled >rec &&
-	id=$(field id <rec) &&
+	id=$(cage_field id <rec) &&
 	grep -Eq "^id=$id type=pooled backend=qemu ifname=pk$id .* pid=[0-9]+ created=" rec &&
 	curl -sS --max-time 10 --interface pk$id http://10.0.2.15/ | grep -q "It works!" &&
 	potemkin-ls | grep -q "^$id  *pooled  *qemu .* running " &&
@@ -287,6 +299,25 @@ test_expect_success 'teardown -a leaves no refill behind it' '
 	test_wait_for 10 no_leftovers
 '
 
+# A clone that answers no ready_tcp port is pooled unwarmed within ten
+# seconds, not held for its ready_timeout and then thrown away.
+test_expect_success 'warming is best effort: an unwarmed clone still joins the pool' '
+	snapshot_copy coldpool $((CAGE_IDS + 4 * 65536)) &&
+	potemkin-snapshot coldpool 2>msg &&
+	grep -q "no answer on its ready_tcp ports within 10000 ms: pooled unwarmed" msg &&
+	grep -q "type coldpool: 1 clones waiting in the pool" msg &&
+	potemkin-teardown -a &&
+	test_wait_for 10 no_leftovers
+'
+
+# The cage'"'"'s /dev is read-only: the node is made with the others.
+test_expect_success KVM 'accel kvm: QEMU starts with the host'"'"'s /dev/kvm in its cage' '
+	snapshot_either_way kvm 2>err &&
+	grep -q "booting the reference (kvm)" err &&
+	! grep -q "mounting /dev/kvm" err &&
+	test_wait_for 10 no_leftovers
+'
+
 test_expect_success 'QEMU missing: snapshot fails, says why, leaves nothing' '
 	test_expect_code 1 potemkin-snapshot noqemu 2>err &&
 	grep -q "^potemkin-snapshot: executing /nonexistent/qemu-system-x86_64: No such file or directory\$" err &&
@@ -308,6 +339,7 @@ test_expect_success 'QEMU missing: a clone fails and leaves nothing' '
 test_expect_success 'a guest that never becomes ready: timeout, clean failure' '
 	test_expect_code 1 potemkin-snapshot never 2>err &&
 	grep -q "^potemkin-snapshot: type never: no .NEVER-PRINTED. on the console within 3000 ms" err &&
+	grep -q "potemkin.ready=NEVER-PRINTED" state/snapshots/never/console.log &&
 	! test -e state/snapshots/never/state && ! test -e mem/never.ram.new &&
 	test -f state/snapshots/never/console.log &&
 	test_wait_for 10 no_leftovers

@@ -32,12 +32,6 @@ types = {
 };
 CONF
 export POTEMKIN_VMM_CONF=$TRASH/vmm.conf
-field() { tr " " "\n" | sed -n "s/^$1=//p"; }
-our_qemus() {
-	local p
-	for p in $(cage_procs) 0; do ps -o stat=,comm= -p $p; done |
-		grep -v "^Z" | grep -c "qemu-system"
-}
 # Run CMD on clone $1 over SSH through its pk<ID>: every clone has the
 # same address, so the connection is bound to the interface (ssh's own
 # BindInterface binds to the interface's address only).
@@ -69,7 +63,7 @@ test_expect_success 'potemkin-snapshot boots Debian and saves memory and disk' '
 	grep -q "^backing file: $TRASH/state/snapshots/deb/disk.qcow2" blankinfo &&
 	test "$(stat -c "%U %a" state/snapshots/deb/disk.qcow2)" = "root 640" &&
 	! test -e state/snapshots/deb/reference &&
-	test "$(our_qemus)" = 0
+	test "$(cage_qemus)" = 0
 '
 
 # Its first connection too: a snapshot taken before the web server
@@ -77,52 +71,56 @@ test_expect_success 'potemkin-snapshot boots Debian and saves memory and disk' '
 test_expect_success 'three clones, each with its own overlay over the snapshot' '
 	for i in 1 2 3; do
 		potemkin-clone -t deb >c$i &&
-		curl -sS --max-time 30 --interface pk$(field id <c$i) \
+		curl -sS --max-time 30 --interface pk$(cage_field id <c$i) \
 			-o /dev/null http://10.0.2.15/ || return 1
 	done &&
 	for i in 1 2 3; do
-		id=$(field id <c$i) &&
+		id=$(cage_field id <c$i) &&
 		qemu-img info -U state/vms/$id/disk.qcow2 >i$i &&
 		grep -q "^backing file: $TRASH/state/snapshots/deb/disk.qcow2" i$i &&
 		test "$(stat -c %u state/vms/$id/disk.qcow2)" = "$CAGE_IDS" || return 1
 	done
 '
 
-test_expect_success 'its QEMU can write its own overlay and nothing under it' '
-	pid=$(field pid <c1) &&
+test_expect_success 'its QEMU can write its own overlay and nothing under it; tcg_buffer' '
+	pid=$(cage_field pid <c1) &&
 	printf "%s\n" base.qcow2 bin dev disk.qcow2 etc kernel lib lib32 lib64 \
 		memory sbin snap.qcow2 usr >want &&
 	ls -A /proc/$pid/root >root &&
 	test_cmp want root &&
 	! touch /proc/$pid/root/base.qcow2 2>/dev/null &&
 	! touch /proc/$pid/root/snap.qcow2 2>/dev/null &&
-	tr "\0" " " </proc/$pid/cmdline | grep -q " root=/dev/vda rw "
+	tr "\0" " " </proc/$pid/cmdline >args &&
+	grep -q " root=/dev/vda rw " args &&
+	grep -q " -accel tcg,tb-size=32 " args &&
+	cage_limits pk$(cage_field id <c1) >limits &&
+	grep -qx "memory $(( (256 + 56 + 32) * 1048576 ))" limits
 '
 
 test_expect_success 'an attacker logs in over SSH: Debian, the type'"'"'s host name' '
-	on_clone $(field id <c1) "uname -sr; hostname; cat /etc/debian_version" >who &&
+	on_clone $(cage_field id <c1) "uname -sr; hostname; cat /etc/debian_version" >who &&
 	grep -q "^Linux 6\." who &&
 	grep -qx "files-2" who &&
 	grep -Eq "^12\.[0-9]+" who &&
-	curl -sS --max-time 30 --interface pk$(field id <c1) http://10.0.2.15/ >page &&
+	curl -sS --max-time 30 --interface pk$(cage_field id <c1) http://10.0.2.15/ >page &&
 	grep -qi "lighttpd" page
 '
 
 # What the farm's policy opens for the type: each port answers a handshake.
 test_expect_success 'it serves SSH, telnet, HTTP and SMB' '
 	for p in 22 23 80 139 445; do
-		socat -T 5 - TCP:10.0.2.15:$p,so-bindtodevice=pk$(field id <c1),connect-timeout=10 \
+		socat -T 5 - TCP:10.0.2.15:$p,so-bindtodevice=pk$(cage_field id <c1),connect-timeout=10 \
 			</dev/null >/dev/null || { echo "port $p: no answer"; return 1; }
 	done
 '
 
 test_expect_success 'each clone writes a file; each sees only its own' '
 	for i in 1 2 3; do
-		on_clone $(field id <c$i) "echo written-by-clone-$i >note-$i; sync" ||
+		on_clone $(cage_field id <c$i) "echo written-by-clone-$i >note-$i; sync" ||
 			return 1
 	done &&
 	for i in 1 2 3; do
-		on_clone $(field id <c$i) "cat note-*" >saw$i &&
+		on_clone $(cage_field id <c$i) "cat note-*" >saw$i &&
 		echo written-by-clone-$i >want$i &&
 		test_cmp want$i saw$i || return 1
 	done
@@ -130,7 +128,7 @@ test_expect_success 'each clone writes a file; each sees only its own' '
 
 test_expect_success 'the writes are in the clones'"'"' overlays, not below' '
 	for i in 1 2 3; do
-		grep -qa written-by-clone-$i state/vms/$(field id <c$i)/disk.qcow2 ||
+		grep -qa written-by-clone-$i state/vms/$(cage_field id <c$i)/disk.qcow2 ||
 			return 1
 	done &&
 	! grep -qa written-by-clone- state/snapshots/deb/disk.qcow2 &&
@@ -138,7 +136,7 @@ test_expect_success 'the writes are in the clones'"'"' overlays, not below' '
 '
 
 test_expect_success 'freeze keeps the clone'"'"'s writes as a qcow2 overlay' '
-	id=$(field id <c2) &&
+	id=$(cage_field id <c2) &&
 	potemkin-freeze $id >evpath &&
 	ev=$(cat evpath) &&
 	qemu-img info "$ev/disk.qcow2" >evinfo &&
@@ -151,10 +149,10 @@ test_expect_success 'freeze keeps the clone'"'"'s writes as a qcow2 overlay' '
 '
 
 test_expect_success 'teardown removes the overlays; the snapshot stays' '
-	potemkin-teardown $(field id <c1) $(field id <c3) &&
-	! test -e state/vms/$(field id <c1) &&
-	! test -e state/vms/$(field id <c3) &&
-	test_wait_for 10 "test \"\$(our_qemus)\" = 0" &&
+	potemkin-teardown $(cage_field id <c1) $(cage_field id <c3) &&
+	! test -e state/vms/$(cage_field id <c1) &&
+	! test -e state/vms/$(cage_field id <c3) &&
+	test_wait_for 10 "test \"\$(cage_qemus)\" = 0" &&
 	test -s state/snapshots/deb/disk.qcow2 &&
 	cage_no_leftovers
 '
@@ -174,7 +172,7 @@ test_expect_success 'a missing image: the snapshot says so and keeps the old one
 	grep -q "disk $TRASH/image/disk.qcow2 (potemkin-mkimage --disk builds it)" err &&
 	test -s state/snapshots/deb/disk.qcow2 &&
 	! test -e state/snapshots/deb/disk.qcow2.new &&
-	test "$(our_qemus)" = 0 &&
+	test "$(cage_qemus)" = 0 &&
 	cage_no_leftovers
 '
 

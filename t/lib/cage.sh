@@ -9,6 +9,8 @@
 #	cage_no_leftovers     no clone's link, namespace, directory, layer,
 #	                      cgroup, process or mount is left
 #	cage_procs            the pids of processes in our clones' cgroups
+#	cage_qemus            how many live (not zombie) QEMUs are among them
+#	cage_field KEY        KEY's value in the record line on stdin
 #	cage_frozen ID        is clone ID's cgroup frozen?
 #	cage_limits GROUP     the limits of our cgroup GROUP (pk<ID>): lines
 #	                      "memory BYTES", "pids N", "cpu QUOTA/PERIOD"
@@ -59,6 +61,14 @@ cage_procs() {
 	grep -l "$CAGE_CGROUP/" /proc/[0-9]*/cgroup 2>/dev/null |
 		sed 's|^/proc/\([0-9]*\)/cgroup$|\1|'
 }
+
+cage_qemus() {
+	local p
+	for p in $(cage_procs) 0; do ps -o stat=,comm= -p $p; done |
+		grep -v "^Z" | grep -c "qemu-system"
+}
+
+cage_field() { tr " " "\n" | sed -n "s/^$1=//p"; }
 
 # Says what is left, for test_wait_for's last try to show.
 cage_no_leftovers() {
