@@ -1,10 +1,12 @@
 /* The backends, found by the name vmm.conf gives them. */
 #include "vmm.h"
+#include "placed.h"
 
 #include <string.h>
 
 static const struct vmm_backend *const vmm_backends[] = {
 	&vmm_netns_backend, &vmm_qemu_backend, &vmm_xen_backend,
+	&vmm_remote_backend,
 };
 
 const struct vmm_backend *

@@ -15,6 +15,7 @@
 #include "lib/monotime.h"
 #include "lib/number.h"
 #include "pool.h"
+#include "tunnel.h"
 
 static int
 clone_parse_universe(const char *s, uint32_t *out)
@@ -124,6 +125,8 @@ main(int argc, char **argv)
 		{ "ip", required_argument, NULL, 'i' },
 		{ "universe", required_argument, NULL, 'u' },
 		{ "types", no_argument, NULL, 'T' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "tunnel", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -133,6 +136,8 @@ main(int argc, char **argv)
 	struct vmm_vm vm;
 	uint32_t ip = 0, universe = 0;
 	bool has_ip = false, has_universe = false, list = false;
+	const char *host = NULL;
+	struct vmm_tunnel tu = { 0 };
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "c:t:i:u:h", opts, NULL)) != -1) {
@@ -155,12 +160,25 @@ main(int argc, char **argv)
 			has_universe = true;
 			break;
 		case 'T': list = true; break;
+		case 'H':
+			if (!vmm_name_ok(optarg)) {
+				warnx("--host %s: not a name of [A-Za-z0-9_-], "
+				    "1 to %d long", optarg, VMM_NAME_MAX - 1);
+				cmd_usage(CMD_USAGE);
+			}
+			host = optarg;
+			break;
+		case 'N':
+			if (tunnel_parse(optarg, &tu) == -1)
+				cmd_usage(CMD_USAGE);
+			break;
 		case 'h': cmd_usage(CMD_OK);
 		default: cmd_usage(CMD_USAGE);
 		}
 	}
 	if (list) {
-		if (optind != argc || type || has_ip || has_universe) {
+		if (optind != argc || type || has_ip || has_universe || host ||
+		    tu.vni) {
 			warnx("--types takes no other argument but -c");
 			cmd_usage(CMD_USAGE);
 		}
@@ -189,7 +207,14 @@ main(int argc, char **argv)
 		vmm_conf_free(&conf);
 		return CMD_FAIL;
 	}
-	rc = clone_publish(&conf, t, &vm);
+	if (host)
+		snprintf(vm.rec.host, sizeof(vm.rec.host), "%s", host);
+	if (tu.vni && tunnel_attach(&vm, &tu) == -1) {
+		t->backend->teardown(&conf, &vm);
+		rc = -1;
+	} else {
+		rc = clone_publish(&conf, t, &vm);
+	}
 	if (rc == -1)
 		vmm_vm_remove(&vm);
 	else

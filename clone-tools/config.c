@@ -346,8 +346,8 @@ conf_ids_apart(const struct vmm_conf *conf)
 	return 0;
 }
 
-static bool
-conf_name_ok(const char *name)
+bool
+vmm_name_ok(const char *name)
 {
 	size_t len = strlen(name);
 
@@ -412,14 +412,16 @@ conf_type(struct vmm_conf *conf, const config_setting_t *g, struct vmm_type *t,
 	snprintf(what, sizeof(what), "type %s: ", t->name);
 	if (!config_setting_is_group(g))
 		return vconf_error(conf, g, "%sa group { ... } is expected", what);
-	if (!conf_name_ok(t->name))
+	if (!vmm_name_ok(t->name))
 		return vconf_error(conf, g, "type %s: names are letters, digits, "
 		    "'-' and '_', at most %d", t->name, VMM_NAME_MAX - 1);
 	if (member_string(conf, g, what, "backend", NULL, &backend) == -1)
 		return -1;
 	if (backend == NULL)
 		return vconf_error(conf, g, "%sbackend: missing", what);
-	if ((t->backend = vmm_backend_by_name(backend)) == NULL)
+	/* "remote" is potemkin-place's, for clones on other hosts: no type's. */
+	if ((t->backend = vmm_backend_by_name(backend)) == NULL ||
+	    t->backend->clone == NULL)
 		return vconf_error(conf, config_setting_get_member(g, "backend"),
 		    "%sbackend: '%s' is not netns, qemu or xen", what, backend);
 	t->memory_mb = 128;

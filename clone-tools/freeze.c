@@ -10,6 +10,7 @@
 
 #include "cmd.h"
 #include "evidence.h"
+#include "placed.h"
 
 static int
 fr_run(const struct vmm_conf *conf, struct vmm_vm *vm, bool keep)
@@ -42,7 +43,7 @@ fr_run(const struct vmm_conf *conf, struct vmm_vm *vm, bool keep)
 		if (vmm_path(mark, sizeof(mark), "%s/frozen", vm->dir) == -1 ||
 		    vmm_write_file(mark, evdir, strlen(evdir), 0640) == -1)
 			return -1;
-	} else if (be->teardown(conf, vm) == -1 || vmm_vm_remove(vm) == -1) {
+	} else if (vmm_vm_destroy(conf, vm, be) == -1) {
 		printf("%s\n", evdir);
 		return -1;
 	}

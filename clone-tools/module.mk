@@ -11,7 +11,8 @@ vmm_SRCS := clone-tools/config.c clone-tools/mac.c clone-tools/state.c \
 	clone-tools/qmp.c clone-tools/netns.c clone-tools/qemu.c \
 	clone-tools/qemu-run.c clone-tools/qemu-disk.c \
 	clone-tools/pool.c clone-tools/ids.c clone-tools/backends.c \
-	clone-tools/xen.c
+	clone-tools/xen.c clone-tools/tunnel.c clone-tools/placed.c \
+	clone-tools/hosts.c
 
 VMM_LDLIBS := -lconfig -lmnl
 define vmm_prog
@@ -20,7 +21,7 @@ potemkin-$(1)_SRCS := clone-tools/$(1).c
 potemkin-$(1)_LIBS := vmm common
 potemkin-$(1)_LDLIBS := $(VMM_LDLIBS)
 endef
-$(foreach p,snapshot clone teardown freeze ls,$(eval $(call vmm_prog,$(p))))
+$(foreach p,snapshot clone teardown freeze ls place,$(eval $(call vmm_prog,$(p))))
 
 SCRIPTS += potemkin-mkimage potemkin-xen-vif
 MAN5 += clone-tools/vmm.conf.5

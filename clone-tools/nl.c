@@ -166,6 +166,35 @@ nl_add_veth(struct nl_batch *b, const char *host, const uint8_t host_mac[6],
 }
 
 int
+nl_add_vxlan(struct nl_batch *b, const struct nl_vxlan *vx, const char *what)
+{
+	struct nlmsghdr *nlh = nl_put(b, RTM_NEWLINK,
+	    NLM_F_CREATE | NLM_F_EXCL, what);
+	struct nlattr *info, *data;
+
+	if (nlh == NULL)
+		return -1;
+	nl_ifinfo(nlh, 0, 0);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, vx->name);
+	mnl_attr_put_u32(nlh, IFLA_MTU, 1500);
+	if (vx->mac)
+		mnl_attr_put(nlh, IFLA_ADDRESS, 6, vx->mac);
+	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "vxlan");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	mnl_attr_put_u32(nlh, IFLA_VXLAN_ID, vx->vni);
+	mnl_attr_put_u32(nlh, IFLA_VXLAN_GROUP, htonl(vx->remote));
+	if (vx->local)
+		mnl_attr_put_u32(nlh, IFLA_VXLAN_LOCAL, htonl(vx->local));
+	mnl_attr_put_u16(nlh, IFLA_VXLAN_PORT, htons(vx->port));
+	mnl_attr_put_u8(nlh, IFLA_VXLAN_LEARNING, 0);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, info);
+	nl_done(b, nlh);
+	return 0;
+}
+
+int
 nl_link_up(struct nl_batch *b, unsigned ifindex, const char *what)
 {
 	struct nlmsghdr *nlh = nl_put(b, RTM_NEWLINK, 0, what);
@@ -225,6 +254,25 @@ nl_add_addr(struct nl_batch *b, unsigned ifindex, uint32_t addr,
 	ifa->ifa_index = ifindex;
 	mnl_attr_put_u32(nlh, IFA_LOCAL, a);
 	mnl_attr_put_u32(nlh, IFA_ADDRESS, a);
+	nl_done(b, nlh);
+	return 0;
+}
+
+int
+nl_del_addr(struct nl_batch *b, unsigned ifindex, uint32_t addr,
+    uint8_t prefix, const char *what)
+{
+	struct nlmsghdr *nlh = nl_put(b, RTM_DELADDR, 0, what);
+	struct ifaddrmsg *ifa;
+	uint32_t a = htonl(addr);
+
+	if (nlh == NULL)
+		return -1;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = prefix;
+	ifa->ifa_index = ifindex;
+	mnl_attr_put_u32(nlh, IFA_LOCAL, a);
 	nl_done(b, nlh);
 	return 0;
 }

@@ -46,6 +46,21 @@ int nl_add_addr(struct nl_batch *b, unsigned ifindex, uint32_t addr,
 int nl_add_default(struct nl_batch *b, unsigned ifindex, uint32_t gw,
     const char *what);
 
+/*
+ * A VXLAN link carrying one clone's link between two hosts: VNI vni, to
+ * remote (from local, 0 for the kernel's choice) on UDP port, learning
+ * nothing, MTU 1500 like the clone's own link, down.  mac may be NULL.
+ */
+struct nl_vxlan {
+	const char *name;
+	uint32_t vni, remote, local;	/* host byte order */
+	uint16_t port;
+	const uint8_t *mac;
+};
+int nl_add_vxlan(struct nl_batch *b, const struct nl_vxlan *vx, const char *what);
+int nl_del_addr(struct nl_batch *b, unsigned ifindex, uint32_t addr,
+    uint8_t prefix, const char *what);
+
 /* The host side of a clone: up, gw/32, rp_filter off. */
 int nl_host_side(const char *ifname, uint32_t gw);
 int nl_delete_on(struct mnl_socket *sock, const char *ifname);

@@ -18,6 +18,7 @@
 #include "cmd.h"
 #include "layer.h"
 #include "pool.h"
+#include "placed.h"
 
 /* A directory without a record is a clone being made, or one whose maker
  * died; the backend file says whose resources it may hold. */
@@ -50,7 +51,6 @@ td_one(const struct vmm_conf *conf, struct vmm_vm *vm, bool complete)
 {
 	const struct vmm_backend *be = complete ?
 	    vmm_backend_by_name(vm->rec.backend) : td_backend_file(vm);
-	int rc = 0;
 
 	if (complete && be == NULL) {
 		warnx("clone %u: unknown backend '%s' in its record", vm->id,
@@ -62,13 +62,7 @@ td_one(const struct vmm_conf *conf, struct vmm_vm *vm, bool complete)
 		snprintf(vm->rec.ifname, sizeof(vm->rec.ifname), "pk%u", vm->id);
 	/* A clone whose resources could not all be freed keeps its directory,
 	 * so that a later teardown can try again. */
-	if (be && be->teardown(conf, vm) == -1) {
-		vmm_vm_close(vm);
-		return -1;
-	}
-	if (vmm_vm_remove(vm) == -1)
-		rc = -1;
-	return rc;
+	return vmm_vm_destroy(conf, vm, be);
 }
 
 static int

@@ -199,6 +199,9 @@ int vmm_evidence_dir(const struct vmm_conf *conf, const struct vmm_vm *vm,
     char *buf, size_t size);
 int vmm_path(char *buf, size_t size, const char *fmt, ...) PK_PRINTF(3, 4);
 
+/* A type's or a host's name: [A-Za-z0-9_-], 1 to VMM_NAME_MAX - 1 long. */
+bool vmm_name_ok(const char *name);
+
 /* util.c: files and processes */
 /* Set by SIGINT, SIGTERM, SIGHUP: waits give up, the command cleans up. */
 extern volatile sig_atomic_t vmm_stop;

@@ -154,6 +154,7 @@ bind_event_init(struct eng *e, struct eng_event *ev, enum eng_event_kind kind,
 	ev->universe = e->univ.slab[b->uidx].id;
 	ev->addr = b->addr;
 	ev->type = b->type;
+	ev->host = b->state == BIND_READY ? b->vm.host : NULL;
 }
 
 /* Rewrite to the guest's own address if it differs, and send. */
@@ -283,6 +284,7 @@ static const char *const reclaim_names[] = {
 	[RECLAIM_OPERATOR] = "operator",
 	[RECLAIM_INFECTED] = "infected",
 	[RECLAIM_EXIT] = "exit",
+	[RECLAIM_HOST] = "host-down",
 };
 
 void
@@ -295,7 +297,9 @@ bind_reclaim(struct eng *e, struct binding *b, enum reclaim_reason why, bool fre
 
 	if (ready)
 		bind_report_contain(e, b, now_ms);
-	if (b->infected && pol_lifecycle(e->prog)->infected == POL_INF_FREEZE)
+	/* A clone on a host that is gone cannot be frozen: nothing answers. */
+	if (b->infected && pol_lifecycle(e->prog)->infected == POL_INF_FREEZE &&
+	    why != RECLAIM_HOST)
 		freeze = true;
 	bind_event_init(e, &ev, freeze && ready ? EV_FREEZE : EV_RECLAIM, b, now_ms);
 	ev.reason = reclaim_names[why];
@@ -307,6 +311,7 @@ bind_reclaim(struct eng *e, struct binding *b, enum reclaim_reason why, bool fre
 	case RECLAIM_OPERATOR: e->st.reclaimed_operator++; break;
 	case RECLAIM_INFECTED: e->st.reclaimed_infected++; break;
 	case RECLAIM_EXIT: e->st.reclaimed_exit++; break;
+	case RECLAIM_HOST: e->st.reclaimed_host++; break;
 	}
 	bind_forget(e, b);
 	eng_emit(e, &ev);

@@ -30,6 +30,7 @@
 	X(over_vms) X(over_clones) X(backoff_dropped) X(table_full) \
 	X(reclaimed_idle) X(reclaimed_lifetime) X(reclaimed_pressure) \
 	X(reclaimed_operator) X(reclaimed_infected) X(reclaimed_exit) \
+	X(reclaimed_host)	/* their VMM host went down */ \
 	X(infected) X(frozen) \
 	X(dns_questions) X(dns_answers) X(dns_timeouts) X(dns_bad) \
 	X(dns_limited)		/* questions over a clone's rate or share */ \

@@ -409,7 +409,7 @@ struct binding *bind_create(struct eng *e, uint32_t uidx, uint32_t addr,
 void bind_deliver(struct eng *e, struct binding *b, uint8_t *data, size_t len,
     uint64_t now_ms);
 enum reclaim_reason { RECLAIM_IDLE, RECLAIM_LIFETIME, RECLAIM_PRESSURE,
-	RECLAIM_OPERATOR, RECLAIM_INFECTED, RECLAIM_EXIT };
+	RECLAIM_OPERATOR, RECLAIM_INFECTED, RECLAIM_EXIT, RECLAIM_HOST };
 void bind_reclaim(struct eng *e, struct binding *b, enum reclaim_reason why,
     bool freeze, uint64_t now_ms);
 void bind_mark_infected(struct eng *e, struct binding *b, const char *reason,

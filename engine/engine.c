@@ -324,6 +324,34 @@ eng_flush_events(struct eng *e, uint64_t now_ms)
 	fold_report(e, now_ms);
 }
 
+static bool
+on_host(const struct binding *b, const char *host)
+{
+	return b->state == BIND_READY && strcmp(b->vm.host, host) == 0;
+}
+
+size_t
+eng_host_state(struct eng *e, const char *host, bool up, const char *why,
+    uint64_t now_ms)
+{
+	struct eng_event ev;
+	size_t n = 0;
+
+	/* The host's event first, then one reclaim event per clone it had. */
+	for (size_t s = 1; !up && s < e->bt.nslots; s++)
+		n += on_host(&e->bt.slab[s], host);
+	eng_event_init(&ev, EV_HOST, now_ms);
+	ev.host = host;
+	ev.state = up ? "up" : "down";
+	ev.reason = why && *why ? why : NULL;
+	ev.count = n;
+	eng_emit(e, &ev);
+	for (size_t s = 1; n > 0 && s < e->bt.nslots; s++)
+		if (on_host(&e->bt.slab[s], host))
+			bind_reclaim(e, &e->bt.slab[s], RECLAIM_HOST, false, now_ms);
+	return n;
+}
+
 void
 eng_reclaim_all(struct eng *e, uint64_t now_ms)
 {

@@ -73,6 +73,7 @@ struct eng_vm {
 	uint32_t universe;
 	long pid;
 	uint64_t created_ms;		/* Unix ms, from the record */
+	char host[ENG_TYPE_MAX];	/* the VMM host it runs on, "" if unsaid */
 	int ifindex;			/* filled in by the I/O side */
 	uint8_t if_mac[6];		/* the host side's MAC, likewise */
 };
@@ -90,7 +91,7 @@ enum eng_verdict {
 enum eng_event_kind {
 	EV_START, EV_RELOAD, EV_BIND, EV_BIND_FAILED, EV_RECLAIM, EV_INFECTED,
 	EV_FREEZE, EV_REFLECT, EV_DNS, EV_CONTAIN, EV_SCAN_FILTERED, EV_OVERLOAD,
-	EV_LOG,
+	EV_LOG, EV_HOST,
 };
 
 /* An event as plain data; eng_event_json turns it into one line of JSON. */
@@ -106,6 +107,8 @@ struct eng_event {
 	uint16_t port;
 	uint64_t count;
 	const char *type;		/* host type */
+	const char *host;		/* the VMM host of the clone, if known */
+	const char *state;		/* EV_HOST: "up" or "down" */
 	const char *reason;		/* why; a short word or text */
 	const char *name;		/* DNS name */
 	uint16_t qtype;			/* DNS query type */
@@ -213,6 +216,13 @@ int eng_mark_infected(struct eng *e, int vm, const char *reason, uint64_t now_ms
  * at the daemon's exit and the end of a replay.
  */
 void eng_flush_events(struct eng *e, uint64_t now_ms);
+/*
+ * A VMM host changed state (the placement's health check said so): an
+ * event, and when it is down every clone bound there is reclaimed (their
+ * teardown frees what is left on this side).  Returns how many.
+ */
+size_t eng_host_state(struct eng *e, const char *host, bool up, const char *why,
+    uint64_t now_ms);
 /* Reclaim everything (the daemon's exit); freeze or not as the policy says. */
 void eng_reclaim_all(struct eng *e, uint64_t now_ms);
 

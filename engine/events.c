@@ -59,6 +59,7 @@ static const char *const event_names[] = {
 	[EV_SCAN_FILTERED] = "scan-filtered",
 	[EV_OVERLOAD] = "overload",
 	[EV_LOG] = "log",
+	[EV_HOST] = "host",
 };
 
 const char *
@@ -130,6 +131,8 @@ eng_event_json(const struct eng_event *ev, uint64_t wall_ms, char *buf, size_t c
 		jb_raw(&j, ",\"count\":%llu", (unsigned long long)ev->count);
 	if (ev->type)
 		kstr(&j, "type", ev->type, 32);
+	if (ev->host && ev->host[0])
+		kstr(&j, "host", ev->host, 32);
 	if (ev->action)
 		kstr(&j, "action", ev->action, 16);
 	if (ev->line > 0)
@@ -138,6 +141,8 @@ eng_event_json(const struct eng_event *ev, uint64_t wall_ms, char *buf, size_t c
 		kstr(&j, "name", ev->name, 256);
 	if (ev->qtype)
 		jb_raw(&j, ",\"qtype\":%u", ev->qtype);
+	if (ev->state)
+		kstr(&j, "state", ev->state, 16);
 	if (ev->reason)
 		kstr(&j, "reason", ev->reason, 256);
 	jb_raw(&j, "}");

@@ -21,5 +21,6 @@ eng_vm_from_record(const struct clone_record *r, struct eng_vm *vm)
 	vm->universe = r->universe;
 	vm->pid = r->pid;
 	vm->created_ms = r->created;
+	snprintf(vm->host, sizeof(vm->host), "%s", r->host);
 	vm->ifindex = -1;
 }

@@ -31,6 +31,11 @@ record_fmt(const struct clone_record *r, char *buf, size_t size)
 	    "created=%" PRIu64, r->id, r->type, r->backend, r->ifname, r->mac,
 	    addr_fmt(r->guest_ip, guest), addr_fmt(r->gw_ip, gw), ip,
 	    r->universe, r->pid, r->created);
+	if (n >= 0 && (size_t)n < size && r->host[0])
+		n += snprintf(buf + n, size - (size_t)n, " host=%s", r->host);
+	if (n >= 0 && (size_t)n < size && r->link_mac[0])
+		n += snprintf(buf + n, size - (size_t)n, " link_mac=%s",
+		    r->link_mac);
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
@@ -90,16 +95,34 @@ field(struct clone_record *r, int k, const char *v, size_t len)
 	}
 }
 
-/* Keys after created=, from a newer tool: " key=value" words, skipped. */
+/*
+ * Keys after created=: " key=value" words.  Those known are checked and
+ * kept; those of a newer tool are skipped.  NULL, with why[] told, if a
+ * known one has a bad value.
+ */
 static const char *
-skip_later_keys(const char *p)
+later_keys(const char *p, struct clone_record *r, char *why, size_t whysize)
 {
+	uint8_t mac[6];
+
 	while (*p == ' ') {
 		size_t len = strcspn(p + 1, " \n");
-		const char *eq = memchr(p + 1, '=', len);
+		const char *eq = memchr(p + 1, '=', len), *v = eq + 1;
+		size_t klen = (size_t)(eq - (p + 1)), vlen = len - klen - 1;
+		int bad = 0;
 
 		if (len == 0 || eq == NULL || eq == p + 1)
 			return p;
+		if (klen == 4 && memcmp(p + 1, "host", 4) == 0)
+			bad = word(v, vlen, r->host, sizeof(r->host));
+		else if (klen == 8 && memcmp(p + 1, "link_mac", 8) == 0)
+			bad = mac_parse(v, vlen, mac) < 0 ||
+			    word(v, vlen, r->link_mac, sizeof(r->link_mac));
+		if (bad) {
+			snprintf(why, whysize, "bad value for '%.*s'", (int)klen,
+			    p + 1);
+			return NULL;
+		}
 		p += 1 + len;
 	}
 	return p;
@@ -131,7 +154,8 @@ record_parse(const char *line, struct clone_record *r, char *why, size_t whysize
 		}
 		p += vlen;
 	}
-	p = skip_later_keys(p);
+	if ((p = later_keys(p, r, why, whysize)) == NULL)
+		return -1;
 	if (*p == '\n')
 		p++;
 	if (*p != '\0') {

@@ -3,7 +3,8 @@
  * clone's directory, and what the gateway, potemkin-ls and the other tools
  * read back (doc/ARCHITECTURE.md section 3).  One line of key=value words,
  * every key once and in this order; keys added one day come after
- * `created=`, and readers skip them.
+ * `created=`, and readers skip those they do not know.  Known so far:
+ * host= and link_mac=, in that order, each only where it applies.
  */
 #ifndef POTEMKIN_RECORD_H
 #define POTEMKIN_RECORD_H
@@ -32,6 +33,10 @@ struct clone_record {
 	uint32_t universe;
 	long pid;			/* process (group) id; xen: the domain id */
 	uint64_t created;		/* Unix milliseconds */
+	/* Keys after created=, each optional ("" when absent): */
+	char host[RECORD_NAME_MAX];	/* host=: the VMM host it runs on */
+	char link_mac[MAC_STRLEN];	/* link_mac=: of the clone's link's
+					 * other end, where a tunnel carries it */
 };
 
 /* The line, without a newline; -1 if it does not fit. */

@@ -48,6 +48,7 @@ set_defaults(struct gw_config *c)
 	c->copy_range = 65535;
 	c->rcvbuf = 8u << 20;
 	c->clone_timeout_ms = 30000;
+	c->hosts_interval_ms = 5000;
 	c->clones_max_procs = 64;
 	c->events_rate = 1u << 20;
 	c->rpfilter = true;
@@ -199,6 +200,10 @@ load_clone(struct conf_ctx *l, config_setting_t *g, struct gw_config *c)
 			get_argv(l, s, &c->teardown_cmd);
 		else if (strcmp(n, "freeze") == 0)
 			get_argv(l, s, &c->freeze_cmd);
+		else if (strcmp(n, "hosts") == 0)
+			get_argv(l, s, &c->hosts_cmd);
+		else if (strcmp(n, "hosts_interval") == 0)
+			get_duration(l, s, &c->hosts_interval_ms);
 		else if (strcmp(n, "timeout") == 0)
 			get_duration(l, s, &c->clone_timeout_ms);
 		else if (strcmp(n, "backoff") == 0)
@@ -208,6 +213,8 @@ load_clone(struct conf_ctx *l, config_setting_t *g, struct gw_config *c)
 		else
 			conf_error(l, s, "clone: unknown setting '%s'", n);
 	}
+	if (c->hosts_interval_ms < 100)
+		conf_error(l, g, "clone: hosts_interval must be 100ms or more");
 }
 
 static void
@@ -329,5 +336,6 @@ gw_config_free(struct gw_config *c)
 	argv_free(&c->clone_cmd);
 	argv_free(&c->teardown_cmd);
 	argv_free(&c->freeze_cmd);
+	argv_free(&c->hosts_cmd);
 	memset(c, 0, sizeof(*c));
 }

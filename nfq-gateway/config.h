@@ -30,6 +30,9 @@ struct gw_config {
 	uint16_t queue_in, queue_out;
 	uint32_t queue_maxlen, copy_range, rcvbuf;
 	struct gw_argv clone_cmd, teardown_cmd, freeze_cmd;
+	/* The placement's health check (potemkin-place check): none if argc 0. */
+	struct gw_argv hosts_cmd;
+	uint32_t hosts_interval_ms;
 	uint32_t clone_timeout_ms;
 	uint32_t clones_max_procs;	/* teardown/freeze commands at once */
 	struct eng_config eng;

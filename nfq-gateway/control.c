@@ -255,6 +255,8 @@ vm_row(void *ctx, const struct eng_binding_info *b)
 	rput(l->r, "%s{\"vm\":%d,\"binding\":%u,\"addr\":\"%s\",\"type\":", l->n++ ? "," : "",
 	    vm ? vm->id : -1, b->serial, addr_fmt(b->addr, a));
 	rstr(l->r, b->type);
+	rput(l->r, ",\"host\":");
+	rstr(l->r, vm && vm->host[0] ? vm->host : "");
 	rput(l->r, ",\"universe\":%u,\"state\":\"%s\",\"ifname\":\"%s\",\"guest_ip\":\"%s\","
 	    "\"age_ms\":%llu,\"idle_ms\":%llu,\"packets_in\":%llu,\"packets_out\":%llu,"
 	    "\"bytes_in\":%llu,\"bytes_out\":%llu,\"infected\":%s,\"parked\":%u}",
@@ -264,8 +266,9 @@ vm_row(void *ctx, const struct eng_binding_info *b)
 	    (unsigned long long)b->packets_in, (unsigned long long)b->packets_out,
 	    (unsigned long long)b->bytes_in, (unsigned long long)b->bytes_out,
 	    b->infected ? "true" : "false", b->parked);
-	tput(l->r, "%-5s %-15s %-14s %8u %-8s %-8s %8llus %8llus %8llu %8llu %s\n",
+	tput(l->r, "%-5s %-15s %-14s %-10s %8u %-8s %-8s %8llus %8llus %8llu %8llu %s\n",
 	    vm ? (snprintf(gi, sizeof(gi), "%d", vm->id), gi) : "-", a, b->type,
+	    vm && vm->host[0] ? vm->host : "-",
 	    b->universe, b->state, vm ? vm->ifname : "-",
 	    (unsigned long long)(l->now - b->created_ms) / 1000,
 	    (unsigned long long)(l->now - b->last_ms) / 1000,
@@ -280,8 +283,8 @@ cmd_vms(struct gw *g, struct reply *r, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	tput(r, "%-5s %-15s %-14s %8s %-8s %-8s %9s %9s %8s %8s\n", "VM", "ADDRESS", "TYPE",
-	    "UNIVERSE", "STATE", "IFNAME", "AGE", "IDLE", "PKTS-IN", "PKTS-OUT");
+	tput(r, "%-5s %-15s %-14s %-10s %8s %-8s %-8s %9s %9s %8s %8s\n", "VM", "ADDRESS",
+	    "TYPE", "HOST", "UNIVERSE", "STATE", "IFNAME", "AGE", "IDLE", "PKTS-IN", "PKTS-OUT");
 	rput(r, "\"vms\":[");
 	eng_foreach_binding(g->eng, vm_row, &l);
 	rput(r, "]");
@@ -314,6 +317,53 @@ cmd_universes(struct gw *g, struct reply *r, int argc, char **argv)
 	rput(r, "\"universes\":[");
 	eng_foreach_universe(g->eng, universe_row, &l);
 	rput(r, "]");
+	return 0;
+}
+
+/* Live clones per host, from the bindings: what the gateway itself holds. */
+struct host_count {
+	const struct gw_hosts *t;
+	unsigned live[GW_HOSTS_MAX];
+};
+
+static void
+count_host(void *ctx, const struct eng_binding_info *b)
+{
+	struct host_count *hc = ctx;
+
+	for (size_t i = 0; b->vm && i < hc->t->n; i++)
+		if (strcmp(b->vm->host, hc->t->h[i].name) == 0)
+			hc->live[i]++;
+}
+
+static int
+cmd_hosts(struct gw *g, struct reply *r, int argc, char **argv)
+{
+	struct host_count hc = { .t = &g->hosts };
+
+	(void)argc;
+	(void)argv;
+	eng_foreach_binding(g->eng, count_host, &hc);
+	tput(r, "%-12s %-5s %5s %-24s %s\n", "HOST", "STATE", "LIVE", "CAPACITY", "WHY");
+	rput(r, "\"checks\":%llu,\"check_failures\":%llu,\"hosts\":[",
+	    (unsigned long long)g->hosts.checks, (unsigned long long)g->hosts.check_failures);
+	for (size_t i = 0; i < hc.t->n; i++) {
+		const struct gw_host *h = &hc.t->h[i];
+
+		rput(r, "%s{\"host\":", i ? "," : "");
+		rstr(r, h->name);
+		rput(r, ",\"state\":\"%s\",\"live\":%u,\"capacity\":", h->up ? "up" : "down",
+		    hc.live[i]);
+		rstr(r, h->capacity);
+		rput(r, ",\"why\":");
+		rstr(r, h->why);
+		rput(r, "}");
+		tput(r, "%-12s %-5s %5u %-24s %s\n", h->name, h->up ? "up" : "down", hc.live[i],
+		    h->capacity[0] ? h->capacity : "-", h->up ? "" : h->why);
+	}
+	rput(r, "]");
+	if (g->cfg->hosts_cmd.argc == 0)
+		tput(r, "(no clone.hosts command in gateway.conf: one host, this one)\n");
 	return 0;
 }
 
@@ -454,6 +504,7 @@ static const struct ctl_cmd {
 	{ "bind", cmd_bind },
 	{ "flows", cmd_flows },
 	{ "freeze", cmd_reclaim },
+	{ "hosts", cmd_hosts },
 	{ "infected", cmd_infected },
 	{ "reload", cmd_reload },
 	{ "stats", cmd_stats },
@@ -495,7 +546,7 @@ handle(struct gw *g, char *line, char **out, size_t *outlen)
 	if (cmd)
 		rc = cmd->fn(g, &r, argc, argv);
 	else
-		rput(&r, "\"error\":\"unknown command; try status, stats, vms, universes, "
+		rput(&r, "\"error\":\"unknown command; try status, stats, vms, universes, hosts, "
 		    "flows, bind, infected, freeze, teardown, reload\"");
 	fclose(r.f);
 	fclose(r.t);

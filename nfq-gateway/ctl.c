@@ -24,6 +24,7 @@ static const char usage_text[] =
     "  stats                   every counter\n"
     "  vms                     live clones and the ones being made\n"
     "  universes               universes and their clones\n"
+    "  hosts                   VMM hosts: state, live clones, capacity\n"
     "  flows [N]               the first N cached flows (50)\n"
     "  bind ADDR [TYPE]        make a clone for a farm address now\n"
     "  infected VM [REASON]    mark a clone infected\n"

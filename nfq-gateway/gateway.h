@@ -12,6 +12,7 @@
 #include "config.h"
 #include "engine/engine.h"
 #include "evloop.h"
+#include "hosts.h"
 #include "nfqueue.h"
 #include "policy-dsl/policy.h"
 
@@ -56,10 +57,14 @@ struct gw {
 	uint64_t reload_failures;
 	uint64_t ctl_requests;
 	const struct ctl_hooks *ctl;
+	struct gw_hosts hosts;		/* as the placement's check reports them */
 };
 
 /* worker.c */
 int gw_worker_setup(struct gw *g);
+struct ps_request;
+/* Queue a request for the privileged parent; sent as the socket takes it. */
+void gw_ps_request(struct gw *g, const struct ps_request *rq);
 int gw_worker_run(struct gw *g);
 
 /*

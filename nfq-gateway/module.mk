@@ -14,7 +14,8 @@ GWIO_LDLIBS := -lnetfilter_queue -lmnl
 SBIN_PROGS += potemkin-gateway
 potemkin-gateway_SRCS := nfq-gateway/gateway.c nfq-gateway/worker.c \
 	nfq-gateway/control.c nfq-gateway/privsep.c nfq-gateway/config.c \
-	nfq-gateway/rules.c nfq-gateway/evloop.c nfq-gateway/typecheck.c
+	nfq-gateway/rules.c nfq-gateway/evloop.c nfq-gateway/typecheck.c \
+	nfq-gateway/hosts.c
 potemkin-gateway_LIBS := gwio $(ENGINE_LIBS)
 potemkin-gateway_LDLIBS := $(GWIO_LDLIBS) -lconfig
 

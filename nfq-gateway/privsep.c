@@ -271,11 +271,16 @@ build_argv(const struct ps_parent *p, const struct ps_request *rq, char **argv,
 	case PS_CLONE: cmd = &p->c->clone_cmd; break;
 	case PS_TEARDOWN: cmd = &p->c->teardown_cmd; break;
 	case PS_FREEZE: cmd = &p->c->freeze_cmd; break;
+	case PS_HOSTS: cmd = &p->c->hosts_cmd; break;
 	default: return -1;
 	}
+	if (cmd->argc == 0)
+		return -1;
 	for (int i = 0; i < cmd->argc; i++)
 		argv[n++] = cmd->argv[i];
-	if (rq->op == PS_CLONE) {
+	if (rq->op == PS_HOSTS) {
+		/* as configured, nothing added */
+	} else if (rq->op == PS_CLONE) {
 		if (!ps_valid_type(rq->type))
 			return -1;
 		argv[n++] = (char *)(uintptr_t)"--type";
@@ -430,6 +435,12 @@ handle_request(struct ps_parent *p, const struct ps_request *rq)
 			reply(p, rq->op, rq->serial, -1, why, -1);
 		}
 		break;
+	case PS_HOSTS:
+		/* Never queued: the worker asks again at its next interval. */
+		if (spawn(p, rq) < 0)
+			reply(p, rq->op, 0, -1, errno == EAGAIN ? "all process slots busy" :
+			    strerror(errno), -1);
+		break;
 	case PS_OPEN_POLICY:
 	case PS_OPEN_EVENTS:
 		if ((fd = open_file(p, rq->op)) < 0) {
@@ -535,7 +546,8 @@ finish_child(struct ps_parent *p, int i)
 		/* Made after the worker left: nobody will ever use or reclaim it. */
 		orphan_clone(p, last_line(ch->outbuf));
 	} else if (ok) {
-		reply(p, ch->op, ch->serial, 0, last_line(ch->outbuf), -1);
+		reply(p, ch->op, ch->serial, 0, ch->op == PS_HOSTS ? ch->outbuf :
+		    last_line(ch->outbuf), -1);
 	} else {
 		if (ch->kills)
 			snprintf(why, sizeof(why), "timed out after %ums",

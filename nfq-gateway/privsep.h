@@ -23,6 +23,7 @@ enum ps_op {
 	PS_OPEN_POLICY,		/* reply with a read-only descriptor of the policy */
 	PS_OPEN_EVENTS,		/* reply with an append descriptor of the events file */
 	PS_EXIT,		/* finish what runs, then exit; answered, last of all */
+	PS_HOSTS,		/* run the hosts command; reply with its output */
 };
 
 struct ps_request {
@@ -34,7 +35,7 @@ struct ps_request {
 	char type[ENG_TYPE_MAX];
 };
 
-#define PS_TEXT_MAX 1024
+#define PS_TEXT_MAX 4096	/* PS_HOSTS: a line per host */
 
 struct ps_reply {
 	uint32_t op;

@@ -66,8 +66,8 @@ ps_out_flush(struct gw *g)
 	}
 }
 
-static void
-ps_request(struct gw *g, const struct ps_request *rq)
+void
+gw_ps_request(struct gw *g, const struct ps_request *rq)
 {
 	if (ps_out_len == PS_OUT_MAX)
 		fatalx("privsep: %d requests the parent has not taken", PS_OUT_MAX);
@@ -107,7 +107,7 @@ io_clone(void *ctx, uint32_t serial, const char *type, uint32_t ip, uint32_t uni
 		.universe = universe, .vm = -1 };
 
 	snprintf(rq.type, sizeof(rq.type), "%s", type);
-	ps_request(g, &rq);
+	gw_ps_request(g, &rq);
 }
 
 static void
@@ -115,7 +115,7 @@ io_vm_command(struct gw *g, uint32_t op, const struct eng_vm *vm)
 {
 	struct ps_request rq = { .op = op, .vm = vm->id };
 
-	ps_request(g, &rq);
+	gw_ps_request(g, &rq);
 }
 
 static void
@@ -422,6 +422,9 @@ handle_reply(struct gw *g)
 			log_warnx("reopen: %s", rp.text);
 		}
 		break;
+	case PS_HOSTS:
+		gw_hosts_reply(g, &rp, mono_ms());
+		break;
 	case PS_EXIT:
 		return false;
 	}
@@ -447,7 +450,7 @@ request_reload(struct gw *g)
 {
 	struct ps_request rq = { .op = PS_OPEN_POLICY, .vm = -1 };
 
-	ps_request(g, &rq);
+	gw_ps_request(g, &rq);
 }
 
 /* ---- signals, time, DNS answers ------------------------------------------- */
@@ -470,7 +473,7 @@ stop(struct gw *g)
 	eng_flush_events(g->eng, mono_ms());
 	if (!g->cfg->on_exit_keep)
 		eng_reclaim_all(g->eng, mono_ms());
-	ps_request(g, &rq);
+	gw_ps_request(g, &rq);
 	while (!confirmed || ps_out_len > 0) {
 		struct pollfd pfd = { g->ps_fd, POLLIN | (ps_out_len ? POLLOUT : 0), 0 };
 
@@ -504,7 +507,7 @@ signal_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
 			break;
 		case SIGUSR1:
 			if (strcmp(g->cfg->events, "-") != 0)
-				ps_request(g, &rq);
+				gw_ps_request(g, &rq);
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -557,7 +560,11 @@ dns_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
 static void
 worker_flush(struct gw *g)
 {
-	uint64_t next = eng_tick(g->eng, mono_ms());
+	uint64_t now = mono_ms(), next = eng_tick(g->eng, now);
+	uint64_t hosts = gw_hosts_tick(g, now);
+
+	if (hosts < next)
+		next = hosts;
 
 	nq_flush(g->q_in);
 	nq_flush(g->q_out);

@@ -27,7 +27,7 @@
 #define STATE_MAX_LIMIT (1u << 24)
 
 enum { O_MAP = 256, O_MAP_SRC, O_CLONE_MS, O_IDLE, O_NO_SCAN, O_FROM_CLONE,
-	O_STATE_MAX, O_JSON, O_CSV, O_PLOT, O_ALLOW };
+	O_STATE_MAX, O_JSON, O_CSV, O_PLOT, O_ALLOW, O_HOST_CAP };
 
 static const struct option longopts[] = {
 	{ "map", required_argument, NULL, O_MAP },
@@ -38,6 +38,7 @@ static const struct option longopts[] = {
 	{ "no-scan-filter", no_argument, NULL, O_NO_SCAN },
 	{ "from-clone", required_argument, NULL, O_FROM_CLONE },
 	{ "state-max", required_argument, NULL, O_STATE_MAX },
+	{ "host-capacity", required_argument, NULL, O_HOST_CAP },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "csv", no_argument, NULL, O_CSV },
 	{ "plot", required_argument, NULL, O_PLOT },
@@ -61,7 +62,8 @@ usage(FILE *out)
 	fprintf(out,
 	    "usage: %s [--map FROM/LEN=TO/LEN]... [--map-src] [--allow-source PREFIX]...\n"
 	    "           [--clone-ms MS] [--idle LIST] [--no-scan-filter] [--from-clone ADDR]\n"
-	    "           [--state-max N] [--json | --csv] [--plot FILE.png] [-q] FILE CAPTURE...\n",
+	    "           [--state-max N] [--host-capacity N] [--json | --csv] [--plot FILE.png]\n"
+	    "           [-q] FILE CAPTURE...\n",
 	    PROG);
 }
 
@@ -81,6 +83,7 @@ help(void)
 	    "  --no-scan-filter       no scanner condition ever holds\n"
 	    "  --from-clone ADDR      ADDR's packets are an infected clone's outbound traffic\n"
 	    "  --state-max N          per-source tables of N entries (history, scan, universes)\n"
+	    "  --host-capacity N      VMM hosts of N clones each the peak would have needed\n"
 	    "  --json, --csv          the report as JSON, or the live-clone series as CSV\n"
 	    "  --plot FILE.png        draw live clones over time with gnuplot\n"
 	    "  -q, --quiet            no progress bar\n", stdout);
@@ -211,6 +214,10 @@ parse_args(struct args *a, int argc, char **argv)
 		case O_STATE_MAX:
 			if ((rc = opt_number("--state-max", optarg, 1, STATE_MAX_LIMIT, &v)) == 0)
 				a->o.state_max = v;
+			break;
+		case O_HOST_CAP:
+			if ((rc = opt_number("--host-capacity", optarg, 1, 1000000, &v)) == 0)
+				a->o.host_capacity = (uint32_t)v;
 			break;
 		case O_FROM_CLONE:
 			if (addr_parse(optarg, strlen(optarg), &a->o.host) != ADDR_OK)

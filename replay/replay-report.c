@@ -236,6 +236,15 @@ json_tables(struct jw *w, const struct replay *r, const struct replay_run *run)
 	jw_close(w, '}');
 }
 
+/* VMM hosts of --host-capacity clones each that the peak would have filled. */
+static uint64_t
+hosts_needed(const struct replay_run *run)
+{
+	uint64_t cap = run->r->o.host_capacity;
+
+	return (run->live.peak + cap - 1) / cap;
+}
+
 static void
 json_clones(struct jw *w, const struct replay_run *run)
 {
@@ -250,6 +259,8 @@ json_clones(struct jw *w, const struct replay_run *run)
 		jw_uint(w, "unknown_ends", run->unknown_ends);
 	jw_uint(w, "live_at_end", s->level);
 	jw_uint(w, "peak", s->peak);
+	if (run->r->o.host_capacity)
+		jw_uint(w, "hosts_needed", hosts_needed(run));
 	jw_num(w, "mean", series_mean(s));
 	jw_uint(w, "p50", series_quantile(s, 0.50));
 	jw_uint(w, "p90", series_quantile(s, 0.90));
@@ -557,6 +568,12 @@ replay_report_text(const struct replay_report *rep, FILE *f)
 	fputc('\n', f);
 	row_u(f, r, "clones created", g_created);
 	row_u(f, r, "  live at the peak", g_peak);
+	if (r->o.host_capacity) {
+		char label[64];
+
+		snprintf(label, sizeof(label), "  hosts of %u clones", r->o.host_capacity);
+		row_u(f, r, label, hosts_needed);
+	}
 	text_live(f, r);
 	row_u(f, r, "  live at the end", g_end);
 	row_u(f, r, "  refused by limits", g_refused);

@@ -49,6 +49,7 @@ struct replay_opts {
 	bool from_clone;
 	uint32_t host;		/* --from-clone: the infected host, as captured */
 	size_t state_max;	/* per-source tables' size; 0: the gateway's */
+	uint32_t host_capacity;	/* clones one VMM host holds; 0: not asked */
 	/* Special-purpose sources taken as outside peers (lab captures). */
 	struct prefix allow[ENG_SOURCES_ALLOWED_MAX];
 	size_t nallow;

@@ -39,7 +39,7 @@ test_expect_success 'potemkin-policy replay runs the potemkin-replay beside it, 
 '
 
 test_expect_success 'every option of the usage is in the man page synopsis, and back' '
-	potemkin-policy replay -h | sed -n "1,3p" | grep -o -- "--[a-z-]*" | sort -u >usage &&
+	potemkin-policy replay -h | sed -n "1,/CAPTURE/p" | grep -o -- "--[a-z-]*" | sort -u >usage &&
 	sed -n "/^\.Sh SYNOPSIS/,/^\.Sh DESCRIPTION/p" "$MAN" | grep "^\.Op Fl " |
 		grep -o -- " -[a-z][a-z-]*" | sed "s/^ /-/" | sort -u >synopsis &&
 	test_cmp usage synopsis &&

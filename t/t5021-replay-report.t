@@ -56,6 +56,22 @@ test_expect_success 'the sweep as text' '
 	golden sweep.txt
 '
 
+test_expect_success '--host-capacity: the VMM hosts each peak would have needed' '
+	potemkin-policy replay --idle 500ms,5m --host-capacity 10 --allow-source 10.0.0.0/8 \
+		--map 10.0.0.0/24=198.51.100.0/24 sweep.policy sgr_tcp_synPingSweepRand.pcapng >cap.txt &&
+	peaks=$(sed -n "s/^  live at the peak *//p" cap.txt) &&
+	set -- $peaks &&
+	echo " hosts of 10 clones $((($1 + 9) / 10)) $((($2 + 9) / 10))" >expect &&
+	sed -n "s/^\(  hosts of 10 clones\) */\1 /p" cap.txt | tr -s " " >actual &&
+	test_cmp expect actual &&
+	potemkin-policy replay --json --host-capacity 7 --allow-source 10.0.0.0/8 \
+		--map 10.0.0.0/24=198.51.100.0/24 sweep.policy sgr_tcp_synPingSweepRand.pcapng |
+		jq -e ".runs[0].clones | .hosts_needed == ((.peak + 6) / 7 | floor)" &&
+	test_must_fail potemkin-policy replay --host-capacity 0 sweep.policy \
+		sgr_tcp_synPingSweepRand.pcapng 2>err &&
+	grep "host-capacity .0.: expected a number from 1" err
+'
+
 test_expect_success 'the ICMP sweep as JSON: every ping would get a clone' '
 	potemkin-policy replay --json --allow-source 10.0.0.0/8 --map 10.0.0.0/24=198.51.100.0/24 \
 		farm24.policy sgr_icmpScan.pcapng >icmp.json &&

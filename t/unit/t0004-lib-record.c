@@ -101,6 +101,28 @@ test_later_keys(void)
 	snprintf(line, sizeof(line), "%s host=h1 disk=overlay\n", good);
 	ok(record_parse(line, &r, why, sizeof(why)) == 0, "later keys are skipped");
 	ok1(r.created == 1795417826335ULL);
+	is_str(r.host, "h1", "host= is kept");
+	is_str(r.link_mac, "", "no link_mac=");
+}
+
+/* host= and link_mac= are checked, kept, and written back in order. */
+static void
+test_host_keys(void)
+{
+	struct clone_record r;
+	char line[RECORD_LINE_MAX], back[RECORD_LINE_MAX], why[80];
+
+	snprintf(line, sizeof(line), "%s host=vmm-2 link_mac=02:70:6b:00:00:07", good);
+	ok1(record_parse(line, &r, why, sizeof(why)) == 0);
+	is_str(r.link_mac, "02:70:6b:00:00:07", "link_mac= is kept");
+	ok1(record_fmt(&r, back, sizeof(back)) == 0);
+	is_str(back, line, "written back as read");
+	snprintf(line, sizeof(line), "%s host=a link_mac=nonsense", good);
+	ok1(record_parse(line, &r, why, sizeof(why)) == -1);
+	is_str(why, "bad value for 'link_mac'", "a bad MAC is refused");
+	snprintf(line, sizeof(line), "%s host=%040d", good, 1);
+	ok1(record_parse(line, &r, why, sizeof(why)) == -1);
+	is_str(why, "bad value for 'host'", "a host name too long is refused");
 }
 
 /*
@@ -142,6 +164,7 @@ main(void)
 	test_round_trip();
 	test_bad();
 	test_later_keys();
+	test_host_keys();
 	test_broken_record_still_names_its_clone();
 	test_mac_parse();
 	return done_testing();
