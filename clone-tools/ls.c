@@ -77,20 +77,23 @@ ls_print(const struct vmm_vm *vm, const char *state, bool json)
 		printf("{\"id\":%u,\"type\":\"%s\",\"backend\":\"%s\","
 		    "\"ifname\":\"%s\",\"mac\":\"%s\",\"guest_ip\":\"%s\","
 		    "\"gw_ip\":\"%s\",\"ip\":%s%s%s,\"universe\":%u,\"pid\":%ld,"
-		    "\"created\":%llu,\"state\":\"%s\",\"memory\":\"%s\"}\n",
+		    "\"created\":%llu,\"state\":\"%s\",\"memory\":\"%s\","
+		    "\"host\":%s%s%s}\n",
 		    vm->id, r->type, r->backend, r->ifname, r->mac, guest, gw,
 		    r->has_ip ? "\"" : "", r->has_ip ? ip : "null",
 		    r->has_ip ? "\"" : "", r->universe, r->pid,
-		    (unsigned long long)r->created, state, memory);
+		    (unsigned long long)r->created, state, memory,
+		    r->host[0] ? "\"" : "", r->host[0] ? r->host : "null",
+		    r->host[0] ? "\"" : "");
 		return;
 	}
 	uint64_t now = wall_ms();
 	unsigned long long age = r->created && now > r->created ?
 	    (now - r->created) / 1000 : 0;
 
-	printf("%-6u %-12s %-7s %-8s %-15s %-15s %8u %8ld %-6s %-8s %llus\n",
-	    vm->id, r->type, r->backend, r->ifname, ip, guest, r->universe,
-	    r->pid, memory, state, age);
+	printf("%-6u %-12s %-10s %-7s %-8s %-15s %-15s %8u %8ld %-6s %-8s %llus\n",
+	    vm->id, r->type, r->host[0] ? r->host : "-", r->backend, r->ifname, ip,
+	    guest, r->universe, r->pid, memory, state, age);
 }
 
 int
@@ -128,8 +131,8 @@ main(int argc, char **argv)
 		return CMD_FAIL;
 	}
 	if (!json)
-		printf("%-6s %-12s %-7s %-8s %-15s %-15s %8s %8s %-6s %-8s %s\n",
-		    "ID", "TYPE", "BACKEND", "IFNAME", "IP", "GUEST_IP",
+		printf("%-6s %-12s %-10s %-7s %-8s %-15s %-15s %8s %8s %-6s %-8s %s\n",
+		    "ID", "TYPE", "HOST", "BACKEND", "IFNAME", "IP", "GUEST_IP",
 		    "UNIVERSE", "PID", "MEMORY", "STATE", "AGE");
 	for (size_t i = 0; i < n; i++) {
 		char idstr[16];

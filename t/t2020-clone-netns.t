@@ -98,11 +98,11 @@ test_expect_success 'without --ip the type address is used and ip=-' '
 
 test_expect_success 'potemkin-ls lists both clones as running' '
 	potemkin-ls >ls &&
-	head -n 1 ls | grep -q "^ID  *TYPE  *BACKEND" &&
+	head -n 1 ls | grep -q "^ID  *TYPE  *HOST  *BACKEND" &&
 	test $(grep -c " running " ls) = 2 &&
-	grep -q "^$id  *web  *netns  *pk$id  *198.51.100.7 " ls &&
+	grep -q "^$id  *web  *-  *netns  *pk$id  *198.51.100.7 " ls &&
 	potemkin-ls --json >json &&
-	grep -q "^{\"id\":$id,\"type\":\"web\",\"backend\":\"netns\",.*\"ip\":\"198.51.100.7\",.*\"state\":\"running\",\"memory\":\"host\"}\$" json &&
+	grep -q "^{\"id\":$id,\"type\":\"web\",\"backend\":\"netns\",.*\"ip\":\"198.51.100.7\",.*\"state\":\"running\",\"memory\":\"host\",\"host\":null}\$" json &&
 	grep -q "^{\"id\":$id2,.*\"ip\":null," json
 '
 

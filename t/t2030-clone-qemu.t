@@ -83,7 +83,7 @@ query_status() {
 	printf "%s\n" "{\"execute\":\"qmp_capabilities\"}" "{\"execute\":\"query-status\"}" |
 		socat -t 2 - "UNIX-CONNECT:$1/qmp.sock" 2>/dev/null
 }
-pooled_count() { potemkin-ls | awk '$2 == "pooled" && $10 == "pooled"' | wc -l; }
+pooled_count() { potemkin-ls | awk '$2 == "pooled" && $11 == "pooled"' | wc -l; }
 test_atexit 'potemkin-teardown -a; kill -KILL $(cage_procs) 2>/dev/null'
 
 test_expect_success 'potemkin-mkimage builds (or reuses) the guest' '
@@ -136,7 +136,7 @@ test_expect_success 'its host name is the type'"'"'s, and it serves no bait' '
 test_expect_success 'the clone maps the snapshot memory privately' '
 	pid=$(cage_field pid <rec) &&
 	grep " /memory\$" /proc/$pid/maps | grep -q " rw-p " &&
-	potemkin-ls | grep -q "^$id  *linux  *qemu  *pk$id .* cow  *running "
+	potemkin-ls | grep -q "^$id  *linux  *-  *qemu  *pk$id .* cow  *running "
 '
 
 # What a guest that took its QEMU over would have: seen from outside.
@@ -275,7 +275,7 @@ test_expect_success 'a pooled clone is handed out running; the pool refills' '
 	id=$(cage_field id <rec) &&
 	grep -Eq "^id=$id type=pooled backend=qemu ifname=pk$id .* pid=[0-9]+ created=" rec &&
 	curl -sS --max-time 10 --interface pk$id http://10.0.2.15/ | grep -q "It works!" &&
-	potemkin-ls | grep -q "^$id  *pooled  *qemu .* running " &&
+	potemkin-ls | grep -q "^$id  *pooled  *-  *qemu .* running " &&
 	! test -e state/vms/$id/pooled &&
 	test_wait_for 30 "test \$(pooled_count) = 2"
 '

@@ -79,7 +79,7 @@ test_expect_success 'clone: restore -p with its own config, domid, unpause' '
 '
 
 test_expect_success 'potemkin-ls says xen restore copied the memory' '
-	potemkin-ls | grep -q "^$id  *hvm  *xen  *pk$id .* copy  *running "
+	potemkin-ls | grep -q "^$id  *hvm  *-  *xen  *pk$id .* copy  *running "
 '
 
 test_expect_success 'freeze: save -p into the evidence folder, destroy' '
