@@ -12,6 +12,7 @@ static const struct {
 } cmd_usages[] = {
 	{ "potemkin-snapshot", "[-f] [-c vmm.conf] TYPE" },
 	{ "potemkin-clone", "[-c vmm.conf] -t TYPE [-i ADDR] [-u UNIVERSE]\n"
+	    "                      [--host NAME] [--tunnel ADDR:VNI[:PORT]]\n"
 	    "       potemkin-clone [-c vmm.conf] --types" },
 	{ "potemkin-teardown", "[-c vmm.conf] VM ...\n"
 	    "       potemkin-teardown [-c vmm.conf] -s | -a" },

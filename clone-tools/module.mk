@@ -24,11 +24,11 @@ endef
 $(foreach p,snapshot clone teardown freeze ls place,$(eval $(call vmm_prog,$(p))))
 
 SCRIPTS += potemkin-mkimage potemkin-xen-vif
-MAN5 += clone-tools/vmm.conf.5
+MAN5 += clone-tools/vmm.conf.5 clone-tools/hosts.conf.5
 MAN8 += clone-tools/potemkin-snapshot.8 clone-tools/potemkin-clone.8 \
 	clone-tools/potemkin-teardown.8 clone-tools/potemkin-freeze.8 \
 	clone-tools/potemkin-ls.8 clone-tools/potemkin-mkimage.8 \
-	clone-tools/potemkin-xen-vif.8
+	clone-tools/potemkin-xen-vif.8 clone-tools/potemkin-place.8
 ETC_FILES += etc/potemkin/vmm.conf
 
 # Build, test and run time: libraries, QEMU for the qemu backend, busybox

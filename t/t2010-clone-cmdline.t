@@ -69,6 +69,18 @@ test_expect_success 'bad --ip and --universe values are usage errors' '
 	test_expect_code 2 potemkin-clone -t linux -u 4294967296 2>err
 '
 
+test_expect_success 'bad --host and --tunnel values are usage errors' '
+	test_expect_code 2 potemkin-clone -t linux --host "a b" 2>err &&
+	grep -q "^potemkin-clone: --host a b: not a name of" err &&
+	for t in 10.99.0.1 10.99.0.1:0 10.99.0.1:16777216 10.99.0.1:7:0 \
+		10.99.0.1:7:65536 nohost:7 10.99.0.1:7:80:1; do
+		test_expect_code 2 potemkin-clone -t linux --tunnel $t 2>err &&
+		grep -q "^potemkin-clone: --tunnel $t: not ADDRESS:VNI\[:PORT\]" err ||
+			return 1
+	done &&
+	test_expect_code 2 potemkin-clone --types --host a 2>err
+'
+
 test_expect_success 'a missing vmm.conf: its path and why' '
 	test_expect_code 1 potemkin-ls -c "$TRASH/none.conf" 2>err &&
 	echo "potemkin-ls: $TRASH/none.conf: No such file or directory" >want &&
