@@ -161,15 +161,21 @@ farm_shipped_configs() {
 }
 
 # vmm.conf: the farm's paths and one type, web, whose settings come on
-# stdin, one per line.
+# stdin, one per line.  FARM_VMM_DIR (default $FARM_DIR) holds the file,
+# state/ and mem/; FARM_NETNS_DIR, when set, is its netns_dir: the hosts of
+# t/lib/hosts.sh each write one of their own this way.
 farm_vmm_conf() {
+	local dir=${FARM_VMM_DIR:-$FARM_DIR}
 	{
 		printf 'statedir = "%s";\nmemdir = "%s";\ncgroup = "%s";\n' \
-			"$FARM_DIR/state" "$FARM_DIR/mem" "$FARM_CGROUP"
+			"$dir/state" "$dir/mem" "$FARM_CGROUP"
+		if [ -n "${FARM_NETNS_DIR:-}" ]; then
+			printf 'netns_dir = "%s";\n' "$FARM_NETNS_DIR"
+		fi
 		printf 'types = {\n  web = {\n'
 		sed 's/^/    /'
 		printf '  };\n};\n'
-	} >"$FARM_DIR/vmm.conf"
+	} >"$dir/vmm.conf"
 }
 
 # A real guest kernel under QEMU (TCG: this machine's KVM cannot run 64-bit
