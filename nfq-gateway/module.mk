@@ -48,6 +48,7 @@ SCRIPTS += potemkin-wire
 MAN5 += nfq-gateway/gateway.conf.5
 MAN8 += nfq-gateway/potemkin-gateway.8 nfq-gateway/potemkin-ctl.8
 ETC_FILES += etc/potemkin/gateway.conf etc/potemkin/potemkin-gateway.service \
+	etc/potemkin/hosts.conf \
 	etc/potemkin/potemkin-wiring.service
 
 DEPS_PKGS += iputils-ping socat

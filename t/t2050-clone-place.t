@@ -288,6 +288,13 @@ test_expect_success 'rules: what a VMM host needs, for iptables-restore' '
 	grep "no host named nosuch" err
 '
 
+test_expect_success 'the shipped hosts.conf is read as it stands' '
+	potemkin-place -H "$SRC_ROOT/etc/potemkin/hosts.conf" rules vmm1 >rules &&
+	grep -qx -- "-A POTEMKIN-INPUT -p udp --dport 4789 ! -s 10.99.0.1 -j DROP" rules &&
+	potemkin-place -H "$SRC_ROOT/etc/potemkin/hosts.conf" rules gw >rules &&
+	grep -q "potemkin-gateway -P wires it" rules
+'
+
 test_expect_success 'everything torn down leaves nothing on either side' '
 	potemkin-teardown -c "$TRASH/gw/vmm.conf" -a &&
 	on b potemkin-teardown -c "$TRASH/b/vmm.conf" -a &&
