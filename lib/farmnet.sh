@@ -24,7 +24,8 @@
 # ports the default policy's type serves (23 80).
 # The netns clones run on FARM_ROOTFS (potemkin-mkimage --rootfs), the qemu
 # ones from the guest in FARM_GUEST_DIR (the Debian one on a disk from
-# FARM_DISK_DIR); their cgroups are FARM_CGROUP's.
+# FARM_DISK_DIR); their cgroups are FARM_CGROUP's.  FARM_VMM_DIR and
+# FARM_NETNS_DIR put a vmm.conf elsewhere (farm_vmm_conf).
 
 FARM_PREFIX=198.51.100.0/24
 FARM_GW_EXT=192.0.2.1

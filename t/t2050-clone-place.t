@@ -64,6 +64,8 @@ cleanup() {
 	potemkin-teardown -c "$TRASH/gw/vmm.conf" -a
 	for h in b c; do
 		[ -e "/run/netns/h$h" ] && on $h potemkin-teardown -c "$TRASH/$h/vmm.conf" -a
+	done
+	for h in gw b c; do
 		for g in $(CAGE_CGROUP=$CAGE_CGROUP-$h cage_groups); do
 			rmdir "$g"/pk* "$g" 2>/dev/null
 		done
