@@ -5,7 +5,8 @@
 # tree, after `make`.  Each part's output (with its exact command and the
 # machine's load before and after) is kept in bench/out/PART.txt.
 #
-#	bench/bench-all.sh [PART...]   parts: policy engine gateway clones (default all)
+#	bench/bench-all.sh [PART...]   parts: policy engine gateway clones hosts
+#	                               (default all)
 #
 # BENCH_TRACES names the folder of captures (default: the shared captures
 # that lib/traces-dir.sh finds, $POTEMKIN_TRACES or else ../shared/traces),
@@ -23,11 +24,13 @@ if [ -n "${BENCH_QUICK:-}" ]; then
 	engine_args="-r 1 -n 20000 -p 1 -F 20000"
 	gateway_args="-p 1 -t 1"
 	clones_env="CLONES=2" clones_what=netns
+	hosts_args="-p 1 -t 1 -n 2"
 else
 	policy_args="-r 7"
 	engine_args="-r 7 -n 4000000 -p 20"
 	gateway_args="-p 7 -t 5"
 	clones_env="CLONES=50" clones_what="netns qemu"
+	hosts_args="-p 7 -t 5 -n 30"
 fi
 [ "$(id -u)" = 0 ] || { echo "bench-all.sh: must run as root" >&2; exit 1; }
 mkdir -p "$out"
@@ -64,7 +67,7 @@ part() {
 }
 
 failed=0
-for p in "${@:-policy engine gateway clones}"; do
+for p in "${@:-policy engine gateway clones hosts}"; do
 	for q in $p; do
 		case $q in
 		policy)
@@ -76,6 +79,8 @@ for p in "${@:-policy engine gateway clones}"; do
 			part gateway bench/gw-bench.sh $gateway_args ;;
 		clones)
 			part clones env $clones_env bench/clone-bench.sh $clones_what ;;
+		hosts)
+			part hosts bench/hosts-bench.sh $hosts_args ;;
 		*)
 			echo "bench-all.sh: unknown part $q" >&2
 			exit 2 ;;

@@ -167,6 +167,21 @@ if grep -q '^netns, one at a time' "$f" 2>/dev/null; then
 		"$(ok "$pn" "<=" 1024) netns" "$m" "$cmd"
 fi
 
+# ---- a farm over two hosts (bench/hosts-bench.sh) ---------------------------------
+f=$dir/hosts.txt
+if grep -q '^result name=hosts-deliver-ratio ' "$f" 2>/dev/null; then
+	m=$(machine "$f") cmd="\`$(hdr "$f" command)\`"
+	n=$(grep -c '^run pair=[0-9]* kind=remote' "$f")
+	r=$(val "$f" hosts-deliver-ratio median) cr=$(val "$f" hosts-deliver-cpu-ratio median)
+	row "delivery to a clone on another host" "—" "≥ 0.8 × delivery to a local clone" \
+		"**$(kilo "$(val "$f" hosts-deliver-remote median)")pps** over the clone's VXLAN tunnel against $(kilo "$(val "$f" hosts-deliver-local median)")pps into a local clone, at the receivers, medians of $n rounds (flow-cache hits; the VMM host's receive work steered to the sender's CPU, as on a machine of its own); the gateway's CPU per packet delivered $(val "$f" hosts-deliver-local gw_cpu_ns_per_packet) ns local, $(val "$f" hosts-deliver-remote gw_cpu_ns_per_packet) ns remote" \
+		"remote/local **$r** (rounds $(val "$f" hosts-deliver-ratio min)–$(val "$f" hosts-deliver-ratio max)): $(ok "$r" ">=" 0.8); by the gateway's CPU per packet $cr" "$m" "$cmd"
+	c=$(val "$f" hosts-place-cost median)
+	row "placement, beyond the remote command" "—" "≤ 1 ms" \
+		"**$c ms**: potemkin-place $(val "$f" hosts-place median) ms against the same potemkin-clone --tunnel through the same prefix $(val "$f" hosts-remote-command median) ms (medians, in turns); one more process start is about 1 ms here" \
+		"$(ok "$c" "<=" 1)" "$m" "$cmd"
+fi
+
 # ---- the table, old rows merged -------------------------------------------------
 awk -v rowsfile="$rows" '
 	function key(line,   a) { split(line, a, "|"); gsub(/^ +| +$/, "", a[2]); return a[2] }

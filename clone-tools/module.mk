@@ -35,10 +35,12 @@ ETC_FILES += etc/potemkin/vmm.conf
 # for netns services and the guest image, iproute2 and curl for the tests,
 # cpio and xz for potemkin-mkimage, e2fsprogs for the nested test's ext4 root
 # and, with mmdebstrap and qemu-img, for potemkin-mkimage --disk; the ssh
-# client for the logins of the disk guest's tests.
+# client for the logins of the disk guest's tests; the ssh server for the VMM
+# hosts of t4019, each a namespace running an sshd of its own (the package's
+# own service is not needed).
 DEPS_PKGS += libconfig-dev libmnl-dev libseccomp-dev qemu-system-x86 busybox-static \
 	iproute2 curl cpio xz-utils zstd kmod procps psmisc socat e2fsprogs \
-	mmdebstrap qemu-utils openssh-client
+	mmdebstrap qemu-utils openssh-client openssh-server
 
 UNIT_TESTS += t2001-vmm-mac
 t2001-vmm-mac_LIBS := vmm common
@@ -46,7 +48,7 @@ t2001-vmm-mac_LDLIBS := $(VMM_LDLIBS)
 
 # Fast shell tests that CI reruns against the sanitized programs.
 UNIT_SHELL_TESTS += t/t2010-clone-cmdline.t t/t2020-clone-netns.t \
-	t/t2040-clone-xen.t
+	t/t2040-clone-xen.t t/t2050-clone-place.t
 
 # The clone-tools benchmark (bench/clone-bench.sh runs it); built with the
 # rest, never installed.

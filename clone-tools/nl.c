@@ -195,6 +195,20 @@ nl_add_vxlan(struct nl_batch *b, const struct nl_vxlan *vx, const char *what)
 }
 
 int
+nl_set_mac(struct nl_batch *b, unsigned ifindex, const uint8_t mac[6],
+    const char *what)
+{
+	struct nlmsghdr *nlh = nl_put(b, RTM_NEWLINK, 0, what);
+
+	if (nlh == NULL)
+		return -1;
+	nl_ifinfo(nlh, ifindex, 0);
+	mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
+	nl_done(b, nlh);
+	return 0;
+}
+
+int
 nl_link_up(struct nl_batch *b, unsigned ifindex, const char *what)
 {
 	struct nlmsghdr *nlh = nl_put(b, RTM_NEWLINK, 0, what);

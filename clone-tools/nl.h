@@ -60,6 +60,9 @@ struct nl_vxlan {
 int nl_add_vxlan(struct nl_batch *b, const struct nl_vxlan *vx, const char *what);
 int nl_del_addr(struct nl_batch *b, unsigned ifindex, uint32_t addr,
     uint8_t prefix, const char *what);
+/* A link's MAC, which a link that allows it (VXLAN does) may change while up. */
+int nl_set_mac(struct nl_batch *b, unsigned ifindex, const uint8_t mac[6],
+    const char *what);
 
 /* The host side of a clone: up, gw/32, rp_filter off. */
 int nl_host_side(const char *ifname, uint32_t gw);

@@ -23,6 +23,7 @@
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,9 @@
 
 #define PLACE_OUT_MAX 8192
 #define PLACE_ARGV_MAX (HOST_RUN_MAX + 24)
+/* A clone's own command has no deadline here: the gateway's clone.timeout
+ * ends the whole process group. */
+#define PLACE_CLONE_MS (24ULL * 3600 * 1000)
 
 struct request {
 	const char *type;
@@ -92,10 +96,20 @@ struct child {
 	bool done, timed_out;
 };
 
+/*
+ * argv with standard input from /dev/null, standard output into a pipe we
+ * read, standard error ours, no other descriptor, default signals; in our
+ * process group, so that the gateway's timeout ends it with us.
+ * posix_spawn, not fork: placement is on the path of a clone's first
+ * packet, and a fork of this process costs a good part of a millisecond.
+ */
 static int
 child_start(struct child *c, char *const argv[])
 {
-	int p[2];
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t all, none;
+	int p[2], rc;
 
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
@@ -103,10 +117,28 @@ child_start(struct child *c, char *const argv[])
 		warn("pipe");
 		return -1;
 	}
-	c->pid = vmm_spawn(argv, p[1], NULL, 0);
+	sigfillset(&all);
+	sigemptyset(&none);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&at);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	rc = posix_spawnp(&c->pid, argv[0], &fa, &at, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
 	close(p[1]);
-	if (c->pid == -1) {
+	if (rc != 0) {
 		close(p[0]);
+		errno = rc;
+		warn("%s", argv[0]);
+		/* As a shell says a command it cannot run: status 127. */
+		c->pid = -1;
+		c->status = 127 << 8;
+		c->done = true;
 		return -1;
 	}
 	c->fd = p[0];
@@ -129,7 +161,7 @@ children_read(struct child *c, size_t n, uint64_t deadline)
 			}
 		if (k == 0 || now >= deadline || vmm_stop)
 			break;
-		if (poll(pfd, k, (int)(deadline - now)) <= 0)
+		if (poll(pfd, k, deadline - now > 60000 ? 60000 : (int)(deadline - now)) <= 0)
 			continue;
 		for (size_t j = 0; j < k; j++) {
 			struct child *ch = &c[map[j]];
@@ -153,6 +185,8 @@ children_read(struct child *c, size_t n, uint64_t deadline)
 		    deadline - mono_ms() : 0;
 
 		c[i].out[c[i].len] = '\0';
+		if (c[i].pid <= 0)
+			continue;	/* never started */
 		if (c[i].fd >= 0) {
 			close(c[i].fd);
 			c[i].fd = -1;
@@ -190,7 +224,7 @@ static int
 run_one(char *const argv[], struct child *c, uint64_t timeout_ms)
 {
 	if (child_start(c, argv) == -1)
-		return -1;
+		return -1;	/* c says why */
 	children_read(c, 1, mono_ms() + timeout_ms);
 	return child_ok(c) ? 0 : -1;
 }
@@ -392,7 +426,7 @@ place_here(const struct vmm_conf *conf,
 
 	host_cmd(&a, h, conf, "potemkin-clone");
 	request_args(&a, rq, bufs, h->name);
-	if (run_one(a.w, &c, UINT32_MAX) == -1) {
+	if (run_one(a.w, &c, PLACE_CLONE_MS) == -1) {
 		child_why(&c, "potemkin-clone", why, size);
 		return -1;
 	}
@@ -403,31 +437,62 @@ place_here(const struct vmm_conf *conf,
 	return fflush(stdout) == EOF ? -1 : 0;
 }
 
-/* The gateway's end of a remote clone's tunnel: pk<N>, as a local clone's. */
+/*
+ * The gateway's end of a remote clone's tunnel, pk<N>, made while the
+ * remote command runs (its VNI, N, and the host's end are known before
+ * the clone is): VXLAN, rp_filter off, no IPv6, up.  Nothing reaches a
+ * clone through it before the gateway has its record.
+ */
 static int
-place_tunnel_end(const struct hosts_conf *hc, const struct place_host *h,
-    const struct vmm_vm *vm, const struct clone_record *r)
+place_tunnel_begin(const struct hosts_conf *hc, const struct place_host *h,
+    const struct vmm_vm *vm, struct mnl_socket *sock)
 {
-	uint8_t mac[6];
 	struct nl_vxlan vx = { .name = vm->rec.ifname, .vni = vm->id,
-		.remote = h->tunnel, .local = hc->tunnel_local, .port = hc->tunnel_port,
-		.mac = mac };
-	struct mnl_socket *sock = nl_open(NETLINK_ROUTE);
+		.remote = h->tunnel, .local = hc->tunnel_local, .port = hc->tunnel_port };
 	struct nl_batch b;
-	char what[64];
-	int rc = -1;
+	char what[2][64];
+	unsigned ifindex;
 
-	mac_parse(r->link_mac, strlen(r->link_mac), mac);
-	snprintf(what, sizeof(what), "creating %s", vm->rec.ifname);
-	if (sock != NULL) {
-		nl_begin(&b, sock);
-		if (nl_add_vxlan(&b, &vx, what) == 0 && nl_commit(&b) == 0)
-			rc = nl_host_side(vm->rec.ifname, r->gw_ip);
-		if (rc == -1 && if_nametoindex(vm->rec.ifname) != 0)
-			nl_delete_on(sock, vm->rec.ifname);
-		nl_close(sock);
+	snprintf(what[0], sizeof(what[0]), "creating %s", vm->rec.ifname);
+	nl_begin(&b, sock);
+	if (nl_add_vxlan(&b, &vx, what[0]) == -1 || nl_commit(&b) == -1)
+		return -1;
+	if ((ifindex = if_nametoindex(vm->rec.ifname)) == 0) {
+		warn("%s", vm->rec.ifname);
+		return -1;
 	}
-	return rc;
+	snprintf(what[0], sizeof(what[0]), "turning rp_filter off on %s", vm->rec.ifname);
+	snprintf(what[1], sizeof(what[1]), "setting %s up", vm->rec.ifname);
+	nl_begin(&b, sock);
+	if (nl_rp_filter_off(&b, ifindex, what[0]) == -1 ||
+	    nl_link_up(&b, ifindex, what[1]) == -1)
+		return -1;
+	return nl_commit(&b);
+}
+
+/*
+ * Once the record is in: the MAC of the clone's link there (so that what
+ * the clone sends its gateway is for this end) and the gateway address.
+ */
+static int
+place_tunnel_finish(const struct vmm_vm *vm, const struct clone_record *r,
+    struct mnl_socket *sock)
+{
+	unsigned ifindex = if_nametoindex(vm->rec.ifname);
+	struct nl_batch b;
+	char what[2][64];
+	uint8_t mac[6];
+
+	if (ifindex == 0 || mac_parse(r->link_mac, strlen(r->link_mac), mac) < 0)
+		return -1;
+	snprintf(what[0], sizeof(what[0]), "setting the MAC of %s", vm->rec.ifname);
+	snprintf(what[1], sizeof(what[1]), "adding the gateway address to %s",
+	    vm->rec.ifname);
+	nl_begin(&b, sock);
+	if (nl_set_mac(&b, ifindex, mac, what[0]) == -1 ||
+	    nl_add_addr(&b, ifindex, r->gw_ip, 32, what[1]) == -1)
+		return -1;
+	return nl_commit(&b);
 }
 
 /* The commands that tear down and freeze the remote clone, kept with it. */
@@ -479,6 +544,7 @@ place_remote(const struct hosts_conf *hc, const struct vmm_conf *conf,
     char *why, size_t size)
 {
 	char bufs[2][32], tun[64], a4[ADDR_STRLEN], line[RECORD_LINE_MAX];
+	struct mnl_socket *sock = NULL;
 	struct clone_record r;
 	struct vmm_vm vm;
 	struct words a;
@@ -487,6 +553,7 @@ place_remote(const struct hosts_conf *hc, const struct vmm_conf *conf,
 
 	if (vmm_vm_alloc(conf, &vm) == -1)
 		return -1;
+	snprintf(vm.rec.ifname, sizeof(vm.rec.ifname), "pk%u", vm.id);
 	snprintf(tun, sizeof(tun), "%s:%u:%u", addr_fmt(hc->tunnel_local, a4), vm.id,
 	    hc->tunnel_port);
 	host_cmd(&a, h, conf, "potemkin-clone");
@@ -494,13 +561,20 @@ place_remote(const struct hosts_conf *hc, const struct vmm_conf *conf,
 	words_add(&a, "--tunnel");
 	words_add(&a, tun);
 	if (vmm_path(line, sizeof(line), "%s/backend", vm.dir) == -1 ||
-	    vmm_write_file(line, "remote", 6, 0640) == -1)
+	    vmm_write_file(line, "remote", 6, 0640) == -1 ||
+	    (sock = nl_open(NETLINK_ROUTE)) == NULL || child_start(&c, a.w) == -1)
 		goto out;
-	if (run_one(a.w, &c, UINT32_MAX) == -1) {
-		child_why(&c, "potemkin-clone", why, size);
+	if (place_tunnel_begin(hc, h, &vm, sock) == -1) {
+		snprintf(why, size, "host %s: no tunnel end here", h->name);
+		kill(c.pid, SIGTERM);
+	}
+	children_read(&c, 1, mono_ms() + PLACE_CLONE_MS);
+	if (!child_ok(&c)) {
+		if (!why[0])
+			child_why(&c, "potemkin-clone", why, size);
 		goto out;
 	}
-	if (place_record(h, rq, c.out, &r, true, why, size) == -1) {
+	if (why[0] || place_record(h, rq, c.out, &r, true, why, size) == -1) {
 		if (record_id(c.out) > 0)
 			place_undo_remote(conf, h, (unsigned)record_id(c.out));
 		goto out;
@@ -510,20 +584,25 @@ place_remote(const struct hosts_conf *hc, const struct vmm_conf *conf,
 	snprintf(vm.rec.backend, sizeof(vm.rec.backend), "remote");
 	snprintf(vm.rec.ifname, sizeof(vm.rec.ifname), "pk%u", vm.id);
 	vm.rec.link_mac[0] = '\0';
-	if (place_remote_cmds(conf, h, &vm, r.id) == -1 ||
-	    place_tunnel_end(hc, h, &vm, &r) == -1) {
+	if (place_tunnel_finish(&vm, &r, sock) == -1 ||
+	    place_remote_cmds(conf, h, &vm, r.id) == -1) {
 		snprintf(why, size, "host %s: no tunnel end here", h->name);
 		place_undo_remote(conf, h, r.id);
 		goto out;
 	}
 	if (vmm_vm_write_record(&vm) == -1 || record_fmt(&vm.rec, line, sizeof(line)) == -1 ||
 	    printf("%s\n", line) < 0 || fflush(stdout) == EOF) {
+		nl_close(sock);
 		vmm_vm_destroy(conf, &vm, &vmm_remote_backend);
 		return -1;
 	}
 	place_keep_mark(conf, mark, h->name, rq->type, vm.id);
 	rc = 0;
 out:
+	if (rc == -1 && sock && if_nametoindex(vm.rec.ifname) != 0)
+		nl_delete_on(sock, vm.rec.ifname);
+	if (sock)
+		nl_close(sock);
 	if (rc == -1)
 		vmm_vm_remove(&vm);
 	else
@@ -647,8 +726,7 @@ check(const struct hosts_conf *hc, const struct vmm_conf *conf)
 
 		host_cmd(&a, &hc->hosts[i], conf, "potemkin-clone");
 		words_add(&a, "--types");
-		if (child_start(&c[i], a.w) == -1)
-			return -1;
+		(void)child_start(&c[i], a.w);	/* one that cannot start is down */
 	}
 	children_read(c, hc->nhosts, mono_ms() + hc->check_timeout_ms);
 	for (size_t i = 0; i < hc->nhosts; i++) {
@@ -731,25 +809,48 @@ types(const struct hosts_conf *hc, const struct vmm_conf *conf)
 
 /* ---- rules: what a VMM host's firewall needs ------------------------------- */
 
+/*
+ * The gateway's machine: potemkin-gateway -P wires it; this adds that
+ * tunnel traffic comes from the VMM hosts alone (a frame put into pk<ID>
+ * by anyone else would be judged as the clone's), in a chain of its own
+ * that the gateway's rules never flush.
+ */
+static int
+rules_gateway(const struct hosts_conf *hc, const char *name)
+{
+	char a[ADDR_STRLEN];
+
+	printf("# potemkin-place rules%s%s: for iptables-restore -n on the gateway's\n"
+	    "# machine, beside what potemkin-gateway -P prints: its clones' tunnels\n"
+	    "# are taken from the VMM hosts of hosts.conf alone.\n"
+	    "*filter\n:POTEMKIN-TUNNEL - [0:0]\n-I INPUT 1 -j POTEMKIN-TUNNEL\n",
+	    *name ? " " : "", name);
+	for (size_t i = 0; i < hc->nhosts; i++)
+		if (!host_is_local(&hc->hosts[i]))
+			printf("-A POTEMKIN-TUNNEL -p udp --dport %u -s %s -j RETURN\n",
+			    hc->tunnel_port, addr_fmt(hc->hosts[i].tunnel, a));
+	printf("-A POTEMKIN-TUNNEL -p udp --dport %u -j DROP\nCOMMIT\n", hc->tunnel_port);
+	return fflush(stdout) == 0 ? 0 : -1;
+}
+
 static int
 rules(const struct hosts_conf *hc, const char *name)
 {
-	const struct place_host *h = hosts_find(hc, name);
+	const struct place_host *h = name ? hosts_find(hc, name) : NULL;
 	char gw[ADDR_STRLEN];
 
+	if (name == NULL)
+		return rules_gateway(hc, "");
 	if (h == NULL) {
 		warnx("%s: no host named %s", hc->path, name);
 		return -1;
 	}
+	if (host_is_local(h))
+		return rules_gateway(hc, name);
 	printf("# potemkin-place rules %s: for iptables-restore -n on host %s.\n"
 	    "# The host only carries its clones' links to the gateway: it routes\n"
 	    "# nothing of theirs, answers nothing on their links, and takes\n"
 	    "# tunnel traffic from the gateway alone.\n", name, name);
-	if (host_is_local(h)) {
-		printf("# %s is the gateway's own machine: potemkin-gateway -P wires it.\n",
-		    name);
-		return 0;
-	}
 	printf("*filter\n:POTEMKIN-INPUT - [0:0]\n:POTEMKIN-FORWARD - [0:0]\n"
 	    "-I INPUT 1 -j POTEMKIN-INPUT\n-I FORWARD 1 -j POTEMKIN-FORWARD\n"
 	    "-A POTEMKIN-INPUT -i pk+ -j DROP\n"
@@ -769,7 +870,7 @@ usage(int status)
 	    " [--universe N]\n"
 	    "       potemkin-place [-c vmm.conf] [-H hosts.conf] --types\n"
 	    "       potemkin-place [-c vmm.conf] [-H hosts.conf] check\n"
-	    "       potemkin-place [-H hosts.conf] rules HOST\n");
+	    "       potemkin-place [-H hosts.conf] rules [HOST]\n");
 	exit(status);
 }
 
@@ -838,9 +939,9 @@ main(int argc, char **argv)
 		warnx("unknown command '%s' (check, rules)", verb);
 		usage(CMD_USAGE);
 	}
-	if (verb && (rq.type || list || argc - optind != (strcmp(verb, "rules") == 0))) {
+	if (verb && (rq.type || list || argc - optind > (strcmp(verb, "rules") == 0))) {
 		warnx("%s takes %s", verb, strcmp(verb, "rules") == 0 ?
-		    "one HOST and no --type" : "no argument but -c and -H");
+		    "at most one HOST and no --type" : "no argument but -c and -H");
 		usage(CMD_USAGE);
 	}
 	if (!verb && optind != argc) {
@@ -859,7 +960,7 @@ main(int argc, char **argv)
 	if (hosts_conf_load(&hc, hpath, tools_here()) == -1)
 		return CMD_FAIL;
 	if (verb && strcmp(verb, "rules") == 0) {
-		rc = rules(&hc, argv[optind]);
+		rc = rules(&hc, optind < argc ? argv[optind] : NULL);
 		hosts_conf_free(&hc);
 		return rc == 0 ? CMD_OK : CMD_FAIL;
 	}

@@ -114,7 +114,7 @@ test_expect_success 'setup: the gateway, two VMM hosts on a datacenter bridge' '
 test_expect_success 'usage errors exit 2' '
 	test_expect_code 2 place 2>err && grep -- "--type is required" err &&
 	test_expect_code 2 place frob 2>err && grep "unknown command .frob." err &&
-	test_expect_code 2 place rules 2>err && grep "rules takes one HOST" err &&
+	test_expect_code 2 place rules a b 2>err && grep "rules takes at most one HOST" err &&
 	test_expect_code 2 place --type web check 2>err &&
 	test_expect_code 2 place --types --type web 2>err &&
 	test_expect_code 2 place --type "a b" 2>err && grep "not a type name" err &&
@@ -287,14 +287,21 @@ test_expect_success 'rules: what a VMM host needs, for iptables-restore' '
 	on b iptables-restore -n <rules &&
 	on b iptables -S POTEMKIN-INPUT | grep -q "udp --dport 4789" &&
 	test_expect_code 1 potemkin-place -H hosts.conf rules nosuch 2>err &&
-	grep "no host named nosuch" err
+	grep "no host named nosuch" err &&
+	potemkin-place -H hosts.conf rules >rules &&
+	grep -qx -- "-A POTEMKIN-TUNNEL -p udp --dport 4789 -s 10.99.0.12 -j RETURN" rules &&
+	iptables-restore -n <rules &&
+	iptables -S INPUT | grep -qx -- "-A INPUT -j POTEMKIN-TUNNEL" &&
+	iptables -D INPUT -j POTEMKIN-TUNNEL && iptables -F POTEMKIN-TUNNEL &&
+	iptables -X POTEMKIN-TUNNEL
 '
 
 test_expect_success 'the shipped hosts.conf is read as it stands' '
 	potemkin-place -H "$SRC_ROOT/etc/potemkin/hosts.conf" rules vmm1 >rules &&
 	grep -qx -- "-A POTEMKIN-INPUT -p udp --dport 4789 ! -s 10.99.0.1 -j DROP" rules &&
 	potemkin-place -H "$SRC_ROOT/etc/potemkin/hosts.conf" rules gw >rules &&
-	grep -q "potemkin-gateway -P wires it" rules
+	grep -qx -- "-A POTEMKIN-TUNNEL -p udp --dport 4789 -s 10.99.0.11 -j RETURN" rules &&
+	grep -qx -- "-A POTEMKIN-TUNNEL -p udp --dport 4789 -j DROP" rules
 '
 
 test_expect_success 'everything torn down leaves nothing on either side' '

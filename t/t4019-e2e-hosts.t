@@ -96,6 +96,7 @@ test_expect_success 'setup: a gateway, three VMM hosts over ssh, a sniffer' '
 		potemkin-place -H "$FARM_DIR/hosts.conf" rules $h >rules.$h &&
 		hosts_ssh $h iptables-restore -n <rules.$h || return 1
 	done &&
+	potemkin-place -H "$FARM_DIR/hosts.conf" rules | iptables-restore -n &&
 	farm_rules_up && farm_resolver_start && farm_sniff_start &&
 	farm_gateway_start &&
 	farm_wait_event 10 "\"event\":\"host\",\"host\":\"c\",\"state\":\"up\""

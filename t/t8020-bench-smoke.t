@@ -97,20 +97,22 @@ test_expect_success 'the whole suite in quick mode writes every row' '
 	cp "$SRC_ROOT/bench/RESULTS.md" R.md && mkdir tmp &&
 	if ! TMPDIR="$TRASH/tmp" BENCH_QUICK=1 BENCH_OUT="$TRASH/out" BENCH_RESULTS="$TRASH/R.md" \
 		BENCH_TRACES="$TRACES" "$SRC_ROOT/bench/bench-all.sh" \
-		policy engine gateway clones >all.out 2>&1; then
+		policy engine gateway clones hosts >all.out 2>&1; then
 		cat all.out; return 1
 	fi &&
-	for p in policy engine gateway clones; do
+	for p in policy engine gateway clones hosts; do
 		grep "^# exit: 0$" out/$p.txt || return 1
 	done &&
 	for row in "gateway, flow-cache hits" "gateway, random traffic" \
 	    "decision engine alone, flow-cache hits" "decision engine alone, random traffic" \
 	    "decision engine alone, the shared captures" "memory per flow at 1M flows" \
-	    "policy evaluator alone" "clone, netns" "teardown" "private memory per idle clone"; do
+	    "policy evaluator alone" "clone, netns" "teardown" "private memory per idle clone" \
+	    "delivery to a clone on another host" "placement, beyond the remote command"; do
 		test $(grep -c "^| $row |" R.md) = 1 || { echo "row $row"; return 1; }
 	done &&
 	grep "^run pair=1 kind=gateway workload=hits received=[1-9]" out/gateway.txt &&
 	grep "^run pair=1 kind=ceiling workload=random received=[1-9]" out/gateway.txt &&
+	grep "^run pair=1 kind=remote received=[1-9]" out/hosts.txt &&
 	outside_markers "$SRC_ROOT/bench/RESULTS.md" >expect &&
 	outside_markers R.md >actual &&
 	test_cmp expect actual
