@@ -215,6 +215,8 @@ main(int argc, char **argv)
 	} else {
 		rc = clone_publish(&conf, t, &vm);
 	}
+	if (rc == -1 && tu.vni)
+		tunnel_detach(vm.id);
 	if (rc == -1)
 		vmm_vm_remove(&vm);
 	else

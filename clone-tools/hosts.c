@@ -155,6 +155,10 @@ hc_host(struct hosts_conf *hc, struct conf_ctx *c, const config_setting_t *g,
 			    "(line %d)", h->name, addr_fmt(h->tunnel, a),
 			    hc->hosts[i].name, hc->hosts[i].line);
 		}
+	h->port = (uint16_t)(hc->tunnel_port + hc->nhosts);
+	if (rc == 0 && hc->tunnel_port + hc->nhosts > 65535)
+		return conf_error(c, g, "host %s: its tunnel port would pass 65535 "
+		    "(tunnel_port %u)", h->name, hc->tunnel_port);
 	if (rc == 0)
 		hc->nhosts++;
 	return rc;

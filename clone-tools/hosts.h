@@ -34,6 +34,12 @@ struct place_host {
 	const char *tools;	/* where the clone tools are, on that host */
 	const char *vmm;	/* its vmm.conf; NULL: -c's here, the default there */
 	uint32_t tunnel;	/* its end of the clones' tunnels (remote hosts) */
+	/*
+	 * The UDP port of its tunnels, one per host: the gateway takes a
+	 * host's tunnels from that host alone, so a clone left running on
+	 * one host can never speak into another host's clone of its VNI.
+	 */
+	uint16_t port;
 	struct host_capacity cap[HOST_TYPES_MAX];
 	size_t ncap;
 	int line;
@@ -43,7 +49,7 @@ struct hosts_conf {
 	config_t cfg;
 	const char *path;
 	uint32_t tunnel_local;	/* the gateway's end of every tunnel */
-	uint16_t tunnel_port;
+	uint16_t tunnel_port;	/* the first host's port; the next ones count up */
 	uint64_t check_timeout_ms;
 	uint64_t hold_down_ms;
 	struct place_host hosts[HOSTS_MAX];

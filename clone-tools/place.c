@@ -18,9 +18,12 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <libgen.h>
 #include <linux/netlink.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -304,19 +307,6 @@ place_count_all(const struct vmm_conf *conf, const struct place_host *h)
 	return n;
 }
 
-static int
-place_mark_down(const struct vmm_conf *conf, const char *host, const char *why)
-{
-	char path[VMM_PATH_MAX], line[512];
-	int n;
-
-	n = snprintf(line, sizeof(line), "%llu %s\n", (unsigned long long)wall_ms(), why);
-	if (place_mkdirs(conf, host, NULL) == -1 ||
-	    vmm_path(path, sizeof(path), "%s/hosts/%s/down", conf->statedir, host) == -1)
-		return -1;
-	return vmm_write_file(path, line, (size_t)n, 0640);
-}
-
 /*
  * The host with room for the type that is least loaded (its clones of the
  * type over its capacity for it), the first in hosts.conf on a tie; a mark
@@ -371,6 +361,33 @@ place_keep_mark(const struct vmm_conf *conf, const char *mark, const char *host,
 
 /* ---- one placement --------------------------------------------------------- */
 
+/* A placement that failed here (-1 is the host's failure): no host is marked down. */
+#define PLACE_OURS (-2)
+
+/*
+ * The gateway address a remote host names goes onto an interface here:
+ * it must be one no route of this machine's depends on (private or
+ * link-local, and on none of its interfaces but the clones' pk*), or a
+ * host that is not ours would take it over.
+ */
+static bool
+gw_ip_ok(uint32_t a)
+{
+	struct ifaddrs *ifs, *i;
+	bool ok = (a >> 24) == 10 || (a >> 20) == (172u << 4 | 1) ||
+	    (a >> 16) == (192u << 8 | 168) || (a >> 16) == (169u << 8 | 254);
+
+	if (!ok || getifaddrs(&ifs) == -1)
+		return false;
+	for (i = ifs; i; i = i->ifa_next)
+		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+		    strncmp(i->ifa_name, "pk", 2) != 0 &&
+		    ntohl(((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr.s_addr) == a)
+			ok = false;
+	freeifaddrs(ifs);
+	return ok;
+}
+
 /* The record a host printed, held to the request. */
 static int
 place_record(const struct place_host *h, const struct request *rq, char *out,
@@ -384,6 +401,14 @@ place_record(const struct place_host *h, const struct request *rq, char *out,
 	line = strrchr(out, '\n') ? strrchr(out, '\n') + 1 : out;
 	if (record_parse(line, r, rwhy, sizeof(rwhy)) == -1) {
 		snprintf(why, size, "host %s: malformed record (%s)", h->name, rwhy);
+		return -1;
+	}
+	if (tunneled && !gw_ip_ok(r->gw_ip)) {
+		char a[ADDR_STRLEN];
+
+		snprintf(why, size, "host %s: its record's gw_ip %s is not a private or "
+		    "link-local address this machine does not have", h->name,
+		    addr_fmt(r->gw_ip, a));
 		return -1;
 	}
 	if (strcmp(r->type, rq->type) != 0 || r->has_ip != rq->has_ip ||
@@ -413,6 +438,21 @@ request_args(struct words *a, const struct request *rq, char bufs[2][32],
 	words_add(a, host);
 }
 
+/* A clone made here that nobody will use. */
+static void
+place_undo_here(const struct vmm_conf *conf, const struct place_host *h, unsigned id)
+{
+	struct words a;
+	struct child c;
+	char idstr[16];
+
+	snprintf(idstr, sizeof(idstr), "%u", id);
+	host_cmd(&a, h, conf, "potemkin-teardown");
+	words_add(&a, idstr);
+	if (run_one(a.w, &c, PLACED_REMOTE_MS) == -1)
+		warnx("clone %u here not torn down", id);
+}
+
 /* This machine: potemkin-clone itself, its record passed on as it is. */
 static int
 place_here(const struct vmm_conf *conf,
@@ -430,11 +470,18 @@ place_here(const struct vmm_conf *conf,
 		child_why(&c, "potemkin-clone", why, size);
 		return -1;
 	}
-	if (place_record(h, rq, c.out, &r, false, why, size) == -1)
+	if (place_record(h, rq, c.out, &r, false, why, size) == -1) {
+		if (record_id(c.out) > 0)
+			place_undo_here(conf, h, (unsigned)record_id(c.out));
 		return -1;
+	}
+	if (printf("%s\n", strrchr(c.out, '\n') ? strrchr(c.out, '\n') + 1 : c.out) < 0 ||
+	    fflush(stdout) == EOF) {
+		place_undo_here(conf, h, r.id);
+		return PLACE_OURS;
+	}
 	place_keep_mark(conf, mark, h->name, rq->type, r.id);
-	printf("%s\n", strrchr(c.out, '\n') ? strrchr(c.out, '\n') + 1 : c.out);
-	return fflush(stdout) == EOF ? -1 : 0;
+	return 0;
 }
 
 /*
@@ -448,7 +495,7 @@ place_tunnel_begin(const struct hosts_conf *hc, const struct place_host *h,
     const struct vmm_vm *vm, struct mnl_socket *sock)
 {
 	struct nl_vxlan vx = { .name = vm->rec.ifname, .vni = vm->id,
-		.remote = h->tunnel, .local = hc->tunnel_local, .port = hc->tunnel_port };
+		.remote = h->tunnel, .local = hc->tunnel_local, .port = h->port };
 	struct nl_batch b;
 	char what[2][64];
 	unsigned ifindex;
@@ -552,29 +599,38 @@ place_remote(const struct hosts_conf *hc, const struct vmm_conf *conf,
 	int rc = -1;
 
 	if (vmm_vm_alloc(conf, &vm) == -1)
-		return -1;
+		return PLACE_OURS;
 	snprintf(vm.rec.ifname, sizeof(vm.rec.ifname), "pk%u", vm.id);
 	snprintf(tun, sizeof(tun), "%s:%u:%u", addr_fmt(hc->tunnel_local, a4), vm.id,
-	    hc->tunnel_port);
+	    h->port);
 	host_cmd(&a, h, conf, "potemkin-clone");
 	request_args(&a, rq, bufs, h->name);
 	words_add(&a, "--tunnel");
 	words_add(&a, tun);
 	if (vmm_path(line, sizeof(line), "%s/backend", vm.dir) == -1 ||
 	    vmm_write_file(line, "remote", 6, 0640) == -1 ||
-	    (sock = nl_open(NETLINK_ROUTE)) == NULL || child_start(&c, a.w) == -1)
+	    (sock = nl_open(NETLINK_ROUTE)) == NULL) {
+		rc = PLACE_OURS;
 		goto out;
+	}
+	if (child_start(&c, a.w) == -1) {
+		child_why(&c, "potemkin-clone", why, size);
+		goto out;
+	}
 	if (place_tunnel_begin(hc, h, &vm, sock) == -1) {
-		snprintf(why, size, "host %s: no tunnel end here", h->name);
+		snprintf(why, size, "no tunnel end here for host %s", h->name);
+		rc = PLACE_OURS;
 		kill(c.pid, SIGTERM);
 	}
 	children_read(&c, 1, mono_ms() + PLACE_CLONE_MS);
-	if (!child_ok(&c)) {
+	if (rc == PLACE_OURS || !child_ok(&c)) {
 		if (!why[0])
 			child_why(&c, "potemkin-clone", why, size);
+		if (rc == PLACE_OURS && record_id(c.out) > 0)
+			place_undo_remote(conf, h, (unsigned)record_id(c.out));
 		goto out;
 	}
-	if (why[0] || place_record(h, rq, c.out, &r, true, why, size) == -1) {
+	if (place_record(h, rq, c.out, &r, true, why, size) == -1) {
 		if (record_id(c.out) > 0)
 			place_undo_remote(conf, h, (unsigned)record_id(c.out));
 		goto out;
@@ -586,24 +642,25 @@ place_remote(const struct hosts_conf *hc, const struct vmm_conf *conf,
 	vm.rec.link_mac[0] = '\0';
 	if (place_tunnel_finish(&vm, &r, sock) == -1 ||
 	    place_remote_cmds(conf, h, &vm, r.id) == -1) {
-		snprintf(why, size, "host %s: no tunnel end here", h->name);
+		snprintf(why, size, "no tunnel end here for host %s", h->name);
 		place_undo_remote(conf, h, r.id);
+		rc = PLACE_OURS;
 		goto out;
 	}
 	if (vmm_vm_write_record(&vm) == -1 || record_fmt(&vm.rec, line, sizeof(line)) == -1 ||
 	    printf("%s\n", line) < 0 || fflush(stdout) == EOF) {
 		nl_close(sock);
 		vmm_vm_destroy(conf, &vm, &vmm_remote_backend);
-		return -1;
+		return PLACE_OURS;
 	}
 	place_keep_mark(conf, mark, h->name, rq->type, vm.id);
 	rc = 0;
 out:
-	if (rc == -1 && sock && if_nametoindex(vm.rec.ifname) != 0)
+	if (rc != 0 && sock && if_nametoindex(vm.rec.ifname) != 0)
 		nl_delete_on(sock, vm.rec.ifname);
 	if (sock)
 		nl_close(sock);
-	if (rc == -1)
+	if (rc != 0)
 		vmm_vm_remove(&vm);
 	else
 		vmm_vm_close(&vm);
@@ -636,10 +693,15 @@ place(const struct hosts_conf *hc, const struct vmm_conf *conf,
 		unlink(mark);
 		if (vmm_stop)
 			return -1;
+		if (rc == PLACE_OURS) {
+			/* This machine's fault, not the host's; it would be the next one's too. */
+			warnx("%s", why[0] ? why : "the placement failed here");
+			return -1;
+		}
 		if (why[0] == '\0')
 			snprintf(why, sizeof(why), "host %s: the clone failed", h->name);
 		warnx("%s; host %s marked down", why, h->name);
-		place_mark_down(conf, h->name, why);
+		placed_mark_down(conf, h->name, why);
 	}
 	warnx("no host has room for a clone of type %s%s", rq->type,
 	    why[0] ? " (the last one tried failed)" : "");
@@ -669,7 +731,12 @@ check_types(const struct place_host *h, const char *out, char *why, size_t size)
 	return 0;
 }
 
-/* A host back up after its hold-down: nothing of before may remain there. */
+/*
+ * A host back up after its hold-down: nothing of before may remain there.
+ * Not this machine: its state directory is the gateway's, which holds
+ * every other host's clones too, and a clone here that failed was torn
+ * down with its binding by the gateway.
+ */
 static int
 check_sweep(const struct hosts_conf *hc, const struct vmm_conf *conf,
     const struct place_host *h, char *why, size_t size)
@@ -677,6 +744,8 @@ check_sweep(const struct hosts_conf *hc, const struct vmm_conf *conf,
 	struct words a;
 	struct child c;
 
+	if (host_is_local(h))
+		return 0;
 	host_cmd(&a, h, conf, "potemkin-teardown");
 	words_add(&a, "--all");
 	if (run_one(a.w, &c, hc->check_timeout_ms * 4) == -1) {
@@ -713,14 +782,38 @@ check_print(const struct vmm_conf *conf, const struct place_host *h, bool up,
 		printf("%s%s:%u", i ? "," : "", h->cap[i].type, h->cap[i].n);
 	if (h->ncap == 0)
 		printf("-");
-	printf(" why=%s\n", up ? "" : why);
+	/* Bounded, so that 64 hosts fit what the gateway takes. */
+	printf(" why=%.120s\n", up ? "" : why);
+}
+
+/* One check at a time: two would sweep a host twice, the second after a placement. */
+static int
+check_lock(const struct vmm_conf *conf)
+{
+	char path[VMM_PATH_MAX];
+	int fd;
+
+	if (place_mkdirs(conf, ".", NULL) == -1 ||
+	    vmm_path(path, sizeof(path), "%s/hosts/.check", conf->statedir) == -1)
+		return -1;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) == -1 ||
+	    flock(fd, LOCK_EX) == -1) {
+		warn("%s", path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 static int
 check(const struct hosts_conf *hc, const struct vmm_conf *conf)
 {
 	static struct child c[HOSTS_MAX];
+	int lock = check_lock(conf);
 
+	if (lock == -1)
+		return -1;
 	for (size_t i = 0; i < hc->nhosts; i++) {
 		struct words a;
 
@@ -729,6 +822,12 @@ check(const struct hosts_conf *hc, const struct vmm_conf *conf)
 		(void)child_start(&c[i], a.w);	/* one that cannot start is down */
 	}
 	children_read(c, hc->nhosts, mono_ms() + hc->check_timeout_ms);
+	if (vmm_stop) {
+		/* Cut short: the hosts not heard yet are not known to be down. */
+		close(lock);
+		warnx("check interrupted");
+		return -1;
+	}
 	for (size_t i = 0; i < hc->nhosts; i++) {
 		const struct place_host *h = &hc->hosts[i];
 		char why[256] = "", held[256];
@@ -741,7 +840,7 @@ check(const struct hosts_conf *hc, const struct vmm_conf *conf)
 			up = false;
 		if (up && since && wall_ms() < since + hc->hold_down_ms) {
 			/* The mark keeps its time: hold-down counts from the failure. */
-			snprintf(why, sizeof(why), "%s (held down for %llus)", held,
+			snprintf(why, sizeof(why), "%.200s (held down for %llus)", held,
 			    (unsigned long long)(hc->hold_down_ms / 1000));
 			up = false;
 			held_down = true;
@@ -754,9 +853,10 @@ check(const struct hosts_conf *hc, const struct vmm_conf *conf)
 				up = false;
 		}
 		if (!up && !held_down)
-			place_mark_down(conf, h->name, why);
+			placed_mark_down(conf, h->name, why);
 		check_print(conf, h, up, why);
 	}
+	close(lock);
 	return fflush(stdout) == EOF ? -1 : 0;
 }
 
@@ -827,26 +927,52 @@ rules_gateway(const struct hosts_conf *hc, const char *name)
 	    *name ? " " : "", name);
 	for (size_t i = 0; i < hc->nhosts; i++)
 		if (!host_is_local(&hc->hosts[i]))
-			printf("-A POTEMKIN-TUNNEL -p udp --dport %u -s %s -j RETURN\n",
-			    hc->tunnel_port, addr_fmt(hc->hosts[i].tunnel, a));
-	printf("-A POTEMKIN-TUNNEL -p udp --dport %u -j DROP\nCOMMIT\n", hc->tunnel_port);
+			printf("-A POTEMKIN-TUNNEL -p udp --dport %u -s %s -j RETURN\n"
+			    "-A POTEMKIN-TUNNEL -p udp --dport %u -j DROP\n",
+			    hc->hosts[i].port, addr_fmt(hc->hosts[i].tunnel, a),
+			    hc->hosts[i].port);
+	printf("COMMIT\n");
 	return fflush(stdout) == 0 ? 0 : -1;
 }
 
+/* The same for ip6tables-restore: nothing of a clone's, and no IPv6 tunnel. */
+static void
+rules_v6(const char *name)
+{
+	printf("# potemkin-place rules -6 %s: for ip6tables-restore -n on host %s.\n"
+	    "*filter\n:POTEMKIN-INPUT - [0:0]\n:POTEMKIN-FORWARD - [0:0]\n"
+	    "-I INPUT 1 -j POTEMKIN-INPUT\n-I FORWARD 1 -j POTEMKIN-FORWARD\n"
+	    "-A POTEMKIN-INPUT -i pk+ -j DROP\n"
+	    "-A POTEMKIN-FORWARD -i pk+ -j DROP\n-A POTEMKIN-FORWARD -o pk+ -j DROP\n"
+	    "COMMIT\n", name, name);
+}
+
 static int
-rules(const struct hosts_conf *hc, const char *name)
+rules(const struct hosts_conf *hc, const char *name, bool v6)
 {
 	const struct place_host *h = name ? hosts_find(hc, name) : NULL;
 	char gw[ADDR_STRLEN];
 
+	if (name == NULL && v6) {
+		printf("# potemkin-place rules -6: the gateway's tunnels are IPv4: nothing\n");
+		return 0;
+	}
 	if (name == NULL)
 		return rules_gateway(hc, "");
 	if (h == NULL) {
 		warnx("%s: no host named %s", hc->path, name);
 		return -1;
 	}
+	if (host_is_local(h) && v6) {
+		printf("# %s is the gateway's machine: potemkin-gateway -P -6 wires it\n", name);
+		return 0;
+	}
 	if (host_is_local(h))
 		return rules_gateway(hc, name);
+	if (v6) {
+		rules_v6(name);
+		return fflush(stdout) == 0 ? 0 : -1;
+	}
 	printf("# potemkin-place rules %s: for iptables-restore -n on host %s.\n"
 	    "# The host only carries its clones' links to the gateway: it routes\n"
 	    "# nothing of theirs, answers nothing on their links, and takes\n"
@@ -856,7 +982,7 @@ rules(const struct hosts_conf *hc, const char *name)
 	    "-A POTEMKIN-INPUT -i pk+ -j DROP\n"
 	    "-A POTEMKIN-INPUT -p udp --dport %u ! -s %s -j DROP\n"
 	    "-A POTEMKIN-FORWARD -i pk+ -j DROP\n-A POTEMKIN-FORWARD -o pk+ -j DROP\n"
-	    "COMMIT\n", hc->tunnel_port, addr_fmt(hc->tunnel_local, gw));
+	    "COMMIT\n", h->port, addr_fmt(hc->tunnel_local, gw));
 	return fflush(stdout) == 0 ? 0 : -1;
 }
 
@@ -870,7 +996,7 @@ usage(int status)
 	    " [--universe N]\n"
 	    "       potemkin-place [-c vmm.conf] [-H hosts.conf] --types\n"
 	    "       potemkin-place [-c vmm.conf] [-H hosts.conf] check\n"
-	    "       potemkin-place [-H hosts.conf] rules [HOST]\n");
+	    "       potemkin-place [-6] [-H hosts.conf] rules [HOST]\n");
 	exit(status);
 }
 
@@ -904,11 +1030,11 @@ main(int argc, char **argv)
 	struct request rq = { 0 };
 	struct hosts_conf hc;
 	struct vmm_conf conf;
-	bool list = false;
+	bool list = false, v6 = false;
 	unsigned long long v;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "c:H:t:i:u:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "6c:H:t:i:u:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cpath = optarg; break;
 		case 'H': hpath = optarg; break;
@@ -929,6 +1055,7 @@ main(int argc, char **argv)
 			rq.universe = (uint32_t)v;
 			break;
 		case 'T': list = true; break;
+		case '6': v6 = true; break;
 		case 'h': usage(CMD_OK);
 		default: usage(CMD_USAGE);
 		}
@@ -948,6 +1075,10 @@ main(int argc, char **argv)
 		warnx("unexpected argument '%s'", argv[optind]);
 		usage(CMD_USAGE);
 	}
+	if (v6 && (!verb || strcmp(verb, "rules") != 0)) {
+		warnx("-6 goes with rules only");
+		usage(CMD_USAGE);
+	}
 	if (!verb && (list ? rq.type != NULL : rq.type == NULL)) {
 		warnx(list ? "--types takes no --type" : "--type is required");
 		usage(CMD_USAGE);
@@ -960,7 +1091,7 @@ main(int argc, char **argv)
 	if (hosts_conf_load(&hc, hpath, tools_here()) == -1)
 		return CMD_FAIL;
 	if (verb && strcmp(verb, "rules") == 0) {
-		rc = rules(&hc, optind < argc ? argv[optind] : NULL);
+		rc = rules(&hc, optind < argc ? argv[optind] : NULL, v6);
 		hosts_conf_free(&hc);
 		return rc == 0 ? CMD_OK : CMD_FAIL;
 	}

@@ -10,11 +10,13 @@
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/monotime.h"
 #include "nl.h"
 #include "tunnel.h"
 
@@ -74,6 +76,23 @@ placed_host_down(const struct vmm_conf *conf, const char *host)
 	    host) == 0 && access(path, F_OK) == 0;
 }
 
+int
+placed_mark_down(const struct vmm_conf *conf, const char *host, const char *why)
+{
+	char path[VMM_PATH_MAX], line[512];
+	int n;
+
+	n = snprintf(line, sizeof(line), "%llu %s\n", (unsigned long long)wall_ms(), why);
+	if (vmm_path(path, sizeof(path), "%s/hosts", conf->statedir) == -1 ||
+	    (mkdir(path, 0750) == -1 && errno != EEXIST) ||
+	    vmm_path(path, sizeof(path), "%s/hosts/%s", conf->statedir, host) == -1 ||
+	    (mkdir(path, 0750) == -1 && errno != EEXIST) ||
+	    vmm_path(path, sizeof(path), "%s/hosts/%s/down", conf->statedir, host) == -1)
+		return -1;
+	return vmm_write_file(path, line, (size_t)n < sizeof(line) ? (size_t)n :
+	    sizeof(line) - 1, 0640);
+}
+
 /* Run the command of file name in vm's directory; its output to outfd. */
 static int
 placed_run(const struct vmm_vm *vm, const char *name, int outfd)
@@ -99,9 +118,16 @@ remote_teardown(const struct vmm_conf *conf, struct vmm_vm *vm)
 	if (placed_host_down(conf, vm->rec.host))
 		warnx("clone %u: host %s is down; its clone there goes when the "
 		    "host is back", vm->id, vm->rec.host);
-	else if (placed_run(vm, PLACED_TEARDOWN, -1) == -1)
-		warnx("clone %u: not torn down on host %s; it goes when the host "
-		    "is checked back up", vm->id, vm->rec.host);
+	else if (placed_run(vm, PLACED_TEARDOWN, -1) == -1) {
+		/*
+		 * Left running there, it must not outlive its id here: the
+		 * host is down until a check sweeps it, so no clone there
+		 * gets this id's tunnel meanwhile.
+		 */
+		warnx("clone %u: not torn down on host %s, which is marked down; "
+		    "it goes when a check sweeps the host", vm->id, vm->rec.host);
+		placed_mark_down(conf, vm->rec.host, "a teardown there failed");
+	}
 	if (if_nametoindex(vm->rec.ifname) == 0)
 		return 0;
 	if ((sock = nl_open(NETLINK_ROUTE)) == NULL)
@@ -111,11 +137,12 @@ remote_teardown(const struct vmm_conf *conf, struct vmm_vm *vm)
 	return rc;
 }
 
+/* A clone on a host marked down is stale: teardown -s removes its end here. */
 static bool
 remote_alive(const struct vmm_conf *conf, const struct vmm_vm *vm)
 {
-	(void)conf;
-	return if_nametoindex(vm->rec.ifname) != 0;
+	return if_nametoindex(vm->rec.ifname) != 0 &&
+	    !placed_host_down(conf, vm->rec.host);
 }
 
 /* Frozen there and kept; the evidence stays on that host, named here. */
@@ -126,15 +153,22 @@ remote_freeze(const struct vmm_conf *conf, struct vmm_vm *vm, const char *evdir)
 	int fd, rc;
 	ssize_t n;
 
-	(void)conf;
+	if (placed_host_down(conf, vm->rec.host)) {
+		warnx("clone %u: host %s is down: nothing to freeze there", vm->id,
+		    vm->rec.host);
+		return -1;
+	}
 	if (vmm_path(path, sizeof(path), "%s/remote", evdir) == -1 ||
 	    (fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) == -1)
 		return -1;
 	n = snprintf(out, sizeof(out), "%s:", vm->rec.host);
 	rc = write(fd, out, (size_t)n) == n ? placed_run(vm, PLACED_FREEZE, fd) : -1;
 	close(fd);
-	if (rc == -1)
-		warnx("clone %u: not frozen on host %s", vm->id, vm->rec.host);
+	if (rc == -1) {
+		warnx("clone %u: not frozen on host %s, which is marked down", vm->id,
+		    vm->rec.host);
+		placed_mark_down(conf, vm->rec.host, "a freeze there failed");
+	}
 	return rc;
 }
 

@@ -106,13 +106,15 @@ later_keys(const char *p, struct clone_record *r, char *why, size_t whysize)
 	uint8_t mac[6];
 
 	while (*p == ' ') {
-		size_t len = strcspn(p + 1, " \n");
-		const char *eq = memchr(p + 1, '=', len), *v = eq + 1;
-		size_t klen = (size_t)(eq - (p + 1)), vlen = len - klen - 1;
+		size_t len = strcspn(p + 1, " \n"), klen, vlen;
+		const char *eq = memchr(p + 1, '=', len), *v;
 		int bad = 0;
 
 		if (len == 0 || eq == NULL || eq == p + 1)
 			return p;
+		v = eq + 1;
+		klen = (size_t)(eq - (p + 1));
+		vlen = len - klen - 1;
 		if (klen == 4 && memcmp(p + 1, "host", 4) == 0)
 			bad = word(v, vlen, r->host, sizeof(r->host));
 		else if (klen == 8 && memcmp(p + 1, "link_mac", 8) == 0)

@@ -60,6 +60,15 @@ find(struct gw_hosts *t, const char *name)
 	return NULL;
 }
 
+bool
+gw_host_up(const struct gw *g, const char *name)
+{
+	for (size_t i = 0; *name && i < g->hosts.n; i++)
+		if (strcmp(g->hosts.h[i].name, name) == 0)
+			return g->hosts.h[i].up;
+	return true;
+}
+
 uint64_t
 gw_hosts_tick(struct gw *g, uint64_t now_ms)
 {

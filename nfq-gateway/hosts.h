@@ -35,6 +35,8 @@ struct gw_hosts {
 struct gw;
 struct ps_reply;
 
+/* False only for a host the last check said is down ("" is this machine). */
+bool gw_host_up(const struct gw *g, const char *name);
 /* Ask for a check if one is due; when the next one will be (UINT64_MAX: never). */
 uint64_t gw_hosts_tick(struct gw *g, uint64_t now_ms);
 /* The check's answer: update the table, tell the engine what changed. */

@@ -46,6 +46,7 @@ struct ps_child {
 	int out, err;
 	char outbuf[PS_TEXT_MAX];
 	size_t outlen;
+	bool overflow;		/* outbuf lost its head: only the tail is kept */
 	char errbuf[512];
 	size_t errlen;
 	bool exited;
@@ -490,7 +491,7 @@ start_queued(struct ps_parent *p)
 
 /* Append what fd has to buf, keeping the tail when it overflows. */
 static void
-drain(int *fd, char *buf, size_t cap, size_t *len)
+drain(int *fd, char *buf, size_t cap, size_t *len, bool *overflow)
 {
 	char tmp[512];
 	ssize_t n;
@@ -500,6 +501,8 @@ drain(int *fd, char *buf, size_t cap, size_t *len)
 			if (*len == cap - 1) {
 				memmove(buf, buf + cap / 2, *len - cap / 2);
 				*len -= cap / 2;
+				if (overflow)
+					*overflow = true;
 			}
 			buf[(*len)++] = tmp[i];
 		}
@@ -542,6 +545,17 @@ finish_child(struct ps_parent *p, int i)
 	const char *err = last_line(ch->errbuf);
 	bool ok = WIFEXITED(ch->status) && WEXITSTATUS(ch->status) == 0;
 
+	/*
+	 * A hosts check must be whole: one cut short by its deadline, or
+	 * whose lines did not all fit, would report hosts down that are not
+	 * and miss some that are.
+	 */
+	if (ch->op == PS_HOSTS && ok && (ch->kills || ch->overflow)) {
+		reply(p, ch->op, 0, -1, ch->kills ? "timed out" :
+		    "its output is longer than the gateway takes", -1);
+		p->child[i] = p->child[--p->nchild];
+		return;
+	}
 	if (ok && p->worker_gone && ch->op == PS_CLONE) {
 		/* Made after the worker left: nobody will ever use or reclaim it. */
 		orphan_clone(p, last_line(ch->outbuf));
@@ -557,7 +571,7 @@ finish_child(struct ps_parent *p, int i)
 			    WTERMSIG(ch->status), *err ? ": " : "", err);
 		else
 			snprintf(why, sizeof(why), "%s", *err ? err : "failed without a word");
-		if (p->worker_gone && ch->op != PS_CLONE)
+		if (p->worker_gone && (ch->op == PS_TEARDOWN || ch->op == PS_FREEZE))
 			log_warnx("%s of clone %d: %s", ch->op == PS_FREEZE ? "freeze" :
 			    "teardown", ch->vm, why);
 		reply(p, ch->op, ch->serial, -1, why, -1);
@@ -693,9 +707,10 @@ ps_parent_main(int fd, pid_t worker, const struct gw_config *c)
 			struct ps_child *ch = &p.child[i];
 
 			if (ch->out >= 0 && pfd[k].revents)
-				drain(&ch->out, ch->outbuf, sizeof(ch->outbuf), &ch->outlen);
+				drain(&ch->out, ch->outbuf, sizeof(ch->outbuf), &ch->outlen,
+				    &ch->overflow);
 			if (ch->err >= 0 && pfd[k + 1].revents)
-				drain(&ch->err, ch->errbuf, sizeof(ch->errbuf), &ch->errlen);
+				drain(&ch->err, ch->errbuf, sizeof(ch->errbuf), &ch->errlen, NULL);
 		}
 		/*
 		 * A command is done when it exited and its pipes are drained;

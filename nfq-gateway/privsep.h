@@ -35,7 +35,7 @@ struct ps_request {
 	char type[ENG_TYPE_MAX];
 };
 
-#define PS_TEXT_MAX 4096	/* PS_HOSTS: a line per host */
+#define PS_TEXT_MAX 16384	/* PS_HOSTS: a line per host, 64 hosts */
 
 struct ps_reply {
 	uint32_t op;

@@ -113,7 +113,8 @@ io_clone(void *ctx, uint32_t serial, const char *type, uint32_t ip, uint32_t uni
 static void
 io_vm_command(struct gw *g, uint32_t op, const struct eng_vm *vm)
 {
-	struct ps_request rq = { .op = op, .vm = vm->id };
+	/* The serial names the clone too: a failed freeze's reply says which. */
+	struct ps_request rq = { .op = op, .vm = vm->id, .serial = (uint32_t)vm->id };
 
 	gw_ps_request(g, &rq);
 }
@@ -328,6 +329,12 @@ clone_done(struct gw *g, const struct ps_reply *rp)
 		return;
 	}
 	eng_vm_from_record(&rec, &vm);
+	if (!gw_host_up(g, vm.host)) {
+		/* Made while its host went down: its sweep will end it there. */
+		eng_clone_failed(g->eng, rp->serial, "its host is down", now);
+		io_teardown(g, &vm);
+		return;
+	}
 	if (tx_ifinfo(vm.ifname, &vm.ifindex, vm.if_mac) < 0) {
 		log_warn("clone %d: interface %s", vm.id, vm.ifname);
 		eng_clone_failed(g->eng, rp->serial, "its interface does not exist", now);
@@ -399,11 +406,20 @@ handle_reply(struct gw *g)
 		clone_done(g, &rp);
 		break;
 	case PS_TEARDOWN:
-	case PS_FREEZE:
 		if (rp.status != 0)
-			log_warnx("%s: %s", rp.op == PS_FREEZE ? "freeze" : "teardown", rp.text);
-		else if (rp.op == PS_FREEZE)
+			log_warnx("teardown: %s", rp.text);
+		break;
+	case PS_FREEZE:
+		if (rp.status == 0) {
 			log_info("freeze: evidence in %s", rp.text);
+		} else {
+			/* Nobody holds the clone any more: it must not run on unseen. */
+			struct ps_request td = { .op = PS_TEARDOWN, .vm = (int32_t)rp.serial,
+				.serial = rp.serial };
+
+			log_warnx("freeze of clone %u: %s; tearing it down", rp.serial, rp.text);
+			gw_ps_request(g, &td);
+		}
 		break;
 	case PS_OPEN_POLICY:
 		if (passed >= 0)

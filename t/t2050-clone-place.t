@@ -181,7 +181,7 @@ test_expect_success 'a remote clone: backend remote here, its tunnel end pk<ID>'
 	test "$(field backend <rec2)" = remote &&
 	test "$(field ifname <rec2)" = pk$id &&
 	ip -d link show pk$id >link &&
-	grep -q "vxlan id $id remote 10.99.0.12 local 10.99.0.1 .*dstport 4789 nolearning" link &&
+	grep -q "vxlan id $id remote 10.99.0.12 local 10.99.0.1 .*dstport 4790 nolearning" link &&
 	potemkin-ls -c "$TRASH/gw/vmm.conf" >ls &&
 	grep -q "^$id  *web  *b  *remote  *pk$id .* remote  *running " ls &&
 	on b potemkin-ls -c "$TRASH/b/vmm.conf" --json >lsb &&
@@ -278,6 +278,45 @@ test_expect_success 'a host still in its hold-down stays down' '
 	rm gw/state/hosts/b/down
 '
 
+test_expect_success 'each host has a tunnel port of its own' '
+	hosts_conf "{ name = \"gw\"; capacity = { web = 1; }; }, $host_b, $host_c" &&
+	place --type web --ip 198.51.100.12 --universe 12 >rec12 &&
+	place --type web --ip 198.51.100.13 --universe 13 >rec13 &&
+	place --type web --ip 198.51.100.14 --universe 14 >rec14 &&
+	ip -d link show pk$(field id <rec13) | grep -q "remote 10.99.0.12 .*dstport 4790" &&
+	ip -d link show pk$(field id <rec14) | grep -q "remote 10.99.0.13 .*dstport 4791" &&
+	potemkin-place -H hosts.conf rules c | grep -qx -- "-A POTEMKIN-INPUT -p udp --dport 4791 ! -s 10.99.0.1 -j DROP"
+'
+
+test_expect_success 'this machine back from down is not swept: the other hosts keep their clones' '
+	echo "1 the test took it down" >gw/state/hosts/gw/down &&
+	HOLD=1s hosts_conf "{ name = \"gw\"; capacity = { web = 1; }; }, $host_b, $host_c" &&
+	place check >check &&
+	grep -qx "host=gw state=up live=1 capacity=web:1 why=" check &&
+	for r in rec12 rec13 rec14; do
+		test -d gw/state/vms/$(field id <$r) &&
+		ip link show pk$(field id <$r) >/dev/null || return 1
+	done &&
+	potemkin-teardown -c "$TRASH/gw/vmm.conf" -a
+'
+
+test_expect_success 'a gateway address a host names is held to private ones we do not have' '
+	mkdir -p liar && cat >liar/clone <<-\EOF &&
+	#!/bin/sh
+	# A VMM host that claims the address 10.99.0.1, which this machine has.
+	exec "$@" | sed "s/gw_ip=[^ ]*/gw_ip=10.99.0.1/"
+	EOF
+	chmod +x liar/clone &&
+	hosts_conf "{ name = \"b\"; run = [ \"$TRASH/liar/clone\", \"nsenter\", \"--net=/run/netns/hb\" ];
+	  vmm = \"$TRASH/b/vmm.conf\"; tunnel = \"10.99.0.12\"; capacity = { web = 2; }; }" &&
+	test_expect_code 1 place --type web --ip 198.51.100.15 2>err &&
+	grep -q "host b: its record.s gw_ip 10.99.0.1 is not a private or link-local address this machine does not have" err &&
+	test -z "$(ls gw/state/vms)" &&
+	test -z "$(ls b/state/vms)" &&
+	test -z "$(ip -o link show | grep " pk[0-9]")" &&
+	rm gw/state/hosts/b/down
+'
+
 test_expect_success 'rules: what a VMM host needs, for iptables-restore' '
 	hosts_conf "$host_b" &&
 	potemkin-place -H hosts.conf rules b >rules &&
@@ -286,6 +325,10 @@ test_expect_success 'rules: what a VMM host needs, for iptables-restore' '
 	grep -qx -- "-A POTEMKIN-FORWARD -o pk+ -j DROP" rules &&
 	on b iptables-restore -n <rules &&
 	on b iptables -S POTEMKIN-INPUT | grep -q "udp --dport 4789" &&
+	potemkin-place -6 -H hosts.conf rules b >rules6 &&
+	grep -qx -- "-A POTEMKIN-FORWARD -o pk+ -j DROP" rules6 &&
+	on b ip6tables-restore -n <rules6 &&
+	test_expect_code 2 potemkin-place -6 -H hosts.conf check 2>err &&
 	test_expect_code 1 potemkin-place -H hosts.conf rules nosuch 2>err &&
 	grep "no host named nosuch" err &&
 	potemkin-place -H hosts.conf rules >rules &&
@@ -298,10 +341,10 @@ test_expect_success 'rules: what a VMM host needs, for iptables-restore' '
 
 test_expect_success 'the shipped hosts.conf is read as it stands' '
 	potemkin-place -H "$SRC_ROOT/etc/potemkin/hosts.conf" rules vmm1 >rules &&
-	grep -qx -- "-A POTEMKIN-INPUT -p udp --dport 4789 ! -s 10.99.0.1 -j DROP" rules &&
+	grep -qx -- "-A POTEMKIN-INPUT -p udp --dport 4790 ! -s 10.99.0.1 -j DROP" rules &&
 	potemkin-place -H "$SRC_ROOT/etc/potemkin/hosts.conf" rules gw >rules &&
-	grep -qx -- "-A POTEMKIN-TUNNEL -p udp --dport 4789 -s 10.99.0.11 -j RETURN" rules &&
-	grep -qx -- "-A POTEMKIN-TUNNEL -p udp --dport 4789 -j DROP" rules
+	grep -qx -- "-A POTEMKIN-TUNNEL -p udp --dport 4790 -s 10.99.0.11 -j RETURN" rules &&
+	grep -qx -- "-A POTEMKIN-TUNNEL -p udp --dport 4790 -j DROP" rules
 '
 
 test_expect_success 'everything torn down leaves nothing on either side' '

@@ -23,6 +23,7 @@ place_conf() {
 	cat >"$FARM_DIR/hosts.conf" <<-CONF
 	tunnel = "10.99.0.1";
 	check_timeout = "2s";
+	hold_down = "2s";
 	hosts = (
 	$(for h in a b c; do
 		echo "{ name = \"$h\"; run = $(hosts_run_prefix $h);"
@@ -202,6 +203,22 @@ test_expect_success 'new attackers go to the hosts that live' '
 		http://198.51.100.156/ 2>err
 '
 
+# Host $1 reported up for the $2-th time.
+up_events() {
+	test "$(farm_events "\"host\":\"$1\",\"state\":\"up\"")" = "$2"
+}
+
+test_expect_success 'host b back: held down, swept of what it ran, placed on again' '
+	hosts_up b &&
+	potemkin-place -H "$FARM_DIR/hosts.conf" rules b | hosts_ssh b iptables-restore -n &&
+	test_wait_for 20 "up_events b 2" &&
+	hosts_nothing_left b &&
+	attack 37 157 &&
+	per_host >spread &&
+	printf "a 15\nb 1\nc 15\n" >expect &&
+	test_cmp expect spread
+'
+
 test_expect_success 'the sniffer saw replies to attackers and nothing else' '
 	farm_sniff_stop &&
 	test "$(farm_sniffed "src net 198.51.100.0/24 and dst net 203.0.113.0/26")" -gt 0 &&
@@ -214,6 +231,7 @@ test_expect_success 'stopping the gateway leaves nothing on either side' '
 	farm_gateway_stop &&
 	test_wait_for 10 e2e_nothing_left &&
 	test_wait_for 10 "hosts_nothing_left a" &&
+	test_wait_for 10 "hosts_nothing_left b" &&
 	test_wait_for 10 "hosts_nothing_left c" &&
 	test -z "$(find "$FARM_DIR/state/hosts" -mindepth 3 -type f -name "[0-9]*")"
 '
