@@ -10,7 +10,13 @@
 # over real sshd, through the gateway.
 test_description='potemkin-place: hosts, placement, tunnels, checks'
 . "$(dirname "$0")/lib/test-lib.sh"
-test_require ROOT NETNS BUSYBOX CURL
+test_require ROOT NETNS BUSYBOX CURL QEMU TUN
+# The qemu guest, built (or reused) before isolation leaves no network.
+image=${POTEMKIN_GUEST_DIR:-$SRC_ROOT/build/guest}
+if [ -z "${POTEMKIN_ISOLATED:-}" ]; then
+	potemkin-mkimage -q "$image" >&2 ||
+		echo "t2050: potemkin-mkimage $image failed" >&2
+fi
 . "$TEST_DIRECTORY/lib/cage.sh"
 cage_rootfs
 test_isolate
@@ -37,6 +43,17 @@ vmm_conf() {
 	    gw_ip = "169.254.0.1";
 	    services = ( "busybox httpd -f -p 80 -h /srv/www" );
 	    ready_tcp = [ 80 ];
+	  };
+	  vm = {
+	    backend = "qemu";
+	    kernel = "$image/vmlinuz";
+	    initrd = "$image/initrd.img";
+	    memory = 128;
+	    accel = "tcg";
+	    guest_ip = "10.0.2.15";
+	    gw_ip = "10.0.2.2";
+	    ready = "POTEMKIN-READY";
+	    ready_timeout = "120s";
 	  };
 	};
 	CONF
@@ -79,6 +96,13 @@ test_atexit cleanup
 
 place() {
 	potemkin-place -c "$TRASH/gw/vmm.conf" -H "$TRASH/hosts.conf" "$@"
+}
+
+# The qemu type's snapshot on host $1, its messages shown only if it fails.
+snapshot_vm() {
+	on "$1" potemkin-snapshot -c "$TRASH/$1/vmm.conf" vm >snap.out 2>&1 && return 0
+	cat snap.out
+	return 1
 }
 
 # The placement's field KEY of the record on stdin.
@@ -207,6 +231,23 @@ test_expect_success 'each remote clone answers through its own tunnel' '
 	done &&
 	curl -sS -m 5 --interface pk$(field id <rec1) http://198.51.100.1/ >page &&
 	grep -q "hello from a placed clone" page
+'
+
+test_expect_success 'a remote qemu clone answers through its tunnel too' '
+	snapshot_vm b &&
+	hosts_conf "{ name = \"b\"; run = [ \"nsenter\", \"--net=/run/netns/hb\" ];
+	  vmm = \"$TRASH/b/vmm.conf\"; tunnel = \"10.99.0.12\"; capacity = { vm = 1; }; }" &&
+	place --type vm --ip 198.51.100.20 --universe 20 >recq &&
+	test "$(field backend <recq)" = remote &&
+	id=$(field id <recq) &&
+	rid=$(sed -n "s/^host=b id=//p" gw/state/vms/$id/remote) &&
+	ip route add 10.0.2.15/32 dev pk$id src 10.0.2.2 &&
+	test_wait_for 20 "curl -sS -m 2 http://10.0.2.15/ >page" &&
+	grep -q "It works" page &&
+	potemkin-teardown -c "$TRASH/gw/vmm.conf" $id &&
+	test_must_fail test -e b/state/vms/$rid &&
+	test_must_fail on b ip link show pkt$rid 2>/dev/null &&
+	hosts_conf "{ name = \"gw\"; capacity = { web = 1; }; }, $host_b, $host_c"
 '
 
 test_expect_success 'check: one line per host, with what it holds' '
