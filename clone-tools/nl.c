@@ -250,12 +250,12 @@ nl_rp_filter_off(struct nl_batch *b, unsigned ifindex, const char *what)
 	return 0;
 }
 
-int
-nl_add_addr(struct nl_batch *b, unsigned ifindex, uint32_t addr,
-    uint8_t prefix, const char *what)
+/* RTM_NEWADDR or RTM_DELADDR of addr/prefix on ifindex. */
+static int
+nl_addr(struct nl_batch *b, uint16_t type, uint16_t flags, unsigned ifindex,
+    uint32_t addr, uint8_t prefix, const char *what)
 {
-	struct nlmsghdr *nlh = nl_put(b, RTM_NEWADDR,
-	    NLM_F_CREATE | NLM_F_REPLACE, what);
+	struct nlmsghdr *nlh = nl_put(b, type, flags, what);
 	struct ifaddrmsg *ifa;
 	uint32_t a = htonl(addr);
 
@@ -273,22 +273,18 @@ nl_add_addr(struct nl_batch *b, unsigned ifindex, uint32_t addr,
 }
 
 int
+nl_add_addr(struct nl_batch *b, unsigned ifindex, uint32_t addr,
+    uint8_t prefix, const char *what)
+{
+	return nl_addr(b, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, ifindex, addr,
+	    prefix, what);
+}
+
+int
 nl_del_addr(struct nl_batch *b, unsigned ifindex, uint32_t addr,
     uint8_t prefix, const char *what)
 {
-	struct nlmsghdr *nlh = nl_put(b, RTM_DELADDR, 0, what);
-	struct ifaddrmsg *ifa;
-	uint32_t a = htonl(addr);
-
-	if (nlh == NULL)
-		return -1;
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = AF_INET;
-	ifa->ifa_prefixlen = prefix;
-	ifa->ifa_index = ifindex;
-	mnl_attr_put_u32(nlh, IFA_LOCAL, a);
-	nl_done(b, nlh);
-	return 0;
+	return nl_addr(b, RTM_DELADDR, 0, ifindex, addr, prefix, what);
 }
 
 int

@@ -234,32 +234,18 @@ run_one(char *const argv[], struct child *c, uint64_t timeout_ms)
 
 /* ---- the placement's state ----------------------------------------------- */
 
+/*
+ * flock on STATEDIR/hosts/NAME, held until the descriptor is closed:
+ * ".lock" for the choice of a host and its mark, ".check" for a check.
+ */
 static int
-place_mkdirs(const struct vmm_conf *conf, const char *host, const char *type)
-{
-	char path[VMM_PATH_MAX];
-
-	if (vmm_path(path, sizeof(path), "%s/hosts", conf->statedir) == -1 ||
-	    (mkdir(path, 0750) == -1 && errno != EEXIST) ||
-	    vmm_path(path, sizeof(path), "%s/hosts/%s", conf->statedir, host) == -1 ||
-	    (mkdir(path, 0750) == -1 && errno != EEXIST) ||
-	    (type && (vmm_path(path, sizeof(path), "%s/hosts/%s/%s", conf->statedir,
-		host, type) == -1 || (mkdir(path, 0750) == -1 && errno != EEXIST)))) {
-		warn("%s", path);
-		return -1;
-	}
-	return 0;
-}
-
-/* flock on STATEDIR/hosts/.lock: the choice and its mark, one at a time. */
-static int
-place_lock(const struct vmm_conf *conf)
+place_lock(const struct vmm_conf *conf, const char *name)
 {
 	char path[VMM_PATH_MAX];
 	int fd;
 
-	if (place_mkdirs(conf, ".", NULL) == -1 ||
-	    vmm_path(path, sizeof(path), "%s/hosts/.lock", conf->statedir) == -1)
+	if (placed_mkdirs(conf, ".", NULL) == -1 ||
+	    vmm_path(path, sizeof(path), "%s/hosts/%s", conf->statedir, name) == -1)
 		return -1;
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) == -1 ||
 	    flock(fd, LOCK_EX) == -1) {
@@ -270,7 +256,6 @@ place_lock(const struct vmm_conf *conf)
 	}
 	return fd;
 }
-
 /* Clones of type on host: its marks, those of dead placers not counted. */
 static unsigned
 place_count(const struct vmm_conf *conf, const char *host, const char *type)
@@ -316,7 +301,7 @@ static int
 place_choose(const struct hosts_conf *hc, const struct vmm_conf *conf,
     const char *type, const bool *tried, char *mark, size_t size)
 {
-	int lock = place_lock(conf), best = -1;
+	int lock = place_lock(conf, ".lock"), best = -1;
 	unsigned long long best_load = 0;
 	char name[32];
 
@@ -338,7 +323,7 @@ place_choose(const struct hosts_conf *hc, const struct vmm_conf *conf,
 		}
 	}
 	snprintf(name, sizeof(name), "p%d", (int)getpid());
-	if (best >= 0 && (place_mkdirs(conf, hc->hosts[best].name, type) == -1 ||
+	if (best >= 0 && (placed_mkdirs(conf, hc->hosts[best].name, type) == -1 ||
 	    placed_mark_path(conf, hc->hosts[best].name, type, name, mark, size) == -1 ||
 	    vmm_write_file(mark, "", 0, 0640) == -1))
 		best = -1;
@@ -438,9 +423,9 @@ request_args(struct words *a, const struct request *rq, char bufs[2][32],
 	words_add(a, host);
 }
 
-/* A clone made here that nobody will use. */
+/* Tear down clone id of host h, made but of no use; a host's sweep takes what this cannot. */
 static void
-place_undo_here(const struct vmm_conf *conf, const struct place_host *h, unsigned id)
+place_undo(const struct vmm_conf *conf, const struct place_host *h, unsigned id)
 {
 	struct words a;
 	struct child c;
@@ -450,7 +435,7 @@ place_undo_here(const struct vmm_conf *conf, const struct place_host *h, unsigne
 	host_cmd(&a, h, conf, "potemkin-teardown");
 	words_add(&a, idstr);
 	if (run_one(a.w, &c, PLACED_REMOTE_MS) == -1)
-		warnx("clone %u here not torn down", id);
+		warnx("host %s: clone %u there not torn down", h->name, id);
 }
 
 /* This machine: potemkin-clone itself, its record passed on as it is. */
@@ -472,12 +457,12 @@ place_here(const struct vmm_conf *conf,
 	}
 	if (place_record(h, rq, c.out, &r, false, why, size) == -1) {
 		if (record_id(c.out) > 0)
-			place_undo_here(conf, h, (unsigned)record_id(c.out));
+			place_undo(conf, h, (unsigned)record_id(c.out));
 		return -1;
 	}
 	if (printf("%s\n", strrchr(c.out, '\n') ? strrchr(c.out, '\n') + 1 : c.out) < 0 ||
 	    fflush(stdout) == EOF) {
-		place_undo_here(conf, h, r.id);
+		place_undo(conf, h, r.id);
 		return PLACE_OURS;
 	}
 	place_keep_mark(conf, mark, h->name, rq->type, r.id);
@@ -568,22 +553,6 @@ place_remote_cmds(const struct vmm_conf *conf,
 	    vmm_write_file(path, note, (size_t)n, 0640);
 }
 
-/* Undo a remote clone that was made but cannot be used. */
-static void
-place_undo_remote(const struct vmm_conf *conf,
-    const struct place_host *h, unsigned rid)
-{
-	struct words a;
-	struct child c;
-	char id[16];
-
-	snprintf(id, sizeof(id), "%u", rid);
-	host_cmd(&a, h, conf, "potemkin-teardown");
-	words_add(&a, id);
-	if (run_one(a.w, &c, PLACED_REMOTE_MS) == -1)
-		warnx("host %s: clone %u there not torn down; it goes when the host "
-		    "is swept", h->name, rid);
-}
 
 static int
 place_remote(const struct hosts_conf *hc, const struct vmm_conf *conf,
@@ -627,12 +596,12 @@ place_remote(const struct hosts_conf *hc, const struct vmm_conf *conf,
 		if (!why[0])
 			child_why(&c, "potemkin-clone", why, size);
 		if (rc == PLACE_OURS && record_id(c.out) > 0)
-			place_undo_remote(conf, h, (unsigned)record_id(c.out));
+			place_undo(conf, h, (unsigned)record_id(c.out));
 		goto out;
 	}
 	if (place_record(h, rq, c.out, &r, true, why, size) == -1) {
 		if (record_id(c.out) > 0)
-			place_undo_remote(conf, h, (unsigned)record_id(c.out));
+			place_undo(conf, h, (unsigned)record_id(c.out));
 		goto out;
 	}
 	vm.rec = r;
@@ -643,7 +612,7 @@ place_remote(const struct hosts_conf *hc, const struct vmm_conf *conf,
 	if (place_tunnel_finish(&vm, &r, sock) == -1 ||
 	    place_remote_cmds(conf, h, &vm, r.id) == -1) {
 		snprintf(why, size, "no tunnel end here for host %s", h->name);
-		place_undo_remote(conf, h, r.id);
+		place_undo(conf, h, r.id);
 		rc = PLACE_OURS;
 		goto out;
 	}
@@ -786,31 +755,12 @@ check_print(const struct vmm_conf *conf, const struct place_host *h, bool up,
 	printf(" why=%.120s\n", up ? "" : why);
 }
 
-/* One check at a time: two would sweep a host twice, the second after a placement. */
-static int
-check_lock(const struct vmm_conf *conf)
-{
-	char path[VMM_PATH_MAX];
-	int fd;
-
-	if (place_mkdirs(conf, ".", NULL) == -1 ||
-	    vmm_path(path, sizeof(path), "%s/hosts/.check", conf->statedir) == -1)
-		return -1;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) == -1 ||
-	    flock(fd, LOCK_EX) == -1) {
-		warn("%s", path);
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static int
 check(const struct hosts_conf *hc, const struct vmm_conf *conf)
 {
 	static struct child c[HOSTS_MAX];
-	int lock = check_lock(conf);
+	/* One check at a time: two would sweep a host twice, the second after a placement. */
+	int lock = place_lock(conf, ".check");
 
 	if (lock == -1)
 		return -1;

@@ -77,16 +77,30 @@ placed_host_down(const struct vmm_conf *conf, const char *host)
 }
 
 int
+placed_mkdirs(const struct vmm_conf *conf, const char *host, const char *type)
+{
+	char path[VMM_PATH_MAX];
+
+	if (vmm_path(path, sizeof(path), "%s/hosts", conf->statedir) == -1 ||
+	    (mkdir(path, 0750) == -1 && errno != EEXIST) ||
+	    vmm_path(path, sizeof(path), "%s/hosts/%s", conf->statedir, host) == -1 ||
+	    (mkdir(path, 0750) == -1 && errno != EEXIST) ||
+	    (type && (vmm_path(path, sizeof(path), "%s/hosts/%s/%s", conf->statedir,
+		host, type) == -1 || (mkdir(path, 0750) == -1 && errno != EEXIST)))) {
+		warn("%s", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
 placed_mark_down(const struct vmm_conf *conf, const char *host, const char *why)
 {
 	char path[VMM_PATH_MAX], line[512];
 	int n;
 
 	n = snprintf(line, sizeof(line), "%llu %s\n", (unsigned long long)wall_ms(), why);
-	if (vmm_path(path, sizeof(path), "%s/hosts", conf->statedir) == -1 ||
-	    (mkdir(path, 0750) == -1 && errno != EEXIST) ||
-	    vmm_path(path, sizeof(path), "%s/hosts/%s", conf->statedir, host) == -1 ||
-	    (mkdir(path, 0750) == -1 && errno != EEXIST) ||
+	if (placed_mkdirs(conf, host, NULL) == -1 ||
 	    vmm_path(path, sizeof(path), "%s/hosts/%s/down", conf->statedir, host) == -1)
 		return -1;
 	return vmm_write_file(path, line, (size_t)n < sizeof(line) ? (size_t)n :

@@ -23,6 +23,8 @@ int placed_mark_path(const struct vmm_conf *conf, const char *host,
     const char *type, const char *name, char *buf, size_t size);
 /* Is host marked down in the placement's state? */
 bool placed_host_down(const struct vmm_conf *conf, const char *host);
+/* STATEDIR/hosts/HOST (and its TYPE/, unless NULL), made if missing. */
+int placed_mkdirs(const struct vmm_conf *conf, const char *host, const char *type);
 /* Mark it down, now, saying why: it gets no clone until a check sweeps it. */
 int placed_mark_down(const struct vmm_conf *conf, const char *host, const char *why);
 /*

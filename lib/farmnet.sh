@@ -320,13 +320,13 @@ farm_sniffed() {
 }
 
 # What reached the Internet from the farm's side that was neither a reply to
-# an attacker (203.0.113.0/27) nor the gateway's own DNS question: must
-# always be nothing.
+# an attacker (203.0.113.0/27, or the net $1 names) nor the gateway's own
+# DNS question: must always be nothing.
 farm_escaped() {
 	tcpdump -n -r "$FARM_DIR/sniff.pcap" \
 		"not src net 203.0.113.0/24 and not src host $FARM_INET_EXT and
 		 not src host $FARM_RESOLVER and
-		 not (src net $FARM_PREFIX and dst net 203.0.113.0/27) and
+		 not (src net $FARM_PREFIX and dst net ${1:-203.0.113.0/27}) and
 		 not (src host $FARM_GW_EXT and dst host $FARM_RESOLVER and udp dst port 53)" \
 		2>/dev/null
 }
