@@ -105,6 +105,21 @@ snapshot_vm() {
 	return 1
 }
 
+# Frames host c puts into VNI $1 on host b's tunnel port, as a clone left
+# running there could; how many the gateway's pk$1 took.
+spoof_from_c() {
+	local before
+	before=$(cat /sys/class/net/pk$1/statistics/rx_packets)
+	on c ip link add spoof type vxlan id "$1" remote 10.99.0.1 local 10.99.0.13 \
+		dstport 4790 nolearning &&
+	on c ip link set spoof up &&
+	on c ip addr add 10.77.0.1/24 dev spoof &&
+	on c ip neigh add 10.77.0.2 lladdr 02:00:00:00:00:01 dev spoof &&
+	on c ping -c 3 -i 0.2 -W 1 10.77.0.2 >/dev/null
+	on c ip link del spoof
+	echo $(($(cat /sys/class/net/pk$1/statistics/rx_packets) - before))
+}
+
 # The placement's field KEY of the record on stdin.
 field() { tr " " "\n" | sed -n "s/^$1=//p"; }
 
@@ -327,6 +342,16 @@ test_expect_success 'each host has a tunnel port of its own' '
 	ip -d link show pk$(field id <rec13) | grep -q "remote 10.99.0.12 .*dstport 4790" &&
 	ip -d link show pk$(field id <rec14) | grep -q "remote 10.99.0.13 .*dstport 4791" &&
 	potemkin-place -H hosts.conf rules c | grep -qx -- "-A POTEMKIN-INPUT -p udp --dport 4791 ! -s 10.99.0.1 -j DROP"
+'
+
+test_expect_success 'another host cannot speak into a clone tunnel of host b' '
+	id=$(field id <rec13) &&
+	potemkin-place -H hosts.conf rules | iptables-restore -n &&
+	test "$(spoof_from_c $id)" = 0 &&
+	iptables -D POTEMKIN-TUNNEL -p udp --dport 4790 -j DROP &&
+	test "$(spoof_from_c $id)" -gt 0 &&
+	iptables -D INPUT -j POTEMKIN-TUNNEL && iptables -F POTEMKIN-TUNNEL &&
+	iptables -X POTEMKIN-TUNNEL
 '
 
 test_expect_success 'this machine back from down is not swept: the other hosts keep their clones' '

@@ -2,7 +2,8 @@
  * The privileged parent's queue of commands, against a hostile worker: a
  * thousand teardowns of one clone while another runs are one teardown
  * waiting, not a thousand; an id no clone can have is refused, never
- * queued.  The test plays the worker on the parent's socket.
+ * queued.  The hosts check's answer comes whole or not at all.  The test
+ * plays the worker on the parent's socket.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -61,6 +62,59 @@ runs(int vm)
 	return n;
 }
 
+/* The parent's answer to one PS_HOSTS, its hosts command sh -c script. */
+static void
+hosts_answer(struct gw_config *c, const char *script, struct ps_reply *rp)
+{
+	struct ps_request rq = { .op = PS_HOSTS, .vm = -1 };
+	int sock, fd, status;
+	pid_t pid;
+
+	for (int i = 0; i < c->hosts_cmd.argc; i++)
+		free(c->hosts_cmd.argv[i]);
+	c->hosts_cmd.argc = 0;
+	if (script) {
+		c->hosts_cmd.argv[0] = strdup("/bin/sh");
+		c->hosts_cmd.argv[1] = strdup("-c");
+		c->hosts_cmd.argv[2] = strdup(script);
+		c->hosts_cmd.argc = 3;
+	}
+	c->hosts_cmd.argv[c->hosts_cmd.argc] = NULL;
+	pid = parent(c, &sock);
+	if (send(sock, &rq, sizeof(rq), 0) != (ssize_t)sizeof(rq))
+		bail_out("send");
+	if (ps_recv(sock, rp, &fd) <= 0)
+		bail_out("no answer to PS_HOSTS");
+	shutdown(sock, SHUT_WR);
+	while (ps_recv(sock, &(struct ps_reply){ 0 }, &fd) > 0)
+		;
+	close(sock);
+	waitpid(pid, &status, 0);
+}
+
+static void
+test_hosts_check(struct gw_config *c)
+{
+	struct ps_reply rp;
+
+	c->clones_max_procs = 4;
+	c->clone_timeout_ms = 300;
+	hosts_answer(c, "echo host=a state=up why=; echo host=b state=down why=gone", &rp);
+	ok(rp.op == PS_HOSTS && rp.status == 0, "a hosts check that ran is answered");
+	is_str(rp.text, "host=a state=up why=\nhost=b state=down why=gone\n",
+	    "with every line it printed, not the last alone");
+	hosts_answer(c, "i=0; while [ $i -lt 1000 ]; do echo host=h$i state=up why=; "
+	    "i=$((i + 1)); done", &rp);
+	ok(rp.status != 0 && strstr(rp.text, "longer than the gateway takes"),
+	    "one whose lines do not all fit is refused, not cut: %.60s", rp.text);
+	hosts_answer(c, "trap 'echo host=a state=down why=cut; exit 0' TERM; "
+	    "sleep 5 & wait", &rp);
+	ok(rp.status != 0 && strcmp(rp.text, "timed out") == 0,
+	    "one cut short by its deadline is refused though it exits 0: %s", rp.text);
+	hosts_answer(c, NULL, &rp);
+	ok(rp.status != 0, "without a hosts command the request is refused: %s", rp.text);
+}
+
 int
 main(void)
 {
@@ -105,6 +159,7 @@ main(void)
 	is(runs(5), 1, "a thousand teardowns of one clone while it waited: one ran");
 	is(invalid, 3, "ids no clone can have were refused as invalid");
 	is(runs(0) + runs(100000) + runs(-3), 0, "and never ran");
+	test_hosts_check(&c);
 	unlink(logpath);
 	gw_config_free(&c);
 	return done_testing();
