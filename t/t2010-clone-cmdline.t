@@ -113,6 +113,9 @@ test_expect_success 'meaning errors name the file, the line and the setting' '
 	sed "s/backend = \"netns\"/backend = \"vmware\"/" bad.conf >bad3.conf &&
 	test_expect_code 1 potemkin-ls -c bad3.conf 2>err &&
 	grep -q "^potemkin-ls: bad3.conf:4: type web: backend: .vmware. is not netns, qemu or xen\$" err &&
+	sed "s/backend = \"netns\"/backend = \"remote\"/" bad.conf >bad3r.conf &&
+	test_expect_code 1 potemkin-ls -c bad3r.conf 2>err &&
+	grep -q "^potemkin-ls: bad3r.conf:4: type web: backend: .remote. is not netns, qemu or xen\$" err &&
 	printf "types = { web = { backend = \"qemu\"; }; };\n" >bad4.conf &&
 	test_expect_code 1 potemkin-ls -c bad4.conf 2>err &&
 	grep -q "type web: kernel and initrd are required for qemu" err &&
