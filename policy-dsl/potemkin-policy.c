@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "lib/prog.h"
 
 #define PROG "potemkin-policy"
 
@@ -212,6 +213,7 @@ main(int argc, char **argv)
 	const struct cmd *cmd = NULL;
 	int nargs;
 
+	prog_init(argc, argv);
 	if (argc < 2) {
 		usage(stderr, NULL);
 		return 2;

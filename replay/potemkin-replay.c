@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "lib/prog.h"
 
 #define PROG "potemkin-replay"
 #define STATE_MAX_LIMIT (1u << 24)
@@ -384,6 +385,7 @@ main(int argc, char **argv)
 	char err[256];
 	int rc;
 
+	prog_init(argc, argv);
 	if ((rc = parse_args(&a, argc, argv)) != 0)
 		return rc < 0 ? 0 : rc;
 	rc = 1;
