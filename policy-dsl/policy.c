@@ -10,14 +10,50 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * What a file that is no policy is, or NULL when it may be one: a capture
+ * given where the policy goes must say so, not "too large" or a screenful
+ * of syntax errors.  Text has no NUL and few control bytes.
+ */
+static const char *
+not_text(const char *buf, size_t len)
+{
+	static const struct { uint8_t magic[4]; const char *what; } caps[] = {
+		{ { 0xd4, 0xc3, 0xb2, 0xa1 }, "a pcap capture" },
+		{ { 0xa1, 0xb2, 0xc3, 0xd4 }, "a pcap capture" },
+		{ { 0x4d, 0x3c, 0xb2, 0xa1 }, "a pcap capture" },
+		{ { 0xa1, 0xb2, 0x3c, 0x4d }, "a pcap capture" },
+		{ { 0x0a, 0x0d, 0x0d, 0x0a }, "a pcapng capture" },
+	};
+	size_t ctl = 0, head = len < 4096 ? len : 4096;
+
+	for (size_t i = 0; len >= 4 && i < sizeof(caps) / sizeof(caps[0]); i++)
+		if (memcmp(buf, caps[i].magic, 4) == 0)
+			return caps[i].what;
+	if (memchr(buf, '\0', len) != NULL)
+		return "binary data";
+	for (size_t i = 0; i < head; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		ctl += (c < 0x20 && strchr("\t\n\v\f\r", c) == NULL) || c == 0x7f;
+	}
+	return ctl * 32 > head ? "binary data" : NULL;
+}
+
 int
 pol_load_buf(const char *name, const char *buf, size_t len, FILE *errs,
     struct pol_program **out)
 {
 	struct pol_diags d = { .name = name };
+	const char *what = not_text(buf, len);
 	struct pol_ast ast;
 	int nerr;
 
+	if (what != NULL) {
+		if (errs)
+			fprintf(errs, "%s: not a policy: %s\n", name, what);
+		return 1;
+	}
 	pol_ast_init(&ast);
 	if (len > POL_MAX_FILE) {
 		pol_diag(&d, false, 1, 1, "file too large (%zu bytes, at most %u)", len,
@@ -282,6 +318,12 @@ pol_load_tool(const char *path)
 
 	if ((buf = slurp(path, &len)) == NULL)
 		return NULL;
+	/* Not text: its one line says all. */
+	if (not_text(buf, len) != NULL) {
+		pol_load_buf(name, buf, len, stderr, &prog);
+		free(buf);
+		return NULL;
+	}
 	nerr = pol_load_buf(name, buf, len, stderr, &prog);
 	free(buf);
 	if (nerr > 0) {

@@ -134,6 +134,8 @@ struct pol_lifecycle {
  * Load and compile a policy.  Every error and warning is written to errs as
  * "file:line:col: message" (warnings say "warning:").  Returns the number of
  * errors; *out is set only when there were none.  Warnings alone do not fail.
+ * What is not text (NUL bytes, a pcap or pcapng capture) is one error, one
+ * line: "file: not a policy: binary data".
  */
 int pol_load_file(const char *path, FILE *errs, struct pol_program **out);
 int pol_load_buf(const char *name, const char *buf, size_t len, FILE *errs,

@@ -178,10 +178,28 @@ test_expect_success ROOT 'an unreadable capture' '
 
 test_expect_success 'not a capture, an empty file' '
 	echo "GET / HTTP/1.0" >text.pcap &&
-	bad_input "cannot read text.pcap: unknown file format" "$POLICY" text.pcap &&
+	bad_input "text.pcap: not a capture: a text file (the policy goes first, then the captures)" \
+		"$POLICY" text.pcap &&
+	printf "\000\001\002\003junk" >junk.pcap &&
+	bad_input "cannot read junk.pcap: unknown file format" "$POLICY" junk.pcap &&
 	: >empty.pcap &&
 	bad_input "cannot read empty.pcap: truncated dump file; tried to read 4 file header bytes, only got 0" \
 		"$POLICY" empty.pcap
+'
+
+test_expect_success 'arguments swapped: the capture where the policy goes, the policy where the capture goes' '
+	mkpcap 101 one.pcap "$S1" &&
+	test_expect_code 1 potemkin-policy replay one.pcap "$POLICY" >out 2>err &&
+	echo "one.pcap: not a policy: a pcap capture" >expect &&
+	test_cmp expect err &&
+	test_must_fail test -s out &&
+	printf "\012\015\015\012rest" >one.pcapng &&
+	test_expect_code 1 potemkin-replay one.pcapng "$POLICY" 2>err &&
+	echo "one.pcapng: not a policy: a pcapng capture" >expect &&
+	test_cmp expect err &&
+	test_expect_code 1 potemkin-replay "$POLICY" "$POLICY" 2>err &&
+	echo "potemkin-replay: $POLICY: not a capture: a text file (the policy goes first, then the captures)" >expect &&
+	test_cmp expect err
 '
 
 test_expect_success 'a capture cut in a frame header, and in a frame: the frames before it count' '
