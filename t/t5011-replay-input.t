@@ -292,4 +292,22 @@ test_expect_success ROOT 'a directory the figure cannot be written in' '
 	test "$(ls -A ro)" = ""
 '
 
+test_expect_success GNUPLOT 'the figure by its extension: .svg an SVG, .PNG a PNG, .txt refused before any work' '
+	mkdir -p figs &&
+	potemkin-policy replay --plot figs/live.svg "$POLICY" good.pcap >out 2>err &&
+	test_must_fail test -s err &&
+	head -c 200 figs/live.svg | grep -q "<svg\|<?xml" &&
+	grep -q "<svg" figs/live.svg &&
+	potemkin-policy replay --plot figs/live.PNG "$POLICY" good.pcap >out &&
+	printf "\211PNG\r\n\032\n" >magic &&
+	head -c 8 figs/live.PNG >head &&
+	cmp magic head &&
+	test_expect_code 2 potemkin-policy replay --plot figs/live.txt "$POLICY" good.pcap >out 2>err &&
+	echo "potemkin-replay: --plot '"'"'figs/live.txt'"'"': FILE.png or FILE.svg expected" >expect &&
+	head -n 1 err >first &&
+	test_cmp expect first &&
+	test_must_fail test -s out &&
+	test "$(ls figs | sort | tr "\n" " ")" = "live.PNG live.svg "
+'
+
 test_done
