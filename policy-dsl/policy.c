@@ -15,8 +15,8 @@
  * given where the policy goes must say so, not "too large" or a screenful
  * of syntax errors.  Text has no NUL and few control bytes.
  */
-static const char *
-not_text(const char *buf, size_t len)
+const char *
+pol_not_text(const char *buf, size_t len)
 {
 	static const struct { uint8_t magic[4]; const char *what; } caps[] = {
 		{ { 0xd4, 0xc3, 0xb2, 0xa1 }, "a pcap capture" },
@@ -45,15 +45,9 @@ pol_load_buf(const char *name, const char *buf, size_t len, FILE *errs,
     struct pol_program **out)
 {
 	struct pol_diags d = { .name = name };
-	const char *what = not_text(buf, len);
 	struct pol_ast ast;
 	int nerr;
 
-	if (what != NULL) {
-		if (errs)
-			fprintf(errs, "%s: not a policy: %s\n", name, what);
-		return 1;
-	}
 	pol_ast_init(&ast);
 	if (len > POL_MAX_FILE) {
 		pol_diag(&d, false, 1, 1, "file too large (%zu bytes, at most %u)", len,
@@ -68,6 +62,20 @@ pol_load_buf(const char *name, const char *buf, size_t len, FILE *errs,
 	pol_diags_free(&d);
 	pol_ast_free(&ast);	/* empty when pol_compile took it */
 	return nerr;
+}
+
+/* pol_load_buf for a file's contents: what is not text is one line. */
+static int
+load_text(const char *name, const char *buf, size_t len, FILE *errs,
+    struct pol_program **out)
+{
+	const char *what = pol_not_text(buf, len);
+
+	if (what == NULL)
+		return pol_load_buf(name, buf, len, errs, out);
+	if (errs)
+		fprintf(errs, "%s: not a policy: %s\n", name, what);
+	return 1;
 }
 
 int
@@ -89,7 +97,7 @@ pol_load_file(const char *path, FILE *errs, struct pol_program **out)
 		goto fail;
 	}
 	fclose(f);
-	rc = pol_load_buf(path, buf, len, errs, out);
+	rc = load_text(path, buf, len, errs, out);
 	free(buf);
 	return rc;
 fail:
@@ -318,9 +326,9 @@ pol_load_tool(const char *path)
 
 	if ((buf = slurp(path, &len)) == NULL)
 		return NULL;
-	/* Not text: its one line says all. */
-	if (not_text(buf, len) != NULL) {
-		pol_load_buf(name, buf, len, stderr, &prog);
+	/* Not text: its one line says all, with no count after it. */
+	if (pol_not_text(buf, len) != NULL) {
+		load_text(name, buf, len, stderr, &prog);
 		free(buf);
 		return NULL;
 	}
