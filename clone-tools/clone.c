@@ -16,6 +16,7 @@
 #include "lib/number.h"
 #include "pool.h"
 #include "tunnel.h"
+#include "lib/prog.h"
 
 static int
 clone_parse_universe(const char *s, uint32_t *out)
@@ -140,6 +141,7 @@ main(int argc, char **argv)
 	struct vmm_tunnel tu = { 0 };
 	int c, rc;
 
+	prog_init(argc, argv);
 	while ((c = getopt_long(argc, argv, "c:t:i:u:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cpath = optarg; break;

@@ -399,12 +399,44 @@ conf_domain_type(const struct vmm_conf *conf, const config_setting_t *g,
 	return 0;
 }
 
+/* The names of a type's settings and of the file's, for "did you mean". */
+static const char *const type_keys[] = {
+	"backend", "guest_ip", "gw_ip", "prefix", "mac", "ready_timeout", "ready",
+	"services", "ready_tcp", "evidence_paths", "home", "root", "hostname",
+	"binds", "ids", "kernel", "initrd", "append", "memory", "cpus", "qemu",
+	"disk", "tcg_buffer", "accel", "pool", "xl", "console_log", "vif_script",
+	"domain_type", "limits",
+};
+static const char *const top_keys[] = {
+	"statedir", "memdir", "netns_dir", "cgroup", "types",
+};
+
+/* A setting of g not in known[n] is a misspelling: the first one found, -1. */
+static int
+conf_known(const struct vmm_conf *conf, const config_setting_t *g,
+    const char *what, const char *const *known, size_t n)
+{
+	struct conf_ctx c = CONF_CTX(conf);
+
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(s);
+		size_t k = 0;
+
+		while (k < n && strcmp(name, known[k]) != 0)
+			k++;
+		if (k == n)
+			return conf_unknown(&c, s, what, known, n);
+	}
+	return 0;
+}
+
 /* Every setting a type may have; the backend's check says which it needs. */
 static int
 conf_type(struct vmm_conf *conf, const config_setting_t *g, struct vmm_type *t,
     size_t index)
 {
-	char what[VMM_NAME_MAX + 16];
+	char what[VMM_NAME_MAX + 16], label[VMM_NAME_MAX + 16];
 	const char *backend, *mac;
 	unsigned prefix = 24;
 
@@ -415,6 +447,10 @@ conf_type(struct vmm_conf *conf, const config_setting_t *g, struct vmm_type *t,
 	if (!vmm_name_ok(t->name))
 		return vconf_error(conf, g, "type %s: names are letters, digits, "
 		    "'-' and '_', at most %d", t->name, VMM_NAME_MAX - 1);
+	snprintf(label, sizeof(label), "type %s", t->name);
+	if (conf_known(conf, g, label, type_keys,
+		sizeof(type_keys) / sizeof(type_keys[0])) == -1)
+		return -1;
 	if (member_string(conf, g, what, "backend", NULL, &backend) == -1)
 		return -1;
 	if (backend == NULL)
@@ -502,6 +538,9 @@ conf_globals(struct vmm_conf *conf)
 {
 	const config_setting_t *root = config_root_setting(&conf->cfg);
 
+	if (conf_known(conf, root, "", top_keys,
+		sizeof(top_keys) / sizeof(top_keys[0])) == -1)
+		return -1;
 	if (member_string(conf, root, "", "statedir", "/var/lib/potemkin",
 		&conf->statedir) ||
 	    member_string(conf, root, "", "memdir", "/dev/shm/potemkin",

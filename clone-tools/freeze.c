@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "evidence.h"
 #include "placed.h"
+#include "lib/prog.h"
 
 static int
 fr_run(const struct vmm_conf *conf, struct vmm_vm *vm, bool keep)
@@ -66,6 +67,7 @@ main(int argc, char **argv)
 	bool keep = false;
 	int c, r;
 
+	prog_init(argc, argv);
 	while ((c = getopt_long(argc, argv, "c:kh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cpath = optarg; break;

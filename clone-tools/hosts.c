@@ -95,6 +95,14 @@ hc_run(struct conf_ctx *c, const config_setting_t *s, struct place_host *h)
 }
 
 /* One member of a host's group. */
+/* The settings of a host and of the file, for "did you mean". */
+static const char *const host_keys[] = {
+	"name", "run", "tools", "vmm", "tunnel", "capacity",
+};
+static const char *const top_keys[] = {
+	"tunnel", "tunnel_port", "check_timeout", "hold_down", "hosts",
+};
+
 static int
 hc_member(struct conf_ctx *c, const config_setting_t *s, struct place_host *h)
 {
@@ -114,8 +122,9 @@ hc_member(struct conf_ctx *c, const config_setting_t *s, struct place_host *h)
 		return hc_address(c, s, label, &h->tunnel);
 	if (strcmp(key, "capacity") == 0)
 		return hc_capacity(c, s, h);
-	return conf_error(c, s, "host %s: unknown setting '%s' (name, run, tools, "
-	    "vmm, tunnel, capacity)", h->name, key);
+	snprintf(label, sizeof(label), "host %s", h->name);
+	return conf_unknown(c, s, label, host_keys,
+	    sizeof(host_keys) / sizeof(host_keys[0]));
 }
 
 static int
@@ -189,8 +198,8 @@ hc_top(struct hosts_conf *hc, struct conf_ctx *c, const char *tools_here)
 		else if (strcmp(key, "hold_down") == 0)
 			rc |= conf_duration(c, s, key, &hc->hold_down_ms);
 		else
-			rc = conf_error(c, s, "unknown setting '%s' (tunnel, tunnel_port, "
-			    "check_timeout, hold_down, hosts)", key);
+			rc = conf_unknown(c, s, "", top_keys,
+			    sizeof(top_keys) / sizeof(top_keys[0]));
 	}
 	if (list == NULL || !config_setting_is_list(list) ||
 	    config_setting_length(list) == 0)

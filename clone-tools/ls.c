@@ -15,6 +15,7 @@
 #include "lib/addr.h"
 #include "cmd.h"
 #include "lib/monotime.h"
+#include "lib/prog.h"
 
 /* What a clone without a record can say of itself: its pool, its backend. */
 static void
@@ -112,6 +113,7 @@ main(int argc, char **argv)
 	size_t n;
 	int c;
 
+	prog_init(argc, argv);
 	while ((c = getopt_long(argc, argv, "c:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cpath = optarg; break;

@@ -44,6 +44,7 @@
 #include "nl.h"
 #include "placed.h"
 #include "tunnel.h"
+#include "lib/prog.h"
 
 #define PLACE_OUT_MAX 8192
 #define PLACE_ARGV_MAX (HOST_RUN_MAX + 24)
@@ -984,6 +985,7 @@ main(int argc, char **argv)
 	unsigned long long v;
 	int c, rc;
 
+	prog_init(argc, argv);
 	while ((c = getopt_long(argc, argv, "6c:H:t:i:u:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cpath = optarg; break;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "cmd.h"
+#include "lib/prog.h"
 
 int
 main(int argc, char **argv)
@@ -19,6 +20,7 @@ main(int argc, char **argv)
 	bool force = false;
 	int c, rc;
 
+	prog_init(argc, argv);
 	while ((c = getopt_long(argc, argv, "c:fh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cpath = optarg; break;

@@ -19,6 +19,7 @@
 #include "layer.h"
 #include "pool.h"
 #include "placed.h"
+#include "lib/prog.h"
 
 /* A directory without a record is a clone being made, or one whose maker
  * died; the backend file says whose resources it may hold. */
@@ -216,6 +217,7 @@ main(int argc, char **argv)
 	struct vmm_conf conf;
 	int c, rc = 0;
 
+	prog_init(argc, argv);
 	while ((c = getopt_long(argc, argv, "c:sah", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cpath = optarg; break;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "duration.h"
+#include "suggest.h"
 
 /* "file:line: msg", or "file: msg" without a line. */
 static void
@@ -137,4 +138,18 @@ conf_strings(struct conf_ctx *c, const config_setting_t *s, const char *label,
 	}
 	*n = (size_t)len;
 	return 0;
+}
+
+int
+conf_unknown(struct conf_ctx *c, const config_setting_t *s, const char *what,
+    const char *const *known, size_t n)
+{
+	const char *name = config_setting_name(s);
+	const char *near = suggest(name, strlen(name), known, n);
+
+	if (near)
+		return conf_error(c, s, "%s%sunknown setting '%s' (did you mean '%s'?)",
+		    what, *what ? ": " : "", name, near);
+	return conf_error(c, s, "%s%sunknown setting '%s'", what, *what ? ": " : "",
+	    name);
 }

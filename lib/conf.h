@@ -27,6 +27,13 @@ int conf_error(struct conf_ctx *c, const config_setting_t *s, const char *fmt, .
     PK_PRINTF(3, 4);
 
 /*
+ * "what: unknown setting 'polcy' (did you mean 'policy'?)" at s, the hint
+ * when the name is close to one of known[n]; what may be "".  Always -1.
+ */
+int conf_unknown(struct conf_ctx *c, const config_setting_t *s, const char *what,
+    const char *const *known, size_t n);
+
+/*
  * The typed readers: 0 and *out set, or -1 reported and *out untouched.
  * label names the setting in messages ("maxlen", "type web: root").
  */

@@ -8,20 +8,47 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
-static const char *log_prog = "potemkin";
+/* Until log_init, the program's own name (argv[0] without its path). */
+static const char *log_prog;
 static bool log_stderr = true;
+static bool log_journal;
 static enum log_level log_level = LOG_LVL_INFO;
+
+/*
+ * Whether stderr is systemd's journal: systemd sets JOURNAL_STREAM to the
+ * "device:inode" of the stream it connected, and a stderr redirected since
+ * (a shell's 2>file) is another file.
+ */
+static bool
+log_stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char end;
+
+	if (env == NULL || sscanf(env, "%llu:%llu%c", &dev, &ino, &end) != 2)
+		return false;
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return st.st_dev == (dev_t)dev && st.st_ino == (ino_t)ino;
+}
 
 void
 log_init(const char *prog, bool to_stderr, enum log_level level)
 {
-	log_prog = prog;
+	const char *base = strrchr(prog, '/');
+
+	log_prog = base ? base + 1 : prog;
 	log_stderr = to_stderr;
+	log_journal = to_stderr && log_stderr_is_journal();
 	log_level = level;
 	if (!to_stderr)
-		openlog(prog, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		openlog(log_prog, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
 static bool
@@ -36,7 +63,12 @@ vlog(int prio, const char *fmt, va_list ap, const char *suffix)
 	char msg[1024];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_prog == NULL)
+		log_prog = program_invocation_short_name;
 	if (log_stderr) {
+		/* "<N>" is how journald takes a line's priority from a stream. */
+		if (log_journal)
+			fprintf(stderr, "<%d>", prio);
 		if (suffix)
 			fprintf(stderr, "%s: %s: %s\n", log_prog, msg, suffix);
 		else
@@ -101,7 +133,7 @@ fatal(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_CRIT, fmt, ap, why);
+	vlog(LOG_ERR, fmt, ap, why);
 	va_end(ap);
 	exit(1);
 }
@@ -112,7 +144,7 @@ fatalx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_CRIT, fmt, ap, NULL);
+	vlog(LOG_ERR, fmt, ap, NULL);
 	va_end(ap);
 	exit(1);
 }

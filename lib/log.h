@@ -1,7 +1,8 @@
 /*
  * Logging for daemons and tools: stderr in the foreground, syslog otherwise.
  * log_warn appends strerror(errno); log_warnx does not.  fatal/fatalx log and
- * exit(1).
+ * exit(1). On a stderr that is the journal each line begins "<N>",
+ * N its syslog priority (3 fatal, 4 warnings, 6 info, 7 debug).
  */
 #ifndef POTEMKIN_LOG_H
 #define POTEMKIN_LOG_H

@@ -160,6 +160,26 @@ get_prefixes(struct conf_ctx *l, config_setting_t *s, struct prefix *out, size_t
 
 /* ---- the schema -------------------------------------------------------------- */
 
+/* The names of each group's settings, for "did you mean" (in load order). */
+static const char *const queue_keys[] = {
+	"inbound", "outbound", "maxlen", "copy_range", "rcvbuf",
+};
+static const char *const clone_keys[] = {
+	"command", "teardown", "freeze", "hosts", "hosts_interval", "timeout",
+	"backoff", "processes",
+};
+static const char *const tables_keys[] = {
+	"history", "scan_sources", "universes", "dns", "backoff", "flow_idle",
+	"park_bytes",
+};
+static const char *const top_keys[] = {
+	"policy", "user", "control_socket", "pidfile", "events",
+	"external_interface", "mark", "sources_allowed", "rpfilter", "dns_timeout",
+	"events_rate", "dns_rate", "dns_per_clone", "contain_report", "on_exit",
+	"queue", "clone", "tables",
+};
+#define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
+
 static void
 load_queue(struct conf_ctx *l, config_setting_t *g, struct gw_config *c)
 {
@@ -180,7 +200,7 @@ load_queue(struct conf_ctx *l, config_setting_t *g, struct gw_config *c)
 		} else if (strcmp(n, "rcvbuf") == 0) {
 			get_u32(l, s, 65536, 1u << 30, &c->rcvbuf);
 		} else {
-			conf_error(l, s, "queue: unknown setting '%s'", n);
+			conf_unknown(l, s, "queue", queue_keys, NKEYS(queue_keys));
 		}
 	}
 	if (c->queue_in == c->queue_out)
@@ -211,7 +231,7 @@ load_clone(struct conf_ctx *l, config_setting_t *g, struct gw_config *c)
 		else if (strcmp(n, "processes") == 0)
 			get_u32(l, s, 1, 256, &c->clones_max_procs);
 		else
-			conf_error(l, s, "clone: unknown setting '%s'", n);
+			conf_unknown(l, s, "clone", clone_keys, NKEYS(clone_keys));
 	}
 	if (c->hosts_interval_ms < 100)
 		conf_error(l, g, "clone: hosts_interval must be 100ms or more");
@@ -239,7 +259,7 @@ load_tables(struct conf_ctx *l, config_setting_t *g, struct gw_config *c)
 		else if (strcmp(n, "park_bytes") == 0)
 			get_size(l, s, 576, 65535, &c->eng.park_bytes);
 		else
-			conf_error(l, s, "tables: unknown setting '%s'", n);
+			conf_unknown(l, s, "tables", tables_keys, NKEYS(tables_keys));
 	}
 }
 
@@ -295,7 +315,7 @@ load_top(struct conf_ctx *l, config_setting_t *s, struct gw_config *c)
 	} else if (strcmp(n, "tables") == 0 && config_setting_is_group(s)) {
 		load_tables(l, s, c);
 	} else {
-		conf_error(l, s, "unknown setting '%s'", n);
+		conf_unknown(l, s, "", top_keys, NKEYS(top_keys));
 	}
 }
 

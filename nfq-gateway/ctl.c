@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "lib/prog.h"
 
 #define DEFAULT_SOCKET "/run/potemkin/gateway.sock"
 #define REQUEST_MAX 512
@@ -134,6 +135,7 @@ main(int argc, char **argv)
 	size_t len = 0;
 	int ch, fd;
 
+	prog_init(argc, argv);
 	while ((ch = getopt_long(argc, argv, "+hjs:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's': path = optarg; break;

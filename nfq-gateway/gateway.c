@@ -27,6 +27,7 @@
 #include "privsep.h"
 #include "rules.h"
 #include "typecheck.h"
+#include "lib/prog.h"
 
 #define DEFAULT_CONF "/etc/potemkin/gateway.conf"
 #define DEFAULT_EVENTS "/var/log/potemkin/events.jsonl"
@@ -119,11 +120,8 @@ load(struct gw *g, const struct opts *o)
 	}
 	g->policy_path = g->cfg->policy;
 	errors = pol_load_file(g->cfg->policy, stderr, &g->prog);
-	if (errors != 0 || g->prog == NULL) {
-		fprintf(stderr, "potemkin-gateway: %s: %d error%s\n", g->cfg->policy, errors,
-		    errors == 1 ? "" : "s");
-		exit(1);
-	}
+	if (errors != 0 || g->prog == NULL)
+		fatalx("%s: %d error%s", g->cfg->policy, errors, errors == 1 ? "" : "s");
 }
 
 static void
@@ -256,6 +254,7 @@ main(int argc, char **argv)
 	int sp[2];
 	pid_t parent, worker;
 
+	prog_init(argc, argv);
 	parse_args(argc, argv, &o);
 	log_init("potemkin-gateway", true, o.verbose > 1 ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	if (o.print_removal) {

@@ -21,6 +21,7 @@ potemkin-gateway_LDLIBS := $(GWIO_LDLIBS) -lconfig
 
 PROGS += potemkin-ctl
 potemkin-ctl_SRCS := nfq-gateway/ctl.c
+potemkin-ctl_LIBS := common
 
 # The privileged parent on its own, its worker played by the test.
 LIBS += gwparent

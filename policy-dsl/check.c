@@ -55,7 +55,7 @@ unknown_type(const struct pol_ast *ast, const struct pol_hosts *h, struct pol_di
 
 	for (size_t i = 0; i < ast->ntypes; i++)
 		cands[i] = ast->types[i].name;
-	s = pol_suggest(h->tname, strlen(h->tname), cands, ast->ntypes);
+	s = suggest(h->tname, strlen(h->tname), cands, ast->ntypes);
 	if (s)
 		pol_diag(d, false, h->tat.line, h->tat.col,
 		    "unknown host type '%s' (did you mean '%s'?)", h->tname, s);

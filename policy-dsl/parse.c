@@ -123,7 +123,7 @@ didyoumean(struct parser *p, const char *const *cands, size_t n)
 
 	p->hint[0] = '\0';
 	if (p->tok.type == TK_WORD &&
-	    (s = pol_suggest(p->tok.s, p->tok.len, cands, n)) != NULL)
+	    (s = suggest(p->tok.s, p->tok.len, cands, n)) != NULL)
 		snprintf(p->hint, sizeof(p->hint), " (did you mean '%s'?)", s);
 }
 

@@ -2,7 +2,7 @@
  * One packet as `potemkin-policy eval` reads it, with the answers its state
  * questions should get:
  *
- *	in tcp 203.0.113.5:40000 > 198.51.100.7:80 flags S scan=3 bound=no age=never
+ *	in tcp 203.0.113.200:40000 > 198.51.100.7:80 flags S scan=3 bound=no age=never
  */
 #ifndef POTEMKIN_PKTLINE_H
 #define POTEMKIN_PKTLINE_H

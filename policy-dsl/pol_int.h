@@ -11,6 +11,7 @@
 
 #include "policy.h"
 #include "lib/log.h"
+#include "lib/suggest.h"
 
 /* Bounds that keep the compiled program small whatever the input says. */
 #define POL_MAX_FILE	(1u << 20)	/* bytes of policy text */
@@ -92,9 +93,6 @@ void pol_diag(struct pol_diags *d, bool warning, int line, int col,
 void pol_diags_print(struct pol_diags *d, FILE *out);
 void pol_diags_free(struct pol_diags *d);
 
-/* "did you mean": the candidate closest to s, if it is close enough. */
-const char *pol_suggest(const char *s, size_t len, const char *const *cands,
-    size_t n);
 
 /* ---- the syntax tree --------------------------------------------------- */
 

@@ -10,6 +10,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * What a file that is no policy is, or NULL when it may be one: a capture
+ * given where the policy goes must say so, not "too large" or a screenful
+ * of syntax errors.  Text has no NUL and few control bytes.
+ */
+const char *
+pol_not_text(const char *buf, size_t len)
+{
+	static const struct { uint8_t magic[4]; const char *what; } caps[] = {
+		{ { 0xd4, 0xc3, 0xb2, 0xa1 }, "a pcap capture" },
+		{ { 0xa1, 0xb2, 0xc3, 0xd4 }, "a pcap capture" },
+		{ { 0x4d, 0x3c, 0xb2, 0xa1 }, "a pcap capture" },
+		{ { 0xa1, 0xb2, 0x3c, 0x4d }, "a pcap capture" },
+		{ { 0x0a, 0x0d, 0x0d, 0x0a }, "a pcapng capture" },
+	};
+	size_t ctl = 0, head = len < 4096 ? len : 4096;
+
+	for (size_t i = 0; len >= 4 && i < sizeof(caps) / sizeof(caps[0]); i++)
+		if (memcmp(buf, caps[i].magic, 4) == 0)
+			return caps[i].what;
+	if (memchr(buf, '\0', len) != NULL)
+		return "binary data";
+	for (size_t i = 0; i < head; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		ctl += (c < 0x20 && strchr("\t\n\v\f\r", c) == NULL) || c == 0x7f;
+	}
+	return ctl * 32 > head ? "binary data" : NULL;
+}
+
 int
 pol_load_buf(const char *name, const char *buf, size_t len, FILE *errs,
     struct pol_program **out)
@@ -34,6 +64,20 @@ pol_load_buf(const char *name, const char *buf, size_t len, FILE *errs,
 	return nerr;
 }
 
+/* pol_load_buf for a file's contents: what is not text is one line. */
+static int
+load_text(const char *name, const char *buf, size_t len, FILE *errs,
+    struct pol_program **out)
+{
+	const char *what = pol_not_text(buf, len);
+
+	if (what == NULL)
+		return pol_load_buf(name, buf, len, errs, out);
+	if (errs)
+		fprintf(errs, "%s: not a policy: %s\n", name, what);
+	return 1;
+}
+
 int
 pol_load_file(const char *path, FILE *errs, struct pol_program **out)
 {
@@ -53,7 +97,7 @@ pol_load_file(const char *path, FILE *errs, struct pol_program **out)
 		goto fail;
 	}
 	fclose(f);
-	rc = pol_load_buf(path, buf, len, errs, out);
+	rc = load_text(path, buf, len, errs, out);
 	free(buf);
 	return rc;
 fail:
@@ -282,6 +326,12 @@ pol_load_tool(const char *path)
 
 	if ((buf = slurp(path, &len)) == NULL)
 		return NULL;
+	/* Not text: its one line says all, with no count after it. */
+	if (pol_not_text(buf, len) != NULL) {
+		load_text(name, buf, len, stderr, &prog);
+		free(buf);
+		return NULL;
+	}
 	nerr = pol_load_buf(name, buf, len, stderr, &prog);
 	free(buf);
 	if (nerr > 0) {

@@ -134,10 +134,16 @@ struct pol_lifecycle {
  * Load and compile a policy.  Every error and warning is written to errs as
  * "file:line:col: message" (warnings say "warning:").  Returns the number of
  * errors; *out is set only when there were none.  Warnings alone do not fail.
+ * pol_load_file (and pol_load_tool) first refuse a file that is not text
+ * (NUL bytes, a pcap or pcapng capture) in one line, "file: not a policy:
+ * binary data"; pol_load_buf parses whatever it is given.
  */
 int pol_load_file(const char *path, FILE *errs, struct pol_program **out);
 int pol_load_buf(const char *name, const char *buf, size_t len, FILE *errs,
     struct pol_program **out);
+/* What the bytes are when they are no policy ("binary data", "a pcap
+ * capture", "a pcapng capture"); NULL when they may be one. */
+const char *pol_not_text(const char *buf, size_t len);
 /*
  * For the command-line tools: load path ("-": stdin) with every message on
  * stderr, and the count of errors after the program's name; NULL on errors.

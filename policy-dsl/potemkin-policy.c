@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "lib/prog.h"
 
 #define PROG "potemkin-policy"
 
@@ -133,6 +134,30 @@ print_decision(const struct pol_decision *d, FILE *out)
 	fputc('\n', out);
 }
 
+/*
+ * A packet whose farm side (the destination of an inbound packet, the
+ * source of an outbound one) lies outside every farm prefix never reaches
+ * the gateway's rules: say so rather than decide it.
+ */
+static bool
+not_for_farm(const struct pol_program *prog, const struct pol_packet *pkt, FILE *out)
+{
+	uint32_t side = pkt->dir == POL_IN ? pkt->dst : pkt->src;
+	const struct prefix *farm;
+	char a[ADDR_STRLEN], p[PREFIX_STRLEN];
+	size_t n;
+
+	if (pol_in_farm(prog, side))
+		return false;
+	farm = pol_farm_prefixes(prog, &n);
+	fprintf(out, "not-for-farm: %s %s is outside the farm", pkt->dir == POL_IN ?
+	    "destination" : "source", addr_fmt(side, a));
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%s%s", i ? ", " : " ", prefix_fmt(&farm[i], p));
+	fputc('\n', out);
+	return true;
+}
+
 static int
 cmd_eval(int argc, char **argv)
 {
@@ -163,6 +188,8 @@ cmd_eval(int argc, char **argv)
 			rc = 1;
 			continue;
 		}
+		if (not_for_farm(prog, &pl.pkt, stdout))
+			continue;
 		st.ctx = &pl;
 		pol_eval(prog, &pl.pkt, &st, &d);
 		print_decision(&d, stdout);
@@ -212,6 +239,7 @@ main(int argc, char **argv)
 	const struct cmd *cmd = NULL;
 	int nargs;
 
+	prog_init(argc, argv);
 	if (argc < 2) {
 		usage(stderr, NULL);
 		return 2;

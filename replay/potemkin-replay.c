@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "lib/prog.h"
 
 #define PROG "potemkin-replay"
 #define STATE_MAX_LIMIT (1u << 24)
@@ -62,7 +63,7 @@ usage(FILE *out)
 	fprintf(out,
 	    "usage: %s [--map FROM/LEN=TO/LEN]... [--map-src] [--allow-source PREFIX]...\n"
 	    "           [--clone-ms MS] [--idle LIST] [--no-scan-filter] [--from-clone ADDR]\n"
-	    "           [--state-max N] [--host-capacity N] [--json | --csv] [--plot FILE.png]\n"
+	    "           [--state-max N] [--host-capacity N] [--json | --csv] [--plot FILE.png|.svg]\n"
 	    "           [-q] FILE CAPTURE...\n",
 	    PROG);
 }
@@ -85,7 +86,7 @@ help(void)
 	    "  --state-max N          per-source tables of N entries (history, scan, universes)\n"
 	    "  --host-capacity N      VMM hosts of N clones each the peak would have needed\n"
 	    "  --json, --csv          the report as JSON, or the live-clone series as CSV\n"
-	    "  --plot FILE.png        draw live clones over time with gnuplot\n"
+	    "  --plot FILE.png|.svg   draw live clones over time with gnuplot, PNG or SVG\n"
 	    "  -q, --quiet            no progress bar\n", stdout);
 }
 
@@ -206,7 +207,11 @@ parse_args(struct args *a, int argc, char **argv)
 		case O_NO_SCAN: a->o.no_scan_filter = true; break;
 		case O_JSON: a->json = true; break;
 		case O_CSV: a->csv = true; break;
-		case O_PLOT: a->plot = optarg; break;
+		case O_PLOT:
+			a->plot = optarg;
+			if (replay_plot_format(optarg) < 0)
+				return usage_error("--plot", optarg, "FILE.png or FILE.svg expected");
+			break;
 		case O_CLONE_MS:
 			if ((rc = opt_number("--clone-ms", optarg, 0, DUR_MAX_MS, &v)) == 0)
 				a->o.clone_ms = (uint32_t)v;
@@ -384,6 +389,7 @@ main(int argc, char **argv)
 	char err[256];
 	int rc;
 
+	prog_init(argc, argv);
 	if ((rc = parse_args(&a, argc, argv)) != 0)
 		return rc < 0 ? 0 : rc;
 	rc = 1;

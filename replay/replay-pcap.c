@@ -15,6 +15,7 @@
 #include <pcap/pcap.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define ETHERTYPE_IPV4 0x0800
 #define ETHERTYPE_IPV6 0x86dd
@@ -31,6 +32,23 @@ link_supported(int dlt)
 		if (supported[i] == dlt)
 			return true;
 	return false;
+}
+
+/*
+ * Whether the file libpcap refused is text: most likely the policy, given
+ * where a capture goes, which deserves saying plainly.  pread leaves the
+ * stream alone.
+ */
+static bool
+is_text(int fd)
+{
+	unsigned char head[512];
+	ssize_t n = pread(fd, head, sizeof(head), 0);
+
+	for (ssize_t i = 0; i < n; i++)
+		if (head[i] == 0 || (head[i] < 0x20 && !strchr("\t\n\r\f\v", head[i])))
+			return false;
+	return n > 0;
 }
 
 int
@@ -59,7 +77,11 @@ capture_open(struct capture *c, const char *path)
 	c->pc = pcap_fopen_offline_with_tstamp_precision(c->fp,
 	    PCAP_TSTAMP_PRECISION_MICRO, errbuf);
 	if (c->pc == NULL) {
-		warnx("cannot read %s: %s", path, errbuf[0] ? errbuf : "not a capture");
+		if (is_text(fileno(c->fp)))
+			warnx("%s: not a capture: a text file (the policy goes first, "
+			    "then the captures)", path);
+		else
+			warnx("cannot read %s: %s", path, errbuf[0] ? errbuf : "not a capture");
 		goto fail;
 	}
 	c->dlt = pcap_datalink(c->pc);

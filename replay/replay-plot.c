@@ -18,6 +18,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@
 extern char **environ;
 
 struct replay_plot {
+	enum replay_plot_format format;
 	char *path;
 	char *tmp;		/* PATH.XXXXXX, the name gnuplot draws into */
 	bool tmp_made;		/* and the file exists (ours to remove) */
@@ -74,16 +76,37 @@ have_gnuplot(void)
 }
 
 int
+replay_plot_format(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	if (dot == NULL || strchr(dot, '/') != NULL || dot == path || dot[-1] == '/')
+		return -1;
+	if (strcasecmp(dot, ".png") == 0)
+		return PLOT_PNG;
+	if (strcasecmp(dot, ".svg") == 0)
+		return PLOT_SVG;
+	return -1;
+}
+
+int
 replay_plot_open(struct replay_plot **out, const char *path)
 {
 	struct replay_plot *pl;
+	int format = replay_plot_format(path);
 
 	*out = NULL;
+	if (format < 0) {
+		warnx("%s: a figure is FILE.png or FILE.svg", path);
+		return -1;
+	}
 	if (!have_gnuplot()) {
 		warnx("cannot run gnuplot: not found in PATH (Debian: gnuplot-nox)");
 		return -1;
 	}
 	pl = calloc(1, sizeof(*pl));
+	if (pl != NULL)
+		pl->format = (enum replay_plot_format)format;
 	if (pl == NULL || (pl->path = strdup(path)) == NULL ||
 	    asprintf(&pl->tmp, "%s.XXXXXX", path) < 0) {
 		warn("cannot write %s", path);
@@ -195,7 +218,10 @@ gp_script(FILE *f, const struct replay_plot *pl, const struct replay_report *rep
 	for (size_t i = 0; i < r->nrun; i++)
 		if (r->run[i].live.peak > top)
 			top = r->run[i].live.peak;
-	fputs("set terminal pngcairo noenhanced size 1200,720 font \"sans,12\"\n", f);
+	if (pl->format == PLOT_SVG)
+		fputs("set terminal svg noenhanced size 1200,720 font \"sans,12\" background \"white\"\n", f);
+	else
+		fputs("set terminal pngcairo noenhanced size 1200,720 font \"sans,12\"\n", f);
 	fputs("set output ", f);
 	gp_string(f, pl->tmp);
 	fputc('\n', f);

@@ -307,6 +307,9 @@ char *replay_idle_name(const struct replay_run *run, char *buf);
 
 struct replay_plot;
 
+/* The figure's format by PATH's extension (.png, .svg, in any case); -1: neither. */
+enum replay_plot_format { PLOT_PNG, PLOT_SVG };
+int replay_plot_format(const char *path);
 /* Make sure the figure can be written (a temporary file beside it). */
 int replay_plot_open(struct replay_plot **out, const char *path);
 /* Draw it with gnuplot and move it into place; 0 or -1 (message printed). */

@@ -73,6 +73,39 @@ test_expect_success 'a directory: exit 1' '
 	test_cmp expect err
 '
 
+test_expect_success 'a binary file: one line, exit 1; a capture says it is one' '
+	head -c 4000 /dev/urandom >noise.bin &&
+	printf "farm 198.51.100.0/24\n\000\001\002\n" >nul.policy &&
+	for f in noise.bin nul.policy; do
+		test_expect_code 1 potemkin-policy check $f >out 2>err &&
+		echo "$f: not a policy: binary data" >expect &&
+		test_cmp expect err &&
+		test_must_fail test -s out || return 1
+	done &&
+	printf "\324\303\262\241\002\000\004\000" >cap.pcap &&
+	test_expect_code 1 potemkin-policy dump cap.pcap 2>err &&
+	echo "cap.pcap: not a policy: a pcap capture" >expect &&
+	test_cmp expect err &&
+	test_expect_code 1 potemkin-policy eval cap.pcap </dev/null 2>err &&
+	test_cmp expect err
+'
+
+test_expect_success 'eval: a packet whose farm side is outside the farm is not decided' '
+	cat >packets <<-\EOF &&
+	in tcp 203.0.113.200:40000 > 10.1.2.3:80 flags S
+	out udp 192.0.2.9:5000 > 198.51.100.7:53
+	in tcp 203.0.113.200:40000 > 198.51.100.7:80 flags S scan=3
+	EOF
+	potemkin-policy eval "$FARM" <packets >out 2>err &&
+	cat >expect <<-\EOF &&
+	not-for-farm: destination 10.1.2.3 is outside the farm 198.51.100.0/24, 203.0.113.0/25
+	not-for-farm: source 192.0.2.9 is outside the farm 198.51.100.0/24, 203.0.113.0/25
+	bind rule=6 line=66 consulted=scan,bound
+	EOF
+	test_cmp expect out &&
+	test_must_fail test -s err
+'
+
 test_expect_success ROOT 'an unreadable file: exit 1' '
 	echo "farm 198.51.100.0/24" >secret.policy &&
 	chmod 000 secret.policy &&

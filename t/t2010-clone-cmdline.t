@@ -107,7 +107,15 @@ test_expect_success 'meaning errors name the file, the line and the setting' '
 	test_expect_code 1 potemkin-ls -c bad.conf 2>err &&
 	echo "potemkin-ls: bad.conf:5: type web: guest_ip: ${SQ}10.0.2.300${SQ} is not an IPv4 address" >want &&
 	test_cmp want err &&
-	sed "s/guest_ip = .*/backend2 = 1; mac = \"01:00:00:00:00:01\";/" bad.conf >bad2.conf &&
+	sed "s/guest_ip = .*/backend2 = 1;/" bad.conf >bad1.conf &&
+	test_expect_code 1 potemkin-ls -c bad1.conf 2>err &&
+	echo "potemkin-ls: bad1.conf:5: type web: unknown setting ${SQ}backend2${SQ} (did you mean ${SQ}backend${SQ}?)" >want &&
+	test_cmp want err &&
+	printf "statdir = \"/tmp\";\ntypes = { web = { backend = \"netns\"; }; };\n" >bad1t.conf &&
+	test_expect_code 1 potemkin-ls -c bad1t.conf 2>err &&
+	echo "potemkin-ls: bad1t.conf:1: unknown setting ${SQ}statdir${SQ} (did you mean ${SQ}statedir${SQ}?)" >want &&
+	test_cmp want err &&
+	sed "s/guest_ip = .*/mac = \"01:00:00:00:00:01\";/" bad.conf >bad2.conf &&
 	test_expect_code 1 potemkin-ls -c bad2.conf 2>err &&
 	grep -q "^potemkin-ls: bad2.conf:5: type web: mac: .01:00:00:00:00:01. is not a unicast MAC address\$" err &&
 	sed "s/backend = \"netns\"/backend = \"vmware\"/" bad.conf >bad3.conf &&

@@ -185,8 +185,9 @@ hosts = ( { name = \"a\"; run = [ \"true\" ]; tunnel = \"10.0.0.1\"; },
 	bad_conf "hosts = ( { name = \"a\"; tools = \"/bin;rm\"; } );" \
 		"host a: tools: ./bin;rm. is not an absolute path" &&
 	bad_conf "hosts = ( { name = \"a\"; capcity = { web = 1; }; } );" \
-		"host a: unknown setting .capcity." &&
-	bad_conf "tunel = 1; hosts = ( { name = \"a\"; } );" "unknown setting .tunel." &&
+		"host a: unknown setting .capcity. (did you mean .capacity.?)" &&
+	bad_conf "tunel = 1; hosts = ( { name = \"a\"; } );" \
+		"unknown setting .tunel. (did you mean .tunnel.?)" &&
 	bad_conf "hosts = ( { name = \"a\"; capacity = { web = -1; }; } );" \
 		"host a: capacity: web" &&
 	bad_conf "hosts = ( { name = \"a b\"; } );" "host name .a b." &&

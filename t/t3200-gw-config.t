@@ -191,7 +191,15 @@ test_expect_success 'a libconfig syntax error names the file and line' '
 test_expect_success 'an unknown setting is an error, not a silent default' '
 	printf "policy = \"farm.policy\";\n\npolcy = \"x\";\n" >bad.conf &&
 	test_expect_code 1 potemkin-gateway -n -c bad.conf 2>err &&
-	grep "^bad.conf:3: unknown setting .polcy." err
+	echo "bad.conf:3: unknown setting '"'"'polcy'"'"' (did you mean '"'"'policy'"'"'?)" >expect &&
+	test_cmp expect err &&
+	printf "policy = \"farm.policy\";\nclone: { timout = \"5s\"; };\nfrob = 1;\n" >bad.conf &&
+	test_expect_code 1 potemkin-gateway -n -c bad.conf 2>err &&
+	cat >expect <<-\EOF &&
+	bad.conf:2: clone: unknown setting '"'"'timout'"'"' (did you mean '"'"'timeout'"'"'?)
+	bad.conf:3: unknown setting '"'"'frob'"'"'
+	EOF
+	test_cmp expect err
 '
 
 test_expect_success 'values are checked for type and range' '

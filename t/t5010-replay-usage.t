@@ -18,7 +18,7 @@ test_expect_success 'replay -h and --help: the usage and the options on stdout, 
 	head -n 1 out >first &&
 	echo "usage: potemkin-replay [--map FROM/LEN=TO/LEN]... [--map-src] [--allow-source PREFIX]..." >expect &&
 	test_cmp expect first &&
-	grep "^  --plot FILE.png " out &&
+	grep "^  --plot FILE.png|.svg " out &&
 	test_must_fail test -s err &&
 	potemkin-policy replay --help >out2 &&
 	test_cmp out out2 &&

@@ -178,10 +178,28 @@ test_expect_success ROOT 'an unreadable capture' '
 
 test_expect_success 'not a capture, an empty file' '
 	echo "GET / HTTP/1.0" >text.pcap &&
-	bad_input "cannot read text.pcap: unknown file format" "$POLICY" text.pcap &&
+	bad_input "text.pcap: not a capture: a text file (the policy goes first, then the captures)" \
+		"$POLICY" text.pcap &&
+	printf "\000\001\002\003junk" >junk.pcap &&
+	bad_input "cannot read junk.pcap: unknown file format" "$POLICY" junk.pcap &&
 	: >empty.pcap &&
 	bad_input "cannot read empty.pcap: truncated dump file; tried to read 4 file header bytes, only got 0" \
 		"$POLICY" empty.pcap
+'
+
+test_expect_success 'arguments swapped: the capture where the policy goes, the policy where the capture goes' '
+	mkpcap 101 one.pcap "$S1" &&
+	test_expect_code 1 potemkin-policy replay one.pcap "$POLICY" >out 2>err &&
+	echo "one.pcap: not a policy: a pcap capture" >expect &&
+	test_cmp expect err &&
+	test_must_fail test -s out &&
+	printf "\012\015\015\012rest" >one.pcapng &&
+	test_expect_code 1 potemkin-replay one.pcapng "$POLICY" 2>err &&
+	echo "one.pcapng: not a policy: a pcapng capture" >expect &&
+	test_cmp expect err &&
+	test_expect_code 1 potemkin-replay "$POLICY" "$POLICY" 2>err &&
+	echo "potemkin-replay: $POLICY: not a capture: a text file (the policy goes first, then the captures)" >expect &&
+	test_cmp expect err
 '
 
 test_expect_success 'a capture cut in a frame header, and in a frame: the frames before it count' '
@@ -272,6 +290,24 @@ test_expect_success ROOT 'a directory the figure cannot be written in' '
 	echo "potemkin-replay: cannot write $PWD/ro/fig.png: Permission denied" >expect &&
 	test_cmp expect err &&
 	test "$(ls -A ro)" = ""
+'
+
+test_expect_success GNUPLOT 'the figure by its extension: .svg an SVG, .PNG a PNG, .txt refused before any work' '
+	mkdir -p figs &&
+	potemkin-policy replay --plot figs/live.svg "$POLICY" good.pcap >out 2>err &&
+	test_must_fail test -s err &&
+	head -c 200 figs/live.svg | grep -q "<svg\|<?xml" &&
+	grep -q "<svg" figs/live.svg &&
+	potemkin-policy replay --plot figs/live.PNG "$POLICY" good.pcap >out &&
+	printf "\211PNG\r\n\032\n" >magic &&
+	head -c 8 figs/live.PNG >head &&
+	cmp magic head &&
+	test_expect_code 2 potemkin-policy replay --plot figs/live.txt "$POLICY" good.pcap >out 2>err &&
+	echo "potemkin-replay: --plot '"'"'figs/live.txt'"'"': FILE.png or FILE.svg expected" >expect &&
+	head -n 1 err >first &&
+	test_cmp expect first &&
+	test_must_fail test -s out &&
+	test "$(ls figs | sort | tr "\n" " ")" = "live.PNG live.svg "
 '
 
 test_done

@@ -88,11 +88,11 @@ main(void)
 	pol_lex_next(&lx, &t);
 	ok(t.type == TK_EOF, "end of file again");
 
-	ok(strcmp(pol_suggest("inbond", 6, (const char *[]){ "inbound", "outbound" }, 2),
+	ok(strcmp(suggest("inbond", 6, (const char *[]){ "inbound", "outbound" }, 2),
 	    "inbound") == 0, "suggests inbound for inbond");
-	ok(strcmp(pol_suggest("wbe", 3, (const char *[]){ "web" }, 1), "web") == 0,
+	ok(strcmp(suggest("wbe", 3, (const char *[]){ "web" }, 1), "web") == 0,
 	    "a transposition is one step");
-	ok(pol_suggest("xyzzy", 5, (const char *[]){ "farm" }, 1) == NULL,
+	ok(suggest("xyzzy", 5, (const char *[]){ "farm" }, 1) == NULL,
 	    "nothing close: no suggestion");
 	return done_testing();
 }
