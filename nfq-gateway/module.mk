@@ -48,9 +48,9 @@ SCRIPTS += potemkin-wire
 
 MAN5 += nfq-gateway/gateway.conf.5
 MAN8 += nfq-gateway/potemkin-gateway.8 nfq-gateway/potemkin-ctl.8
-ETC_FILES += etc/potemkin/gateway.conf etc/potemkin/potemkin-gateway.service \
-	etc/potemkin/hosts.conf \
-	etc/potemkin/potemkin-wiring.service
+ETC_FILES += etc/potemkin/gateway.conf etc/potemkin/hosts.conf
+# Made from templates with the install paths (etc/module.mk).
+UNITS += etc/potemkin/potemkin-gateway.service etc/potemkin/potemkin-wiring.service
 
 DEPS_PKGS += iputils-ping socat
 
