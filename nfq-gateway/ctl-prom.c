@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/counters.h"
+#include "engine/engine.h"	/* ENG_GAUGES: which stats are gauges */
 
 #define PROM_MAX 256
 
