@@ -321,6 +321,14 @@ sample_new(void)
 }
 
 static void
+sample_free(struct sample *s)
+{
+	free(s->c);
+	free(s->u);
+	free(s);
+}
+
+static void
 sample_sort(struct sample *s)
 {
 	qsort(s->c, s->nc, sizeof(*s->c), by_clone_rate);
@@ -342,6 +350,8 @@ top_main(const char *path, double interval, bool once)
 		rates(cur, prev);
 		sample_sort(cur);
 		draw(stdout, cur, prev, interval, 40, false);
+		sample_free(cur);
+		sample_free(prev);
 		return 0;
 	}
 	setup_terminal();
@@ -359,5 +369,7 @@ top_main(const char *path, double interval, bool once)
 			break;
 	}
 	restore_terminal();
+	sample_free(cur);
+	sample_free(prev);
 	return 0;
 }
