@@ -191,15 +191,17 @@ test_expect_success 'top without a terminal: one frame, rates and all, no escape
 
 TM="tmux -S $TRASH/tmux.sock"
 
-# top in a real terminal; $1 how it is asked to end: q, C-c or TERM.  The
+# top in a real terminal, waited for until a frame with rates (the second)
+# has replaced the first in place; $1 how it is asked to end: q, C-c or TERM.  The
 # shell around it ignores INT, as a shell waiting for a job would not, to
 # read the terminal's settings after.
 top_in_tmux() {
 	rm -f before after
 	$TM new-session -d -s top -x 120 -y 40 \
 		"trap \"\" INT; stty -g >before; $BIN/potemkin-ctl -s $FARM_CTL_SOCKET top -n 0.2; stty -g >after" &&
-	test_wait_for 10 "$TM capture-pane -p -t top | grep -q \"^UNIVERSE\\|^ *UNIVERSE MODE\"" &&
+	test_wait_for 10 "$TM capture-pane -p -t top | grep -q \"^packets/s in [0-9]\"" &&
 	$TM capture-pane -p -t top >screen &&
+	test "$(grep -c "^potemkin-ctl top" screen)" = 1 &&
 	case $1 in
 	TERM) pkill -TERM -f "^$BIN/potemkin-ctl -s $FARM_CTL_SOCKET top" ;;
 	*) $TM send-keys -t top "$1" ;;
