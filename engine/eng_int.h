@@ -37,6 +37,8 @@ int64_t univ_new_private(struct universes *u, uint64_t now_ms, uint32_t stamp);
 void univ_hold(struct universes *u, uint32_t idx);
 void univ_release(struct universes *u, uint32_t idx);
 int64_t univ_by_id(const struct universes *u, uint32_t id);
+/* Is the outside address peer in u (its key names it, or u is shared)? */
+bool univ_has_peer(const struct universe *u, uint32_t peer);
 
 /* ---- history (history.c) -------------------------------------------------- */
 

@@ -362,6 +362,27 @@ eng_reclaim_all(struct eng *e, uint64_t now_ms)
 
 /* ---- views ----------------------------------------------------------------- */
 
+static void
+binding_info(const struct eng *e, const struct binding *b, struct eng_binding_info *bi)
+{
+	*bi = (struct eng_binding_info){
+		.serial = b->serial,
+		.universe = e->univ.slab[b->uidx].id,
+		.addr = b->addr,
+		.type = b->type,
+		.state = b->state == BIND_READY ? "ready" : "pending",
+		.vm = b->state == BIND_READY ? &b->vm : NULL,
+		.created_ms = b->created_ms,
+		.last_ms = b->last_ms,
+		.packets_in = b->pkts_in,
+		.packets_out = b->pkts_out,
+		.bytes_in = b->bytes_in,
+		.bytes_out = b->bytes_out,
+		.infected = b->infected,
+		.parked = b->parked,
+	};
+}
+
 void
 eng_foreach_binding(const struct eng *e, eng_binding_cb *cb, void *ctx)
 {
@@ -371,24 +392,32 @@ eng_foreach_binding(const struct eng *e, eng_binding_cb *cb, void *ctx)
 
 		if (b->state == BIND_FREE)
 			continue;
-		bi = (struct eng_binding_info){
-			.serial = b->serial,
-			.universe = e->univ.slab[b->uidx].id,
-			.addr = b->addr,
-			.type = b->type,
-			.state = b->state == BIND_READY ? "ready" : "pending",
-			.vm = b->state == BIND_READY ? &b->vm : NULL,
-			.created_ms = b->created_ms,
-			.last_ms = b->last_ms,
-			.packets_in = b->pkts_in,
-			.packets_out = b->pkts_out,
-			.bytes_in = b->bytes_in,
-			.bytes_out = b->bytes_out,
-			.infected = b->infected,
-			.parked = b->parked,
-		};
+		binding_info(e, b, &bi);
 		cb(ctx, &bi);
 	}
+}
+
+/* O(bindings): an operator's or a detector's question, not the packet path. */
+size_t
+eng_bindings_of(const struct eng *e, uint32_t addr, uint32_t universe, uint32_t peer,
+    eng_binding_cb *cb, void *ctx)
+{
+	size_t n = 0;
+
+	for (size_t s = 1; s < e->bt.nslots; s++) {
+		const struct binding *b = &e->bt.slab[s];
+		const struct universe *u = &e->univ.slab[b->uidx];
+		struct eng_binding_info bi;
+
+		if (b->state == BIND_FREE || b->addr != addr ||
+		    (universe && u->id != universe) ||
+		    (!universe && peer && !univ_has_peer(u, peer)))
+			continue;
+		binding_info(e, b, &bi);
+		cb(ctx, &bi);
+		n++;
+	}
+	return n;
 }
 
 void

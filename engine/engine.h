@@ -243,6 +243,15 @@ struct eng_binding_info {
 };
 typedef void eng_binding_cb(void *ctx, const struct eng_binding_info *b);
 void eng_foreach_binding(const struct eng *e, eng_binding_cb *cb, void *ctx);
+/*
+ * The bindings of farm address addr, as a detector that saw it names them:
+ * the one in universe `universe` if not 0, else those of the universes the
+ * outside address `peer` is in if not 0 (the one a shared farm has, the
+ * per-source or per-pair universes keyed by peer), else all.  Calls cb for
+ * each; returns how many.
+ */
+size_t eng_bindings_of(const struct eng *e, uint32_t addr, uint32_t universe,
+    uint32_t peer, eng_binding_cb *cb, void *ctx);
 
 struct eng_universe_info {
 	uint32_t id;

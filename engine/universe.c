@@ -157,3 +157,15 @@ univ_by_id(const struct universes *u, uint32_t id)
 			return (int64_t)i;
 	return -1;
 }
+
+bool
+univ_has_peer(const struct universe *u, uint32_t peer)
+{
+	uint32_t hi = (uint32_t)(u->key >> 32);
+
+	if (!u->in_use || hi == 0xffffffffu)
+		return false;	/* an operator's universe: no peer made it */
+	if (u->key == 0)
+		return true;	/* shared: every peer is in it */
+	return (hi ? hi : (uint32_t)u->key) == peer;
+}

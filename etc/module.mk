@@ -24,7 +24,7 @@ LOGROTATE := etc/logrotate.d/potemkin
 COMPLETION := build/potemkin.bash
 COMPLETED := potemkin-ctl potemkin-policy potemkin-gateway potemkin-clone \
 	potemkin-teardown potemkin-freeze potemkin-ls potemkin-snapshot \
-	potemkin-place potemkin-wire
+	potemkin-place potemkin-wire potemkin-eve
 
 # The install paths, into a unit template on its way to UNITDIR.
 SUBST_PATHS := sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \

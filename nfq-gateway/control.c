@@ -24,7 +24,8 @@
 #include "lib/number.h"
 
 #define CTL_LINE_MAX 512
-#define CTL_ARGS_MAX 8
+/* Words in a request: a detector's reason (signature text) takes many. */
+#define CTL_ARGS_MAX 64
 
 /* Is someone answering on the socket at path? */
 static bool
@@ -449,23 +450,169 @@ cmd_bind(struct gw *g, struct reply *r, int argc, char **argv)
 	return result(r, rc, why, "clone requested");
 }
 
+/* What `infected` is asked about: a clone, or an address in some universe. */
+struct infected_args {
+	const char *target;
+	uint32_t universe, peer;
+	bool by_addr;
+	uint32_t addr;
+	int vm;
+	char reason[256];
+};
+
+/*
+ * infected TARGET [--universe U | --peer P] [REASON ...]: the options may
+ * come before or after TARGET; the first other word after it starts the
+ * reason, which is the rest of the line.
+ */
+static int
+parse_infected(struct reply *r, int argc, char **argv, struct infected_args *a)
+{
+	static const char usage[] =
+	    "usage: infected VM|ADDRESS [--universe U | --peer P] [REASON]";
+	unsigned long long v;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		bool uni = strcmp(argv[i], "--universe") == 0;
+
+		if (uni || strcmp(argv[i], "--peer") == 0) {
+			if (++i == argc || a->universe || a->peer) {
+				rput(r, "\"error\":\"%s\"", usage);
+				return -1;
+			}
+			if (uni && num_parse(argv[i], 1, UINT32_MAX, &v) == 0) {
+				a->universe = (uint32_t)v;
+			} else if (uni || addr_parse(argv[i], strlen(argv[i]), &a->peer) != ADDR_OK ||
+			    a->peer == 0) {
+				rput(r, "\"error\":\"%s: not %s\"", argv[i],
+				    uni ? "a universe number" : "an IPv4 address");
+				return -1;
+			}
+		} else if (a->target == NULL) {
+			a->target = argv[i];
+		} else {
+			break;
+		}
+	}
+	for (; i < argc; i++)
+		snprintf(a->reason + strlen(a->reason), sizeof(a->reason) - strlen(a->reason),
+		    "%s%s", a->reason[0] ? " " : "", argv[i]);
+	if (a->target == NULL) {
+		rput(r, "\"error\":\"%s\"", usage);
+		return -1;
+	}
+	a->by_addr = addr_parse(a->target, strlen(a->target), &a->addr) == ADDR_OK;
+	if (!a->by_addr && (a->universe || a->peer)) {
+		rput(r, "\"error\":\"--universe and --peer go with an address, not a clone id\"");
+		return -1;
+	}
+	return a->by_addr ? 0 : parse_vm(r, a->target, &a->vm);
+}
+
+#define INFECTED_CANDIDATES 16
+
+struct candidates {
+	size_t n;
+	struct { int vm; uint32_t universe; } c[INFECTED_CANDIDATES];
+};
+
+static void
+add_candidate(void *ctx, const struct eng_binding_info *b)
+{
+	struct candidates *cs = ctx;
+
+	if (cs->n < INFECTED_CANDIDATES) {
+		cs->c[cs->n].vm = b->vm ? b->vm->id : -1;
+		cs->c[cs->n].universe = b->universe;
+	}
+	cs->n++;
+}
+
+/* The refusal when an address names no clone, or more than one. */
+static int
+addr_refused(struct reply *r, const struct infected_args *a, const struct candidates *cs)
+{
+	char ab[ADDR_STRLEN], pb[ADDR_STRLEN], msg[CTL_LINE_MAX], list[CTL_LINE_MAX / 2];
+	size_t len = 0;
+
+	list[0] = '\0';
+	for (size_t i = 0; i < cs->n && i < INFECTED_CANDIDATES && len < sizeof(list); i++) {
+		if (cs->c[i].vm >= 0)
+			len += (size_t)snprintf(list + len, sizeof(list) - len,
+			    "%sclone %d in universe %u", i ? ", " : "", cs->c[i].vm,
+			    cs->c[i].universe);
+		else
+			len += (size_t)snprintf(list + len, sizeof(list) - len,
+			    "%sa clone being made in universe %u", i ? ", " : "",
+			    cs->c[i].universe);
+	}
+	addr_fmt(a->addr, ab);
+	if (cs->n > 1)
+		snprintf(msg, sizeof(msg), "%s is bound in %zu universes; say which with "
+		    "--universe or --peer: %s%s", ab, cs->n, list,
+		    cs->n > INFECTED_CANDIDATES ? ", ..." : "");
+	else if (a->universe)
+		snprintf(msg, sizeof(msg), "%s is not bound in universe %u", ab, a->universe);
+	else if (a->peer)
+		snprintf(msg, sizeof(msg), "%s is not bound in a universe of peer %s", ab,
+		    addr_fmt(a->peer, pb));
+	else
+		snprintf(msg, sizeof(msg), "%s is not bound to a clone", ab);
+	rput(r, "\"error\":");
+	rstr(r, msg);
+	rput(r, ",\"candidates\":[");
+	for (size_t i = 0; i < cs->n && i < INFECTED_CANDIDATES; i++)
+		rput(r, "%s{\"vm\":%d,\"universe\":%u}", i ? "," : "", cs->c[i].vm,
+		    cs->c[i].universe);
+	rput(r, "]");
+	return -1;
+}
+
+/*
+ * A detector names the farm address it saw.  The same address may be bound
+ * in several universes (one per attacker): --universe or --peer picks one.
+ * A peer in no universe of the address (the target of a clone's own
+ * connection, say) falls back on the address alone, which must then be
+ * bound exactly once.
+ */
+static int
+resolve_addr(struct gw *g, struct reply *r, struct infected_args *a)
+{
+	struct candidates cs = { 0 };
+
+	eng_bindings_of(g->eng, a->addr, a->universe, a->peer, add_candidate, &cs);
+	if (cs.n == 0 && a->peer) {
+		eng_bindings_of(g->eng, a->addr, 0, 0, add_candidate, &cs);
+		if (cs.n == 0)
+			a->peer = 0;	/* bound nowhere: say so */
+	}
+	if (cs.n != 1)
+		return addr_refused(r, a, &cs);
+	if (cs.c[0].vm < 0) {
+		rput(r, "\"error\":\"the clone of that address is still being made\"");
+		return -1;
+	}
+	a->vm = cs.c[0].vm;
+	a->universe = cs.c[0].universe;
+	return 0;
+}
+
 static int
 cmd_infected(struct gw *g, struct reply *r, int argc, char **argv)
 {
-	char reason[256] = "";
+	struct infected_args a = { 0 };
 	const char *why = NULL;
-	int vm, rc;
+	int rc;
 
-	if (argc < 2) {
-		rput(r, "\"error\":\"usage: infected VM [REASON]\"");
+	if (parse_infected(r, argc, argv, &a) < 0 || (a.by_addr && resolve_addr(g, r, &a) < 0))
 		return -1;
+	rc = eng_mark_infected(g->eng, a.vm, a.reason[0] ? a.reason : NULL, mono_ms(), &why);
+	if (rc == 0) {
+		rput(r, "\"vm\":%d", a.vm);
+		if (a.by_addr)
+			tput(r, "clone %d (universe %u) ", a.vm, a.universe);
 	}
-	if (parse_vm(r, argv[1], &vm) < 0)
-		return -1;
-	for (int i = 2; i < argc; i++)
-		snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason), "%s%s",
-		    i > 2 ? " " : "", argv[i]);
-	rc = eng_mark_infected(g->eng, vm, *reason ? reason : NULL, mono_ms(), &why);
 	return result(r, rc, why, "marked infected");
 }
 

@@ -1,18 +1,18 @@
 /*
  * potemkin-ctl: ask the running gateway over its control socket.  One
  * request line, one JSON line back; without --json the gateway renders the
- * answer for people and this prints it.
+ * answer for people and this prints it.  Two views are this side's own:
+ * top (ctl-top.c) and stats --prometheus (ctl-prom.c).
  */
+#include "ctl.h"
+
 #include <err.h>
-#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
+
 #include "lib/prog.h"
 
 #define DEFAULT_SOCKET "/run/potemkin/gateway.sock"
@@ -22,13 +22,16 @@ static const char usage_text[] =
     "usage: potemkin-ctl [-s socket] [--json] command [args]\n"
     "commands:\n"
     "  status                  the gateway in a few lines\n"
-    "  stats                   every counter\n"
+    "  stats [--prometheus]    every counter (or in Prometheus's text format)\n"
+    "  top [-n SECS] [--once]  clones, universes and rates, refreshed in place\n"
     "  vms                     live clones and the ones being made\n"
     "  universes               universes and their clones\n"
     "  hosts                   VMM hosts: state, live clones, capacity\n"
     "  flows [N]               the first N cached flows (50)\n"
     "  bind ADDR [TYPE]        make a clone for a farm address now\n"
     "  infected VM [REASON]    mark a clone infected\n"
+    "  infected ADDR [--universe U | --peer P] [REASON]\n"
+    "                          the same, by the farm address a detector saw\n"
     "  freeze VM               preserve a clone for analysis, then reclaim it\n"
     "  teardown VM             reclaim a clone\n"
     "  reload                  reload the policy (like SIGHUP)\n";
@@ -84,41 +87,61 @@ json_string(const char *reply, const char *key)
 	return out;
 }
 
-static int
-connect_to(const char *path)
+/*
+ * The request line: the words, space-separated.  Only a reason (infected's
+ * last words, a detector's signature text) may hold spaces itself; the
+ * gateway splits the line on them and joins the reason's words again.
+ */
+static void
+build_request(char *req, size_t cap, bool json, int argc, char **argv)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd;
+	bool spaces_ok = strcmp(argv[0], "infected") == 0;
+	size_t len = (size_t)snprintf(req, cap, "%s", json ? "" : "text");
 
-	if (strlen(path) >= sizeof(sun.sun_path))
-		errx(1, "%s: socket path too long", path);
-	strcpy(sun.sun_path, path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		err(1, "socket");
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
-		err(1, "%s%s", path, errno == ENOENT || errno == ECONNREFUSED ?
-		    " (is potemkin-gateway running?)" : "");
-	return fd;
+	for (int i = 0; i < argc; i++) {
+		const char *bad = spaces_ok ? "\r\n" : " \t\r\n";
+
+		if (strpbrk(argv[i], bad) || len + strlen(argv[i]) + 2 >= cap)
+			errx(2, "argument '%.40s' is too long or holds %s", argv[i],
+			    spaces_ok ? "a line break" : "white space");
+		len += (size_t)snprintf(req + len, cap - len, "%s%s", len ? " " : "", argv[i]);
+	}
 }
 
-static char *
-read_all(int fd)
+/* stats --prometheus, top [-n SECS] [--once]: views of this side's own. */
+static int
+local_view(const char *path, int argc, char **argv, bool *handled)
 {
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap);
-	ssize_t n;
+	double interval = 1;
+	bool once = false;
+	char *end, *reply;
 
-	if (buf == NULL)
-		err(1, "malloc");
-	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
-		len += (size_t)n;
-		if (len + 1 == cap && (buf = realloc(buf, cap *= 2)) == NULL)
-			err(1, "realloc");
+	*handled = true;
+	if (strcmp(argv[0], "stats") == 0 && argc == 2 &&
+	    strcmp(argv[1], "--prometheus") == 0) {
+		reply = ctl_ask(path, "stats");
+		if (strncmp(reply, "{\"ok\":true", 10) != 0)
+			errx(1, "%s", reply);
+		prom_write(stdout, reply);
+		free(reply);
+		return 0;
 	}
-	if (n < 0)
-		err(1, "reading the reply");
-	buf[len] = '\0';
-	return buf;
+	if (strcmp(argv[0], "top") != 0) {
+		*handled = false;
+		return 0;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--once") == 0) {
+			once = true;
+		} else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
+			interval = strtod(argv[++i], &end);
+			if (*end || end == argv[i] || !(interval >= 0.1 && interval <= 3600))
+				errx(2, "top: -n wants seconds, 0.1 to 3600");
+		} else {
+			errx(2, "usage: top [-n SECS] [--once]");
+		}
+	}
+	return top_main(path, interval, once);
 }
 
 int
@@ -131,9 +154,8 @@ main(int argc, char **argv)
 	};
 	const char *path = DEFAULT_SOCKET;
 	char req[REQUEST_MAX], *reply, *text;
-	bool json = false, ok;
-	size_t len = 0;
-	int ch, fd;
+	bool json = false, ok, handled;
+	int ch, rc;
 
 	prog_init(argc, argv);
 	while ((ch = getopt_long(argc, argv, "+hjs:", longopts, NULL)) != -1) {
@@ -146,22 +168,11 @@ main(int argc, char **argv)
 	}
 	if (optind == argc)
 		usage(2);
-	len = (size_t)snprintf(req, sizeof(req), "%s", json ? "" : "text");
-	for (int i = optind; i < argc; i++) {
-		if (strpbrk(argv[i], " \t\r\n") || len + strlen(argv[i]) + 2 >= sizeof(req))
-			errx(2, "argument '%.40s' is too long or holds white space", argv[i]);
-		len += (size_t)snprintf(req + len, sizeof(req) - len, "%s%s",
-		    len ? " " : "", argv[i]);
-	}
-	req[len++] = '\n';
-	fd = connect_to(path);
-	if (write(fd, req, len) != (ssize_t)len)
-		err(1, "sending the request");
-	shutdown(fd, SHUT_WR);
-	reply = read_all(fd);
-	close(fd);
-	if (*reply == '\0')
-		errx(1, "the gateway closed the connection without a reply");
+	rc = local_view(path, argc - optind, argv + optind, &handled);
+	if (handled)
+		return rc;
+	build_request(req, sizeof(req), json, argc - optind, argv + optind);
+	reply = ctl_ask(path, req);
 	ok = strncmp(reply, "{\"ok\":true", 10) == 0;
 	if (json) {
 		fputs(reply, stdout);

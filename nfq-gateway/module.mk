@@ -20,7 +20,8 @@ potemkin-gateway_LIBS := gwio $(ENGINE_LIBS)
 potemkin-gateway_LDLIBS := $(GWIO_LDLIBS) -lconfig
 
 PROGS += potemkin-ctl
-potemkin-ctl_SRCS := nfq-gateway/ctl.c
+potemkin-ctl_SRCS := nfq-gateway/ctl.c nfq-gateway/ctl-reply.c nfq-gateway/ctl-prom.c \
+	nfq-gateway/ctl-top.c
 potemkin-ctl_LIBS := common
 
 # The privileged parent on its own, its worker played by the test.
@@ -45,14 +46,18 @@ $(B)/nfq-gateway/privsep.o: $(B)/gen/worker-filter.inc
 
 # Wires a host with what -P prints, again and again without a gap.
 SCRIPTS += potemkin-wire
+# Follows a detector's eve.json alerts into `potemkin-ctl infected`.
+SCRIPTS += potemkin-eve
 
 MAN5 += nfq-gateway/gateway.conf.5
-MAN8 += nfq-gateway/potemkin-gateway.8 nfq-gateway/potemkin-ctl.8
+MAN8 += nfq-gateway/potemkin-gateway.8 nfq-gateway/potemkin-ctl.8 bin/potemkin-eve.8
 ETC_FILES += etc/potemkin/gateway.conf etc/potemkin/hosts.conf
 # Made from templates with the install paths (etc/module.mk).
 UNITS += etc/potemkin/potemkin-gateway.service etc/potemkin/potemkin-wiring.service
 
 DEPS_PKGS += iputils-ping socat
+# potemkin-ctl top driven in a terminal; stats --prometheus read by a real parser.
+DEPS_PKGS += tmux python3-prometheus-client
 
 # Test programs that drive the real kernel paths: not installed, built
 # beside their tests.  gw_helper NAME LIBS LDLIBS -> t/helpers/NAME

@@ -66,6 +66,9 @@ prereq_CURL() { command -v curl >/dev/null; }
 prereq_BUSYBOX() { command -v busybox >/dev/null; }
 prereq_JQ() { command -v jq >/dev/null; }
 prereq_SOCAT() { command -v socat >/dev/null; }
+prereq_TMUX() { command -v tmux >/dev/null; }
+# Debian's Prometheus parser, for the exposition format (not pyenv's python).
+prereq_PROMPARSE() { /usr/bin/python3 -c 'import prometheus_client.parser' 2>/dev/null; }
 prereq_GNUPLOT() { command -v gnuplot >/dev/null; }
 prereq_CLANG() { command -v clang >/dev/null; }
 prereq_SSH() { command -v ssh >/dev/null; }

@@ -241,6 +241,73 @@ test_operator(void)
 	h_free(h);
 }
 
+static void
+count_binding(void *ctx, const struct eng_binding_info *b)
+{
+	(void)b;
+	(*(size_t *)ctx)++;
+}
+
+/* How many bindings eng_bindings_of finds, 999 if it miscounts its calls. */
+static size_t
+bindings_of(struct harness *h, uint32_t addr, uint32_t universe, uint32_t peer)
+{
+	size_t calls = 0, n = eng_bindings_of(h->e, addr, universe, peer, count_binding, &calls);
+
+	return n == calls ? n : 999;
+}
+
+/* The policy with another universe mode, 10 characters wide. */
+static struct harness *
+h_mode(const char *mode)
+{
+	char text[sizeof(policy)];
+
+	strcpy(text, policy);
+	memcpy(strstr(text, "per-source"), mode, 10);
+	return h_new(text);
+}
+
+/* What a detector's infected ADDR --universe/--peer finds, in each mode. */
+static void
+test_bindings_of(void)
+{
+	struct harness *h = h_new(policy);
+	uint32_t stranger = tp_ip("203.0.113.99"), farm8 = tp_ip("198.51.100.8");
+	const char *why = NULL;
+	uint8_t p[128];
+	size_t n;
+
+	n = tp_tcp(p, A, 1, FARM7, 80, TP_SYN, NULL);
+	h_in(h, p, n);
+	n = tp_tcp(p, B, 1, FARM7, 80, TP_SYN, NULL);
+	h_in(h, p, n);
+	is(bindings_of(h, FARM7, 0, 0), 2, "per-source: an address two sources reached, twice");
+	is(bindings_of(h, FARM7, 0, A), 1, "once in the universe of one of them");
+	is(bindings_of(h, FARM7, h->clones[1].universe, 0), 1, "once in a universe named");
+	is(bindings_of(h, FARM7, 0, stranger), 0, "not in a universe of another peer");
+	is(bindings_of(h, FARM200, 0, 0), 0, "an address never bound: none");
+	eng_bind(h->e, FARM200, NULL, 0, h->now, &why);
+	is(bindings_of(h, FARM200, 0, 0), 1, "bound by the operator: once");
+	is(bindings_of(h, FARM200, 0, A), 0, "in a universe of the operator's, no peer's");
+	h_free(h);
+
+	h = h_mode("per-pair  ");
+	n = tp_tcp(p, A, 1, FARM7, 80, TP_SYN, NULL);
+	h_in(h, p, n);
+	is(eng_bind(h->e, farm8, NULL, h->clones[0].universe, h->now, &why), 0,
+	    "per-pair: another address bound in the pair's universe");
+	is(bindings_of(h, farm8, 0, A), 1, "found by the pair's source");
+	is(bindings_of(h, farm8, 0, B), 0, "not by another source");
+	h_free(h);
+
+	h = h_mode("shared    ");
+	n = tp_tcp(p, A, 1, FARM7, 80, TP_SYN, NULL);
+	h_in(h, p, n);
+	is(bindings_of(h, FARM7, 0, B), 1, "shared: every peer is in the one universe");
+	h_free(h);
+}
+
 int
 main(void)
 {
@@ -255,5 +322,6 @@ main(void)
 	test_backscatter_and_closed();
 	test_icmp_pass();
 	test_operator();
+	test_bindings_of();
 	return done_testing();
 }

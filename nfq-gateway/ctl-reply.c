@@ -1,0 +1,226 @@
+/*
+ * potemkin-ctl's side of the control socket: one request, one reply, and a
+ * reader for the replies' JSON.  The reader knows only what control.c writes
+ * (objects without nesting but for arrays of flat objects), which is why it
+ * can be a scanner rather than a parser.
+ */
+#include "ctl.h"
+
+#include <err.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static int
+connect_to(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		errx(1, "%s: socket path too long", path);
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		err(1, "socket");
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		err(1, "%s%s", path, errno == ENOENT || errno == ECONNREFUSED ?
+		    " (is potemkin-gateway running?)" : "");
+	return fd;
+}
+
+static char *
+read_all(int fd)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+	ssize_t n;
+
+	if (buf == NULL)
+		err(1, "malloc");
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += (size_t)n;
+		if (len + 1 == cap && (buf = realloc(buf, cap *= 2)) == NULL)
+			err(1, "realloc");
+	}
+	if (n < 0)
+		err(1, "reading the reply");
+	buf[len] = '\0';
+	return buf;
+}
+
+char *
+ctl_ask(const char *path, const char *req)
+{
+	size_t len = strlen(req);
+	char *reply;
+	int fd;
+
+	fd = connect_to(path);
+	if (write(fd, req, len) != (ssize_t)len || write(fd, "\n", 1) != 1)
+		err(1, "sending the request");
+	shutdown(fd, SHUT_WR);
+	reply = read_all(fd);
+	close(fd);
+	if (*reply == '\0')
+		errx(1, "the gateway closed the connection without a reply");
+	return reply;
+}
+
+/* ---- reading replies ---------------------------------------------------------- */
+
+struct jspan
+jspan_of(const char *reply)
+{
+	return (struct jspan){ reply, reply + strlen(reply) };
+}
+
+/* Past the string whose opening quote is at p (replies end in a NUL). */
+static const char *
+skip_string(const char *p, const char *end)
+{
+	for (p++; p < end && *p && *p != '"'; p++)
+		if (*p == '\\' && p + 1 < end && p[1])
+			p++;
+	return p < end && *p ? p + 1 : p;
+}
+
+/*
+ * The value of member key at o's top level (nested objects and arrays are
+ * stepped over, so a clone's "vm" is not the reply's).
+ */
+static const char *
+member(struct jspan o, const char *key)
+{
+	size_t klen = strlen(key);
+	int depth = 0;
+
+	for (const char *p = o.p; p < o.end;) {
+		if (*p == '"') {
+			const char *q = skip_string(p, o.end);
+
+			if (depth == 1 && (size_t)(q - p) == klen + 2 &&
+			    memcmp(p + 1, key, klen) == 0 && q < o.end && *q == ':')
+				return q + 1;
+			p = q;
+			continue;
+		}
+		if (*p == '{' || *p == '[')
+			depth++;
+		else if (*p == '}' || *p == ']')
+			depth--;
+		p++;
+	}
+	return NULL;
+}
+
+bool
+jget_num(struct jspan o, const char *key, unsigned long long *v)
+{
+	const char *p = member(o, key);
+	char *end;
+
+	if (p == NULL || *p < '0' || *p > '9')
+		return false;
+	*v = strtoull(p, &end, 10);
+	return true;
+}
+
+bool
+jget_bool(struct jspan o, const char *key)
+{
+	const char *p = member(o, key);
+
+	return p && strncmp(p, "true", 4) == 0;
+}
+
+bool
+jget_str(struct jspan o, const char *key, char *out, size_t cap)
+{
+	const char *p = member(o, key);
+	size_t n = 0;
+
+	if (p == NULL || *p != '"' || cap == 0)
+		return false;
+	for (p++; p < o.end && *p != '"'; p++) {
+		char c = *p;
+
+		if (c == '\\' && p + 1 < o.end) {
+			c = *++p;
+			if (c == 'u') {
+				c = '?';
+				p += p + 4 < o.end ? 4 : 0;
+			} else if (c == 'n' || c == 't') {
+				c = ' ';
+			}
+		}
+		if (n + 1 < cap)
+			out[n++] = c;
+	}
+	out[n] = '\0';
+	return true;
+}
+
+bool
+jarray(struct jspan o, const char *key, struct jspan *arr)
+{
+	const char *p = member(o, key);
+
+	if (p == NULL || *p != '[')
+		return false;
+	*arr = (struct jspan){ p + 1, o.end };
+	return true;
+}
+
+bool
+jarray_next(struct jspan *arr, struct jspan *obj)
+{
+	const char *p = arr->p;
+	int depth = 0;
+
+	while (p < arr->end && (*p == ',' || *p == ' '))
+		p++;
+	if (p == arr->end || *p != '{')
+		return false;
+	obj->p = p;
+	while (p < arr->end) {
+		if (*p == '"') {
+			p = skip_string(p, arr->end);
+			continue;
+		}
+		if (*p == '{')
+			depth++;
+		else if (*p == '}' && --depth == 0)
+			break;
+		p++;
+	}
+	if (p == arr->end)
+		return false;
+	obj->end = p + 1;
+	arr->p = p + 1;
+	return true;
+}
+
+void
+jforeach_num(struct jspan o, jnum_fn *fn, void *ctx)
+{
+	int depth = 0;
+
+	for (const char *p = o.p; p < o.end;) {
+		if (*p == '"') {
+			const char *q = skip_string(p, o.end);
+
+			if (depth == 1 && q < o.end && *q == ':' && q[1] >= '0' && q[1] <= '9')
+				fn(ctx, p + 1, (size_t)(q - p - 2), strtoull(q + 1, NULL, 10));
+			p = q;
+			continue;
+		}
+		if (*p == '{' || *p == '[')
+			depth++;
+		else if (*p == '}' || *p == ']')
+			depth--;
+		p++;
+	}
+}
