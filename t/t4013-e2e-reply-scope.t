@@ -30,7 +30,7 @@ test_expect_success 'a farm answering only conversations, and a sniffer' '
 		"$FARM_POLICY" &&
 	grep -x "outbound pass reply conversation within 10m" "$FARM_POLICY" &&
 	kill -HUP "$FARM_GATEWAY_PID" &&
-	farm_wait_event 10 "\"event\":\"reload\"" &&
+	farm_wait_event 10 reload &&
 	farm_sniff_start
 '
 

@@ -41,7 +41,7 @@ struct harness {
 	int nfreezes;
 	struct h_delivery dns[16];	/* vm holds the resolver */
 	int ndns;
-	char (*events)[512];		/* one JSON line each */
+	char (*events)[1024];		/* one JSON line each */
 	int nevents;
 };
 
