@@ -64,7 +64,7 @@ void h_advance(struct harness *h, uint64_t ms);
 /* Swap in a new policy text, as a reload would; returns eng_set_policy's result. */
 int h_reload(struct harness *h, const char *policy);
 
-/* Events whose JSON contains this text (e.g. "\"event\":\"bind\""). */
+/* Events whose JSON contains this text (e.g. "\"source\":{\"ip\":\"203.0.113.5\"}"). */
 int h_events(const struct harness *h, const char *needle);
 int h_event_kind(const struct harness *h, const char *kind);
 /* Deliveries to vm. */
