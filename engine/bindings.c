@@ -237,7 +237,13 @@ eng_clone_ready(struct eng *e, uint32_t serial, const struct eng_vm *vm,
 	bt_set_ready(&e->bt, b, eng_stamp(now_ms));
 	e->st.clones_ready++;
 	bind_event_init(e, &ev, EV_BIND, b, now_ms);
+	/*
+	 * The peer whose packet asked for the clone: an outsider, or a clone
+	 * whose packet was reflected; none when the operator asked.
+	 */
 	ev.peer = b->peer;
+	if (b->peer)
+		ev.dir = pol_in_farm(e->prog, b->peer) ? EV_DIR_INTERNAL : EV_DIR_IN;
 	ev.count = b->parked;
 	eng_emit(e, &ev);
 	park_drain(&e->park, b, send_parked, e);
@@ -420,6 +426,7 @@ bind_report_contain(struct eng *e, struct binding *b, uint64_t now_ms)
 			continue;
 		bind_event_init(e, &ev, EV_CONTAIN, b, now_ms);
 		ev.type = NULL;
+		ev.dir = EV_DIR_OUT;
 		ev.proto = c->proto;
 		ev.port = c->port;
 		ev.count = c->count;
@@ -429,6 +436,7 @@ bind_report_contain(struct eng *e, struct binding *b, uint64_t now_ms)
 	if (b->contain_other) {
 		bind_event_init(e, &ev, EV_CONTAIN, b, now_ms);
 		ev.type = NULL;
+		ev.dir = EV_DIR_OUT;
 		ev.count = b->contain_other;
 		ev.reason = "other ports";
 		eng_emit(e, &ev);

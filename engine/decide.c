@@ -99,8 +99,8 @@ policy_decide(struct eng *e, const struct pkt *p, enum pol_dir dir, uint64_t uke
 }
 
 void
-policy_log(struct eng *e, const struct binding *b, const struct pkt *p,
-    const struct pol_decision *d, uint64_t now_ms)
+policy_log(struct eng *e, const struct binding *b, enum eng_event_dir dir,
+    const struct pkt *p, const struct pol_decision *d, uint64_t now_ms)
 {
 	struct eng_event ev;
 
@@ -109,8 +109,9 @@ policy_log(struct eng *e, const struct binding *b, const struct pkt *p,
 	else
 		eng_event_init(&ev, EV_LOG, now_ms);
 	ev.type = NULL;
-	ev.addr = b ? p->src : p->dst;	/* the farm side */
-	ev.peer = b ? p->dst : p->src;
+	ev.dir = dir;
+	ev.addr = dir == EV_DIR_OUT ? p->src : p->dst;	/* the farm side */
+	ev.peer = dir == EV_DIR_OUT ? p->dst : p->src;
 	ev.proto = p->proto;
 	ev.port = p->dport;
 	ev.action = pol_action_name((enum pol_action)d->action);

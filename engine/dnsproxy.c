@@ -290,6 +290,7 @@ dns_proxy_query(struct eng *e, struct binding *b, const struct pkt *p,
 	e->st.dns_questions++;
 	e->st.proxied++;
 	eng_event_init(&ev, EV_DNS, now_ms);
+	ev.dir = EV_DIR_OUT;	/* the clone's question, as the resolver gets it */
 	ev.vm = b->vm.id;
 	ev.binding = b->serial;
 	ev.universe = e->univ.slab[b->uidx].id;

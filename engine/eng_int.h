@@ -432,8 +432,8 @@ void eng_timer_fired(struct eng *e, const struct timer *t, uint64_t now_ms);
 void policy_decide(struct eng *e, const struct pkt *p, enum pol_dir dir, uint64_t ukey,
     int64_t uidx, const uint32_t *counts, uint64_t now_ms, struct pol_decision *d);
 /* The `log` modifier: an event for p and the decision (b: the sending clone). */
-void policy_log(struct eng *e, const struct binding *b, const struct pkt *p,
-    const struct pol_decision *d, uint64_t now_ms);
+void policy_log(struct eng *e, const struct binding *b, enum eng_event_dir dir,
+    const struct pkt *p, const struct pol_decision *d, uint64_t now_ms);
 /* The host type for a farm address, or fallback when no hosts line covers it. */
 const char *eng_binding_type(struct eng *e, uint32_t addr, const char *fallback);
 

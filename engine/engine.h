@@ -94,9 +94,22 @@ enum eng_event_kind {
 	EV_LOG, EV_HOST,
 };
 
+/*
+ * Which way the packet behind an event went, said where the engine makes it
+ * (inbound.c, outbound.c...): it decides which of addr and peer is the
+ * event's source and which its destination.
+ */
+enum eng_event_dir {
+	EV_DIR_NONE,		/* no packet: addr is the farm address concerned */
+	EV_DIR_IN,		/* peer (outside) to addr:port */
+	EV_DIR_OUT,		/* addr (a clone) to peer:port */
+	EV_DIR_INTERNAL,	/* peer (a clone) to addr:port (another clone) */
+};
+
 /* An event as plain data; eng_event_json turns it into one line of JSON. */
 struct eng_event {
 	enum eng_event_kind kind;
+	enum eng_event_dir dir;
 	uint64_t now_ms;		/* engine clock */
 	int vm;				/* clone id, -1 if none */
 	uint32_t binding;		/* binding serial, 0 if none */
@@ -104,7 +117,7 @@ struct eng_event {
 	uint32_t addr;			/* the farm address concerned */
 	uint32_t peer;			/* the outside address concerned */
 	uint8_t proto;
-	uint16_t port;
+	uint16_t port;			/* the destination's */
 	uint64_t count;
 	const char *type;		/* host type */
 	const char *host;		/* the VMM host of the clone, if known */
@@ -116,9 +129,13 @@ struct eng_event {
 	int line;			/* EV_LOG: the policy line */
 };
 
-/* Write ev as JSON (no newline) into buf; returns the length. */
-size_t eng_event_json(const struct eng_event *ev, uint64_t wall_ms, char *buf,
-    size_t cap);
+/*
+ * Write ev as JSON (no newline) into buf; returns the length.  observer is
+ * the sensor's name, written as observer.name when neither NULL nor empty.
+ * The fields and their types are doc/events.schema.json's.
+ */
+size_t eng_event_json(const struct eng_event *ev, uint64_t wall_ms,
+    const char *observer, char *buf, size_t cap);
 const char *eng_event_name(enum eng_event_kind k);
 
 /*

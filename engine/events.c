@@ -1,12 +1,18 @@
 /*
  * Events: made by the engine's files, handed to the I/O sink, and written
- * as JSON lines for jq and shell pipelines.  Text that came from a clone
+ * as JSON lines for jq and for Elasticsearch without a mapping: the Elastic
+ * Common Schema's names where it has one, the farm's own under "potemkin",
+ * each field of one JSON type, as nfq-gateway/events.schema.json says (a
+ * kind, a transport or a field added here goes there too; t3210 and the
+ * end-to-end tests hold the two together).  Text that came from a clone
  * (DNS names above all) is hostile: everything outside printable ASCII is
  * escaped, so one event is always exactly one line.
  */
 #include "eng_int.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/json.h"
 
@@ -70,23 +76,54 @@ eng_event_name(enum eng_event_kind k)
 	return "unknown";
 }
 
+/*
+ * The transport's IANA keyword, lower case as ECS writes network.transport;
+ * NULL for the numbers the farm has no word for (network.iana_number still
+ * says which).
+ */
 static const char *
 proto_name(uint8_t p)
 {
 	switch (p) {
-	case 1:
-		return "icmp";
-	case 6:
-		return "tcp";
-	case 17:
-		return "udp";
+	case 1: return "icmp";
+	case 2: return "igmp";
+	case 4: return "ipv4";
+	case 6: return "tcp";
+	case 17: return "udp";
+	case 41: return "ipv6";
+	case 47: return "gre";
+	case 50: return "esp";
+	case 51: return "ah";
+	case 58: return "ipv6-icmp";
+	case 132: return "sctp";
+	case 136: return "udplite";
 	}
 	return NULL;
 }
 
+/* dns.question.type is a string in ECS: the mnemonic, or RFC 3597's TYPEnnn. */
+static const char *
+qtype_name(uint16_t t, char *buf, size_t cap)
+{
+	static const struct { uint16_t t; const char *n; } names[] = {
+		{ 1, "A" }, { 2, "NS" }, { 5, "CNAME" }, { 6, "SOA" }, { 12, "PTR" },
+		{ 13, "HINFO" }, { 15, "MX" }, { 16, "TXT" }, { 28, "AAAA" },
+		{ 33, "SRV" }, { 35, "NAPTR" }, { 43, "DS" }, { 46, "RRSIG" },
+		{ 47, "NSEC" }, { 48, "DNSKEY" }, { 64, "SVCB" }, { 65, "HTTPS" },
+		{ 252, "AXFR" }, { 255, "ANY" }, { 257, "CAA" },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].t == t)
+			return names[i].n;
+	snprintf(buf, cap, "TYPE%u", t);
+	return buf;
+}
+
 /*
  * ,"key":"value" with the value cut at max bytes: with the caps below the
- * longest event fits in 4 KiB even when every byte needs escaping.
+ * longest event fits in 4 KiB even when every byte needs escaping (a DNS
+ * name or an operator's reason, 256 bytes at six each, and the short ones).
  */
 static void
 kstr(struct jbuf *j, const char *key, const char *s, size_t max)
@@ -95,56 +132,178 @@ kstr(struct jbuf *j, const char *key, const char *s, size_t max)
 	jb_strn(j, s, max);
 }
 
-size_t
-eng_event_json(const struct eng_event *ev, uint64_t wall_ms, char *buf, size_t cap)
+/*
+ * "@timestamp": ISO 8601 in UTC with milliseconds, as Elasticsearch reads
+ * it.  gmtime_r and snprintf only: no time zone file for the chrooted,
+ * seccomp-bound worker to open.
+ */
+static void
+timestamp(struct jbuf *j, uint64_t wall_ms)
 {
-	struct jbuf j;
+	time_t t = (time_t)(wall_ms / 1000);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		tm = (struct tm){ .tm_year = 70, .tm_mday = 1 };	/* the epoch */
+	jb_raw(j, "\"@timestamp\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03uZ\"",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, (unsigned)(wall_ms % 1000));
+}
+
+/* source or destination: {"ip":...,"port":...}, either one optional. */
+static void
+endpoint(struct jbuf *j, const char *key, uint32_t ip, uint16_t port)
+{
+	if (ip == 0 && port == 0)
+		return;
+	jb_raw(j, ",\"%s\":{", key);
+	if (ip)
+		jb_kaddr(j, "ip", ip);
+	if (port)
+		jb_raw(j, "%s\"port\":%u", ip ? "," : "", port);
+	jb_raw(j, "}");
+}
+
+/*
+ * The packet's two sides as the engine saw them where it made the event:
+ * coming in, the outside peer sent to the farm address (and port); going
+ * out, the clone's farm address sent to the peer; reflected, one clone
+ * (peer) sent to another's address.
+ */
+static void
+sides(struct jbuf *j, const struct eng_event *ev)
+{
+	static const char *const dir_names[] = {
+		[EV_DIR_IN] = "inbound", [EV_DIR_OUT] = "outbound",
+		[EV_DIR_INTERNAL] = "internal",
+	};
 	const char *pn;
 
-	jb_init(&j, buf, cap);
-	jb_raw(&j, "{\"ts\":%llu.%03u,\"event\":\"%s\"",
-	    (unsigned long long)(wall_ms / 1000), (unsigned)(wall_ms % 1000),
-	    eng_event_name(ev->kind));
-	if (ev->vm >= 0)
-		jb_raw(&j, ",\"vm\":%d", ev->vm);
-	if (ev->binding)
-		jb_raw(&j, ",\"binding\":%u", ev->binding);
-	if (ev->universe)
-		jb_raw(&j, ",\"universe\":%u", ev->universe);
-	if (ev->addr) {
-		jb_raw(&j, ",");
-		jb_kaddr(&j, "addr", ev->addr);
-	}
-	if (ev->peer) {
-		jb_raw(&j, ",");
-		jb_kaddr(&j, "peer", ev->peer);
-	}
+	if (ev->dir == EV_DIR_NONE)
+		return;
+	jb_raw(j, ",\"network\":{\"direction\":\"%s\"", dir_names[ev->dir]);
 	if (ev->proto) {
 		if ((pn = proto_name(ev->proto)))
-			jb_raw(&j, ",\"proto\":\"%s\"", pn);
-		else
-			jb_raw(&j, ",\"proto\":%u", ev->proto);
-		if (ev->port)
-			jb_raw(&j, ",\"port\":%u", ev->port);
+			jb_raw(j, ",\"transport\":\"%s\"", pn);
+		jb_raw(j, ",\"iana_number\":\"%u\"", ev->proto);
 	}
-	if (ev->count)
-		jb_raw(&j, ",\"count\":%llu", (unsigned long long)ev->count);
-	if (ev->type)
-		kstr(&j, "type", ev->type, 32);
-	if (ev->host && ev->host[0])
-		kstr(&j, "host", ev->host, 32);
-	if (ev->action)
-		kstr(&j, "action", ev->action, 16);
-	if (ev->line > 0)
-		jb_raw(&j, ",\"line\":%d", ev->line);
-	if (ev->name)
-		kstr(&j, "name", ev->name, 256);
-	if (ev->qtype)
-		jb_raw(&j, ",\"qtype\":%u", ev->qtype);
-	if (ev->state)
-		kstr(&j, "state", ev->state, 16);
+	jb_raw(j, "}");
+	if (ev->dir == EV_DIR_OUT) {
+		endpoint(j, "source", ev->addr, 0);
+		endpoint(j, "destination", ev->peer, ev->port);
+	} else {
+		endpoint(j, "source", ev->peer, 0);
+		endpoint(j, "destination", ev->addr, ev->port);
+	}
+}
+
+/*
+ * An object opened at its first member, so that an object with nothing to
+ * say is left out rather than written empty.
+ */
+struct jobj {
+	struct jbuf *j;
+	const char *key;
+	bool open;
+};
+
+static void
+member(struct jobj *o, const char *key)
+{
+	jb_raw(o->j, o->open ? ",\"%s\":" : ",\"%s\":{\"%s\":", o->open ? key : o->key, key);
+	o->open = true;
+}
+
+static void
+close_obj(struct jobj *o)
+{
+	if (o->open)
+		jb_raw(o->j, "}");
+}
+
+/* What only the farm knows, under "potemkin". */
+static void
+farm_fields(struct jbuf *j, const struct eng_event *ev)
+{
+	struct jobj o = { j, "potemkin", false };
+	char a[ADDR_STRLEN];
+
+	if (ev->addr) {
+		member(&o, "addr");
+		jb_raw(j, "\"%s\"", addr_fmt(ev->addr, a));
+	}
+	if (ev->vm >= 0) {
+		member(&o, "vm");
+		jb_raw(j, "%d", ev->vm);
+	}
+	if (ev->binding) {
+		member(&o, "binding");
+		jb_raw(j, "%u", ev->binding);
+	}
+	if (ev->universe) {
+		member(&o, "universe");
+		jb_raw(j, "%u", ev->universe);
+	}
+	if (ev->type) {
+		member(&o, "type");
+		jb_strn(j, ev->type, 32);
+	}
+	if (ev->host && ev->host[0]) {
+		member(&o, "host");
+		jb_strn(j, ev->host, 32);
+	}
+	if (ev->state) {
+		member(&o, "state");
+		jb_strn(j, ev->state, 16);
+	}
+	if (ev->action) {
+		member(&o, "decision");
+		jb_strn(j, ev->action, 16);
+	}
+	if (ev->line > 0) {
+		member(&o, "line");
+		jb_raw(j, "%d", ev->line);
+	}
+	if (ev->count) {
+		member(&o, "count");
+		jb_raw(j, "%llu", (unsigned long long)ev->count);
+	}
+	close_obj(&o);
+}
+
+size_t
+eng_event_json(const struct eng_event *ev, uint64_t wall_ms, const char *observer,
+    char *buf, size_t cap)
+{
+	struct jbuf j;
+	char qt[16];
+
+	jb_init(&j, buf, cap);
+	jb_raw(&j, "{");
+	timestamp(&j, wall_ms);
+	jb_raw(&j, ",\"event\":{\"action\":\"%s\",\"kind\":\"%s\",\"dataset\":\"potemkin.gateway\"",
+	    eng_event_name(ev->kind), ev->kind == EV_INFECTED ? "alert" : "event");
 	if (ev->reason)
 		kstr(&j, "reason", ev->reason, 256);
+	jb_raw(&j, "}");
+	if (observer && observer[0]) {
+		jb_raw(&j, ",\"observer\":{\"name\":");
+		jb_strn(&j, observer, 64);
+		jb_raw(&j, "}");
+	}
+	sides(&j, ev);
+	if (ev->name || ev->qtype) {
+		jb_raw(&j, ",\"dns\":{\"type\":\"query\",\"question\":{");
+		if (ev->name) {
+			jb_raw(&j, "\"name\":");
+			jb_strn(&j, ev->name, 256);
+		}
+		if (ev->qtype)
+			jb_raw(&j, "%s\"type\":\"%s\"", ev->name ? "," : "",
+			    qtype_name(ev->qtype, qt, sizeof(qt)));
+		jb_raw(&j, "}}");
+	}
+	farm_fields(&j, ev);
 	jb_raw(&j, "}");
 	return j.len;
 }

@@ -272,6 +272,7 @@ eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 
 		e->st.scan_filtered++;
 		eng_event_init(&ev, EV_SCAN_FILTERED, now_ms);
+		ev.dir = EV_DIR_IN;
 		ev.peer = p.src;
 		ev.addr = p.dst;
 		ev.proto = p.proto;
@@ -291,7 +292,7 @@ eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 	policy_decide(e, &p, POL_IN, ukey, univ_lookup(&e->univ, ukey, false, now_ms, 0),
 	    counts, now_ms, &d);
 	if (d.flags & POL_F_LOG)
-		policy_log(e, NULL, &p, &d, now_ms);
+		policy_log(e, NULL, EV_DIR_IN, &p, &d, now_ms);
 	switch ((enum pol_action)d.action) {
 	case POL_BIND:
 		return bind_and_deliver(e, &p, ukey, &fk, fh, data, len, now_ms);

@@ -84,6 +84,7 @@ reflect_event(struct eng *e, const struct binding *from, const struct binding *t
 
 	bind_event_init(e, &ev, EV_REFLECT, to, now_ms);
 	ev.vm = from->vm.id;	/* the sender; binding and type are the new clone's */
+	ev.dir = EV_DIR_INTERNAL;
 	ev.peer = p->src;
 	ev.proto = p->proto;
 	ev.port = p->dport;
@@ -182,7 +183,7 @@ eng_outbound(struct eng *e, int ifindex, uint8_t *data, size_t len, uint64_t now
 	if (internal)
 		d.action = POL_REFLECT;
 	if (d.flags & POL_F_LOG)
-		policy_log(e, b, &p, &d, now_ms);
+		policy_log(e, b, EV_DIR_OUT, &p, &d, now_ms);
 	if (d.flags & POL_F_INFECTED) {
 		serial = b->serial;
 		bind_mark_infected(e, b, "policy", now_ms);

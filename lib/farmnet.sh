@@ -13,13 +13,16 @@
 #	farm_gateway_stop           TERM, wait, and check it cleaned up
 #	farm_sniff_start / _stop    tcpdump in inet, to $FARM_DIR/sniff.pcap
 #	farm_in CMD...              run CMD in the Internet namespace
-#	farm_wait_event SECS TEXT   wait for an event line containing TEXT
+#	farm_wait_event SECS KIND [COND]  wait for an event of KIND (event.action)
+#	                            for which the jq condition COND holds
+#	farm_events KIND [COND]     how many there are
 #	farm_down                   undo everything (idempotent)
 #
 # The caller sets FARM_DIR (a scratch directory) and BIN (the programs);
 # FARM_POLICY may name a policy file to use instead of the default one,
 # FARM_IDLE the default one's idle timeout (3s), and
 # FARM_EVENTS where the gateway writes its events (default events.jsonl),
+# FARM_SENSOR the gateway's sensor name (farm),
 # FARM_GATEWAY_EXTRA more gateway.conf settings, FARM_TYPE_PORTS the TCP
 # ports the default policy's type serves (23 80).
 # The netns clones run on FARM_ROOTFS (potemkin-mkimage --rootfs), the qemu
@@ -152,6 +155,7 @@ farm_shipped_configs() {
 	    -e "s|^control_socket = .*|control_socket = \"$FARM_CTL_SOCKET\";|" \
 	    -e "s|^pidfile = .*|pidfile = \"$FARM_DIR/gateway.pid\";|" \
 	    -e "s|^events = .*|events = \"$FARM_DIR/events.jsonl\";|" \
+	    -e "s|^#sensor = .*|sensor = \"${FARM_SENSOR:-farm}\";|" \
 	    -e "s|^external_interface = .*|external_interface = \"ext0\";|" \
 	    -e "s|\"potemkin-\([a-z]*\)\", \"-c\", \"/etc/potemkin/vmm.conf\"|\"$BIN/potemkin-\1\", \"-c\", \"$FARM_DIR/vmm.conf\"|" \
 	    "$etc/gateway.conf" >"$FARM_DIR/gateway.conf" || return 1
@@ -251,6 +255,7 @@ farm_policy_and_gateway_conf() {
 	policy = "$FARM_POLICY";
 	control_socket = "$FARM_CTL_SOCKET";
 	events = "${FARM_EVENTS:-$FARM_DIR/events.jsonl}";
+	sensor = "${FARM_SENSOR:-farm}";
 	external_interface = "ext0";
 	clone: {
 	  command = [ "$BIN/potemkin-clone", "-c", "$FARM_DIR/vmm.conf" ];
@@ -331,18 +336,25 @@ farm_escaped() {
 		2>/dev/null
 }
 
+# The events of kind $1 (event.action) for which the jq condition $2 holds,
+# one a line.  A line the gateway is still writing is no event yet.
+farm_select_events() {
+	jq -c --arg k "$1" "select(.event.action == \$k and (${2:-true}))" \
+		"$FARM_DIR/events.jsonl" 2>/dev/null
+}
+
 farm_wait_event() {
-	local secs=$1 text=$2 i
-	for i in $(seq 1 $((secs * 50))); do
-		grep -q -- "$text" "$FARM_DIR/events.jsonl" 2>/dev/null && return 0
-		sleep 0.02
+	local secs=$1 kind=$2 cond=${3:-true} i
+	for i in $(seq 1 $((secs * 20))); do
+		[ -n "$(farm_select_events "$kind" "$cond")" ] && return 0
+		sleep 0.05
 	done
-	echo "farm: no event with '$text' within ${secs}s" >&2
+	echo "farm: no $kind event with $cond within ${secs}s" >&2
 	return 1
 }
 
 farm_events() {
-	grep -c -- "$1" "$FARM_DIR/events.jsonl" 2>/dev/null || true
+	farm_select_events "$1" "${2:-}" | wc -l
 }
 
 # Undo everything, whatever state it is in.

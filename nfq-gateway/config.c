@@ -83,6 +83,30 @@ get_string(struct conf_ctx *l, config_setting_t *s, char **dst, bool may_be_empt
 	*dst = copy;
 }
 
+/*
+ * The sensor's name goes into every event as it is: printable ASCII and
+ * short, so that it needs no escaping and a search can name it.
+ */
+static void
+get_sensor(struct conf_ctx *l, config_setting_t *s, char **dst)
+{
+	const char *v;
+
+	if (conf_string(l, s, "sensor", false, &v) < 0)
+		return;
+	if (strlen(v) > GW_SENSOR_MAX) {
+		conf_error(l, s, "sensor: at most %d characters", GW_SENSOR_MAX);
+		return;
+	}
+	for (const char *p = v; *p; p++)
+		if (*p <= ' ' || *p > '~' || *p == '"' || *p == '\\') {
+			conf_error(l, s, "sensor: letters, digits and punctuation only "
+			    "(no space, quote or backslash)");
+			return;
+		}
+	get_string(l, s, dst, false);
+}
+
 static void
 get_u32(struct conf_ctx *l, config_setting_t *s, uint64_t min, uint64_t max, uint32_t *dst)
 {
@@ -176,7 +200,7 @@ static const char *const top_keys[] = {
 	"policy", "user", "control_socket", "pidfile", "events",
 	"external_interface", "mark", "sources_allowed", "rpfilter", "dns_timeout",
 	"events_rate", "dns_rate", "dns_per_clone", "contain_report", "on_exit",
-	"queue", "clone", "tables",
+	"queue", "clone", "tables", "sensor",
 };
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -290,6 +314,8 @@ load_top(struct conf_ctx *l, config_setting_t *s, struct gw_config *c)
 		get_bool(l, s, &c->rpfilter);
 	} else if (strcmp(n, "dns_timeout") == 0) {
 		get_duration(l, s, &c->eng.dns_timeout_ms);
+	} else if (strcmp(n, "sensor") == 0) {
+		get_sensor(l, s, &c->sensor);
 	} else if (strcmp(n, "events_rate") == 0) {
 		get_u32(l, s, 4096, 1u << 30, &c->events_rate);
 	} else if (strcmp(n, "dns_rate") == 0) {
@@ -352,6 +378,7 @@ gw_config_free(struct gw_config *c)
 	free(c->control_socket);
 	free(c->pidfile);
 	free(c->events);
+	free(c->sensor);
 	free(c->external_interface);
 	argv_free(&c->clone_cmd);
 	argv_free(&c->teardown_cmd);

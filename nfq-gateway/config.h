@@ -10,6 +10,7 @@
 #include "engine/engine.h"
 
 #define GW_ARGV_MAX 16
+#define GW_SENSOR_MAX 64	/* bytes of gateway.conf's sensor name */
 
 struct gw_argv {
 	char *argv[GW_ARGV_MAX + 1];	/* NULL-terminated */
@@ -24,6 +25,7 @@ struct gw_config {
 	char *pidfile;			/* "" for none */
 	char *events;			/* a path, or "-" for stdout */
 	uint32_t events_rate;		/* bytes of events a second at most */
+	char *sensor;			/* observer.name in events, or NULL */
 	char *external_interface;
 	bool on_exit_keep;		/* on_exit = "keep" */
 	bool rpfilter;			/* -P checks the reverse path ahead of queue 0 */

@@ -4,6 +4,8 @@
 DEPS_PKGS += libnetfilter-queue-dev libmnl-dev libconfig-dev iptables iproute2
 # End-to-end tests and the demo: clients, a resolver and a sniffer.
 DEPS_PKGS += curl nmap hping3 tcpreplay tcpdump dnsmasq-base busybox-static jq
+# Every end-to-end test validates its events against events.schema.json.
+DEPS_PKGS += python3-jsonschema
 
 # --- kernel I/O: NFQUEUE and AF_PACKET ---------------------------------------
 LIBS += gwio
@@ -50,6 +52,8 @@ SCRIPTS += potemkin-wire
 SCRIPTS += potemkin-eve
 
 MAN5 += nfq-gateway/gateway.conf.5
+# What the events carry, per kind: for ingest pipelines, and for the tests.
+DATA += nfq-gateway/events.schema.json
 MAN8 += nfq-gateway/potemkin-gateway.8 nfq-gateway/potemkin-ctl.8 bin/potemkin-eve.8
 ETC_FILES += etc/potemkin/gateway.conf etc/potemkin/hosts.conf
 # Made from templates with the install paths (etc/module.mk).

@@ -228,8 +228,8 @@ io_event(void *ctx, const struct eng_event *ev)
 	if (g->events_fd < 0)
 		return;
 	/* The engine clock is monotonic; events carry wall-clock time. */
-	n = eng_event_json(ev, g->started_wall_ms + (ev->now_ms - g->started_ms), line,
-	    sizeof(line) - 1);
+	n = eng_event_json(ev, g->started_wall_ms + (ev->now_ms - g->started_ms),
+	    g->cfg->sensor, line, sizeof(line) - 1);
 	line[n++] = '\n';
 	/* The bound is for what outsiders can multiply; bind, reclaim, infected... always go. */
 	if ((ev->kind == EV_LOG || ev->kind == EV_DNS) && !events_may_write(g, n, ev->now_ms)) {

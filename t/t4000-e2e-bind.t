@@ -12,8 +12,8 @@ test_expect_success 'a farm and its gateway come up' 'e2e_up'
 test_expect_success 'curl to an unbound address gets an answer from a new clone' '
 	farm_in curl -sS -m 20 --interface 203.0.113.10 http://198.51.100.7/ >page &&
 	grep "potemkin honeypot" page &&
-	farm_wait_event 5 "\"event\":\"bind\".*\"addr\":\"198.51.100.7\"" &&
-	test "$(farm_events "\"event\":\"bind\"")" = 1
+	farm_wait_event 5 bind ".potemkin.addr == \"198.51.100.7\"" &&
+	test "$(farm_events bind)" = 1
 '
 
 test_expect_success 'the clone is a namespace pk<ID> holding the address, behind pk<ID>' '
@@ -30,7 +30,7 @@ test_expect_success 'the host itself cannot reach the clone (INPUT and queue 1 d
 
 test_expect_success 'a second request reaches the same clone' '
 	farm_in curl -sS -m 10 --interface 203.0.113.10 http://198.51.100.7/ | grep potemkin &&
-	test "$(farm_events "\"event\":\"bind\"")" = 1 &&
+	test "$(farm_events bind)" = 1 &&
 	test "$(e2e_vm_of 198.51.100.7)" = "$vm"
 '
 
@@ -42,14 +42,14 @@ test_expect_success 'potemkin-ctl shows it, in text and JSON' '
 '
 
 test_expect_success 'after the idle timeout the clone is reclaimed' '
-	farm_wait_event 15 "\"event\":\"reclaim\".*\"reason\":\"idle\"" &&
+	farm_wait_event 15 reclaim ".event.reason == \"idle\"" &&
 	test_wait_for 10 "! ip link show pk$vm" &&
 	test_wait_for 10 "test -z \"\$(ls $FARM_DIR/state/vms)\""
 '
 
 test_expect_success 'the address binds afresh afterwards' '
 	farm_in curl -sS -m 20 --interface 203.0.113.10 http://198.51.100.7/ | grep potemkin &&
-	test "$(farm_events "\"event\":\"bind\"")" = 2
+	test "$(farm_events bind)" = 2
 '
 
 test_expect_success 'stopping the gateway tears every clone down' '

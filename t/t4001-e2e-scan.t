@@ -15,7 +15,7 @@ test_expect_success 'a farm and its gateway come up, clones idle out after 1m' '
 	e2e_up &&
 	sed -i "s/^idle 3s\$/idle 1m/" "$FARM_POLICY" && grep -q "^idle 1m\$" "$FARM_POLICY" &&
 	kill -HUP "$FARM_GATEWAY_PID" &&
-	farm_wait_event 10 "\"event\":\"reload\""
+	farm_wait_event 10 reload
 '
 
 test_expect_success 'nmap scans the /24' '
@@ -25,20 +25,20 @@ test_expect_success 'nmap scans the /24' '
 '
 
 test_expect_success 'at most 8 clones for the scanner' '
-	farm_events "\"event\":\"bind\".*\"peer\":\"203.0.113.11\"" >binds &&
+	farm_events bind ".source.ip == \"203.0.113.11\"" >binds &&
 	n=$(cat binds) &&
 	test "$n" -ge 1 && test "$n" -le 8
 '
 
 test_expect_success 'the scan filter reported the source' '
-	farm_wait_event 5 "\"event\":\"scan-filtered\".*\"peer\":\"203.0.113.11\""
+	farm_wait_event 5 scan-filtered ".source.ip == \"203.0.113.11\""
 '
 
 test_expect_success 'nmap saw both open ports on every address that got a clone' '
 	grep "Ports: 23/open/tcp//telnet///, 80/open/tcp//http///" scan.gnmap |
 		awk "{print \$2}" | sort >open &&
-	grep "\"event\":\"bind\".*\"peer\":\"203.0.113.11\"" events.jsonl |
-		sed "s/.*\"addr\":\"\([0-9.]*\)\".*/\1/" | sort >bound &&
+	farm_select_events bind ".source.ip == \"203.0.113.11\"" |
+		jq -r .destination.ip | sort >bound &&
 	test_cmp bound open
 '
 

@@ -22,26 +22,26 @@ test_expect_success 'the attacker pokes the vulnerable service' '
 
 test_expect_success 'its SMB connections are reflected into new clones' '
 	for i in 1 2 3 4 5 6; do
-		farm_wait_event 20 "\"event\":\"reflect\".*\"addr\":\"203.0.113.10$i\"" || return 1
+		farm_wait_event 20 reflect ".potemkin.addr == \"203.0.113.10$i\"" || return 1
 	done &&
-	test "$(farm_events "\"event\":\"reflect\"")" = 6
+	test "$(farm_events reflect)" = 6
 '
 
 test_expect_success 'in the universe of the conversation that started it' '
-	u=$(grep "\"event\":\"bind\".*\"addr\":\"198.51.100.30\"" events.jsonl |
-		grep -o "\"universe\":[0-9]*") &&
-	test "$(grep "\"event\":\"reflect\"" events.jsonl | grep -c "$u,")" = 6
+	u=$(farm_select_events bind ".potemkin.addr == \"198.51.100.30\"" |
+		jq .potemkin.universe) &&
+	test "$(farm_events reflect ".potemkin.universe == $u")" = 6
 '
 
 test_expect_success 'the reflected clones are up and the sender is marked infected' '
-	farm_wait_event 20 "\"event\":\"bind\".*\"addr\":\"203.0.113.106\"" &&
-	farm_wait_event 5 "\"event\":\"infected\".*\"vm\":$vm,"
+	farm_wait_event 20 bind ".potemkin.addr == \"203.0.113.106\"" &&
+	farm_wait_event 5 infected ".potemkin.vm == $vm"
 '
 
 test_expect_success 'a DNS lookup from the clone is answered through the proxy' '
 	ip netns exec "pk$vm" busybox nslookup -type=a evil.example 192.0.2.1 >dns 2>&1 &&
 	grep "192.0.2.66" dns &&
-	farm_wait_event 5 "\"event\":\"dns\".*\"name\":\"evil.example\""
+	farm_wait_event 5 dns ".dns.question.name == \"evil.example\""
 '
 
 test_expect_success 'the sniffer saw replies and the proxied question, nothing else' '
@@ -62,7 +62,7 @@ test_expect_success 'drops were summarized' '
 test_expect_success 'control: a policy passing SMB lets the sniffer see it' '
 	sed -i "s/^outbound reflect proto tcp to any port { 23 445 } infected/outbound pass proto tcp to any port 445/" "$FARM_POLICY" &&
 	kill -HUP "$FARM_GATEWAY_PID" &&
-	farm_wait_event 10 "\"event\":\"reload\"" &&
+	farm_wait_event 10 reload &&
 	farm_sniff_start &&
 	farm_in curl -sS -m 20 --interface 203.0.113.15 http://198.51.100.31/cgi-bin/spread &&
 	test_wait_for 10 "tcpdump -n -r $FARM_DIR/sniff.pcap \"dst net 203.0.113.96/28 and tcp port 445\" 2>/dev/null | grep -q ." &&

@@ -49,7 +49,7 @@ test_expect_success 'none was passed' '
 test_expect_success 'telnet ones were reflected, the rest dropped and reported' '
 	test "$(e2e_stat reflected)" -gt 0 &&
 	test "$(e2e_stat dropped)" -gt 0 &&
-	farm_wait_event 10 "\"event\":\"contain\".*\"vm\":$vm,"
+	farm_wait_event 10 contain ".potemkin.vm == $vm"
 '
 
 test_expect_success 'the sniffer saw nothing from the farm but replies' '

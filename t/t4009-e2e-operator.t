@@ -20,7 +20,7 @@ test_expect_success 'a farm whose gateway writes events to a FIFO' '
 	test_atexit "kill $! 2>/dev/null" &&
 	test_wait_for 5 "has_open $!" &&
 	e2e_up &&
-	farm_wait_event 5 "\"event\":\"start\""
+	farm_wait_event 5 start
 '
 
 test_expect_success 'the control socket is mode 0600' '
@@ -45,7 +45,7 @@ test_expect_success 'the worker gave up root, keeping only CAP_NET_ADMIN, in an 
 
 test_expect_success 'bind ADDRESS makes a clone now, in a universe of its own' '
 	farm_ctl bind 198.51.100.90 | grep "clone requested" &&
-	farm_wait_event 20 "\"event\":\"bind\".*\"addr\":\"198.51.100.90\"" &&
+	farm_wait_event 20 bind ".potemkin.addr == \"198.51.100.90\"" &&
 	farm_ctl universes | grep -E " operator +- +- +1 " &&
 	op=$(e2e_vm_of 198.51.100.90) && test -n "$op"
 '
@@ -67,12 +67,12 @@ test_expect_success 'every listing is one line of valid JSON' '
 test_expect_success 'infected VM REASON marks it, with the reason' '
 	vm=$(e2e_vm_of 198.51.100.91) &&
 	farm_ctl infected "$vm" caught in the act | grep "marked infected" &&
-	farm_wait_event 5 "\"event\":\"infected\".*\"vm\":$vm,.*\"reason\":\"caught in the act\""
+	farm_wait_event 5 infected ".potemkin.vm == $vm and .event.reason == \"caught in the act\""
 '
 
 test_expect_success 'freeze VM preserves it as evidence and reclaims it' '
 	farm_ctl freeze "$vm" | grep freezing &&
-	farm_wait_event 5 "\"event\":\"freeze\".*\"vm\":$vm," &&
+	farm_wait_event 5 freeze ".potemkin.vm == $vm" &&
 	test_wait_for 20 "ls -d state/evidence/$vm-* >/dev/null 2>&1" &&
 	test_wait_for 20 "grep -q \"freeze: evidence in\" gateway.log" &&
 	test_wait_for 10 "! test -d state/vms/$vm"
@@ -80,10 +80,10 @@ test_expect_success 'freeze VM preserves it as evidence and reclaims it' '
 
 test_expect_success 'teardown VM reclaims it at once' '
 	farm_ctl bind 198.51.100.93 | grep "clone requested" &&
-	farm_wait_event 20 "\"event\":\"bind\".*\"addr\":\"198.51.100.93\"" &&
+	farm_wait_event 20 bind ".potemkin.addr == \"198.51.100.93\"" &&
 	op=$(e2e_vm_of 198.51.100.93) && test -n "$op" &&
 	farm_ctl teardown "$op" | grep "tearing down" &&
-	farm_wait_event 5 "\"event\":\"reclaim\".*\"vm\":$op,.*\"reason\":\"operator\"" &&
+	farm_wait_event 5 reclaim ".potemkin.vm == $op and .event.reason == \"operator\"" &&
 	test_wait_for 10 "! test -d state/vms/$op"
 '
 

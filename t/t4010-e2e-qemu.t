@@ -18,7 +18,7 @@ test_expect_success 'a farm with a qemu host type: reference booted, snapshot sa
 test_expect_success 'curl to an unbound address is answered by a new guest' '
 	farm_in curl -sS -m 60 --interface 203.0.113.22 http://198.51.100.7/ >page &&
 	grep "It works!" page &&
-	farm_wait_event 5 "\"event\":\"bind\".*\"addr\":\"198.51.100.7\""
+	farm_wait_event 5 bind ".potemkin.addr == \"198.51.100.7\""
 '
 
 test_expect_success 'the guest holds 10.0.2.15: the gateway rewrote both ways' '
@@ -32,7 +32,7 @@ test_expect_success 'a second address, a second guest; both answer' '
 	farm_in curl -sS -m 60 --interface 203.0.113.22 http://198.51.100.8/ | grep "It works!" &&
 	vm2=$(e2e_vm_of 198.51.100.8) && test -n "$vm2" && test "$vm2" != "$vm" &&
 	farm_in curl -sS -m 10 --interface 203.0.113.22 http://198.51.100.7/ | grep "It works!" &&
-	test "$(farm_events "\"event\":\"bind\"")" = 2
+	test "$(farm_events bind)" = 2
 '
 
 # Containment with real guests: the image's bait (potemkin-mkimage(8)) makes
@@ -44,14 +44,14 @@ test_expect_success 'a guest poked to spread: SMB reflected into new guests' '
 	grep spreading out &&
 	w=$(e2e_vm_of 198.51.100.30) && test -n "$w" &&
 	for a in 203.0.113.101 203.0.113.102; do
-		farm_wait_event 60 "\"event\":\"reflect\".*\"addr\":\"$a\"" &&
-		farm_wait_event 60 "\"event\":\"bind\".*\"addr\":\"$a\"" || return 1
+		farm_wait_event 60 reflect ".potemkin.addr == \"$a\"" &&
+		farm_wait_event 60 bind ".potemkin.addr == \"$a\"" || return 1
 	done &&
-	farm_wait_event 10 "\"event\":\"infected\".*\"vm\":$w,"
+	farm_wait_event 10 infected ".potemkin.vm == $w"
 '
 
 test_expect_success 'its lookup went through the proxy; nothing escaped' '
-	farm_wait_event 20 "\"event\":\"dns\".*\"name\":\"update.example\"" &&
+	farm_wait_event 20 dns ".dns.question.name == \"update.example\"" &&
 	farm_sniff_stop &&
 	test "$(farm_sniffed "src host 192.0.2.1 and dst host 192.0.2.53 and udp port 53")" -gt 0 &&
 	farm_escaped >escaped &&
@@ -60,7 +60,7 @@ test_expect_success 'its lookup went through the proxy; nothing escaped' '
 '
 
 test_expect_success 'idle guests are reclaimed and their QEMUs stop' '
-	farm_wait_event 30 "\"event\":\"reclaim\".*\"addr\":\"198.51.100.8\"" &&
+	farm_wait_event 30 reclaim ".potemkin.addr == \"198.51.100.8\"" &&
 	test_wait_for 10 "! pgrep -f \"potemkin-pk$vm \" && ! pgrep -f \"potemkin-pk$vm2 \""
 '
 

@@ -30,7 +30,7 @@ test_expect_success 'a farm answering only conversations, and a sniffer' '
 		"$FARM_POLICY" &&
 	grep -x "outbound pass reply conversation within 10m" "$FARM_POLICY" &&
 	kill -HUP "$FARM_GATEWAY_PID" &&
-	farm_wait_event 10 "\"event\":\"reload\"" &&
+	farm_wait_event 10 reload &&
 	farm_sniff_start
 '
 
@@ -49,7 +49,7 @@ test_expect_success 'control: under "reply within" it can' '
 	sed -i "s/^outbound pass reply conversation within 10m\$/outbound pass reply within 10m/" \
 		"$FARM_POLICY" &&
 	kill -HUP "$FARM_GATEWAY_PID" &&
-	test_wait_for 10 "test \"\$(farm_events \"\\\"event\\\":\\\"reload\\\"\")\" -ge 2" &&
+	test_wait_for 10 "test \$(farm_events reload) -ge 2" &&
 	clone_now &&
 	connect_back &&
 	back_seen 10

@@ -31,7 +31,7 @@ test_expect_success 'an attacker logs in over SSH to an unbound address' '
 		"hostname; id -un; echo dropped-by-21 >payload.sh; sync" >out &&
 	printf "www\n%s\n" "$DISK_USER" >want &&
 	test_cmp want out &&
-	farm_wait_event 5 "\"event\":\"bind\".*\"addr\":\"198.51.100.40\""
+	farm_wait_event 5 bind ".potemkin.addr == \"198.51.100.40\""
 '
 
 test_expect_success 'a second attacker gets a clone and a disk of its own' '

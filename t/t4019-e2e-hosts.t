@@ -89,7 +89,7 @@ test_expect_success 'setup: a gateway, three VMM hosts over ssh, a sniffer' '
 	potemkin-place -H "$FARM_DIR/hosts.conf" rules | iptables-restore -n &&
 	farm_rules_up && farm_resolver_start && farm_sniff_start &&
 	farm_gateway_start &&
-	farm_wait_event 10 "\"event\":\"host\",\"host\":\"c\",\"state\":\"up\""
+	farm_wait_event 10 host ".potemkin.host == \"c\" and .potemkin.state == \"up\""
 '
 
 test_expect_success 'thirty attackers, each answered by a clone of its own' '
@@ -97,7 +97,7 @@ test_expect_success 'thirty attackers, each answered by a clone of its own' '
 	for i in $(seq 10 39); do
 		grep -q "potemkin honeypot" out.$i || return 1
 	done &&
-	test "$(farm_events "\"event\":\"bind\".*\"host\":\"[abc]\"")" = 30
+	test "$(farm_events bind "(.potemkin.host | test(\"^[abc]$\"))")" = 30
 '
 
 test_expect_success 'spread over the hosts by capacity: ten each' '
@@ -142,7 +142,7 @@ test_expect_success 'a remote clone reaches nothing: not the Internet, the datac
 	test_must_fail in_clone $h $rid "ping -c 1 -W 1 10.99.0.1" &&
 	test_must_fail in_clone $h $rid "ping -c 1 -W 1 169.254.0.1" &&
 	stop_listener $h &&
-	farm_wait_event 10 "\"event\":\"contain\".*\"addr\":\"198.51.100.100\"" &&
+	farm_wait_event 10 contain ".potemkin.addr == \"198.51.100.100\"" &&
 	hosts_ssh $h iptables -L POTEMKIN-INPUT -v -n -x | awk "/pk\\+/ {print \$1}" >hits &&
 	test "$(cat hits)" = 0
 '
@@ -152,13 +152,13 @@ test_expect_success 'a worm: its reflected clones land where there is room, in i
 		http://198.51.100.104/cgi-bin/spread >out &&
 	grep spreading out &&
 	for i in 1 2 3 4 5 6; do
-		farm_wait_event 20 "\"event\":\"bind\".*\"addr\":\"203.0.113.10$i\".*\"host\":\"[abc]\"" ||
+		farm_wait_event 20 bind ".potemkin.addr == \"203.0.113.10$i\" and (.potemkin.host | test(\"^[abc]$\"))" ||
 			return 1
 	done &&
-	u=$(grep "\"event\":\"bind\".*\"addr\":\"198.51.100.104\"" events.jsonl |
-		grep -o "\"universe\":[0-9]*") &&
-	test "$(grep "\"event\":\"bind\".*\"addr\":\"203.0.113.10[1-6]\"" events.jsonl |
-		grep -c "$u,")" = 6 &&
+	u=$(farm_select_events bind ".potemkin.addr == \"198.51.100.104\"" |
+		jq .potemkin.universe) &&
+	test "$(farm_events bind "(.potemkin.addr | test(\"^203[.]0[.]113[.]10[1-6]$\")) and
+		.potemkin.universe == $u")" = 6 &&
 	per_host >spread &&
 	printf "a 12\nb 12\nc 12\n" >expect &&
 	test_cmp expect spread
@@ -168,11 +168,11 @@ test_expect_success 'host b dies: down within the stated time, its clones reclai
 	per_host | sed -n "s/^b //p" >on_b &&
 	start=$(date +%s%N) &&
 	hosts_kill b &&
-	farm_wait_event $DOWN_WITHIN "\"event\":\"host\".*\"host\":\"b\",\"state\":\"down\"" &&
+	farm_wait_event $DOWN_WITHIN host ".potemkin.host == \"b\" and .potemkin.state == \"down\"" &&
 	echo "host b down after $((($(date +%s%N) - start) / 1000000)) ms" &&
-	grep "\"event\":\"host\".*\"host\":\"b\",\"state\":\"down\"" events.jsonl |
-		grep -q "\"count\":$(cat on_b)," &&
-	test "$(farm_events "\"event\":\"reclaim\".*\"host\":\"b\".*\"reason\":\"host-down\"")" = \
+	test "$(farm_events host ".potemkin.host == \"b\" and .potemkin.state == \"down\" and
+		.potemkin.count == $(cat on_b)")" = 1 &&
+	test "$(farm_events reclaim ".potemkin.host == \"b\" and .event.reason == \"host-down\"")" = \
 		"$(cat on_b)" &&
 	per_host >spread &&
 	printf "a 12\nc 12\n" >expect &&
@@ -194,7 +194,7 @@ test_expect_success 'new attackers go to the hosts that live' '
 
 # Host $1 reported up for the $2-th time.
 up_events() {
-	test "$(farm_events "\"host\":\"$1\",\"state\":\"up\"")" = "$2"
+	test "$(farm_events host ".potemkin.host == \"$1\" and .potemkin.state == \"up\"")" = "$2"
 }
 
 test_expect_success 'host b back: held down, swept of what it ran, placed on again' '

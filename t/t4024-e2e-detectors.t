@@ -66,7 +66,7 @@ test_expect_success 'infected ADDR bound twice is refused, naming both clones' '
 	grep "clone $vm12 in universe" err && grep "clone $vm13 in universe" err &&
 	test_expect_code 1 farm_ctl --json infected 198.51.100.20 >reply &&
 	jq -e ".ok == false and (.candidates | length) == 2" reply &&
-	test "$(farm_events "\"event\":\"infected\"")" = 0
+	test "$(farm_events infected)" = 0
 '
 
 test_expect_success 'infected ADDR not bound, or not where it is said to be: exit 1' '
@@ -83,15 +83,15 @@ test_expect_success 'infected ADDR not bound, or not where it is said to be: exi
 test_expect_success 'infected ADDR --peer P marks the clone of P'"'"'s universe' '
 	farm_ctl infected 198.51.100.20 --peer 203.0.113.13 seen by a sensor >out &&
 	grep "clone $vm13 (universe $(universe_of 203.0.113.13)) marked infected" out &&
-	farm_wait_event 5 "\"event\":\"infected\".*\"vm\":$vm13,.*\"reason\":\"seen by a sensor\"" &&
-	test "$(farm_events "\"event\":\"infected\"")" = 1
+	farm_wait_event 5 infected ".potemkin.vm == $vm13 and (.event.reason | startswith(\"seen by a sensor\"))" &&
+	test "$(farm_events infected)" = 1
 '
 
 test_expect_success 'infected --universe U ADDR: the options before the address too' '
 	u=$(universe_of 203.0.113.12) &&
 	farm_ctl infected --universe "$u" 198.51.100.20 >out &&
 	grep "clone $vm12 (universe $u) marked infected" out &&
-	farm_wait_event 5 "\"event\":\"infected\".*\"vm\":$vm12,.*\"reason\":\"operator\"" &&
+	farm_wait_event 5 infected ".potemkin.vm == $vm12 and (.event.reason | startswith(\"operator\"))" &&
 	farm_ctl --json vms | jq -e "[.vms[] | select(.infected)] | length == 2"
 '
 
@@ -107,7 +107,7 @@ test_expect_success 'potemkin-eve --dry-run prints the commands, runs none' '
 		potemkin-eve -n -p 198.51.100.0/24 -s "$FARM_CTL_SOCKET" - >dry &&
 	grep -F "infected 198.51.100.20 --peer 203.0.113.12 suricata:2001\ ET\ TEST\ one" dry &&
 	grep -F "infected 198.51.100.32 --peer 192.0.2.200 suricata:2002\ ET\ TEST\ two" dry &&
-	test "$(farm_events "\"event\":\"infected\"")" = 2
+	test "$(farm_events infected)" = 2
 '
 
 test_expect_success 'potemkin-eve on a FIFO: alerts for the farm mark their clone' '
@@ -120,9 +120,9 @@ test_expect_success 'potemkin-eve on a FIFO: alerts for the farm mark their clon
 		echo "{\"event_type\":\"alert\",\"src_ip\":" &&
 		eve_alert 203.0.113.14 198.51.100.30 2101 "ET EXPLOIT \$(touch pwned) \`touch pwned\`; touch pwned"
 	} >eve.fifo &&
-	farm_wait_event 10 "\"event\":\"infected\".*\"vm\":$vm30,.*\"reason\":\"suricata:2101 ET EXPLOIT \$(touch pwned)" &&
+	farm_wait_event 10 infected ".potemkin.vm == $vm30 and (.event.reason | startswith(\"suricata:2101 ET EXPLOIT \$(touch pwned)\"))" &&
 	test_must_fail test -e pwned &&
-	test "$(farm_events "\"event\":\"infected\"")" = 3 &&
+	test "$(farm_events infected)" = 3 &&
 	grep "line 3: not a JSON object; skipped" eve.err &&
 	test "$(wc -l <eve.err)" = 1
 '
@@ -131,7 +131,7 @@ test_expect_success 'potemkin-eve survives the malformed line and a refusal, and
 	eve_alert 203.0.113.99 198.51.100.99 2102 "unbound address" >eve.fifo &&
 	eve_alert 198.51.100.31 203.0.113.15 2103 "the clone calls out" >eve.fifo &&
 	vm31=$(e2e_vm_of 198.51.100.31) &&
-	farm_wait_event 10 "\"event\":\"infected\".*\"vm\":$vm31,.*\"reason\":\"suricata:2103 the clone calls out\"" &&
+	farm_wait_event 10 infected ".potemkin.vm == $vm31 and (.event.reason | startswith(\"suricata:2103 the clone calls out\"))" &&
 	grep "198.51.100.99 (sid 2102): 198.51.100.99 is not bound to a clone" eve.err &&
 	eve_stop
 '
@@ -144,7 +144,7 @@ test_expect_success 'potemkin-eve follows a file across its rotation' '
 	mv eve.json eve.json.1 &&
 	vm32=$(e2e_vm_of 198.51.100.32) &&
 	eve_alert 198.51.100.32 198.51.100.200 2201 "after rotation" >eve.json &&
-	farm_wait_event 10 "\"event\":\"infected\".*\"vm\":$vm32,.*\"reason\":\"suricata:2201 after rotation\"" &&
+	farm_wait_event 10 infected ".potemkin.vm == $vm32 and (.event.reason | startswith(\"suricata:2201 after rotation\"))" &&
 	eve_stop
 '
 

@@ -9,7 +9,7 @@
 #	E2E_DISK=1                     # or the Debian one on a disk (disk.sh)
 #	test_expect_success 'setup' 'e2e_up'
 
-test_require ROOT NETNS NFQUEUE IPTABLES BUSYBOX CURL TCPDUMP ${E2E_REQUIRE:-}
+test_require ROOT NETNS NFQUEUE IPTABLES BUSYBOX CURL TCPDUMP JQ ${E2E_REQUIRE:-}
 
 # The qemu backend's guest image, built (or reused) before isolation, which
 # leaves no network to fetch Debian packages with.
@@ -41,6 +41,22 @@ e2e_up() {
 	farm_rules_up &&
 	farm_resolver_start &&
 	farm_gateway_start
+}
+
+# Every event the test's gateway wrote, of whatever kind, must be one the
+# schema describes: the last test of every end-to-end script, run by its
+# test_done (one python for all the files).
+e2e_events_valid() {
+	set -- "$FARM_DIR"/events*.jsonl
+	[ -e "$1" ] || return 0
+	/usr/bin/python3 "$TEST_DIRECTORY/lib/events-validate.py" \
+		"$SRC_ROOT/nfq-gateway/events.schema.json" "$@"
+}
+eval "e2e_test_done_() $(declare -f test_done | tail -n +2)"
+test_done() {
+	test_expect_success JSONSCHEMA 'every event written matches events.schema.json' \
+		'e2e_events_valid'
+	e2e_test_done_
 }
 
 # Nothing of the farm's clones may remain: interfaces, namespaces, processes,

@@ -91,7 +91,8 @@ rec_event(void *ctx, const struct eng_event *ev)
 
 	if (h->nevents == H_MAX)
 		return;
-	eng_event_json(ev, ev->now_ms, h->events[h->nevents++], 512);
+	eng_event_json(ev, ev->now_ms, NULL, h->events[h->nevents++],
+	    sizeof(h->events[0]));
 	if (getenv("POTEMKIN_VERBOSE"))
 		note("event %s", h->events[h->nevents - 1]);
 }
@@ -236,7 +237,7 @@ h_event_kind(const struct harness *h, const char *kind)
 {
 	char needle[64];
 
-	snprintf(needle, sizeof(needle), "\"event\":\"%s\"", kind);
+	snprintf(needle, sizeof(needle), "\"event\":{\"action\":\"%s\"", kind);
 	return h_events(h, needle);
 }
 

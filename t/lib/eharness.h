@@ -41,7 +41,7 @@ struct harness {
 	int nfreezes;
 	struct h_delivery dns[16];	/* vm holds the resolver */
 	int ndns;
-	char (*events)[512];		/* one JSON line each */
+	char (*events)[1024];		/* one JSON line each */
 	int nevents;
 };
 
@@ -64,7 +64,7 @@ void h_advance(struct harness *h, uint64_t ms);
 /* Swap in a new policy text, as a reload would; returns eng_set_policy's result. */
 int h_reload(struct harness *h, const char *policy);
 
-/* Events whose JSON contains this text (e.g. "\"event\":\"bind\""). */
+/* Events whose JSON contains this text (e.g. "\"source\":{\"ip\":\"203.0.113.5\"}"). */
 int h_events(const struct harness *h, const char *needle);
 int h_event_kind(const struct harness *h, const char *kind);
 /* Deliveries to vm. */

@@ -65,6 +65,8 @@ prereq_TCPDUMP() { command -v tcpdump >/dev/null; }
 prereq_CURL() { command -v curl >/dev/null; }
 prereq_BUSYBOX() { command -v busybox >/dev/null; }
 prereq_JQ() { command -v jq >/dev/null; }
+# Debian's python3-jsonschema: root's PATH may find a python without it.
+prereq_JSONSCHEMA() { /usr/bin/python3 -c "import jsonschema" 2>/dev/null; }
 prereq_SOCAT() { command -v socat >/dev/null; }
 prereq_TMUX() { command -v tmux >/dev/null; }
 # Debian's Prometheus parser, for the exposition format (not pyenv's python).

@@ -39,6 +39,17 @@ clone_for(struct harness *h, uint32_t src, uint32_t addr)
 	return h_ready(h, h->nclones - 1, H_GUEST_IP);
 }
 
+/* Events whose JSON holds both a and b. */
+static int
+events_with(const struct harness *h, const char *a, const char *b)
+{
+	int n = 0;
+
+	for (int i = 0; i < h->nevents; i++)
+		n += strstr(h->events[i], a) && strstr(h->events[i], b);
+	return n;
+}
+
 static void
 test_replies_per_universe(void)
 {
@@ -59,9 +70,10 @@ test_replies_per_universe(void)
 	n = tp_tcp(p, H_GUEST_IP, 5000, tp_ip("192.0.2.99"), 25, TP_SYN, NULL);
 	is(h_out(h, vm_a, p, n), ENG_DROP, "a new connection to a stranger is dropped");
 	h_advance(h, 6000);
-	is(h_events(h, "\"event\":\"contain\""), 2,
+	is(h_event_kind(h, "contain"), 2,
 	    "drops are summarized in contain events, one per destination port");
-	is(h_events(h, "\"port\":25,\"count\":1"), 1, "with their count");
+	is(events_with(h, "\"destination\":{\"port\":25},", "\"count\":1}}"), 1,
+	    "naming the port, with their count");
 	h_free(h);
 }
 
