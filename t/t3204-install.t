@@ -82,6 +82,7 @@ test_expect_success 'install puts every file where Debian puts its own' '
 	test -x stage/usr/bin/potemkin-wire &&
 	test -f stage/usr/share/man/man8/potemkin-gateway.8 &&
 	test -f stage/usr/share/man/man5/gateway.conf.5 &&
+	cmp "$SRC_ROOT/nfq-gateway/events.schema.json" stage/usr/share/potemkin/events.schema.json &&
 	test -f "stage$UNITDIR/potemkin-gateway.service" &&
 	test -f "stage$UNITDIR/potemkin-wiring.service" &&
 	for f in gateway.conf vmm.conf hosts.conf farm.policy; do
@@ -92,7 +93,7 @@ test_expect_success 'install puts every file where Debian puts its own' '
 	test -f stage/etc/logrotate.d/potemkin &&
 	test -f stage/$COMPDIR/potemkin &&
 	for c in potemkin-ctl potemkin-policy potemkin-gateway potemkin-clone \
-		potemkin-teardown potemkin-freeze potemkin-ls potemkin-place; do
+		potemkin-teardown potemkin-freeze potemkin-ls potemkin-place potemkin-eve; do
 		test "$(readlink stage/$COMPDIR/$c)" = potemkin || return 1
 	done &&
 	test_must_fail ls stage/etc/potemkin/*.service
