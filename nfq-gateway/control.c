@@ -725,6 +725,7 @@ static void
 conn_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
 {
 	struct ctl_conn *c = ctx, **pp;
+	struct gw *g = c->g;
 	char *nl, *out = NULL;
 	size_t outlen = 0;
 	ssize_t n;
@@ -739,7 +740,7 @@ conn_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
 			*pp = c->next;
 		reply_close(&c->pending, -1, &out, &outlen);
 		free(out);
-		conn_close(c->g, c);
+		conn_close(g, c);
 		return;
 	}
 	n = read(c->fd, c->line + c->len, sizeof(c->line) - 1 - c->len);
@@ -763,11 +764,9 @@ conn_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
 		for (pp = &waiting; *pp; pp = &(*pp)->next)
 			;
 		*pp = c;
-		c->g->ctl->flush(c->g);
+		g->ctl->flush(g);
 		return;
 	}
-	struct gw *g = c->g;
-
 	conn_answer(c, out, outlen);
 	free(out);
 	g->ctl->flush(g);

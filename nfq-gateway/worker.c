@@ -409,7 +409,8 @@ static void
 reload_outcome(struct gw *g, uint32_t serial, const char *errors, const char *summary)
 {
 	if (errors) {
-		char *copy = strdup(errors), *line, *save = NULL;
+		/* The policy's messages first, as the checker prints them. */
+		char *copy = errors != summary ? strdup(errors) : NULL, *line, *save = NULL;
 
 		for (line = copy ? strtok_r(copy, "\n", &save) : NULL; line;
 		    line = strtok_r(NULL, "\n", &save))
@@ -427,7 +428,7 @@ static void
 policy_arrived(struct gw *g, uint32_t serial, int fd)
 {
 	struct pol_program *prog = NULL;
-	char *buf = NULL, *msgs = NULL, why[256], summary[300];
+	char *buf = NULL, *msgs = NULL, *save = NULL, why[256], summary[300];
 	const char *errors = NULL;
 	size_t len = 0, mlen = 0;
 	FILE *errs;
@@ -464,10 +465,11 @@ policy_arrived(struct gw *g, uint32_t serial, int fd)
 	}
 	pol_free(g->prog);
 	g->prog = prog;
+	/* Its warnings: the policy runs, but the operator should hear of them. */
+	for (char *line = strtok_r(msgs, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		log_warnx("%s", line);
 out:
-	if (errors && errors != msgs && errors != summary)
-		snprintf(summary, sizeof(summary), "%s", errors);
-	reload_outcome(g, serial, errors, summary);
+	reload_outcome(g, serial, errors, errors == msgs ? summary : errors);
 	free(buf);
 	free(msgs);
 	close(fd);
@@ -548,10 +550,7 @@ request_reload(struct gw *g)
 {
 	struct ps_request rq = { .op = PS_OPEN_POLICY, .vm = -1 };
 
-	/* Never 0, which control clients would take for "none yet". */
-	if (++g->reload_serial == 0)
-		g->reload_serial = 1;
-	rq.serial = g->reload_serial;
+	rq.serial = ++g->reload_serial;
 	gw_ps_request(g, &rq);
 	return rq.serial;
 }

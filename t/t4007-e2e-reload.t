@@ -106,15 +106,18 @@ test_expect_success 'a policy that cannot be read is refused too, and says why' 
 	mkfifo "$FARM_POLICY" &&
 	test_must_fail farm_ctl reload 2>err &&
 	grep "^$FARM_POLICY: not a regular file\$" err &&
-	rm "$FARM_POLICY" && mv broken.policy "$FARM_POLICY" &&
-	test_wait_for 5 "notify_reloads_over 7"
+	rm "$FARM_POLICY" && head -c 5000000 /dev/zero >"$FARM_POLICY" &&
+	test_must_fail farm_ctl reload 2>err &&
+	grep "^$FARM_POLICY: larger than the 4 MiB a policy may be\$" err &&
+	mv broken.policy "$FARM_POLICY" &&
+	test_wait_for 5 "notify_reloads_over 8"
 '
 
 test_expect_success 'the old policy is still in force, the clone untouched' '
 	test "$(e2e_vm_of 198.51.100.70)" = "$vm" &&
 	farm_in curl -sS -m 10 --interface 203.0.113.19 http://198.51.100.70/ | grep potemkin &&
 	farm_in curl -sS -m 20 --interface 203.0.113.19 http://198.51.100.71/ | grep potemkin &&
-	farm_ctl --json status | grep "\"reloads\":0,\"reload_failures\":7"
+	farm_ctl --json status | grep "\"reloads\":0,\"reload_failures\":8"
 '
 
 test_expect_success 'a good policy answers "reloaded" and takes effect, the clone still there' '
@@ -126,7 +129,7 @@ test_expect_success 'a good policy answers "reloaded" and takes effect, the clon
 	test ! -s err &&
 	farm_ctl --json reload >r.json &&
 	test "$(cat r.json)" = "{\"ok\":true,\"reload\":\"ok\"}" &&
-	test_wait_for 5 "notify_reloads_over 9" &&
+	test_wait_for 5 "notify_reloads_over 10" &&
 	test "$(e2e_vm_of 198.51.100.70)" = "$vm" &&
 	farm_in curl -sS -m 10 --interface 203.0.113.19 http://198.51.100.70/ | grep potemkin &&
 	test_must_fail farm_in curl -sS -m 10 --interface 203.0.113.19 http://198.51.100.72/ 2>curl.err &&
@@ -137,13 +140,13 @@ test_expect_success 'a good policy answers "reloaded" and takes effect, the clon
 test_expect_success 'a client that leaves without its answer harms nothing' '
 	printf "reload\n" | socat -u - UNIX-CONNECT:"$FARM_CTL_SOCKET" &&
 	test_wait_for 10 "farm_ctl --json status | grep -q \"\\\"reloads\\\":3,\"" &&
-	test_wait_for 5 "notify_reloads_over 10"
+	test_wait_for 5 "notify_reloads_over 11"
 '
 
 test_expect_success 'SIGHUP still reloads' '
 	kill -HUP "$FARM_GATEWAY_PID" &&
 	test_wait_for 10 "farm_ctl --json status | grep -q \"\\\"reloads\\\":4,\"" &&
-	test_wait_for 5 "notify_reloads_over 11"
+	test_wait_for 5 "notify_reloads_over 12"
 '
 
 test_expect_success 'stopping the gateway says STOPPING=1 and leaves nothing behind' '
