@@ -90,7 +90,42 @@ struct reply {
 	char *tbuf;
 	size_t tlen;
 	bool text;		/* the client asked for the text too */
+	uint32_t reload_serial;	/* CMD_PENDING: the reload it waits for */
 };
+
+static void
+reply_open(struct reply *r)
+{
+	r->f = open_memstream(&r->buf, &r->len);
+	r->t = open_memstream(&r->tbuf, &r->tlen);
+	if (r->f == NULL || r->t == NULL)
+		fatal("control: open_memstream");
+}
+
+/*
+ * Wrap what the command wrote: {"ok":BOOL,MEMBERS[,"text":...]} in *out.
+ * The text goes with a failure too when the command wrote one (a reload's
+ * errors, for potemkin-ctl to print as they are).
+ */
+static void
+reply_close(struct reply *r, int rc, char **out, size_t *outlen)
+{
+	FILE *f;
+
+	fclose(r->f);
+	fclose(r->t);
+	if ((f = open_memstream(out, outlen)) == NULL)
+		fatal("control: open_memstream");
+	fprintf(f, "{\"ok\":%s%s%s", rc == 0 ? "true" : "false", r->len ? "," : "", r->buf);
+	if (r->text && (rc == 0 || r->tlen > 0)) {
+		fputs(",\"text\":", f);
+		json_fput_strn(f, r->tbuf, r->tlen);
+	}
+	fputs("}\n", f);
+	fclose(f);
+	free(r->buf);
+	free(r->tbuf);
+}
 
 static void
 rput(struct reply *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -633,15 +668,49 @@ cmd_reclaim(struct gw *g, struct reply *r, int argc, char **argv)
 	return result(r, rc, why, freeze ? "freezing" : "tearing down");
 }
 
+/* A command's answer comes later: the connection waits for it (cmd_reload). */
+#define CMD_PENDING 1
+
+/*
+ * Ask for the reload and keep the client waiting for its outcome
+ * (ctl_reload_done), or for CTL_RELOAD_WAIT_MS at most.
+ */
 static int
 cmd_reload(struct gw *g, struct reply *r, int argc, char **argv)
 {
-	(void)argc;
+	if (argc != 1) {
+		rput(r, "\"error\":\"usage: reload\"");
+		return -1;
+	}
 	(void)argv;
-	g->ctl->reload(g);
-	rput(r, "\"reload\":\"requested\"");
-	tput(r, "reload requested; the log says whether the policy was good\n");
-	return 0;
+	r->reload_serial = g->ctl->reload(g);
+	return CMD_PENDING;
+}
+
+/* The reload's answer: {"reload":"ok"} or {"reload":"failed","errors":[...]}. */
+static int
+reload_answer(struct reply *r, const char *errors)
+{
+	const char *p, *nl;
+	int n = 0;
+
+	if (errors == NULL) {
+		rput(r, "\"reload\":\"ok\"");
+		tput(r, "reloaded\n");
+		return 0;
+	}
+	rput(r, "\"reload\":\"failed\",\"errors\":[");
+	for (p = errors; *p; p = *nl ? nl + 1 : nl) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = p + strlen(p);
+		if (nl == p)
+			continue;
+		rput(r, "%s", n++ ? "," : "");
+		json_fput_strn(r->f, p, (size_t)(nl - p));
+		tput(r, "%.*s\n", (int)(nl - p), p);
+	}
+	rput(r, "],\"error\":\"reload failed; the running policy stays\"");
+	return -1;
 }
 
 static const struct ctl_cmd {
@@ -663,27 +732,23 @@ static const struct ctl_cmd {
 
 /*
  * Handle one request line.  Commands write their members into r->f (JSON)
- * and r->t (text); the reply wraps them: {"ok":BOOL,MEMBERS[,"text":...]}.
+ * and r->t (text).  Returns the command's result: CMD_PENDING leaves r open
+ * for the answer to come; otherwise r is closed into *out.
  */
-static void
-handle(struct gw *g, char *line, char **out, size_t *outlen)
+static int
+handle(struct gw *g, char *line, struct reply *r, char **out, size_t *outlen)
 {
 	char *argv[CTL_ARGS_MAX + 1], *save = NULL, *w;
 	const struct ctl_cmd *cmd = NULL;
-	struct reply r = { 0 };
 	int argc = 0, rc = -1;
-	FILE *f;
 
-	r.f = open_memstream(&r.buf, &r.len);
-	r.t = open_memstream(&r.tbuf, &r.tlen);
-	if ((f = open_memstream(out, outlen)) == NULL || r.f == NULL || r.t == NULL)
-		fatal("control: open_memstream");
+	reply_open(r);
 	for (w = strtok_r(line, " \t\r\n", &save); w && argc < CTL_ARGS_MAX;
 	    w = strtok_r(NULL, " \t\r\n", &save))
 		argv[argc++] = w;
 	argv[argc] = NULL;
 	if (argc > 0 && strcmp(argv[0], "text") == 0) {
-		r.text = true;
+		r->text = true;
 		memmove(argv, argv + 1, (size_t)argc * sizeof(argv[0]));
 		argc--;
 	}
@@ -691,21 +756,13 @@ handle(struct gw *g, char *line, char **out, size_t *outlen)
 		if (strcmp(argv[0], ctl_cmds[i].name) == 0)
 			cmd = &ctl_cmds[i];
 	if (cmd)
-		rc = cmd->fn(g, &r, argc, argv);
+		rc = cmd->fn(g, r, argc, argv);
 	else
-		rput(&r, "\"error\":\"unknown command; try status, stats, vms, universes, hosts, "
+		rput(r, "\"error\":\"unknown command; try status, stats, vms, universes, hosts, "
 		    "flows, bind, infected, freeze, teardown, reload\"");
-	fclose(r.f);
-	fclose(r.t);
-	fprintf(f, "{\"ok\":%s%s%s", rc == 0 ? "true" : "false", r.len ? "," : "", r.buf);
-	if (r.text && rc == 0) {
-		fputs(",\"text\":", f);
-		json_fput_strn(f, r.tbuf, r.tlen);
-	}
-	fputs("}\n", f);
-	fclose(f);
-	free(r.buf);
-	free(r.tbuf);
+	if (rc != CMD_PENDING)
+		reply_close(r, rc, out, outlen);
+	return rc;
 }
 
 /* ---- connections ------------------------------------------------------------ */
@@ -715,7 +772,20 @@ struct ctl_conn {
 	int fd;
 	char line[CTL_LINE_MAX];
 	size_t len;
+	/* Waiting for a reload's outcome: on the list, no longer read. */
+	struct reply pending;
+	uint64_t deadline;	/* mono ms; 0 while not waiting */
+	struct ctl_conn *next;
 };
+
+/*
+ * Clients waiting for a reload, oldest first.  Each has one descriptor and
+ * a deadline; a client that went away is noticed by its hang-up, else when
+ * its answer is written (EPIPE), at the latest at its deadline.
+ */
+static struct ctl_conn *waiting;
+
+#define CTL_RELOAD_WAIT_MS 15000
 
 static void
 conn_close(struct gw *g, struct ctl_conn *c)
@@ -725,17 +795,101 @@ conn_close(struct gw *g, struct ctl_conn *c)
 	free(c);
 }
 
+/* Send the reply and close: one short blocking write, replies are small, clients root. */
+static void
+conn_answer(struct ctl_conn *c, const char *out, size_t outlen)
+{
+	int flags = fcntl(c->fd, F_GETFL);
+	struct timeval tv = { 1, 0 };
+	size_t off = 0;
+	ssize_t n;
+
+	fcntl(c->fd, F_SETFL, flags & ~O_NONBLOCK);
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	while (off < outlen && (n = send(c->fd, out + off, outlen - off, MSG_NOSIGNAL)) > 0)
+		off += (size_t)n;
+	conn_close(c->g, c);
+}
+
+/* Finish c's pending reply with the reload's outcome (or the lack of one). */
+static void
+conn_finish(struct ctl_conn *c, bool timed_out, const char *errors)
+{
+	char *out = NULL;
+	size_t outlen = 0;
+	int rc;
+
+	if (timed_out) {
+		rput(&c->pending, "\"reload\":\"unknown\",\"error\":\"no outcome within %ds; "
+		    "the log will say\"", CTL_RELOAD_WAIT_MS / 1000);
+		rc = -1;
+	} else {
+		rc = reload_answer(&c->pending, errors);
+	}
+	reply_close(&c->pending, rc, &out, &outlen);
+	conn_answer(c, out, outlen);
+	free(out);
+}
+
+void
+ctl_reload_done(struct gw *g, uint32_t serial, const char *errors)
+{
+	struct ctl_conn **pp = &waiting, *c;
+
+	(void)g;
+	/* Serials wrap: "at or before" is a signed distance. */
+	while ((c = *pp) != NULL) {
+		if ((int32_t)(c->pending.reload_serial - serial) <= 0) {
+			*pp = c->next;
+			conn_finish(c, false, errors);
+		} else {
+			pp = &c->next;
+		}
+	}
+}
+
+uint64_t
+ctl_tick(struct gw *g, uint64_t now)
+{
+	struct ctl_conn **pp = &waiting, *c;
+	uint64_t next = UINT64_MAX;
+
+	(void)g;
+	while ((c = *pp) != NULL) {
+		if (now >= c->deadline) {
+			*pp = c->next;
+			conn_finish(c, true, NULL);
+		} else {
+			if (c->deadline < next)
+				next = c->deadline;
+			pp = &c->next;
+		}
+	}
+	return next;
+}
+
 static void
 conn_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
 {
-	struct ctl_conn *c = ctx;
+	struct ctl_conn *c = ctx, **pp;
+	struct gw *g = c->g;
 	char *nl, *out = NULL;
 	size_t outlen = 0;
 	ssize_t n;
 
-	(void)ev;
 	(void)fd;
 	(void)events;
+	if (c->deadline) {
+		/* Waiting, so only a hang-up or an error reports: the client left. */
+		for (pp = &waiting; *pp && *pp != c; pp = &(*pp)->next)
+			;
+		if (*pp)
+			*pp = c->next;
+		reply_close(&c->pending, -1, &out, &outlen);
+		free(out);
+		conn_close(g, c);
+		return;
+	}
 	n = read(c->fd, c->line + c->len, sizeof(c->line) - 1 - c->len);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -750,21 +904,19 @@ conn_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
 	if (nl)
 		*nl = '\0';
 	c->g->ctl_requests++;
-	handle(c->g, c->line, &out, &outlen);
-	{
-		/* One short blocking write: replies are small, clients are root. */
-		int flags = fcntl(c->fd, F_GETFL);
-		struct timeval tv = { 1, 0 };
-		size_t off = 0;
-
-		fcntl(c->fd, F_SETFL, flags & ~O_NONBLOCK);
-		setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		while (off < outlen && (n = write(c->fd, out + off, outlen - off)) > 0)
-			off += (size_t)n;
+	if (handle(c->g, c->line, &c->pending, &out, &outlen) == CMD_PENDING) {
+		/* Its end of file is no news (potemkin-ctl shuts down writing). */
+		ev_mod(ev, c->fd, 0);
+		c->deadline = mono_ms() + CTL_RELOAD_WAIT_MS;
+		for (pp = &waiting; *pp; pp = &(*pp)->next)
+			;
+		*pp = c;
+		g->ctl->flush(g);
+		return;
 	}
+	conn_answer(c, out, outlen);
 	free(out);
-	c->g->ctl->flush(c->g);
-	conn_close(c->g, c);
+	g->ctl->flush(g);
 }
 
 static void

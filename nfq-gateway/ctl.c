@@ -34,7 +34,7 @@ static const char usage_text[] =
     "                          the same, by the farm address a detector saw\n"
     "  freeze VM               preserve a clone for analysis, then reclaim it\n"
     "  teardown VM             reclaim a clone\n"
-    "  reload                  reload the policy (like SIGHUP)\n";
+    "  reload                  reload the policy; wait and say whether it took\n";
 
 static _Noreturn void
 usage(int status)
@@ -181,6 +181,10 @@ main(int argc, char **argv)
 			fputs(text, stdout);
 		free(text);
 	} else {
+		/* A refused reload's errors, as the policy checker prints them. */
+		if ((text = json_string(reply, "text")) != NULL)
+			fputs(text, stderr);
+		free(text);
 		text = json_string(reply, "error");
 		warnx("%s", text ? text : reply);
 		free(text);

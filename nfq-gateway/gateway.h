@@ -15,6 +15,7 @@
 #include "hosts.h"
 #include "nfqueue.h"
 #include "policy-dsl/policy.h"
+#include "privsep.h"
 
 #define GW_DNS_SOCKETS 16
 
@@ -55,7 +56,12 @@ struct gw {
 	uint64_t emit_errors, dns_send_errors;
 	uint64_t truncated;		/* copied short of the packet's length */
 	uint64_t reload_failures;
+	uint32_t reload_serial;		/* of the last reload asked of the parent */
 	uint64_t ctl_requests;
+	/* systemd's notifications, through the parent (NOTIFY_SOCKET set). */
+	bool notify;
+	uint64_t status_sent_ms;	/* mono; 0: none yet */
+	struct ps_counts status_sent;
 	const struct ctl_hooks *ctl;
 	struct gw_hosts hosts;		/* as the placement's check reports them */
 };
@@ -66,6 +72,8 @@ struct ps_request;
 /* Queue a request for the privileged parent; sent as the socket takes it. */
 void gw_ps_request(struct gw *g, const struct ps_request *rq);
 int gw_worker_run(struct gw *g);
+/* Tell systemd (through the parent, if it listens) what, with the counts. */
+void gw_notify(struct gw *g, enum ps_notify what);
 
 /*
  * control.c: the control socket, on the worker's event loop.  What a
@@ -73,10 +81,19 @@ int gw_worker_run(struct gw *g);
  * control code and never the other way round.
  */
 struct ctl_hooks {
-	void (*reload)(struct gw *g);	/* ask the parent for the policy */
+	/* Ask the parent for the policy; the reload's serial, for ctl_reload_done. */
+	uint32_t (*reload)(struct gw *g);
 	void (*flush)(struct gw *g);	/* rearm the timer, flush verdicts and sends */
 };
 int ctl_listen(const char *path);
 void ctl_attach(struct gw *g, const struct ctl_hooks *h);
+/*
+ * The outcome of reload serial (and of every one before it): answer the
+ * clients that wait for it.  errors: the policy's messages, a line each,
+ * or why the file could not be read; NULL when the new policy runs.
+ */
+void ctl_reload_done(struct gw *g, uint32_t serial, const char *errors);
+/* Answer the clients whose wait is over; the next deadline, or UINT64_MAX. */
+uint64_t ctl_tick(struct gw *g, uint64_t now);
 
 #endif

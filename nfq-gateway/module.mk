@@ -1,7 +1,7 @@
 # nfq-gateway/: potemkin-gateway and potemkin-ctl, the engine's daemon:
 # NFQUEUE, AF_PACKET, privilege separation, the control socket, events and
 # the event loop around libengine.
-DEPS_PKGS += libnetfilter-queue-dev libmnl-dev libconfig-dev iptables iproute2
+DEPS_PKGS += libnetfilter-queue-dev libmnl-dev libconfig-dev libsystemd-dev iptables iproute2
 # End-to-end tests and the demo: clients, a resolver and a sniffer.
 DEPS_PKGS += curl nmap hping3 tcpreplay tcpdump dnsmasq-base busybox-static jq
 # Every end-to-end test validates its events against events.schema.json.
@@ -17,9 +17,9 @@ SBIN_PROGS += potemkin-gateway
 potemkin-gateway_SRCS := nfq-gateway/gateway.c nfq-gateway/worker.c \
 	nfq-gateway/control.c nfq-gateway/privsep.c nfq-gateway/config.c \
 	nfq-gateway/rules.c nfq-gateway/evloop.c nfq-gateway/typecheck.c \
-	nfq-gateway/hosts.c
+	nfq-gateway/hosts.c nfq-gateway/notify.c
 potemkin-gateway_LIBS := gwio $(ENGINE_LIBS)
-potemkin-gateway_LDLIBS := $(GWIO_LDLIBS) -lconfig
+potemkin-gateway_LDLIBS := $(GWIO_LDLIBS) -lconfig -lsystemd
 
 PROGS += potemkin-ctl
 potemkin-ctl_SRCS := nfq-gateway/ctl.c nfq-gateway/ctl-reply.c nfq-gateway/ctl-prom.c \
@@ -28,13 +28,13 @@ potemkin-ctl_LIBS := common
 
 # The privileged parent on its own, its worker played by the test.
 LIBS += gwparent
-gwparent_SRCS := nfq-gateway/privsep.c nfq-gateway/config.c
+gwparent_SRCS := nfq-gateway/privsep.c nfq-gateway/config.c nfq-gateway/notify.c
 UNIT_TESTS += t3201-gw-privsep-queue
 t3201-gw-privsep-queue_LIBS := gwparent $(ENGINE_LIBS)
-t3201-gw-privsep-queue_LDLIBS := -lconfig
+t3201-gw-privsep-queue_LDLIBS := -lconfig -lsystemd
 UNIT_TESTS += t3203-gw-worker-filter
 t3203-gw-worker-filter_LIBS := gwparent $(ENGINE_LIBS)
-t3203-gw-worker-filter_LDLIBS := -lconfig
+t3203-gw-worker-filter_LDLIBS := -lconfig -lsystemd
 
 # The worker's system call filter: an allow list compiled by libseccomp
 # when the gateway is built, loaded by privsep.c as plain BPF.

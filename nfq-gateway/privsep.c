@@ -25,6 +25,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -358,11 +359,33 @@ fail:
 	return -1;
 }
 
+/*
+ * The policy is a regular file: a FIFO (or a device) put in its place
+ * would hold the parent in open() or the worker in read(), and a reload
+ * would never answer.
+ */
+static int
+open_policy(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	fcntl(fd, F_SETFL, 0);
+	return fd;
+}
+
 static int
 open_file(struct ps_parent *p, uint32_t op)
 {
 	if (op == PS_OPEN_POLICY)
-		return open(p->c->policy, O_RDONLY | O_CLOEXEC);
+		return open_policy(p->c->policy);
 	if (strcmp(p->c->events, "-") == 0)
 		return dup(STDOUT_FILENO);
 	/* O_NONBLOCK: a FIFO without a reader must never stall the worker. */
@@ -444,14 +467,21 @@ handle_request(struct ps_parent *p, const struct ps_request *rq)
 		break;
 	case PS_OPEN_POLICY:
 	case PS_OPEN_EVENTS:
+		/* A reload starts here; the worker says READY when it is over. */
+		if (rq->op == PS_OPEN_POLICY)
+			ps_notify_reloading();
 		if ((fd = open_file(p, rq->op)) < 0) {
 			snprintf(why, sizeof(why), "%s: %s", rq->op == PS_OPEN_POLICY ?
-			    p->c->policy : p->c->events, strerror(errno));
-			reply(p, rq->op, 0, -1, why, -1);
+			    p->c->policy : p->c->events, rq->op == PS_OPEN_POLICY &&
+			    errno == EINVAL ? "not a regular file" : strerror(errno));
+			reply(p, rq->op, rq->serial, -1, why, -1);
 		} else {
-			reply(p, rq->op, 0, 0, "", fd);
+			reply(p, rq->op, rq->serial, 0, "", fd);
 			close(fd);
 		}
+		break;
+	case PS_NOTIFY:
+		ps_notify_request(rq);
 		break;
 	case PS_EXIT:
 		/*
@@ -459,6 +489,7 @@ handle_request(struct ps_parent *p, const struct ps_request *rq)
 		 * handles (a clone's record becomes a teardown request, still
 		 * read here until the stream ends); anything after is ours.
 		 */
+		ps_notify_stopping();
 		reply(p, PS_EXIT, 0, 0, "", -1);
 		p->worker_gone = true;
 		break;
@@ -611,9 +642,13 @@ handle_signal(struct ps_parent *p)
 	struct signalfd_siginfo si;
 
 	while (read(p->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGCHLD)
+		if (si.ssi_signo == SIGCHLD) {
 			reap(p);
-		else if (!p->worker_gone)
+			continue;
+		}
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			ps_notify_stopping();
+		if (!p->worker_gone)
 			kill(p->worker, (int)si.ssi_signo);
 	}
 }

@@ -5,8 +5,9 @@
  * the raw and packet sockets are open by then).  A small parent keeps root
  * and does nothing but what the worker asks over a socketpair: run the
  * configured clone-tool commands (a fixed argv built from validated
- * fields, never a shell) and pass their records back, and open the policy
- * and events files.
+ * fields, never a shell) and pass their records back, open the policy
+ * and events files, and speak to systemd for it (notify.c): the service
+ * manager takes notifications from its main process, the parent.
  */
 #ifndef POTEMKIN_PRIVSEP_H
 #define POTEMKIN_PRIVSEP_H
@@ -20,10 +21,23 @@ enum ps_op {
 	PS_CLONE = 1,		/* run the clone command; reply with its record */
 	PS_TEARDOWN,		/* run the teardown command for vm */
 	PS_FREEZE,		/* run the freeze command for vm */
-	PS_OPEN_POLICY,		/* reply with a read-only descriptor of the policy */
+	PS_OPEN_POLICY,		/* reply with a read-only descriptor of the policy;
+				   serial (the reload's) echoed */
 	PS_OPEN_EVENTS,		/* reply with an append descriptor of the events file */
 	PS_EXIT,		/* finish what runs, then exit; answered, last of all */
 	PS_HOSTS,		/* run the hosts command; reply with its output */
+	PS_NOTIFY,		/* tell systemd serial (a ps_notify) with counts; no reply */
+};
+
+enum ps_notify {
+	PS_NOTIFY_READY = 1,	/* serving; also after a reload, whatever its outcome */
+	PS_NOTIFY_STATUS,	/* the counts changed, or a while passed */
+};
+
+/* What STATUS= says: numbers only, the parent writes the text. */
+struct ps_counts {
+	uint32_t clones, pending, universes, flows;
+	uint64_t packets;
 };
 
 struct ps_request {
@@ -33,6 +47,7 @@ struct ps_request {
 	uint32_t ip;		/* PS_CLONE: the impersonated address */
 	uint32_t universe;
 	char type[ENG_TYPE_MAX];
+	struct ps_counts counts;	/* PS_NOTIFY */
 };
 
 #define PS_TEXT_MAX 16384	/* PS_HOSTS: a line per host, 64 hosts */
@@ -50,6 +65,14 @@ struct ps_reply {
  * TERM, INT) are passed on to it.
  */
 void ps_parent_main(int fd, pid_t worker, const struct gw_config *c);
+
+/*
+ * notify.c: sd_notify(3) for the parent, which is the service's main
+ * process.  Nothing is sent when NOTIFY_SOCKET is unset.
+ */
+void ps_notify_request(const struct ps_request *rq);
+void ps_notify_reloading(void);
+void ps_notify_stopping(void);
 
 /* Worker side. */
 /* Read one reply; *passed_fd gets a descriptor that came with it, or -1. */

@@ -75,6 +75,62 @@ gw_ps_request(struct gw *g, const struct ps_request *rq)
 	ps_out_flush(g);
 }
 
+/* ---- systemd, through the parent ------------------------------------------ */
+
+#define STATUS_CHECK_MS 1000	/* counts compared at most this often */
+#define STATUS_REFRESH_MS 5000	/* and sent at least this often */
+
+static void
+status_counts(struct gw *g, struct ps_counts *c)
+{
+	struct eng_stats st;
+
+	eng_stats(g->eng, &st);
+	*c = (struct ps_counts){
+		.clones = (uint32_t)st.vms, .pending = (uint32_t)st.pending,
+		.universes = (uint32_t)st.universes, .flows = (uint32_t)st.flows,
+		.packets = st.in_packets + st.out_packets,
+	};
+}
+
+void
+gw_notify(struct gw *g, enum ps_notify what)
+{
+	struct ps_request rq = { .op = PS_NOTIFY, .serial = what, .vm = -1 };
+
+	if (!g->notify || g->stopping)
+		return;
+	status_counts(g, &rq.counts);
+	g->status_sent = rq.counts;
+	g->status_sent_ms = mono_ms();
+	gw_ps_request(g, &rq);
+}
+
+/*
+ * STATUS= on change (clones, universes) and every few seconds.  The counts
+ * are compared at most once a second, when something happened since: an
+ * idle worker wakes for this only to refresh.  When the next check is due.
+ */
+static uint64_t
+status_tick(struct gw *g, uint64_t now)
+{
+	static uint64_t next_check;
+	struct ps_counts c;
+
+	if (!g->notify || g->stopping)
+		return UINT64_MAX;
+	/* Called before the next check is due: something happened, look then. */
+	if (now < next_check && now < g->status_sent_ms + STATUS_REFRESH_MS)
+		return next_check;
+	status_counts(g, &c);
+	if (c.clones != g->status_sent.clones || c.pending != g->status_sent.pending ||
+	    c.universes != g->status_sent.universes ||
+	    now >= g->status_sent_ms + STATUS_REFRESH_MS)
+		gw_notify(g, PS_NOTIFY_STATUS);
+	next_check = now + STATUS_CHECK_MS;
+	return g->status_sent_ms + STATUS_REFRESH_MS;
+}
+
 /* ---- what the engine asks of the world ----------------------------------- */
 
 static void
@@ -344,46 +400,84 @@ clone_done(struct gw *g, const struct ps_reply *rp)
 	eng_clone_ready(g->eng, rp->serial, &vm, now);
 }
 
+/*
+ * A reload is over, whatever its outcome: log it, answer the control
+ * clients that wait for it, and tell systemd the gateway is ready again.
+ * errors: NULL when the new policy runs; else a line per message.
+ */
+static void
+reload_outcome(struct gw *g, uint32_t serial, const char *errors, const char *summary)
+{
+	if (errors) {
+		/* The policy's messages first, as the checker prints them. */
+		char *copy = errors != summary ? strdup(errors) : NULL, *line, *save = NULL;
+
+		for (line = copy ? strtok_r(copy, "\n", &save) : NULL; line;
+		    line = strtok_r(NULL, "\n", &save))
+			log_warnx("%s", line);
+		free(copy);
+		log_warnx("reload: %s; the running policy stays", summary);
+		g->reload_failures++;
+	}
+	ctl_reload_done(g, serial, errors);
+	gw_notify(g, PS_NOTIFY_READY);
+}
+
 /* Read the policy from fd and swap it in if it is good. */
 static void
-policy_arrived(struct gw *g, int fd)
+policy_arrived(struct gw *g, uint32_t serial, int fd)
 {
 	struct pol_program *prog = NULL;
-	char *buf = NULL, *line, *save = NULL, *msgs = NULL;
+	char *buf = NULL, *msgs = NULL, *save = NULL, why[256], summary[300];
+	const char *errors = NULL;
 	size_t len = 0, mlen = 0;
 	FILE *errs;
 	ssize_t n;
-	int errors;
+	int nerr;
 
-	if ((buf = malloc(POLICY_MAX_BYTES)) == NULL)
-		goto fail;
+	snprintf(summary, sizeof(summary), "%s has errors", g->policy_path);
+	if ((buf = malloc(POLICY_MAX_BYTES)) == NULL) {
+		errors = "no memory to read the policy";
+		goto out;
+	}
 	while (len < POLICY_MAX_BYTES && (n = read(fd, buf + len, POLICY_MAX_BYTES - len)) > 0)
 		len += (size_t)n;
-	if ((errs = open_memstream(&msgs, &mlen)) == NULL)
-		goto fail;
-	errors = len >= POLICY_MAX_BYTES ? -1 :
-	    pol_load_buf(g->policy_path, buf, len, errs, &prog);
+	if (len >= POLICY_MAX_BYTES) {
+		snprintf(why, sizeof(why), "%s: larger than the %u MiB a policy may be",
+		    g->policy_path, POLICY_MAX_BYTES >> 20);
+		errors = why;
+		goto out;
+	}
+	/* A capture or a binary put where the policy goes: one line, not a
+	 * screenful of syntax errors. */
+	const char *what = pol_not_text(buf, len);
+	if (what != NULL) {
+		snprintf(why, sizeof(why), "%s: not a policy: %s", g->policy_path, what);
+		errors = why;
+		goto out;
+	}
+	if ((errs = open_memstream(&msgs, &mlen)) == NULL) {
+		errors = "no memory to read the policy";
+		goto out;
+	}
+	nerr = pol_load_buf(g->policy_path, buf, len, errs, &prog);
 	fclose(errs);
-	for (line = strtok_r(msgs, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		log_warnx("%s", line);
-	if (errors != 0 || prog == NULL) {
-		log_warnx("reload: %s has errors; the running policy stays", g->policy_path);
-		g->reload_failures++;
+	if (nerr != 0 || prog == NULL) {
+		errors = msgs && *msgs ? msgs : summary;
 		goto out;
 	}
 	if (eng_set_policy(g->eng, prog, mono_ms()) < 0) {
-		log_warnx("reload: no memory for the new policy's tables; the running policy stays");
-		g->reload_failures++;
+		errors = "no memory for the new policy's tables";
 		pol_free(prog);
 		goto out;
 	}
 	pol_free(g->prog);
 	g->prog = prog;
-	goto out;
-fail:
-	log_warn("reload");
-	g->reload_failures++;
+	/* Its warnings: the policy runs, but the operator should hear of them. */
+	for (char *line = strtok_r(msgs, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		log_warnx("%s", line);
 out:
+	reload_outcome(g, serial, errors, errors == msgs ? summary : errors);
 	free(buf);
 	free(msgs);
 	close(fd);
@@ -423,11 +517,9 @@ handle_reply(struct gw *g)
 		break;
 	case PS_OPEN_POLICY:
 		if (passed >= 0)
-			policy_arrived(g, passed);
-		else {
-			log_warnx("reload: %s", rp.text);
-			g->reload_failures++;
-		}
+			policy_arrived(g, rp.serial, passed);
+		else
+			reload_outcome(g, rp.serial, rp.text, rp.text);
 		break;
 	case PS_OPEN_EVENTS:
 		if (passed >= 0) {
@@ -461,12 +553,14 @@ parent_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
 	worker_flush(g);
 }
 
-static void
+static uint32_t
 request_reload(struct gw *g)
 {
 	struct ps_request rq = { .op = PS_OPEN_POLICY, .vm = -1 };
 
+	rq.serial = ++g->reload_serial;
 	gw_ps_request(g, &rq);
+	return rq.serial;
 }
 
 /* ---- signals, time, DNS answers ------------------------------------------- */
@@ -577,10 +671,11 @@ static void
 worker_flush(struct gw *g)
 {
 	uint64_t now = mono_ms(), next = eng_tick(g->eng, now);
-	uint64_t hosts = gw_hosts_tick(g, now);
+	uint64_t more[] = { gw_hosts_tick(g, now), ctl_tick(g, now), status_tick(g, now) };
 
-	if (hosts < next)
-		next = hosts;
+	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+		if (more[i] < next)
+			next = more[i];
 
 	nq_flush(g->q_in);
 	nq_flush(g->q_out);
@@ -624,6 +719,8 @@ gw_worker_setup(struct gw *g)
 	}
 	g->started_ms = mono_ms();
 	g->started_wall_ms = wall_ms();
+	/* Read before the empty root; the parent speaks to the socket. */
+	g->notify = getenv("NOTIFY_SOCKET") != NULL;
 	if ((g->eng = eng_new(&g->cfg->eng, g->prog, &io, g->started_ms)) == NULL) {
 		log_warnx("no memory for the engine's tables");
 		return -1;
@@ -653,6 +750,8 @@ gw_worker_setup(struct gw *g)
 int
 gw_worker_run(struct gw *g)
 {
+	/* Queues bound, policy loaded, control socket on the loop: serving. */
+	gw_notify(g, PS_NOTIFY_READY);
 	worker_flush(g);
 	if (ev_run(g->ev) < 0) {
 		log_warn("event loop");

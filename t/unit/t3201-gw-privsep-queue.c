@@ -2,14 +2,19 @@
  * The privileged parent's queue of commands, against a hostile worker: a
  * thousand teardowns of one clone while another runs are one teardown
  * waiting, not a thousand; an id no clone can have is refused, never
- * queued.  The hosts check's answer comes whole or not at all.  The test
- * plays the worker on the parent's socket.
+ * queued.  The hosts check's answer comes whole or not at all.  What the
+ * worker asks to tell systemd reaches NOTIFY_SOCKET as the parent words it,
+ * nothing after STOPPING=1, and nothing at all without NOTIFY_SOCKET.  The
+ * test plays the worker on the parent's socket.
  */
+#include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -115,6 +120,87 @@ test_hosts_check(struct gw_config *c)
 	ok(rp.status != 0, "without a hosts command the request is refused: %s", rp.text);
 }
 
+/* Play a worker that sends rqs[0..n), then leaves; the parent's replies in rps. */
+static int
+play(struct gw_config *c, const struct ps_request *rqs, int n, struct ps_reply *rps, int max)
+{
+	int sock, fd, status, got = 0;
+	struct ps_reply rp;
+	pid_t pid = parent(c, &sock);
+
+	for (int i = 0; i < n; i++)
+		if (send(sock, &rqs[i], sizeof(rqs[i]), 0) != (ssize_t)sizeof(rqs[i]))
+			bail_out("send");
+	shutdown(sock, SHUT_WR);
+	while (ps_recv(sock, &rp, &fd) > 0) {
+		if (fd >= 0)
+			close(fd);
+		if (got < max)
+			rps[got++] = rp;
+	}
+	close(sock);
+	waitpid(pid, &status, 0);
+	return got;
+}
+
+/* The next datagram on the notify socket, or "" when none came. */
+static const char *
+notified(int fd, char *buf, size_t cap)
+{
+	ssize_t n = recv(fd, buf, cap - 1, MSG_DONTWAIT);
+
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+static void
+test_notify(struct gw_config *c)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct ps_counts counts = { 2, 1, 3, 40, 1234 };
+	struct ps_request rqs[] = {
+		{ .op = PS_NOTIFY, .serial = PS_NOTIFY_READY, .counts = counts },
+		{ .op = PS_NOTIFY, .serial = 99, .counts = counts },
+		{ .op = PS_NOTIFY, .serial = PS_NOTIFY_STATUS, .counts = counts },
+		{ .op = PS_OPEN_POLICY, .serial = 42, .vm = -1 },
+		{ .op = PS_EXIT, .vm = -1 },
+		{ .op = PS_NOTIFY, .serial = PS_NOTIFY_READY, .counts = counts },
+	};
+	const char *status = "STATUS=clones 2 ready, 1 being made; universes 3; flows 40; "
+	    "packets 1234";
+	char name[64], buf[512], want[512];
+	struct ps_reply rps[8];
+	socklen_t len;
+	int fd, n;
+
+	/* An abstract socket: nothing to remove afterwards. */
+	snprintf(name, sizeof(name), "@potemkin-t3201-%d", (int)getpid());
+	memcpy(sun.sun_path + 1, name + 1, strlen(name) - 1);
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(name));
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sun, len) < 0)
+		bail_out("notify socket: %s", strerror(errno));
+	free(c->policy);
+	c->policy = strdup("/nonexistent/t3201.policy");
+	setenv("NOTIFY_SOCKET", name, 1);
+	n = play(c, rqs, sizeof(rqs) / sizeof(rqs[0]), rps, 8);
+	ok(n == 2 && rps[0].op == PS_OPEN_POLICY && rps[0].serial == 42 && rps[0].status != 0,
+	    "the policy's reply echoes the reload's serial: %s", n ? rps[0].text : "none");
+	snprintf(want, sizeof(want), "READY=1\n%s", status);
+	is_str(notified(fd, buf, sizeof(buf)), want, "READY=1 with the worker's counts");
+	is_str(notified(fd, buf, sizeof(buf)), status,
+	    "a STATUS alone; an unknown notification says nothing");
+	ok(strncmp(notified(fd, buf, sizeof(buf)), "RELOADING=1\nMONOTONIC_USEC=", 27) == 0,
+	    "a reload starts with RELOADING=1 and the time");
+	is_str(notified(fd, buf, sizeof(buf)), "STOPPING=1\nSTATUS=stopping",
+	    "the worker's exit is STOPPING=1");
+	is_str(notified(fd, buf, sizeof(buf)), "", "and nothing after it");
+	unsetenv("NOTIFY_SOCKET");
+	play(c, rqs, sizeof(rqs) / sizeof(rqs[0]), rps, 8);
+	is_str(notified(fd, buf, sizeof(buf)), "", "without NOTIFY_SOCKET nothing is sent");
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -160,6 +246,7 @@ main(void)
 	is(invalid, 3, "ids no clone can have were refused as invalid");
 	is(runs(0) + runs(100000) + runs(-3), 0, "and never ran");
 	test_hosts_check(&c);
+	test_notify(&c);
 	unlink(logpath);
 	gw_config_free(&c);
 	return done_testing();
