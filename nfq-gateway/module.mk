@@ -1,7 +1,7 @@
 # nfq-gateway/: potemkin-gateway and potemkin-ctl, the engine's daemon:
 # NFQUEUE, AF_PACKET, privilege separation, the control socket, events and
 # the event loop around libengine.
-DEPS_PKGS += libnetfilter-queue-dev libmnl-dev libconfig-dev iptables iproute2
+DEPS_PKGS += libnetfilter-queue-dev libmnl-dev libconfig-dev libpcap-dev iptables iproute2
 # End-to-end tests and the demo: clients, a resolver and a sniffer.
 DEPS_PKGS += curl nmap hping3 tcpreplay tcpdump dnsmasq-base busybox-static jq
 
@@ -15,16 +15,16 @@ SBIN_PROGS += potemkin-gateway
 potemkin-gateway_SRCS := nfq-gateway/gateway.c nfq-gateway/worker.c \
 	nfq-gateway/control.c nfq-gateway/privsep.c nfq-gateway/config.c \
 	nfq-gateway/rules.c nfq-gateway/evloop.c nfq-gateway/typecheck.c \
-	nfq-gateway/hosts.c
+	nfq-gateway/hosts.c nfq-gateway/capture.c nfq-gateway/capdir.c
 potemkin-gateway_LIBS := gwio $(ENGINE_LIBS)
-potemkin-gateway_LDLIBS := $(GWIO_LDLIBS) -lconfig
+potemkin-gateway_LDLIBS := $(GWIO_LDLIBS) -lconfig -lpcap
 
 PROGS += potemkin-ctl
 potemkin-ctl_SRCS := nfq-gateway/ctl.c
 
 # The privileged parent on its own, its worker played by the test.
 LIBS += gwparent
-gwparent_SRCS := nfq-gateway/privsep.c nfq-gateway/config.c
+gwparent_SRCS := nfq-gateway/privsep.c nfq-gateway/config.c nfq-gateway/capdir.c
 UNIT_TESTS += t3201-gw-privsep-queue
 t3201-gw-privsep-queue_LIBS := gwparent $(ENGINE_LIBS)
 t3201-gw-privsep-queue_LDLIBS := -lconfig
