@@ -26,6 +26,7 @@
 #include "capture.h"
 #include "engine/packet.h"
 #include "lib/log.h"
+#include "lib/monotime.h"
 #include "lib/record.h"
 #include "privsep.h"
 
@@ -36,6 +37,7 @@ struct cap_file {
 	pcap_dumper_t *d;
 	uint64_t size;		/* bytes written to the file, buffered or not */
 	bool rotating;		/* its successor is asked for */
+	uint64_t retry_ms;	/* a failed rotation is asked again from then (mono) */
 };
 
 struct cap_clone {
@@ -150,8 +152,12 @@ cap_rotated(struct gw *g, uint32_t serial, int fd)
 
 	if (fd < 0) {
 		if (f && f->rotating) {
-			/* Asked again when the next packet finds it still full. */
+			/*
+			 * Asked again a second later, not at the next packet: a
+			 * full disk must not flood the parent with requests.
+			 */
 			f->rotating = false;
+			f->retry_ms = mono_ms() + 1000;
 			g->pcap_errors++;
 		}
 		return;
@@ -181,7 +187,7 @@ write_view(struct gw *g, int vm, int view, const uint8_t *pkt, size_t len)
 	rec = PCAP_REC_HDR + h.caplen;
 	/* The successor is asked for with a quarter of the file (at most 1M) to go. */
 	if (!f->rotating && f->size + rec > pc->max_size - (pc->max_size / 4 < (1u << 20) ?
-	    pc->max_size / 4 : (1u << 20))) {
+	    pc->max_size / 4 : (1u << 20)) && (f->retry_ms == 0 || g->batch_ms >= f->retry_ms)) {
 		struct ps_request rq = { .op = PS_PCAP_ROTATE, .vm = vm, .serial = (uint32_t)view };
 
 		f->rotating = true;
