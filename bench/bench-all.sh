@@ -28,7 +28,7 @@ if [ -n "${BENCH_QUICK:-}" ]; then
 else
 	policy_args="-r 7"
 	engine_args="-r 7 -n 4000000 -p 20"
-	gateway_args="-p 7 -t 5"
+	gateway_args="-p 7 -t 5 -C"
 	clones_env="CLONES=50" clones_what="netns qemu"
 	hosts_args="-p 7 -t 5 -n 30"
 fi

@@ -88,6 +88,16 @@ if grep -q '^result name=gw-ratio-hits ' "$f" 2>/dev/null; then
 		"**$(kilo "$gr")pps** median (every packet a new source: new history entry, scan-filter source and flow, a policy decision, eviction in each table) ($(kilo "$(val "$f" gw-gateway-random min)")–$(kilo "$(val "$f" gw-gateway-random max)")); bare consumer on the same traffic $(kilo "$cr")pps, gateway/consumer $rrc$(drops "$(h_kind gateway-random)")$(cost random)" \
 		"random/hits **$rr** (rounds $(val "$f" gw-ratio-random min)–$(val "$f" gw-ratio-random max)): $(ok "$rr" ">=" 0.8)$(costratio gw-cost-ratio-random 0.8); ours/Potemkin $(ratio "$gr" 28000)" \
 		"$m" "$cmd"
+	# gw-bench -C: the same hits to clones whose traffic is captured.
+	if grep -q '^result name=gw-pcap-ratio ' "$f"; then
+		ph=$(val "$f" gw-pcap-hits median) pr=$(val "$f" gw-pcap-ratio median)
+		pc=$(val "$f" gw-pcap-cost-ratio median)
+		row "gateway, flow-cache hits, captured (pcap)" \
+			"—" "the capture's cost, measured" \
+			"**$(kilo "$ph")pps** median ($(kilo "$(val "$f" gw-pcap-hits min)")–$(kilo "$(val "$f" gw-pcap-hits max)")), every packet written to both views of its clone's capture (gateway.conf pcap, 64M files), against $(kilo "$gh")pps uncaptured in the same rounds$(drops "$(h_kind pcap-hits)")" \
+			"captured/uncaptured rate **$pr** (rounds $(val "$f" gw-pcap-ratio min)–$(val "$f" gw-pcap-ratio max))${pc:+; consumer cost per packet captured/uncaptured **$pc** (rounds $(val "$f" gw-pcap-cost-ratio min)–$(val "$f" gw-pcap-cost-ratio max))}" \
+			"$m" "$cmd"
+	fi
 fi
 
 # ---- the engine alone --------------------------------------------------------------

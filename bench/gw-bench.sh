@@ -3,7 +3,7 @@
 # through real NFQUEUE in network namespaces.  Run as root from the source
 # tree after `make`:
 #
-#	bench/gw-bench.sh [-R] [-p PAIRS] [-t SECONDS] [-k CLONES] [-f FLOWS] [-o FILE]
+#	bench/gw-bench.sh [-R] [-C] [-p PAIRS] [-t SECONDS] [-k CLONES] [-f FLOWS] [-o FILE]
 #
 # The farm of lib/farmnet.sh under bench/bench.policy: an "inet" namespace
 # whose eth0 faces the gateway host's ext0, the rules of potemkin-gateway -P,
@@ -27,6 +27,12 @@
 #   norp-hits     gateway-hits with the reverse path check (rpfilter) taken
 #                 out of the gateway's chain for the run: its cost, side by
 #                 side, as gw-rpfilter-ratio (hits with it / hits without).
+# With -C each round also runs
+#   pcap-hits     gateway-hits to as many other clones, of a type whose
+#                 traffic the gateway captures (gateway.conf pcap, both
+#                 views, 64M files): the capture's cost on the hit path, as
+#                 gw-pcap-ratio (pcap-hits / gateway-hits) and, by the
+#                 consumer's cycles or CPU time, gw-pcap-cost-ratio.
 # Rate = packets counted at the receivers / the sender's time.  Each run
 # also records the queue's drops (the consumer was the bottleneck when the
 # kernel dropped for it), what the sender sent, and (with perf) the cycles
@@ -38,14 +44,15 @@
 # profiled on the consumer's CPU with perf into DIR/KIND-WORKLOAD.data.
 set -u
 
-PAIRS=5 SECONDS_RUN=5 CLONES=4 FLOWS=64 OUT= RPF_COST=
+PAIRS=5 SECONDS_RUN=5 CLONES=4 FLOWS=64 OUT= RPF_COST= PCAP_COST=
 usage() {
-	echo "usage: gw-bench.sh [-R] [-p PAIRS] [-t SECONDS] [-k CLONES] [-f FLOWS] [-o FILE]" >&2
+	echo "usage: gw-bench.sh [-R] [-C] [-p PAIRS] [-t SECONDS] [-k CLONES] [-f FLOWS] [-o FILE]" >&2
 	exit 2
 }
-while getopts Rp:t:k:f:o:h opt; do
+while getopts RCp:t:k:f:o:h opt; do
 	case $opt in
 	R) RPF_COST=1 ;;
+	C) PCAP_COST=1 ;;
 	p) PAIRS=$OPTARG ;;
 	t) SECONDS_RUN=$OPTARG ;;
 	k) CLONES=$OPTARG ;;
@@ -78,7 +85,7 @@ if [ -z "${GW_BENCH_ISOLATED:-}" ]; then
 	"$BIN/potemkin-mkimage" --rootfs -q "$SRC_ROOT/build/rootfs" || exit 1
 	GW_BENCH_ISOLATED=1 exec unshare --mount --net --propagation private \
 		-- bash "$0" -p "$PAIRS" -t "$SECONDS_RUN" -k "$CLONES" -f "$FLOWS" \
-		${OUT:+-o "$OUT"} ${RPF_COST:+-R}
+		${OUT:+-o "$OUT"} ${RPF_COST:+-R} ${PCAP_COST:+-C}
 fi
 . "$SRC_ROOT/lib/private-ns.sh"
 private_ns_setup || exit 1
@@ -118,27 +125,57 @@ ip neigh replace 10.255.0.2 lladdr "$(ip netns exec rcv cat /sys/class/net/eth0/
 FARM_GATEWAY_EXTRA='sources_allowed = [ "10.0.0.0/8" ];'
 ip route add 10.0.0.0/8 via "$FARM_INET_EXT" || die "cannot route 10.0.0.0/8"
 farm_write_configs netns || die "cannot write the configuration or take the snapshot"
+# -C: the upper half of the farm is webcap, the same clones as web, captured.
+if [ -n "$PCAP_COST" ]; then
+	sed -e 's|^type web \(.*\)|&\ntype webcap \1|' \
+	    -e 's|^hosts 198.51.100.0/24 web$|hosts 198.51.100.0/25 web\nhosts 198.51.100.128/25 webcap|' \
+	    "$FARM_POLICY" >"$FARM_DIR/pcap.policy" &&
+	grep -q "^hosts 198.51.100.128/25 webcap$" "$FARM_DIR/pcap.policy" &&
+	sed -i "s|^policy = .*|policy = \"$FARM_DIR/pcap.policy\";|" "$FARM_DIR/gateway.conf" &&
+	awk '/^  web = \{$/ { copy = 1 } copy { block = block $0 "\n" }
+	    /^  \};$/ && copy { copy = 0; print; sub(/^  web/, "  webcap", block);
+	    printf "%s", block; next } { print }' "$FARM_DIR/vmm.conf" >"$FARM_DIR/vmm.new" &&
+	mv "$FARM_DIR/vmm.new" "$FARM_DIR/vmm.conf" &&
+	"$BIN/potemkin-snapshot" -c "$FARM_DIR/vmm.conf" webcap >/dev/null &&
+	printf 'pcap = { types = [ "webcap" ]; directory = "%s/pcap"; max_size = "64M"; files = 2; };\n' \
+	    "$FARM_DIR" >>"$FARM_DIR/gateway.conf" ||
+	die "cannot make the captured type"
+fi
 farm_rules_up || die "cannot load the gateway's rules"
 farm_gateway_start || die "the gateway did not start"
 for p in $FARM_GATEWAY_PID $(pgrep -P "$FARM_GATEWAY_PID"); do
 	taskset -a -p -c "$CPU_RX" "$p" >/dev/null || die "cannot pin the gateway"
 done
 
-TARGETS=
+TARGETS= PCAP_TARGETS=
 for i in $(seq 1 "$CLONES"); do
 	a=198.51.100.$((9 + i))
 	TARGETS=${TARGETS:+$TARGETS,}$a
 	farm_ctl bind "$a" >/dev/null || die "potemkin-ctl bind $a failed"
+	[ -n "$PCAP_COST" ] || continue
+	a=198.51.100.$((137 + i))
+	PCAP_TARGETS=${PCAP_TARGETS:+$PCAP_TARGETS,}$a
+	farm_ctl bind "$a" >/dev/null || die "potemkin-ctl bind $a failed"
 done
 ready=
+want=$((CLONES * (${PCAP_COST:-0} + 1)))
 for i in $(seq 1 500); do
 	ready=$(farm_ctl --json vms | grep -o '"state":"ready"' | wc -l)
-	[ "$ready" = "$CLONES" ] && break
+	[ "$ready" = "$want" ] && break
 	sleep 0.02
 done
-[ "$ready" = "$CLONES" ] || die "only $ready of $CLONES clones became ready"
-CLONE_NS=$(ip netns list | awk '$1 ~ /^pk[0-9]+$/ {print $1}')
-for ns in $CLONE_NS; do
+[ "$ready" = "$want" ] || die "only $ready of $want clones became ready"
+# The namespaces of the clones of addresses $1 (a comma list).
+clone_ns() {
+	local a
+	for a in ${1//,/ }; do
+		farm_ctl --json vms | grep -o "{\"vm\":[0-9]*,[^}]*\"addr\":\"$a\"" |
+			sed 's/^{"vm":\([0-9]*\),.*/pk\1/'
+	done
+}
+CLONE_NS=$(clone_ns "$TARGETS")
+PCAP_NS=$(clone_ns "$PCAP_TARGETS")
+for ns in $CLONE_NS $PCAP_NS; do
 	ip netns exec "$ns" iptables -t raw -A PREROUTING -p udp --dport 9 -j DROP ||
 		die "cannot count in $ns"
 done
@@ -199,9 +236,12 @@ run() {
 	local args="-m hits -f $FLOWS"
 	local src=203.0.113.64/26
 	if [ "$wl" = random ]; then args="-m random"; src=10.0.0.0/8; fi
+	local targets=$TARGETS
 	if [ "$kind" = ceiling ]; then
 		ceiling_on || die "nfq-ceiling did not start"
 		q=2 ns=rcv
+	elif [ "$kind" = pcap ]; then
+		q=0 ns=$PCAP_NS targets=$PCAP_TARGETS
 	else
 		q=0 ns=$CLONE_NS
 	fi
@@ -227,7 +267,7 @@ run() {
 			-- sleep "$secs" 2>/dev/null &
 	fi
 	out=$(ip netns exec "$FARM_INET" "$BLAST" -c "$CPU_TX" -t "$secs" $args eth0 "$EXT_MAC" \
-		"$src" "$TARGETS") || die "pkt-blast failed"
+		"$src" "$targets") || die "pkt-blast failed"
 	# The queue drains within moments: wait until the count stands still.
 	c1=$(counted $ns)
 	for i in $(seq 1 50); do
@@ -278,10 +318,12 @@ for k in ceiling gateway; do
 		measure $k $w 1
 	done
 done
+[ -n "$PCAP_COST" ] && measure pcap hits 1
 for pair in $(seq 1 "$PAIRS"); do
 	measure ceiling hits "$SECONDS_RUN" "$pair"
 	measure gateway hits "$SECONDS_RUN" "$pair"
 	[ -n "$RPF_COST" ] && measure norp hits "$SECONDS_RUN" "$pair"
+	[ -n "$PCAP_COST" ] && measure pcap hits "$SECONDS_RUN" "$pair"
 	measure ceiling random "$SECONDS_RUN" "$pair"
 	measure gateway random "$SECONDS_RUN" "$pair"
 done
@@ -312,7 +354,7 @@ awk '
 		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 	}
 	END {
-		nk = split("ceiling-hits gateway-hits ceiling-random gateway-random norp-hits",
+		nk = split("ceiling-hits gateway-hits ceiling-random gateway-random norp-hits pcap-hits",
 		    keys, " ")
 		for (k = 1; k <= nk; k++) {
 			if (all[keys[k]] == "")
@@ -358,6 +400,20 @@ awk '
 			r4 = r4 " " pps["gateway-hits", p] / pps["norp-hits", p]
 		if (r4 != "") {
 			m = med(r4); printf "result name=gw-rpfilter-ratio median=%.3f min=%.3f max=%.3f\n", m, lo, hi
+		}
+		# The capture: rates, then cost per packet (cycles, else CPU time), each round.
+		for (p in pairs) if (pps["pcap-hits", p] > 0) {
+			r5 = r5 " " pps["pcap-hits", p] / pps["gateway-hits", p]
+			if (cpp["pcap-hits", p] > 0)
+				r6 = r6 " " cpp["pcap-hits", p] / cpp["gateway-hits", p]
+			else if (npp["pcap-hits", p] > 0)
+				r6 = r6 " " npp["pcap-hits", p] / npp["gateway-hits", p]
+		}
+		if (r5 != "") {
+			m = med(r5); printf "result name=gw-pcap-ratio median=%.3f min=%.3f max=%.3f\n", m, lo, hi
+		}
+		if (r6 != "") {
+			m = med(r6); printf "result name=gw-pcap-cost-ratio median=%.3f min=%.3f max=%.3f\n", m, lo, hi
 		}
 		exit bad
 	}' "$RUNS" | tee -a "$RUNS"

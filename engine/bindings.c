@@ -213,6 +213,14 @@ record_mismatch(struct eng *e, const struct binding *b, const struct eng_vm *vm)
 	return NULL;
 }
 
+const struct eng_vm *
+eng_vm_by_ifindex(const struct eng *e, int ifindex)
+{
+	const struct binding *b = bt_by_ifindex(&e->bt, ifindex);
+
+	return b && b->state == BIND_READY ? &b->vm : NULL;
+}
+
 void
 eng_clone_ready(struct eng *e, uint32_t serial, const struct eng_vm *vm,
     uint64_t now_ms)

@@ -206,6 +206,9 @@ void eng_prefetch_inbound(struct eng *e, const uint8_t *data, size_t len);
 enum eng_verdict eng_outbound(struct eng *e, int ifindex, uint8_t *data, size_t len,
     uint64_t now_ms);
 
+/* The clone on this interface, NULL if none is bound (a lookup in a hash table). */
+const struct eng_vm *eng_vm_by_ifindex(const struct eng *e, int ifindex);
+
 /* The clone for binding `serial` is up (vm filled from its record). */
 void eng_clone_ready(struct eng *e, uint32_t serial, const struct eng_vm *vm,
     uint64_t now_ms);

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,12 +53,16 @@ set_defaults(struct gw_config *c)
 	c->clones_max_procs = 64;
 	c->events_rate = 1u << 20;
 	c->rpfilter = true;
+	c->pcap.max_size = 10u << 20;
+	c->pcap.files = 4;
+	c->pcap.snaplen = 65535;
 	if (!(c->policy = strdup("/etc/potemkin/farm.policy")) ||
 	    !(c->user = strdup("nobody")) ||
 	    !(c->control_socket = strdup("/run/potemkin/gateway.sock")) ||
 	    !(c->pidfile = strdup("")) ||
 	    !(c->events = strdup("/var/log/potemkin/events.jsonl")) ||
 	    !(c->external_interface = strdup("eth0")) ||
+	    !(c->pcap.directory = strdup("/var/lib/potemkin/pcap")) ||
 	    argv_set(&c->clone_cmd, clone) < 0 ||
 	    argv_set(&c->teardown_cmd, teardown) < 0 ||
 	    argv_set(&c->freeze_cmd, freeze) < 0)
@@ -196,11 +201,14 @@ static const char *const tables_keys[] = {
 	"history", "scan_sources", "universes", "dns", "backoff", "flow_idle",
 	"park_bytes",
 };
+static const char *const pcap_keys[] = {
+	"types", "directory", "max_size", "files", "snaplen", "keep",
+};
 static const char *const top_keys[] = {
 	"policy", "user", "control_socket", "pidfile", "events",
 	"external_interface", "mark", "sources_allowed", "rpfilter", "dns_timeout",
 	"events_rate", "dns_rate", "dns_per_clone", "contain_report", "on_exit",
-	"queue", "clone", "tables", "sensor",
+	"queue", "clone", "tables", "sensor", "pcap",
 };
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -287,6 +295,96 @@ load_tables(struct conf_ctx *l, config_setting_t *g, struct gw_config *c)
 	}
 }
 
+/* "10M", "512K", "1G" (powers of 1024) or a plain number of bytes. */
+static void
+get_bytes(struct conf_ctx *l, config_setting_t *s, uint64_t min, uint64_t max, uint64_t *dst)
+{
+	const char *v, *n = config_setting_name(s);
+	uint64_t x = 0;
+	char *end;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		if (conf_uint(l, s, n, min, max, &x) == 0)
+			*dst = x;
+		return;
+	}
+	v = config_setting_get_string(s);
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (end == v || errno || *v == '-') {
+		conf_error(l, s, "%s: '%s' is not a size (such as \"10M\")", n, v);
+		return;
+	}
+	switch (*end) {
+	case 'K': x <<= 10; end++; break;
+	case 'M': x <<= 20; end++; break;
+	case 'G': x <<= 30; end++; break;
+	}
+	if (*end != '\0' || x < min || x > max)
+		conf_error(l, s, "%s: '%s' is not a size from %lluK to %lluG", n, v,
+		    (unsigned long long)(min >> 10), (unsigned long long)(max >> 30));
+	else
+		*dst = x;
+}
+
+static void
+load_pcap(struct conf_ctx *l, config_setting_t *g, struct gw_config *c)
+{
+	struct gw_pcap_config *p = &c->pcap;
+
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *n = config_setting_name(s);
+
+		if (strcmp(n, "types") == 0) {
+			const char *words[GW_PCAP_TYPES_MAX];
+			size_t k;
+
+			if (conf_strings(l, s, "pcap: types", words, 0, GW_PCAP_TYPES_MAX, &k) < 0)
+				continue;
+			for (size_t j = 0; j < p->ntypes; j++)
+				free(p->types[j]);
+			p->ntypes = 0;
+			for (size_t j = 0; j < k; j++) {
+				if (strcmp(words[j], "*") != 0 &&
+				    (words[j][0] == '\0' || strlen(words[j]) >= ENG_TYPE_MAX ||
+				    strspn(words[j], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "0123456789._-") != strlen(words[j]))) {
+					conf_error(l, s, "pcap: types: '%s' is neither a type name nor \"*\"",
+					    words[j]);
+					continue;
+				}
+				if ((p->types[p->ntypes] = strdup(words[j])) != NULL)
+					p->ntypes++;
+			}
+		} else if (strcmp(n, "directory") == 0) {
+			get_string(l, s, &p->directory, false);
+			if (p->directory[0] != '/')
+				conf_error(l, s, "pcap: directory: '%s' is not an absolute path",
+				    p->directory);
+		} else if (strcmp(n, "max_size") == 0) {
+			get_bytes(l, s, 4096, 1ull << 40, &p->max_size);
+		} else if (strcmp(n, "files") == 0) {
+			get_u32(l, s, 1, 100, &p->files);
+		} else if (strcmp(n, "snaplen") == 0) {
+			get_u32(l, s, 64, 65535, &p->snaplen);
+		} else if (strcmp(n, "keep") == 0) {
+			get_bool(l, s, &p->keep);
+		} else {
+			conf_unknown(l, s, "pcap", pcap_keys, NKEYS(pcap_keys));
+		}
+	}
+}
+
+bool
+gw_pcap_wanted(const struct gw_config *c, const char *type)
+{
+	for (size_t i = 0; i < c->pcap.ntypes; i++)
+		if (strcmp(c->pcap.types[i], "*") == 0 || strcmp(c->pcap.types[i], type) == 0)
+			return true;
+	return false;
+}
+
 static void
 load_top(struct conf_ctx *l, config_setting_t *s, struct gw_config *c)
 {
@@ -340,6 +438,8 @@ load_top(struct conf_ctx *l, config_setting_t *s, struct gw_config *c)
 		load_clone(l, s, c);
 	} else if (strcmp(n, "tables") == 0 && config_setting_is_group(s)) {
 		load_tables(l, s, c);
+	} else if (strcmp(n, "pcap") == 0 && config_setting_is_group(s)) {
+		load_pcap(l, s, c);
 	} else {
 		conf_unknown(l, s, "", top_keys, NKEYS(top_keys));
 	}
@@ -384,5 +484,8 @@ gw_config_free(struct gw_config *c)
 	argv_free(&c->teardown_cmd);
 	argv_free(&c->freeze_cmd);
 	argv_free(&c->hosts_cmd);
+	for (size_t i = 0; i < c->pcap.ntypes; i++)
+		free(c->pcap.types[i]);
+	free(c->pcap.directory);
 	memset(c, 0, sizeof(*c));
 }

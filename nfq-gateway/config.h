@@ -11,6 +11,18 @@
 
 #define GW_ARGV_MAX 16
 #define GW_SENSOR_MAX 64	/* bytes of gateway.conf's sensor name */
+#define GW_PCAP_TYPES_MAX 64
+
+/* pcap = { ... }: each clone's traffic written to files (capture.c). */
+struct gw_pcap_config {
+	char *types[GW_PCAP_TYPES_MAX];	/* the types captured; "*" for all */
+	size_t ntypes;			/* 0: capture is off */
+	char *directory;		/* DIR/ID/{clone,outside}.pcap */
+	uint64_t max_size;		/* bytes a file may reach */
+	uint32_t files;			/* a view's files: the live one and files-1 older */
+	uint32_t snaplen;
+	bool keep;			/* teardown keeps them as DIR/ID-TIME */
+};
 
 struct gw_argv {
 	char *argv[GW_ARGV_MAX + 1];	/* NULL-terminated */
@@ -37,6 +49,7 @@ struct gw_config {
 	uint32_t hosts_interval_ms;
 	uint32_t clone_timeout_ms;
 	uint32_t clones_max_procs;	/* teardown/freeze commands at once */
+	struct gw_pcap_config pcap;
 	struct eng_config eng;
 };
 
@@ -46,5 +59,7 @@ struct gw_config {
  */
 int gw_config_load(struct gw_config *c, const char *path, FILE *errs);
 void gw_config_free(struct gw_config *c);
+/* Are clones of this type captured? */
+bool gw_pcap_wanted(const struct gw_config *c, const char *type);
 
 #endif

@@ -264,6 +264,9 @@ cmd_stats(struct gw *g, struct reply *r, int argc, char **argv)
 			STAT("events_written", g->events_written),
 			STAT("events_lost", g->events_lost),
 			STAT("events_over_rate", g->events_over_rate),
+			STAT("pcap_written", g->pcap_written),
+			STAT("pcap_dropped", g->pcap_dropped),
+			STAT("pcap_errors", g->pcap_errors),
 		};
 
 		for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {

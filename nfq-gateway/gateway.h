@@ -19,6 +19,8 @@
 
 #define GW_DNS_SOCKETS 16
 
+struct gw_capture;
+
 struct gw {
 	struct gw_config *cfg;
 	struct pol_program *prog;
@@ -62,6 +64,8 @@ struct gw {
 	bool notify;
 	uint64_t status_sent_ms;	/* mono; 0: none yet */
 	struct ps_counts status_sent;
+	uint64_t pcap_written, pcap_dropped, pcap_errors;
+	struct gw_capture *cap;		/* NULL when nothing is captured */
 	const struct ctl_hooks *ctl;
 	struct gw_hosts hosts;		/* as the placement's check reports them */
 };
@@ -74,6 +78,22 @@ void gw_ps_request(struct gw *g, const struct ps_request *rq);
 int gw_worker_run(struct gw *g);
 /* Tell systemd (through the parent, if it listens) what, with the counts. */
 void gw_notify(struct gw *g, enum ps_notify what);
+
+/* capture.c: each captured clone's pcap files (capture.h). */
+int cap_setup(struct gw *g);
+/* Its files' descriptors, from the parent with its record; taken in all cases. */
+void cap_attach(struct gw *g, int vm, const int fds[2]);
+/* Flushed and closed: before its freeze or teardown is asked for. */
+void cap_close(struct gw *g, int vm);
+void cap_close_all(struct gw *g);
+/* The parent's answer to PS_PCAP_ROTATE (fd -1: it could not). */
+void cap_rotated(struct gw *g, uint32_t serial, int fd);
+/* As delivered to the clone; the outside view with its farm address put back. */
+void cap_delivered(struct gw *g, const struct eng_vm *vm, const uint8_t *pkt, size_t len);
+/* As the clone sent it, before the engine sees it; its id, or -1 if not captured. */
+int cap_from_clone(struct gw *g, int ifindex, const uint8_t *pkt, size_t len);
+/* As the gateway let it out, rewritten. */
+void cap_passed(struct gw *g, int vm, const uint8_t *pkt, size_t len);
 
 /*
  * control.c: the control socket, on the worker's event loop.  What a

@@ -1,7 +1,8 @@
 # nfq-gateway/: potemkin-gateway and potemkin-ctl, the engine's daemon:
 # NFQUEUE, AF_PACKET, privilege separation, the control socket, events and
 # the event loop around libengine.
-DEPS_PKGS += libnetfilter-queue-dev libmnl-dev libconfig-dev libsystemd-dev iptables iproute2
+DEPS_PKGS += libnetfilter-queue-dev libmnl-dev libconfig-dev libsystemd-dev libpcap-dev \
+	iptables iproute2
 # End-to-end tests and the demo: clients, a resolver and a sniffer.
 DEPS_PKGS += curl nmap hping3 tcpreplay tcpdump dnsmasq-base busybox-static jq
 # Every end-to-end test validates its events against events.schema.json.
@@ -17,9 +18,9 @@ SBIN_PROGS += potemkin-gateway
 potemkin-gateway_SRCS := nfq-gateway/gateway.c nfq-gateway/worker.c \
 	nfq-gateway/control.c nfq-gateway/privsep.c nfq-gateway/config.c \
 	nfq-gateway/rules.c nfq-gateway/evloop.c nfq-gateway/typecheck.c \
-	nfq-gateway/hosts.c nfq-gateway/notify.c
+	nfq-gateway/hosts.c nfq-gateway/notify.c nfq-gateway/capture.c nfq-gateway/capdir.c
 potemkin-gateway_LIBS := gwio $(ENGINE_LIBS)
-potemkin-gateway_LDLIBS := $(GWIO_LDLIBS) -lconfig -lsystemd
+potemkin-gateway_LDLIBS := $(GWIO_LDLIBS) -lconfig -lsystemd -lpcap
 
 PROGS += potemkin-ctl
 potemkin-ctl_SRCS := nfq-gateway/ctl.c nfq-gateway/ctl-reply.c nfq-gateway/ctl-prom.c \
@@ -28,7 +29,8 @@ potemkin-ctl_LIBS := common
 
 # The privileged parent on its own, its worker played by the test.
 LIBS += gwparent
-gwparent_SRCS := nfq-gateway/privsep.c nfq-gateway/config.c nfq-gateway/notify.c
+gwparent_SRCS := nfq-gateway/privsep.c nfq-gateway/config.c nfq-gateway/notify.c \
+	nfq-gateway/capdir.c
 UNIT_TESTS += t3201-gw-privsep-queue
 t3201-gw-privsep-queue_LIBS := gwparent $(ENGINE_LIBS)
 t3201-gw-privsep-queue_LDLIBS := -lconfig -lsystemd
@@ -82,5 +84,5 @@ $(eval $(call gw_helper,gw-inject,gwio engine common,$(GWIO_LDLIBS)))
 # built in the same mode first.
 # The end-to-end tests that reach most of the worker: rerun sanitized too.
 UNIT_SHELL_TESTS += t/t3010-gw-nfqueue.t t/t3011-gw-afpacket.t t/t4003-e2e-contain.t \
-	t/t4008-e2e-malformed.t t/t4009-e2e-operator.t
+	t/t4008-e2e-malformed.t t/t4009-e2e-operator.t t/t4020-e2e-pcap.t
 check-unit: t/helpers/gw-nq-echo t/helpers/gw-tx t/helpers/gw-inject

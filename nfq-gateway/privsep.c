@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "lib/addr.h"
 #include "lib/log.h"
 #include "lib/monotime.h"
@@ -44,6 +45,7 @@ struct ps_child {
 	pid_t pid;
 	uint32_t op, serial;
 	int32_t vm;
+	char type[ENG_TYPE_MAX];	/* PS_CLONE: whether to capture it */
 	int out, err;
 	char outbuf[PS_TEXT_MAX];
 	size_t outlen;
@@ -100,24 +102,24 @@ ps_valid_type(const char *s)
 /* ---- messages -------------------------------------------------------------- */
 
 static int
-ps_reply_send(int fd, const struct ps_reply *rp, int pass_fd)
+ps_reply_send(int fd, const struct ps_reply *rp, const int *fds, int nfds)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
+	char cbuf[CMSG_SPACE(PS_FDS_MAX * sizeof(int))];
 	struct iovec iov = { (void *)(uintptr_t)rp, sizeof(*rp) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
-	if (pass_fd >= 0) {
+	if (nfds > 0) {
 		struct cmsghdr *cm;
 
 		memset(cbuf, 0, sizeof(cbuf));
 		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
+		mh.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
 		cm = CMSG_FIRSTHDR(&mh);
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+		cm->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, (size_t)nfds * sizeof(int));
 	}
 	do
 		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
@@ -126,9 +128,9 @@ ps_reply_send(int fd, const struct ps_reply *rp, int pass_fd)
 }
 
 int
-ps_recv(int fd, struct ps_reply *rp, int *passed_fd)
+ps_recv_fds(int fd, struct ps_reply *rp, int fds[PS_FDS_MAX])
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
+	char cbuf[CMSG_SPACE(PS_FDS_MAX * sizeof(int))];
 	struct iovec iov = { rp, sizeof(*rp) };
 	struct msghdr mh = {
 		.msg_iov = &iov, .msg_iovlen = 1,
@@ -137,23 +139,41 @@ ps_recv(int fd, struct ps_reply *rp, int *passed_fd)
 	struct cmsghdr *cm;
 	ssize_t n;
 
-	*passed_fd = -1;
+	for (int i = 0; i < PS_FDS_MAX; i++)
+		fds[i] = -1;
 	do
 		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n <= 0)
 		return n == 0 ? 0 : -1;
-	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-			memcpy(passed_fd, CMSG_DATA(cm), sizeof(int));
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			memcpy(fds, CMSG_DATA(cm), (k > PS_FDS_MAX ? PS_FDS_MAX : k) * sizeof(int));
+		}
+	}
 	if (n != (ssize_t)sizeof(*rp)) {
-		if (*passed_fd >= 0)
-			close(*passed_fd);
+		for (int i = 0; i < PS_FDS_MAX; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
 		errno = EPROTO;
 		return -1;
 	}
 	rp->text[PS_TEXT_MAX - 1] = '\0';
 	return 1;
+}
+
+int
+ps_recv(int fd, struct ps_reply *rp, int *passed_fd)
+{
+	int fds[PS_FDS_MAX], r = ps_recv_fds(fd, rp, fds);
+
+	for (int i = 1; i < PS_FDS_MAX; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	*passed_fd = fds[0];
+	return r;
 }
 
 /* ---- dropping privileges --------------------------------------------------- */
@@ -250,15 +270,22 @@ ps_confine_worker(void)
 /* ---- the parent ------------------------------------------------------------ */
 
 static void
-reply(struct ps_parent *p, uint32_t op, uint32_t serial, int status,
-    const char *text, int pass_fd)
+reply_fds(struct ps_parent *p, uint32_t op, uint32_t serial, int status,
+    const char *text, const int *fds, int nfds)
 {
 	struct ps_reply rp = { .op = op, .serial = serial, .status = status };
 
 	snprintf(rp.text, sizeof(rp.text), "%s", text ? text : "");
 	/* A worker that has gone cannot be answered; its requests still count. */
 	if (!p->worker_gone)
-		(void)ps_reply_send(p->sock, &rp, pass_fd);
+		(void)ps_reply_send(p->sock, &rp, fds, nfds);
+}
+
+static void
+reply(struct ps_parent *p, uint32_t op, uint32_t serial, int status,
+    const char *text, int pass_fd)
+{
+	reply_fds(p, op, serial, status, text, &pass_fd, pass_fd >= 0);
 }
 
 /* argv = the configured command + its arguments for this request. */
@@ -341,6 +368,7 @@ spawn(struct ps_parent *p, const struct ps_request *rq)
 	ch->op = rq->op;
 	ch->serial = rq->serial;
 	ch->vm = rq->vm;
+	memcpy(ch->type, rq->type, sizeof(ch->type));
 	ch->out = out[0];
 	ch->err = err[0];
 	ch->deadline = mono_ms() + p->c->clone_timeout_ms;
@@ -483,6 +511,15 @@ handle_request(struct ps_parent *p, const struct ps_request *rq)
 	case PS_NOTIFY:
 		ps_notify_request(rq);
 		break;
+	case PS_PCAP_ROTATE:
+		fd = p->c->pcap.ntypes && rq->vm >= 1 && rq->vm <= RECORD_ID_MAX &&
+		    rq->serial < CAP_VIEWS ? capdir_rotate(&p->c->pcap, rq->vm,
+		    (int)rq->serial) : -1;
+		reply(p, rq->op, (uint32_t)rq->vm * 2 + rq->serial, fd < 0 ? -1 : 0,
+		    "", fd);
+		if (fd >= 0)
+			close(fd);
+		break;
 	case PS_EXIT:
 		/*
 		 * The last reply it gets: anything it was told before, it
@@ -557,6 +594,37 @@ last_line(char *buf)
 	return start ? start + 1 : buf;
 }
 
+/*
+ * Its capture's files, before the command runs: the worker closed them
+ * before it asked, and the id may be reused once the command is done.
+ */
+static void
+capture_files(struct ps_parent *p, const struct ps_request *rq)
+{
+	if (p->c->pcap.ntypes == 0 || rq->vm < 1 || rq->vm > RECORD_ID_MAX)
+		return;
+	if (rq->op == PS_TEARDOWN)
+		capdir_teardown(&p->c->pcap, rq->vm);
+	else if (rq->op == PS_FREEZE)
+		capdir_freeze_begin(&p->c->pcap, rq->vm);
+}
+
+/* A new clone's record, with its capture's descriptors if its type is captured. */
+static void
+reply_clone(struct ps_parent *p, const struct ps_child *ch, const char *record)
+{
+	int fds[CAP_VIEWS], vm = record_id(record);
+
+	if (vm < 1 || !gw_pcap_wanted(p->c, ch->type) ||
+	    capdir_open(&p->c->pcap, vm, fds) < 0) {
+		reply(p, ch->op, ch->serial, 0, record, -1);
+		return;
+	}
+	reply_fds(p, ch->op, ch->serial, 0, record, fds, CAP_VIEWS);
+	for (int v = 0; v < CAP_VIEWS; v++)
+		close(fds[v]);
+}
+
 /* Tear down a clone from its record line, unless clones are to be kept. */
 static void
 orphan_clone(struct ps_parent *p, const char *record)
@@ -590,10 +658,16 @@ finish_child(struct ps_parent *p, int i)
 	if (ok && p->worker_gone && ch->op == PS_CLONE) {
 		/* Made after the worker left: nobody will ever use or reclaim it. */
 		orphan_clone(p, last_line(ch->outbuf));
+	} else if (ok && ch->op == PS_CLONE) {
+		reply_clone(p, ch, last_line(ch->outbuf));
 	} else if (ok) {
+		if (ch->op == PS_FREEZE && p->c->pcap.ntypes)
+			capdir_freeze_end(&p->c->pcap, ch->vm, last_line(ch->outbuf));
 		reply(p, ch->op, ch->serial, 0, ch->op == PS_HOSTS ? ch->outbuf :
 		    last_line(ch->outbuf), -1);
 	} else {
+		if (ch->op == PS_FREEZE && p->c->pcap.ntypes)
+			capdir_freeze_end(&p->c->pcap, ch->vm, NULL);
 		if (ch->kills)
 			snprintf(why, sizeof(why), "timed out after %ums",
 			    p->c->clone_timeout_ms);
@@ -731,6 +805,7 @@ ps_parent_main(int fd, pid_t worker, const struct gw_config *c)
 			 */
 			if (r == (ssize_t)sizeof(rq)) {
 				rq.type[sizeof(rq.type) - 1] = '\0';
+				capture_files(&p, &rq);
 				handle_request(&p, &rq);
 			} else if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN &&
 			    errno != ECONNRESET)) {

@@ -27,6 +27,7 @@ enum ps_op {
 	PS_EXIT,		/* finish what runs, then exit; answered, last of all */
 	PS_HOSTS,		/* run the hosts command; reply with its output */
 	PS_NOTIFY,		/* tell systemd serial (a ps_notify) with counts; no reply */
+	PS_PCAP_ROTATE,		/* vm's capture, view serial, is full: a new file */
 };
 
 enum ps_notify {
@@ -42,7 +43,8 @@ struct ps_counts {
 
 struct ps_request {
 	uint32_t op;
-	uint32_t serial;	/* PS_CLONE: the binding, echoed in the reply */
+	uint32_t serial;	/* PS_CLONE: the binding, echoed in the reply;
+				 * PS_PCAP_ROTATE: the view */
 	int32_t vm;		/* PS_TEARDOWN, PS_FREEZE */
 	uint32_t ip;		/* PS_CLONE: the impersonated address */
 	uint32_t universe;
@@ -54,10 +56,16 @@ struct ps_request {
 
 struct ps_reply {
 	uint32_t op;
-	uint32_t serial;
+	uint32_t serial;	/* PS_PCAP_ROTATE: vm * 2 + view */
 	int32_t status;		/* 0 ok; otherwise failed, text says why */
 	char text[PS_TEXT_MAX];	/* PS_CLONE: the record line */
 };
+
+/*
+ * A PS_CLONE reply of a captured type passes two descriptors, the clone's
+ * view and the outside view (capture.h); PS_PCAP_ROTATE one.
+ */
+#define PS_FDS_MAX 2
 
 /*
  * Run the parent's loop on fd until the worker exits or asks it to; never
@@ -77,6 +85,8 @@ void ps_notify_stopping(void);
 /* Worker side. */
 /* Read one reply; *passed_fd gets a descriptor that came with it, or -1. */
 int ps_recv(int fd, struct ps_reply *rp, int *passed_fd);
+/* Likewise for up to PS_FDS_MAX descriptors, -1 for those that did not come. */
+int ps_recv_fds(int fd, struct ps_reply *rp, int fds[PS_FDS_MAX]);
 
 /*
  * Once everything is open: from now on the worker may make only the system

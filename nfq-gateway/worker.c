@@ -138,6 +138,8 @@ io_deliver(void *ctx, const struct eng_vm *vm, const uint8_t *pkt, size_t len)
 {
 	struct gw *g = ctx;
 
+	if (g->cap)
+		cap_delivered(g, vm, pkt, len);
 	tx_send(g->tx, vm->ifindex, vm->mac, vm->if_mac, pkt, len);
 }
 
@@ -172,6 +174,8 @@ io_vm_command(struct gw *g, uint32_t op, const struct eng_vm *vm)
 	/* The serial names the clone too: a failed freeze's reply says which. */
 	struct ps_request rq = { .op = op, .vm = vm->id, .serial = (uint32_t)vm->id };
 
+	/* Complete on disk before the parent moves or removes it. */
+	cap_close(g, vm->id);
 	gw_ps_request(g, &rq);
 }
 
@@ -328,13 +332,18 @@ on_outbound(void *ctx, struct nq *q, struct nq_packet *pk)
 {
 	struct gw *g = ctx;
 	enum eng_verdict v;
+	int captured = -1;
 
 	if (pk->len < pk->orig_len) {
 		g->truncated++;
 		nq_verdict(q, pk->id, NQ_DROP, false, 0, NULL, 0);
 		return;
 	}
+	if (g->cap)
+		captured = cap_from_clone(g, (int)pk->indev, pk->data, pk->len);
 	v = eng_outbound(g->eng, (int)pk->indev, pk->data, pk->len, g->batch_ms);
+	if (v == ENG_PASS && captured > 0)
+		cap_passed(g, captured, pk->data, pk->len);
 	if (v == ENG_PASS)
 		nq_verdict(q, pk->id, NQ_ACCEPT, true, g->cfg->eng.pass_mark, pk->data,
 		    pk->len);
@@ -364,13 +373,16 @@ queue_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
 /* ---- the parent's replies ------------------------------------------------- */
 
 static void
-clone_done(struct gw *g, const struct ps_reply *rp)
+clone_done(struct gw *g, const struct ps_reply *rp, const int fds[PS_FDS_MAX])
 {
 	struct clone_record rec;
 	struct eng_vm vm;
 	char why[128];
 	uint64_t now = mono_ms();
 
+	/* First, so that a teardown below closes them too. */
+	if (fds[0] >= 0)
+		cap_attach(g, record_id(rp->text), fds);
 	if (rp->status != 0) {
 		eng_clone_failed(g->eng, rp->serial, rp->text, now);
 		return;
@@ -488,16 +500,24 @@ static bool
 handle_reply(struct gw *g)
 {
 	struct ps_reply rp;
-	int passed, r;
+	int fds[PS_FDS_MAX], passed, r;
 
-	if ((r = ps_recv(g->ps_fd, &rp, &passed)) <= 0) {
+	if ((r = ps_recv_fds(g->ps_fd, &rp, fds)) <= 0) {
 		if (r < 0 && errno == EAGAIN)
 			return true;
 		fatalx("privsep: the parent is gone");
 	}
+	passed = fds[0];
+	if (rp.op != PS_CLONE)
+		for (int i = 1; i < PS_FDS_MAX; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
 	switch (rp.op) {
 	case PS_CLONE:
-		clone_done(g, &rp);
+		clone_done(g, &rp, fds);
+		break;
+	case PS_PCAP_ROTATE:
+		cap_rotated(g, rp.serial, passed);
 		break;
 	case PS_TEARDOWN:
 		if (rp.status != 0)
@@ -741,6 +761,8 @@ gw_worker_setup(struct gw *g)
 			log_warn("event loop");
 			return -1;
 		}
+	if (cap_setup(g) < 0)
+		return -1;
 	static const struct ctl_hooks hooks = { request_reload, worker_flush };
 
 	ctl_attach(g, &hooks);
@@ -758,5 +780,7 @@ gw_worker_run(struct gw *g)
 		return -1;
 	}
 	worker_flush(g);
+	/* Clones kept running (on_exit keep) keep their captures whole on disk. */
+	cap_close_all(g);
 	return 0;
 }

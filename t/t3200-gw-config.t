@@ -219,6 +219,33 @@ test_expect_success 'values are checked for type and range' '
 	grep "^bad.conf:5: user: a string is expected" err
 '
 
+test_expect_success 'pcap: off unless types are named; each setting checked' '
+	cat >pcap.conf <<-\CONF &&
+	policy = "farm.policy";
+	clone: { command = [ "potemkin-clone", "-c", "vmm.conf" ]; };
+	pcap = { types = [ "web" ]; directory = "/var/tmp/pcap"; max_size = "512K";
+	         files = 2; snaplen = 1500; keep = true; };
+	CONF
+	potemkin-gateway -n -c pcap.conf >out &&
+	grep -x "configuration OK" out &&
+	cat >badpcap.conf <<-\CONF &&
+	policy = "farm.policy";
+	pcap = { types = [ "we b" ]; directory = "pcap"; max_size = "10X";
+	         files = 0; snaplen = 10; keep = "yes"; size = 1; };
+	CONF
+	test_expect_code 1 potemkin-gateway -n -c badpcap.conf 2>err &&
+	grep "^badpcap.conf:2: pcap: types: '"'"'we b'"'"' is neither a type name nor \"\*\"$" err &&
+	grep "^badpcap.conf:2: pcap: directory: '"'"'pcap'"'"' is not an absolute path$" err &&
+	grep "^badpcap.conf:2: max_size: '"'"'10X'"'"' is not a size from 4K to 1024G$" err &&
+	grep "^badpcap.conf:3: files: 0 is not within 1\.\.100$" err &&
+	grep "^badpcap.conf:3: snaplen: 10 is not within 64\.\.65535$" err &&
+	grep "^badpcap.conf:3: keep: true or false is expected$" err &&
+	grep "^badpcap.conf:3: pcap: unknown setting '"'"'size'"'"'$" err &&
+	printf "policy = \"farm.policy\";\npcap = { max_size = \"1K\"; };\n" >small.conf &&
+	test_expect_code 1 potemkin-gateway -n -c small.conf 2>err &&
+	grep "^small.conf:2: max_size: '"'"'1K'"'"' is not a size from 4K to 1024G$" err
+'
+
 test_expect_success 'sources_allowed: prefixes, each checked' '
 	cat >allow.conf <<-\CONF &&
 	policy = "farm.policy";

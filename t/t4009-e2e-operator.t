@@ -55,6 +55,11 @@ test_expect_success 'flows shows the cached flow of a conversation' '
 	farm_ctl flows 10 | grep -E "^in +6 +203\.0\.113\.23:[0-9]+ +198\.51\.100\.91:80 +deliver"
 '
 
+test_expect_success 'pcap is off by default: a conversation later, nothing captured' '
+	test "$(e2e_stat pcap_written)" = 0 &&
+	test "$(e2e_stat pcap_dropped)" = 0
+'
+
 test_expect_success 'every listing is one line of valid JSON' '
 	for c in status stats vms universes "flows 5"; do
 		farm_ctl --json $c >reply &&

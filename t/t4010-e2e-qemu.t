@@ -9,6 +9,9 @@ E2E_GUEST=1
 . "$(dirname "$0")/lib/test-lib.sh"
 . "$TEST_DIRECTORY/lib/e2e.sh"
 
+# Captured, and kept at teardown: the two views differ by the guest address.
+FARM_GATEWAY_EXTRA="pcap = { types = [ \"*\" ]; directory = \"$TRASH/pcap\"; keep = true; };"
+
 test_expect_success 'a farm with a qemu host type: reference booted, snapshot saved' '
 	test -f "$FARM_GUEST_DIR/vmlinuz" &&
 	e2e_up qemu &&
@@ -62,6 +65,19 @@ test_expect_success 'its lookup went through the proxy; nothing escaped' '
 test_expect_success 'idle guests are reclaimed and their QEMUs stop' '
 	farm_wait_event 30 reclaim ".potemkin.addr == \"198.51.100.8\"" &&
 	test_wait_for 10 "! pgrep -f \"potemkin-pk$vm \" && ! pgrep -f \"potemkin-pk$vm2 \""
+'
+
+test_expect_success 'its kept capture: 10.0.2.15 as the guest saw it, the farm address outside' '
+	test_wait_for 10 "ls -d pcap/$vm-* >/dev/null 2>&1" &&
+	c=$(ls -d pcap/$vm-*) &&
+	tcpdump -n -r "$c/clone.pcap" >clone.txt &&
+	grep "IP 203\.0\.113\.22\.[0-9]* > 10\.0\.2\.15\.80: Flags \[S\]" clone.txt &&
+	grep "IP 10\.0\.2\.15\.80 > 203\.0\.113\.22\.[0-9]*: Flags \[S\.\]" clone.txt &&
+	test_must_fail grep "198\.51\.100\.7\." clone.txt &&
+	tcpdump -n -r "$c/outside.pcap" >outside.txt &&
+	grep "IP 203\.0\.113\.22\.[0-9]* > 198\.51\.100\.7\.80: Flags \[S\]" outside.txt &&
+	grep "IP 198\.51\.100\.7\.80 > 203\.0\.113\.22\.[0-9]*: Flags \[S\.\]" outside.txt &&
+	test_must_fail grep "10\.0\.2\.15" outside.txt
 '
 
 test_expect_success 'stopping the gateway leaves nothing behind' '
