@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # bench-all.sh -- what `make bench` runs: the policy evaluator, the engine alone, the gateway against the bare NFQUEUE consumer,
 # the clone tools; then bench/bench-report.sh writes the table of
 # bench/RESULTS.md from what they printed.  As root, from the top of the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # bench-report.sh -- the table at the top of bench/RESULTS.md, from what the
 # benchmarks printed (bench/bench-all.sh keeps it in bench/out/PART.txt).
 #

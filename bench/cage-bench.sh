@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # What the cage costs: clones made by today's tools beside the same clones
 # made by the tools before the cage (commit $CAGE_BENCH_BASE, built once in
 # build/base), in one run, one after the other, on the same machine.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Clone-tools benchmarks, netns and qemu, in a private network and mount
 # namespace (nothing of the host is touched).  As root, from the top of the
 # tree after `make`:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * clone-latency: how fast the clone tools make and unmake clones, and what
  * an idle clone costs.

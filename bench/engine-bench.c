@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * engine-bench: the gateway's engine alone, in process, on one core --
  * decisions per second on synthetic traffic and on real captures, and the

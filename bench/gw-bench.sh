@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # gw-bench.sh -- the gateway against the bare NFQUEUE consumer, side by side,
 # through real NFQUEUE in network namespaces.  Run as root from the source
 # tree after `make`:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # hosts-bench.sh -- a farm over two VMM hosts, side by side: delivery into a
 # clone on this machine against delivery into one on another host over its
 # VXLAN tunnel, and what placement costs beyond the remote command.  Run as

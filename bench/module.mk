@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # bench/: benchmarks, never timed tests.  `make bench` (as root, without -j)
 # runs them all and rewrites the table of bench/RESULTS.md from what they
 # printed (bench/bench-all.sh, bench/bench-report.sh); each part also has a

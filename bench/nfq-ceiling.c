@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * nfq-ceiling: the bare accept-all NFQUEUE consumer the gateway is measured
  * against.  It does the least work the path allows: recvmmsg of every

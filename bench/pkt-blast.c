@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pkt-blast: the traffic generator of the gateway benchmarks.  It writes
  * small UDP datagrams as Ethernet frames through an AF_PACKET socket with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The policy evaluator alone: decisions per second on one core, over a
  * synthetic packet mix shaped like a honeyfarm's traffic (mostly SYNs to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The replay on one core: packets per second through the replay and the
  * gateway's engine, on the shared captures (../shared/traces), read into

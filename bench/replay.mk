@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # The replay tool on one core (`make bench-replay`): packets per second
 # through the replay and the gateway's engine, on the shared captures
 # replayed again and again in process.  Read from replay/module.mk, so

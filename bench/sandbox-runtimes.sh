@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # What a honeypot clone costs when a container runtime builds its sandbox,
 # against the bare network + service with no sandbox at all.  As root, from
 # the top of the tree:

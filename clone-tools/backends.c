@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The backends, found by the name vmm.conf gives them. */
 #include "vmm.h"
 #include "placed.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cage-filter-gen: the system calls a caged clone is refused, compiled by
  * libseccomp into classic BPF at build time and written as C for cage.c

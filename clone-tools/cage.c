@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The cage: namespaces, ids, cgroup, root file system, capabilities, no new
  * privileges and a system call filter, by direct system calls (doc/cage.md

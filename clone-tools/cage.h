@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The cage a clone runs in (doc/ARCHITECTURE.md section 10, doc/cage.md: a
  * captured clone owns nothing).  cage_spawn starts the clone's first

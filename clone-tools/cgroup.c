@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Control groups of clones.  Each clone gets PARENT/pk<ID> (PARENT is
  * vmm.conf's cgroup) before its first process runs, so nothing it starts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A clone's control group: the limits of its memory, processes and CPU,
  * freezing it for potemkin-freeze, killing all of it at teardown.  The same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * potemkin-clone: clone a type's snapshot, attach it to its host interface
  * pk<ID>, let it run, print its record.  The gateway runs this and reads the

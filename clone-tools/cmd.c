@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "cmd.h"
 
 #include <err.h>

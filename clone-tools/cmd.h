@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What the five commands share: -c and -h, loading vmm.conf, the usage
  * table, and exit statuses (0 ok, 1 failure, 2 usage error).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * vmm.conf: read with libconfig, whose own "file:line: what" messages reach
  * the user unchanged; our checks of meaning report the same way, at the line

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The evidence folder: what potemkin-freeze keeps of a clone for analysis.
  * Every backend gets the record, the console log and a MANIFEST saying what

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The evidence folder potemkin-freeze fills (see evidence.c). */
 #ifndef POTEMKIN_EVIDENCE_H
 #define POTEMKIN_EVIDENCE_H

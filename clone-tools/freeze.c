@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * potemkin-freeze: stop a clone and preserve it for analysis in
  * STATEDIR/evidence/ID-TIME/, print that path, then tear the clone down

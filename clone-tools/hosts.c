@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hosts.conf, read with libconfig and checked for meaning, every error at
  * its line (lib/conf.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hosts.conf: the VMM hosts one gateway places its clones on
  * (potemkin-place(8), hosts.conf(5)), and the placement's state in the

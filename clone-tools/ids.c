@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A type's ids against the host's: asked of the name service and the
  * subordinate id files when a type is snapshotted, not at every clone.

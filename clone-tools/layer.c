@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Clones' layers in MEMDIR/layers/: a directory per clone, readable by root
  * only; the upper directory belongs to the clone's root (the type's first

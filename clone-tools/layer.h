@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A clone's layer: what it writes, kept in memory and charged to its own
  * cgroup, in MEMDIR/layers/ID: the netns overlay's upper and work

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * potemkin-ls: the clones that exist, from the state directory.  A clone
  * whose processes are gone is "stale" (potemkin-teardown -s removes it);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The guests' MAC addresses: made from a clone's id, or checked in vmm.conf. */
 #include "vmm.h"
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # clone-tools/: potemkin-snapshot, -clone, -teardown, -freeze, -ls and their
 # backends (netns, qemu, xen), all built on libvmm.  potemkin-mkimage and
 # potemkin-xen-vif (the xen backend's vif hotplug script) are tracked

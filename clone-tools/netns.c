@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The netns backend: a clone is a container, a cage (cage.c) whose
  * services run on the type's read-only root file system with a writable

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "nl.h"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rtnetlink through libmnl: the few link, address and route changes a clone
  * needs, batched so that setting up a clone's network costs a handful of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * potemkin-place: the gateway's clone command when its farm spans several
  * VMM hosts (potemkin-place(8)).  It chooses a host with room for the

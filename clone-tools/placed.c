@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What the clone tools know of potemkin-place's clones (placed.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Clones placed by potemkin-place(8), as the other clone tools see them in
  * the gateway's state directory: the "remote" backend (a clone on another

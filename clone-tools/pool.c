@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A pool of clones made ahead of demand, for any backend that can make one
  * to wait (vmm_backend.pool_make) and hand it out (pool_take): a type with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Clones made ahead of demand (pool.c), for the backends that can make one
  * to wait and hand it out later (vmm_backend.pool_make, pool_take).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "proctree.h"
 
 #include <dirent.h>

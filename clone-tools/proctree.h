@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A clone's processes as a tree rooted at its leader, found through
  * /proc/PID/task/TID/children.  Daemons that start their own sessions (a

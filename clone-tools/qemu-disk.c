@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The qemu backend's disks: a type with a disk (vmm.conf "disk", a qcow2
  * image built by potemkin-mkimage --disk) runs every guest on a chain of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A QEMU process in its cage (cage.c): the type's first id with no
  * capability, PID 1 of its own PID namespace, in network and IPC

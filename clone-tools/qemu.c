@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The qemu backend: real guest kernels, cloned from a snapshot whose memory
  * is shared copy-on-write.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The qemu backend's parts shared by its files (qemu.c, qemu-run.c). */
 #ifndef POTEMKIN_QEMU_H
 #define POTEMKIN_QEMU_H

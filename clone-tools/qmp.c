@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "qmp.h"
 
 #include <err.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A small QMP client: enough of QEMU's machine protocol to stop, migrate,
  * resume, dump and quit a guest.  One command at a time; asynchronous events

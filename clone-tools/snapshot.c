@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* potemkin-snapshot: boot a type's reference guest and save its snapshot. */
 #include <err.h>
 #include <stdio.h>

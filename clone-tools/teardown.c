@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * potemkin-teardown: destroy clones and free every resource they held:
  * processes, interfaces, namespaces, files.  -s removes the clones whose

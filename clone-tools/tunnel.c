@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The VMM host's end of a clone's tunnel.  pk<ID> (the clone's link, as
  * its backend made it) and pkt<ID> (VXLAN, the clone's own VNI, to the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A clone whose gateway is on another host (potemkin-place(8)): its link
  * pk<ID> carried to the gateway by a VXLAN link of its own, pkt<ID>.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Files and processes: the few helpers every backend needs.  Child processes
  * never inherit a descriptor they were not given (a gateway reading our

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The clone tools' shared interface: vmm.conf, the state directory, the
  * record line, and the backend operations that make the same four verbs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The xen backend, through the xl tools as an operator would use them:
  *

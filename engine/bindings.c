@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Bindings: (universe, farm address) -> clone, and the life of each one.
  *

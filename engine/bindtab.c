@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The binding table and the parked-packet pool: where bindings live and how
  * they are found, with no say in their life (bindings.c decides that).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The engine's counters and gauges, each named once.  struct eng_stats is
  * made from these lists, and so are every report of them (potemkin-ctl

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The bridge between the engine and the policy: packet facts in, the
  * policy's state questions answered from the engine's tables.  The policy

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The DNS proxy.  A clone's question never leaves the farm as the clone sent
  * it: the gateway asks the configured resolver itself, from its own socket

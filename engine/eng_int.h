@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The engine's insides, shared by its files and by nothing else: the tables
  * (one file each), the binding state machine and the decisions.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The engine's life: creation from a configuration and a policy, reloads,
  * timers, statistics, operator commands and the read-only views.  The two

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The gateway's engine: every table and every decision, and no kernel I/O.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Events: made by the engine's files, handed to the I/O sink, and written
  * as JSON lines for jq and for Elasticsearch without a mapping: the Elastic

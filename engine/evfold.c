@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Folding repeated events.  `log` and `dns` events come one per packet, and
  * a spoofed scan at line rate would turn each packet into a line of JSON.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The flow cache: the 5-tuple and direction of a packet to what became of
  * its flow, so that most packets cost one lookup instead of a policy walk.

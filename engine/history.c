@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The history table: when did this outside peer last send to this farm
  * address, in this universe.  It is what "replies may go out" rests on, so an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "htab.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A bounded hash table of fixed-size keys and values, the one structure
  * behind every table of the engine (flows, history, scan filter, universes,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The inbound path (queue 0): a packet from the Internet for a farm address.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # engine/: libengine, every table and every decision of the gateway and no
 # kernel I/O.  The daemon (nfq-gateway/) and the replay (replay/) drive the
 # very same engine; it sits on libpolicy and libcommon only.

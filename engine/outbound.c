@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The outbound path (queue 1): a packet a clone sent.  This is where
  * containment happens, so every exit is a drop unless a rule said otherwise.

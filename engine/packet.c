@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * IPv4 parsing, rewriting and building.  Every length read from a packet is
  * checked against what we were given before anything behind it is touched;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * IPv4 packets as the gateway sees them: parsed without trusting a single
  * length, rewritten in place with incremental checksum updates, and the few

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A clone as the engine keeps it, from the record line the clone tools
  * printed (lib/record.c reads the line).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The scan filter: how many distinct farm addresses an outside source has
  * reached within each scanner window of the policy.  A policy asks only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Who may be a peer of the farm.  Queue 0 is read in raw PREROUTING, before
  * rp_filter and the kernel's martian checks, so an inbound packet may claim

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Reclaim timers: a binary min-heap of deadlines.  Entries are never removed
  * early; a timer that fires for a binding that has moved on (reclaimed,

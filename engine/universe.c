@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Universes: which clones may see each other.  A universe is named by a key
  * derived from the conversation that created it (the outside source, the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # etc/: what `make install` puts beside the programs, where Debian's own
 # packages put theirs.  The example configuration (ETC_FILES, from each
 # part's module.mk) goes to SYSCONFDIR/potemkin, never over a file already

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * IPv4 addresses and prefixes.  Addresses are kept in host byte order so that
  * prefix arithmetic is plain integer arithmetic; convert at the wire.

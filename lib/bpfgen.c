@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "bpfgen.h"
 
 #include <err.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * For the build-time generators of seccomp filters (the cage's, the
  * worker's): a rule by a system call's name, refused when libseccomp does

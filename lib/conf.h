@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libconfig files written by people: the reading of a file and the typed
  * readers of its settings, each reporting "file:line: label: what is wrong"

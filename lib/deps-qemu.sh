@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # make deps, second step: qemu clones open the snapshot's memory read-only and
 # copy-on-write (memory-backend-file readonly=on,rom=off), which needs QEMU 8.2
 # or later.  Debian 12 ships 7.2; its backports carry a current one, so on

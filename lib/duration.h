@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Durations written by people: 500ms, 10s, 5m, 1h. Kept as milliseconds. */
 #ifndef POTEMKIN_DURATION_H
 #define POTEMKIN_DURATION_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # farmnet.sh -- a whole honeyfarm in network namespaces, for the end-to-end
 # tests and for `make demo`.  Source it from bash; it uses only what it is
 # given, and never touches addresses outside the documentation ranges.

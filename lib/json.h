@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Writing JSON, the project's one writer, in two forms: into a fixed buffer
  * (jb_: events and control-socket replies; output that does not fit is cut

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Logging in the relayd manner: one place decides between stderr and syslog,
  * so the rest of the code never cares whether it runs under -d.

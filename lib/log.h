@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Logging for daemons and tools: stderr in the foreground, syslog otherwise.
  * log_warn appends strerror(errno); log_warnx does not.  fatal/fatalx log and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # lib/: libcommon, the little every part shares: messages, the monotonic
 # clock, IPv4 and MAC addresses, durations, bounded numbers, the clone
 # record line (lib/record.c, its one parser), libconfig readers, a JSON

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "monotime.h"
 
 #include <time.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Monotonic time: timers never follow the wall clock. */
 #ifndef POTEMKIN_MONOTIME_H
 #define POTEMKIN_MONOTIME_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "number.h"
 
 #include <err.h>

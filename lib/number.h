@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Whole decimal numbers written by people, in command-line options. */
 #ifndef POTEMKIN_NUMBER_H
 #define POTEMKIN_NUMBER_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # private-ns.sh -- set up a network and mount namespace of one's own (made
 # by `unshare --net --mount --propagation private`) as the tests, the demo
 # and the benchmarks need it: a private /run/netns, a sysfs of this network

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * One version for every program: POTEMKIN_VERSION comes from the VERSION
  * file, given to this file alone by the build (lib/module.mk), so a new

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What every program does first: answer --version, and drop the path from
  * argv[0] so that getopt's messages, err(3)'s and ours all begin with the

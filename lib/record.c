@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The record line, the one contract between the clone tools and the
  * gateway: one parser for both, strict about what it knows.

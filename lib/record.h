@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The record line: what potemkin-clone prints on stdout and keeps in the
  * clone's directory, and what the gateway, potemkin-ls and the other tools

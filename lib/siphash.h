@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * SipHash, the keyed pseudorandom function of Aumasson and Bernstein, for
  * hash tables whose keys an outsider chooses: without the 128-bit key their

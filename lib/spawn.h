@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Running a command the way every part of the project runs one: a fixed
  * argv (PATH searched, no shell), standard input from /dev/null, in a

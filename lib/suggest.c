@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* "did you mean", by edit distance; one copy for every part. */
 #include "suggest.h"
 

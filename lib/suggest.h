@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * "did you mean": the policy checker's and the configuration loaders' one
  * way to turn a misspelt name into the name meant.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # traces-dir.sh: print the absolute path of the shared packet captures (the
 # folder with a README.md that the replay tests and the benchmarks read):
 # $POTEMKIN_TRACES if it holds them, else ../shared/traces beside this

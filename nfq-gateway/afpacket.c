@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Delivery through one AF_PACKET socket.  It is opened with protocol 0, so
  * no packet type is bound and it never receives: it costs nothing on the

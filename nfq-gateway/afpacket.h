@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Delivery to clones: complete IPv4 packets sent out of a host interface
  * pk<ID> through one AF_PACKET socket, with the Ethernet header built here.

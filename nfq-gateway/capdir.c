@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The capture files on disk, the privileged parent's side: the worker
  * holds only descriptors, so every name is made, moved and removed here.

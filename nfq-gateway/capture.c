@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The worker's side of the captures: each captured clone has two pcap
  * dumpers (libpcap, link type raw IP) on descriptors the parent opened.

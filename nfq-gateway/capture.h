@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Each clone's traffic in pcap files, in two views: clone.pcap as the
  * clone's own link carried it (its guest address), outside.pcap as it

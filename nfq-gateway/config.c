@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * gateway.conf through libconfig.  libconfig's own "file:line" syntax
  * errors reach the operator as they are; on top of that every setting is

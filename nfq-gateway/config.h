@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* gateway.conf: what the operator decides that the policy does not. */
 #ifndef POTEMKIN_GW_CONFIG_H
 #define POTEMKIN_GW_CONFIG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The control socket: a Unix stream socket, mode 0600, one request line per
  * connection and one JSON line in reply.  A request that starts with "text"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * stats --prometheus: the gateway's stats in the Prometheus text exposition
  * format (version 0.0.4), for a textfile collector or a scrape through a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * potemkin-ctl's side of the control socket: one request, one reply, and a
  * reader for the replies' JSON.  The reader knows only what control.c writes

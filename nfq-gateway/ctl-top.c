@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * potemkin-ctl top: the farm at a glance, refreshed in place.  Each frame
  * asks the gateway for its stats, clones and universes; rates are the

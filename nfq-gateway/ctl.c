@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * potemkin-ctl: ask the running gateway over its control socket.  One
  * request line, one JSON line back; without --json the gateway renders the

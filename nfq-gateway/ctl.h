@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * potemkin-ctl's parts: the request over the control socket, a reader for
  * the gateway's own replies, and the views built on them (top, Prometheus).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The epoll side of the event loop.  Handlers are kept in a table indexed by
  * descriptor; a handler removed while events for it are still in the batch

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A small event loop: file descriptors with callbacks, nothing else.  Signals
  * arrive as a signalfd and timers as a timerfd, so everything that happens is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * potemkin-gateway: turn a block of unused addresses into a honeyfarm.
  *

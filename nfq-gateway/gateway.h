@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The running daemon's worker: the engine with the kernel around it.  Shared
  * by the worker's files (worker.c, control.c) and the main program.

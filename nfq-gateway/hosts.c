@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The VMM hosts' table, from the placement's health check (hosts.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The VMM hosts, as the placement's health check reports them: the
  * parent runs `clone.hosts` (potemkin-place check) every hosts_interval,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # nfq-gateway/: potemkin-gateway and potemkin-ctl, the engine's daemon:
 # NFQUEUE, AF_PACKET, privilege separation, the control socket, events and
 # the event loop around libengine.

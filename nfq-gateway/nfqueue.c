@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * One NFQUEUE queue over libnetfilter_queue's libmnl interface.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * One NFQUEUE queue on its own netlink socket, spoken to through
  * libnetfilter_queue's libmnl interface.  The queue is configured never to

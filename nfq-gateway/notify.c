@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * systemd's notification protocol, spoken by the privileged parent: with
  * NotifyAccess=main only the main process is heard, and the worker, under

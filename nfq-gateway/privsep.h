@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Privilege separation, in OpenBSD's manner.  The process that parses
  * hostile packets (the worker) gives up root after setup and keeps only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The iptables-restore rules of doc/ARCHITECTURE.md section 6 for one
  * configuration, in chains of the gateway's own (POTEMKIN-PREROUTING in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* What `potemkin-gateway -P` prints: the host wiring a configuration needs. */
 #ifndef POTEMKIN_RULES_H
 #define POTEMKIN_RULES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The clone tools say what types they define with `potemkin-clone --types`
  * (one line each: type=NAME backend=B [tcp=P,P,...], the TCP ports being

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * potemkin-gateway -n: the policy's host types held against the clone
  * tools' own, so that a farm whose policy names a type the tools do not

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * worker-filter-gen: the system calls the gateway's worker may make, as an
  * allow list compiled by libseccomp into classic BPF at build time and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The worker: one event loop around the engine.  Queue 0 and queue 1 feed
  * it packets, the privileged parent feeds it records, a signalfd and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Meaning checks across statements, after parsing: the farm, the host types
  * and hosts lines, and rules that an earlier rule shadows.  Warnings are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The compiler: from the checked tree to tables the evaluator can use
  * without a loop over rules.

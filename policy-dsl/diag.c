@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Diagnostics: every error and warning of a file is collected, then printed
  * sorted by position, so parse errors and meaning checks interleave in the

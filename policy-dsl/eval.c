@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The evaluator: first match over one direction's rules, without a loop over
  * rules that cannot match.  Pure and allocation-free: everything it needs is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target: any bytes as a policy.  Beyond "never crash, never
  * hang", a policy that loads must dump to text that loads again into the same

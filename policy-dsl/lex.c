@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The policy lexer: a pure tokenizer (one token's length and type, testable
  * on its own), the keyword table, and the little state that turns tokens

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # policy-dsl/: libpolicy (lexer, parser, checks, printer, compiler,
 # evaluator), the potemkin-policy tool, its man pages and fuzz target.
 LIBS += policy

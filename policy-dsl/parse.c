@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The policy parser: recursive descent over the lexer's tokens into the
  * syntax tree, one statement per line.

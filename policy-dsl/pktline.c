@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The packet descriptions `potemkin-policy eval` reads: words separated by
  * blanks, in a fixed order up to the destination, then key words in any

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * One packet as `potemkin-policy eval` reads it, with the answers its state
  * questions should get:

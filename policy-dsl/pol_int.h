@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libpolicy internals: tokens, the syntax tree, diagnostics and the compiled
  * program.  Nothing outside policy-dsl/ (and its tests) includes this.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libpolicy's front door: load (parse, check, compile) and the questions
  * the gateway asks of a loaded program.

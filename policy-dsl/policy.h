@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libpolicy: the farm policy, from the text an operator writes to the
  * decisions the gateway takes.  This header is the whole interface the rest

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * potemkin-policy: the policy language offline -- check a file, print it
  * normalized, decide packets described on stdin; `replay` runs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The printer: the syntax tree back into text, every setting spelled out
  * (defaults too, so a dump shows what the gateway will do), one statement

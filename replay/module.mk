@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # replay/: potemkin-replay, the gateway's engine driven by captures with a
 # clock of its own (`potemkin-policy replay` runs it, as git runs its
 # commands).  libreplay is linked by the tool, its tests and its benchmark.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * potemkin-replay (also `potemkin-policy replay`): the command line.
  * Options, the policy, every capture opened (and its link type checked) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Captures for the replay: pcap and pcapng files read with libpcap, and the
  * link layers the replay understands taken off each frame.

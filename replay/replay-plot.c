@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The figure: live clones over time, one line per idle timeout, as in the
  * Potemkin paper's figure of the VMs a /16 needs.  gnuplot (Debian's

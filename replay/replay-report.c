@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What the replay reports: a text table for people (one column per idle
  * timeout), one JSON object for scripts, and the live-clone series as CSV.

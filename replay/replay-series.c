@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Live clones over time, in bounded memory whatever the capture's length.
  *

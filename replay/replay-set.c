@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The replay's small maps: keys given dense indices in the order they first
  * came (flows, destinations, peers), and plain sets of addresses (sources,

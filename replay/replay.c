@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The replay's engines: the gateway's engine, one per idle timeout compared,
  * fed the packets of the captures on a clock taken from their timestamps,

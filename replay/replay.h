@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * potemkin-replay: what the farm would have done with real captures,
  * and how many clones it would have needed.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # t/: the TAP library and the basics' tests.  Every part adds its own unit
 # tests to UNIT_TESTS in its module.mk.
 LIBS += tap

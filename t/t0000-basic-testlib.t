@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The test library itself: the checks the rest of the suite leans on.
 test_description='test-lib.sh basics'
 . "$(dirname "$0")/lib/test-lib.sh"

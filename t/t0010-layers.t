@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The layers of doc/ARCHITECTURE.md section 1, from the includes: every
 # include across folders names its folder, so a dependency against the
 # direction lib <- policy-dsl <- engine <- {nfq-gateway, replay} (and

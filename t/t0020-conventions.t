@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # What every command shares: --version from the one VERSION file, messages
 # that begin with the bare program name (never its path), and on a stderr
-# that is systemd's journal, each log line's syslog priority.
+# that is systemd's journal, each log line's syslog priority; and the
+# licence: the ISC text, and its SPDX line in every source file.
 test_description='conventions of every command'
 . "$(dirname "$0")/lib/test-lib.sh"
 
@@ -78,6 +80,32 @@ test_expect_success 'stderr that is not the journal: no priorities' '
 	test_expect_code 1 run_gateway JOURNAL_STREAM="$(stat -c %d:%i other)" &&
 	grep -q "^potemkin-gateway: broken.policy: 1 error$" err &&
 	test_must_fail grep -q "^<" err
+'
+
+# The sources: code, scripts, makefiles, man pages, units and examples.
+# Test inputs (t/policy, t/replay, golden files) are data, left as they are.
+sources() {
+	(cd "$SRC_ROOT" && find . -path ./build -prune -o -path ./t/policy -prune -o \
+		-path ./t/replay -prune -o -path ./.git -prune -o -path './t/unit/*.t' -prune -o -type f \( \
+		-name '*.[ch]' -o -name '*.sh' -o -name '*.t' -o -name '*.mk' -o \
+		-name '*.[58]' -o -name '*.py' -o -name '*.service.in' -o \
+		-name '*.policy' -o -name '*.conf' -o -name GNUmakefile -o \
+		-path './bin/potemkin-*' -o -path ./etc/logrotate.d/potemkin \) -print |
+		sed 's|^\./||' | grep -v '^bin/potemkin-[a-z-]*$' ; \
+	 cd "$SRC_ROOT" && for s in bin/potemkin-*; do
+		head -c2 "$s" | grep -q "#!" && echo "$s"
+	 done) | sort -u
+}
+
+test_expect_success 'ISC licence, and an SPDX line near the top of every source file' '
+	grep -q "^Copyright (c) 2026 The Potemkin authors$" "$SRC_ROOT/LICENSE" &&
+	grep -q "^Permission to use, copy, modify, and distribute this software for any" "$SRC_ROOT/LICENSE" &&
+	sources >files &&
+	test $(wc -l <files) -gt 250 &&
+	while read -r f; do
+		head -n 3 "$SRC_ROOT/$f" | grep -q "SPDX-License-Identifier: ISC" ||
+		{ echo "no SPDX line: $f"; return 1; }
+	done <files
 '
 
 test_done

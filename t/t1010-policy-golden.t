@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Golden policies: t/policy/NNN.in dumps to NNN.ok exactly, checks OK, and
 # its dump dumps to itself (round trip).  t1003 checks that the round trip
 # compiles to the same program.

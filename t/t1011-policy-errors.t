@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Failing policies: t/policy/failNNN.in gives exactly the messages of
 # failNNN.ok (file:line:col, every error of the file), exit status 1, and
 # nothing on stdout.

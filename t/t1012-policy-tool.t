@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # potemkin-policy as a command: usage, bad arguments and files, check of
 # several files, dump from stdin, and eval of packet descriptions.
 test_description='potemkin-policy command line and eval'

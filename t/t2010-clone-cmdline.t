@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The clone tools' command lines: usage, exit statuses, and every bad input
 # (missing or broken vmm.conf, unknown type, missing snapshot, unknown clone)
 # with its message, and nothing left behind.  No root needed.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The netns backend for real: caged clones (t/lib/cage.sh) on the root file
 # system of potemkin-mkimage --rootfs, busybox services reached from the
 # host side through pk<ID>; concurrency, teardown, freeze, failures.

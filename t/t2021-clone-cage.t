@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The netns clone as a cage, tried as an attacker would: logged in through
 # the clone's telnet service (reached through pk<ID>, as the gateway would
 # deliver it), each way out is tried and must fail, and the limits of its

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Bad input to the cage: a root file system missing or not a directory, id
 # ranges that overlap each other or the host's users, limits that no cgroup
 # hierarchy can give, a kernel that gives no user namespace, a memory

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The qemu backend for real, under TCG: a guest built by potemkin-mkimage,
 # its snapshot, clones answering HTTP through pk<ID>, concurrency, teardown,
 # freeze, and the failures (QEMU missing, a guest never ready, a damaged

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The qemu backend with a disk, under TCG: a Debian guest built by
 # potemkin-mkimage --disk, its snapshot (memory, and the disk delta the
 # reference wrote), three clones each writing to a disk of its own over

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The xen backend against a recording double of xl (t/xl-double/xl): Xen
 # cannot run in this suite, so the exact xl command lines are checked, and
 # the failure of each xl step must leave nothing behind.  The double makes

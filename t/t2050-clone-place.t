@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # potemkin-place on its own: hosts.conf, the choice of a host, the tunnel
 # that ties a remote clone to this machine, the health check and the
 # firewall rules of a VMM host.  The "hosts" are network namespaces on a

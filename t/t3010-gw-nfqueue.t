@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # nfqueue.c against the real kernel: a client namespace sends through a veth
 # into the test's namespace, where iptables raw PREROUTING queues to queue 0
 # and t/helpers/gw-nq-echo (nfqueue.c + packet.c) gives the verdicts.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # afpacket.c against the real kernel: two "clones" (namespaces c1 and c2,
 # each behind a veth pk1/pk2 as the netns backend makes them) receive UDP
 # datagrams that t/helpers/gw-tx sends out of pk1/pk2 through afpacket.c.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # potemkin-gateway before it runs: -n, -P, the configuration's errors with
 # their locations, usage errors; potemkin-ctl's own errors.
 test_description='gateway configuration, rules and usage'

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # make install creates the worker's own system user, once, on a real
 # install: run for real in a mount namespace whose /etc is a copy (useradd
 # renames its files into place), so the host's stays as it is.

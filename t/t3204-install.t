@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # make install into a staging tree, as a package build does it: every file
 # where Debian's packages put theirs, units that name the installed programs
 # and that systemd-analyze verifies for real, hardening at the level reached,

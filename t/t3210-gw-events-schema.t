@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The events' one list of kinds: nfq-gateway/events.schema.json, the
 # engine's names (engine/events.c) and potemkin-gateway(8) must agree, and
 # one event of every kind as the engine writes it must match the schema;

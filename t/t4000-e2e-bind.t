@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Late binding end to end: curl from the Internet namespace to an unbound
 # farm address makes a clone that answers; a second request reaches the same
 # clone; after the idle timeout it is reclaimed, an event says so, and

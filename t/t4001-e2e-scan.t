@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The scan filter against a real scanner: an nmap SYN scan of the whole farm
 # /24 from one source, with the policy's threshold at 8 addresses, makes at
 # most 8 clones for that source, and nmap still sees the open ports of the

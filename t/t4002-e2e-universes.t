@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Universes: under per-source, two sources reaching one address get a clone
 # each, and each sees only its own; after a reload to shared, two sources
 # reaching a new address share one clone.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Containment end to end.  A honeypot service, when poked, looks up a name
 # and connects out to six outside addresses on TCP 445, like a worm.  The
 # connections are reflected into new clones of the same universe, the DNS

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # A real infected host's outbound scan, replayed from inside a honeypot: the
 # 632 SYNs that 192.168.2.16 sent to 136 Internet addresses in
 # slips_test7-malicious.pcap, their source rewritten to the clone and their

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Fail-closed: a clone floods outward; the gateway is killed with SIGKILL;
 # with nobody listening on queue 1 nothing the clone sends gets out.  A new
 # gateway starts over the stale control socket and works again, and the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # 30 seconds of SYN flood from random (spoofed) sources at random farm
 # addresses: the gateway keeps running and answering potemkin-ctl, counts
 # what it cannot take, and its memory stays within what its tables may hold.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Reload over the control socket answers: a broken policy is refused with
 # its located errors (exit 1), the running policy stays in force and live
 # clones are untouched; a good policy answers "reloaded" and takes effect.

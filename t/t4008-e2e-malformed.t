@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Malformed packets on both queues: truncated and contradictory transport
 # headers, fragments of every shape, ICMP errors quoting garbage, IP options,
 # sent from the Internet to the farm and from inside a clone outward.  The

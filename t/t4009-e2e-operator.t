@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The operator's side of a running gateway: potemkin-ctl's commands and
 # their errors, JSON for every listing, the control socket's mode, events to
 # a FIFO, and SIGUSR1 reopening it.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The gateway with the qemu backend: real guest kernels under QEMU (TCG),
 # cloned copy-on-write from one snapshot.  Every clone has the same guest
 # address, 10.0.2.15, so the gateway rewrites addresses both ways.  Two farm

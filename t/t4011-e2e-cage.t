@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # A captured clone, end to end: the attacker, from the Internet namespace,
 # logs in through the telnet service of a farm address (late-bound to a
 # netns clone), and tries to get out of its cage: every system call that

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Spoofed sources end to end.  SYNs "from" private, shared and link-local
 # addresses (routed back out of the external interface, so that the reverse
 # path check lets them through and the gateway itself must refuse them)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The reply scope end to end.  Under "reply conversation within", a clone
 # the attacker reached on port 80 answers on port 80 and cannot open a
 # connection of its own back to the attacker; under the wide "reply

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The DNS proxy under a flood.  One clone fires questions as fast as it
 # can; the proxy asks the resolver at the clone's rate and counts the rest,
 # and another clone's lookup is still answered.  The questions that reach

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # 50 000 spoofed packets under a rule that logs each one: the events file
 # stays within the bound the operator set (events_rate), the rest are
 # counted, and the control socket answers all along.

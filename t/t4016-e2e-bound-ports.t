@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # An exploit that opens a bind shell: once an address is bound, its clone
 # receives what its universe sends it on every port, as the host it plays
 # would, while `inbound reject closed` still answers for unbound addresses

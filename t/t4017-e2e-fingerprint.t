@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Fingerprint parity: nmap -O -sV against a qemu clone through the gateway,
 # and against a clone of the same snapshot reached directly on its TAP (in a
 # namespace of its own, with no gateway), report the same operating system

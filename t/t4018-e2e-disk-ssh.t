@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Attackers meet a real Debian server: the gateway binds each to a clone
 # of the disk-backed guest (potemkin-mkimage --disk), they log in over SSH
 # through it, write to the disk and try to fetch a payload from outside.

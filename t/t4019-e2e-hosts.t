@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # A farm over three VMM hosts, end to end.  Each host is a network
 # namespace on a datacenter bridge with its own sshd (t/lib/hosts.sh); the
 # gateway's clone command is potemkin-place, which makes every clone on a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Each captured clone's traffic in pcap files: both views of an HTTP fetch,
 # read back by tcpdump from the evidence folder after a freeze; rotation
 # within max_size and files; teardown removing a capture, or keeping it.

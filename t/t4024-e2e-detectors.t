@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Detectors and live views: infected by farm address (--peer, --universe,
 # the ambiguous and the unbound), potemkin-eve following eve.json alerts
 # from a FIFO and from a rotated file, potemkin-ctl top in a real terminal

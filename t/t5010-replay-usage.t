@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # potemkin-policy replay as a command: its usage and help, the man page, and
 # every usage error with its message and exit status 2.
 test_description='potemkin-policy replay: usage'

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # What potemkin-policy replay reads: every link type it understands, frames
 # it counts and skips, several captures on one clock, stdin; and every bad
 # input with its message, exit status 1, no report and nothing left behind.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Real captures through the replay, with numbers checked by hand or by
 # tcpdump: a sweep of a /24 meets a scan filter of 16; masscan and zmap
 # mapped into a /16 get a clone for every address they reached, or 64 with a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The replay's reports, byte for byte on small captures (golden files in
 # t/replay/*.ok), the live-clone series as CSV, the figure, and the progress
 # bar, drawn only on a terminal.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Smoke test of bench/nfq-ceiling, the accept-all NFQUEUE consumer the
 # gateway's throughput is measured against: it must really pass every
 # packet, in batches, and stop by itself.  No timing here (see bench/).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Smoke test of the benchmark suite (make bench): every program and script
 # of bench/ runs for about a second with tiny sizes, and the report writes
 # its table rows into a copy of RESULTS.md without touching anything else.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The xen backend on a real hypervisor: Xen 4.17 from Debian boots nested
 # under QEMU TCG with a dom0 that t/xen/mkdom0 assembles (Debian's xl and
 # daemons, this checkout's clone tools, a PV guest from potemkin-mkimage).

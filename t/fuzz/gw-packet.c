@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for the packet layer: any bytes through pkt_parse, and
  * whatever parses through both rewrites and both builders.  Inputs live in

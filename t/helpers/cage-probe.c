@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cage-probe: run inside a clone (statically linked, so that it runs on any
  * root file system), it tries what a captured honeypot's attacker would to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * gw-inject: sends odd IPv4 packets out of an interface through afpacket.c,
  * to reach the gateway's queues with what the kernel lets through: valid IP

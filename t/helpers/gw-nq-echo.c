@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * gw-nq-echo: a test consumer of one NFQUEUE queue, built on nfqueue.c and
  * packet.c, that gives each packet the verdict of the first rule it

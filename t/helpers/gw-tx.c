@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * gw-tx: sends UDP datagrams out of host interfaces through afpacket.c, the
  * way the gateway delivers to clones.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * no-userns: run a command as on a kernel built without user namespaces
  * (CONFIG_USER_NS off), which this machine's kernel cannot be: clone3 and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # cage.sh -- what the tests of caged (sandboxed) clones share.  Source it
 # after test-lib.sh:
 #

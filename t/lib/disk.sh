@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # disk.sh -- what the tests of the Debian guest on a disk share.  Source it
 # after test-lib.sh:
 #

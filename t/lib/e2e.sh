@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # End-to-end tests: source after test-lib.sh.  The script runs in a network
 # and mount namespace of its own (the gateway host), builds the Internet
 # namespace beside it with lib/farmnet.sh, and takes it all down at exit.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "eharness.h"
 
 #include <stdio.h>

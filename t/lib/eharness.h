@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Driving the gateway's engine in a unit test: a policy from a string, a
  * clock the test moves, and an eng_io sink that records everything the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Validate events files against nfq-gateway/events.schema.json.
 
 	/usr/bin/python3 t/lib/events-validate.py SCHEMA FILE...

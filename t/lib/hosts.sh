@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # hosts.sh -- VMM hosts, for the end-to-end tests of a farm spread over
 # several machines.  Source it after e2e.sh.  The test's own namespace, the
 # gateway host, gets a datacenter bridge dc0 (10.99.0.1/24); each host is a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A one-file TAP library for the C unit tests.  Every check prints "ok N -
  * name" or "not ok N - name" followed by a diagnostic with file and line, so

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Potemkin shell test library, after git's t/test-lib.sh.
 #
 #	test_description='what this script tests'

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "testpkt.h"
 
 #include <stdio.h>

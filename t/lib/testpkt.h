@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Packets for tests, built by hand with checksums computed here and not by
  * the code under test, so that a test can check that code's checksums.

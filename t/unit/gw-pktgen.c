@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Test-only packet generator: see gw-pktgen.h.  Checksums here are summed
  * byte by byte in big-endian words, on purpose unlike packet.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Test-only packet generator for the gateway's packet layer.  It builds
  * IPv4 packets field by field and fills every checksum with its own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Address and prefix parsing: the forms operators write, and the near misses. */
 #include "lib/addr.h"
 #include "t/lib/tap.h"

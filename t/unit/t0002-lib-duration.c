@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Durations as people write them in policies and configs. */
 #include "lib/duration.h"
 #include "t/lib/tap.h"

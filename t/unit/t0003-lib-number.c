@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Whole numbers as people write them in command-line options. */
 #include "lib/number.h"
 #include "t/lib/tap.h"

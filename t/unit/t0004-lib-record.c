@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The record line, the one contract between the clone tools and the
  * gateway: format, strict parse, round trip, keys of newer tools, and the

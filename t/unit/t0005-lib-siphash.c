@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * SipHash: the one implementation, run as SipHash-2-4, gives the reference
  * vectors of its authors (key 00..0f, messages 00..n-1 for n = 0..63); run

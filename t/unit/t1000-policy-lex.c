@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The tokenizer alone (pol_token is pure) and the keyword table. */
 #include "policy-dsl/pol_int.h"
 #include "t/lib/tap.h"

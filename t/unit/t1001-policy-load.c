@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Loading through the public interface: error counts and message format,
  * defaults, settings, the farm, host types by longest prefix, open ports and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Evaluator truth tables: every action, every match, every modifier, first
  * match, no match, and which state questions are asked (only for rules whose

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Round trip of every golden input and the example farm.policy: the dump
  * parses back, dumps to the same text, and compiles to the same program

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The checker never crashes or hangs, whatever it is fed: thousands of
  * mutations of the golden inputs and the examples -- tokens deleted,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The clones' MAC addresses: made from an id, checked in vmm.conf. */
 #include "t/lib/tap.h"
 #include "clone-tools/vmm.h"

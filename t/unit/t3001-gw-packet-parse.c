@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Packet parsing: every field of hand-built packets, every malformed case
  * of enum pkt_err, and truncation at every byte.  Truncated inputs live in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Address rewriting: the property that matters is that a packet rewritten
  * in place with incremental checksum updates is byte for byte the packet

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The packets the gateway writes itself: TCP RST (RFC 793 reset
  * generation), ICMP destination unreachable quoting the IP header and 8

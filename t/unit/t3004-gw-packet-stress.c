@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Malformed input: random bytes, random truncation and random corruption of
  * valid packets, each in a buffer of exactly its length, through the

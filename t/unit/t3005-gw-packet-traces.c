@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Real packets: the shared captures (../shared/traces, see its README) read
  * with libpcap and run through the parser and the rewrites.  The facts

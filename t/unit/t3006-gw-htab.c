@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The bounded hash table behind every engine table: against a plain model
  * under random operations, its bound under pressure, eviction that honours

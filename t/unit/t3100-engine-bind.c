@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The engine's inbound side, packet by packet: late binding with parked
  * packets, flow-cache hits, address rewriting, idle reclaim, universes, the

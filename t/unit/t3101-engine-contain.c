@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Containment in the engine: what a clone sends.  Replies pass only to a
  * peer that spoke first in the clone's own universe; DNS goes through the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The engine under its limits: clones in flight, parked packets, live
  * clones (reclaim under pressure), failed clones and their back-off,

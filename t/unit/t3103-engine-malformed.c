@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Hostile input never hurts the engine: every truncation and thousands of
  * random mutations of real-shaped packets on both paths, random DNS answers,

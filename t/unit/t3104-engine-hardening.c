@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Holes a review found in the engine, each shown closed: a clone made by
  * reflection passing packets out under a forged source, internal traffic

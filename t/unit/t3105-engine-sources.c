@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Who may be a peer of the farm: an inbound packet "from" a special-purpose
  * address (private, link-local, shared, reserved, ...) or from the farm

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * "reply conversation within": a clone may answer what the peer started
  * (the same protocol and ports, an echo reply to its echo, an ICMP error

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Folded events: the first `log` event from a source about a rule in an
  * interval is told at once, its repeats as one event with their count at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The events' JSON: one event of each kind filled as the engine fills it,
  * a few compared byte for byte, every one checked for what an ingest

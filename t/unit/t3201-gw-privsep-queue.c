@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The privileged parent's queue of commands, against a hostile worker: a
  * thousand teardowns of one clone while another runs are one teardown

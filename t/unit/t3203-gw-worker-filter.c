@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The worker's system call filter, loaded in a child just as the worker
  * loads it: what the worker does once confined still works, and what a

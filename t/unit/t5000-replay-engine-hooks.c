@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The engine's few hooks for the replay tool: an idle timeout that replaces
  * the policy's, a switch that turns the scan filter off, and a callback that

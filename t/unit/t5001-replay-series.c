@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The replay's bookkeeping: the live-clone series (time at each level, its
  * mean and percentiles, the peak in bins that double in width), the maps
