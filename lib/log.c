@@ -67,9 +67,17 @@ vlog(int prio, const char *fmt, va_list ap, const char *suffix)
 	if (log_prog == NULL)
 		log_prog = program_invocation_short_name;
 	if (log_stderr) {
-		/* "<N>" is how journald takes a line's priority from a stream. */
-		if (log_journal)
+		/*
+		 * "<N>" is how journald takes a line's priority from a stream.
+		 * A line break inside a message (text from a clone tool, a
+		 * policy) would start a line whose priority that text chose.
+		 */
+		if (log_journal) {
 			fprintf(stderr, "<%d>", prio);
+			for (char *c = msg; *c; c++)
+				if ((unsigned char)*c < 0x20 && *c != '\t')
+					*c = '?';
+		}
 		if (suffix)
 			fprintf(stderr, "%s: %s: %s\n", log_prog, msg, suffix);
 		else
@@ -80,6 +88,33 @@ vlog(int prio, const char *fmt, va_list ap, const char *suffix)
 	} else {
 		syslog(prio, "%s", msg);
 	}
+}
+
+/*
+ * Lines made elsewhere (a policy's or a configuration's file:line:col
+ * diagnostics), each as it is: no program name, which would hide where
+ * the error is, but in the journal with the priority of an error and
+ * its line breaks its own.
+ */
+void
+log_text(const char *text)
+{
+	const char *line = text, *nl;
+
+	for (; *line; line = *nl ? nl + 1 : nl) {
+		int len;
+
+		nl = strchrnul(line, '\n');
+		len = (int)(nl - line);
+		if (!log_stderr)
+			syslog(LOG_ERR, "%.*s", len, line);
+		else if (log_journal)
+			fprintf(stderr, "<%d>%.*s\n", LOG_ERR, len, line);
+		else
+			fprintf(stderr, "%.*s\n", len, line);
+	}
+	if (log_stderr)
+		fflush(stderr);
 }
 
 void

@@ -18,6 +18,8 @@ enum log_level { LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 /* prog names the messages; to_stderr chooses stderr over syslog. */
 void log_init(const char *prog, bool to_stderr, enum log_level level);
 
+/* Another part's diagnostics, line by line, each at error priority. */
+void log_text(const char *text);
 void log_warn(const char *fmt, ...) PK_PRINTF(1, 2);
 void log_warnx(const char *fmt, ...) PK_PRINTF(1, 2);
 void log_info(const char *fmt, ...) PK_PRINTF(1, 2);

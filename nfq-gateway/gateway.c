@@ -98,17 +98,29 @@ parse_args(int argc, char **argv, struct opts *o)
 	}
 }
 
-/* Configuration and policy; every error to stderr.  Exits 1 on failure. */
+/*
+ * Configuration and policy; every error logged, at error priority in the
+ * journal.  Exits 1 on failure.
+ */
 static void
 load(struct gw *g, const struct opts *o)
 {
 	const char *conf = o->conf;
-	int errors;
+	char *diags = NULL;
+	size_t dlen = 0;
+	FILE *errs;
+	int errors, rc;
 
 	/* Without -c, a missing default file means the built-in defaults. */
 	if (!o->explicit_conf && access(conf, F_OK) < 0 && errno == ENOENT)
 		conf = NULL;
-	if (gw_config_load(g->cfg, conf, stderr) < 0)
+	if ((errs = open_memstream(&diags, &dlen)) == NULL)
+		fatal("open_memstream");
+	rc = gw_config_load(g->cfg, conf, errs);
+	fclose(errs);
+	log_text(diags);
+	free(diags);
+	if (rc < 0)
 		exit(1);
 	if (o->policy) {
 		free(g->cfg->policy);
@@ -120,7 +132,12 @@ load(struct gw *g, const struct opts *o)
 		g->cfg->events = strdup(o->foreground ? "-" : DEFAULT_EVENTS);
 	}
 	g->policy_path = g->cfg->policy;
-	errors = pol_load_file(g->cfg->policy, stderr, &g->prog);
+	if ((errs = open_memstream(&diags, &dlen)) == NULL)
+		fatal("open_memstream");
+	errors = pol_load_file(g->cfg->policy, errs, &g->prog);
+	fclose(errs);
+	log_text(diags);
+	free(diags);
 	if (errors != 0 || g->prog == NULL)
 		fatalx("%s: %d error%s", g->cfg->policy, errors, errors == 1 ? "" : "s");
 }

@@ -32,8 +32,6 @@
 /* Rearm the timer and flush queued verdicts and sends. */
 static void worker_flush(struct gw *g);
 
-#define POLICY_MAX_BYTES (4u << 20)
-
 /* ---- requests to the parent ------------------------------------------------ */
 
 /*
@@ -441,39 +439,20 @@ static void
 policy_arrived(struct gw *g, uint32_t serial, int fd)
 {
 	struct pol_program *prog = NULL;
-	char *buf = NULL, *msgs = NULL, *save = NULL, why[256], summary[300];
+	char *msgs = NULL, *save = NULL, summary[300];
 	const char *errors = NULL;
-	size_t len = 0, mlen = 0;
+	size_t mlen = 0;
 	FILE *errs;
-	ssize_t n;
 	int nerr;
 
 	snprintf(summary, sizeof(summary), "%s has errors", g->policy_path);
-	if ((buf = malloc(POLICY_MAX_BYTES)) == NULL) {
-		errors = "no memory to read the policy";
-		goto out;
-	}
-	while (len < POLICY_MAX_BYTES && (n = read(fd, buf + len, POLICY_MAX_BYTES - len)) > 0)
-		len += (size_t)n;
-	if (len >= POLICY_MAX_BYTES) {
-		snprintf(why, sizeof(why), "%s: larger than the %u MiB a policy may be",
-		    g->policy_path, POLICY_MAX_BYTES >> 20);
-		errors = why;
-		goto out;
-	}
-	/* A capture or a binary put where the policy goes: one line, not a
-	 * screenful of syntax errors. */
-	const char *what = pol_not_text(buf, len);
-	if (what != NULL) {
-		snprintf(why, sizeof(why), "%s: not a policy: %s", g->policy_path, what);
-		errors = why;
-		goto out;
-	}
 	if ((errs = open_memstream(&msgs, &mlen)) == NULL) {
 		errors = "no memory to read the policy";
 		goto out;
 	}
-	nerr = pol_load_buf(g->policy_path, buf, len, errs, &prog);
+	/* What potemkin-policy check would say, to the line: the same reader,
+	 * the same limit, a capture or a binary refused in one line. */
+	nerr = pol_load_fd(g->policy_path, fd, errs, &prog);
 	fclose(errs);
 	if (nerr != 0 || prog == NULL) {
 		errors = msgs && *msgs ? msgs : summary;
@@ -491,7 +470,6 @@ policy_arrived(struct gw *g, uint32_t serial, int fd)
 		log_warnx("%s", line);
 out:
 	reload_outcome(g, serial, errors, errors == msgs ? summary : errors);
-	free(buf);
 	free(msgs);
 	close(fd);
 }

@@ -7,9 +7,11 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /*
  * What a file that is no policy is, or NULL when it may be one: a capture
@@ -80,36 +82,53 @@ load_text(const char *name, const char *buf, size_t len, FILE *errs,
 }
 
 int
-pol_load_file(const char *path, FILE *errs, struct pol_program **out)
+pol_load_fd(const char *name, int fd, FILE *errs, struct pol_program **out)
 {
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
+	char *buf;
 	size_t len = 0;
+	ssize_t n;
 	int rc, saved;
 
-	if (f == NULL)
-		goto fail;
 	/* One byte past the limit is enough to know it is too large. */
 	if ((buf = malloc(POL_MAX_FILE + 1)) == NULL)
 		goto fail;
-	len = fread(buf, 1, POL_MAX_FILE + 1, f);
-	if (ferror(f)) {
-		errno = EIO;
-		goto fail;
+	while (len < POL_MAX_FILE + 1 &&
+	    (n = read(fd, buf + len, POL_MAX_FILE + 1 - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;	/* a policy cut short must not load */
+		len += (size_t)n;
 	}
-	fclose(f);
-	rc = load_text(path, buf, len, errs, out);
+	rc = load_text(name, buf, len, errs, out);
 	free(buf);
 	return rc;
 fail:
 	saved = errno;
 	if (errs)
-		fprintf(errs, "%s: %s\n", path, strerror(saved));
-	if (f)
-		fclose(f);
+		fprintf(errs, "%s: %s\n", name, strerror(saved));
 	free(buf);
 	errno = saved;
 	return 1;
+}
+
+int
+pol_load_file(const char *path, FILE *errs, struct pol_program **out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc, saved;
+
+	if (fd < 0) {
+		saved = errno;
+		if (errs)
+			fprintf(errs, "%s: %s\n", path, strerror(saved));
+		errno = saved;
+		return 1;
+	}
+	rc = pol_load_fd(path, fd, errs, out);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
 }
 
 int

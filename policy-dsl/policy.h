@@ -140,6 +140,9 @@ struct pol_lifecycle {
  * binary data"; pol_load_buf parses whatever it is given.
  */
 int pol_load_file(const char *path, FILE *errs, struct pol_program **out);
+/* The same for an open descriptor, read to its end; name is for messages.
+ * A read error is an error: a policy cut short never loads. */
+int pol_load_fd(const char *name, int fd, FILE *errs, struct pol_program **out);
 int pol_load_buf(const char *name, const char *buf, size_t len, FILE *errs,
     struct pol_program **out);
 /* What the bytes are when they are no policy ("binary data", "a pcap

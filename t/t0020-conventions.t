@@ -73,6 +73,19 @@ test_expect_success 'stderr that is the journal: each log line begins with its p
 	grep -q "^<3>potemkin-gateway: broken.policy: 1 error$" err
 '
 
+# A line break in a message (here in the policy's name) must not start a
+# journal line whose priority the text chose.
+printf 'policy = "two\\n<0>lines.policy";\n' >gw-nl.conf
+cp broken.policy "$(printf 'two\n<0>lines.policy')"
+
+test_expect_success 'the journal: a line break in a message cannot forge a priority' '
+	: >err &&
+	test_expect_code 1 env JOURNAL_STREAM="$(stat -c %d:%i err)" \
+		potemkin-gateway -n -c gw-nl.conf 2>err &&
+	grep -q "^<3>potemkin-gateway: two?<0>lines.policy: 1 error$" err &&
+	test_must_fail grep -q "^<0>" err
+'
+
 test_expect_success 'stderr that is not the journal: no priorities' '
 	test_expect_code 1 run_gateway -u JOURNAL_STREAM &&
 	grep -q "^potemkin-gateway: broken.policy: 1 error$" err &&

@@ -104,10 +104,13 @@ test_expect_success 'potemkin-eve: --help, and bad prefixes refused' '
 
 test_expect_success 'potemkin-eve --dry-run prints the commands, runs none' '
 	{ eve_alert 203.0.113.12 198.51.100.20 2001 "ET TEST one" &&
-	  eve_alert 198.51.100.32 192.0.2.200 2002 "ET TEST two"; } |
+	  eve_alert 198.51.100.32 192.0.2.200 2002 "ET TEST two" &&
+	  echo "{\"event_type\":\"alert\",\"src_ip\":\"203.0.113.13\\n\",\"dest_ip\":\"198.51.100.21\",\"alert\":{\"signature_id\":2003,\"signature\":\"a line break after the peer\"}}"; } |
 		potemkin-eve -n -p 198.51.100.0/24 -s "$FARM_CTL_SOCKET" - >dry &&
 	grep -F "infected 198.51.100.20 --peer 203.0.113.12 suricata:2001\ ET\ TEST\ one" dry &&
 	grep -F "infected 198.51.100.32 --peer 192.0.2.200 suricata:2002\ ET\ TEST\ two" dry &&
+	grep -F "infected 198.51.100.21 --peer 203.0.113.13 suricata:2003\ a\ line\ break" dry &&
+	test $(wc -l <dry) = 3 &&
 	test "$(farm_events infected)" = 2
 '
 
