@@ -407,11 +407,13 @@ eng_bindings_of(const struct eng *e, uint32_t addr, uint32_t universe, uint32_t 
 
 	for (size_t s = 1; s < e->bt.nslots; s++) {
 		const struct binding *b = &e->bt.slab[s];
-		const struct universe *u = &e->univ.slab[b->uidx];
+		const struct universe *u;
 		struct eng_binding_info bi;
 
-		if (b->state == BIND_FREE || b->addr != addr ||
-		    (universe && u->id != universe) ||
+		if (b->state == BIND_FREE || b->addr != addr)
+			continue;
+		u = &e->univ.slab[b->uidx];
+		if ((universe && u->id != universe) ||
 		    (!universe && peer && !univ_has_peer(u, peer)))
 			continue;
 		binding_info(e, b, &bi);

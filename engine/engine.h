@@ -131,9 +131,10 @@ struct eng_event {
 };
 
 /*
- * Write ev as JSON (no newline) into buf; returns the length.  observer is
- * the sensor's name, written as observer.name when neither NULL nor empty.
- * The fields and their types are doc/events.schema.json's.
+ * Write ev as JSON (no newline) into buf; returns the length, 0 when it
+ * did not fit.  observer is the sensor's name, written as observer.name
+ * when neither NULL nor empty.  The fields and their types are
+ * nfq-gateway/events.schema.json's.
  */
 size_t eng_event_json(const struct eng_event *ev, uint64_t wall_ms,
     const char *observer, char *buf, size_t cap);

@@ -306,5 +306,6 @@ eng_event_json(const struct eng_event *ev, uint64_t wall_ms, const char *observe
 	}
 	farm_fields(&j, ev);
 	jb_raw(&j, "}");
-	return j.len;
+	/* A line cut short is no JSON object: none rather than half of one. */
+	return j.overflow ? 0 : j.len;
 }

@@ -316,11 +316,15 @@ get_bytes(struct conf_ctx *l, config_setting_t *s, uint64_t min, uint64_t max, u
 		conf_error(l, s, "%s: '%s' is not a size (such as \"10M\")", n, v);
 		return;
 	}
-	switch (*end) {
-	case 'K': x <<= 10; end++; break;
-	case 'M': x <<= 20; end++; break;
-	case 'G': x <<= 30; end++; break;
-	}
+	unsigned shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 0;
+
+	if (shift)
+		end++;
+	/* Past max before the shift, so that a huge count cannot wrap into range. */
+	if (x > max >> shift)
+		x = UINT64_MAX;
+	else
+		x <<= shift;
 	if (*end != '\0' || x < min || x > max)
 		conf_error(l, s, "%s: '%s' is not a size from %lluK to %lluG", n, v,
 		    (unsigned long long)(min >> 10), (unsigned long long)(max >> 30));

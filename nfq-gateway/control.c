@@ -759,7 +759,10 @@ handle(struct gw *g, char *line, struct reply *r, char **out, size_t *outlen)
 	for (size_t i = 0; argc > 0 && i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
 		if (strcmp(argv[0], ctl_cmds[i].name) == 0)
 			cmd = &ctl_cmds[i];
-	if (cmd)
+	/* Words past the limit are refused, never dropped from a reason. */
+	if (w != NULL)
+		rput(r, "\"error\":\"more than %d words\"", CTL_ARGS_MAX);
+	else if (cmd)
 		rc = cmd->fn(g, r, argc, argv);
 	else
 		rput(r, "\"error\":\"unknown command; try status, stats, vms, universes, hosts, "

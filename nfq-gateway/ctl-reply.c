@@ -137,30 +137,45 @@ jget_bool(struct jspan o, const char *key)
 	return p && strncmp(p, "true", 4) == 0;
 }
 
+size_t
+junescape(const char *p, const char *end, char *out, size_t cap, bool lines)
+{
+	size_t n = 0;
+
+	for (; p < end && *p != '"'; p++) {
+		unsigned char c = (unsigned char)*p;
+		unsigned v;
+
+		if (c == '\\' && p + 1 < end) {
+			c = (unsigned char)*++p;
+			if (c == 'n')
+				c = '\n';
+			else if (c == 't')
+				c = '\t';
+			else if (c == 'u' && p + 4 < end && sscanf(p + 1, "%4x", &v) == 1) {
+				c = v < 0x80 ? (unsigned char)v : '?';
+				p += 4;
+			}
+		}
+		/* A table's cell is one line, and no byte of it moves the cursor. */
+		if (!lines && (c < 0x20 || c == 0x7f))
+			c = c == '\n' || c == '\t' ? ' ' : '?';
+		if (n + 1 < cap)
+			out[n++] = (char)c;
+	}
+	if (cap)
+		out[n] = '\0';
+	return n;
+}
+
 bool
 jget_str(struct jspan o, const char *key, char *out, size_t cap)
 {
 	const char *p = member(o, key);
-	size_t n = 0;
 
 	if (p == NULL || *p != '"' || cap == 0)
 		return false;
-	for (p++; p < o.end && *p != '"'; p++) {
-		char c = *p;
-
-		if (c == '\\' && p + 1 < o.end) {
-			c = *++p;
-			if (c == 'u') {
-				c = '?';
-				p += p + 4 < o.end ? 4 : 0;
-			} else if (c == 'n' || c == 't') {
-				c = ' ';
-			}
-		}
-		if (n + 1 < cap)
-			out[n++] = c;
-	}
-	out[n] = '\0';
+	junescape(p + 1, o.end, out, cap, false);
 	return true;
 }
 

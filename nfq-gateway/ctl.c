@@ -51,40 +51,16 @@ usage(int status)
 static char *
 json_string(const char *reply, const char *key)
 {
-	char pat[64], *out, *o;
+	char pat[64], *out;
 	const char *p;
 
 	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
 	if ((p = strstr(reply, pat)) == NULL)
 		return NULL;
 	p += strlen(pat);
-	if ((out = o = malloc(strlen(p) + 1)) == NULL)
+	if ((out = malloc(strlen(p) + 1)) == NULL)
 		err(1, "malloc");
-	while (*p && *p != '"') {
-		if (*p != '\\') {
-			*o++ = *p++;
-			continue;
-		}
-		switch (*++p) {
-		case 'n': *o++ = '\n'; p++; break;
-		case 't': *o++ = '\t'; p++; break;
-		case 'u': {
-			unsigned v = 0;
-
-			if (sscanf(p + 1, "%4x", &v) == 1 && v < 0x80) {
-				*o++ = (char)v;
-				p += 5;
-			} else {
-				*o++ = '?';
-				p++;
-			}
-			break;
-		}
-		case '\0': break;
-		default: *o++ = *p++; break;
-		}
-	}
-	*o = '\0';
+	junescape(p, p + strlen(p), out, strlen(p) + 1, true);
 	return out;
 }
 

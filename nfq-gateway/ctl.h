@@ -26,7 +26,14 @@ struct jspan jspan_of(const char *reply);
 bool jget_num(struct jspan o, const char *key, unsigned long long *v);
 /* Is the member true (false when it is anything else or missing)? */
 bool jget_bool(struct jspan o, const char *key);
-/* The string value, unescaped enough for display (\u00XX kept as '?'). */
+/*
+ * A JSON string's body from p (past its opening quote) to its closing
+ * quote or end, unescaped into out (cap bytes, NUL-terminated): \u00XX as
+ * its byte, beyond ASCII '?'.  lines keeps line breaks and tabs; without
+ * it every control byte goes (one table cell, safe on a terminal).
+ */
+size_t junescape(const char *p, const char *end, char *out, size_t cap, bool lines);
+/* The string value, as one line for display. */
 bool jget_str(struct jspan o, const char *key, char *out, size_t cap);
 /* Start walking the array member `key` (arr: what is left of it). */
 bool jarray(struct jspan o, const char *key, struct jspan *arr);

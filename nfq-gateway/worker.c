@@ -289,6 +289,10 @@ io_event(void *ctx, const struct eng_event *ev)
 	/* The engine clock is monotonic; events carry wall-clock time. */
 	n = eng_event_json(ev, g->started_wall_ms + (ev->now_ms - g->started_ms),
 	    g->cfg->sensor, line, sizeof(line) - 1);
+	if (n == 0) {
+		g->events_lost++;
+		return;
+	}
 	line[n++] = '\n';
 	/* The bound is for what outsiders can multiply; bind, reclaim, infected... always go. */
 	if ((ev->kind == EV_LOG || ev->kind == EV_DNS) && !events_may_write(g, n, ev->now_ms)) {

@@ -43,13 +43,11 @@ link_supported(int dlt)
 static bool
 is_text(int fd)
 {
-	unsigned char head[512];
+	char head[4096];
 	ssize_t n = pread(fd, head, sizeof(head), 0);
 
-	for (ssize_t i = 0; i < n; i++)
-		if (head[i] == 0 || (head[i] < 0x20 && !strchr("\t\n\r\f\v", head[i])))
-			return false;
-	return n > 0;
+	/* The policy loader's own test, so that the two agree on what text is. */
+	return n > 0 && pol_not_text(head, (size_t)n) == NULL;
 }
 
 int

@@ -244,7 +244,10 @@ test_expect_success 'pcap: off unless types are named; each setting checked' '
 	grep "^badpcap.conf:3: pcap: unknown setting '"'"'size'"'"'$" err &&
 	printf "policy = \"farm.policy\";\npcap = { max_size = \"1K\"; };\n" >small.conf &&
 	test_expect_code 1 potemkin-gateway -n -c small.conf 2>err &&
-	grep "^small.conf:2: max_size: '"'"'1K'"'"' is not a size from 4K to 1024G$" err
+	grep "^small.conf:2: max_size: '"'"'1K'"'"' is not a size from 4K to 1024G$" err &&
+	printf "policy = \"farm.policy\";\npcap = { max_size = \"17179869185G\"; };\n" >wrap.conf &&
+	test_expect_code 1 potemkin-gateway -n -c wrap.conf 2>err &&
+	grep "^wrap.conf:2: max_size: '"'"'17179869185G'"'"' is not a size from 4K to 1024G$" err
 '
 
 test_expect_success 'sources_allowed: prefixes, each checked' '

@@ -78,7 +78,9 @@ test_expect_success 'infected ADDR not bound, or not where it is said to be: exi
 	test_expect_code 1 farm_ctl infected 198.51.100.20 --peer nonsense 2>err &&
 	grep "nonsense: not an IPv4 address" err &&
 	test_expect_code 1 farm_ctl infected 7 --peer 203.0.113.12 2>err &&
-	grep "go with an address" err
+	grep "go with an address" err &&
+	test_expect_code 1 farm_ctl infected 198.51.100.20 --peer 203.0.113.13 $(seq 1 70) 2>err &&
+	grep "more than 64 words" err
 '
 
 test_expect_success 'infected ADDR --peer P marks the clone of P'"'"'s universe' '

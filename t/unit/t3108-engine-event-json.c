@@ -170,6 +170,8 @@ test_golden(void)
 	eng_event_json(&ev, WALL_MS, NULL, buf, sizeof(buf));
 	ok(strstr(buf, "\"dns\":{\"type\":\"query\",\"question\":{\"name\":\"x\",\"type\":\"TYPE4242\"}}")
 	    != NULL, "a query type with no mnemonic is TYPEnnn (RFC 3597): always a string");
+	ok(eng_event_json(&ev, WALL_MS, NULL, buf, 40) == 0,
+	    "an event that does not fit is no line at all, not half an object");
 }
 
 static void
