@@ -34,6 +34,15 @@
 #define PCAP_FILE_HDR 24
 #define PCAP_REC_HDR 16
 
+/* What a record keeps of a packet: snaplen, and never more than an empty file holds. */
+static uint32_t
+cap_snaplen(const struct gw_pcap_config *pc)
+{
+	uint64_t room = pc->max_size - PCAP_FILE_HDR - PCAP_REC_HDR;
+
+	return room < pc->snaplen ? (uint32_t)room : pc->snaplen;
+}
+
 struct cap_file {
 	pcap_dumper_t *d;
 	uint64_t size;		/* bytes written to the file, buffered or not */
@@ -56,7 +65,7 @@ cap_setup(struct gw *g)
 	if (g->cfg->pcap.ntypes == 0)
 		return 0;
 	if ((g->cap = calloc(1, sizeof(*g->cap))) == NULL ||
-	    (g->cap->dead = pcap_open_dead(DLT_RAW, (int)g->cfg->pcap.snaplen)) == NULL) {
+	    (g->cap->dead = pcap_open_dead(DLT_RAW, (int)cap_snaplen(&g->cfg->pcap))) == NULL) {
 		log_warnx("pcap: no memory");
 		return -1;
 	}
@@ -184,11 +193,16 @@ write_view(struct gw *g, int vm, int view, const uint8_t *pkt, size_t len)
 	if (f == NULL || f->d == NULL)
 		return;
 	h.len = (bpf_u_int32)len;
-	h.caplen = (bpf_u_int32)(len < pc->snaplen ? len : pc->snaplen);
+	h.caplen = (bpf_u_int32)(len < cap_snaplen(pc) ? len : cap_snaplen(pc));
 	rec = PCAP_REC_HDR + h.caplen;
-	/* The successor is asked for with a quarter of the file (at most 1M) to go. */
-	if (!f->rotating && f->size + rec > pc->max_size - (pc->max_size / 4 < (1u << 20) ?
-	    pc->max_size / 4 : (1u << 20)) && (f->retry_ms == 0 || g->batch_ms >= f->retry_ms)) {
+	/*
+	 * The successor is asked for with a quarter of the file (at most 1M)
+	 * to go; never for a file with no packet yet, whose successor could
+	 * hold no more.
+	 */
+	if (!f->rotating && f->size > PCAP_FILE_HDR && f->size + rec > pc->max_size -
+	    (pc->max_size / 4 < (1u << 20) ? pc->max_size / 4 : (1u << 20)) &&
+	    (f->retry_ms == 0 || g->batch_ms >= f->retry_ms)) {
 		struct ps_request rq = { .op = PS_PCAP_ROTATE, .vm = vm, .serial = (uint32_t)view };
 
 		f->rotating = true;

@@ -18,14 +18,22 @@
 enum { CAP_CLONE = 0, CAP_OUTSIDE = 1, CAP_VIEWS = 2 };
 
 /* capdir.c, the parent's side.  Every function logs its own failures. */
-/* DIR/ID afresh and both views' files open for writing; 0 or -1. */
+/* DIR made if absent (0700); -1 with why when not root's alone to write. */
+int capdir_check(const struct gw_pcap_config *p, char *why, size_t len);
+/* DIR/ID afresh (one left there kept aside) and both views open for writing; 0 or -1. */
 int capdir_open(const struct gw_pcap_config *p, int vm, int fds[CAP_VIEWS]);
 /* Shift view's files one older (the oldest dropped); a new live file's fd or -1. */
 int capdir_rotate(const struct gw_pcap_config *p, int vm, int view);
-/* Teardown: remove DIR/ID, or keep it as DIR/ID-TIME. */
+/* Teardown: remove DIR/ID, or keep it as DIR/ID-TIME.  A DIR/ID found by
+ * capdir_open is kept so too, whatever pcap.keep says. */
 void capdir_teardown(const struct gw_pcap_config *p, int vm);
-/* Freeze asked: DIR/ID becomes DIR/.freeze-ID, out of the id's way. */
-void capdir_freeze_begin(const struct gw_pcap_config *p, int vm);
+/*
+ * Freeze asked: DIR/ID becomes DIR/.freeze-ID, out of the id's way; false
+ * when there was no DIR/ID (not captured, or a freeze already has it).
+ * Whoever gets true must call capdir_freeze_end, also when the freeze
+ * never starts.
+ */
+bool capdir_freeze_begin(const struct gw_pcap_config *p, int vm);
 /* Freeze done: into evdir when it succeeded, else kept as DIR/ID-TIME. */
 void capdir_freeze_end(const struct gw_pcap_config *p, int vm, const char *evdir);
 

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "gateway.h"
 #include "lib/log.h"
 #include "privsep.h"
@@ -269,6 +270,7 @@ main(int argc, char **argv)
 	static struct gw_config cfg;
 	static struct gw g = { .cfg = &cfg, .ctl_fd = -1, .events_fd = -1, .nfq_proc_fd = -1 };
 	struct opts o;
+	char why[4352];
 	int sp[2];
 	pid_t parent, worker;
 
@@ -293,6 +295,8 @@ main(int argc, char **argv)
 		rules_print(stdout, &cfg, g.prog, o.v6);
 		return 0;
 	}
+	if (cfg.pcap.ntypes && capdir_check(&cfg.pcap, why, sizeof(why)) < 0)
+		fatalx("%s", why);
 	if (!o.foreground) {
 		daemonize();
 		log_init("potemkin-gateway", false, o.verbose > 1 ? LOG_LVL_DEBUG : LOG_LVL_INFO);

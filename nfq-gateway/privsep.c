@@ -470,6 +470,17 @@ enqueue(struct ps_parent *p, const struct ps_request *rq)
 	return 0;
 }
 
+/* Whether a freeze of vm runs or waits: its capture is in that freeze's hands. */
+static bool
+freeze_pending(const struct ps_parent *p, int vm)
+{
+	for (int i = 0; i < p->nchild; i++)
+		if (p->child[i].op == PS_FREEZE && p->child[i].vm == vm)
+			return true;
+	return vm >= 1 && vm <= RECORD_ID_MAX &&
+	    (p->waiting[1][vm / 8] & (1u << (vm % 8))) != 0;
+}
+
 static void
 handle_request(struct ps_parent *p, const struct ps_request *rq)
 {
@@ -486,6 +497,10 @@ handle_request(struct ps_parent *p, const struct ps_request *rq)
 			if (p->worker_gone)
 				log_warnx("privsep: clone %d: %s", rq->vm, why);
 			reply(p, rq->op, rq->serial, -1, why, -1);
+			/* A freeze that never starts still owes its files a place. */
+			if (rq->op == PS_FREEZE && p->c->pcap.ntypes &&
+			    !freeze_pending(p, rq->vm))
+				capdir_freeze_end(&p->c->pcap, rq->vm, NULL);
 		}
 		break;
 	case PS_HOSTS:
@@ -607,7 +622,7 @@ capture_files(struct ps_parent *p, const struct ps_request *rq)
 	if (rq->op == PS_TEARDOWN)
 		capdir_teardown(&p->c->pcap, rq->vm);
 	else if (rq->op == PS_FREEZE)
-		capdir_freeze_begin(&p->c->pcap, rq->vm);
+		(void)capdir_freeze_begin(&p->c->pcap, rq->vm);	/* ended when it is */
 }
 
 /* A new clone's record, with its capture's descriptors if its type is captured. */

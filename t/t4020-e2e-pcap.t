@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: ISC
 # Each captured clone's traffic in pcap files: both views of an HTTP fetch,
 # read back by tcpdump from the evidence folder after a freeze; rotation
-# within max_size and files; teardown removing a capture, or keeping it.
+# within max_size and files; teardown removing a capture, or keeping it;
+# a capture directory others could write refused.
 test_description='pcap per clone: views, freeze, rotation, teardown, keep'
 . "$(dirname "$0")/lib/test-lib.sh"
 . "$TEST_DIRECTORY/lib/e2e.sh"
@@ -95,6 +96,13 @@ test_expect_success 'stopping the gateway leaves only the kept capture' '
 	ls pcap >left &&
 	echo "$(basename "$kept")" >expect &&
 	test_cmp expect left
+'
+
+test_expect_success 'a capture directory others can write is refused at start' '
+	chmod 777 pcap &&
+	test_must_fail timeout 10 "$BIN/potemkin-gateway" -d -c gateway.conf 2>start.err &&
+	grep "pcap: directory $PCAP is writable by group or others" start.err &&
+	chmod 700 pcap
 '
 
 test_done

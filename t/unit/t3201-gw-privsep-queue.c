@@ -5,20 +5,28 @@
  * waiting, not a thousand; an id no clone can have is refused, never
  * queued.  The hosts check's answer comes whole or not at all.  What the
  * worker asks to tell systemd reaches NOTIFY_SOCKET as the parent words it,
- * nothing after STOPPING=1, and nothing at all without NOTIFY_SOCKET.  The
- * test plays the worker on the parent's socket.
+ * nothing after STOPPING=1, and nothing at all without NOTIFY_SOCKET.  A
+ * clone's capture is never lost: not by a freeze that cannot start, a
+ * second freeze of it, an id reused, a long evidence path, nor a link put
+ * in the capture directory.  The test plays the worker on the parent's
+ * socket.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <regex.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "nfq-gateway/capture.h"
 #include "nfq-gateway/privsep.h"
 #include "t/lib/tap.h"
 
@@ -202,6 +210,195 @@ test_notify(struct gw_config *c)
 	close(fd);
 }
 
+static char pdir[] = "/tmp/potemkin-t3201-pcap-XXXXXX";
+
+/* A path under the test's folder, from a ring: a few may be in use at once. */
+static const char *pth(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static const char *
+pth(const char *fmt, ...)
+{
+	static char ring[4][512];
+	static int next;
+	char *buf = ring[next++ % 4];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(ring[0]), fmt, ap);
+	va_end(ap);
+	return buf;
+}
+
+static void
+put(const char *content, const char *path)
+{
+	char dir[512];
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	*strrchr(dir, '/') = '\0';
+	mkdir(dir, 0750);
+	if ((f = fopen(path, "w")) == NULL || fputs(content, f) < 0 || fclose(f) != 0)
+		bail_out("%s: %s", path, strerror(errno));
+}
+
+static bool
+holds(const char *content, const char *path)
+{
+	char buf[64] = "";
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return false;
+	if (fgets(buf, sizeof(buf), f) == NULL)
+		buf[0] = '\0';
+	fclose(f);
+	return strcmp(buf, content) == 0;
+}
+
+static bool
+exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+/* Captures of vm kept as pcap/ID-YYYYmmddTHHMMSS.mmmZ[-N] whose clone.pcap holds content. */
+static int
+kept(int vm, const char *content)
+{
+	char path[256], re[64];
+	struct dirent *de;
+	regex_t rx;
+	int n = 0;
+	DIR *d;
+
+	snprintf(re, sizeof(re), "^%d-[0-9]{8}T[0-9]{6}\\.[0-9]{3}Z(-[0-9]+)?$", vm);
+	snprintf(path, sizeof(path), "%s/pcap", pdir);
+	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0 || (d = opendir(path)) == NULL)
+		bail_out("kept");
+	while ((de = readdir(d)) != NULL) {
+		if (regexec(&rx, de->d_name, 0, NULL, 0) != 0)
+			continue;
+		n += holds(content, pth("%s/pcap/%s/clone.pcap", pdir, de->d_name));
+	}
+	closedir(d);
+	regfree(&rx);
+	return n;
+}
+
+static void
+set_freeze(struct gw_config *c, const char *script)
+{
+	for (int i = 0; i < c->freeze_cmd.argc; i++)
+		free(c->freeze_cmd.argv[i]);
+	c->freeze_cmd.argc = 0;
+	if (script) {
+		c->freeze_cmd.argv[0] = strdup("/bin/sh");
+		c->freeze_cmd.argv[1] = strdup("-c");
+		c->freeze_cmd.argv[2] = strdup(script);
+		c->freeze_cmd.argc = 3;
+	}
+	c->freeze_cmd.argv[c->freeze_cmd.argc] = NULL;
+}
+
+/* Links in the capture directory, as one who could write it would put them. */
+static void
+test_pcap_links(struct gw_config *c)
+{
+	char victim[256], link[256];
+	int fds[CAP_VIEWS];
+
+	snprintf(victim, sizeof(victim), "%s/victim", pdir);
+	put("precious", pth("%s/victim/file", pdir));
+	for (int vm = 10; vm <= 12; vm++) {
+		snprintf(link, sizeof(link), "%s/pcap/%d", pdir, vm);
+		if (symlink(victim, link) < 0)
+			bail_out("symlink");
+	}
+	capdir_teardown(&c->pcap, 10);
+	ok(holds("precious", pth("%s/victim/file", pdir)) &&
+	    !exists(pth("%s/pcap/%d", pdir, 10)),
+	    "a teardown removes a link in place of DIR/ID, not what it points to");
+	ok(capdir_open(&c->pcap, 11, fds) == 0 && !exists(pth("%s/victim/clone.pcap", pdir)) &&
+	    holds("precious", pth("%s/victim/file", pdir)),
+	    "a clone's files are never made through one");
+	close(fds[0]);
+	close(fds[1]);
+	ok(!capdir_freeze_begin(&c->pcap, 12) && holds("precious", pth("%s/victim/file", pdir)),
+	    "nor is a freeze's capture taken through one");
+}
+
+static void
+test_pcap(struct gw_config *c)
+{
+	struct ps_request rqs[4] = {
+		{ .op = PS_TEARDOWN, .vm = 7 }, { .op = PS_FREEZE, .vm = 5 },
+		{ .op = PS_FREEZE, .vm = 5 }, { .op = PS_FREEZE, .vm = 6 },
+	};
+	char why[512], path[300];
+	struct ps_reply rps[8];
+	int fds[CAP_VIEWS], n;
+
+	if (mkdtemp(pdir) == NULL)
+		bail_out("mkdtemp");
+	snprintf(path, sizeof(path), "%s/pcap", pdir);
+	c->pcap.types[c->pcap.ntypes++] = strdup("*");
+	free(c->pcap.directory);
+	c->pcap.directory = strdup(path);
+	c->clones_max_procs = 1;
+	c->clone_timeout_ms = 5000;
+	ok(capdir_check(&c->pcap, why, sizeof(why)) == 0, "the capture directory is made");
+	chmod(path, 0777);
+	ok(capdir_check(&c->pcap, why, sizeof(why)) < 0 &&
+	    strstr(why, "writable by group or others"), "one others can write is refused: %s", why);
+	chmod(path, 0700);
+
+	set_freeze(c, NULL);
+	put("five", pth("%s/pcap/%d/clone.pcap", pdir, 5));
+	n = play(c, rqs + 1, 1, rps, 8);
+	ok(n == 1 && rps[0].status != 0, "a freeze that cannot start is refused");
+	ok(!exists(pth("%s/pcap/%d", pdir, 5)) && !exists(pth("%s/pcap/.freeze-%d", pdir, 5)) &&
+	    kept(5, "five") == 1,
+	    "and its capture is kept as ID-TIME, not hidden in .freeze-ID");
+
+	snprintf(why, sizeof(why), "sleep 0.1; mkdir -p %s/ev/$0 && echo %s/ev/$0", pdir, pdir);
+	set_freeze(c, why);
+	put("five2", pth("%s/pcap/%d/clone.pcap", pdir, 5));
+	put("six", pth("%s/pcap/%d/clone.pcap", pdir, 6));
+	put("sixold", pth("%s/pcap/.freeze-%d/clone.pcap", pdir, 6));
+	play(c, rqs, 4, rps, 8);
+	ok(holds("five2", pth("%s/ev/%d/clone.pcap", pdir, 5)),
+	    "a second freeze of a clone whose freeze waits leaves its files to the first");
+	ok(holds("six", pth("%s/ev/%d/clone.pcap", pdir, 6)) && kept(6, "sixold") == 1 &&
+	    !exists(pth("%s/pcap/.freeze-%d", pdir, 6)), "a .freeze-ID found is kept, never wiped");
+
+	set_freeze(c, "printf '/%05000d\n' 0");
+	put("eight", pth("%s/pcap/%d/clone.pcap", pdir, 8));
+	play(c, rqs + 1, 1, (rqs[1].vm = 8, rps), 8);
+	ok(kept(8, "eight") == 1, "an evidence path too long to use keeps the files here");
+
+	put("nine", pth("%s/pcap/%d/clone.pcap", pdir, 9));
+	ok(capdir_open(&c->pcap, 9, fds) == 0 && kept(9, "nine") == 1 &&
+	    holds("", pth("%s/pcap/%d/clone.pcap", pdir, 9)),
+	    "a reused id keeps the old capture aside");
+	close(fds[0]);
+	close(fds[1]);
+
+	c->pcap.keep = true;
+	for (int i = 0; i < 3; i++) {
+		put("t", pth("%s/pcap/%d/clone.pcap", pdir, 13));
+		capdir_teardown(&c->pcap, 13);
+	}
+	ok(kept(13, "t") == 3, "kept captures of one clone within a second all stay, "
+	    "named like the evidence folders");
+	c->pcap.keep = false;
+	test_pcap_links(c);
+	snprintf(path, sizeof(path), "rm -rf '%s'", pdir);
+	if (system(path) != 0)
+		bail_out("%s", path);
+}
+
 int
 main(void)
 {
@@ -248,6 +445,7 @@ main(void)
 	is(runs(0) + runs(100000) + runs(-3), 0, "and never ran");
 	test_hosts_check(&c);
 	test_notify(&c);
+	test_pcap(&c);
 	unlink(logpath);
 	gw_config_free(&c);
 	return done_testing();
