@@ -9,6 +9,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -89,21 +90,24 @@ skip_string(const char *p, const char *end)
 }
 
 /*
- * The value of member key at o's top level (nested objects and arrays are
- * stepped over, so a clone's "vm" is not the reply's).
+ * Walk o's top-level members in order (nested objects and arrays are
+ * stepped over, so a clone's "vm" is not the reply's): fn sees each key,
+ * without its quotes, and where its value starts.  Returns that value for
+ * the member fn accepts, NULL when it accepts none.
  */
+typedef bool member_fn(void *ctx, const char *key, size_t klen, const char *val);
+
 static const char *
-member(struct jspan o, const char *key)
+walk_members(struct jspan o, member_fn *fn, void *ctx)
 {
-	size_t klen = strlen(key);
 	int depth = 0;
 
 	for (const char *p = o.p; p < o.end;) {
 		if (*p == '"') {
 			const char *q = skip_string(p, o.end);
 
-			if (depth == 1 && (size_t)(q - p) == klen + 2 &&
-			    memcmp(p + 1, key, klen) == 0 && q < o.end && *q == ':')
+			if (depth == 1 && q < o.end && *q == ':' &&
+			    fn(ctx, p + 1, (size_t)(q - p - 2), q + 1))
 				return q + 1;
 			p = q;
 			continue;
@@ -115,6 +119,22 @@ member(struct jspan o, const char *key)
 		p++;
 	}
 	return NULL;
+}
+
+static bool
+is_key(void *ctx, const char *key, size_t klen, const char *val)
+{
+	const char *want = ctx;
+
+	(void)val;
+	return strlen(want) == klen && memcmp(key, want, klen) == 0;
+}
+
+/* The value of member key at o's top level. */
+static const char *
+member(struct jspan o, const char *key)
+{
+	return walk_members(o, is_key, (void *)(uintptr_t)key);
 }
 
 bool
@@ -219,24 +239,25 @@ jarray_next(struct jspan *arr, struct jspan *obj)
 	return true;
 }
 
+struct num_walk {
+	jnum_fn *fn;
+	void *ctx;
+};
+
+static bool
+each_num(void *ctx, const char *key, size_t klen, const char *val)
+{
+	struct num_walk *w = ctx;
+
+	if (*val >= '0' && *val <= '9')
+		w->fn(w->ctx, key, klen, strtoull(val, NULL, 10));
+	return false;
+}
+
 void
 jforeach_num(struct jspan o, jnum_fn *fn, void *ctx)
 {
-	int depth = 0;
+	struct num_walk w = { fn, ctx };
 
-	for (const char *p = o.p; p < o.end;) {
-		if (*p == '"') {
-			const char *q = skip_string(p, o.end);
-
-			if (depth == 1 && q < o.end && *q == ':' && q[1] >= '0' && q[1] <= '9')
-				fn(ctx, p + 1, (size_t)(q - p - 2), strtoull(q + 1, NULL, 10));
-			p = q;
-			continue;
-		}
-		if (*p == '{' || *p == '[')
-			depth++;
-		else if (*p == '}' || *p == ']')
-			depth--;
-		p++;
-	}
+	walk_members(o, each_num, &w);
 }
