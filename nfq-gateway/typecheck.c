@@ -4,7 +4,9 @@
  * (one line each: type=NAME backend=B [tcp=P,P,...], the TCP ports being
  * those a clone waits for before it is ready).  The gateway runs its
  * configured clone command, wrapper and all, with --types appended, so the
- * check sees the very tools that binds will run.
+ * check sees the very tools that binds will run.  gateway.conf's capture
+ * is held against the policy's types too: a misspelt name there would
+ * capture nothing, silently.
  */
 #include "typecheck.h"
 
@@ -22,6 +24,7 @@
 #include "lib/monotime.h"
 #include "lib/number.h"
 #include "lib/spawn.h"
+#include "lib/suggest.h"
 
 #define TYPES_MAX	4096
 #define TYPE_PORTS_MAX	64
@@ -206,6 +209,34 @@ served_list(const struct tool_type *t, char *out, size_t cap)
 		len += (size_t)snprintf(out + len, cap - len, "%s%u", i ? " " : "", t->tcp[i]);
 }
 
+/* pcap.types names the policy has; an error for each it does not. */
+static int
+pcap_types_check(const struct gw_config *c, const struct pol_program *prog)
+{
+	const char *names[TYPES_MAX];
+	size_t n = 0;
+	int errors = 0;
+
+	for (size_t i = 0; i < pol_type_count(prog) && n < TYPES_MAX; i++)
+		names[n++] = pol_type_name(prog, (int)i);
+	for (size_t i = 0; i < c->pcap.ntypes; i++) {
+		const char *want = c->pcap.types[i], *near;
+		bool found = strcmp(want, "*") == 0;
+
+		for (size_t k = 0; !found && k < n; k++)
+			found = strcmp(names[k], want) == 0;
+		if (found)
+			continue;
+		near = suggest(want, strlen(want), names, n);
+		fprintf(stderr, "%s: pcap: types: '%s' is not a type of the policy, so "
+		    "nothing would be captured for it%s%s%s\n",
+		    c->path ? c->path : "gateway.conf", want,
+		    near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+		errors++;
+	}
+	return errors;
+}
+
 int
 typecheck(const struct gw_config *c, const struct pol_program *prog, const char *policy_path)
 {
@@ -216,11 +247,12 @@ typecheck(const struct gw_config *c, const struct pol_program *prog, const char 
 	size_t ntypes = 0, klen = 0;
 	int errors = 0;
 
+	errors += pcap_types_check(c, prog);
 	if (run_list(&c->clone_cmd, buf, sizeof(buf), &why) < 0) {
 		fprintf(stderr, "%s: clone.command %s --types: %s: the policy's types "
 		    "cannot be checked\n", c->path ? c->path : "gateway.conf",
 		    c->clone_cmd.argv[0], why);
-		return 1;
+		return errors + 1;
 	}
 	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l && ntypes < TYPES_MAX;
 	    l = strtok_r(NULL, "\n", &save))

@@ -12,7 +12,8 @@
 
 /*
  * Run the clone command with --types and compare.  Errors (a type the tools
- * do not know, a clone command that cannot list its types) and warnings (a
+ * do not know, a clone command that cannot list its types, a pcap.types name
+ * the policy does not have) and warnings (a
  * TCP port the policy opens that the type's clones are not known to serve)
  * go to stderr as policy_path:line:col: messages.  Returns the errors.
  */

@@ -60,6 +60,15 @@ test_expect_success '-n warns of ports a type opens that its clones do not serve
 	grep -x "ports.policy:3:6: warning: type '"'"'web'"'"' opens tcp 443, 8000-8010, which its clones are not known to serve (they serve 80)" err
 '
 
+test_expect_success '-n holds pcap.types against the policy'"'"'s types' '
+	printf "pcap = { types = [ \"wbe\", \"web\", \"*\" ]; };\n" >pcap-types.conf &&
+	cat gw.conf >>pcap-types.conf &&
+	test_expect_code 1 potemkin-gateway -n -c pcap-types.conf >out 2>err &&
+	grep -x "pcap-types.conf: pcap: types: '"'"'wbe'"'"' is not a type of the policy, so nothing would be captured for it (did you mean '"'"'web'"'"'?)" err &&
+	test $(wc -l <err) = 1 &&
+	test_must_fail test -s out
+'
+
 test_expect_success '-n fails when the clone command cannot list its types' '
 	sed "s|\"potemkin-clone\", \"-c\", \"vmm.conf\"|\"false\"|" gw.conf >false.conf &&
 	grep "command = \[ \"false\" \]" false.conf &&
