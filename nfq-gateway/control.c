@@ -238,8 +238,13 @@ cmd_stats(struct gw *g, struct reply *r, int argc, char **argv)
 	const struct tx_stats *tx = tx_stats(g->tx);
 	struct queue_drops di, dout;
 
-	(void)argc;
+	/* stats --prometheus is potemkin-ctl's own; a word here is a mistake. */
 	(void)argv;
+	if (argc > 1) {
+		rput(r, "\"error\":");
+		rstr(r, "stats takes no argument (--prometheus is the only option)");
+		return -1;
+	}
 	eng_stats(g->eng, &s);
 	kernel_queue_drops(g, g->cfg->queue_in, &di);
 	kernel_queue_drops(g, g->cfg->queue_out, &dout);

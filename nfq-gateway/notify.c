@@ -23,7 +23,7 @@ send_state(const char *state)
 {
 	int rc;
 
-	/* unset_environment 0: the commands the parent runs may be asked too. */
+	/* unset_environment 0: each later notification reads NOTIFY_SOCKET again. */
 	if ((rc = sd_notify(0, state)) < 0)
 		log_debug("sd_notify: %d", rc);
 }

@@ -154,6 +154,13 @@ test_expect_success 'potemkin-eve follows a file across its rotation' '
 	eve_stop
 '
 
+test_expect_success 'stats and top refuse what they do not take' '
+	test_expect_code 1 farm_ctl stats --prom 2>err &&
+	grep "stats takes no argument (--prometheus is the only option)" err &&
+	test_expect_code 2 farm_ctl top -n 0 2>err &&
+	grep "^potemkin-ctl: top: -n wants seconds, 0.1 to 3600$" err
+'
+
 test_expect_success 'stats --prometheus: the real parser reads what stats --json says' '
 	farm_ctl stats --prometheus >prom &&
 	farm_ctl --json stats >stats.json &&
