@@ -141,6 +141,43 @@ size_t eng_event_json(const struct eng_event *ev, uint64_t wall_ms,
 const char *eng_event_name(enum eng_event_kind k);
 
 /*
+ * The kernel fast path (nfq-gateway/fastpath.c): a flow the engine has
+ * decided, which the kernel may then carry on its own, packet by packet
+ * exactly as the engine would, without the queues.  Addresses and ports in
+ * host order, as in the engine.
+ */
+struct eng_fp_key {
+	uint32_t src, dst;		/* as the packet arrives */
+	uint16_t sport, dport;
+	uint8_t proto;			/* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t dir;			/* POL_IN: on the external interface;
+					 * POL_OUT: from a clone's interface */
+	int ifindex;			/* POL_OUT: the clone's pk<ID> it must come
+					 * in on; POL_IN: 0 */
+};
+
+struct eng_fp_flow {
+	struct eng_fp_key key;
+	/* What becomes of each packet: the addresses it leaves with. */
+	uint32_t new_src, new_dst;	/* equal to the key's when unchanged */
+	/* POL_IN: sent out of the clone's interface, this Ethernet header. */
+	int out_ifindex;
+	uint8_t dmac[6];		/* the clone's MAC */
+	uint8_t smac[6];		/* the host side of pk<ID> */
+	/* POL_OUT: accepted with this mark, routed by the kernel. */
+	uint32_t mark;
+	/*
+	 * The engine's own decision holds until this engine time (ms) if no
+	 * further packet arrives (`reply within`: the peer's history plus
+	 * the window); UINT64_MAX when nothing but the flow itself ends it.
+	 * Past it the kernel hands the flow's packets back to the queues.
+	 */
+	uint64_t expires_ms;
+	uint32_t binding;		/* the binding's serial */
+	int vm;				/* the clone's id */
+};
+
+/*
  * What the engine asks of the world.  Every call happens synchronously inside
  * an engine call; the sink must copy what it keeps.
  */
@@ -170,6 +207,19 @@ struct eng_io {
 	 */
 	void (*decided)(void *ctx, const struct pol_packet *pkt,
 	    const struct pol_decision *d);
+	/*
+	 * Optional (NULL: no fast path).  fp_add offers a decided flow to the
+	 * kernel; false when it was not taken (no fast path, table full, the
+	 * clone is captured), and the flow stays on the queues.  Offering a
+	 * key again replaces its entry.  fp_del withdraws one flow, fp_forget
+	 * every flow of a binding, fp_flush all of them: the engine calls them
+	 * before it forgets or changes a decision it offered, so that the
+	 * kernel never carries a packet the engine would now treat otherwise.
+	 */
+	bool (*fp_add)(void *ctx, const struct eng_fp_flow *f);
+	void (*fp_del)(void *ctx, const struct eng_fp_key *k);
+	void (*fp_forget)(void *ctx, uint32_t binding);
+	void (*fp_flush)(void *ctx);
 	void *ctx;
 };
 
@@ -225,6 +275,17 @@ void eng_dns_answer(struct eng *e, uint32_t from, unsigned channel, const uint8_
  * summaries).  Returns when the engine next needs a tick, UINT64_MAX if never.
  */
 uint64_t eng_tick(struct eng *e, uint64_t now_ms);
+
+/*
+ * What the kernel counted for a fast-path flow since it was last asked:
+ * packets and bytes, and the engine time of the last of them.  The engine
+ * takes them as it would have taken the packets themselves (the flow's and
+ * the binding's idle timers and counters, the history of who spoke), but
+ * decides nothing.  The daemon reports every flow with new packets before
+ * each eng_tick, so that no idle decision misses traffic the kernel carried.
+ */
+void eng_fp_seen(struct eng *e, const struct eng_fp_key *k, uint64_t packets,
+    uint64_t bytes, uint64_t last_ms, uint64_t now_ms);
 
 /* Operator commands; 0 or -1 with *why set. */
 int eng_bind(struct eng *e, uint32_t addr, const char *type, uint32_t universe,

@@ -7,7 +7,7 @@ engine_SRCS := engine/packet.c \
 	engine/htab.c engine/universe.c engine/history.c engine/scanfilter.c \
 	engine/flows.c engine/timers.c engine/bindtab.c engine/bindings.c engine/dnsproxy.c \
 	engine/sources.c engine/decide.c engine/inbound.c engine/outbound.c engine/engine.c \
-	engine/record.c engine/events.c engine/evfold.c
+	engine/record.c engine/events.c engine/evfold.c engine/fastpath.c
 ENGINE_LIBS := engine policy common
 
 # The packet layer's tests (parse, rewrite, build, random stress, the
