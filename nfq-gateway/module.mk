@@ -102,6 +102,7 @@ endef
 $(eval $(call gw_helper,gw-nq-echo,gwio engine common,$(GWIO_LDLIBS)))
 $(eval $(call gw_helper,gw-tx,gwio engine common,$(GWIO_LDLIBS)))
 $(eval $(call gw_helper,gw-inject,gwio engine common,$(GWIO_LDLIBS)))
+$(eval $(call gw_helper,gw-tcx-show,common,$(GWFP_LDLIBS)))
 
 # Rerun sanitized by CI (a few seconds each): nfqueue.c and afpacket.c then
 # meet the real kernel under ASan/UBSan.  They run the helpers, so those are
