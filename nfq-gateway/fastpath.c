@@ -21,7 +21,7 @@
 
 #include <bpf/bpf.h>
 
-#include "engine/htab.h"
+#include "fastpath-index.h"
 #include "fastpath-load.h"
 #include "fastpath-map.h"
 #include "gateway.h"
@@ -29,13 +29,6 @@
 
 #define FP_BATCH 1024		/* map entries read per system call */
 #define NS_PER_MS 1000000ull
-
-/* What the worker remembers of a flow it put in the map. */
-struct fp_seen {
-	uint32_t binding;
-	uint32_t pad;
-	uint64_t packets, bytes;	/* the kernel's counts when last read */
-};
 
 struct fp_link {
 	int ifindex;
@@ -45,7 +38,7 @@ struct fp_link {
 struct gw_fastpath {
 	struct fpk k;
 	int ext_link;
-	struct htab *index;		/* struct fp_map_key -> struct fp_seen */
+	struct fpx *index;		/* what the map holds */
 	struct fp_link *links;		/* one per ready clone */
 	size_t nlinks, caplinks;
 	uint64_t added, removed, refused, packets, bytes;
@@ -176,7 +169,6 @@ fp_add(void *ctx, const struct eng_fp_flow *f)
 	struct fp_map_value v, old;
 	struct fp_map_key mk;
 	struct fp_seen *s;
-	uint32_t h;
 
 	if (fp == NULL)
 		return false;
@@ -193,8 +185,7 @@ fp_add(void *ctx, const struct eng_fp_flow *f)
 	memcpy(v.smac, f->smac, 6);
 	v.binding = f->binding;
 	v.expires_ns = expires_ns(f->expires_ms);
-	h = htab_hash(fp->index, &mk);
-	if ((s = htab_insert(fp->index, &mk, h, 0, &created)) == NULL)
+	if ((s = fpx_insert(fp->index, &mk, &created)) == NULL)
 		goto refuse;	/* as many flows as the map holds */
 	if (!created && bpf_map_lookup_elem(fp->k.map, &mk, &old) == 0) {
 		/*
@@ -211,7 +202,7 @@ fp_add(void *ctx, const struct eng_fp_flow *f)
 	}
 	s->binding = f->binding;
 	if (bpf_map_update_elem(fp->k.map, &mk, &v, BPF_ANY) < 0) {
-		htab_delete_val(fp->index, s);
+		fpx_delete(fp->index, &mk);
 		bpf_map_delete_elem(fp->k.map, &mk);
 		goto refuse;
 	}
@@ -232,7 +223,7 @@ fp_del(void *ctx, const struct eng_fp_key *k)
 	if (fp == NULL)
 		return;
 	map_key(k, &mk);
-	if (htab_delete(fp->index, &mk, htab_hash(fp->index, &mk))) {
+	if (fpx_delete(fp->index, &mk)) {
 		bpf_map_delete_elem(fp->k.map, &mk);
 		fp->removed++;
 	}
@@ -245,10 +236,9 @@ struct forget_ctx {
 };
 
 static bool
-forget_one(void *ctx, const void *key, void *val)
+forget_one(void *ctx, const struct fp_map_key *key, struct fp_seen *s)
 {
 	struct forget_ctx *c = ctx;
-	const struct fp_seen *s = val;
 
 	if (!c->all && s->binding != c->binding)
 		return true;
@@ -265,8 +255,8 @@ fp_forget(void *ctx, uint32_t binding)
 	struct gw *g = ctx;
 	struct forget_ctx c = { fp_of(g), binding, false };
 
-	if (c.fp != NULL && htab_count(c.fp->index) > 0)
-		htab_sweep(c.fp->index, forget_one, &c);
+	if (c.fp != NULL && fpx_count(c.fp->index) > 0)
+		fpx_sweep(c.fp->index, forget_one, &c);
 }
 
 static void
@@ -275,10 +265,8 @@ fp_flush(void *ctx)
 	struct gw *g = ctx;
 	struct forget_ctx c = { fp_of(g), 0, true };
 
-	if (c.fp == NULL || htab_count(c.fp->index) == 0)
-		return;
-	htab_sweep(c.fp->index, forget_one, &c);
-	htab_clear(c.fp->index);
+	if (c.fp != NULL && fpx_count(c.fp->index) > 0)
+		fpx_sweep(c.fp->index, forget_one, &c);
 }
 
 /* ---- reading the counts back ---------------------------------------------- */
@@ -287,7 +275,7 @@ static void
 report(struct gw *g, struct gw_fastpath *fp, const struct fp_map_key *mk,
     const struct fp_map_value *v, uint64_t now_ms)
 {
-	struct fp_seen *s = htab_find(fp->index, mk, htab_hash(fp->index, mk));
+	struct fp_seen *s = fpx_find(fp->index, mk);
 	struct eng_fp_key k;
 	uint64_t dp, db, last_ms;
 
@@ -313,7 +301,7 @@ fp_sync(struct gw *g, uint64_t now_ms)
 	uint32_t cursor = 0, n;
 	bool first = true, done = false;
 
-	if (fp == NULL || now_ms == fp->synced_ms || htab_count(fp->index) == 0)
+	if (fp == NULL || now_ms == fp->synced_ms || fpx_count(fp->index) == 0)
 		return;
 	fp->synced_ms = now_ms;
 	/*
@@ -344,10 +332,6 @@ int
 fp_setup(struct gw *g, struct eng_io *io)
 {
 	struct gw_fastpath *fp = &fp_state;
-	struct htab_opts ho = {
-		.key_size = sizeof(struct fp_map_key), .val_size = sizeof(struct fp_seen),
-		.max = g->cfg->fastpath_flows, .can_evict = htab_never_evict,
-	};
 	const char *test_type = getenv("POTEMKIN_TEST_TCX_ATTACH_TYPE");
 	unsigned ext;
 
@@ -373,7 +357,7 @@ fp_setup(struct gw *g, struct eng_io *io)
 		    " (a kernel without tcx, before 6.6?)" : "");
 		goto off;
 	}
-	if ((fp->index = htab_new(&ho)) == NULL ||
+	if ((fp->index = fpx_new(g->cfg->fastpath_flows)) == NULL ||
 	    (fp->bkeys = calloc(FP_BATCH, sizeof(*fp->bkeys))) == NULL ||
 	    (fp->bvals = calloc(FP_BATCH, sizeof(*fp->bvals))) == NULL) {
 		log_warnx("fast path: no memory");
@@ -401,7 +385,7 @@ fp_stats(const struct gw *g, struct fp_stats *out)
 	if (fp == NULL)
 		return;
 	out->on = true;
-	out->flows = htab_count(fp->index);
+	out->flows = fpx_count(fp->index);
 	out->added = fp->added;
 	out->removed = fp->removed;
 	out->refused = fp->refused;
@@ -423,7 +407,7 @@ fp_close(struct gw *g)
 		close(fp->ext_link);
 	fp->ext_link = -1;
 	fpk_close(&fp->k);
-	htab_free(fp->index);
+	fpx_free(fp->index);
 	free(fp->links);
 	free(fp->bkeys);
 	free(fp->bvals);

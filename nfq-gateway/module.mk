@@ -42,7 +42,7 @@ potemkin-gateway_SRCS := nfq-gateway/gateway.c nfq-gateway/worker.c \
 	nfq-gateway/control.c nfq-gateway/privsep.c nfq-gateway/config.c \
 	nfq-gateway/rules.c nfq-gateway/evloop.c nfq-gateway/typecheck.c \
 	nfq-gateway/hosts.c nfq-gateway/notify.c nfq-gateway/capture.c nfq-gateway/capdir.c \
-	nfq-gateway/fastpath.c
+	nfq-gateway/fastpath.c nfq-gateway/fastpath-index.c
 potemkin-gateway_LIBS := gwio gwfp $(ENGINE_LIBS)
 potemkin-gateway_LDLIBS := $(GWIO_LDLIBS) $(GWFP_LDLIBS) -lconfig -lsystemd -lpcap
 
