@@ -29,20 +29,24 @@ $(B)/gen/fastpath.bpf.o: nfq-gateway/fastpath.bpf.c nfq-gateway/fastpath-map.h
 $(B)/nfq-gateway/fastpath-obj.o: CPPFLAGS += -DFP_BPF_OBJ='"$(B)/gen/fastpath.bpf.o"'
 $(B)/nfq-gateway/fastpath-obj.o: $(B)/gen/fastpath.bpf.o
 LIBS += gwfp
-gwfp_SRCS := nfq-gateway/fastpath-load.c nfq-gateway/fastpath-obj.c
+# The worker's glue too (fastpath.c), for its unit test.
+gwfp_SRCS := nfq-gateway/fastpath-load.c nfq-gateway/fastpath-obj.c \
+	nfq-gateway/fastpath.c nfq-gateway/fastpath-index.c
 GWFP_LDLIBS := -lbpf
 # The programs against the real kernel (BPF_PROG_TEST_RUN; root).
 UNIT_TESTS += t3210-gw-fastpath-prog
 t3210-gw-fastpath-prog_LIBS := gwfp gwpktgen $(ENGINE_LIBS)
 t3210-gw-fastpath-prog_LDLIBS := $(GWFP_LDLIBS)
+UNIT_TESTS += t3211-gw-fastpath-glue
+t3211-gw-fastpath-glue_LIBS := gwfp gwparent gwpktgen $(ENGINE_LIBS)
+t3211-gw-fastpath-glue_LDLIBS := $(GWFP_LDLIBS) -lconfig -lsystemd
 
 # --- the daemon and its control tool -------------------------------------------
 SBIN_PROGS += potemkin-gateway
 potemkin-gateway_SRCS := nfq-gateway/gateway.c nfq-gateway/worker.c \
 	nfq-gateway/control.c nfq-gateway/privsep.c nfq-gateway/config.c \
 	nfq-gateway/rules.c nfq-gateway/evloop.c nfq-gateway/typecheck.c \
-	nfq-gateway/hosts.c nfq-gateway/notify.c nfq-gateway/capture.c nfq-gateway/capdir.c \
-	nfq-gateway/fastpath.c nfq-gateway/fastpath-index.c
+	nfq-gateway/hosts.c nfq-gateway/notify.c nfq-gateway/capture.c nfq-gateway/capdir.c
 potemkin-gateway_LIBS := gwio gwfp $(ENGINE_LIBS)
 potemkin-gateway_LDLIBS := $(GWIO_LDLIBS) $(GWFP_LDLIBS) -lconfig -lsystemd -lpcap
 
