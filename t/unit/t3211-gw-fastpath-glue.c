@@ -162,6 +162,7 @@ carry(const struct eng_fp_flow *f, int prog_fd, size_t *iplen)
 	/* To ext's own MAC, so that the kernel takes it for this host. */
 	read_mac("ext", fr);
 	fr[12] = 0x08;
+	fr[13] = 0x00;
 	*iplen = n;
 	if (bpf_prog_test_run_opts(prog_fd, &o) < 0)
 		bail_out("BPF_PROG_TEST_RUN: %s", strerror(errno));
