@@ -14,6 +14,13 @@
 #define FP_DIR_IN 0		/* POL_IN: arrives on the external interface */
 #define FP_DIR_OUT 1		/* POL_OUT: arrives on a clone's pk<ID> */
 
+/*
+ * FP_DIR_IN: the source must route back out of the interface the packet
+ * came in on, as the rules' rpfilter match checks ahead of queue 0 (the
+ * fast path runs before netfilter).  gateway.conf's rpfilter.
+ */
+#define FP_F_RPFILTER 0x1
+
 struct fp_map_key {
 	__be32 src, dst;	/* as the packet arrives */
 	__be16 sport, dport;
@@ -30,6 +37,7 @@ struct fp_map_value {
 	__u32 mark;			/* FP_DIR_OUT: the pass mark */
 	__u8 dmac[6], smac[6];		/* FP_DIR_IN: the clone's, the host side's */
 	__u32 binding;			/* the binding's serial, for the worker */
+	__u32 flags;			/* FP_F_* */
 	__u64 expires_ns;		/* CLOCK_MONOTONIC; ~0 for never */
 	/*
 	 * Written by the program, atomically, read by the worker: what the

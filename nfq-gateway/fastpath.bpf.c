@@ -182,6 +182,30 @@ fp_count(struct fp_map_value *v, const struct fp_pkt *p, __u64 now)
 	v->last_ns = now;
 }
 
+/*
+ * What the rules' rpfilter match would say of the source: the route back
+ * to it leaves by the interface the packet came in on.  A source that
+ * fails goes to netfilter, where that match drops it.
+ */
+static __always_inline int
+fp_reverse_path_ok(struct __sk_buff *skb, const struct fp_pkt *p)
+{
+	struct bpf_fib_lookup fib;
+	long rc;
+
+	__builtin_memset(&fib, 0, sizeof(fib));
+	fib.family = AF_INET;
+	fib.l4_protocol = p->key.proto;
+	fib.sport = p->key.dport;
+	fib.dport = p->key.sport;
+	fib.ipv4_src = p->key.dst;
+	fib.ipv4_dst = p->key.src;
+	fib.ifindex = skb->ingress_ifindex;
+	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
+	return (rc == BPF_FIB_LKUP_RET_SUCCESS || rc == BPF_FIB_LKUP_RET_NO_NEIGH) &&
+	    fib.ifindex == skb->ingress_ifindex;
+}
+
 SEC("tc")
 int
 fp_inbound(struct __sk_buff *skb)
@@ -196,6 +220,8 @@ fp_inbound(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	now = bpf_ktime_get_ns();
 	if ((v = fp_lookup(&p, now)) == NULL)
+		return TC_ACT_OK;
+	if ((v->flags & FP_F_RPFILTER) && !fp_reverse_path_ok(skb, &p))
 		return TC_ACT_OK;
 	/*
 	 * Past this point the packet is the clone's or nobody's: the engine

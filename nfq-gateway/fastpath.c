@@ -184,6 +184,8 @@ fp_add(void *ctx, const struct eng_fp_flow *f)
 	memcpy(v.dmac, f->dmac, 6);
 	memcpy(v.smac, f->smac, 6);
 	v.binding = f->binding;
+	/* Ahead of netfilter, the fast path checks what its rpfilter rule would. */
+	v.flags = !out && g->cfg->rpfilter ? FP_F_RPFILTER : 0;
 	v.expires_ns = expires_ns(f->expires_ms);
 	if ((s = fpx_insert(fp->index, &mk, &created)) == NULL)
 		goto refuse;	/* as many flows as the map holds */

@@ -345,6 +345,32 @@ test_inbound(void)
 	run(k.prog_in, fr, n, ext_ifindex, &r);
 	is(r.ret, TC_ACT_REDIRECT, "an entry not yet expired is carried");
 
+	/*
+	 * The reverse path, as the rules' rpfilter match checks it: a source
+	 * routed back out of the interface it came in on is carried; one
+	 * routed elsewhere, or not at all, goes to netfilter, which drops it.
+	 */
+	v = inbound_value();
+	v.flags = FP_F_RPFILTER;
+	put(&mk, &g, FP_DIR_IN, 0, &v);
+	n = frame(&g, ext_mac, 0, fr, sizeof(fr));
+	run(k.prog_in, fr, n, ext_ifindex, &r);
+	is(r.ret, TC_ACT_REDIRECT, "rpfilter: a source routed back out of ext is carried");
+	{
+		static const uint32_t elsewhere[] = { 0x0a000009u, 0xc6120001u };
+
+		for (size_t i = 0; i < 2; i++) {
+			h = g;
+			h.src = elsewhere[i];
+			put(&mk, &h, FP_DIR_IN, 0, &v);
+			n = frame(&h, ext_mac, 0, fr, sizeof(fr));
+			run(k.prog_in, fr, n, ext_ifindex, &r);
+			ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0,
+			    "rpfilter: a source routed %s: untouched", i ? "nowhere" :
+			    "out of another interface");
+		}
+	}
+
 	/* Not in the map; and an inbound entry is not the outbound program's. */
 	h = g;
 	h.sport = 40002;

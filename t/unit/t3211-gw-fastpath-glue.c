@@ -182,7 +182,10 @@ setup(void)
 		bail_out("unshare(CLONE_NEWNET): %s", strerror(errno));
 	sh("ip link set lo up && ip link add ext type veth peer name ext-peer && "
 	    "ip link add pk7 type veth peer name pk7-peer && "
-	    "for i in ext ext-peer pk7 pk7-peer; do ip link set $i up; done");
+	    "for i in ext ext-peer pk7 pk7-peer; do ip link set $i up; done && "
+	    "ip addr add 192.0.2.1/24 dev ext && "
+	    "ip route add 203.0.113.0/24 via 192.0.2.254 dev ext && "
+	    "sysctl -qw net.ipv4.ip_forward=1");
 	pk_ifindex = (int)if_nametoindex("pk7");
 	if (gw_config_load(&cfg, NULL, stderr) < 0)
 		bail_out("default configuration");
@@ -235,6 +238,7 @@ test_add(void)
 	    memcmp(v.smac, f.smac, 6) == 0 && v.binding == serial,
 	    "with its rewrite, interface, MACs and binding");
 	ok(v.expires_ns == 123456ull * 1000000, "expiry in the kernel's nanoseconds");
+	ok(v.flags == FP_F_RPFILTER, "rpfilter (the default): the reverse path checked");
 	f.expires_ms = UINT64_MAX;
 	ok(io.fp_add(&g, &f) && in_kernel(&f.key, &v) && v.expires_ns == UINT64_MAX,
 	    "offered again: replaced; no end stays no end");
