@@ -18,6 +18,33 @@ attached() {
 	"$TCX" "$1"
 }
 
+# The map's bytes for bpftool: addresses and ports in network order, the
+# rest in the host's (little-endian here).
+ip4() { printf '%02x ' $(echo "$1" | tr . ' '); }
+be16() { printf '%02x %02x ' $(($1 >> 8)) $(($1 & 255)); }
+le32() { printf '%02x %02x %02x %02x ' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24)); }
+bytes() { local i; for i in $(seq "$1"); do printf '%s ' "$2"; done; }
+mac_of() { ip -o link show "$@" | grep -o "link/ether [0-9a-f:]*" | cut -d" " -f2 | tr : " "; }
+
+# fp_put KEY-SRC KEY-DST SPORT DPORT DIR IFINDEX NEW-SRC NEW-DST OUT-IFINDEX MARK DMAC SMAC:
+# an entry (struct fp_map_value) that never expires, counts at zero.
+fp_put() {
+	bpftool map update id "$map" \
+		key hex $(ip4 $1) $(ip4 $2) $(be16 $3) $(be16 $4) 06 $5 00 00 $(le32 $6) \
+		value hex $(ip4 $7) $(ip4 $8) $(le32 $9) $(le32 ${10}) ${11} ${12} \
+			$(le32 1) $(le32 0) $(bytes 4 00) $(bytes 8 ff) $(bytes 24 00)
+}
+
+# "SOURCE PACKETS BYTES" for each entry, as the programs counted them.
+fp_counts() {
+	bpftool -j map dump id "$map" | /usr/bin/python3 -c '
+import json, sys
+n = lambda b: int.from_bytes(bytes(int(x, 16) for x in b), "little")
+for e in json.load(sys.stdin):
+    k, v = e["key"], e["value"]
+    print(".".join(str(int(x, 16)) for x in k[0:4]), n(v[48:56]), n(v[56:64]))'
+}
+
 test_expect_success 'a kernel that refuses tcx: one line, and the gateway works' '
 	farm_net_up && farm_write_configs && farm_rules_up && farm_resolver_start &&
 	POTEMKIN_TEST_TCX_ATTACH_TYPE=255 farm_gateway_start &&
@@ -45,6 +72,27 @@ test_expect_success 'and, under its filter, to a new clone interface' '
 	vm=$(e2e_vm_of 198.51.100.21) && test -n "$vm" &&
 	test "$(attached pk$vm)" = fp_outbound &&
 	! grep "fast path: attaching" "$FARM_DIR/gateway.log"
+'
+
+# What the engine side will offer, put in by hand: the kernel alone must
+# then carry a whole conversation both ways, and the queues see none of it.
+test_expect_success 'a conversation in the map goes through the kernel alone' '
+	wpid=$(pgrep -P "$FARM_GATEWAY_PID") && test -n "$wpid" &&
+	map=$(grep -h "^map_id:" /proc/$wpid/fdinfo/* | awk "{print \$2}") &&
+	test -n "$map" &&
+	pk=$(ip -o link show "pk$vm" | cut -d: -f1) &&
+	fp_put 203.0.113.13 198.51.100.21 45001 80 00 0 203.0.113.13 198.51.100.21 \
+		"$pk" 0 "$(ip netns exec "pk$vm" sh -c "$(declare -f mac_of); mac_of eth0")" \
+		"$(mac_of "pk$vm")" &&
+	fp_put 198.51.100.21 203.0.113.13 80 45001 01 "$pk" 198.51.100.21 203.0.113.13 \
+		0 1 "$(bytes 6 00)" "$(bytes 6 00)" &&
+	in=$(e2e_stat in_packets) && out=$(e2e_stat out_packets) &&
+	farm_in curl -sS -m 20 --interface 203.0.113.13 --local-port 45001 \
+		http://198.51.100.21/ | grep potemkin &&
+	fp_counts >counts && cat counts &&
+	awk "\$1 == \"203.0.113.13\" && \$2 >= 5 {ok=1} END {exit !ok}" counts &&
+	awk "\$1 == \"198.51.100.21\" && \$2 >= 5 {ok=1} END {exit !ok}" counts &&
+	test "$(e2e_stat in_packets)" = "$in" && test "$(e2e_stat out_packets)" = "$out"
 '
 
 test_expect_success 'stats --prometheus has the fast path' '
