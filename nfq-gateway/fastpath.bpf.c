@@ -129,15 +129,20 @@ fp_parse(struct __sk_buff *skb, __u8 dir, struct fp_pkt *p)
 	return 0;
 }
 
-/* The entry for the packet's key, if any and still the engine's. */
+/*
+ * The entry for the packet's key, if any and still the engine's; *now the
+ * time, read only for a packet the map names (every other packet of the
+ * host pays for the lookup alone).
+ */
 static __always_inline struct fp_map_value *
-fp_lookup(struct fp_pkt *p, __u64 now)
+fp_lookup(struct fp_pkt *p, __u64 *now)
 {
 	struct fp_map_value *v = bpf_map_lookup_elem(&fp_flows, &p->key);
 
-	if (v == NULL || now >= v->expires_ns)
+	if (v == NULL)
 		return NULL;
-	return v;
+	*now = bpf_ktime_get_ns();
+	return *now < v->expires_ns ? v : NULL;
 }
 
 /*
@@ -218,8 +223,7 @@ fp_inbound(struct __sk_buff *skb)
 	/* As ip_rcv: a frame for another host's MAC never reaches the queue. */
 	if (skb->pkt_type != PACKET_HOST || fp_parse(skb, FP_DIR_IN, &p) < 0)
 		return TC_ACT_OK;
-	now = bpf_ktime_get_ns();
-	if ((v = fp_lookup(&p, now)) == NULL)
+	if ((v = fp_lookup(&p, &now)) == NULL)
 		return TC_ACT_OK;
 	if ((v->flags & FP_F_RPFILTER) && !fp_reverse_path_ok(skb, &p))
 		return TC_ACT_OK;
@@ -254,8 +258,7 @@ fp_outbound(struct __sk_buff *skb)
 	if (fp_parse(skb, FP_DIR_OUT, &p) < 0)
 		return TC_ACT_OK;
 	p.key.ifindex = skb->ingress_ifindex;
-	now = bpf_ktime_get_ns();
-	if ((v = fp_lookup(&p, now)) == NULL)
+	if ((v = fp_lookup(&p, &now)) == NULL)
 		return TC_ACT_OK;
 	/* Only what the kernel would forward: sent to the host, TTL to spare. */
 	if (skb->pkt_type != PACKET_HOST)
