@@ -98,8 +98,10 @@ test_expect_success 'a conversation in the map goes through the kernel alone' '
 test_expect_success 'stats --prometheus has the fast path' '
 	farm_ctl stats --prometheus >prom &&
 	grep "^potemkin_fastpath_on 1$" prom &&
-	grep "^potemkin_fastpath_flows 0$" prom &&
-	grep "^potemkin_fastpath_packets_total 0$" prom
+	grep "^# TYPE potemkin_fastpath_flows gauge$" prom &&
+	grep "^potemkin_fastpath_flows [0-9][0-9]*$" prom &&
+	grep "^potemkin_fastpath_packets_total [0-9][0-9]*$" prom &&
+	grep "^potemkin_fastpath_refused_total [0-9][0-9]*$" prom
 '
 
 test_expect_success 'kill -9 of the gateway: no program stays attached' '
