@@ -18,6 +18,8 @@ GWIO_LDLIBS := -lnetfilter_queue -lmnl
 # clang's BPF target; bpf_helpers.h from libbpf-dev, the uapi from
 # linux-libc-dev (asm/ under the host's multiarch directory).
 DEPS_PKGS += clang llvm libbpf-dev linux-libc-dev bpftool
+# Its end-to-end test turns checksum offload off, so receivers verify every sum.
+DEPS_PKGS += ethtool
 BPF_CLANG ?= clang
 BPF_STRIP ?= llvm-strip
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Infq-gateway \

@@ -95,6 +95,29 @@ test_expect_success 'a conversation in the map goes through the kernel alone' '
 	test "$(e2e_stat in_packets)" = "$in" && test "$(e2e_stat out_packets)" = "$out"
 '
 
+# The same with the rewrites the qemu clones need (their guest address is
+# not the farm's): the clone gets a second address, the kernel rewrites the
+# destination on the way in and the source on the way out.  Checksum offload
+# is off on both ends, so each receiving kernel verifies every checksum the
+# programs updated; a wrong one would be dropped and curl would fail.
+test_expect_success ETHTOOL 'rewritten both ways in the kernel: checksums the receivers verify' '
+	ip netns exec "pk$vm" ip addr add 10.0.0.2/32 dev eth0 &&
+	ip netns exec "pk$vm" ethtool -K eth0 tx off >/dev/null &&
+	farm_in ethtool -K eth0 tx off >/dev/null &&
+	fp_put 203.0.113.13 198.51.100.21 45002 80 00 0 203.0.113.13 10.0.0.2 \
+		"$pk" 0 "$(ip netns exec "pk$vm" sh -c "$(declare -f mac_of); mac_of eth0")" \
+		"$(mac_of "pk$vm")" &&
+	fp_put 10.0.0.2 203.0.113.13 80 45002 01 "$pk" 198.51.100.21 203.0.113.13 \
+		0 1 "$(bytes 6 00)" "$(bytes 6 00)" &&
+	in=$(e2e_stat in_packets) && out=$(e2e_stat out_packets) &&
+	farm_in curl -sS -m 20 --interface 203.0.113.13 --local-port 45002 \
+		http://198.51.100.21/ | grep potemkin &&
+	fp_counts >counts && cat counts &&
+	awk "\$1 == \"10.0.0.2\" && \$2 >= 5 {ok=1} END {exit !ok}" counts &&
+	test "$(e2e_stat in_packets)" = "$in" && test "$(e2e_stat out_packets)" = "$out" &&
+	test "$(farm_in nstat -az TcpExtTCPCsumErrors TcpInCsumErrors | awk "/Csum/ {s += \$2} END {print s+0}")" = 0
+'
+
 test_expect_success 'stats --prometheus has the fast path' '
 	farm_ctl stats --prometheus >prom &&
 	grep "^potemkin_fastpath_on 1$" prom &&
