@@ -6,7 +6,6 @@
  * which is what potemkin-ctl prints without --json.
  */
 #include "gateway.h"
-#include "fastpath.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "fastpath.h"
 #include "lib/addr.h"
 #include "lib/json.h"
 #include "lib/log.h"

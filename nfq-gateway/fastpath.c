@@ -172,10 +172,10 @@ fp_add(void *ctx, const struct eng_fp_flow *f)
 
 	if (fp == NULL)
 		return false;
+	map_key(&f->key, &mk);
 	if ((f->key.proto != IPPROTO_TCP && f->key.proto != IPPROTO_UDP) ||
 	    !clone_allowed(g, fp, out ? f->key.ifindex : f->out_ifindex, out))
 		goto refuse;
-	map_key(&f->key, &mk);
 	memset(&v, 0, sizeof(v));
 	v.new_src = htonl(f->new_src);
 	v.new_dst = htonl(f->new_dst);
@@ -203,14 +203,16 @@ fp_add(void *ctx, const struct eng_fp_flow *f)
 		memset(s, 0, sizeof(*s));
 	}
 	s->binding = f->binding;
-	if (bpf_map_update_elem(fp->k.map, &mk, &v, BPF_ANY) < 0) {
-		fpx_delete(fp->index, &mk);
-		bpf_map_delete_elem(fp->k.map, &mk);
+	if (bpf_map_update_elem(fp->k.map, &mk, &v, BPF_ANY) < 0)
 		goto refuse;
-	}
 	fp->added++;
 	return true;
 refuse:
+	/* Refused, a flow offered before is withdrawn: its old decision is not the engine's. */
+	if (fpx_delete(fp->index, &mk)) {
+		bpf_map_delete_elem(fp->k.map, &mk);
+		fp->removed++;
+	}
 	fp->refused++;
 	return false;
 }

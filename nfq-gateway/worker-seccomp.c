@@ -12,13 +12,13 @@
  *
  * The list is what the event loop does: queues, AF_PACKET and raw sends,
  * the DNS sockets, the control socket, the timer and signals, memory for
- * malloc, the CSPRNG, and the interface lookups of a new clone (one kind
- * of socket, two ioctls), and the fast path's map and links (five bpf
- * commands).  The clones' captures need nothing more: libpcap
- * writes through stdio on descriptors the parent opened (fcntl and fstat
- * when a stream is made, write, close); the worker never opens a file.  What it cannot stop: the worker's own netlink
- * socket to NFQUEUE, with CAP_NET_ADMIN, also reaches nfnetlink's other
- * subsystems.
+ * malloc, the CSPRNG, the interface lookups of a new clone (one kind of
+ * socket, two ioctls), and the fast path's map and links (five bpf
+ * commands).  The clones' captures need nothing more: libpcap writes
+ * through stdio on descriptors the parent opened (fcntl and fstat when a
+ * stream is made, write, close); the worker never opens a file.  What it
+ * cannot stop: the worker's own netlink socket to NFQUEUE, with
+ * CAP_NET_ADMIN, also reaches nfnetlink's other subsystems.
  */
 #include <err.h>
 #include <errno.h>

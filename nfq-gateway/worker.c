@@ -23,11 +23,11 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "fastpath.h"
 #include "lib/addr.h"
 #include "lib/log.h"
 #include "lib/monotime.h"
 #include "lib/record.h"
-#include "fastpath.h"
 #include "privsep.h"
 
 /* Rearm the timer and flush queued verdicts and sends. */
@@ -417,6 +417,9 @@ clone_done(struct gw *g, const struct ps_reply *rp, const int fds[PS_FDS_MAX])
 	/* Linked first, so that the engine may offer its flows at once. */
 	fp_clone_ready(g, &vm);
 	eng_clone_ready(g->eng, rp->serial, &vm, now);
+	/* A record the engine refused: no clone there, and no link either. */
+	if (eng_vm_by_ifindex(g->eng, vm.ifindex) == NULL)
+		fp_clone_gone(g, vm.ifindex);
 }
 
 /*

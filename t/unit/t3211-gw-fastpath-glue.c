@@ -261,9 +261,18 @@ test_add(void)
 	cfg.pcap.types[0] = (char *)(uintptr_t)"web";
 	cfg.pcap.ntypes = 1;
 	ok(!io.fp_add(&g, &f) && !in_kernel(&f.key, NULL), "refused: its type is captured");
+	{
+		struct eng_fp_flow again = inbound_flow(40000);
+
+		ok(!io.fp_add(&g, &again) && !in_kernel(&again.key, NULL),
+		    "a flow offered again and refused is withdrawn, not left as it was");
+		again.expires_ms = UINT64_MAX;
+		cfg.pcap.ntypes = 0;
+		ok(io.fp_add(&g, &again), "and taken again once allowed");
+	}
 	cfg.pcap.ntypes = 0;
 	cfg.pcap.types[0] = NULL;
-	is(stats().refused - s0.refused, 3, "three refusals counted");
+	is(stats().refused - s0.refused, 4, "four refusals counted");
 	is(stats().flows, 2, "two flows");
 }
 
