@@ -71,7 +71,7 @@ fp_parse(struct __sk_buff *skb, __u8 dir, struct fp_pkt *p)
 	void *data, *end;
 	struct ethhdr *eth;
 	struct iphdr *ip;
-	__u32 l4hdr, len = ETH_HLEN + sizeof(*ip) + sizeof(struct tcphdr);
+	__u32 l4hdr, ulen = 0, len = ETH_HLEN + sizeof(*ip) + sizeof(struct tcphdr);
 
 	if (skb->protocol != bpf_htons(ETH_P_IP))
 		return -1;
@@ -110,6 +110,7 @@ fp_parse(struct __sk_buff *skb, __u8 dir, struct fp_pkt *p)
 			return -1;
 		p->key.sport = udp->source;
 		p->key.dport = udp->dest;
+		ulen = bpf_ntohs(udp->len);
 		l4hdr = sizeof(*udp);
 	} else {
 		return -1;
@@ -117,13 +118,17 @@ fp_parse(struct __sk_buff *skb, __u8 dir, struct fp_pkt *p)
 	p->tot_len = bpf_ntohs(ip->tot_len);
 	if (p->tot_len < sizeof(*ip) + l4hdr || ETH_HLEN + p->tot_len > skb->len)
 		return -1;
+	/* A UDP length the engine's parser refuses (malformed: it drops them). */
+	if (ip->protocol == IPPROTO_UDP && (ulen < sizeof(struct udphdr) ||
+	    ulen > p->tot_len - sizeof(*ip)))
+		return -1;
 	/*
 	 * A GSO packet (GRO on the way in, TSO from a clone) is what the
 	 * queues would have seen as gso_segs packets, each with the headers.
 	 * Its total length must cover the whole skb, or the count is a guess.
 	 */
 	p->segs = skb->gso_segs > 1 ? skb->gso_segs : 1;
-	if (p->segs > 1 && ETH_HLEN + p->tot_len != skb->len)
+	if (p->segs > 1 && (ETH_HLEN + p->tot_len != skb->len || ip->protocol != IPPROTO_TCP))
 		return -1;
 	p->bytes = p->tot_len + (__u64)(p->segs - 1) * (sizeof(*ip) + l4hdr);
 	return 0;

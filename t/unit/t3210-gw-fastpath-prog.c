@@ -308,6 +308,25 @@ test_inbound(void)
 			    "a UDP checksum of 0 stays 0");
 	}
 
+	/* A UDP length past the packet, or below its header: the engine's parser drops it. */
+	{
+		static const uint16_t bad[] = { 0xffff, 7 };
+
+		for (size_t i = 0; i < 2; i++) {
+			h = g;
+			h.proto = 17;
+			h.sport = 5353;
+			h.dport = 53;
+			put(&mk, &h, FP_DIR_IN, 0, &v);
+			n = frame(&h, ext_mac, 0, fr, sizeof(fr));
+			fr[14 + 20 + 4] = (uint8_t)(bad[i] >> 8);
+			fr[14 + 20 + 5] = (uint8_t)bad[i];
+			run(k.prog_in, fr, n, ext_ifindex, &r);
+			ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0,
+			    "UDP length %u: malformed to the engine, untouched", bad[i]);
+		}
+	}
+
 	/* IP options: the key is in the map, the packet still goes to the queue. */
 	h = g;
 	h.ipopt_len = 4;
