@@ -115,5 +115,6 @@ $(eval $(call gw_helper,gw-tcx-show,common,$(GWFP_LDLIBS)))
 # built in the same mode first.
 # The end-to-end tests that reach most of the worker: rerun sanitized too.
 UNIT_SHELL_TESTS += t/t3010-gw-nfqueue.t t/t3011-gw-afpacket.t t/t4003-e2e-contain.t \
-	t/t4008-e2e-malformed.t t/t4009-e2e-operator.t t/t4020-e2e-pcap.t
-check-unit: t/helpers/gw-nq-echo t/helpers/gw-tx t/helpers/gw-inject
+	t/t4008-e2e-malformed.t t/t4009-e2e-operator.t t/t4020-e2e-pcap.t \
+	t/t4028-e2e-fastpath-attach.t
+check-unit: t/helpers/gw-nq-echo t/helpers/gw-tx t/helpers/gw-inject t/helpers/gw-tcx-show
