@@ -62,6 +62,24 @@ struct fp_pkt {
 };
 
 /*
+ * The header checksum, which ip_rcv checks (and the engine takes as checked)
+ * after tcx: a packet that fails it must meet the kernel, which drops it.
+ */
+static __always_inline int
+fp_ip_csum_ok(const struct iphdr *ip)
+{
+	const __u16 *w = (const void *)ip;
+	__u32 sum = 0;
+
+#pragma unroll
+	for (int i = 0; i < (int)(sizeof(*ip) / 2); i++)
+		sum += w[i];
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+/*
  * Parse the frame: IPv4 with a 20-byte header, no fragment, TCP or UDP with
  * its whole header in the frame.  0 when the program may look it up.
  */
@@ -89,6 +107,8 @@ fp_parse(struct __sk_buff *skb, __u8 dir, struct fp_pkt *p)
 	if (eth->h_proto != bpf_htons(ETH_P_IP) || ip->version != 4 || ip->ihl != 5)
 		return -1;
 	if (ip->frag_off & bpf_htons(0x3fff))	/* MF or an offset */
+		return -1;
+	if (!fp_ip_csum_ok(ip))
 		return -1;
 	__builtin_memset(&p->key, 0, sizeof(p->key));
 	p->key.src = ip->saddr;

@@ -327,6 +327,13 @@ test_inbound(void)
 		}
 	}
 
+	/* A bad IP header checksum: the kernel drops it after tcx, so must meet it. */
+	put(&mk, &g, FP_DIR_IN, 0, &v);
+	n = frame(&g, ext_mac, 0, fr, sizeof(fr));
+	fr[14 + 10] ^= 0x01;
+	run(k.prog_in, fr, n, ext_ifindex, &r);
+	ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0, "a bad IP header checksum: untouched");
+
 	/* IP options: the key is in the map, the packet still goes to the queue. */
 	h = g;
 	h.ipopt_len = 4;
