@@ -36,12 +36,12 @@ gwfp_SRCS := nfq-gateway/fastpath-load.c nfq-gateway/fastpath-obj.c \
 	nfq-gateway/fastpath.c nfq-gateway/fastpath-index.c
 GWFP_LDLIBS := -lbpf
 # The programs against the real kernel (BPF_PROG_TEST_RUN; root).
-UNIT_TESTS += t3210-gw-fastpath-prog
-t3210-gw-fastpath-prog_LIBS := gwfp gwpktgen $(ENGINE_LIBS)
-t3210-gw-fastpath-prog_LDLIBS := $(GWFP_LDLIBS)
-UNIT_TESTS += t3211-gw-fastpath-glue
-t3211-gw-fastpath-glue_LIBS := gwfp gwparent gwpktgen $(ENGINE_LIBS)
-t3211-gw-fastpath-glue_LDLIBS := $(GWFP_LDLIBS) -lconfig -lsystemd
+UNIT_TESTS += t3212-gw-fastpath-prog
+t3212-gw-fastpath-prog_LIBS := gwfp gwpktgen $(ENGINE_LIBS)
+t3212-gw-fastpath-prog_LDLIBS := $(GWFP_LDLIBS)
+UNIT_TESTS += t3213-gw-fastpath-glue
+t3213-gw-fastpath-glue_LIBS := gwfp gwparent gwpktgen $(ENGINE_LIBS)
+t3213-gw-fastpath-glue_LDLIBS := $(GWFP_LDLIBS) -lconfig -lsystemd
 
 # --- the daemon and its control tool -------------------------------------------
 SBIN_PROGS += potemkin-gateway
