@@ -223,8 +223,8 @@ qemu_boot(const struct vmm_conf *conf, const struct vmm_type *t,
 	char log[VMM_PATH_MAX], qlog[VMM_PATH_MAX], name[VMM_NAME_MAX + 32];
 	struct qemu_run r = {
 		.t = t, .name = name, .dir = refdir, .kernel = t->kernel,
-		.memfile = memfile, .reference = true, .kvm = kvm,
-		.base = t->disk, .snapdisk = newdelta,
+		.memfile = memfile, .machine = QEMU_MACHINE, .reference = true,
+		.kvm = kvm, .base = t->disk, .snapdisk = newdelta,
 		.tapfd = -1, .console = -1, .log = -1,
 	};
 	struct vmm_type big = *t;
@@ -340,6 +340,46 @@ qemu_save(const char *refdir, const char *state)
 	return rc;
 }
 
+/* The machine the snapshot was taken on, for its clones. */
+static int
+qemu_write_machine(const char *dir)
+{
+	char path[VMM_PATH_MAX];
+
+	return vmm_path(path, sizeof(path), "%s/machine", dir) ||
+	    vmm_write_file(path, QEMU_MACHINE "\n", strlen(QEMU_MACHINE) + 1,
+		0640) ? -1 : 0;
+}
+
+/*
+ * The machine a clone of the snapshot in dir must have, into buf: what the
+ * snapshot recorded, or the one of snapshots that record none.
+ */
+static int
+qemu_read_machine(const char *dir, char *buf, size_t size)
+{
+	char path[VMM_PATH_MAX];
+	size_t len;
+
+	if (vmm_path(path, sizeof(path), "%s/machine", dir) == -1)
+		return -1;
+	if (vmm_read_file(path, buf, size, &len) == -1) {
+		if (errno != ENOENT) {
+			warn("%s", path);
+			return -1;
+		}
+		snprintf(buf, size, "%s", QEMU_MACHINE_OLD);
+		return 0;
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+	if (*buf == '\0' || buf[strspn(buf, "abcdefghijklmnopqrstuvwxyz"
+	    "0123456789=,-_.")] != '\0') {
+		warnx("%s: not a QEMU machine", path);
+		return -1;
+	}
+	return 0;
+}
+
 /* The saved memory, now the clones': root's, readable by their QEMU only. */
 static int
 qemu_seal_memfile(const struct vmm_type *t, const char *path)
@@ -437,6 +477,7 @@ qemu_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 		goto out;
 	snprintf(cmdline, sizeof(cmdline), "%s\n", kvm ? "kvm" : "tcg");
 	if (vmm_write_file(accel, cmdline, strlen(cmdline), 0640) == -1 ||
+	    qemu_write_machine(dir) == -1 ||
 	    vmm_path(cmdline, sizeof(cmdline), "%s/kernel.stub", dir) == -1 ||
 	    qemu_write_stub(t, cmdline) == -1)
 		goto out;
@@ -523,11 +564,11 @@ qemu_prepare(const struct vmm_conf *conf, const struct vmm_type *t,
 {
 	char dir[VMM_PATH_MAX], state[VMM_PATH_MAX], memfile[VMM_PATH_MAX];
 	char accelf[VMM_PATH_MAX], accel[16] = "", name[32], stub[VMM_PATH_MAX];
-	char qlog[VMM_PATH_MAX], vmdisk[VMM_PATH_MAX];
+	char qlog[VMM_PATH_MAX], vmdisk[VMM_PATH_MAX], machine[128];
 	struct qemu_disk disk;
 	struct qemu_run r = {
 		.t = t, .id = vm->id, .name = name, .dir = vm->dir,
-		.memfile = memfile, .incoming = true,
+		.memfile = memfile, .machine = machine, .incoming = true,
 		.tapfd = -1, .console = -1, .log = -1,
 	};
 	struct cgroup cg;
@@ -552,6 +593,8 @@ qemu_prepare(const struct vmm_conf *conf, const struct vmm_type *t,
 		    t->name, dir, t->name);
 		return -1;
 	}
+	if (qemu_read_machine(dir, machine, sizeof(machine)) == -1)
+		return -1;
 	if (t->disk) {
 		if (qemu_disk_clone(t, &disk, vmdisk) == -1)
 			return -1;
