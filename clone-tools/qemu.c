@@ -19,6 +19,7 @@
  * persistent: when QEMU dies, for whatever reason, pk<ID> dies with it.
  */
 #include <err.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
@@ -50,6 +51,8 @@
 
 #define QEMU_KVM_TRY_MS 20000	/* accel "auto": how long KVM may take */
 #define QEMU_WARM_MS 10000	/* a pooled clone's warming, at most */
+#define QEMU_SETTLE_MS 2000	/* and its settling after, at most */
+#define QEMU_QUIET_WINDOW_MS 20	/* settled: under a tenth of a CPU over it */
 /*
  * Migrations read and write files through QEMU's fd set 2 (set 1 is the
  * console's): "file:/dev/fdset/2".  The freeze's one is the only writer
@@ -646,13 +649,16 @@ qemu_cont(struct vmm_vm *vm, uint64_t timeout_ms)
 }
 
 static int qemu_handshake(const char *ifname, uint32_t addr, uint16_t port);
+static void qemu_settle(long pid, uint64_t deadline);
 
 /*
  * Warm a pooled clone: let it run and answer one TCP handshake on each of
  * the type's ready_tcp ports through its pk<ID>, then pause it again.  TCG
  * translates guest code on first use, and a clone fresh from its snapshot
  * has translated nothing: its first SYN-ACK took ~70 ms more than the next.
- * The guest keeps a closed connection from gw_ip in TIME_WAIT; nothing else.
+ * Then it is left to finish what the handshakes set going (qemu_settle)
+ * before it is paused.  The guest keeps a closed connection from gw_ip in
+ * TIME_WAIT; nothing else.
  *
  * Best effort, at most QEMU_WARM_MS: on a gateway host the rules drop
  * whatever a clone sends the host itself (no handshake completes there),
@@ -679,6 +685,8 @@ qemu_warm(const struct vmm_type *t, struct vmm_vm *vm)
 	if (warm == -1)
 		warnx("clone %u: no answer on its ready_tcp ports within %llu ms: "
 		    "pooled unwarmed", vm->id, (unsigned long long)limit);
+	if (warm == 0)
+		qemu_settle(qemu_read_pid(vm->dir), mono_ms() + QEMU_SETTLE_MS);
 	if (vmm_path(sock, sizeof(sock), "%s/qmp.sock", vm->dir) == -1 ||
 	    qmp_open(&q, sock, 5000) == -1)
 		return -1;
@@ -687,6 +695,53 @@ qemu_warm(const struct vmm_type *t, struct vmm_vm *vm)
 		rc = -1;
 	qmp_close(&q);
 	return rc;
+}
+
+/* The CPU time of all of pid's threads so far, in ns; 0 if unknown. */
+static uint64_t
+qemu_cpu_ns(long pid)
+{
+	char path[64], buf[128];
+	uint64_t sum = 0;
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task", pid);
+	if ((d = opendir(path)) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/task/%.16s/schedstat", pid,
+		    e->d_name);
+		if (vmm_read_file(path, buf, sizeof(buf), NULL) == 0)
+			sum += strtoull(buf, NULL, 10);
+	}
+	closedir(d);
+	return sum;
+}
+
+/*
+ * Wait, until deadline at most, for a warmed clone's QEMU to go quiet.
+ * The warming handshake sets the guest to work (its web server forks a
+ * child for the connection, the connection's end is handled): paused in
+ * the middle of it, the clone did that work first once handed out, and
+ * its first SYN-ACK came 70-140 ms after the SYN instead of 4-28 ms.
+ */
+static void
+qemu_settle(long pid, uint64_t deadline)
+{
+	uint64_t before = qemu_cpu_ns(pid), now;
+
+	if (pid <= 0 || before == 0)
+		return;
+	while (mono_ms() < deadline && !vmm_stop) {
+		usleep(QEMU_QUIET_WINDOW_MS * 1000);
+		now = qemu_cpu_ns(pid);
+		if (now - before < QEMU_QUIET_WINDOW_MS * 1000000ULL / 10)
+			return;
+		before = now;
+	}
 }
 
 /* One handshake with addr:port through ifname, at most a second. */
