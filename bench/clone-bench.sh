@@ -22,7 +22,10 @@
 #                first SYN to a new address until its SYN-ACK, GW_SYN times
 #                (default 20) each, in turns: a cold qemu clone, and one
 #                taken from a pool of GW_POOL (default 8) warmed before the
-#                gateway's rules were up
+#                gateway's rules were up.  Where the time goes: GW_SYN_PCAP=
+#                FILE keeps every TCP packet the gateway's side saw (tcpdump
+#                -i any), GW_SYN_EVENTS=FILE the gateway's events (bind
+#                times)
 # disk           the Debian guest on a disk (potemkin-mkimage --disk) against
 #                the initramfs guest, side by side: DISK_CLONES (default 10)
 #                of each, one at a time then all alive (first SYN-ACK on

@@ -200,7 +200,7 @@ test_expect_success 'its memory file is open read-only, its limits set' '
 	grep -q "^flags:	0*[0-7]*0\$" /proc/$pid/fdinfo/$(cat memfd) &&
 	test "$(stat -c "%U %a" mem/linux.ram)" = "root 640" &&
 	cage_limits pk$id >limits &&
-	grep -qx "memory $(( (128 + 64) * 1048576 ))" limits &&
+	grep -qx "memory $(( (128 + 56 + 4) * 1048576 ))" limits &&
 	grep -qx "pids 64" limits &&
 	grep -qx "cpu 200000/100000" limits
 '
