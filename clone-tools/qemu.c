@@ -18,8 +18,8 @@
  * The TAP is opened here and handed to QEMU as a descriptor, not made
  * persistent: when QEMU dies, for whatever reason, pk<ID> dies with it.
  */
-#include <err.h>
 #include <dirent.h>
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
@@ -726,7 +726,8 @@ qemu_cpu_ns(long pid)
  * The warming handshake sets the guest to work (its web server forks a
  * child for the connection, the connection's end is handled): paused in
  * the middle of it, the clone did that work first once handed out, and
- * its first SYN-ACK came 70-140 ms after the SYN instead of 4-28 ms.
+ * its first SYN-ACK through the gateway came 70-140 ms after the SYN
+ * instead of 5-31 ms.
  */
 static void
 qemu_settle(long pid, uint64_t deadline)
