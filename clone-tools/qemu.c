@@ -865,6 +865,29 @@ qemu_give_file(struct qmp *q, const char *evdir, const char *file,
 	return rc;
 }
 
+/*
+ * The -machine a clone's QEMU runs with, from its command line: the
+ * machine its state loads into (the snapshot's may have been replaced
+ * since the clone began).
+ */
+static void
+qemu_running_machine(const struct vmm_vm *vm, char *buf, size_t size)
+{
+	char path[64], args[8192];
+	long pid = vm->rec.pid > 0 ? vm->rec.pid : qemu_read_pid(vm->dir);
+	size_t len;
+
+	snprintf(buf, size, "(unknown)");
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	if (pid <= 0 || vmm_read_file(path, args, sizeof(args), &len) == -1)
+		return;
+	for (size_t i = 0; i < len; i += strlen(args + i) + 1)
+		if (strcmp(args + i, "-machine") == 0 && i + 9 < len) {
+			snprintf(buf, size, "%s", args + i + 9);
+			return;
+		}
+}
+
 /* Stopped guest: its memory as an ELF core, then its whole machine state
  * (RAM included: nothing is shared in a clone's stream) as a migration
  * stream that a QEMU started with -incoming can load. */
@@ -872,9 +895,11 @@ static int
 qemu_freeze(const struct vmm_conf *conf, struct vmm_vm *vm, const char *evdir)
 {
 	char sock[VMM_PATH_MAX], qlog[VMM_PATH_MAX], to[VMM_PATH_MAX];
+	char machine[128];
 	struct qmp q;
 	int rc = -1, disk;
 
+	qemu_running_machine(vm, machine, sizeof(machine));
 	if (vmm_path(sock, sizeof(sock), "%s/qmp.sock", vm->dir) == -1 ||
 	    qmp_open(&q, sock, 5000) == -1)
 		return -1;
@@ -905,7 +930,7 @@ qemu_freeze(const struct vmm_conf *conf, struct vmm_vm *vm, const char *evdir)
 	rc = evidence_note(evdir, "memory.elf: guest memory (ELF core, "
 	    "dump-guest-memory)") ||
 	    evidence_note(evdir, "machine-state: device state and RAM (QEMU "
-		"migration stream; load with -incoming)") ||
+		"migration stream; load with -incoming, -machine %s)", machine) ||
 	    evidence_note(evdir, "qemu.log: QEMU's own messages") ||
 	    evidence_note(evdir, disk ? "disk.qcow2: what the clone "
 		"wrote to its disk (a qcow2 overlay; qemu-img info names the "

@@ -246,7 +246,7 @@ test_expect_success 'freeze writes a complete evidence folder' '
 	test $(stat -c %s "$dir/machine-state") -gt 1000000 &&
 	test -f "$dir/console.log" &&
 	grep -q "^memory.elf: " "$dir/MANIFEST" &&
-	grep -q "^machine-state: " "$dir/MANIFEST" &&
+	grep -q "^machine-state: .* -machine pc,memory-backend=ram,hpet=off)\$" "$dir/MANIFEST" &&
 	test_wait_for 10 no_leftovers
 '
 
