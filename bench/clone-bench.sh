@@ -215,7 +215,7 @@ stats() {
 # A farm behind the real gateway, two qemu types of the same guest, one
 # with a pool: the first SYN-ACK a new address gives an attacker.
 gw_syn() {
-	local n=${GW_SYN:-20} pool=${GW_POOL:-8} i src dst
+	local n=${GW_SYN:-20} pool=${GW_POOL:-8} i src sniffer=
 	FARM_DIR=$work/farm BIN=$top/bin FARM_GUEST_DIR=$image FARM_ROOTFS=$rootfs
 	FARM_CGROUP=potemkin-bench-$$-farm
 	mkdir -p "$FARM_DIR"
@@ -260,7 +260,11 @@ gw_syn() {
 	# two, time for the clone made to idle out (idle 2s) and for a pool's
 	# refill to be past QEMU's start (its warming fails under the rules).
 	: >"$FARM_DIR/cold" && : >"$FARM_DIR/pooled"
-	[ -n "${GW_SYN_PCAP:-}" ] && { tcpdump -i any -n -U -w "$GW_SYN_PCAP" tcp 2>/dev/null & sleep 1; }
+	if [ -n "${GW_SYN_PCAP:-}" ]; then
+		tcpdump -i any -n -U -w "$GW_SYN_PCAP" tcp 2>/dev/null &
+		sniffer=$!
+		sleep 1
+	fi
 	for i in $(seq 0 $((n - 1))); do
 		src=203.0.113.$((10 + i % 20))
 		syn_time "$src" "198.51.100.$((1 + i))" >>"$FARM_DIR/cold"
@@ -270,7 +274,8 @@ gw_syn() {
 			sleep 3
 		fi
 	done
-	[ -n "${GW_SYN_EVENTS:-}" ] && cp "$FARM_DIR/events.jsonl" "$GW_SYN_EVENTS"
+	[ -z "$sniffer" ] || kill -INT "$sniffer"
+	[ -z "${GW_SYN_EVENTS:-}" ] || cp "$FARM_DIR/events.jsonl" "$GW_SYN_EVENTS"
 	echo "  cold (no pool), first SYN to SYN-ACK at the attacker: $(stats <"$FARM_DIR/cold")"
 	echo "  pooled (warmed, pool of $pool), first SYN to SYN-ACK: $(stats <"$FARM_DIR/pooled")"
 	echo "  each, in turns: cold $(tr '\n' ' ' <"$FARM_DIR/cold"); pooled $(tr '\n' ' ' <"$FARM_DIR/pooled")"
