@@ -15,6 +15,17 @@
 #                ahead of demand, refilled in the background
 # live-netns     LIVE_NETNS clones (default 1000) alive at once; all answer?
 # live-qemu      LIVE_QEMU clones (default 100) alive at once; all answer?
+# many           MANY_CLONES qemu clones (default 300) alive at once: each
+#                answers a real HTTP request through pk<ID>; their memory,
+#                the host's, its load, their idle CPU, the time to make them
+# gw-syn         through the real gateway (lib/farmnet.sh): an attacker's
+#                first SYN to a new address until its SYN-ACK, GW_SYN times
+#                (default 20) each, in turns: a cold qemu clone, and one
+#                taken from a pool of GW_POOL (default 8) warmed before the
+#                gateway's rules were up.  Where the time goes: GW_SYN_PCAP=
+#                FILE keeps every TCP packet the gateway's side saw (tcpdump
+#                -i any), GW_SYN_EVENTS=FILE the gateway's events (bind
+#                times)
 # disk           the Debian guest on a disk (potemkin-mkimage --disk) against
 #                the initramfs guest, side by side: DISK_CLONES (default 10)
 #                of each, one at a time then all alive (first SYN-ACK on
@@ -151,10 +162,124 @@ live() {	# type count [ip base]
 	done < <(potemkin-ls -c "$work/vmm.conf" -j |
 		sed -n 's/.*"id":\([0-9]*\),.*"ifname":"\([^"]*\)",.*"guest_ip":"\([^"]*\)".*/\1 \2 \3/p')
 	echo "  answering HTTP afterwards: $((n - bad)) of $n"
+	[ "$t" = linux ] && idle_cpu
+	echo "  host: load $(cut -d' ' -f1-3 /proc/loadavg)," \
+		"MemAvailable $(($(awk '/^MemAvailable:/ {print $2}' /proc/meminfo) / 1024)) MB"
 	start=$(date +%s%N)
 	potemkin-teardown -c "$work/vmm.conf" -a
 	end=$(date +%s%N)
 	echo "  teardown -a of all: $(((end - start) / 1000000)) ms"
+}
+
+# What the live qemu clones take of the CPUs while idle, over IDLE_S
+# seconds (default 10): their QEMUs' user + system time.
+idle_cpu() {
+	local s=${IDLE_S:-10} pids t0 t1 n
+	pids=$(potemkin-ls -c "$work/vmm.conf" -j | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
+	n=$(echo $pids | wc -w)
+	ticks() { for p in $pids; do cut -d' ' -f14,15 /proc/$p/stat 2>/dev/null; done |
+		awk '{t += $1 + $2} END {print t + 0}'; }
+	t0=$(ticks)
+	sleep "$s"
+	t1=$(ticks)
+	awk -v d=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v s="$s" -v n="$n" 'BEGIN {
+		printf "  idle CPU: %.1f %% of one CPU for %d clones (%.3f %% each), over %d s\n",
+			100 * d / hz / s, n, 100 * d / hz / s / n, s }'
+}
+
+# The attacker's side: connect from src to dst:80, the time from the SYN
+# sent to the SYN-ACK received (the connect completing), in ms.
+syn_time() {	# src dst
+	farm_in python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.bind((sys.argv[1], 0))
+s.settimeout(10)
+t = time.monotonic()
+try:
+    s.connect((sys.argv[2], 80))
+    print("%.2f" % ((time.monotonic() - t) * 1000))
+except OSError as e:
+    print("fail")
+' "$1" "$2"
+}
+
+# Median, p90, min, max of numbers on stdin ("fail" counted apart).
+stats() {
+	sort -n | awk '/fail/ {f++; next} {v[n++] = $1}
+	END { if (!n) { print "no answer"; exit }
+		printf "n=%d median %.2f ms  p90 %.2f  min %.2f  max %.2f  failed %d\n",
+			n, v[int(n / 2)], v[int(n * 9 / 10)], v[0], v[n - 1], f }'
+}
+
+# A farm behind the real gateway, two qemu types of the same guest, one
+# with a pool: the first SYN-ACK a new address gives an attacker.
+gw_syn() {
+	local n=${GW_SYN:-20} pool=${GW_POOL:-8} i src sniffer=
+	FARM_DIR=$work/farm BIN=$top/bin FARM_GUEST_DIR=$image FARM_ROOTFS=$rootfs
+	FARM_CGROUP=potemkin-bench-$$-farm
+	mkdir -p "$FARM_DIR"
+	. "$top/lib/farmnet.sh"
+	FARM_POLICY=$FARM_DIR/farm.policy
+	cat >"$FARM_POLICY" <<-POLICY
+	farm 198.51.100.0/24
+	type web tcp { 80 }
+	type webpool tcp { 80 }
+	hosts 198.51.100.0/25 web
+	hosts 198.51.100.128/25 webpool
+	universe per-source
+	idle 2s
+	limit clones 2
+	inbound drop proto tcp flags !S/SA unbound
+	inbound reject closed
+	inbound bind
+	outbound pass reply within 10m
+	outbound drop
+	POLICY
+	local common="backend = \"qemu\"; kernel = \"$image/vmlinuz\";
+	    initrd = \"$image/initrd.img\"; memory = 128; accel = \"tcg\";
+	    ready_timeout = \"120s\";"
+	cat >"$FARM_DIR/vmm.conf" <<-CONF
+	statedir = "$FARM_DIR/state";
+	memdir = "$FARM_DIR/mem";
+	cgroup = "$FARM_CGROUP";
+	types = {
+	  web = { $common };
+	  webpool = { $common pool = $pool; ready_tcp = [ 80 ]; };
+	};
+	CONF
+	trap 'farm_down >/dev/null 2>&1 || :; potemkin-teardown -c "$work/vmm.conf" -a >/dev/null 2>&1; cgroups_rm; rm -rf "$work" /dev/shm/potemkin-bench-$$' EXIT
+	mkdir -p "$FARM_DIR/state" "$FARM_DIR/mem" &&
+		mount -t tmpfs -o mode=755 potemkin-mem "$FARM_DIR/mem" &&
+		farm_net_up && farm_policy_and_gateway_conf &&
+		potemkin-snapshot -c "$FARM_DIR/vmm.conf" web 2>&1 | sed 's/^/  /' &&
+		potemkin-snapshot -c "$FARM_DIR/vmm.conf" webpool 2>&1 | sed 's/^/  /' &&
+		farm_rules_up >/dev/null && farm_gateway_start || { echo "gw-syn: no farm" >&2; return 1; }
+	# Cold and pooled in turns, each from a source and to an address of its
+	# own (per-source universes: every SYN here makes a clone); between
+	# two, time for the clone made to idle out (idle 2s) and for a pool's
+	# refill to be past QEMU's start (its warming fails under the rules).
+	: >"$FARM_DIR/cold" && : >"$FARM_DIR/pooled"
+	if [ -n "${GW_SYN_PCAP:-}" ]; then
+		tcpdump -i any -n -U -w "$GW_SYN_PCAP" tcp 2>/dev/null &
+		sniffer=$!
+		sleep 1
+	fi
+	for i in $(seq 0 $((n - 1))); do
+		src=203.0.113.$((10 + i % 20))
+		syn_time "$src" "198.51.100.$((1 + i))" >>"$FARM_DIR/cold"
+		sleep 3
+		if [ "$i" -lt "$pool" ]; then
+			syn_time "$src" "198.51.100.$((129 + i))" >>"$FARM_DIR/pooled"
+			sleep 3
+		fi
+	done
+	[ -z "$sniffer" ] || kill -INT "$sniffer"
+	[ -z "${GW_SYN_EVENTS:-}" ] || cp "$FARM_DIR/events.jsonl" "$GW_SYN_EVENTS"
+	echo "  cold (no pool), first SYN to SYN-ACK at the attacker: $(stats <"$FARM_DIR/cold")"
+	echo "  pooled (warmed, pool of $pool), first SYN to SYN-ACK: $(stats <"$FARM_DIR/pooled")"
+	echo "  each, in turns: cold $(tr '\n' ' ' <"$FARM_DIR/cold"); pooled $(tr '\n' ' ' <"$FARM_DIR/pooled")"
+	farm_gateway_stop
 }
 
 machine
@@ -191,10 +316,17 @@ for what in "${@:-netns qemu}"; do
 			echo "netns: ${LIVE_NETNS:-1000} clones alive at once"
 			live web "${LIVE_NETNS:-1000}" 10.64.0.1 ;;
 		disk) disk_vs_initramfs ;;
+		gw-syn)
+			echo "qemu (tcg) through the gateway: first SYN to SYN-ACK, GW_SYN=${GW_SYN:-20}, GW_POOL=${GW_POOL:-8}"
+			gw_syn ;;
 		live-qemu)
 			qemu_ready
 			echo "qemu (tcg): ${LIVE_QEMU:-100} clones alive at once"
 			live linux "${LIVE_QEMU:-100}" ;;
+		many)
+			qemu_ready
+			echo "qemu (tcg) many: ${MANY_CLONES:-300} clones alive at once"
+			live linux "${MANY_CLONES:-300}" ;;
 		*) echo "clone-bench: unknown benchmark $w" >&2; exit 2 ;;
 		esac
 	done

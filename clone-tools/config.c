@@ -463,7 +463,7 @@ conf_type(struct vmm_conf *conf, const config_setting_t *g, struct vmm_type *t,
 		    "%sbackend: '%s' is not netns, qemu or xen", what, backend);
 	t->memory_mb = 128;
 	t->cpus = 1;
-	t->tcg_buffer_mb = 8;
+	t->tcg_buffer_mb = 4;
 	t->ready_timeout_ms = 60000;
 	t->hostname = t->name;
 	if (conf_addr(conf, g, what, "guest_ip", "10.0.2.15", &t->guest_ip) ||

@@ -139,7 +139,7 @@ qemu_argv(struct qargs *a, const struct qemu_run *r)
 		qa_add(a, "tcg,tb-size=%u", r->reference ? QEMU_REFERENCE_TB_MB :
 		    t->tcg_buffer_mb);
 	qa_add(a, "-machine");
-	qa_add(a, "pc,memory-backend=ram");
+	qa_add(a, "%s", r->machine);
 	qa_add(a, "-smp");
 	qa_add(a, "%u", t->cpus);
 	qa_add(a, "-m");
@@ -160,9 +160,9 @@ qemu_argv(struct qargs *a, const struct qemu_run *r)
 		qa_add(a, QEMU_INITRD);
 	}
 	qa_add(a, "-append");
-	qa_add(a, "console=ttyS0 quiet panic=-1 %spotemkin.ip=%s/%u "
-	    "potemkin.gw=%s potemkin.ready=%s potemkin.hostname=%s %s",
-	    r->base ? "root=/dev/vda rw " : "",
+	qa_add(a, "console=ttyS0 quiet panic=-1 " QEMU_IDLE_APPEND " %s"
+	    "potemkin.ip=%s/%u potemkin.gw=%s potemkin.ready=%s "
+	    "potemkin.hostname=%s %s", r->base ? "root=/dev/vda rw " : "",
 	    addr_fmt(t->guest_ip, guest), t->prefix, addr_fmt(t->gw_ip, gw), t->ready,
 	    t->hostname, t->append);
 	if (r->base)

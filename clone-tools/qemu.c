@@ -18,6 +18,7 @@
  * The TAP is opened here and handed to QEMU as a descriptor, not made
  * persistent: when QEMU dies, for whatever reason, pk<ID> dies with it.
  */
+#include <dirent.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +51,8 @@
 
 #define QEMU_KVM_TRY_MS 20000	/* accel "auto": how long KVM may take */
 #define QEMU_WARM_MS 10000	/* a pooled clone's warming, at most */
+#define QEMU_SETTLE_MS 2000	/* and its settling after, at most */
+#define QEMU_QUIET_WINDOW_MS 20	/* settled: under a tenth of a CPU over it */
 /*
  * Migrations read and write files through QEMU's fd set 2 (set 1 is the
  * console's): "file:/dev/fdset/2".  The freeze's one is the only writer
@@ -223,8 +226,8 @@ qemu_boot(const struct vmm_conf *conf, const struct vmm_type *t,
 	char log[VMM_PATH_MAX], qlog[VMM_PATH_MAX], name[VMM_NAME_MAX + 32];
 	struct qemu_run r = {
 		.t = t, .name = name, .dir = refdir, .kernel = t->kernel,
-		.memfile = memfile, .reference = true, .kvm = kvm,
-		.base = t->disk, .snapdisk = newdelta,
+		.memfile = memfile, .machine = QEMU_MACHINE, .reference = true,
+		.kvm = kvm, .base = t->disk, .snapdisk = newdelta,
 		.tapfd = -1, .console = -1, .log = -1,
 	};
 	struct vmm_type big = *t;
@@ -340,6 +343,46 @@ qemu_save(const char *refdir, const char *state)
 	return rc;
 }
 
+/* The machine the snapshot was taken on, for its clones. */
+static int
+qemu_write_machine(const char *dir)
+{
+	char path[VMM_PATH_MAX];
+
+	return vmm_path(path, sizeof(path), "%s/machine", dir) ||
+	    vmm_write_file(path, QEMU_MACHINE "\n", strlen(QEMU_MACHINE) + 1,
+		0640) ? -1 : 0;
+}
+
+/*
+ * The machine a clone of the snapshot in dir must have, into buf: what the
+ * snapshot recorded, or the one of snapshots that record none.
+ */
+static int
+qemu_read_machine(const char *dir, char *buf, size_t size)
+{
+	char path[VMM_PATH_MAX];
+	size_t len;
+
+	if (vmm_path(path, sizeof(path), "%s/machine", dir) == -1)
+		return -1;
+	if (vmm_read_file(path, buf, size, &len) == -1) {
+		if (errno != ENOENT) {
+			warn("%s", path);
+			return -1;
+		}
+		snprintf(buf, size, "%s", QEMU_MACHINE_OLD);
+		return 0;
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+	if (*buf == '\0' || buf[strspn(buf, "abcdefghijklmnopqrstuvwxyz"
+	    "0123456789=,-_.")] != '\0') {
+		warnx("%s: not a QEMU machine", path);
+		return -1;
+	}
+	return 0;
+}
+
 /* The saved memory, now the clones': root's, readable by their QEMU only. */
 static int
 qemu_seal_memfile(const struct vmm_type *t, const char *path)
@@ -437,6 +480,7 @@ qemu_snapshot(const struct vmm_conf *conf, const struct vmm_type *t,
 		goto out;
 	snprintf(cmdline, sizeof(cmdline), "%s\n", kvm ? "kvm" : "tcg");
 	if (vmm_write_file(accel, cmdline, strlen(cmdline), 0640) == -1 ||
+	    qemu_write_machine(dir) == -1 ||
 	    vmm_path(cmdline, sizeof(cmdline), "%s/kernel.stub", dir) == -1 ||
 	    qemu_write_stub(t, cmdline) == -1)
 		goto out;
@@ -523,11 +567,11 @@ qemu_prepare(const struct vmm_conf *conf, const struct vmm_type *t,
 {
 	char dir[VMM_PATH_MAX], state[VMM_PATH_MAX], memfile[VMM_PATH_MAX];
 	char accelf[VMM_PATH_MAX], accel[16] = "", name[32], stub[VMM_PATH_MAX];
-	char qlog[VMM_PATH_MAX], vmdisk[VMM_PATH_MAX];
+	char qlog[VMM_PATH_MAX], vmdisk[VMM_PATH_MAX], machine[128];
 	struct qemu_disk disk;
 	struct qemu_run r = {
 		.t = t, .id = vm->id, .name = name, .dir = vm->dir,
-		.memfile = memfile, .incoming = true,
+		.memfile = memfile, .machine = machine, .incoming = true,
 		.tapfd = -1, .console = -1, .log = -1,
 	};
 	struct cgroup cg;
@@ -552,6 +596,8 @@ qemu_prepare(const struct vmm_conf *conf, const struct vmm_type *t,
 		    t->name, dir, t->name);
 		return -1;
 	}
+	if (qemu_read_machine(dir, machine, sizeof(machine)) == -1)
+		return -1;
 	if (t->disk) {
 		if (qemu_disk_clone(t, &disk, vmdisk) == -1)
 			return -1;
@@ -603,13 +649,16 @@ qemu_cont(struct vmm_vm *vm, uint64_t timeout_ms)
 }
 
 static int qemu_handshake(const char *ifname, uint32_t addr, uint16_t port);
+static void qemu_settle(long pid, uint64_t deadline);
 
 /*
  * Warm a pooled clone: let it run and answer one TCP handshake on each of
  * the type's ready_tcp ports through its pk<ID>, then pause it again.  TCG
  * translates guest code on first use, and a clone fresh from its snapshot
  * has translated nothing: its first SYN-ACK took ~70 ms more than the next.
- * The guest keeps a closed connection from gw_ip in TIME_WAIT; nothing else.
+ * Then it is left to finish what the handshakes set going (qemu_settle)
+ * before it is paused.  The guest keeps a closed connection from gw_ip in
+ * TIME_WAIT; nothing else.
  *
  * Best effort, at most QEMU_WARM_MS: on a gateway host the rules drop
  * whatever a clone sends the host itself (no handshake completes there),
@@ -636,6 +685,8 @@ qemu_warm(const struct vmm_type *t, struct vmm_vm *vm)
 	if (warm == -1)
 		warnx("clone %u: no answer on its ready_tcp ports within %llu ms: "
 		    "pooled unwarmed", vm->id, (unsigned long long)limit);
+	if (warm == 0)
+		qemu_settle(qemu_read_pid(vm->dir), mono_ms() + QEMU_SETTLE_MS);
 	if (vmm_path(sock, sizeof(sock), "%s/qmp.sock", vm->dir) == -1 ||
 	    qmp_open(&q, sock, 5000) == -1)
 		return -1;
@@ -644,6 +695,54 @@ qemu_warm(const struct vmm_type *t, struct vmm_vm *vm)
 		rc = -1;
 	qmp_close(&q);
 	return rc;
+}
+
+/* The CPU time of all of pid's threads so far, in ns; 0 if unknown. */
+static uint64_t
+qemu_cpu_ns(long pid)
+{
+	char path[64], buf[128];
+	uint64_t sum = 0;
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task", pid);
+	if ((d = opendir(path)) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/task/%.16s/schedstat", pid,
+		    e->d_name);
+		if (vmm_read_file(path, buf, sizeof(buf), NULL) == 0)
+			sum += strtoull(buf, NULL, 10);
+	}
+	closedir(d);
+	return sum;
+}
+
+/*
+ * Wait, until deadline at most, for a warmed clone's QEMU to go quiet.
+ * The warming handshake sets the guest to work (its web server forks a
+ * child for the connection, the connection's end is handled): paused in
+ * the middle of it, the clone did that work first once handed out, and
+ * its first SYN-ACK through the gateway came 70-140 ms after the SYN
+ * instead of 5-31 ms.
+ */
+static void
+qemu_settle(long pid, uint64_t deadline)
+{
+	uint64_t before = qemu_cpu_ns(pid), now;
+
+	if (pid <= 0 || before == 0)
+		return;
+	while (mono_ms() < deadline && !vmm_stop) {
+		usleep(QEMU_QUIET_WINDOW_MS * 1000);
+		now = qemu_cpu_ns(pid);
+		if (now - before < QEMU_QUIET_WINDOW_MS * 1000000ULL / 10)
+			return;
+		before = now;
+	}
 }
 
 /* One handshake with addr:port through ifname, at most a second. */
@@ -766,6 +865,29 @@ qemu_give_file(struct qmp *q, const char *evdir, const char *file,
 	return rc;
 }
 
+/*
+ * The -machine a clone's QEMU runs with, from its command line: the
+ * machine its state loads into (the snapshot's may have been replaced
+ * since the clone began).
+ */
+static void
+qemu_running_machine(const struct vmm_vm *vm, char *buf, size_t size)
+{
+	char path[64], args[8192];
+	long pid = vm->rec.pid > 0 ? vm->rec.pid : qemu_read_pid(vm->dir);
+	size_t len;
+
+	snprintf(buf, size, "(unknown)");
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	if (pid <= 0 || vmm_read_file(path, args, sizeof(args), &len) == -1)
+		return;
+	for (size_t i = 0; i < len; i += strlen(args + i) + 1)
+		if (strcmp(args + i, "-machine") == 0 && i + 9 < len) {
+			snprintf(buf, size, "%s", args + i + 9);
+			return;
+		}
+}
+
 /* Stopped guest: its memory as an ELF core, then its whole machine state
  * (RAM included: nothing is shared in a clone's stream) as a migration
  * stream that a QEMU started with -incoming can load. */
@@ -773,9 +895,11 @@ static int
 qemu_freeze(const struct vmm_conf *conf, struct vmm_vm *vm, const char *evdir)
 {
 	char sock[VMM_PATH_MAX], qlog[VMM_PATH_MAX], to[VMM_PATH_MAX];
+	char machine[128];
 	struct qmp q;
 	int rc = -1, disk;
 
+	qemu_running_machine(vm, machine, sizeof(machine));
 	if (vmm_path(sock, sizeof(sock), "%s/qmp.sock", vm->dir) == -1 ||
 	    qmp_open(&q, sock, 5000) == -1)
 		return -1;
@@ -806,7 +930,7 @@ qemu_freeze(const struct vmm_conf *conf, struct vmm_vm *vm, const char *evdir)
 	rc = evidence_note(evdir, "memory.elf: guest memory (ELF core, "
 	    "dump-guest-memory)") ||
 	    evidence_note(evdir, "machine-state: device state and RAM (QEMU "
-		"migration stream; load with -incoming)") ||
+		"migration stream; load with -incoming, -machine %s)", machine) ||
 	    evidence_note(evdir, "qemu.log: QEMU's own messages") ||
 	    evidence_note(evdir, disk ? "disk.qcow2: what the clone "
 		"wrote to its disk (a qcow2 overlay; qemu-img info names the "

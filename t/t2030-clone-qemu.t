@@ -107,6 +107,7 @@ test_expect_success 'potemkin-snapshot boots the reference and saves it' '
 	test $(stat -c %s mem/linux.ram) = 134217728 &&
 	grep -q POTEMKIN-READY state/snapshots/linux/console.log &&
 	test $(stat -c %s state/snapshots/linux/kernel.stub) -lt 65536 &&
+	test "$(cat state/snapshots/linux/machine)" = pc,memory-backend=ram,hpet=off &&
 	! test -e state/snapshots/linux/reference &&
 	test "$(cage_qemus)" = 0
 '
@@ -135,6 +136,16 @@ test_expect_success 'its host name is the type'"'"'s, and it serves no bait' '
 	code=$(curl -s -o /dev/null -w "%{http_code}" --max-time 10 --interface pk$id \
 		http://10.0.2.15/cgi-bin/spread) &&
 	test "$code" = 404
+'
+
+# An idle TCG clone is kept near 0 % of a CPU by what is not there: no
+# HPET, no guest watchdogs; and its translated code has 4 MB by default.
+test_expect_success 'its machine has no HPET, its guest no watchdogs, 4 MB of TCG code' '
+	tr "\0" " " </proc/$(cage_field pid <rec)/cmdline >args &&
+	grep -q " -machine pc,memory-backend=ram,hpet=off " args &&
+	grep -q " -accel tcg,tb-size=4 " args &&
+	grep -q " tsc=reliable nowatchdog nmi_watchdog=0 " args &&
+	curl -sS --max-time 10 --interface pk$id http://10.0.2.15/ | grep -q "It works!"
 '
 
 test_expect_success 'the clone maps the snapshot memory privately' '
@@ -189,7 +200,7 @@ test_expect_success 'its memory file is open read-only, its limits set' '
 	grep -q "^flags:	0*[0-7]*0\$" /proc/$pid/fdinfo/$(cat memfd) &&
 	test "$(stat -c "%U %a" mem/linux.ram)" = "root 640" &&
 	cage_limits pk$id >limits &&
-	grep -qx "memory $(( (128 + 64) * 1048576 ))" limits &&
+	grep -qx "memory $(( (128 + 56 + 4) * 1048576 ))" limits &&
 	grep -qx "pids 64" limits &&
 	grep -qx "cpu 200000/100000" limits
 '
@@ -235,7 +246,7 @@ test_expect_success 'freeze writes a complete evidence folder' '
 	test $(stat -c %s "$dir/machine-state") -gt 1000000 &&
 	test -f "$dir/console.log" &&
 	grep -q "^memory.elf: " "$dir/MANIFEST" &&
-	grep -q "^machine-state: " "$dir/MANIFEST" &&
+	grep -q "^machine-state: .* -machine pc,memory-backend=ram,hpet=off)\$" "$dir/MANIFEST" &&
 	test_wait_for 10 no_leftovers
 '
 
@@ -346,6 +357,16 @@ test_expect_success 'a guest that never becomes ready: timeout, clean failure' '
 	grep -q "potemkin.ready=NEVER-PRINTED" state/snapshots/never/console.log &&
 	! test -e state/snapshots/never/state && ! test -e mem/never.ram.new &&
 	test -f state/snapshots/never/console.log &&
+	test_wait_for 10 no_leftovers
+'
+
+test_expect_success 'a snapshot naming a machine that is not one: refused, nothing left' '
+	cp state/snapshots/linux/machine machine.saved &&
+	echo "pc,x=\$(reboot)" >state/snapshots/linux/machine &&
+	test_expect_code 1 potemkin-clone -t linux >out 2>err &&
+	cp machine.saved state/snapshots/linux/machine &&
+	! test -s out &&
+	grep -q "state/snapshots/linux/machine: not a QEMU machine" err &&
 	test_wait_for 10 no_leftovers
 '
 
