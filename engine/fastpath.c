@@ -153,7 +153,7 @@ withdraw(struct eng *e, const struct flow_key *k, struct flow_val *v)
 		return;
 	fp_key_of(&fk, k, b);
 	e->io.fp_del(e->io.ctx, &fk);
-	e->st.fastpath_withdrawn++;
+	e->st.fp_withdrawals++;
 }
 
 void
@@ -171,11 +171,11 @@ offer(struct eng *e, struct eng_fp_flow *f, struct flow_val *v)
 	if (!e->io.fp_add(e->io.ctx, f)) {
 		/* Not taken (full, a captured clone): the queues carry it. */
 		v->slot_action &= ~FLOW_FP_MAY;
-		e->st.fastpath_refused++;
+		e->st.fp_refusals++;
 		return false;
 	}
 	v->slot_action |= FLOW_FP_ON;
-	e->st.fastpath_offered++;
+	e->st.fp_offers++;
 	e->fp.any = true;
 	return true;
 }
@@ -505,8 +505,8 @@ eng_fp_seen(struct eng *e, const struct eng_fp_key *k, uint64_t packets,
 		htab_touch(e->flows.t, v, eng_stamp(last_ms));
 	if (last_ms > b->last_ms)
 		b->last_ms = last_ms;
-	e->st.fastpath_packets += packets;
-	e->st.fastpath_bytes += bytes;
+	e->st.fp_packets_seen += packets;
+	e->st.fp_bytes_seen += bytes;
 	if (k->dir == POL_IN) {
 		b->pkts_in += packets;
 		b->bytes_in += bytes;

@@ -762,7 +762,7 @@ test_seen_keeps_busy_clones(void)
 	ok(bt_by_vm(&h->e->bt, vm) != NULL && h_event_kind(h, "reclaim") == 0 &&
 	    K.dels == 0, "10 s of kernel-only traffic: the clone (idle 2s) and its flows live");
 	eng_stats(h->e, &st);
-	ok(st.fastpath_packets == 80 && st.in_packets == in_before + 40,
+	ok(st.fp_packets_seen == 80 && st.in_packets == in_before + 40,
 	    "and the counters count what the kernel carried");
 	{
 		const struct binding *b = bt_by_vm(&h->e->bt, vm);
@@ -865,14 +865,14 @@ test_unknown_and_refused(void)
 
 	eng_fp_seen(h->e, &k, 10, 1000, h->now, h->now);
 	eng_stats(h->e, &st);
-	is(st.fastpath_packets, 0, "a key the engine never offered is ignored");
+	is(st.fp_packets_seen, 0, "a key the engine never offered is ignored");
 	K.refuse = 1;
 	offered_clone(h, A, FARM7);
 	n = tp_tcp(p, A, 40000, FARM7, 80, TP_ACK, NULL);
 	h_in(h, p, n);
 	h_in(h, p, n);
 	eng_stats(h->e, &st);
-	ok(K.adds == 1 && st.fastpath_refused == 1,
+	ok(K.adds == 1 && st.fp_refusals == 1,
 	    "a flow the kernel refused is not offered on every packet");
 	h_free(h);
 }
