@@ -50,8 +50,8 @@ test_expect_success 'and, under its filter, to a new clone interface' '
 test_expect_success 'stats --prometheus has the fast path' '
 	farm_ctl stats --prometheus >prom &&
 	grep "^potemkin_fastpath_on 1$" prom &&
-	grep "^potemkin_fastpath_flows [0-9]*$" prom &&
-	grep "^potemkin_fastpath_packets_total [0-9]*$" prom
+	grep "^potemkin_fastpath_flows 0$" prom &&
+	grep "^potemkin_fastpath_packets_total 0$" prom
 '
 
 test_expect_success 'kill -9 of the gateway: no program stays attached' '
