@@ -217,13 +217,14 @@ rest_on(struct eng *e, const struct hist_key *hk, const struct flow_key *k)
 
 	if (r == NULL)
 		return false;
+	for (uint32_t i = 0; i < r->n; i++)
+		if (memcmp(&r->k[i], k, sizeof(*k)) == 0)
+			return true;
 	for (uint32_t i = 0; i < r->n; i++) {
 		const struct flow_key *o = &r->k[i];
 		const struct flow_val *v = htab_find(e->flows.t, o,
 		    htab_hash(e->flows.t, o));
 
-		if (memcmp(o, k, sizeof(*k)) == 0)
-			return true;
 		if (v && (v->slot_action & FLOW_FP_ON))
 			r->k[kept++] = *o;	/* still offered: keep */
 	}
