@@ -50,17 +50,12 @@ STALE_MARK="**not re-measured in this run**"
 run_of() { hdr "$1" run; }
 # This run: the newest of the outputs.
 RUN=$(for f in "$dir"/*.txt; do run_of "$f"; done 2>/dev/null | sort | tail -n 1)
-# part FILE: whether FILE is of this run; rows made from it are marked
-# otherwise (row's STALE).
-STALE=
-part_of_run() {
-	if [ -n "$RUN" ] && [ "$(run_of "$1")" = "$RUN" ]; then STALE=; else STALE=1; fi
-}
-
 rows=$(mktemp) stale=$(mktemp)
 trap 'rm -f "$rows" "$stale" "$results.new"' EXIT
+# row CELLS...: a row made from the output $f; marked when $f is not of
+# this run.
 row() {
-	if [ -n "$STALE" ]; then
+	if [ -z "$RUN" ] || [ "$(run_of "$f")" != "$RUN" ]; then
 		printf '| %s | %s | %s | %s: %s | %s | %s | %s |\n' "$1" "$2" "$3" "$STALE_MARK" \
 			"${@:4}" >>"$stale"
 	else
@@ -113,7 +108,6 @@ fastpath_rows() {
 # ---- the gateway through NFQUEUE ------------------------------------------------
 f=$dir/gateway.txt
 if grep -q '^result name=gw-ratio-hits ' "$f" 2>/dev/null; then
-	part_of_run "$f"
 	m=$(machine "$f") cmd="\`$(hdr "$f" command)\`"
 	gh=$(val "$f" gw-gateway-hits median) ch=$(val "$f" gw-ceiling-hits median)
 	gr=$(val "$f" gw-gateway-random median) cr=$(val "$f" gw-ceiling-random median)
@@ -184,7 +178,6 @@ fi
 # ---- the engine alone --------------------------------------------------------------
 f=$dir/engine.txt
 if grep -q '^result name=engine-hits ' "$f" 2>/dev/null; then
-	part_of_run "$f"
 	m=$(machine "$f") cmd="\`$(hdr "$f" command | sed 's| [^ ]*\.pcap[ng]*||g') ../shared/traces/*\`"
 	for w in hits random; do
 		v=$(val "$f" engine-$w median)
@@ -216,7 +209,6 @@ fi
 # ---- the policy evaluator (make bench-policy) ---------------------------------
 f=$dir/policy.txt
 if grep -q '^compiled ' "$f" 2>/dev/null; then
-	part_of_run "$f"
 	read -r med lo hi < <(sed -n 's/^compiled *median \([0-9.]*\) M.*min \([0-9.]*\), max \([0-9.]*\).*/\1 \2 \3/p' "$f")
 	ref=$(sed -n 's/^reference *median \([0-9.]*\) M.*/\1/p' "$f")
 	row "policy evaluator alone" "—" "≥ 5 M decisions/s per core" \
@@ -228,7 +220,6 @@ fi
 # ---- the replay (make bench-replay) -----------------------------------------------
 f=$dir/replay.txt
 if grep -q '^as captured, one idle timeout ' "$f" 2>/dev/null; then
-	part_of_run "$f"
 	# rep WHAT FIELD: "median", "min" or "max" of replay-bench's line WHAT.
 	rep() {
 		sed -n "s/^$1 *median *\([0-9.]*\) M\/s *min *\([0-9.]*\) *max *\([0-9.]*\).*/\1 \2 \3/p" \
@@ -253,7 +244,6 @@ clone_stat() {
 		}' "$f"
 }
 if grep -q '^netns, one at a time' "$f" 2>/dev/null; then
-	part_of_run "$f"
 	m=$(machine "$f") cmd="\`$(hdr "$f" command)\`"
 	s=$(clone_stat "netns, one at a time" "clone to SYN-ACK" median)
 	row "clone, netns" "—" "≤ 5 ms p50" \
@@ -281,7 +271,6 @@ fi
 # ---- a farm over two hosts (bench/hosts-bench.sh) ---------------------------------
 f=$dir/hosts.txt
 if grep -q '^result name=hosts-deliver-ratio ' "$f" 2>/dev/null; then
-	part_of_run "$f"
 	m=$(machine "$f") cmd="\`$(hdr "$f" command)\`"
 	n=$(grep -c '^run pair=[0-9]* kind=remote' "$f")
 	r=$(val "$f" hosts-deliver-ratio median) cr=$(val "$f" hosts-deliver-cpu-ratio median)
