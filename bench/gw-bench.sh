@@ -267,15 +267,14 @@ queued() {
 	awk -v q="$1" '$1 == q { print $8; f = 1 } END { if (!f) print 0 }' \
 		/proc/net/netfilter/nfnetlink_queue
 }
-# Packets the gateway's kernel fast path carried, from its counters in
-# `potemkin-ctl --json stats`: the sum of the numbers whose path, joined
-# with "_", is fastpath_packets or fastpath_*_packets (-1 when there is
-# none: a gateway without a fast path).
-FP_KEY_RE='^(fastpath|fp)(_[a-z]+)?_packets$'
+# Packets the gateway's kernel fast path carried, as its worker has read
+# them back from the kernel: fastpath_packets of `potemkin-ctl --json
+# stats` (-1 when there is none: a gateway without a fast path).
 fp_packets() {
-	farm_ctl --json stats 2>/dev/null | jq --arg re "$FP_KEY_RE" '
-		[paths(numbers) as $p | select($p | map(tostring) | join("_") | test($re))
-		 | getpath($p)] | if length == 0 then -1 else add end' 2>/dev/null || echo -1
+	local v
+	v=$(farm_ctl --json stats 2>/dev/null | jq '.fastpath_packets // -1' 2>/dev/null)
+	case $v in '' | *[!0-9-]*) v=-1 ;; esac
+	echo "$v"
 }
 
 # -F forward: the kernel forwards the hits to the clones, no queue on the
