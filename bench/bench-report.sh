@@ -115,8 +115,8 @@ if grep -q '^result name=gw-ratio-hits ' "$f" 2>/dev/null; then
 	rrc=$(val "$f" gw-ratio-random-ceiling median)
 	n=$(grep -c '^run pair=[0-9]* kind=gateway workload=hits' "$f")
 	setup=$(grep -o '[0-9]* clones, [0-9]* flows' "$f" | head -n 1)
-	# The consumer's cycles per packet, when perf could count them.
-	# or else the CPU time they ran (task-clock), where perf counts no cycles.
+	# The consumer's cycles per packet, where perf could count them, or
+	# else the CPU time it ran per packet (task-clock).
 	cost() {	# cost WORKLOAD
 		local g c
 		g=$(val "$f" "gw-gateway-$1" cycles_per_packet) c=$(val "$f" "gw-ceiling-$1" cycles_per_packet)
