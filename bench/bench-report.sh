@@ -66,7 +66,7 @@ row() {
 # ---- the gateway's fast path (gw-bench -F), called with the gateway's f, m, cmd,
 # ch (the ceiling's median), setup and n ------------------------------------
 fastpath_rows() {
-	local fw fa r1 r2 chk ok1 ok2 what note
+	local fw fa r1 r2 tc chk ok1 ok2 what note
 	fw=$(val "$f" gw-forward-hits median) fa=$(val "$f" gw-fast-hits median)
 	what="UDP, 46-byte packets, $setup, every packet of a flow after its first"
 	if [ -z "$fa" ]; then
@@ -82,6 +82,7 @@ fastpath_rows() {
 		return
 	fi
 	r1=$(val "$f" gw-ratio-fast-ceiling median) r2=$(val "$f" gw-ratio-fast-forward median)
+	tc=$(val "$f" gw-tx-cost-ratio-fast-forward median)
 	# Whether the fast path, not the queue, carried what the clones counted.
 	if [ "$(val "$f" gw-fastpath-check ok)" = 1 ]; then
 		chk="; the fast path's own counters: $(awk -v c="$(val "$f" gw-fastpath-check carried)" 'BEGIN { printf "%.1f", 100 * c }')% of the packets the clones counted; the queue saw $(val "$f" gw-fastpath-check queued) of $(val "$f" gw-fastpath-check received) (the flows' first packets after each restart)"
@@ -100,8 +101,8 @@ fastpath_rows() {
 		"$m" "$cmd"
 	row "gateway, fast path against kernel forwarding" \
 		"—" "≥ 0.8 × plain kernel forwarding, same run" \
-		"**$(kilo "$fa")pps** against $(kilo "$fw")pps ($(kilo "$(val "$f" gw-forward-hits min)")–$(kilo "$(val "$f" gw-forward-hits max)")) forwarded by the kernel to the same clones with no queue; both run in the sender's softirq on its CPU, the sender managing $(kilo "$(val "$f" gw-fast-hits sender_median)")pps and $(kilo "$(val "$f" gw-forward-hits sender_median)")pps" \
-		"fast/forwarding **$r2** (rounds $(val "$f" gw-ratio-fast-forward min)–$(val "$f" gw-ratio-fast-forward max)): $ok2" \
+		"**$(kilo "$fa")pps** against $(kilo "$fw")pps ($(kilo "$(val "$f" gw-forward-hits min)")–$(kilo "$(val "$f" gw-forward-hits max)")) forwarded by the kernel to the same clones with no queue; both run in the sender's softirq on its CPU, the sender managing $(kilo "$(val "$f" gw-fast-hits sender_median)")pps and $(kilo "$(val "$f" gw-forward-hits sender_median)")pps; that CPU busy $(val "$f" gw-fast-hits tx_cpu_ns_per_packet) ns and $(val "$f" gw-forward-hits tx_cpu_ns_per_packet) ns per packet, the sender's own work included" \
+		"fast/forwarding **$r2** (rounds $(val "$f" gw-ratio-fast-forward min)–$(val "$f" gw-ratio-fast-forward max)): $ok2${tc:+; by the time per packet of that CPU $tc (rounds $(val "$f" gw-tx-cost-ratio-fast-forward min)–$(val "$f" gw-tx-cost-ratio-fast-forward max))}" \
 		"$m" "$cmd"
 }
 

@@ -60,7 +60,11 @@
 #                 in the sender's softirq on the sender's CPU, so both kinds
 #                 share that CPU with pkt-blast and the consumer's CPU idles;
 #                 their rate is the sender's (sender_pps) when nothing is
-#                 lost.  (Steering ext0's receive work to the consumer's CPU
+#                 lost.  So every run also records that CPU's busy time per
+#                 packet counted (tx_cpu_ns_per_packet: the sender's work
+#                 and, without a queue, the whole path), and -F gives
+#                 gw-tx-cost-ratio-fast-forward (forwarding's / the fast
+#                 path's).  (Steering ext0's receive work to the consumer's CPU
 #                 by RPS starves the queue's consumer instead: the queued
 #                 kinds then fall to a few thousand packets a second.)
 # Rate = packets counted at the receivers / the sender's time.  Each run
@@ -277,6 +281,15 @@ fp_packets() {
 	echo "$v"
 }
 
+# The sender's CPU's busy time so far, in ns (user, nice, system, irq and
+# softirq of /proc/stat): with no queue, the kernel's whole receive path
+# runs there too.
+HZ=$(getconf CLK_TCK)
+tx_busy_ns() {
+	awk -v c="cpu$CPU_TX" -v hz="$HZ" '$1 == c { printf "%.0f\n", ($2 + $3 + $4 + $7 + $8) * 1e9 / hz }' \
+		/proc/stat
+}
+
 # -F forward: the kernel forwards the hits to the clones, no queue on the
 # way.  A rule ahead of the gateway's chain takes them past its NFQUEUE
 # (and its reverse path check: the fast path has none either); a /32 route
@@ -372,8 +385,11 @@ run() {
 		perf record -q -g -C "$CPU_RX" -o "$GW_BENCH_PERF/$kind-$wl.data" \
 			-- sleep "$secs" 2>/dev/null &
 	fi
+	local b0 b1
+	b0=$(tx_busy_ns)
 	out=$(ip netns exec "$FARM_INET" "$BLAST" -c "$CPU_TX" -t "$secs" $args eth0 "$EXT_MAC" \
 		"$src" "$targets") || die "pkt-blast failed"
+	b1=$(tx_busy_ns)
 	# The queue drains within moments: wait until the count stands still.
 	c1=$(counted $ns)
 	for i in $(seq 1 50); do
@@ -416,13 +432,15 @@ run() {
 	# only; -1: the gateway has no such counter).
 	echo "$out" | awk -v k="$kind" -v w="$wl" -v p="$pair" -v n=$((c1 - c0)) \
 		-v d=$((d1 - d0)) -v cy="${cycles:-0}" -v ucy="${ucycles:-0}" -v ns="${cpu_ns:-0}" \
-		-v qd=$((k1 - k0)) -v fp=$([ "$fp1" -ge 0 ] && echo $((fp1 - fp0)) || echo -1) '{
+		-v qd=$((k1 - k0)) -v fp=$([ "$fp1" -ge 0 ] && echo $((fp1 - fp0)) || echo -1) \
+		-v txb=$((b1 - b0)) '{
 		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 		printf "run pair=%s kind=%s workload=%s received=%d pps=%.0f sent=%s " \
 		    "sender_pps=%s queue_drops=%d seconds=%s cycles_per_packet=%.0f " \
-		    "user_cycles_per_packet=%.0f cpu_ns_per_packet=%.0f queued=%d",
+		    "user_cycles_per_packet=%.0f cpu_ns_per_packet=%.0f queued=%d " \
+		    "tx_cpu_ns_per_packet=%.0f",
 		    p, k, w, n, n / v["seconds"], v["sent"], v["pps"], d, v["seconds"],
-		    n ? cy / n : 0, n ? ucy / n : 0, n ? ns / n : 0, qd
+		    n ? cy / n : 0, n ? ucy / n : 0, n ? ns / n : 0, qd, n ? txb / n : 0
 		if (k == "fast")
 			printf " fastpath_packets=%d", fp
 		printf "\n"
@@ -482,6 +500,8 @@ awk '
 		pps[key, v["pair"]] = v["pps"]; pairs[v["pair"]] = 1
 		all[key] = all[key] " " v["pps"]
 		snd[key] = snd[key] " " v["sender_pps"]
+		txc[key] = txc[key] " " v["tx_cpu_ns_per_packet"]
+		tpp[key, v["pair"]] = v["tx_cpu_ns_per_packet"]
 		drops[key] += v["queue_drops"]
 		cyc[key] = cyc[key] " " v["cycles_per_packet"]
 		ucyc[key] = ucyc[key] " " v["user_cycles_per_packet"]
@@ -520,7 +540,9 @@ awk '
 			m = med(ns[keys[k]])
 			printf " cpu_ns_per_packet=%.0f", m
 			m = med(snd[keys[k]])
-			printf " sender_median=%.0f\n", m
+			printf " sender_median=%.0f", m
+			m = med(txc[keys[k]])
+			printf " tx_cpu_ns_per_packet=%.0f\n", m
 		}
 		# The same ratios from the consumer cycles per packet (cost, inverted).
 		for (p in pairs) if (cpp["gateway-hits", p] > 0 && cpp["gateway-random", p] > 0) {
@@ -582,6 +604,12 @@ awk '
 		}
 		if (f2 != "") {
 			m = med(f2); printf "result name=gw-ratio-fast-forward median=%.3f min=%.3f max=%.3f\n", m, lo, hi
+		}
+		# By the sender CPU busy time per packet (sender included), inverted.
+		for (p in pairs) if (tpp["fast-hits", p] > 0 && tpp["forward-hits", p] > 0)
+			f4 = f4 " " tpp["forward-hits", p] / tpp["fast-hits", p]
+		if (f4 != "") {
+			m = med(f4); printf "result name=gw-tx-cost-ratio-fast-forward median=%.3f min=%.3f max=%.3f\n", m, lo, hi
 		}
 		if (f3 != "") {
 			m = med(f3); printf "result name=gw-ratio-forward-ceiling median=%.3f min=%.3f max=%.3f\n", m, lo, hi
