@@ -93,6 +93,12 @@ for p in "${@:-policy engine replay gateway clones hosts}"; do
 			part engine bench/engine-bench -c $(($(nproc) - 1)) $engine_args \
 				$(captures) ;;
 		replay)
+			# Without the captures there is nothing to replay: the
+			# table then marks the replay's row as not re-measured.
+			if ! traces >/dev/null; then
+				echo "== replay: skipped: no shared captures" >&2
+				continue
+			fi
 			part replay bench/out/replay-bench $replay_args -t "$(traces)" \
 				etc/potemkin/farm.policy ;;
 		gateway)
