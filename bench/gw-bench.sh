@@ -36,8 +36,9 @@
 #                 gw-pcap-ratio (pcap-hits / gateway-hits) and, by the
 #                 consumer's cycles or CPU time, gw-pcap-cost-ratio.
 # With -F each round also runs
-#   forward-hits  the same hits with no queue at all: a rule ahead of the
-#                 gateway's takes them past its NFQUEUE, and a route and a
+#   forward-hits  the same hits with no queue at all: a rule just ahead of
+#                 the gateway's NFQUEUE rule (after its reverse path check)
+#                 takes them past the queue, and a route and a
 #                 permanent neighbour entry per bound address send them out
 #                 of the clone's pk<ID>, so the kernel forwards them to where
 #                 the clones count (the physical limit of this topology);
@@ -291,13 +292,14 @@ tx_busy_ns() {
 }
 
 # -F forward: the kernel forwards the hits to the clones, no queue on the
-# way.  A rule ahead of the gateway's chain takes them past its NFQUEUE
-# (and its reverse path check: the fast path has none either); a /32 route
-# and a permanent neighbour entry per bound address, more specific than
-# the farm's blackhole, send each out of its clone's pk<ID> to its MAC.
+# way.  A rule put just ahead of the gateway's NFQUEUE rule in its chain
+# takes them past it (the reverse path check before it still runs, as the
+# fast path runs its own); a /32 route and a permanent neighbour entry per
+# bound address, more specific than the farm's blackhole, send each out of
+# its clone's pk<ID> to its MAC.
 FWD_RULE="-i ext0 -d 198.51.100.0/24 -j ACCEPT"
 forward_on() {
-	local a ns
+	local a ns at
 	set -- $CLONE_NS
 	for a in ${TARGETS//,/ }; do
 		ns=$1
@@ -306,11 +308,13 @@ forward_on() {
 		ip neigh replace "$a" dev "$ns" nud permanent \
 			lladdr "$(ip netns exec "$ns" cat /sys/class/net/eth0/address)" || return 1
 	done
-	iptables -t raw -I PREROUTING 1 $FWD_RULE
+	at=$(iptables -t raw -nL POTEMKIN-PREROUTING --line-numbers |
+		awk '$2 == "NFQUEUE" && / NFQUEUE num 0$/ { print $1; exit }')
+	[ -n "$at" ] && iptables -t raw -I POTEMKIN-PREROUTING "$at" $FWD_RULE
 }
 forward_off() {
 	local a ns
-	iptables -t raw -D PREROUTING $FWD_RULE || return 1
+	iptables -t raw -D POTEMKIN-PREROUTING $FWD_RULE || return 1
 	set -- $CLONE_NS
 	for a in ${TARGETS//,/ }; do
 		ns=$1
