@@ -122,6 +122,9 @@ bind_create(struct eng *e, uint32_t uidx, uint32_t addr, const char *type,
 		eng_overload(e, OVERLOAD_TABLE, "binding table", addr, now_ms);
 		return NULL;
 	}
+	/* Clones of its universe now reach addr inside, no longer by passing. */
+	if (!pol_in_farm(e->prog, addr))
+		fp_bound_outside(e, uidx, addr);
 	snprintf(b->type, sizeof(b->type), "%s", type);
 	b->peer = peer;
 	b->created_ms = b->last_ms = now_ms;
@@ -310,8 +313,11 @@ bind_reclaim(struct eng *e, struct binding *b, enum reclaim_reason why, bool fre
 	struct eng_vm vm = b->vm;
 	bool ready = b->state == BIND_READY;
 
-	if (ready)
+	if (ready) {
+		/* The kernel must not carry one more packet for a clone going away. */
+		fp_forget_binding(e, b);
 		bind_report_contain(e, b, now_ms);
+	}
 	/* A clone on a host that is gone cannot be frozen: nothing answers. */
 	if (b->infected && pol_lifecycle(e->prog)->infected == POL_INF_FREEZE &&
 	    why != RECLAIM_HOST)
@@ -349,6 +355,8 @@ bind_mark_infected(struct eng *e, struct binding *b, const char *reason,
 
 	if (b->infected)
 		return;
+	/* From now on every packet of an infected clone goes through the queues. */
+	fp_forget_binding(e, b);
 	b->infected = true;
 	b->infected_ms = now_ms;
 	e->st.infected++;

@@ -36,6 +36,11 @@
 	X(dns_questions) X(dns_answers) X(dns_timeouts) X(dns_bad) \
 	X(dns_limited)		/* questions over a clone's rate or share */ \
 	X(reloads) \
+	X(fp_offers)	/* flows the kernel took to carry */ \
+	X(fp_refusals)	/* flows offered it did not take */ \
+	X(fp_withdrawals)	/* offers taken back one by one */ \
+	X(fp_packets_seen)	/* packets the kernel carried, as it reported */ \
+	X(fp_bytes_seen) \
 	X(events_folded)	/* log and dns events told as a count */
 
 #define ENG_GAUGES(X) \

@@ -43,11 +43,22 @@ bool univ_has_peer(const struct universe *u, uint32_t peer);
 
 /* ---- history (history.c) -------------------------------------------------- */
 
+struct hist_key;
+
+/*
+ * Called when the history forgets what an entry said (the entry evicted,
+ * or one of its conversations pushed out by a newer one): a decision that
+ * rested on it may end (fastpath.c).  It must not touch the history.
+ */
+typedef void hist_forgot(void *ctx, const struct hist_key *k);
+
 struct history {
 	struct htab *t;
+	hist_forgot *forgot;	/* NULL: nobody asks */
+	void *ctx;
 };
 
-int hist_init(struct history *h, size_t max);
+int hist_init(struct history *h, size_t max, hist_forgot *forgot, void *ctx);
 void hist_fini(struct history *h);
 
 struct hist_key {
@@ -145,12 +156,25 @@ struct flow_val {
 	uint32_t serial;	/* the binding's serial, 0 for a plain action */
 };
 
+/*
+ * The high bits of a binding's slot_action say what the kernel fast path
+ * knows of the flow (fastpath.c): whether its decision may be carried by
+ * the kernel, and whether it was offered and taken.  An outbound flow is
+ * in the cache only as the record of such an offer (dir POL_OUT).
+ */
+#define FLOW_SLOT	0x3fffffffu
+#define FLOW_FP_MAY	0x40000000u
+#define FLOW_FP_ON	0x80000000u
+
 struct flows {
 	struct htab *t;
 	uint32_t idle_s;	/* stamps are in (ms >> 10) ticks */
+	htab_evicted *gone;	/* an entry leaves: expired or evicted */
+	void *gone_ctx;
 };
 
-int flows_init(struct flows *f, size_t max, uint32_t idle_ms);
+int flows_init(struct flows *f, size_t max, uint32_t idle_ms, htab_evicted *gone,
+    void *gone_ctx);
 void flows_fini(struct flows *f);
 /* The key of p's flow in direction dir. */
 void flow_key_of(struct flow_key *k, const struct pkt *p, uint8_t dir);
@@ -162,7 +186,7 @@ void flow_key_of(struct flow_key *k, const struct pkt *p, uint8_t dir);
 uint32_t flows_hash(const struct flows *f, const struct flow_key *k);
 struct flow_val *flows_find(struct flows *f, const struct flow_key *k, uint32_t hash,
     uint32_t stamp);
-void flows_put(struct flows *f, const struct flow_key *k, uint32_t hash,
+struct flow_val *flows_put(struct flows *f, const struct flow_key *k, uint32_t hash,
     uint32_t slot_action, uint32_t serial, uint32_t stamp);
 
 /* ---- bindings (bindings.c) ------------------------------------------------ */
@@ -325,6 +349,40 @@ struct evfold {
 int fold_init(struct evfold *f, size_t max);
 void fold_fini(struct evfold *f);
 
+/* ---- the kernel fast path (fastpath.c) ---------------------------------- */
+
+struct fastpath {
+	/* history entry -> the outbound offers whose `reply within` rests on it */
+	struct htab *rests;
+	bool any, any_out;	/* offers made since the last flush (a hint) */
+};
+
+/*
+ * Offers are made only when the eng_io has fp_add; every withdrawal below
+ * is a no-op otherwise.
+ */
+int fp_init(struct eng *e);
+void fp_fini(struct eng *e);
+/* FLOW_FP_MAY if this inbound decision may be carried by the kernel, else 0. */
+uint32_t fp_may_inbound(const struct eng *e, const struct pkt *p,
+    const struct pol_decision *d);
+/* Offer the inbound flow of cache entry v, if it may be and is not yet. */
+void fp_offer_inbound(struct eng *e, const struct flow_key *k, struct flow_val *v,
+    const struct binding *b);
+/* b's packet p (source already rewritten) was passed under d: offer its flow. */
+void fp_offer_outbound(struct eng *e, const struct binding *b, const struct pkt *p,
+    const struct pol_decision *d, uint64_t now_ms);
+htab_evicted fp_flow_gone;		/* flows' gone hook */
+hist_forgot fp_hist_forgot;		/* the history's */
+/* Withdraw everything b's flows were offered (before b leaves or changes). */
+void fp_forget_binding(struct eng *e, const struct binding *b);
+/* Withdraw every offer (before a new policy decides). */
+void fp_flush_all(struct eng *e);
+/* Withdraw the offers whose flow-cache entry has expired (eng_tick). */
+void fp_expire(struct eng *e, uint64_t now_ms);
+/* addr, outside the farm, was just bound in universe uidx: passes to it end. */
+void fp_bound_outside(struct eng *e, uint32_t uidx, uint32_t addr);
+
 /* ---- the engine ------------------------------------------------------------ */
 
 /*
@@ -367,6 +425,7 @@ struct eng {
 	unsigned ahead_next;
 
 	struct timers timers;
+	struct fastpath fp;
 	uint64_t next_housekeeping;
 	uint64_t next_contain_report;
 	uint64_t last_overload_ms[4];

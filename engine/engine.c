@@ -43,13 +43,13 @@ tables_init(struct eng *e, uint64_t now_ms)
 	};
 
 	if (univ_init(&e->univ, e->cfg.universes_max) < 0 ||
-	    hist_init(&e->hist, e->cfg.history_max) < 0 ||
+	    hist_init(&e->hist, e->cfg.history_max, fp_hist_forgot, e) < 0 ||
 	    scan_init(&e->scan, e->prog, e->cfg.scan_sources_max, now_ms) < 0 ||
-	    flows_init(&e->flows, l->flows, e->cfg.flow_idle_ms) < 0 ||
+	    flows_init(&e->flows, l->flows, e->cfg.flow_idle_ms, fp_flow_gone, e) < 0 ||
 	    dns_init(&e->dns, e->cfg.dns_max) < 0 ||
 	    fold_init(&e->fold, e->cfg.fold_max) < 0 ||
 	    (e->backoff = htab_new(&bo)) == NULL ||
-	    bind_init(e, l->vms) < 0)
+	    bind_init(e, l->vms) < 0 || fp_init(e) < 0)
 		return -1;
 	return 0;
 }
@@ -92,6 +92,7 @@ eng_free(struct eng *e)
 	fold_fini(&e->fold);
 	htab_free(e->backoff);
 	bind_fini(e);
+	fp_fini(e);
 	free(e);
 }
 
@@ -143,7 +144,7 @@ eng_set_policy(struct eng *e, const struct pol_program *prog, uint64_t now_ms)
 		free(rule_map);
 		return -1;
 	}
-	if (new_flows && flows_init(&flows, l->flows, e->cfg.flow_idle_ms) < 0) {
+	if (new_flows && flows_init(&flows, l->flows, e->cfg.flow_idle_ms, fp_flow_gone, e) < 0) {
 		if (new_scan)
 			scan_fini(&scan);
 		free(rule_map);
@@ -157,6 +158,11 @@ eng_set_policy(struct eng *e, const struct pol_program *prog, uint64_t now_ms)
 		free(rule_map);
 		return -1;
 	}
+	/*
+	 * Nothing the old policy offered the kernel may carry a packet the new
+	 * one decides: every offer goes before the first decision under it.
+	 */
+	fp_flush_all(e);
 	if (new_scan) {
 		scan_fini(&e->scan);
 		e->scan = scan;
@@ -199,6 +205,7 @@ eng_tick(struct eng *e, uint64_t now_ms)
 		eng_timer_fired(e, &t, now_ms);
 	if (now_ms >= e->next_housekeeping) {
 		dns_expire(e, now_ms);
+		fp_expire(e, now_ms);
 		e->next_housekeeping = now_ms + 1000;
 	}
 	if (e->cfg.contain_report_ms && now_ms >= e->next_contain_report) {
@@ -478,7 +485,9 @@ flow_visit(void *ctx, const void *key, const void *val, uint32_t stamp)
 		.age_s = (w->now_stamp - stamp) * 1024 / 1000,
 	};
 
-	if (v->serial)
+	if (v->serial && k->dir == POL_OUT)
+		fi.action = "pass";	/* an offer to the kernel, recorded */
+	else if (v->serial)
 		fi.action = names[FLOW_DELIVER];
 	else if (v->slot_action == FLOW_DROP)
 		fi.action = names[v->slot_action];

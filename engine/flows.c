@@ -6,20 +6,27 @@
  * 0.8: 40 bytes per flow.  Entries expire after idle_ms without a packet and
  * are evicted oldest-first under pressure; a reload empties the cache, and a
  * reclaimed binding's entries die because its serial no longer matches.
+ * The gone hook hears of every entry that expires or is evicted, so that an
+ * offer to the kernel fast path never outlives its entry.
  */
 #include "eng_int.h"
 
 #include <string.h>
 
 int
-flows_init(struct flows *f, size_t max, uint32_t idle_ms)
+flows_init(struct flows *f, size_t max, uint32_t idle_ms, htab_evicted *gone,
+    void *gone_ctx)
 {
 	struct htab_opts o = {
 		.key_size = sizeof(struct flow_key),
 		.val_size = sizeof(struct flow_val),
 		.max = max,
+		.on_evict = gone,
+		.ctx = gone_ctx,
 	};
 
+	f->gone = gone;
+	f->gone_ctx = gone_ctx;
 	f->idle_s = (idle_ms >> 10) ? (idle_ms >> 10) : 1;
 	f->t = htab_new(&o);
 	return f->t ? 0 : -1;
@@ -61,6 +68,8 @@ flows_find(struct flows *f, const struct flow_key *k, uint32_t hash, uint32_t st
 	if (v == NULL)
 		return NULL;
 	if (stamp - htab_stamp(f->t, v) > f->idle_s) {
+		if (f->gone)
+			f->gone(f->gone_ctx, k, v);
 		htab_delete_val(f->t, v);
 		return NULL;
 	}
@@ -68,7 +77,7 @@ flows_find(struct flows *f, const struct flow_key *k, uint32_t hash, uint32_t st
 	return v;
 }
 
-void
+struct flow_val *
 flows_put(struct flows *f, const struct flow_key *k, uint32_t hash,
     uint32_t slot_action, uint32_t serial, uint32_t stamp)
 {
@@ -79,4 +88,5 @@ flows_put(struct flows *f, const struct flow_key *k, uint32_t hash,
 		v->serial = serial;
 		htab_touch(f->t, v, stamp);
 	}
+	return v;
 }

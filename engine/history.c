@@ -32,10 +32,12 @@ conv_eq(const struct hist_conv *a, const struct hist_conv *b)
 	    a->peer_port == b->peer_port;
 }
 
-static void
+/* Returns whether a conversation it held was pushed out. */
+static bool
 conv_note(struct hist_val *v, const struct hist_conv *c, bool created, uint64_t now_ms)
 {
 	size_t at = 0;
+	bool pushed;
 
 	if (created)
 		memset(v->conv, 0, sizeof(v->conv));
@@ -47,19 +49,34 @@ conv_note(struct hist_val *v, const struct hist_conv *c, bool created, uint64_t 
 		if (v->conv[i].last_ms < v->conv[at].last_ms)
 			at = i;
 	}
+	pushed = v->conv[at].c.proto && !conv_eq(&v->conv[at].c, c);
 	v->conv[at].c = *c;
 	v->conv[at].last_ms = now_ms;
+	return pushed;
+}
+
+static void
+hist_evicted(void *ctx, const void *key, void *val)
+{
+	struct history *h = ctx;
+
+	(void)val;
+	h->forgot(h->ctx, key);
 }
 
 int
-hist_init(struct history *h, size_t max)
+hist_init(struct history *h, size_t max, hist_forgot *forgot, void *ctx)
 {
 	struct htab_opts o = {
 		.key_size = sizeof(struct hist_key),
 		.val_size = sizeof(struct hist_val),
 		.max = max,
+		.on_evict = forgot ? hist_evicted : NULL,
+		.ctx = h,
 	};
 
+	h->forgot = forgot;
+	h->ctx = ctx;
 	h->t = htab_new(&o);
 	return h->t ? 0 : -1;
 }
@@ -91,8 +108,9 @@ hist_note(struct history *h, const struct hist_ref *r, const struct hist_conv *c
 		v->last_ms = now_ms;
 		if (created && (conv == NULL || conv->proto == 0))
 			memset(v->conv, 0, sizeof(v->conv));
-		else if (conv && conv->proto)
-			conv_note(v, conv, created, now_ms);
+		else if (conv && conv->proto && conv_note(v, conv, created, now_ms) &&
+		    h->forgot)
+			h->forgot(h->ctx, &r->k);
 		htab_touch(h->t, v, stamp);
 	}
 }

@@ -62,10 +62,12 @@ reject_inbound(struct eng *e, const struct pkt *p)
 
 static enum eng_verdict
 bind_and_deliver(struct eng *e, const struct pkt *p, uint64_t ukey,
-    const struct flow_key *fk, uint32_t fh, uint8_t *data, size_t len, uint64_t now_ms)
+    const struct flow_key *fk, uint32_t fh, uint32_t fp_may, uint8_t *data, size_t len,
+    uint64_t now_ms)
 {
 	uint32_t stamp = eng_stamp(now_ms);
 	int64_t uidx = univ_lookup(&e->univ, ukey, true, now_ms, stamp);
+	struct flow_val *v;
 	struct binding *b;
 	const char *type;
 
@@ -81,8 +83,10 @@ bind_and_deliver(struct eng *e, const struct pkt *p, uint64_t ukey,
 		if ((b = bind_create(e, (uint32_t)uidx, p->dst, type, p->src, NULL, now_ms)) == NULL)
 			return ENG_DROP;
 	}
-	flows_put(&e->flows, fk, fh, bt_slot(&e->bt, b), b->serial, stamp);
+	v = flows_put(&e->flows, fk, fh, bt_slot(&e->bt, b) | fp_may, b->serial, stamp);
 	bind_deliver(e, b, data, len, now_ms);
+	if (v)
+		fp_offer_inbound(e, fk, v, b);
 	return ENG_DROP;
 }
 
@@ -93,18 +97,23 @@ bind_and_deliver(struct eng *e, const struct pkt *p, uint64_t ukey,
  */
 static enum eng_verdict
 pass_to_bound(struct eng *e, const struct pkt *p, uint64_t ukey,
-    const struct flow_key *fk, uint32_t fh, uint8_t *data, size_t len, uint64_t now_ms)
+    const struct flow_key *fk, uint32_t fh, uint32_t fp_may, uint8_t *data, size_t len,
+    uint64_t now_ms)
 {
 	int64_t uidx = univ_lookup(&e->univ, ukey, false, now_ms, 0);
 	struct binding *b = uidx >= 0 ? bt_find(&e->bt, (uint32_t)uidx, p->dst) : NULL;
+	struct flow_val *v;
 
 	if (b == NULL) {
 		e->st.dropped++;
 		return ENG_DROP;
 	}
-	flows_put(&e->flows, fk, fh, bt_slot(&e->bt, b), b->serial, eng_stamp(now_ms));
+	v = flows_put(&e->flows, fk, fh, bt_slot(&e->bt, b) | fp_may, b->serial,
+	    eng_stamp(now_ms));
 	e->st.passed++;
 	bind_deliver(e, b, data, len, now_ms);
+	if (v)
+		fp_offer_inbound(e, fk, v, b);
 	return ENG_DROP;
 }
 
@@ -124,16 +133,21 @@ inbound_fragment(struct eng *e, const struct pkt *p, uint64_t ukey, uint8_t *dat
 	return ENG_DROP;
 }
 
+/*
+ * A hit on a flow whose binding was pending when it was decided is offered
+ * to the kernel here, once the clone is ready.
+ */
 static enum eng_verdict
-cached(struct eng *e, struct flow_val *v, uint8_t *data, size_t len, uint64_t now_ms,
-    bool *hit)
+cached(struct eng *e, const struct flow_key *fk, struct flow_val *v, uint8_t *data,
+    size_t len, uint64_t now_ms, bool *hit)
 {
 	struct binding *b;
 
 	*hit = true;
 	if (v->serial) {
-		if ((b = bt_by_slot(&e->bt, v->slot_action, v->serial)) != NULL) {
+		if ((b = bt_by_slot(&e->bt, v->slot_action & FLOW_SLOT, v->serial)) != NULL) {
 			bind_deliver(e, b, data, len, now_ms);
+			fp_offer_inbound(e, fk, v, b);
 			return ENG_DROP;
 		}
 		/* The binding is gone: forget the flow and decide afresh. */
@@ -282,7 +296,7 @@ eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 	}
 
 	if ((v = flows_find(&e->flows, &fk, fh, stamp)) != NULL) {
-		verdict = cached(e, v, data, len, now_ms, &hit);
+		verdict = cached(e, &fk, v, data, len, now_ms, &hit);
 		if (hit) {
 			e->st.flow_hits++;
 			return verdict;
@@ -296,9 +310,11 @@ eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 		policy_log(e, NULL, EV_DIR_IN, &p, &d, now_ms);
 	switch ((enum pol_action)d.action) {
 	case POL_BIND:
-		return bind_and_deliver(e, &p, ukey, &fk, fh, data, len, now_ms);
+		return bind_and_deliver(e, &p, ukey, &fk, fh, fp_may_inbound(e, &p, &d),
+		    data, len, now_ms);
 	case POL_PASS:
-		return pass_to_bound(e, &p, ukey, &fk, fh, data, len, now_ms);
+		return pass_to_bound(e, &p, ukey, &fk, fh, fp_may_inbound(e, &p, &d),
+		    data, len, now_ms);
 	case POL_REJECT:
 		reject_inbound(e, &p);
 		return ENG_DROP;

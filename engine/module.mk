@@ -27,7 +27,7 @@ t3005-gw-packet-traces_LDLIBS := -lpcap
 UNIT_TESTS += t3006-gw-htab t3100-engine-bind t3101-engine-contain \
 	t3102-engine-limits t3103-engine-malformed t3104-engine-hardening \
 	t3105-engine-sources t3106-engine-conversations t3107-engine-events \
-	t3108-engine-event-json \
+	t3108-engine-event-json t3109-engine-fastpath \
 	t5000-replay-engine-hooks
 t3006-gw-htab_LIBS := engine common
 t3100-engine-bind_LIBS := eharness testpkt $(ENGINE_LIBS)
@@ -39,6 +39,7 @@ t3105-engine-sources_LIBS := eharness testpkt $(ENGINE_LIBS)
 t3106-engine-conversations_LIBS := eharness testpkt $(ENGINE_LIBS)
 t3107-engine-events_LIBS := eharness testpkt $(ENGINE_LIBS)
 t3108-engine-event-json_LIBS := $(ENGINE_LIBS)
+t3109-engine-fastpath_LIBS := eharness testpkt $(ENGINE_LIBS)
 t5000-replay-engine-hooks_LIBS := eharness testpkt $(ENGINE_LIBS)
 
 # `make fuzz`: the packet layer under libFuzzer (clang, ASan, UBSan).

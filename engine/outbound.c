@@ -216,6 +216,7 @@ eng_outbound(struct eng *e, int ifindex, uint8_t *data, size_t len, uint64_t now
 		}
 		b->last_ms = now_ms;
 		e->st.passed++;
+		fp_offer_outbound(e, b, &p, &d, now_ms);
 		return ENG_PASS;
 	case POL_PROXY:
 		b->last_ms = now_ms;

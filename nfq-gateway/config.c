@@ -54,6 +54,8 @@ set_defaults(struct gw_config *c)
 	c->clones_max_procs = 64;
 	c->events_rate = 1u << 20;
 	c->rpfilter = true;
+	c->fastpath = false;	/* for now: off until the operator asks */
+	c->fastpath_flows = 65536;
 	c->pcap.max_size = 10u << 20;
 	c->pcap.files = 4;
 	c->pcap.snaplen = 65535;
@@ -209,7 +211,7 @@ static const char *const top_keys[] = {
 	"policy", "user", "control_socket", "pidfile", "events",
 	"external_interface", "mark", "sources_allowed", "rpfilter", "dns_timeout",
 	"events_rate", "dns_rate", "dns_per_clone", "contain_report", "on_exit",
-	"queue", "clone", "tables", "sensor", "pcap",
+	"queue", "clone", "tables", "sensor", "pcap", "fastpath", "fastpath_flows",
 };
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -415,6 +417,10 @@ load_top(struct conf_ctx *l, config_setting_t *s, struct gw_config *c)
 		    &c->eng.nsources_allowed);
 	} else if (strcmp(n, "rpfilter") == 0) {
 		get_bool(l, s, &c->rpfilter);
+	} else if (strcmp(n, "fastpath") == 0) {
+		get_bool(l, s, &c->fastpath);
+	} else if (strcmp(n, "fastpath_flows") == 0) {
+		get_u32(l, s, 16, 1u << 22, &c->fastpath_flows);
 	} else if (strcmp(n, "dns_timeout") == 0) {
 		get_duration(l, s, &c->eng.dns_timeout_ms);
 	} else if (strcmp(n, "sensor") == 0) {

@@ -42,6 +42,8 @@ struct gw_config {
 	char *external_interface;
 	bool on_exit_keep;		/* on_exit = "keep" */
 	bool rpfilter;			/* -P checks the reverse path ahead of queue 0 */
+	bool fastpath;			/* decided flows carried by the kernel (fastpath.c) */
+	uint32_t fastpath_flows;	/* the kernel's flow map holds this many */
 	uint16_t queue_in, queue_out;
 	uint32_t queue_maxlen, copy_range, rcvbuf;
 	struct gw_argv clone_cmd, teardown_cmd, freeze_cmd;

@@ -18,6 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "fastpath.h"
 #include "lib/addr.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -237,6 +238,7 @@ cmd_stats(struct gw *g, struct reply *r, int argc, char **argv)
 	const struct nq_stats *qi = nq_stats(g->q_in), *qo = nq_stats(g->q_out);
 	const struct tx_stats *tx = tx_stats(g->tx);
 	struct queue_drops di, dout;
+	struct fp_stats fp;
 
 	/* stats --prometheus is potemkin-ctl's own; a word here is a mistake. */
 	(void)argv;
@@ -248,6 +250,7 @@ cmd_stats(struct gw *g, struct reply *r, int argc, char **argv)
 	eng_stats(g->eng, &s);
 	kernel_queue_drops(g, g->cfg->queue_in, &di);
 	kernel_queue_drops(g, g->cfg->queue_out, &dout);
+	fp_stats(g, &fp);
 	{
 		const struct { const char *name; unsigned long long v; } items[] = {
 #define ENG_ITEM(name) STAT(#name, s.name),
@@ -273,6 +276,13 @@ cmd_stats(struct gw *g, struct reply *r, int argc, char **argv)
 			STAT("pcap_written", g->pcap_written),
 			STAT("pcap_dropped", g->pcap_dropped),
 			STAT("pcap_errors", g->pcap_errors),
+			STAT("fastpath_on", fp.on),
+			STAT("fastpath_flows", fp.flows),
+			STAT("fastpath_added", fp.added),
+			STAT("fastpath_removed", fp.removed),
+			STAT("fastpath_refused", fp.refused),
+			STAT("fastpath_packets", fp.packets),
+			STAT("fastpath_bytes", fp.bytes),
 		};
 
 		for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {

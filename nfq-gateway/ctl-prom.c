@@ -20,6 +20,7 @@ static const char *const gauges[] = {
 #define GAUGE_NAME(name) #name,
 	ENG_GAUGES(GAUGE_NAME)
 #undef GAUGE_NAME
+	"fastpath_on", "fastpath_flows",
 };
 
 /* Stats folded into a labelled family. */
@@ -56,6 +57,10 @@ static const struct help {
 	{ "flows", "Cached flows." },
 	{ "events_written", "Events written." },
 	{ "events_lost", "Events lost (the events file or FIFO could not take them)." },
+	{ "fastpath_on", "1 when the kernel fast path carries decided flows." },
+	{ "fastpath_flows", "Flows the kernel fast path carries now." },
+	{ "fastpath_packets", "Packets the kernel fast path carried, as read back." },
+	{ "fastpath_bytes", "Bytes (IP total lengths) the kernel fast path carried." },
 };
 
 struct metric {

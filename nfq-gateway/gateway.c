@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "fastpath-load.h"
 #include "gateway.h"
 #include "lib/log.h"
 #include "privsep.h"
@@ -209,6 +210,7 @@ static void
 open_everything(struct gw *g)
 {
 	const struct gw_config *c = g->cfg;
+	char why[512];
 	struct nq_opts qi = { c->queue_in, c->queue_maxlen, c->copy_range, c->rcvbuf };
 	struct nq_opts qo = { c->queue_out, c->queue_maxlen, c->copy_range, c->rcvbuf };
 	char dir[4096];
@@ -228,6 +230,14 @@ open_everything(struct gw *g)
 		fatal("events file %s", c->events);
 	/* Mode 0440 root: opened now, reread from the start by `stats`. */
 	g->nfq_proc_fd = open("/proc/net/netfilter/nfnetlink_queue", O_RDONLY | O_CLOEXEC);
+	/*
+	 * The fast path's programs and map need CAP_BPF: loaded here, handed
+	 * to the worker by the fork.  A kernel that refuses them costs the
+	 * fast path, never the gateway.
+	 */
+	g->fpk = FPK_NONE;
+	if (c->fastpath && fpk_load(c->fastpath_flows, &g->fpk, why, sizeof(why)) < 0)
+		log_warnx("fast path off: %s", why);
 	snprintf(dir, sizeof(dir), "%s", c->control_socket);
 	mkdir(dirname(dir), 0755);
 	if ((g->ctl_fd = ctl_listen(c->control_socket)) < 0)
@@ -323,6 +333,7 @@ main(int argc, char **argv)
 	close(g.events_fd);
 	if (g.nfq_proc_fd >= 0)
 		close(g.nfq_proc_fd);
+	fpk_close(&g.fpk);
 	write_pidfile(cfg.pidfile);
 	ps_parent_main(sp[0], worker, &cfg);
 }

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "engine/engine.h"
 #include "evloop.h"
+#include "fastpath-load.h"
 #include "hosts.h"
 #include "nfqueue.h"
 #include "policy-dsl/policy.h"
@@ -69,6 +70,9 @@ struct gw {
 	struct gw_capture *cap;		/* NULL when nothing is captured */
 	const struct ctl_hooks *ctl;
 	struct gw_hosts hosts;		/* as the placement's check reports them */
+	/* The kernel fast path (fastpath.c): loaded by root, then the worker's. */
+	struct fpk fpk;
+	bool fp_on;
 };
 
 /* worker.c */

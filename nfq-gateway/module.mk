@@ -14,14 +14,43 @@ LIBS += gwio
 gwio_SRCS := nfq-gateway/nfqueue.c nfq-gateway/afpacket.c
 GWIO_LDLIBS := -lnetfilter_queue -lmnl
 
+# --- the kernel fast path: a BPF object built into the gateway ---------------
+# clang's BPF target; bpf_helpers.h from libbpf-dev, the uapi from
+# linux-libc-dev (asm/ under the host's multiarch directory).
+DEPS_PKGS += clang llvm libbpf-dev linux-libc-dev bpftool
+# Its end-to-end test turns checksum offload off, so receivers verify every sum.
+DEPS_PKGS += ethtool
+BPF_CLANG ?= clang
+BPF_STRIP ?= llvm-strip
+BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Infq-gateway \
+	-I/usr/include/$(shell $(CC) -dumpmachine)
+$(B)/gen/fastpath.bpf.o: nfq-gateway/fastpath.bpf.c nfq-gateway/fastpath-map.h
+	@mkdir -p $(@D)
+	$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@.tmp $<
+	$(BPF_STRIP) -g $@.tmp && mv $@.tmp $@
+$(B)/nfq-gateway/fastpath-obj.o: CPPFLAGS += -DFP_BPF_OBJ='"$(B)/gen/fastpath.bpf.o"'
+$(B)/nfq-gateway/fastpath-obj.o: $(B)/gen/fastpath.bpf.o
+LIBS += gwfp
+# The worker's glue too (fastpath.c), for its unit test.
+gwfp_SRCS := nfq-gateway/fastpath-load.c nfq-gateway/fastpath-obj.c \
+	nfq-gateway/fastpath.c nfq-gateway/fastpath-index.c
+GWFP_LDLIBS := -lbpf
+# The programs against the real kernel (BPF_PROG_TEST_RUN; root).
+UNIT_TESTS += t3212-gw-fastpath-prog
+t3212-gw-fastpath-prog_LIBS := gwfp gwpktgen $(ENGINE_LIBS)
+t3212-gw-fastpath-prog_LDLIBS := $(GWFP_LDLIBS)
+UNIT_TESTS += t3213-gw-fastpath-glue
+t3213-gw-fastpath-glue_LIBS := gwfp gwparent gwpktgen $(ENGINE_LIBS)
+t3213-gw-fastpath-glue_LDLIBS := $(GWFP_LDLIBS) -lconfig -lsystemd
+
 # --- the daemon and its control tool -------------------------------------------
 SBIN_PROGS += potemkin-gateway
 potemkin-gateway_SRCS := nfq-gateway/gateway.c nfq-gateway/worker.c \
 	nfq-gateway/control.c nfq-gateway/privsep.c nfq-gateway/config.c \
 	nfq-gateway/rules.c nfq-gateway/evloop.c nfq-gateway/typecheck.c \
 	nfq-gateway/hosts.c nfq-gateway/notify.c nfq-gateway/capture.c nfq-gateway/capdir.c
-potemkin-gateway_LIBS := gwio $(ENGINE_LIBS)
-potemkin-gateway_LDLIBS := $(GWIO_LDLIBS) -lconfig -lsystemd -lpcap
+potemkin-gateway_LIBS := gwio gwfp $(ENGINE_LIBS)
+potemkin-gateway_LDLIBS := $(GWIO_LDLIBS) $(GWFP_LDLIBS) -lconfig -lsystemd -lpcap
 
 PROGS += potemkin-ctl
 potemkin-ctl_SRCS := nfq-gateway/ctl.c nfq-gateway/ctl-reply.c nfq-gateway/ctl-prom.c \
@@ -79,11 +108,13 @@ endef
 $(eval $(call gw_helper,gw-nq-echo,gwio engine common,$(GWIO_LDLIBS)))
 $(eval $(call gw_helper,gw-tx,gwio engine common,$(GWIO_LDLIBS)))
 $(eval $(call gw_helper,gw-inject,gwio engine common,$(GWIO_LDLIBS)))
+$(eval $(call gw_helper,gw-tcx-show,common,$(GWFP_LDLIBS)))
 
 # Rerun sanitized by CI (a few seconds each): nfqueue.c and afpacket.c then
 # meet the real kernel under ASan/UBSan.  They run the helpers, so those are
 # built in the same mode first.
 # The end-to-end tests that reach most of the worker: rerun sanitized too.
 UNIT_SHELL_TESTS += t/t3010-gw-nfqueue.t t/t3011-gw-afpacket.t t/t4003-e2e-contain.t \
-	t/t4008-e2e-malformed.t t/t4009-e2e-operator.t t/t4020-e2e-pcap.t
-check-unit: t/helpers/gw-nq-echo t/helpers/gw-tx t/helpers/gw-inject
+	t/t4008-e2e-malformed.t t/t4009-e2e-operator.t t/t4020-e2e-pcap.t \
+	t/t4028-e2e-fastpath-attach.t
+check-unit: t/helpers/gw-nq-echo t/helpers/gw-tx t/helpers/gw-inject t/helpers/gw-tcx-show

@@ -12,15 +12,17 @@
  *
  * The list is what the event loop does: queues, AF_PACKET and raw sends,
  * the DNS sockets, the control socket, the timer and signals, memory for
- * malloc, the CSPRNG, and the interface lookups of a new clone (one kind
- * of socket, two ioctls).  The clones' captures need nothing more: libpcap
- * writes through stdio on descriptors the parent opened (fcntl and fstat
- * when a stream is made, write, close); the worker never opens a file.  What it cannot stop: the worker's own netlink
- * socket to NFQUEUE, with CAP_NET_ADMIN, also reaches nfnetlink's other
- * subsystems.
+ * malloc, the CSPRNG, the interface lookups of a new clone (one kind of
+ * socket, two ioctls), and the fast path's map and links (five bpf
+ * commands).  The clones' captures need nothing more: libpcap writes
+ * through stdio on descriptors the parent opened (fcntl and fstat when a
+ * stream is made, write, close); the worker never opens a file.  What it
+ * cannot stop: the worker's own netlink socket to NFQUEUE, with
+ * CAP_NET_ADMIN, also reaches nfnetlink's other subsystems.
  */
 #include <err.h>
 #include <errno.h>
+#include <linux/bpf.h>
 #include <net/if.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
@@ -91,6 +93,26 @@ main(void)
 
 		if (bpfgen_rule(ctx, SCMP_ACT_ALLOW, "setsockopt", 1, &lvl) == -1)
 			return 1;
+	}
+	/*
+	 * The kernel fast path (fastpath.c): its flow map read, written and
+	 * walked through the descriptor the parent made, and a tcx link made
+	 * for each new clone.  No program loaded, no map made, no descriptor
+	 * got by id or by path: the cmd is compared on its 32 bits.
+	 */
+	{
+		static const int cmds[] = {
+			BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM, BPF_MAP_DELETE_ELEM,
+			BPF_MAP_LOOKUP_BATCH, BPF_LINK_CREATE,
+		};
+
+		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+			struct scmp_arg_cmp cmd = SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu,
+			    (scmp_datum_t)cmds[i]);
+
+			if (bpfgen_rule(ctx, SCMP_ACT_ALLOW, "bpf", 1, &cmd) == -1)
+				return 1;
+		}
 	}
 	if (bpfgen_print(ctx, "worker_filter", "worker-filter-gen (nfq-gateway/worker-seccomp.c)") == -1)
 		return 1;

@@ -23,6 +23,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "fastpath.h"
 #include "lib/addr.h"
 #include "lib/log.h"
 #include "lib/monotime.h"
@@ -175,6 +176,7 @@ io_vm_command(struct gw *g, uint32_t op, const struct eng_vm *vm)
 
 	/* Complete on disk before the parent moves or removes it. */
 	cap_close(g, vm->id);
+	fp_clone_gone(g, vm->ifindex);
 	gw_ps_request(g, &rq);
 }
 
@@ -412,7 +414,12 @@ clone_done(struct gw *g, const struct ps_reply *rp, const int fds[PS_FDS_MAX])
 		io_teardown(g, &vm);
 		return;
 	}
+	/* Linked first, so that the engine may offer its flows at once. */
+	fp_clone_ready(g, &vm);
 	eng_clone_ready(g->eng, rp->serial, &vm, now);
+	/* A record the engine refused: no clone there, and no link either. */
+	if (eng_vm_by_ifindex(g->eng, vm.ifindex) == NULL)
+		fp_clone_gone(g, vm.ifindex);
 }
 
 /*
@@ -673,7 +680,11 @@ dns_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
 static void
 worker_flush(struct gw *g)
 {
-	uint64_t now = mono_ms(), next = eng_tick(g->eng, now);
+	uint64_t now = mono_ms(), next;
+
+	/* What the kernel carried counts before any idle decision. */
+	fp_sync(g, now);
+	next = eng_tick(g->eng, now);
 	uint64_t more[] = { gw_hosts_tick(g, now), ctl_tick(g, now), status_tick(g, now) };
 
 	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
@@ -724,6 +735,8 @@ gw_worker_setup(struct gw *g)
 	g->started_wall_ms = wall_ms();
 	/* Read before the empty root; the parent speaks to the socket. */
 	g->notify = getenv("NOTIFY_SOCKET") != NULL;
+	if (fp_setup(g, &io) < 0)
+		return -1;
 	if ((g->eng = eng_new(&g->cfg->eng, g->prog, &io, g->started_ms)) == NULL) {
 		log_warnx("no memory for the engine's tables");
 		return -1;
@@ -765,5 +778,6 @@ gw_worker_run(struct gw *g)
 	worker_flush(g);
 	/* Clones kept running (on_exit keep) keep their captures whole on disk. */
 	cap_close_all(g);
+	fp_close(g);
 	return 0;
 }

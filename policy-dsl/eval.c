@@ -251,3 +251,62 @@ pol_eval_ref(const struct pol_program *prog, const struct pol_packet *pkt,
 	}
 	out->consulted = a.have | (a.conv_asked ? POL_Q_REPLY : 0);
 }
+
+/* ---- flows the kernel may carry ----------------------------------------- */
+
+/* Could some packet of pkt's flow, whatever its TCP flags, match r's packet fields? */
+static bool
+flow_match(const struct pol_program *prog, const struct pol_rule *r,
+    const struct pol_packet *pkt)
+{
+	struct pol_rule unflagged = *r;
+
+	unflagged.have &= ~PI_BIT(PI_FLAGS);
+	if ((r->have & PI_BIT(PI_FLAGS)) && pkt->proto != IPPROTO_TCP)
+		return false;
+	return packet_match(prog, &unflagged, pkt);
+}
+
+/*
+ * The rules are read off the tree, as pol_eval_ref does: this is asked once
+ * per flow offered to the kernel, never per packet.  A packet of the flow
+ * differs from pkt only in its TCP flags and in the answers to state
+ * questions, so only rules that test one of those can decide it otherwise.
+ * `closed` alone is a fact of the destination and port, the same for every
+ * packet of the flow; its implied `unbound` (inbound) is not.
+ */
+bool
+pol_flow_fixed(const struct pol_program *prog, const struct pol_packet *pkt, int rule,
+    struct pol_hold *hold)
+{
+	const struct pol_rule *r;
+	uint32_t dynamic = PI_STATE & ~PI_BIT(PI_CLOSED);
+
+	memset(hold, 0, sizeof(*hold));
+	if (pkt->dir > POL_OUT || rule < 0 || (size_t)rule >= prog->ast.nrules[pkt->dir] ||
+	    (pkt->proto != IPPROTO_TCP && pkt->proto != IPPROTO_UDP))
+		return false;
+	for (int i = 0; i <= rule; i++) {
+		r = &prog->ast.rules[pkt->dir][i];
+		if (!flow_match(prog, r, pkt))
+			continue;
+		/* Some packets of the flow fit the flags and some do not. */
+		if (r->have & PI_BIT(PI_FLAGS))
+			return false;
+		/* An earlier rule's answer may change while the flow runs. */
+		if (i < rule && (pol_rule_state(r, pkt->dir) & dynamic))
+			return false;
+	}
+	r = &prog->ast.rules[pkt->dir][rule];
+	if (r->have & PI_BIT(PI_REPLY)) {
+		hold->asks |= POL_Q_REPLY;
+		/* The compiled window: the very number pol_eval compares with. */
+		hold->reply_ms = prog->d[pkt->dir].r[rule].reply_ms;
+		hold->conv = r->reply_conv;
+	}
+	if (pol_rule_state(r, pkt->dir) & (PI_BIT(PI_BOUND) | PI_BIT(PI_UNBOUND)))
+		hold->asks |= POL_Q_BOUND;
+	if (r->have & PI_BIT(PI_SCANNER))
+		hold->asks |= POL_Q_SCAN;
+	return true;
+}

@@ -201,6 +201,22 @@ enum pol_action pol_rule_action(const struct pol_program *prog, enum pol_dir dir
     size_t i);
 /* Does the rule ask whether the source is a scanner? */
 bool pol_rule_asks_scanner(const struct pol_program *prog, enum pol_dir dir, size_t i);
+/*
+ * For the kernel fast path: would every packet of pkt's flow (TCP or UDP;
+ * its protocol, addresses and ports, whatever its TCP flags) be decided by
+ * `rule` as pkt was, for as long as that rule's own state answers hold?
+ * False when that rule, or an earlier one that could match a packet of the
+ * flow, tests TCP flags, or when such an earlier rule asks a question of
+ * state (its answer may change while the flow runs).  *hold gets what the
+ * rule itself asks: POL_Q_* bits, and the `reply within` window.
+ */
+struct pol_hold {
+	uint8_t asks;		/* POL_Q_* */
+	bool conv;		/* `reply conversation within` */
+	uint64_t reply_ms;
+};
+bool pol_flow_fixed(const struct pol_program *prog, const struct pol_packet *pkt,
+    int rule, struct pol_hold *hold);
 /* The rule as `potemkin-policy dump` prints it, newline included. */
 void pol_rule_print(const struct pol_program *prog, enum pol_dir dir, size_t i,
     FILE *out);

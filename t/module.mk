@@ -23,6 +23,11 @@ t/helpers/cage-probe: t/helpers/cage-probe.c
 	$(CC) -D_GNU_SOURCE -std=gnu11 -O2 -Wall -Wextra -static -o $@ $<
 EXTRA_ALL += t/helpers/cage-probe
 EXTRA_CLEAN += t/helpers/cage-probe
+# t4030's two ends of one conversation, run in a clone likewise.
+t/helpers/fp-echo: t/helpers/fp-echo.c
+	$(CC) -D_GNU_SOURCE -std=gnu11 -O2 -Wall -Wextra -static -o $@ $<
+EXTRA_ALL += t/helpers/fp-echo
+EXTRA_CLEAN += t/helpers/fp-echo
 
 # t2022's stand-in for a kernel without user namespaces.
 t/helpers/no-userns: t/helpers/no-userns.c

@@ -74,6 +74,9 @@ prereq_TMUX() { command -v tmux >/dev/null; }
 prereq_PROMPARSE() { /usr/bin/python3 -c 'import prometheus_client.parser' 2>/dev/null; }
 prereq_GNUPLOT() { command -v gnuplot >/dev/null; }
 prereq_CLANG() { command -v clang >/dev/null; }
+prereq_ETHTOOL() { command -v ethtool >/dev/null; }
+# The kernel attaches programs at tcx (Linux 6.6): the fast path can run.
+prereq_TCX() { prereq_ROOT && "$SRC_ROOT/t/helpers/gw-tcx-show" lo >/dev/null 2>&1; }
 prereq_SSH() { command -v ssh >/dev/null; }
 prereq_QEMU_IMG() { command -v qemu-img >/dev/null; }
 prereq_MMDEBSTRAP() { command -v mmdebstrap >/dev/null && command -v mke2fs >/dev/null; }

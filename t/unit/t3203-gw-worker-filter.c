@@ -11,6 +11,7 @@
  * allowed, they fail with EBADF.
  */
 #include <errno.h>
+#include <linux/bpf.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
@@ -168,6 +169,36 @@ probe_bpf(void)
 	return (int)syscall(SYS_bpf, -1, NULL, 0);	/* EINVAL when allowed */
 }
 
+/* bpf(2) command cmd with an all-zero attribute: EINVAL, EBADF... when allowed. */
+static int
+bpf_cmd(int cmd)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	return (int)syscall(SYS_bpf, cmd, &attr, sizeof(attr));
+}
+
+static int probe_bpf_prog_load(void) { return bpf_cmd(BPF_PROG_LOAD); }
+static int probe_bpf_map_create(void) { return bpf_cmd(BPF_MAP_CREATE); }
+static int probe_bpf_by_id(void) { return bpf_cmd(BPF_MAP_GET_FD_BY_ID); }
+static int probe_bpf_obj_get(void) { return bpf_cmd(BPF_OBJ_GET); }
+
+/* The fast path's own commands reach the kernel: anything but EPERM. */
+static int
+probe_bpf_fastpath(void)
+{
+	static const int cmds[] = {
+		BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM, BPF_MAP_DELETE_ELEM,
+		BPF_MAP_LOOKUP_BATCH, BPF_LINK_CREATE,
+	};
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (bpf_cmd(cmds[i]) < 0 && errno == EPERM)
+			return -1;
+	return 0;
+}
+
 static int
 probe_setflags(void)
 {
@@ -199,6 +230,11 @@ main(void)
 		{ probe_open, EPERM, "no file opened" },
 		{ probe_exec, EPERM, "no program run" },
 		{ probe_bpf, EPERM, "no BPF" },
+		{ probe_bpf_prog_load, EPERM, "no BPF program loaded" },
+		{ probe_bpf_map_create, EPERM, "no BPF map made" },
+		{ probe_bpf_by_id, EPERM, "no BPF object by id" },
+		{ probe_bpf_obj_get, EPERM, "no BPF object by path" },
+		{ probe_bpf_fastpath, 0, "the fast path's map and link commands" },
 		{ probe_setflags, EPERM, "no interface changed" },
 	};
 

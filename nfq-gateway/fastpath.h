@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The worker's side of the kernel fast path: the engine's fp_* calls turned
+ * into entries of the kernel's flow map, the tcx links that carry them,
+ * and the kernel's counts handed back to the engine before each tick.
+ */
+#ifndef POTEMKIN_FASTPATH_H
+#define POTEMKIN_FASTPATH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+
+struct gw;
+
+struct fp_stats {
+	bool on;
+	uint64_t flows;			/* in the map now */
+	uint64_t added, removed, refused;
+	uint64_t packets, bytes;	/* carried by the kernel, as read back */
+};
+
+/*
+ * Attach to the external interface with the programs the parent loaded
+ * (g->fpk); a kernel that refuses leaves the fast path off, said in one
+ * line.  Sets io's fp_* calls when it is on.  -1 only for no memory.
+ */
+int fp_setup(struct gw *g, struct eng_io *io);
+/* A clone is ready on vm->ifindex: attach there.  Before eng_clone_ready. */
+void fp_clone_ready(struct gw *g, const struct eng_vm *vm);
+/* Its interface goes: its link too (its flows are already withdrawn). */
+void fp_clone_gone(struct gw *g, int ifindex);
+/*
+ * Hand the engine what the kernel counted since the last call: before each
+ * eng_tick.  Reads the map at most once per engine millisecond.
+ */
+void fp_sync(struct gw *g, uint64_t now_ms);
+void fp_stats(const struct gw *g, struct fp_stats *out);
+/* Every link and the map closed: the kernel falls back to the queues. */
+void fp_close(struct gw *g);
+
+#endif

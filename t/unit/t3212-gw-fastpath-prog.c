@@ -1,0 +1,535 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The fast path's BPF programs against the real kernel (BPF_PROG_TEST_RUN),
+ * loaded exactly as the gateway loads them.  What must hold: a packet of a
+ * flow in the map leaves byte for byte as the engine's own rewrite would
+ * make it (engine/packet.c, checksums included), with the Ethernet header
+ * of the AF_PACKET send (inbound) or of the kernel's next hop (outbound),
+ * counted as the engine counts; anything else -- IP options, fragments, an
+ * expired entry, another interface, another source, a TTL at its end, a
+ * next hop not resolved -- goes on untouched (TC_ACT_OK) to the queues.
+ *
+ * Needs root and BPF; runs in a network namespace of its own, with a
+ * resolved neighbour for the outbound program's route.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "engine/packet.h"
+#include "gw-pktgen.h"
+#include "nfq-gateway/fastpath-load.h"
+#include "nfq-gateway/fastpath-map.h"
+#include "t/lib/tap.h"
+
+#define FARM 0xc6336407u	/* 198.51.100.7, the impersonated address */
+#define GUEST 0x0a000002u	/* 10.0.0.2, the clone's own */
+#define PEER 0xcb007105u	/* 203.0.113.5, outside */
+#define UNRESOLVED 0xcb007106u	/* 203.0.113.6: routed, no neighbour */
+#define NEXT_HOP_MAC "02:00:00:00:00:99"
+
+static const uint8_t clone_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+static const uint8_t host_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
+static struct fpk k;
+static int pk_ifindex, ext_ifindex;
+static uint8_t ext_mac[6];
+
+static void
+sh(const char *cmd)
+{
+	if (system(cmd) != 0)
+		bail_out("setup failed: %s", cmd);
+}
+
+/* By ioctl: /sys shows the namespace it was mounted in, not ours. */
+static void
+read_mac(const char *ifname, uint8_t mac[6])
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+		bail_out("the MAC of %s: %s", ifname, strerror(errno));
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+}
+
+/*
+ * Its own network namespace: "ext" with a route to the outside through a
+ * permanent neighbour, "pk7" standing for a clone's interface.
+ */
+static void
+setup_net(void)
+{
+	if (unshare(CLONE_NEWNET) < 0)
+		bail_out("unshare(CLONE_NEWNET): %s", strerror(errno));
+	sh("ip link set lo up && "
+	    "ip link add ext type veth peer name ext-peer && "
+	    "ip link add pk7 type veth peer name pk7-peer && "
+	    "for i in ext ext-peer pk7 pk7-peer; do ip link set $i up; done && "
+	    "ip addr add 192.0.2.1/24 dev ext && ip addr add 10.0.0.1/24 dev pk7 && "
+	    "ip route add 203.0.113.0/24 via 192.0.2.254 dev ext && "
+	    "ip neigh replace 192.0.2.254 lladdr " NEXT_HOP_MAC " dev ext nud permanent && "
+	    "sysctl -qw net.ipv4.ip_forward=1");
+	pk_ifindex = (int)if_nametoindex("pk7");
+	ext_ifindex = (int)if_nametoindex("ext");
+	read_mac("ext", ext_mac);
+}
+
+/* A frame: Ethernet header to dmac, then g's IPv4 packet; pad bytes of 0xee after. */
+static size_t
+frame(const struct gen *g, const uint8_t dmac[6], size_t pad, uint8_t *out, size_t cap)
+{
+	size_t n = gen_build(g, out + 14, cap - 14 - pad);
+
+	if (n == 0)
+		bail_out("the generator could not build a packet");
+	memcpy(out, dmac, 6);
+	memset(out + 6, 0x0a, 6);
+	out[12] = 0x08;
+	out[13] = 0x00;
+	memset(out + 14 + n, 0xee, pad);
+	return 14 + n + pad;
+}
+
+static struct gen
+tcp_in(void)
+{
+	static uint8_t pay[100];
+	struct gen g = {
+		.proto = 6, .src = PEER, .dst = FARM, .ttl = 57, .id = 0x1234,
+		.sport = 40000, .dport = 80, .seq = 1, .ack = 2, .tcp_flags = 0x18,
+		.payload = pay, .paylen = sizeof(pay),
+	};
+
+	for (size_t i = 0; i < sizeof(pay); i++)
+		pay[i] = (uint8_t)(i * 7);
+	return g;
+}
+
+static void
+put(struct fp_map_key *mk, const struct gen *g, uint8_t dir, int ifindex,
+    struct fp_map_value *v)
+{
+	memset(mk, 0, sizeof(*mk));
+	mk->src = htonl(g->src);
+	mk->dst = htonl(g->dst);
+	mk->sport = htons(g->sport);
+	mk->dport = htons(g->dport);
+	mk->proto = g->proto;
+	mk->dir = dir;
+	mk->ifindex = (uint32_t)ifindex;
+	if (bpf_map_update_elem(k.map, mk, v, BPF_ANY) < 0)
+		bail_out("map update: %s", strerror(errno));
+}
+
+static struct fp_map_value
+inbound_value(void)
+{
+	struct fp_map_value v = {
+		.new_src = htonl(PEER), .new_dst = htonl(GUEST),
+		.out_ifindex = 7777, .expires_ns = UINT64_MAX, .binding = 3,
+	};
+
+	memcpy(v.dmac, clone_mac, 6);
+	memcpy(v.smac, host_mac, 6);
+	return v;
+}
+
+struct run {
+	int ret;
+	uint8_t out[2048];
+	uint32_t len;
+	struct __sk_buff ctx;
+};
+
+static void
+run(int prog, const uint8_t *in, size_t len, int ifindex, struct run *r)
+{
+	struct __sk_buff ctx = { .ifindex = (uint32_t)ifindex,
+		.ingress_ifindex = (uint32_t)ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, o,
+	    .data_in = in, .data_size_in = (uint32_t)len,
+	    .data_out = r->out, .data_size_out = sizeof(r->out),
+	    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+	    .ctx_out = &r->ctx, .ctx_size_out = sizeof(r->ctx),
+	    .repeat = 1);
+
+	if (ifindex <= 1)
+		o.ctx_in = NULL, o.ctx_size_in = 0, o.ctx_out = NULL, o.ctx_size_out = 0;
+	memset(&r->ctx, 0, sizeof(r->ctx));
+	if (bpf_prog_test_run_opts(prog, &o) < 0)
+		bail_out("BPF_PROG_TEST_RUN: %s", strerror(errno));
+	r->ret = (int)o.retval;
+	r->len = o.data_size_out;
+}
+
+/* What the engine delivers: pkt_set_dst on the IP packet, the clone's Ethernet header. */
+static size_t
+engine_inbound(const uint8_t *fr, size_t iplen, uint32_t new_dst, uint8_t *out)
+{
+	struct pkt p;
+
+	memcpy(out + 14, fr + 14, iplen);
+	if (pkt_parse(&p, out + 14, iplen) != PKT_OK)
+		bail_out("the engine cannot parse the test packet");
+	pkt_set_dst(&p, new_dst);
+	memcpy(out, clone_mac, 6);
+	memcpy(out + 6, host_mac, 6);
+	out[12] = 0x08;
+	out[13] = 0x00;
+	return 14 + iplen;
+}
+
+/* What the slow path lets out: pkt_set_src, then one hop of forwarding. */
+static size_t
+engine_outbound(const uint8_t *fr, size_t iplen, uint32_t new_src, uint8_t *out)
+{
+	static const uint8_t nh[6] = { 0x02, 0, 0, 0, 0, 0x99 };
+	uint16_t before, after;
+	struct pkt p;
+
+	memcpy(out + 14, fr + 14, iplen);
+	if (pkt_parse(&p, out + 14, iplen) != PKT_OK)
+		bail_out("the engine cannot parse the test packet");
+	pkt_set_src(&p, new_src);
+	memcpy(&before, out + 14 + 8, 2);
+	out[14 + 8]--;
+	memcpy(&after, out + 14 + 8, 2);
+	{
+		uint16_t c;
+
+		memcpy(&c, out + 14 + 10, 2);
+		c = csum_update16(c, before, after);
+		memcpy(out + 14 + 10, &c, 2);
+	}
+	memcpy(out, nh, 6);
+	memcpy(out + 6, ext_mac, 6);
+	out[12] = 0x08;
+	out[13] = 0x00;
+	return 14 + iplen;
+}
+
+static bool
+same(const struct run *r, const uint8_t *want, size_t n, const char *what)
+{
+	size_t i;
+
+	if (r->len != n) {
+		diag("%s: %u bytes out, want %zu", what, r->len, n);
+		return false;
+	}
+	for (i = 0; i < n && r->out[i] == want[i]; i++)
+		;
+	if (i < n)
+		diag("%s: first difference at byte %zu: %02x, want %02x", what, i, r->out[i],
+		    want[i]);
+	return i == n;
+}
+
+static struct fp_map_value
+get(const struct fp_map_key *mk)
+{
+	struct fp_map_value v;
+
+	if (bpf_map_lookup_elem(k.map, mk, &v) < 0)
+		bail_out("map lookup: %s", strerror(errno));
+	return v;
+}
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void
+test_inbound(void)
+{
+	uint8_t fr[2048], want[2048];
+	struct fp_map_value v = inbound_value(), got;
+	struct fp_map_key mk;
+	struct gen g = tcp_in(), h;
+	struct run r;
+	size_t n, m;
+	uint64_t t0 = mono_ns();
+
+	put(&mk, &g, FP_DIR_IN, 0, &v);
+	n = frame(&g, ext_mac, 0, fr, sizeof(fr));
+	run(k.prog_in, fr, n, ext_ifindex, &r);
+	is(r.ret, TC_ACT_REDIRECT, "inbound TCP in the map: redirected");
+	m = engine_inbound(fr, n - 14, GUEST, want);
+	ok(same(&r, want, m, "inbound TCP"), "inbound TCP: the engine's rewrite, byte for byte");
+	got = get(&mk);
+	is(got.packets, 1, "counted one packet");
+	is(got.bytes, n - 14, "counted its IP total length");
+	ok(got.last_ns >= t0 && got.last_ns <= mono_ns(), "last seen now, on CLOCK_MONOTONIC");
+
+	/* Ethernet padding is not the packet's: trimmed as the queue would. */
+	n = frame(&g, ext_mac, 6, fr, sizeof(fr));
+	run(k.prog_in, fr, n, ext_ifindex, &r);
+	ok(r.ret == TC_ACT_REDIRECT && same(&r, want, m, "padded"),
+	    "a padded frame leaves without its padding");
+	is(get(&mk).bytes, 2 * (n - 6 - 14), "padding not counted");
+
+	/* UDP with a checksum, and without one (0 stays 0). */
+	for (int nocsum = 0; nocsum <= 1; nocsum++) {
+		h = g;
+		h.proto = 17;
+		h.sport = 5353;
+		h.dport = 53;
+		h.udp_nocsum = nocsum;
+		put(&mk, &h, FP_DIR_IN, 0, &v);
+		n = frame(&h, ext_mac, 0, fr, sizeof(fr));
+		run(k.prog_in, fr, n, ext_ifindex, &r);
+		m = engine_inbound(fr, n - 14, GUEST, want);
+		ok(r.ret == TC_ACT_REDIRECT && same(&r, want, m, "udp"),
+		    "inbound UDP %s: the engine's rewrite", nocsum ? "without checksum" :
+		    "with checksum");
+		if (nocsum)
+			ok(r.out[14 + 20 + 6] == 0 && r.out[14 + 20 + 7] == 0,
+			    "a UDP checksum of 0 stays 0");
+	}
+
+	/* A UDP length past the packet, or below its header: the engine's parser drops it. */
+	{
+		static const uint16_t bad[] = { 0xffff, 7 };
+
+		for (size_t i = 0; i < 2; i++) {
+			h = g;
+			h.proto = 17;
+			h.sport = 5353;
+			h.dport = 53;
+			put(&mk, &h, FP_DIR_IN, 0, &v);
+			n = frame(&h, ext_mac, 0, fr, sizeof(fr));
+			fr[14 + 20 + 4] = (uint8_t)(bad[i] >> 8);
+			fr[14 + 20 + 5] = (uint8_t)bad[i];
+			run(k.prog_in, fr, n, ext_ifindex, &r);
+			ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0,
+			    "UDP length %u: malformed to the engine, untouched", bad[i]);
+		}
+	}
+
+	/* A bad IP header checksum: the kernel drops it after tcx, so must meet it. */
+	put(&mk, &g, FP_DIR_IN, 0, &v);
+	n = frame(&g, ext_mac, 0, fr, sizeof(fr));
+	fr[14 + 10] ^= 0x01;
+	run(k.prog_in, fr, n, ext_ifindex, &r);
+	ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0, "a bad IP header checksum: untouched");
+
+	/* IP options: the key is in the map, the packet still goes to the queue. */
+	h = g;
+	h.ipopt_len = 4;
+	memset(h.ipopt, 1, 4);	/* NOPs */
+	put(&mk, &h, FP_DIR_IN, 0, &v);
+	n = frame(&h, ext_mac, 0, fr, sizeof(fr));
+	run(k.prog_in, fr, n, ext_ifindex, &r);
+	ok(r.ret == TC_ACT_OK && r.len == n && memcmp(r.out, fr, n) == 0,
+	    "IP options: TC_ACT_OK, untouched");
+	is(get(&mk).packets, 0, "and not counted");
+
+	/* Fragments: the first (MF) and a later one. */
+	for (int later = 0; later <= 1; later++) {
+		h = g;
+		h.frag_field = later ? 0x0010 : 0x2000;
+		h.no_l4_csum = later;
+		put(&mk, &h, FP_DIR_IN, 0, &v);
+		n = frame(&h, ext_mac, 0, fr, sizeof(fr));
+		run(k.prog_in, fr, n, ext_ifindex, &r);
+		ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0,
+		    "%s fragment: TC_ACT_OK, untouched", later ? "a later" : "a first");
+	}
+
+	/* Expired: the engine's decision no longer holds. */
+	h = g;
+	h.sport = 40001;
+	v.expires_ns = mono_ns() - 1;
+	put(&mk, &h, FP_DIR_IN, 0, &v);
+	n = frame(&h, ext_mac, 0, fr, sizeof(fr));
+	run(k.prog_in, fr, n, ext_ifindex, &r);
+	ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0, "expired entry: TC_ACT_OK, untouched");
+	is(get(&mk).packets, 0, "and not counted");
+	v.expires_ns = mono_ns() + 60ull * 1000000000u;
+	put(&mk, &h, FP_DIR_IN, 0, &v);
+	run(k.prog_in, fr, n, ext_ifindex, &r);
+	is(r.ret, TC_ACT_REDIRECT, "an entry not yet expired is carried");
+
+	/*
+	 * The reverse path, as the rules' rpfilter match checks it: a source
+	 * routed back out of the interface it came in on is carried; one
+	 * routed elsewhere, or not at all, goes to netfilter, which drops it.
+	 */
+	v = inbound_value();
+	v.flags = FP_F_RPFILTER;
+	put(&mk, &g, FP_DIR_IN, 0, &v);
+	n = frame(&g, ext_mac, 0, fr, sizeof(fr));
+	run(k.prog_in, fr, n, ext_ifindex, &r);
+	is(r.ret, TC_ACT_REDIRECT, "rpfilter: a source routed back out of ext is carried");
+	{
+		static const uint32_t elsewhere[] = { 0x0a000009u, 0xc6120001u };
+
+		for (size_t i = 0; i < 2; i++) {
+			h = g;
+			h.src = elsewhere[i];
+			put(&mk, &h, FP_DIR_IN, 0, &v);
+			n = frame(&h, ext_mac, 0, fr, sizeof(fr));
+			run(k.prog_in, fr, n, ext_ifindex, &r);
+			ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0,
+			    "rpfilter: a source routed %s: untouched", i ? "nowhere" :
+			    "out of another interface");
+		}
+	}
+
+	/* Not in the map; and an inbound entry is not the outbound program's. */
+	h = g;
+	h.sport = 40002;
+	n = frame(&h, ext_mac, 0, fr, sizeof(fr));
+	run(k.prog_in, fr, n, ext_ifindex, &r);
+	ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0, "a flow not in the map: untouched");
+	n = frame(&g, ext_mac, 0, fr, sizeof(fr));
+	run(k.prog_out, fr, n, pk_ifindex, &r);
+	ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0,
+	    "an inbound flow arriving on a clone's interface: untouched");
+}
+
+static void
+test_outbound(void)
+{
+	uint8_t fr[2048], want[2048], pk_mac[6];
+	struct fp_map_value v = {
+		.new_src = htonl(FARM), .new_dst = htonl(PEER), .mark = 0x40,
+		.expires_ns = UINT64_MAX, .binding = 3,
+	}, got;
+	struct fp_map_key mk;
+	struct gen g = tcp_in(), h;
+	struct run r;
+	size_t n, m;
+
+	read_mac("pk7", pk_mac);
+	/* The clone's answer: from its guest address to the peer. */
+	g.src = GUEST;
+	g.dst = PEER;
+	g.sport = 80;
+	g.dport = 40000;
+	g.ttl = 64;
+	put(&mk, &g, FP_DIR_OUT, pk_ifindex, &v);
+	n = frame(&g, pk_mac, 0, fr, sizeof(fr));
+	run(k.prog_out, fr, n, pk_ifindex, &r);
+	is(r.ret, TC_ACT_REDIRECT, "outbound TCP in the map: redirected");
+	m = engine_outbound(fr, n - 14, FARM, want);
+	ok(same(&r, want, m, "outbound TCP"),
+	    "outbound TCP: the engine's rewrite, one hop forwarded, the next hop's MACs");
+	is(r.ctx.mark, 0x40, "with the pass mark");
+	got = get(&mk);
+	ok(got.packets == 1 && got.bytes == n - 14, "counted as the engine counts");
+
+	h = g;
+	h.proto = 17;
+	h.udp_nocsum = true;
+	put(&mk, &h, FP_DIR_OUT, pk_ifindex, &v);
+	n = frame(&h, pk_mac, 0, fr, sizeof(fr));
+	run(k.prog_out, fr, n, pk_ifindex, &r);
+	m = engine_outbound(fr, n - 14, FARM, want);
+	ok(r.ret == TC_ACT_REDIRECT && same(&r, want, m, "outbound udp"),
+	    "outbound UDP without checksum: the same, 0 stays 0");
+
+	/* Another interface: the key names the clone's. */
+	n = frame(&g, pk_mac, 0, fr, sizeof(fr));
+	run(k.prog_out, fr, n, ext_ifindex, &r);
+	ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0, "another interface: untouched");
+
+	/* Another source: a clone that spoofs is not the flow. */
+	h = g;
+	h.src = GUEST + 1;
+	n = frame(&h, pk_mac, 0, fr, sizeof(fr));
+	run(k.prog_out, fr, n, pk_ifindex, &r);
+	ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0, "another source: untouched");
+
+	/* TTL 1: the kernel answers it (ICMP time exceeded), after the queue. */
+	h = g;
+	h.ttl = 1;
+	put(&mk, &h, FP_DIR_OUT, pk_ifindex, &v);
+	n = frame(&h, pk_mac, 0, fr, sizeof(fr));
+	run(k.prog_out, fr, n, pk_ifindex, &r);
+	ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0, "TTL 1: untouched");
+	is(get(&mk).packets, 0, "and not counted");
+
+	/* A next hop not resolved: the kernel resolves it, after the queue. */
+	h = g;
+	h.dst = UNRESOLVED;
+	sh("ip route add 203.0.113.6/32 via 192.0.2.253 dev ext");
+	put(&mk, &h, FP_DIR_OUT, pk_ifindex, &v);
+	n = frame(&h, pk_mac, 0, fr, sizeof(fr));
+	run(k.prog_out, fr, n, pk_ifindex, &r);
+	ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0, "no resolved next hop: untouched");
+
+	/* Addressed to another host's MAC: the kernel would not forward it. */
+	{
+		static const uint8_t other[6] = { 0x02, 0, 0, 0, 0, 0x42 };
+
+		n = frame(&g, other, 0, fr, sizeof(fr));
+		run(k.prog_out, fr, n, pk_ifindex, &r);
+		ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0,
+		    "a frame not for this host: untouched");
+	}
+}
+
+/* A link attaches, a second program behind it, and the kernel refuses nonsense. */
+static void
+test_attach(void)
+{
+	int a = fpk_attach(k.prog_in, ext_ifindex), b;
+
+	ok(a >= 0, "tcx link on an interface (%s)", a < 0 ? strerror(errno) : "ok");
+	b = fpk_attach(k.prog_out, pk_ifindex);
+	ok(b >= 0, "and on a clone's interface");
+	ok(fpk_attach(k.prog_in, 999999) < 0 && errno == ENODEV, "no such interface: ENODEV");
+	ok(fpk_attach_as(k.prog_in, ext_ifindex, 255) < 0 && errno == EINVAL,
+	    "an attach type the kernel does not know: EINVAL (a kernel without tcx)");
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+}
+
+int
+main(void)
+{
+	const char *req = getenv("POTEMKIN_REQUIRE");
+	bool required = req && (strcmp(req, "all") == 0 || strstr(req, "bpf"));
+	char why[512];
+
+	if (geteuid() != 0) {
+		if (required)
+			bail_out("needs root (POTEMKIN_REQUIRE)");
+		skip_all("needs root (missing ROOT)");
+	}
+	setup_net();
+	if (fpk_load(1024, &k, why, sizeof(why)) < 0) {
+		if (required)
+			bail_out("the fast path does not load: %s", why);
+		skip_all("the fast path does not load: %s", why);
+	}
+	test_inbound();
+	test_outbound();
+	test_attach();
+	fpk_close(&k);
+	return done_testing();
+}
