@@ -217,13 +217,14 @@ rest_on(struct eng *e, const struct hist_key *hk, const struct flow_key *k)
 
 	if (r == NULL)
 		return false;
+	for (uint32_t i = 0; i < r->n; i++)
+		if (memcmp(&r->k[i], k, sizeof(*k)) == 0)
+			return true;
 	for (uint32_t i = 0; i < r->n; i++) {
 		const struct flow_key *o = &r->k[i];
 		const struct flow_val *v = htab_find(e->flows.t, o,
 		    htab_hash(e->flows.t, o));
 
-		if (memcmp(o, k, sizeof(*k)) == 0)
-			return true;
 		if (v && (v->slot_action & FLOW_FP_ON))
 			r->k[kept++] = *o;	/* still offered: keep */
 	}
@@ -304,39 +305,22 @@ fp_offer_outbound(struct eng *e, const struct binding *b, const struct pkt *p,
 
 struct sweep {
 	struct eng *e;
-	uint32_t serial;	/* fp_forget_binding: its entries */
 	uint32_t now_stamp;	/* fp_expire */
 	uint32_t uidx, addr;	/* fp_bound_outside */
 };
 
-static bool
-forget_entry(void *ctx, const void *key, void *val)
-{
-	struct sweep *s = ctx;
-	struct flow_val *v = val;
-
-	(void)key;
-	if (v->serial == s->serial)
-		v->slot_action &= ~(FLOW_FP_ON | FLOW_FP_MAY);
-	return true;
-}
-
 /*
- * One call for the kernel, which drops the binding's entries at once.  The
- * cache entries are swept so that none is offered again (infected) and none
- * is withdrawn twice; the sweep is O(flow cache), but only runs for a
- * binding that leaves or changes, never on the packet path.
+ * One call, and the kernel drops the binding's entries at once.  The cache
+ * entries keep their bit: those of a binding gone die with its serial (a
+ * later withdrawal of one is a no-op for the kernel), and an infected
+ * clone's are never offered again (fp_offer_* look at b->infected).  No
+ * walk of the cache, so that a storm of reclaims costs no more than before.
  */
 void
 fp_forget_binding(struct eng *e, const struct binding *b)
 {
-	struct sweep s = { .e = e, .serial = b->serial };
-
-	if (!on(e) || b->state != BIND_READY)
-		return;
-	e->io.fp_forget(e->io.ctx, b->serial);
-	if (e->fp.any)
-		htab_sweep(e->flows.t, forget_entry, &s);
+	if (on(e) && b->state == BIND_READY)
+		e->io.fp_forget(e->io.ctx, b->serial);
 }
 
 void
