@@ -7,9 +7,13 @@
 #
 # The table lies between the lines "<!-- bench-table: begin -->" and
 # "<!-- bench-table: end -->".  A row is known by its first cell: rows this
-# script makes replace the old ones, rows of a part that did not run this
-# time are kept as they were, and rows it does not make are kept after its
-# own.  Everything outside the markers is left alone.
+# script makes replace the old ones.  The run is the newest "# run:" of the
+# outputs (bench/bench-all.sh names each of its runs): rows made from the
+# output of a part of another run, and old rows no output makes any more,
+# are kept but marked "not re-measured in this run", beside the machine
+# and date they were measured on, after the rows of this run.  A line
+# above the table names the run, its machine and its parts.  Everything
+# outside the markers is left alone.
 set -u
 [ $# = 2 ] || { echo "usage: bench-report.sh OUTDIR RESULTS.md" >&2; exit 2; }
 dir=$1 results=$2
@@ -41,9 +45,66 @@ machine() {
 		"load ${before%% *} before, ${after%% *} after$noisy; $(date -r "$f" +%Y-%m-%d)"
 }
 
-rows=$(mktemp)
-trap 'rm -f "$rows" "$results.new"' EXIT
-row() { printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$@" >>"$rows"; }
+STALE_MARK="**not re-measured in this run**"
+# The run of an output ("# run:" of bench-all.sh; older outputs have none).
+run_of() { hdr "$1" run; }
+# This run: the newest of the outputs.
+RUN=$(for f in "$dir"/*.txt; do run_of "$f"; done 2>/dev/null | sort | tail -n 1)
+rows=$(mktemp) stale=$(mktemp)
+trap 'rm -f "$rows" "$stale" "$results.new"' EXIT
+# row CELLS...: a row made from the output $f; marked when $f is not of
+# this run.
+row() {
+	if [ -z "$RUN" ] || [ "$(run_of "$f")" != "$RUN" ]; then
+		printf '| %s | %s | %s | %s: %s | %s | %s | %s |\n' "$1" "$2" "$3" "$STALE_MARK" \
+			"${@:4}" >>"$stale"
+	else
+		printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$@" >>"$rows"
+	fi
+}
+
+# ---- the gateway's fast path (gw-bench -F), called with the gateway's f, m, cmd,
+# ch (the ceiling's median), setup and n ------------------------------------
+fastpath_rows() {
+	local fw fa r1 r2 tc chk ok1 ok2 what note
+	fw=$(val "$f" gw-forward-hits median) fa=$(val "$f" gw-fast-hits median)
+	what="UDP, 46-byte packets, $setup, every packet of a flow after its first"
+	if [ -z "$fa" ]; then
+		note=$(sed -n 's/^# fast path: not measured: //p' "$f" | head -n 1)
+		row "gateway, fast path against the NFQUEUE ceiling" \
+			"—" "≥ 2 × bare NFQUEUE consumer, same run" \
+			"**not measured**: ${note:-no fast-path run}; the bare consumer $(kilo "$ch")pps on the same hits" \
+			"—" "$m" "$cmd"
+		row "gateway, fast path against kernel forwarding" \
+			"—" "≥ 0.8 × plain kernel forwarding, same run" \
+			"**not measured** (above); the kernel forwarding the same hits with no queue $(kilo "$fw")pps ($(kilo "$(val "$f" gw-forward-hits min)")–$(kilo "$(val "$f" gw-forward-hits max)")), sender $(kilo "$(val "$f" gw-forward-hits sender_median)")pps" \
+			"forwarding/consumer $(val "$f" gw-ratio-forward-ceiling median)" "$m" "$cmd"
+		return
+	fi
+	r1=$(val "$f" gw-ratio-fast-ceiling median) r2=$(val "$f" gw-ratio-fast-forward median)
+	tc=$(val "$f" gw-tx-cost-ratio-fast-forward median)
+	# Whether the fast path, not the queue, carried what the clones counted.
+	if [ "$(val "$f" gw-fastpath-check ok)" = 1 ]; then
+		chk="; the fast path's own counters: $(awk -v c="$(val "$f" gw-fastpath-check carried)" 'BEGIN { printf "%.1f", 100 * c }')% of the packets the clones counted; the queue saw $(val "$f" gw-fastpath-check queued) of $(val "$f" gw-fastpath-check received) (the flows' first packets after each restart)"
+		ok1=$(ok "$r1" ">=" 2) ok2=$(ok "$r2" ">=" 0.8)
+	elif [ "$(val "$f" gw-fastpath-check fastpath_packets)" = -1 ]; then
+		chk="; **unverified**: the gateway reported no fast-path counters, and the queue saw $(val "$f" gw-fastpath-check queued) of the $(val "$f" gw-fastpath-check received) packets counted"
+		ok1="**unverified**" ok2=$ok1
+	else
+		chk="; **the fast path did not carry them**: its counters $(val "$f" gw-fastpath-check fastpath_packets), the queue $(val "$f" gw-fastpath-check queued), of $(val "$f" gw-fastpath-check received) packets counted at the clones"
+		ok1="**not met**: not carried by the fast path" ok2=$ok1
+	fi
+	row "gateway, fast path against the NFQUEUE ceiling" \
+		"—" "≥ 2 × bare NFQUEUE consumer, same run" \
+		"**$(kilo "$fa")pps** median ($what) ($(kilo "$(val "$f" gw-fast-hits min)")–$(kilo "$(val "$f" gw-fast-hits max)")) over $n rounds; bare consumer $(kilo "$ch")pps in the same rounds$chk" \
+		"fast/consumer **$r1** (rounds $(val "$f" gw-ratio-fast-ceiling min)–$(val "$f" gw-ratio-fast-ceiling max)): $ok1" \
+		"$m" "$cmd"
+	row "gateway, fast path against kernel forwarding" \
+		"—" "≥ 0.8 × plain kernel forwarding, same run" \
+		"**$(kilo "$fa")pps** against $(kilo "$fw")pps ($(kilo "$(val "$f" gw-forward-hits min)")–$(kilo "$(val "$f" gw-forward-hits max)")) forwarded by the kernel to the same clones with no queue; both run in the sender's softirq on its CPU, the sender managing $(kilo "$(val "$f" gw-fast-hits sender_median)")pps and $(kilo "$(val "$f" gw-forward-hits sender_median)")pps; that CPU busy $(val "$f" gw-fast-hits tx_cpu_ns_per_packet) ns and $(val "$f" gw-forward-hits tx_cpu_ns_per_packet) ns per packet, the sender's own work included" \
+		"fast/forwarding **$r2** (rounds $(val "$f" gw-ratio-fast-forward min)–$(val "$f" gw-ratio-fast-forward max)): $ok2${tc:+; by the time per packet of that CPU $tc (rounds $(val "$f" gw-tx-cost-ratio-fast-forward min)–$(val "$f" gw-tx-cost-ratio-fast-forward max))}" \
+		"$m" "$cmd"
+}
 
 # ---- the gateway through NFQUEUE ------------------------------------------------
 f=$dir/gateway.txt
@@ -55,18 +116,28 @@ if grep -q '^result name=gw-ratio-hits ' "$f" 2>/dev/null; then
 	rrc=$(val "$f" gw-ratio-random-ceiling median)
 	n=$(grep -c '^run pair=[0-9]* kind=gateway workload=hits' "$f")
 	setup=$(grep -o '[0-9]* clones, [0-9]* flows' "$f" | head -n 1)
-	# The consumer's cycles per packet, when perf could count them.
+	# The consumer's cycles per packet, where perf could count them, or
+	# else the CPU time it ran per packet (task-clock).
 	cost() {	# cost WORKLOAD
 		local g c
 		g=$(val "$f" "gw-gateway-$1" cycles_per_packet) c=$(val "$f" "gw-ceiling-$1" cycles_per_packet)
+		if [ -n "$g" ] && [ "$g" != 0 ]; then
+			echo "; consumer cycles per packet: gateway $g, bare consumer $c"
+			return
+		fi
+		g=$(val "$f" "gw-gateway-$1" cpu_ns_per_packet) c=$(val "$f" "gw-ceiling-$1" cpu_ns_per_packet)
 		[ -n "$g" ] && [ "$g" != 0 ] || return 0
-		echo "; consumer cycles per packet: gateway $g, bare consumer $c"
+		echo "; consumer CPU time per packet: gateway $g ns, bare consumer $c ns"
 	}
-	costratio() {	# costratio NAME TARGET
-		local m
-		m=$(val "$f" "$1" median)
+	costratio() {	# costratio WORKLOAD TARGET
+		local m name=gw-cost-ratio-$1 by="cycles"
+		m=$(val "$f" "$name" median)
+		if [ -z "$m" ]; then
+			name=gw-cpu-ratio-$1 by="CPU time"
+			m=$(val "$f" "$name" median)
+		fi
 		[ -n "$m" ] || return 0
-		echo "; by the consumers' cycles per packet **$m** (rounds $(val "$f" "$1" min)–$(val "$f" "$1" max)): $(ok "$m" ">=" "$2")"
+		echo "; by the consumers' $by per packet **$m** (rounds $(val "$f" "$name" min)–$(val "$f" "$name" max)): $(ok "$m" ">=" "$2")"
 	}
 	# A run whose queue never overflowed was limited by the sender.
 	drops() {	# drops KIND-WORKLOAD
@@ -82,12 +153,12 @@ if grep -q '^result name=gw-ratio-hits ' "$f" 2>/dev/null; then
 	row "gateway, flow-cache hits" \
 		"160k pps" "≥ 0.9 × bare NFQUEUE consumer, same run" \
 		"**$(kilo "$gh")pps** median (UDP, 46-byte packets, $setup) ($(kilo "$(val "$f" gw-gateway-hits min)")–$(kilo "$(val "$f" gw-gateway-hits max)")) over $n rounds; bare consumer $(kilo "$ch")pps ($(kilo "$(val "$f" gw-ceiling-hits min)")–$(kilo "$(val "$f" gw-ceiling-hits max)"))$(drops "$(h_kind gateway-hits)")$(cost hits)" \
-		"gateway/consumer **$rh** (rounds $(val "$f" gw-ratio-hits min)–$(val "$f" gw-ratio-hits max)): $(ok "$rh" ">=" 0.9)$(costratio gw-cost-ratio-hits 0.9); ours/Potemkin $(ratio "$gh" 160000)" \
+		"gateway/consumer **$rh** (rounds $(val "$f" gw-ratio-hits min)–$(val "$f" gw-ratio-hits max)): $(ok "$rh" ">=" 0.9)$(costratio hits 0.9); ours/Potemkin $(ratio "$gh" 160000)" \
 		"$m" "$cmd"
 	row "gateway, random traffic" \
 		"28k pps" "≥ 0.8 × the cache-hit rate" \
 		"**$(kilo "$gr")pps** median (every packet a new source: new history entry, scan-filter source and flow, a policy decision, eviction in each table) ($(kilo "$(val "$f" gw-gateway-random min)")–$(kilo "$(val "$f" gw-gateway-random max)")); bare consumer on the same traffic $(kilo "$cr")pps, gateway/consumer $rrc$(drops "$(h_kind gateway-random)")$(cost random)" \
-		"random/hits **$rr** (rounds $(val "$f" gw-ratio-random min)–$(val "$f" gw-ratio-random max)): $(ok "$rr" ">=" 0.8)$(costratio gw-cost-ratio-random 0.8); ours/Potemkin $(ratio "$gr" 28000)" \
+		"random/hits **$rr** (rounds $(val "$f" gw-ratio-random min)–$(val "$f" gw-ratio-random max)): $(ok "$rr" ">=" 0.8)$(costratio random 0.8); ours/Potemkin $(ratio "$gr" 28000)" \
 		"$m" "$cmd"
 	# gw-bench -C: the same hits to clones whose traffic is captured.
 	if grep -q '^result name=gw-pcap-ratio ' "$f"; then
@@ -98,6 +169,10 @@ if grep -q '^result name=gw-ratio-hits ' "$f" 2>/dev/null; then
 			"**$(kilo "$ph")pps** median ($(kilo "$(val "$f" gw-pcap-hits min)")–$(kilo "$(val "$f" gw-pcap-hits max)")), every packet written to both views of its clone's capture (gateway.conf pcap, 64M files), against $(kilo "$gh")pps uncaptured in the same rounds$(drops "$(h_kind pcap-hits)")" \
 			"captured/uncaptured rate **$pr** (rounds $(val "$f" gw-pcap-ratio min)–$(val "$f" gw-pcap-ratio max))${pc:+; consumer cost per packet captured/uncaptured **$pc** (rounds $(val "$f" gw-pcap-cost-ratio min)–$(val "$f" gw-pcap-cost-ratio max))}" \
 			"$m" "$cmd"
+	fi
+	# gw-bench -F: the fast path against the ceiling and plain forwarding.
+	if grep -q '^result name=gw-forward-hits ' "$f"; then
+		fastpath_rows
 	fi
 fi
 
@@ -141,6 +216,22 @@ if grep -q '^compiled ' "$f" 2>/dev/null; then
 		"**$med M decisions/s** median ($lo–$hi; 50-rule policy, one core); the reference evaluator $ref M/s in the same runs" \
 		"$(ratio "$med" 5) of target: $(ok "$med" ">=" 5)" "$(machine "$f")" \
 		"\`$(hdr "$f" command)\`"
+fi
+
+# ---- the replay (make bench-replay) -----------------------------------------------
+f=$dir/replay.txt
+if grep -q '^as captured, one idle timeout ' "$f" 2>/dev/null; then
+	# rep WHAT FIELD: "median", "min" or "max" of replay-bench's line WHAT.
+	rep() {
+		sed -n "s/^$1 *median *\([0-9.]*\) M\/s *min *\([0-9.]*\) *max *\([0-9.]*\).*/\1 \2 \3/p" \
+			"$f" | head -n 1 | cut -d' ' -f"$2"
+	}
+	med=$(rep "as captured, one idle timeout" 1)
+	row "replay, the shared captures through \`farm.policy\`, one core" \
+		"—" "≥ 1 M packets/s per core" \
+		"**$med M packets/s** median ($(rep "as captured, one idle timeout" 2)–$(rep "as captured, one idle timeout" 3)) over the runs, thread CPU time; two engines (\`--idle 500ms,5m\`) $(rep "as captured, two idle timeouts" 1) M/s; new sources every repetition $(rep "new sources, one idle timeout" 1) M/s" \
+		"$(ratio "$med" 1) of target: $(ok "$med" ">=" 1)" "$(machine "$f")" \
+		"\`$(hdr "$f" command | sed 's| -t [^ ]*| -t ../shared/traces|')\`"
 fi
 
 # ---- the clone tools -------------------------------------------------------------
@@ -219,22 +310,52 @@ if grep -q '^result name=hosts-deliver-ratio ' "$f" 2>/dev/null; then
 fi
 
 # ---- the table, old rows merged -------------------------------------------------
-awk -v rowsfile="$rows" '
+# The line above the table: the run, its machine, its parts.
+runline() {
+	local f parts="" failed="" mach=""
+	for f in "$dir"/*.txt; do
+		[ -n "$RUN" ] && [ "$(run_of "$f")" = "$RUN" ] || continue
+		parts="$parts${parts:+, }$(basename "$f" .txt)"
+		[ -n "$mach" ] || mach=$(hdr "$f" machine)
+		grep -q '^# exit: 0$' "$f" || failed="$failed${failed:+, }$(basename "$f" .txt)"
+	done
+	if [ -z "$parts" ]; then
+		echo "No run of \`bench/bench-all.sh\` wrote these rows: every one is $STALE_MARK, from the machine and date in its row."
+		return
+	fi
+	echo "The run of $RUN (\`make bench\`: \`bench/bench-all.sh\`), on $mach; its parts: $parts.${failed:+ Parts that failed (their rows may lack figures): $failed.} Rows marked $STALE_MARK are older: their part did not run in this run; each names its machine and date."
+}
+awk -v rowsfile="$rows" -v stalefile="$stale" -v mark="$STALE_MARK" -v runline="$(runline)" '
 	function key(line,   a) { split(line, a, "|"); gsub(/^ +| +$/, "", a[2]); return a[2] }
+	# The figure (fourth cell) of an old row, marked once.
+	function marked(line,   a, n, i, out) {
+		n = split(line, a, " [|] ")
+		if (index(a[4], mark) == 1)
+			return line
+		a[4] = mark ": " a[4]
+		out = a[1]
+		for (i = 2; i <= n; i++) out = out " | " a[i]
+		return out
+	}
 	BEGIN {
 		while ((getline line < rowsfile) > 0) { n++; new[n] = line; mine[key(line)] = 1 }
+		while ((getline line < stalefile) > 0) {
+			if (key(line) in mine) continue
+			ns++; st[ns] = line; mine[key(line)] = 1
+		}
 	}
-	/^<!-- bench-table: begin -->$/ { print; intable = 1; next }
+	/^<!-- bench-table: begin -->$/ { print; print ""; print runline; print ""; intable = 1; next }
 	/^<!-- bench-table: end -->$/ {
 		print "| what | Potemkin | target | figure | ratio | machine | command |"
 		print "|---|---|---|---|---|---|---|"
-		# Ours first, then the old rows of parts that did not run, then others.
+		# This run first, then rows of outputs of other runs, then old rows.
 		for (i = 1; i <= n; i++) print new[i]
-		for (i = 1; i <= nold; i++) if (!(key(old[i]) in mine)) print old[i]
+		for (i = 1; i <= ns; i++) print st[i]
+		for (i = 1; i <= nold; i++) if (!(key(old[i]) in mine)) print marked(old[i])
 		print; intable = 0; next
 	}
 	intable && /^\| / && !/^\| what \|/ && !/^\|---/ { old[++nold] = $0; next }
 	intable { next }
 	{ print }
 ' "$results" >"$results.new" && mv "$results.new" "$results"
-echo "bench-report.sh: $(wc -l <"$rows") rows written to $results"
+echo "bench-report.sh: $(wc -l <"$rows") rows of this run${RUN:+ ($RUN)}, $(wc -l <"$stale") of earlier runs' outputs, written to $results"

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: ISC
 # bench/: benchmarks, never timed tests.  `make bench` (as root, without -j)
-# runs them all and rewrites the table of bench/RESULTS.md from what they
-# printed (bench/bench-all.sh, bench/bench-report.sh); each part also has a
-# target of its own.  The sections below the table are written by hand.
+# runs them all in one run and rewrites the table of bench/RESULTS.md from
+# what they printed (bench/bench-all.sh, bench/bench-report.sh); each part
+# also has a target of its own.  The sections below the table are written
+# by hand, each dated with the command that made its figures.
 .PHONY: bench bench-policy bench-engine bench-gateway bench-clones
 
 BENCH_OUT := bench/out

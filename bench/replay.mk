@@ -3,7 +3,8 @@
 # through the replay and the gateway's engine, on the shared captures
 # replayed again and again in process.  Read from replay/module.mk, so
 # bench/module.mk's variables are not set yet: paths are spelled out.
-.PHONY: bench bench-replay
+# `make bench` runs it as its replay part (bench/bench-all.sh).
+.PHONY: bench-replay
 BENCH_TRACES ?= $(or $(POTEMKIN_TRACES),../shared/traces)
 
 EXTRA_ALL += bench/out/replay-bench
@@ -15,5 +16,3 @@ ALL_SRCS += bench/replay-bench.c
 
 bench-replay: bench/out/replay-bench
 	bench/out/replay-bench -r 7 -n 20 -t $(BENCH_TRACES) etc/potemkin/farm.policy
-
-bench: bench-replay

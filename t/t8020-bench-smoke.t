@@ -97,22 +97,33 @@ test_expect_success 'pkt-blast sends what it says, counted by the receiver' '
 test_expect_success 'the whole suite in quick mode writes every row' '
 	cp "$SRC_ROOT/bench/RESULTS.md" R.md && mkdir tmp &&
 	if ! TMPDIR="$TRASH/tmp" BENCH_QUICK=1 BENCH_OUT="$TRASH/out" BENCH_RESULTS="$TRASH/R.md" \
-		BENCH_TRACES="$TRACES" "$SRC_ROOT/bench/bench-all.sh" \
-		policy engine gateway clones hosts >all.out 2>&1; then
+		BENCH_TRACES="$TRACES" BENCH_RUN=quick-run "$SRC_ROOT/bench/bench-all.sh" \
+		policy engine replay gateway clones hosts >all.out 2>&1; then
 		cat all.out; return 1
 	fi &&
-	for p in policy engine gateway clones hosts; do
-		grep "^# exit: 0$" out/$p.txt || return 1
+	for p in policy engine replay gateway clones hosts; do
+		grep "^# exit: 0$" out/$p.txt && grep "^# run: quick-run$" out/$p.txt || return 1
 	done &&
 	for row in "gateway, flow-cache hits" "gateway, random traffic" \
+	    "gateway, fast path against the NFQUEUE ceiling" \
+	    "gateway, fast path against kernel forwarding" \
 	    "decision engine alone, flow-cache hits" "decision engine alone, random traffic" \
 	    "decision engine alone, the shared captures" "memory per flow at 1M flows" \
-	    "policy evaluator alone" "clone, netns" "teardown" "private memory per idle clone" \
+	    "policy evaluator alone" "replay, the shared captures through \`farm.policy\`, one core" \
+	    "clone, netns" "teardown" "private memory per idle clone" \
 	    "delivery to a clone on another host" "placement, beyond the remote command"; do
 		test $(grep -c "^| $row |" R.md) = 1 || { echo "row $row"; return 1; }
+		! grep "^| $row | .*not re-measured in this run" R.md || return 1
 	done &&
+	grep "^The run of quick-run (.*its parts: clones, engine, gateway, hosts, policy, replay\." R.md &&
 	grep "^run pair=1 kind=gateway workload=hits received=[1-9]" out/gateway.txt &&
 	grep "^run pair=1 kind=ceiling workload=random received=[1-9]" out/gateway.txt &&
+	grep "^run pair=1 kind=forward workload=hits received=[1-9].* queued=0 " out/gateway.txt &&
+	grep "^result name=gw-ratio-forward-ceiling " out/gateway.txt &&
+	grep "^run pair=1 kind=fast workload=hits received=[1-9].* fastpath_packets=[0-9]" \
+		out/gateway.txt &&
+	grep "^result name=gw-ratio-fast-ceiling " out/gateway.txt &&
+	grep "^result name=gw-fastpath-check runs=1 " out/gateway.txt &&
 	grep "^run pair=1 kind=remote received=[1-9]" out/hosts.txt &&
 	outside_markers "$SRC_ROOT/bench/RESULTS.md" >expect &&
 	outside_markers R.md >actual &&
@@ -126,13 +137,20 @@ test_expect_success 'the suite left nothing behind' '
 	test -z "$(ip -o link show | grep -E ": (pk[0-9]|ext0|rcv0)")"
 '
 
-test_expect_success 'a part that did not run keeps its rows' '
-	mkdir partial && cp out/engine.txt partial/ &&
-	sed "s/^| gateway, flow-cache hits |.*/| gateway, flow-cache hits | kept |/" R.md >R2.md &&
+test_expect_success 'a part that did not run keeps its rows, marked as not re-measured' '
+	mkdir partial && cp out/engine.txt out/policy.txt partial/ &&
+	sed -i "s/^# run: quick-run$/# run: older-run/" partial/policy.txt &&
+	sed "s/^| gateway, flow-cache hits |.*/| gateway, flow-cache hits | k | t | old figure | r | m | c |/" \
+		R.md >R2.md &&
 	"$REPORT" partial R2.md &&
-	grep "^| gateway, flow-cache hits | kept |" R2.md &&
+	grep "^| gateway, flow-cache hits | k | t | \*\*not re-measured in this run\*\*: old figure | r |" R2.md &&
+	grep "^| policy evaluator alone | .* | \*\*not re-measured in this run\*\*: \*\*[0-9.]* M decisions" R2.md &&
 	test $(grep -c "^| decision engine alone, flow-cache hits |" R2.md) = 1 &&
-	test $(grep -c "^| " R2.md) = $(grep -c "^| " R.md)
+	! grep "^| decision engine alone, flow-cache hits |.*not re-measured" R2.md &&
+	grep "^The run of quick-run (.*its parts: engine\. Rows marked" R2.md &&
+	test $(grep -c "^| " R2.md) = $(grep -c "^| " R.md) &&
+	"$REPORT" partial R2.md &&
+	test $(grep -c "not re-measured in this run\*\*: \*\*not re-measured" R2.md) = 0
 '
 
 test_expect_success 'bench-report.sh: bad use' '
