@@ -127,7 +127,8 @@ struct binding *
 bt_find(const struct bindtab *bt, uint32_t uidx, uint32_t addr)
 {
 	struct bind_key k = { uidx, addr };
-	struct slot_val *v = htab_find(bt->by_key, &k, htab_hash(bt->by_key, &k));
+	struct slot_val *v = htab_find(bt->by_key, &k,
+	    htab_hash64(bt->by_key, htab_word32(uidx, addr)));
 
 	return v ? &bt->slab[v->slot] : NULL;
 }

@@ -33,6 +33,10 @@ void univ_fini(struct universes *u);
 /* The universe for key, or -1 (creating it when create). */
 int64_t univ_lookup(struct universes *u, uint64_t key, bool create, uint64_t now_ms,
     uint32_t stamp);
+/* The same, the key's hash worked out once per packet by univ_hash. */
+uint32_t univ_hash(const struct universes *u, uint64_t key);
+int64_t univ_lookup_hashed(struct universes *u, uint64_t key, uint32_t hash, bool create,
+    uint64_t now_ms, uint32_t stamp);
 /* A universe of its own, for operator bindings outside any conversation. */
 int64_t univ_new_private(struct universes *u, uint64_t now_ms, uint32_t stamp);
 void univ_hold(struct universes *u, uint32_t idx);
@@ -72,7 +76,8 @@ struct hist_conv {
 	uint8_t proto;
 };
 
-void hist_note(struct history *h, const struct hist_ref *r, const struct hist_conv *conv,
+/* True when the peer had not been heard from (the entry is new). */
+bool hist_note(struct history *h, const struct hist_ref *r, const struct hist_conv *conv,
     uint64_t now_ms, uint32_t stamp);
 /* Milliseconds since peer last spoke to farm in this universe, or UINT64_MAX. */
 uint64_t hist_age(const struct history *h, uint64_t ukey, uint32_t farm,
@@ -336,6 +341,7 @@ struct in_refs {
 	struct flow_key fk;	/* proto 0: an empty place */
 	uint32_t fh;
 	uint64_t ukey;
+	uint32_t uh;		/* the universe key's hash */
 	struct hist_ref hist;
 	struct scan_ref scan;	/* when the scan filter counts */
 };

@@ -153,6 +153,18 @@ htab_hash(const struct htab *h, const void *key)
 	}
 }
 
+uint32_t
+htab_hash64(const struct htab *h, uint64_t w0)
+{
+	return sig_of(siphash13_words(&h->key, w0, 0, 1));
+}
+
+uint32_t
+htab_hash128(const struct htab *h, uint64_t w0, uint64_t w1)
+{
+	return sig_of(siphash13_words(&h->key, w0, w1, 2));
+}
+
 /* How far slot i lies from the home of the entry whose hash is sig. */
 static inline size_t
 dist(const struct htab *h, size_t i, uint32_t sig)

@@ -57,6 +57,49 @@ void htab_free(struct htab *h);
 uint32_t htab_hash(const struct htab *h, const void *key);
 
 /*
+ * htab_hash of an 8- or 16-byte key given as the words it reads as
+ * (htab_word32 and htab_word16 build them): the same value, but a key
+ * written field by field need not be read back whole from memory (a load
+ * that spans several recent smaller stores waits for them to retire).
+ */
+uint32_t htab_hash64(const struct htab *h, uint64_t w0);
+uint32_t htab_hash128(const struct htab *h, uint64_t w0, uint64_t w1);
+
+/* The word that 32-bit fields a then b of a key read as. */
+static inline uint64_t
+htab_word32(uint32_t a, uint32_t b)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (uint64_t)b << 32 | a;
+#else
+	uint32_t m[2] = { a, b };
+	unsigned char *p = (unsigned char *)m;
+	uint64_t w = 0;
+
+	for (int i = 7; i >= 0; i--)
+		w = w << 8 | p[i];
+	return w;
+#endif
+}
+
+/* The word that 16-bit fields a, b, c, d of a key read as. */
+static inline uint64_t
+htab_word16(uint16_t a, uint16_t b, uint16_t c, uint16_t d)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (uint64_t)d << 48 | (uint64_t)c << 32 | (uint64_t)b << 16 | a;
+#else
+	uint16_t m[4] = { a, b, c, d };
+	unsigned char *p = (unsigned char *)m;
+	uint64_t w = 0;
+
+	for (int i = 7; i >= 0; i--)
+		w = w << 8 | p[i];
+	return w;
+#endif
+}
+
+/*
  * Start loading the slot where the search for this hash begins, so that
  * several tables' cache misses overlap instead of following each other.
  * A hint: nothing changes.

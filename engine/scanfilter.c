@@ -274,8 +274,12 @@ void
 scan_ref(const struct scanfilter *s, struct scan_ref *r, uint32_t src, uint16_t dport)
 {
 	for (size_t i = 0; i < s->nspec; i++) {
-		r->k[i] = (struct scan_key){ src, s->spec[i].per_port ? dport : 0, (uint16_t)i };
-		r->hash[i] = htab_hash(s->t, &r->k[i]);
+		uint16_t ps[2] = { s->spec[i].per_port ? dport : 0, (uint16_t)i };
+		uint32_t ps32;
+
+		memcpy(&ps32, ps, sizeof(ps32));
+		r->k[i] = (struct scan_key){ src, ps[0], ps[1] };
+		r->hash[i] = htab_hash64(s->t, htab_word32(src, ps32));
 		htab_prefetch(s->t, r->hash[i]);
 	}
 }
