@@ -4,9 +4,11 @@
  * behind every table of the engine (flows, history, scan filter, universes,
  * bindings, DNS questions).
  *
- * Open addressing with linear probing in Robin Hood order over one flat
- * array; each slot holds a 32-bit hash signature (0 = empty), a 32-bit stamp
- * for eviction, the key and the value.  Deletion shifts later entries back,
+ * Open addressing with linear probing in Robin Hood order; each slot holds
+ * a 32-bit hash signature (0 = empty), a 32-bit stamp for eviction, the key
+ * and the value, the first two in one compact array (what searches and
+ * eviction read), the key and value at the same index in another (read
+ * only where a signature matches).  Deletion shifts later entries back,
  * so there are no tombstones.  Inserts and deletions move entries: a value
  * pointer is good only until the next insert or delete on its table.
  * The capacity is fixed at creation (about max/0.8 slots, not a power of two)
