@@ -304,7 +304,11 @@ eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 		eng_emit(e, &ev);
 	}
 
-	if ((v = flows_find(&e->flows, &fk, fh, stamp)) != NULL) {
+	/*
+	 * A peer new to the address has no flow to it worth looking for: only
+	 * a packet whose history entry was already there leaves one (below).
+	 */
+	if (!fresh && (v = flows_find(&e->flows, &fk, fh, stamp)) != NULL) {
 		verdict = cached(e, v, data, len, now_ms, &hit);
 		if (hit) {
 			e->st.flow_hits++;
