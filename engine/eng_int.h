@@ -335,11 +335,12 @@ void fold_fini(struct evfold *f);
 /*
  * The keys and hashes of the tables an inbound packet touches, worked out
  * once per packet: by eng_prefetch_inbound for a packet still to come, then
- * taken over by eng_inbound when it does (two may be in flight).
+ * taken over by eng_inbound when it does (two may be in flight).  The flow's
+ * hash is not among them: eng_inbound needs it only for a peer its history
+ * already knows.
  */
 struct in_refs {
 	struct flow_key fk;	/* proto 0: an empty place */
-	uint32_t fh;
 	uint64_t ukey;
 	uint32_t uh;		/* the universe key's hash */
 	struct hist_ref hist;

@@ -173,7 +173,6 @@ rd32(const uint8_t *b)
 static void
 refs_make(const struct eng *e, struct in_refs *r, bool scans)
 {
-	r->fh = flows_hash(&e->flows, &r->fk);
 	r->ukey = universe_key(pol_universe_mode(e->prog), r->fk.src, r->fk.dst);
 	r->uh = univ_hash(&e->univ, r->ukey);
 	hist_ref(&e->hist, &r->hist, r->ukey, r->fk.dst, r->fk.src);
@@ -281,10 +280,16 @@ eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 	r = refs_of(e, &p, &own);
 	ukey = r->ukey;
 	fk = r->fk;
-	fh = r->fh;
 	uh = r->uh;
 	conv = inbound_conv(&p);
 	fresh = hist_note(&e->hist, &r->hist, &conv, now_ms, stamp);
+	/*
+	 * Only a peer the history knew can have a cached flow (below), so
+	 * only then is the flow's slot asked for: on traffic from new peers,
+	 * the engine's largest table is never touched.  It loads while the
+	 * scan filter counts.
+	 */
+	fh = fresh ? 0 : flows_hash(&e->flows, &fk);
 	if (p.frag != 0)
 		return inbound_fragment(e, &p,
 		    univ_lookup_hashed(&e->univ, ukey, uh, false, now_ms, 0), data, len, now_ms);
@@ -304,10 +309,6 @@ eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 		eng_emit(e, &ev);
 	}
 
-	/*
-	 * A peer new to the address has no flow to it worth looking for: only
-	 * a packet whose history entry was already there leaves one (below).
-	 */
 	if (!fresh && (v = flows_find(&e->flows, &fk, fh, stamp)) != NULL) {
 		verdict = cached(e, v, data, len, now_ms, &hit);
 		if (hit) {
