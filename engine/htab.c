@@ -317,10 +317,10 @@ remove_at(struct htab *h, size_t i)
  * of each run, which lets long runs grow without end.)  Keys are hashed
  * with a secret seed, so the neighbours are a random sample of the table.
  */
-static bool
-evict_one(struct htab *h, size_t i)
+static size_t
+pick_victim(struct htab *h, size_t i)
 {
-	size_t victim = SIZE_MAX;
+	size_t victim = NOWHERE;
 	uint32_t oldest = 0;
 	int found = 0;
 
@@ -332,19 +332,13 @@ evict_one(struct htab *h, size_t i)
 			continue;
 		if (h->can_evict && !h->can_evict(h->ctx, kv_at(h, i), val_at(h, i)))
 			continue;
-		if (victim == SIZE_MAX || (int32_t)(m->stamp - oldest) < 0) {
+		if (victim == NOWHERE || (int32_t)(m->stamp - oldest) < 0) {
 			victim = i;
 			oldest = m->stamp;
 		}
 		found++;
 	}
-	if (victim == SIZE_MAX)
-		return false;
-	if (h->on_evict)
-		h->on_evict(h->ctx, kv_at(h, victim), val_at(h, victim));
-	remove_at(h, victim);
-	h->evictions++;
-	return true;
+	return victim;
 }
 
 /*
@@ -353,18 +347,35 @@ evict_one(struct htab *h, size_t i)
  * in order of their homes, so making room is shifting the rest of the run
  * one slot on, up to its first empty slot: one copy per entry moved.
  */
+/* Where Robin Hood order puts an entry whose hash is sig; *d: how far from its home. */
+static size_t
+insertion_point(const struct htab *h, uint32_t sig, size_t *d)
+{
+	size_t i = home(h, sig);
+
+	for (*d = 0;; i = next(h, i), ++*d) {
+		uint32_t si = h->meta[i].sig;
+
+		if (si == 0 || dist(h, i, si) < *d)
+			return i;
+	}
+}
+
+static void
+put_at(struct htab *h, size_t i, const void *key, uint32_t sig, uint32_t stamp)
+{
+	unsigned char *kv = kv_at(h, i);
+
+	h->meta[i] = (struct meta){ sig, stamp };
+	memcpy(kv, key, h->key_size);
+	memset(kv + h->key_size, 0, h->kv_size - h->key_size);
+}
+
 static size_t
 place(struct htab *h, const void *key, uint32_t sig, uint32_t stamp)
 {
-	size_t i = home(h, sig), d = 0, end;
-	unsigned char *kv;
+	size_t d, i = insertion_point(h, sig, &d), end;
 
-	for (;; i = next(h, i), d++) {
-		uint32_t si = h->meta[i].sig;
-
-		if (si == 0 || dist(h, i, si) < d)
-			break;
-	}
 	if (h->meta[i].sig != 0) {
 		for (end = next(h, i); h->meta[end].sig != 0; end = next(h, end))
 			;
@@ -375,10 +386,39 @@ place(struct htab *h, const void *key, uint32_t sig, uint32_t stamp)
 			end = prev;
 		}
 	}
-	h->meta[i] = (struct meta){ sig, stamp };
-	kv = kv_at(h, i);
-	memcpy(kv, key, h->key_size);
-	memset(kv + h->key_size, 0, h->kv_size - h->key_size);
+	put_at(h, i, key, sig, stamp);
+	return i;
+}
+
+/*
+ * Put a new entry in place of the victim v, chosen among the slots from
+ * the newcomer's home on.  Deleting v shifts entries back and placing the
+ * newcomer shifts them on again, over the same few slots; done at once,
+ * only the entries between v and the insertion point move, by one slot:
+ * back when v lies before it (their homes are no further on than the
+ * newcomer's, which takes the last of them), on when v lies after it with
+ * no empty slot between (they move over v).  Otherwise both are done.
+ */
+static size_t
+replace(struct htab *h, const void *key, uint32_t sig, uint32_t stamp, size_t v)
+{
+	size_t d, i = insertion_point(h, sig, &d), j;
+
+	if (dist(h, v, sig) < d) {
+		for (j = v; next(h, j) != i; j = next(h, j))
+			move_slot(h, j, next(h, j));
+		put_at(h, j, key, sig, stamp);
+		return j;
+	}
+	for (j = i; j != v; j = next(h, j))
+		if (h->meta[j].sig == 0) {
+			remove_at(h, v);
+			h->count++;
+			return place(h, key, sig, stamp);
+		}
+	for (j = v; j != i; j = j == 0 ? h->cap - 1 : j - 1)
+		move_slot(h, j, j == 0 ? h->cap - 1 : j - 1);
+	put_at(h, i, key, sig, stamp);
 	return i;
 }
 
@@ -392,10 +432,19 @@ htab_insert(struct htab *h, const void *key, uint32_t hash, uint32_t stamp,
 		*created = false;
 	if (i != NOWHERE)
 		return val_at(h, i);
-	if (h->count >= h->max && !evict_one(h, home(h, hash)))
-		return NULL;
-	i = place(h, key, hash, stamp);
-	h->count++;
+	if (h->count >= h->max) {
+		size_t v = pick_victim(h, home(h, hash));
+
+		if (v == NOWHERE)
+			return NULL;
+		if (h->on_evict)
+			h->on_evict(h->ctx, kv_at(h, v), val_at(h, v));
+		h->evictions++;
+		i = replace(h, key, hash, stamp, v);
+	} else {
+		i = place(h, key, hash, stamp);
+		h->count++;
+	}
 	if (created)
 		*created = true;
 	return val_at(h, i);

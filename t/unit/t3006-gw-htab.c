@@ -106,6 +106,62 @@ test_bound(void)
 	htab_free(h);
 }
 
+struct findable {
+	const struct htab *h;
+	size_t seen, lost;
+};
+
+/* Is the entry found where a search for its key looks? */
+static bool
+look_up_again(void *ctx, const void *key, const void *val, uint32_t stamp)
+{
+	struct findable *f = ctx;
+
+	(void)stamp;
+	f->seen++;
+	f->lost += htab_find(f->h, key, htab_hash(f->h, key)) != val;
+	return true;
+}
+
+/*
+ * Random inserts (most of them evicting), deletes and stamps at the bound,
+ * in a table of odd-sized entries: after each step every entry the table
+ * holds is found by a search for its key, and the newest key is there.
+ */
+static void
+test_evicting_model(void)
+{
+	struct htab_opts o = { .key_size = 12, .val_size = 12, .max = 500 };
+	struct htab *h = htab_new(&o);
+	struct findable f = { .h = h };
+	unsigned seed = 3;
+	int newest_missing = 0, bad_count = 0;
+
+	for (uint32_t op = 0; op < 100000; op++) {
+		uint32_t key[3] = { (uint32_t)rand_r(&seed) % 5000, 0x5a5a, 1 };
+		uint32_t hash = htab_hash(h, key);
+		uint32_t *v;
+
+		if (rand_r(&seed) % 8 == 0) {
+			htab_delete(h, key, hash);
+		} else if ((v = htab_insert(h, key, hash, (uint32_t)rand_r(&seed) % 1000, NULL))) {
+			*v = op;
+			newest_missing += htab_find(h, key, hash) != v;
+		}
+		if (op % 97 == 0) {
+			f.seen = 0;
+			htab_walk(h, look_up_again, &f);
+			bad_count += f.seen != htab_count(h) || f.seen > 500;
+		}
+	}
+	is(f.lost, 0, "every entry held is found by its key after evicting inserts");
+	is(newest_missing, 0, "the key just inserted is always found");
+	is(bad_count, 0, "the count is what the table holds, within the bound");
+	ok(htab_evictions(h) > 50000, "most inserts evicted (%llu)",
+	    (unsigned long long)htab_evictions(h));
+	htab_free(h);
+}
+
 static bool
 only_odd(void *ctx, const void *key, void *val)
 {
@@ -312,6 +368,7 @@ main(void)
 	test_odd_entries();
 	test_model();
 	test_bound();
+	test_evicting_model();
 	test_can_evict();
 	test_sweep_and_clear();
 	test_memory();
