@@ -147,7 +147,8 @@ htab_new(const struct htab_opts *o)
 	h->can_evict = o->can_evict;
 	h->on_evict = o->on_evict;
 	h->ctx = o->ctx;
-	if (random_key(&h->key) < 0) {
+	if (h->cap > (SIZE_MAX - 2 * LINE) / (sizeof(*h->meta) + h->kv_size) ||
+	    random_key(&h->key) < 0) {
 		free(h);
 		return NULL;
 	}
