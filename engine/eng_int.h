@@ -223,6 +223,13 @@ struct bindtab {
 	size_t nfree;
 	struct htab *by_key;	/* (uidx, addr) -> slot */
 	struct htab *by_if;	/* ifindex -> slot, ready bindings */
+	/*
+	 * The last (universe, address) looked up and its hash: a packet asks
+	 * for the same one two or three times (the policy's `bound`, then
+	 * bind or pass).  Valid while memo_of is by_key (bt_grow clears it).
+	 */
+	uint32_t memo_uidx, memo_addr, memo_hash;
+	const struct htab *memo_of;
 	uint32_t next_serial;
 	size_t live, pending;	/* bindings ready / pending */
 };
@@ -233,7 +240,7 @@ void bt_fini(struct bindtab *bt);
 int bt_grow(struct bindtab *bt, size_t vms);
 size_t bt_bytes(const struct bindtab *bt);
 uint32_t bt_slot(const struct bindtab *bt, const struct binding *b);
-struct binding *bt_find(const struct bindtab *bt, uint32_t uidx, uint32_t addr);
+struct binding *bt_find(struct bindtab *bt, uint32_t uidx, uint32_t addr);
 /* The binding in slot if it is still the one with this serial, else NULL. */
 struct binding *bt_by_slot(const struct bindtab *bt, uint32_t slot, uint32_t serial);
 struct binding *bt_by_ifindex(const struct bindtab *bt, int ifindex);
