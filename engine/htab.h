@@ -60,9 +60,8 @@ uint32_t htab_hash(const struct htab *h, const void *key);
 
 /*
  * htab_hash of an 8- or 16-byte key given as the words it reads as
- * (htab_word32 and htab_word16 build them): the same value, but a key
- * written field by field need not be read back whole from memory (a load
- * that spans several recent smaller stores waits for them to retire).
+ * (htab_word32 and htab_word16 build them): the same value, computed from
+ * the fields in registers, with no key to store and read back whole.
  */
 uint32_t htab_hash64(const struct htab *h, uint64_t w0);
 uint32_t htab_hash128(const struct htab *h, uint64_t w0, uint64_t w1);
