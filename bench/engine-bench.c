@@ -14,7 +14,7 @@
  *           filter updated, cache looked up, delivered).
  *   random  every packet from a new source in 10.0.0.0/8 with a new source
  *           port, to one of the bound addresses: a new history entry, a new
- *           scan-filter source, a cache miss, a policy decision, and under
+ *           scan-filter source, a policy decision, and under
  *           pressure the eviction of the oldest of each (no flow is cached:
  *           a peer's first packet to an address leaves none).
  *   memory  MEMFLOWS distinct flows to one bound address (60000 source ports
