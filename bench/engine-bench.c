@@ -14,8 +14,9 @@
  *           filter updated, cache looked up, delivered).
  *   random  every packet from a new source in 10.0.0.0/8 with a new source
  *           port, to one of the bound addresses: a new history entry, a new
- *           scan-filter source, a cache miss, a policy decision, a new flow,
- *           and under pressure the eviction of the oldest of each.
+ *           scan-filter source, a policy decision, and under
+ *           pressure the eviction of the oldest of each (no flow is cached:
+ *           a peer's first packet to an address leaves none).
  *   memory  MEMFLOWS distinct flows to one bound address (60000 source ports
  *           from each of as few sources as it takes), so the flow cache is
  *           the only table that grows; the resident-set delta per flow, and the flow
@@ -439,6 +440,13 @@ memory(const struct opts *o, const struct pol_program *prog)
 		memcpy(work, tpl, 64);
 		set_src(work, SRC_BASE + 10 + (uint32_t)(i / 60000),
 		    (uint16_t)(1024 + i % 60000));
+		/* A peer's first packet to an address is never cached: send it twice. */
+		if (i % 60000 == 0) {
+			uint8_t again[PKT_CAP];
+
+			memcpy(again, work, 64);
+			eng_inbound(e, again, n, now);
+		}
 		eng_inbound(e, work, n, now);
 	}
 	rss1 = rss_bytes();

@@ -22,9 +22,10 @@
 #                 every packet a flow-cache hit, delivered by AF_PACKET;
 #   ceiling-random, gateway-random  every packet from a new source in
 #                 10.0.0.0/8 to one of the bound clones: at the gateway a new
-#                 history entry, a new scan-filter source, a cache miss, a
-#                 policy decision (the scanner rule's state question asked),
-#                 a new flow, and eviction of the oldest in each table.
+#                 history entry, a new scan-filter source, a policy decision
+#                 (the scanner rule's state question asked), and eviction of
+#                 the oldest in both tables (a peer's first packet to an
+#                 address leaves no flow in the cache).
 # With -R each round also runs
 #   norp-hits     gateway-hits with the reverse path check (rpfilter) taken
 #                 out of the gateway's chain for the run: its cost, side by

@@ -107,6 +107,7 @@ bt_grow(struct bindtab *bt, size_t vms)
 	htab_free(bt->by_if);
 	bt->by_key = bk;
 	bt->by_if = bi;
+	bt->memo_of = NULL;	/* hashed under the old table's key */
 	return 0;
 }
 
@@ -124,11 +125,18 @@ bt_slot(const struct bindtab *bt, const struct binding *b)
 }
 
 struct binding *
-bt_find(const struct bindtab *bt, uint32_t uidx, uint32_t addr)
+bt_find(struct bindtab *bt, uint32_t uidx, uint32_t addr)
 {
 	struct bind_key k = { uidx, addr };
-	struct slot_val *v = htab_find(bt->by_key, &k, htab_hash(bt->by_key, &k));
+	struct slot_val *v;
 
+	if (bt->memo_of != bt->by_key || bt->memo_uidx != uidx || bt->memo_addr != addr) {
+		bt->memo_hash = htab_hash64(bt->by_key, htab_word32(uidx, addr));
+		bt->memo_uidx = uidx;
+		bt->memo_addr = addr;
+		bt->memo_of = bt->by_key;
+	}
+	v = htab_find(bt->by_key, &k, bt->memo_hash);
 	return v ? &bt->slab[v->slot] : NULL;
 }
 

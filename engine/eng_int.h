@@ -33,6 +33,10 @@ void univ_fini(struct universes *u);
 /* The universe for key, or -1 (creating it when create). */
 int64_t univ_lookup(struct universes *u, uint64_t key, bool create, uint64_t now_ms,
     uint32_t stamp);
+/* The same, the key's hash worked out once per packet by univ_hash. */
+uint32_t univ_hash(const struct universes *u, uint64_t key);
+int64_t univ_lookup_hashed(struct universes *u, uint64_t key, uint32_t hash, bool create,
+    uint64_t now_ms, uint32_t stamp);
 /* A universe of its own, for operator bindings outside any conversation. */
 int64_t univ_new_private(struct universes *u, uint64_t now_ms, uint32_t stamp);
 void univ_hold(struct universes *u, uint32_t idx);
@@ -83,7 +87,8 @@ struct hist_conv {
 	uint8_t proto;
 };
 
-void hist_note(struct history *h, const struct hist_ref *r, const struct hist_conv *conv,
+/* True when the peer had not been heard from (the entry is new). */
+bool hist_note(struct history *h, const struct hist_ref *r, const struct hist_conv *conv,
     uint64_t now_ms, uint32_t stamp);
 /* Milliseconds since peer last spoke to farm in this universe, or UINT64_MAX. */
 uint64_t hist_age(const struct history *h, uint64_t ukey, uint32_t farm,
@@ -242,6 +247,13 @@ struct bindtab {
 	size_t nfree;
 	struct htab *by_key;	/* (uidx, addr) -> slot */
 	struct htab *by_if;	/* ifindex -> slot, ready bindings */
+	/*
+	 * The last (universe, address) looked up and its hash: a packet asks
+	 * for the same one two or three times (the policy's `bound`, then
+	 * bind or pass).  Valid while memo_of is by_key (bt_grow clears it).
+	 */
+	uint32_t memo_uidx, memo_addr, memo_hash;
+	const struct htab *memo_of;
 	uint32_t next_serial;
 	size_t live, pending;	/* bindings ready / pending */
 };
@@ -252,7 +264,7 @@ void bt_fini(struct bindtab *bt);
 int bt_grow(struct bindtab *bt, size_t vms);
 size_t bt_bytes(const struct bindtab *bt);
 uint32_t bt_slot(const struct bindtab *bt, const struct binding *b);
-struct binding *bt_find(const struct bindtab *bt, uint32_t uidx, uint32_t addr);
+struct binding *bt_find(struct bindtab *bt, uint32_t uidx, uint32_t addr);
 /* The binding in slot if it is still the one with this serial, else NULL. */
 struct binding *bt_by_slot(const struct bindtab *bt, uint32_t slot, uint32_t serial);
 struct binding *bt_by_ifindex(const struct bindtab *bt, int ifindex);
@@ -388,12 +400,14 @@ void fp_bound_outside(struct eng *e, uint32_t uidx, uint32_t addr);
 /*
  * The keys and hashes of the tables an inbound packet touches, worked out
  * once per packet: by eng_prefetch_inbound for a packet still to come, then
- * taken over by eng_inbound when it does (two may be in flight).
+ * taken over by eng_inbound when it does (two may be in flight).  The flow's
+ * hash is not among them: eng_inbound needs it only for a peer its history
+ * already knows.
  */
 struct in_refs {
 	struct flow_key fk;	/* proto 0: an empty place */
-	uint32_t fh;
 	uint64_t ukey;
+	uint32_t uh;		/* the universe key's hash */
 	struct hist_ref hist;
 	struct scan_ref scan;	/* when the scan filter counts */
 };

@@ -54,7 +54,13 @@ flow_key_of(struct flow_key *k, const struct pkt *p, uint8_t dir)
 uint32_t
 flows_hash(const struct flows *f, const struct flow_key *k)
 {
-	uint32_t h = htab_hash(f->t, k);
+	uint8_t pd[2] = { k->proto, k->dir };
+	uint16_t pd16;
+	uint32_t h;
+
+	memcpy(&pd16, pd, sizeof(pd16));
+	h = htab_hash128(f->t, htab_word32(k->src, k->dst),
+	    htab_word16(k->sport, k->dport, pd16, k->pad));
 
 	htab_prefetch(f->t, h);
 	return h;

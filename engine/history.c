@@ -88,20 +88,28 @@ hist_fini(struct history *h)
 	h->t = NULL;
 }
 
+/* The hash of the key (ukey, farm, peer), from the values themselves. */
+static uint32_t
+hist_hash(const struct history *h, uint64_t ukey, uint32_t farm, uint32_t peer)
+{
+	return htab_hash128(h->t, htab_word32((uint32_t)ukey, (uint32_t)(ukey >> 32)),
+	    htab_word32(farm, peer));
+}
+
 void
 hist_ref(const struct history *h, struct hist_ref *r, uint64_t ukey, uint32_t farm,
     uint32_t peer)
 {
 	r->k = (struct hist_key){ (uint32_t)ukey, (uint32_t)(ukey >> 32), farm, peer };
-	r->hash = htab_hash(h->t, &r->k);
+	r->hash = hist_hash(h, ukey, farm, peer);
 	htab_prefetch(h->t, r->hash);
 }
 
-void
+bool
 hist_note(struct history *h, const struct hist_ref *r, const struct hist_conv *conv,
     uint64_t now_ms, uint32_t stamp)
 {
-	bool created;
+	bool created = false;
 	struct hist_val *v = htab_insert(h->t, &r->k, r->hash, stamp, &created);
 
 	if (v) {
@@ -113,6 +121,7 @@ hist_note(struct history *h, const struct hist_ref *r, const struct hist_conv *c
 			h->forgot(h->ctx, &r->k);
 		htab_touch(h->t, v, stamp);
 	}
+	return created;
 }
 
 uint64_t
@@ -120,7 +129,7 @@ hist_age(const struct history *h, uint64_t ukey, uint32_t farm, uint32_t peer,
     uint64_t now_ms)
 {
 	struct hist_key k = { (uint32_t)ukey, (uint32_t)(ukey >> 32), farm, peer };
-	const struct hist_val *v = htab_find(h->t, &k, htab_hash(h->t, &k));
+	const struct hist_val *v = htab_find(h->t, &k, hist_hash(h, ukey, farm, peer));
 
 	if (v == NULL || v->last_ms > now_ms)
 		return v ? 0 : UINT64_MAX;
@@ -132,7 +141,7 @@ hist_conv_age(const struct history *h, uint64_t ukey, uint32_t farm, uint32_t pe
     const struct hist_conv *conv, uint64_t now_ms)
 {
 	struct hist_key k = { (uint32_t)ukey, (uint32_t)(ukey >> 32), farm, peer };
-	const struct hist_val *v = htab_find(h->t, &k, htab_hash(h->t, &k));
+	const struct hist_val *v = htab_find(h->t, &k, hist_hash(h, ukey, farm, peer));
 
 	if (v == NULL || conv->proto == 0)
 		return UINT64_MAX;

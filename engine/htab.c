@@ -10,16 +10,29 @@
 
 #define HTAB_SAMPLES 8		/* eviction candidates compared */
 #define HTAB_SAMPLE_SCAN 512	/* slots looked at before giving up */
+#define LINE 64			/* bytes in a cache line */
 
-struct slot {
+/*
+ * A slot is split in two: its signature and stamp in one compact array,
+ * its key and value at the same index in another.  A search compares
+ * signatures, eight to a cache line, and reads a key only where the
+ * signature matches (a miss reads none); eviction compares stamps over the
+ * same few lines; only the entries a deletion or an insert moves are
+ * touched in the second array.  The two together cost what one array of
+ * whole slots would.
+ */
+struct meta {
 	uint32_t sig;		/* the full hash; 0 marks an empty slot */
 	uint32_t stamp;
-	unsigned char kv[];	/* key, then value */
 };
 
 struct htab {
-	unsigned char *slots;
-	size_t slot_size;
+	struct meta *meta;	/* cap entries */
+	unsigned char *kv;	/* cap entries of kv_size bytes: key, then value */
+	void *meta_raw, *kv_raw;	/* as allocated */
+	size_t kv_size;
+	unsigned kv_shift;	/* kv_size = kv_odd << kv_shift ... */
+	uint64_t kv_inverse;	/* ... and kv_odd * kv_inverse = 1 (mod 2^64) */
 	size_t cap;
 	size_t count;
 	size_t max;
@@ -32,23 +45,30 @@ struct htab {
 	void *ctx;
 };
 
-static inline struct slot *
-slot_at(const struct htab *h, size_t i)
+static inline unsigned char *
+kv_at(const struct htab *h, size_t i)
 {
-	return (struct slot *)(h->slots + i * h->slot_size);
+	return h->kv + i * h->kv_size;
 }
 
 static inline void *
-slot_val(const struct htab *h, struct slot *s)
+val_at(const struct htab *h, size_t i)
 {
-	return s->kv + h->key_span;
+	return kv_at(h, i) + h->key_span;
 }
 
-static inline struct slot *
-slot_of_val(const struct htab *h, const void *val)
+/*
+ * The index of the slot whose value this is.  The offset is an exact
+ * multiple of kv_size, so a shift and a multiplication by the inverse of
+ * its odd part divide it (the offset is computed for every touch of an
+ * entry: a division would cost more than the rest of the touch).
+ */
+static inline size_t
+index_of_val(const struct htab *h, const void *val)
 {
-	return (struct slot *)((unsigned char *)(uintptr_t)val - h->key_span -
-	    offsetof(struct slot, kv));
+	uint64_t off = (uint64_t)((const unsigned char *)val - h->key_span - h->kv);
+
+	return (size_t)((off >> h->kv_shift) * h->kv_inverse);
 }
 
 static inline size_t
@@ -74,6 +94,23 @@ random_key(struct sipkey *key)
 	return n == (ssize_t)sizeof(*key) ? 0 : -1;
 }
 
+/*
+ * Zeroed memory aligned to a cache line, so that no entry straddles more
+ * lines than it must.  From calloc, which leaves a large block's pages
+ * untouched until used: a table costs its memory as it fills.  *raw is
+ * what to free.
+ */
+static void *
+lines_alloc(size_t bytes, void **raw)
+{
+	uintptr_t p;
+
+	if ((*raw = calloc(1, bytes + LINE)) == NULL)
+		return NULL;
+	p = ((uintptr_t)*raw + LINE - 1) & ~(uintptr_t)(LINE - 1);
+	return (void *)p;
+}
+
 bool
 htab_never_evict(void *ctx, const void *key, void *val)
 {
@@ -88,6 +125,7 @@ htab_new(const struct htab_opts *o)
 {
 	struct htab *h;
 	size_t max = o->max ? o->max : 1;
+	uint64_t inv;
 
 	if (o->key_size == 0 || o->key_size % 4 != 0)
 		return NULL;
@@ -96,20 +134,28 @@ htab_new(const struct htab_opts *o)
 	h->key_size = o->key_size;
 	h->val_size = o->val_size;
 	h->key_span = (o->key_size + 7) & ~(size_t)7;
-	h->slot_size = (sizeof(struct slot) + h->key_span + o->val_size + 7) & ~(size_t)7;
+	h->kv_size = (h->key_span + o->val_size + 7) & ~(size_t)7;
+	h->kv_shift = (unsigned)__builtin_ctzll(h->kv_size);
+	inv = h->kv_size >> h->kv_shift;
+	/* Newton's iteration doubles the correct low bits: 3, 6, ..., 96. */
+	for (int i = 0, odd = (int)inv; i < 5; i++)
+		inv *= 2 - (uint64_t)odd * inv;
+	h->kv_inverse = inv;
 	h->max = max;
 	/* Load 0.8 when full: short probe chains, little memory. */
 	h->cap = max + max / 4 + 1;
 	h->can_evict = o->can_evict;
 	h->on_evict = o->on_evict;
 	h->ctx = o->ctx;
-	if (random_key(&h->key) < 0) {
+	if (h->cap > (SIZE_MAX - 2 * LINE) / (sizeof(*h->meta) + h->kv_size) ||
+	    random_key(&h->key) < 0) {
 		free(h);
 		return NULL;
 	}
-	h->slots = calloc(h->cap, h->slot_size);
-	if (h->slots == NULL) {
-		free(h);
+	h->meta = lines_alloc(h->cap * sizeof(*h->meta), &h->meta_raw);
+	h->kv = lines_alloc(h->cap * h->kv_size, &h->kv_raw);
+	if (h->meta == NULL || h->kv == NULL) {
+		htab_free(h);
 		return NULL;
 	}
 	return h;
@@ -120,7 +166,8 @@ htab_free(struct htab *h)
 {
 	if (h == NULL)
 		return;
-	free(h->slots);
+	free(h->meta_raw);
+	free(h->kv_raw);
 	free(h);
 }
 
@@ -153,6 +200,18 @@ htab_hash(const struct htab *h, const void *key)
 	}
 }
 
+uint32_t
+htab_hash64(const struct htab *h, uint64_t w0)
+{
+	return sig_of(siphash13_words(&h->key, w0, 0, 1));
+}
+
+uint32_t
+htab_hash128(const struct htab *h, uint64_t w0, uint64_t w1)
+{
+	return sig_of(siphash13_words(&h->key, w0, w1, 2));
+}
+
 /* How far slot i lies from the home of the entry whose hash is sig. */
 static inline size_t
 dist(const struct htab *h, size_t i, uint32_t sig)
@@ -182,8 +241,13 @@ key_eq(const unsigned char *a, const void *b, size_t n)
 void
 htab_prefetch(const struct htab *h, uint32_t hash)
 {
-	__builtin_prefetch(slot_at(h, home(h, hash)));
+	size_t i = home(h, hash);
+
+	__builtin_prefetch(&h->meta[i]);
+	__builtin_prefetch(kv_at(h, i));
 }
+
+#define NOWHERE SIZE_MAX
 
 /*
  * Robin Hood order: along a probe chain, entries never lie closer to their
@@ -192,28 +256,35 @@ htab_prefetch(const struct htab *h, uint32_t hash)
  * costs about as much as a hit (2-3 slots at load 0.8) instead of a walk to
  * the end of the cluster (13 slots on average with plain linear probing).
  */
-static struct slot *
+static size_t
 find_slot(const struct htab *h, const void *key, uint32_t sig)
 {
 	size_t i = home(h, sig);
 
 	for (size_t d = 0;; d++, i = next(h, i)) {
-		struct slot *s = slot_at(h, i);
+		uint32_t si = h->meta[i].sig;
 
 		/* A hash is never 0, so an empty slot never matches. */
-		if (s->sig == sig && key_eq(s->kv, key, h->key_size))
-			return s;
-		if (s->sig == 0 || dist(h, i, s->sig) < d)
-			return NULL;
+		if (si == sig && key_eq(kv_at(h, i), key, h->key_size))
+			return i;
+		if (si == 0 || dist(h, i, si) < d)
+			return NOWHERE;
 	}
 }
 
 void *
 htab_find(const struct htab *h, const void *key, uint32_t hash)
 {
-	struct slot *s = find_slot(h, key, hash);
+	size_t i = find_slot(h, key, hash);
 
-	return s ? slot_val(h, s) : NULL;
+	return i != NOWHERE ? val_at(h, i) : NULL;
+}
+
+static inline void
+move_slot(struct htab *h, size_t to, size_t from)
+{
+	h->meta[to] = h->meta[from];
+	memcpy(kv_at(h, to), kv_at(h, from), h->kv_size);
 }
 
 /*
@@ -226,14 +297,15 @@ remove_at(struct htab *h, size_t i)
 {
 	for (;;) {
 		size_t j = next(h, i);
-		struct slot *sj = slot_at(h, j);
+		uint32_t sj = h->meta[j].sig;
 
-		if (sj->sig == 0 || home(h, sj->sig) == j)
+		if (sj == 0 || home(h, sj) == j)
 			break;
-		memcpy(slot_at(h, i), sj, h->slot_size);
+		move_slot(h, i, j);
 		i = j;
 	}
-	memset(slot_at(h, i), 0, h->slot_size);
+	h->meta[i] = (struct meta){ 0, 0 };
+	memset(kv_at(h, i), 0, h->kv_size);
 	h->count--;
 }
 
@@ -246,37 +318,28 @@ remove_at(struct htab *h, size_t i)
  * of each run, which lets long runs grow without end.)  Keys are hashed
  * with a secret seed, so the neighbours are a random sample of the table.
  */
-static bool
-evict_one(struct htab *h, size_t i)
+static size_t
+pick_victim(struct htab *h, size_t i)
 {
-	size_t victim = SIZE_MAX;
+	size_t victim = NOWHERE;
 	uint32_t oldest = 0;
 	int found = 0;
 
 	for (size_t scanned = 0; scanned < HTAB_SAMPLE_SCAN && found < HTAB_SAMPLES;
 	    scanned++, i = next(h, i)) {
-		struct slot *s = slot_at(h, i);
+		const struct meta *m = &h->meta[i];
 
-		if (s->sig == 0)
+		if (m->sig == 0)
 			continue;
-		if (h->can_evict && !h->can_evict(h->ctx, s->kv, slot_val(h, s)))
+		if (h->can_evict && !h->can_evict(h->ctx, kv_at(h, i), val_at(h, i)))
 			continue;
-		if (victim == SIZE_MAX || (int32_t)(s->stamp - oldest) < 0) {
+		if (victim == NOWHERE || (int32_t)(m->stamp - oldest) < 0) {
 			victim = i;
-			oldest = s->stamp;
+			oldest = m->stamp;
 		}
 		found++;
 	}
-	if (victim == SIZE_MAX)
-		return false;
-	if (h->on_evict) {
-		struct slot *s = slot_at(h, victim);
-
-		h->on_evict(h->ctx, s->kv, slot_val(h, s));
-	}
-	remove_at(h, victim);
-	h->evictions++;
-	return true;
+	return victim;
 }
 
 /*
@@ -285,82 +348,136 @@ evict_one(struct htab *h, size_t i)
  * in order of their homes, so making room is shifting the rest of the run
  * one slot on, up to its first empty slot: one copy per entry moved.
  */
-static struct slot *
+/* Where Robin Hood order puts an entry whose hash is sig; *d: how far from its home. */
+static size_t
+insertion_point(const struct htab *h, uint32_t sig, size_t *d)
+{
+	size_t i = home(h, sig);
+
+	for (*d = 0;; i = next(h, i), ++*d) {
+		uint32_t si = h->meta[i].sig;
+
+		if (si == 0 || dist(h, i, si) < *d)
+			return i;
+	}
+}
+
+static void
+put_at(struct htab *h, size_t i, const void *key, uint32_t sig, uint32_t stamp)
+{
+	unsigned char *kv = kv_at(h, i);
+
+	h->meta[i] = (struct meta){ sig, stamp };
+	memcpy(kv, key, h->key_size);
+	memset(kv + h->key_size, 0, h->kv_size - h->key_size);
+}
+
+static size_t
 place(struct htab *h, const void *key, uint32_t sig, uint32_t stamp)
 {
-	size_t i = home(h, sig), d = 0, end;
-	struct slot *s;
+	size_t d, i = insertion_point(h, sig, &d), end;
 
-	for (;; i = next(h, i), d++) {
-		s = slot_at(h, i);
-		if (s->sig == 0 || dist(h, i, s->sig) < d)
-			break;
-	}
-	if (s->sig != 0) {
-		for (end = next(h, i); slot_at(h, end)->sig != 0; end = next(h, end))
+	if (h->meta[i].sig != 0) {
+		for (end = next(h, i); h->meta[end].sig != 0; end = next(h, end))
 			;
 		while (end != i) {
 			size_t prev = end == 0 ? h->cap - 1 : end - 1;
 
-			memcpy(slot_at(h, end), slot_at(h, prev), h->slot_size);
+			move_slot(h, end, prev);
 			end = prev;
 		}
 	}
-	s->sig = sig;
-	s->stamp = stamp;
-	memcpy(s->kv, key, h->key_size);
-	memset(s->kv + h->key_size, 0, h->slot_size - sizeof(*s) - h->key_size);
-	return s;
+	put_at(h, i, key, sig, stamp);
+	return i;
+}
+
+/*
+ * Put a new entry in place of the victim v, chosen among the slots from
+ * the newcomer's home on.  Deleting v shifts entries back and placing the
+ * newcomer shifts them on again, over the same few slots; done at once,
+ * only the entries between v and the insertion point move, by one slot:
+ * back when v lies before it (their homes are no further on than the
+ * newcomer's, which takes the last of them), on when v lies after it with
+ * no empty slot between (they move over v).  Otherwise both are done.
+ */
+static size_t
+replace(struct htab *h, const void *key, uint32_t sig, uint32_t stamp, size_t v)
+{
+	size_t d, i = insertion_point(h, sig, &d), j;
+
+	if (dist(h, v, sig) < d) {
+		for (j = v; next(h, j) != i; j = next(h, j))
+			move_slot(h, j, next(h, j));
+		put_at(h, j, key, sig, stamp);
+		return j;
+	}
+	for (j = i; j != v; j = next(h, j))
+		if (h->meta[j].sig == 0) {
+			remove_at(h, v);
+			h->count++;
+			return place(h, key, sig, stamp);
+		}
+	for (j = v; j != i; j = j == 0 ? h->cap - 1 : j - 1)
+		move_slot(h, j, j == 0 ? h->cap - 1 : j - 1);
+	put_at(h, i, key, sig, stamp);
+	return i;
 }
 
 void *
 htab_insert(struct htab *h, const void *key, uint32_t hash, uint32_t stamp,
     bool *created)
 {
-	struct slot *s = find_slot(h, key, hash);
+	size_t i = find_slot(h, key, hash);
 
 	if (created)
 		*created = false;
-	if (s)
-		return slot_val(h, s);
-	if (h->count >= h->max && !evict_one(h, home(h, hash)))
-		return NULL;
-	s = place(h, key, hash, stamp);
-	h->count++;
+	if (i != NOWHERE)
+		return val_at(h, i);
+	if (h->count >= h->max) {
+		size_t v = pick_victim(h, home(h, hash));
+
+		if (v == NOWHERE)
+			return NULL;
+		if (h->on_evict)
+			h->on_evict(h->ctx, kv_at(h, v), val_at(h, v));
+		h->evictions++;
+		i = replace(h, key, hash, stamp, v);
+	} else {
+		i = place(h, key, hash, stamp);
+		h->count++;
+	}
 	if (created)
 		*created = true;
-	return slot_val(h, s);
+	return val_at(h, i);
 }
 
 bool
 htab_delete(struct htab *h, const void *key, uint32_t hash)
 {
-	struct slot *s = find_slot(h, key, hash);
+	size_t i = find_slot(h, key, hash);
 
-	if (s == NULL)
+	if (i == NOWHERE)
 		return false;
-	remove_at(h, (size_t)((unsigned char *)s - h->slots) / h->slot_size);
+	remove_at(h, i);
 	return true;
 }
 
 void
 htab_delete_val(struct htab *h, void *val)
 {
-	struct slot *s = slot_of_val(h, val);
-
-	remove_at(h, (size_t)((unsigned char *)s - h->slots) / h->slot_size);
+	remove_at(h, index_of_val(h, val));
 }
 
 void
 htab_touch(struct htab *h, void *val, uint32_t stamp)
 {
-	slot_of_val(h, val)->stamp = stamp;
+	h->meta[index_of_val(h, val)].stamp = stamp;
 }
 
 uint32_t
 htab_stamp(const struct htab *h, const void *val)
 {
-	return slot_of_val(h, val)->stamp;
+	return h->meta[index_of_val(h, val)].stamp;
 }
 
 size_t
@@ -378,7 +495,7 @@ htab_max(const struct htab *h)
 size_t
 htab_bytes(const struct htab *h)
 {
-	return sizeof(*h) + h->cap * h->slot_size;
+	return sizeof(*h) + h->cap * (sizeof(*h->meta) + h->kv_size) + 2 * LINE;
 }
 
 uint64_t
@@ -390,7 +507,8 @@ htab_evictions(const struct htab *h)
 void
 htab_clear(struct htab *h)
 {
-	memset(h->slots, 0, h->cap * h->slot_size);
+	memset(h->meta, 0, h->cap * sizeof(*h->meta));
+	memset(h->kv, 0, h->cap * h->kv_size);
 	h->count = 0;
 }
 
@@ -400,9 +518,7 @@ htab_sweep(struct htab *h, htab_visit *fn, void *ctx)
 	size_t i = 0;
 
 	while (i < h->cap) {
-		struct slot *s = slot_at(h, i);
-
-		if (s->sig != 0 && !fn(ctx, s->kv, slot_val(h, s))) {
+		if (h->meta[i].sig != 0 && !fn(ctx, kv_at(h, i), val_at(h, i))) {
 			remove_at(h, i);
 			continue;	/* a later entry may have moved into i */
 		}
@@ -413,10 +529,8 @@ htab_sweep(struct htab *h, htab_visit *fn, void *ctx)
 void
 htab_walk(const struct htab *h, htab_look *fn, void *ctx)
 {
-	for (size_t i = 0; i < h->cap; i++) {
-		struct slot *s = slot_at(h, i);
-
-		if (s->sig != 0 && !fn(ctx, s->kv, slot_val(h, s), s->stamp))
+	for (size_t i = 0; i < h->cap; i++)
+		if (h->meta[i].sig != 0 &&
+		    !fn(ctx, kv_at(h, i), val_at(h, i), h->meta[i].stamp))
 			return;
-	}
 }

@@ -4,9 +4,11 @@
  * behind every table of the engine (flows, history, scan filter, universes,
  * bindings, DNS questions).
  *
- * Open addressing with linear probing in Robin Hood order over one flat
- * array; each slot holds a 32-bit hash signature (0 = empty), a 32-bit stamp
- * for eviction, the key and the value.  Deletion shifts later entries back,
+ * Open addressing with linear probing in Robin Hood order; each slot holds
+ * a 32-bit hash signature (0 = empty), a 32-bit stamp for eviction, the key
+ * and the value, the first two in one compact array (what searches and
+ * eviction read), the key and value at the same index in another (read
+ * only where a signature matches).  Deletion shifts later entries back,
  * so there are no tombstones.  Inserts and deletions move entries: a value
  * pointer is good only until the next insert or delete on its table.
  * The capacity is fixed at creation (about max/0.8 slots, not a power of two)
@@ -55,6 +57,48 @@ void htab_free(struct htab *h);
  * of a lookup: compute it once per key and packet, and keep it.
  */
 uint32_t htab_hash(const struct htab *h, const void *key);
+
+/*
+ * htab_hash of an 8- or 16-byte key given as the words it reads as
+ * (htab_word32 and htab_word16 build them): the same value, computed from
+ * the fields in registers, with no key to store and read back whole.
+ */
+uint32_t htab_hash64(const struct htab *h, uint64_t w0);
+uint32_t htab_hash128(const struct htab *h, uint64_t w0, uint64_t w1);
+
+/* The word that 32-bit fields a then b of a key read as. */
+static inline uint64_t
+htab_word32(uint32_t a, uint32_t b)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (uint64_t)b << 32 | a;
+#else
+	uint32_t m[2] = { a, b };
+	unsigned char *p = (unsigned char *)m;
+	uint64_t w = 0;
+
+	for (int i = 7; i >= 0; i--)
+		w = w << 8 | p[i];
+	return w;
+#endif
+}
+
+/* The word that 16-bit fields a, b, c, d of a key read as. */
+static inline uint64_t
+htab_word16(uint16_t a, uint16_t b, uint16_t c, uint16_t d)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (uint64_t)d << 48 | (uint64_t)c << 32 | (uint64_t)b << 16 | a;
+#else
+	uint16_t m[4] = { a, b, c, d };
+	unsigned char *p = (unsigned char *)m;
+	uint64_t w = 0;
+
+	for (int i = 7; i >= 0; i--)
+		w = w << 8 | p[i];
+	return w;
+#endif
+}
 
 /*
  * Start loading the slot where the search for this hash begins, so that

@@ -4,6 +4,8 @@
  *
  * Every packet updates the history table and its source's scan-filter
  * counts.  Then the flow cache; on a miss the inbound policy, first match;
+ * the decision is cached for the flow's next packets unless the packet was
+ * the first its peer sent to the address (below, `fresh`);
  * `bind` finds or creates the binding in the packet's universe and hands the
  * packet over (parked while the clone is being made); `pass` hands it only to
  * a clone that already holds the address.  The queued original always gets
@@ -60,13 +62,33 @@ reject_inbound(struct eng *e, const struct pkt *p)
 	}
 }
 
+/*
+ * What the flow cache needs of a decided packet: its flow's key and hash,
+ * and whether the decision is worth keeping at all.
+ */
+struct in_flow {
+	const struct flow_key *fk;
+	uint32_t fh;
+	bool cache;
+	uint32_t fp_may;	/* FLOW_FP_MAY when the kernel may carry it */
+};
+
+/* The flow's new cache entry, NULL when the decision is not kept. */
+static struct flow_val *
+flow_remember(struct eng *e, const struct in_flow *f, uint32_t slot_action,
+    uint32_t serial, uint32_t stamp)
+{
+	if (!f->cache)
+		return NULL;
+	return flows_put(&e->flows, f->fk, f->fh, slot_action | f->fp_may, serial, stamp);
+}
+
 static enum eng_verdict
-bind_and_deliver(struct eng *e, const struct pkt *p, uint64_t ukey,
-    const struct flow_key *fk, uint32_t fh, uint32_t fp_may, uint8_t *data, size_t len,
-    uint64_t now_ms)
+bind_and_deliver(struct eng *e, const struct pkt *p, uint64_t ukey, uint32_t uh,
+    const struct in_flow *f, uint8_t *data, size_t len, uint64_t now_ms)
 {
 	uint32_t stamp = eng_stamp(now_ms);
-	int64_t uidx = univ_lookup(&e->univ, ukey, true, now_ms, stamp);
+	int64_t uidx = univ_lookup_hashed(&e->univ, ukey, uh, true, now_ms, stamp);
 	struct flow_val *v;
 	struct binding *b;
 	const char *type;
@@ -83,10 +105,10 @@ bind_and_deliver(struct eng *e, const struct pkt *p, uint64_t ukey,
 		if ((b = bind_create(e, (uint32_t)uidx, p->dst, type, p->src, NULL, now_ms)) == NULL)
 			return ENG_DROP;
 	}
-	v = flows_put(&e->flows, fk, fh, bt_slot(&e->bt, b) | fp_may, b->serial, stamp);
+	v = flow_remember(e, f, bt_slot(&e->bt, b), b->serial, stamp);
 	bind_deliver(e, b, data, len, now_ms);
 	if (v)
-		fp_offer_inbound(e, fk, v, b);
+		fp_offer_inbound(e, f->fk, v, b);
 	return ENG_DROP;
 }
 
@@ -96,11 +118,9 @@ bind_and_deliver(struct eng *e, const struct pkt *p, uint64_t ukey,
  * farm is a blackhole).
  */
 static enum eng_verdict
-pass_to_bound(struct eng *e, const struct pkt *p, uint64_t ukey,
-    const struct flow_key *fk, uint32_t fh, uint32_t fp_may, uint8_t *data, size_t len,
-    uint64_t now_ms)
+pass_to_bound(struct eng *e, const struct pkt *p, int64_t uidx, const struct in_flow *f,
+    uint8_t *data, size_t len, uint64_t now_ms)
 {
-	int64_t uidx = univ_lookup(&e->univ, ukey, false, now_ms, 0);
 	struct binding *b = uidx >= 0 ? bt_find(&e->bt, (uint32_t)uidx, p->dst) : NULL;
 	struct flow_val *v;
 
@@ -108,21 +128,19 @@ pass_to_bound(struct eng *e, const struct pkt *p, uint64_t ukey,
 		e->st.dropped++;
 		return ENG_DROP;
 	}
-	v = flows_put(&e->flows, fk, fh, bt_slot(&e->bt, b) | fp_may, b->serial,
-	    eng_stamp(now_ms));
+	v = flow_remember(e, f, bt_slot(&e->bt, b), b->serial, eng_stamp(now_ms));
 	e->st.passed++;
 	bind_deliver(e, b, data, len, now_ms);
 	if (v)
-		fp_offer_inbound(e, fk, v, b);
+		fp_offer_inbound(e, f->fk, v, b);
 	return ENG_DROP;
 }
 
 /* A later fragment has no ports: it follows its address's binding, if any. */
 static enum eng_verdict
-inbound_fragment(struct eng *e, const struct pkt *p, uint64_t ukey, uint8_t *data,
+inbound_fragment(struct eng *e, const struct pkt *p, int64_t uidx, uint8_t *data,
     size_t len, uint64_t now_ms)
 {
-	int64_t uidx = univ_lookup(&e->univ, ukey, false, now_ms, 0);
 	struct binding *b = uidx >= 0 ? bt_find(&e->bt, (uint32_t)uidx, p->dst) : NULL;
 
 	if (b == NULL) {
@@ -169,8 +187,8 @@ rd32(const uint8_t *b)
 static void
 refs_make(const struct eng *e, struct in_refs *r, bool scans)
 {
-	r->fh = flows_hash(&e->flows, &r->fk);
 	r->ukey = universe_key(pol_universe_mode(e->prog), r->fk.src, r->fk.dst);
+	r->uh = univ_hash(&e->univ, r->ukey);
 	hist_ref(&e->hist, &r->hist, r->ukey, r->fk.dst, r->fk.src);
 	if (scans && !e->cfg.no_scan_filter)
 		scan_ref(&e->scan, &r->scan, r->fk.src, r->fk.dport);
@@ -226,16 +244,18 @@ refs_of(const struct eng *e, const struct pkt *p, struct in_refs *own)
 enum eng_verdict
 eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 {
-	uint32_t counts[SCAN_SPECS_MAX] = { 0 }, stamp = eng_stamp(now_ms), fh;
+	uint32_t counts[SCAN_SPECS_MAX] = { 0 }, stamp = eng_stamp(now_ms), fh, uh;
 	struct pol_decision d;
 	struct flow_key fk;
 	struct flow_val *v;
 	struct hist_conv conv;
 	struct in_refs own;
+	struct in_flow f;
 	const struct in_refs *r;
 	struct pkt p;
 	uint64_t ukey;
-	bool crossed, hit;
+	int64_t uidx;
+	bool crossed, hit, fresh;
 	enum eng_verdict verdict;
 
 	e->st.in_packets++;
@@ -274,11 +294,19 @@ eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 	r = refs_of(e, &p, &own);
 	ukey = r->ukey;
 	fk = r->fk;
-	fh = r->fh;
+	uh = r->uh;
 	conv = inbound_conv(&p);
-	hist_note(&e->hist, &r->hist, &conv, now_ms, stamp);
+	fresh = hist_note(&e->hist, &r->hist, &conv, now_ms, stamp);
+	/*
+	 * Only a peer the history knew can have a cached flow (below), so
+	 * only then is the flow's slot asked for: on traffic from new peers,
+	 * the engine's largest table is never touched.  It loads while the
+	 * scan filter counts.
+	 */
+	fh = fresh ? 0 : flows_hash(&e->flows, &fk);
 	if (p.frag != 0)
-		return inbound_fragment(e, &p, ukey, data, len, now_ms);
+		return inbound_fragment(e, &p,
+		    univ_lookup_hashed(&e->univ, ukey, uh, false, now_ms, 0), data, len, now_ms);
 	crossed = false;
 	if (!e->cfg.no_scan_filter)
 		scan_note(&e->scan, &r->scan, p.dst, now_ms, stamp, counts, &crossed);
@@ -295,7 +323,7 @@ eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 		eng_emit(e, &ev);
 	}
 
-	if ((v = flows_find(&e->flows, &fk, fh, stamp)) != NULL) {
+	if (!fresh && (v = flows_find(&e->flows, &fk, fh, stamp)) != NULL) {
 		verdict = cached(e, &fk, v, data, len, now_ms, &hit);
 		if (hit) {
 			e->st.flow_hits++;
@@ -304,17 +332,26 @@ eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 	}
 	e->st.flow_misses++;
 
-	policy_decide(e, &p, POL_IN, ukey, univ_lookup(&e->univ, ukey, false, now_ms, 0),
-	    counts, now_ms, &d);
+	uidx = univ_lookup_hashed(&e->univ, ukey, uh, false, now_ms, 0);
+	policy_decide(e, &p, POL_IN, ukey, uidx, counts, now_ms, &d);
 	if (d.flags & POL_F_LOG)
 		policy_log(e, NULL, EV_DIR_IN, &p, &d, now_ms);
+	/*
+	 * The first packet a peer sends to an address (its history entry is
+	 * new) leaves no flow behind: most such packets are the only one of
+	 * their flow (a sweep, a spoofed flood, backscatter), and caching them
+	 * would evict flows that are live.  A flow that goes on is decided
+	 * again at its next packet, with the same answer unless the state
+	 * changed in between, and cached then.
+	 */
+	f = (struct in_flow){ &fk, fh, !fresh, 0 };
 	switch ((enum pol_action)d.action) {
 	case POL_BIND:
-		return bind_and_deliver(e, &p, ukey, &fk, fh, fp_may_inbound(e, &p, &d),
-		    data, len, now_ms);
+		f.fp_may = fp_may_inbound(e, &p, &d);
+		return bind_and_deliver(e, &p, ukey, uh, &f, data, len, now_ms);
 	case POL_PASS:
-		return pass_to_bound(e, &p, ukey, &fk, fh, fp_may_inbound(e, &p, &d),
-		    data, len, now_ms);
+		f.fp_may = fp_may_inbound(e, &p, &d);
+		return pass_to_bound(e, &p, uidx, &f, data, len, now_ms);
 	case POL_REJECT:
 		reject_inbound(e, &p);
 		return ENG_DROP;
@@ -324,7 +361,7 @@ eng_inbound(struct eng *e, uint8_t *data, size_t len, uint64_t now_ms)
 		break;
 	}
 	if (d.consulted == 0)
-		flows_put(&e->flows, &fk, fh, FLOW_DROP, 0, stamp);
+		flow_remember(e, &f, FLOW_DROP, 0, stamp);
 	e->st.dropped++;
 	return ENG_DROP;
 }

@@ -34,11 +34,20 @@ struct scan_pool {
 #define ADDR(arr, i) ((arr)[((i) & ~(size_t)3) * 2 + ((i) & 3)])
 #define TIME(arr, i) ((arr)[((i) & ~(size_t)3) * 2 + 4 + ((i) & 3)])
 
+/*
+ * While a source has reached one address, that address and its time live
+ * in the entry itself (first, first_time) and its array is never touched:
+ * most sources reach one (backscatter, a flood from spoofed sources), and
+ * the array's cache line would be a miss on every packet of such traffic.
+ * The second distinct address moves the first into the array, which holds
+ * them all from then on (in_array), however few are left.
+ */
 struct scan_val {
 	uint16_t n;
 	uint8_t filtered;	/* the source has been reported over the threshold */
-	uint8_t pad;
+	uint8_t in_array;	/* its addresses are in its array, not in first */
 	uint32_t array;		/* its addresses and times: an index into the pool */
+	uint32_t first, first_time;	/* its address until in_array */
 };
 
 static void
@@ -270,12 +279,37 @@ scan_add(struct scan_val *v, uint32_t *arr, size_t keep, uint32_t a, uint32_t no
 	return count + 1;
 }
 
+/* scan_add for a source whose address, if any, is in the entry (!in_array). */
+static uint32_t
+scan_add_one(struct scan_val *v, uint32_t *arr, size_t keep, uint32_t a, uint32_t now,
+    uint32_t window)
+{
+	if (v->n == 0) {
+		v->n = 1;
+		v->first = a;
+		v->first_time = now;
+		return 1;
+	}
+	if (v->first == a) {
+		v->first_time = now;	/* seen again: it counts as seen now */
+		return 0 < window;
+	}
+	ADDR(arr, 0) = v->first;
+	TIME(arr, 0) = v->first_time;
+	v->in_array = 1;
+	return scan_add(v, arr, keep, a, now, window);
+}
+
 void
 scan_ref(const struct scanfilter *s, struct scan_ref *r, uint32_t src, uint16_t dport)
 {
 	for (size_t i = 0; i < s->nspec; i++) {
-		r->k[i] = (struct scan_key){ src, s->spec[i].per_port ? dport : 0, (uint16_t)i };
-		r->hash[i] = htab_hash(s->t, &r->k[i]);
+		uint16_t ps[2] = { s->spec[i].per_port ? dport : 0, (uint16_t)i };
+		uint32_t ps32;
+
+		memcpy(&ps32, ps, sizeof(ps32));
+		r->k[i] = (struct scan_key){ src, ps[0], ps[1] };
+		r->hash[i] = htab_hash64(s->t, htab_word32(src, ps32));
 		htab_prefetch(s->t, r->hash[i]);
 	}
 }
@@ -312,12 +346,13 @@ scan_note(struct scanfilter *s, const struct scan_ref *r, uint32_t dst,
 			 */
 			v->n = 0;
 			v->filtered = 0;
+			v->in_array = 0;
 		}
 		htab_touch(s->t, v, stamp);
 		/* Each window needs only its own threshold's N+1 addresses. */
 		arr = &s->pool->arrays[(size_t)v->array * s->pool->words];
-		counts[i] = scan_add(v, arr, keep_for(s, i), dst, now,
-		    w > UINT32_MAX ? UINT32_MAX : (uint32_t)w);
+		counts[i] = (v->in_array ? scan_add : scan_add_one)(v, arr, keep_for(s, i),
+		    dst, now, w > UINT32_MAX ? UINT32_MAX : (uint32_t)w);
 		if (counts[i] > s->spec[i].threshold && !v->filtered) {
 			v->filtered = 1;
 			*crossed = true;

@@ -96,12 +96,27 @@ univ_take(struct universes *u, uint64_t key, uint64_t now_ms)
 	return slot;
 }
 
+uint32_t
+univ_hash(const struct universes *u, uint64_t key)
+{
+	uint32_t h = htab_hash64(u->index, htab_word32((uint32_t)key, (uint32_t)(key >> 32)));
+
+	htab_prefetch(u->index, h);
+	return h;
+}
+
 int64_t
 univ_lookup(struct universes *u, uint64_t key, bool create, uint64_t now_ms,
     uint32_t stamp)
 {
+	return univ_lookup_hashed(u, key, univ_hash(u, key), create, now_ms, stamp);
+}
+
+int64_t
+univ_lookup_hashed(struct universes *u, uint64_t key, uint32_t h, bool create,
+    uint64_t now_ms, uint32_t stamp)
+{
 	struct univ_key k = { (uint32_t)key, (uint32_t)(key >> 32) };
-	uint32_t h = htab_hash(u->index, &k);
 	struct univ_val *v;
 	bool created;
 	int64_t slot;

@@ -72,6 +72,38 @@ siphash13(const struct sipkey *key, const void *msg, size_t len)
 	return siphash_cd(1, 3, key, msg, len);
 }
 
+/*
+ * SipHash-1-3 of an 8- or 16-byte message given as the words it reads as
+ * (little-endian): the same value as siphash13 of those bytes, for a key
+ * that is built in registers and need never go through memory.
+ */
+static inline __attribute__((always_inline)) uint64_t
+siphash13_words(const struct sipkey *key, uint64_t w0, uint64_t w1, int nwords)
+{
+	uint64_t v0 = key->k0 ^ UINT64_C(0x736f6d6570736575);
+	uint64_t v1 = key->k1 ^ UINT64_C(0x646f72616e646f6d);
+	uint64_t v2 = key->k0 ^ UINT64_C(0x6c7967656e657261);
+	uint64_t v3 = key->k1 ^ UINT64_C(0x7465646279746573);
+	uint64_t last = (uint64_t)(8 * nwords) << 56;
+
+	v3 ^= w0;
+	SIP_ROUND(v0, v1, v2, v3);
+	v0 ^= w0;
+	if (nwords == 2) {
+		v3 ^= w1;
+		SIP_ROUND(v0, v1, v2, v3);
+		v0 ^= w1;
+	}
+	v3 ^= last;
+	SIP_ROUND(v0, v1, v2, v3);
+	v0 ^= last;
+	v2 ^= 0xff;
+	SIP_ROUND(v0, v1, v2, v3);
+	SIP_ROUND(v0, v1, v2, v3);
+	SIP_ROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
 static inline uint64_t
 siphash24(const struct sipkey *key, const void *msg, size_t len)
 {

@@ -2,7 +2,8 @@
 /*
  * The bounded hash table behind every engine table: against a plain model
  * under random operations, its bound under pressure, eviction that honours
- * can_evict, its memory per entry, and a hash an outsider cannot aim.
+ * can_evict, its memory per entry, entries of any size found from their
+ * value, and a hash an outsider cannot aim, the same from memory or words.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,62 @@ test_bound(void)
 	}
 	is(missing, 0, "the newest keys are present (oldest-first eviction)");
 	ok(htab_evictions(h) >= 999000, "evictions counted (%llu)",
+	    (unsigned long long)htab_evictions(h));
+	htab_free(h);
+}
+
+struct findable {
+	const struct htab *h;
+	size_t seen, lost;
+};
+
+/* Is the entry found where a search for its key looks? */
+static bool
+look_up_again(void *ctx, const void *key, const void *val, uint32_t stamp)
+{
+	struct findable *f = ctx;
+
+	(void)stamp;
+	f->seen++;
+	f->lost += htab_find(f->h, key, htab_hash(f->h, key)) != val;
+	return true;
+}
+
+/*
+ * Random inserts (most of them evicting), deletes and stamps at the bound,
+ * in a table of odd-sized entries: after each step every entry the table
+ * holds is found by a search for its key, and the newest key is there.
+ */
+static void
+test_evicting_model(void)
+{
+	struct htab_opts o = { .key_size = 12, .val_size = 12, .max = 500 };
+	struct htab *h = htab_new(&o);
+	struct findable f = { .h = h };
+	unsigned seed = 3;
+	int newest_missing = 0, bad_count = 0;
+
+	for (uint32_t op = 0; op < 100000; op++) {
+		uint32_t key[3] = { (uint32_t)rand_r(&seed) % 5000, 0x5a5a, 1 };
+		uint32_t hash = htab_hash(h, key);
+		uint32_t *v;
+
+		if (rand_r(&seed) % 8 == 0) {
+			htab_delete(h, key, hash);
+		} else if ((v = htab_insert(h, key, hash, (uint32_t)rand_r(&seed) % 1000, NULL))) {
+			*v = op;
+			newest_missing += htab_find(h, key, hash) != v;
+		}
+		if (op % 97 == 0) {
+			f.seen = 0;
+			htab_walk(h, look_up_again, &f);
+			bad_count += f.seen != htab_count(h) || f.seen > 500;
+		}
+	}
+	is(f.lost, 0, "every entry held is found by its key after evicting inserts");
+	is(newest_missing, 0, "the key just inserted is always found");
+	is(bad_count, 0, "the count is what the table holds, within the bound");
+	ok(htab_evictions(h) > 50000, "most inserts evicted (%llu)",
 	    (unsigned long long)htab_evictions(h));
 	htab_free(h);
 }
@@ -229,12 +286,89 @@ test_keyed(void)
 	ok(repeats <= 1, "each table hashes the same key its own way (%d repeats)", repeats);
 }
 
+/*
+ * A key hashed from its words (htab_hash64, htab_hash128, as the packet
+ * path does) must land where the same key hashed from memory does.
+ */
+static void
+test_hash_of_words(void)
+{
+	struct htab_opts o8 = { .key_size = 8, .val_size = 8, .max = 4 };
+	struct htab_opts o16 = { .key_size = 16, .val_size = 8, .max = 4 };
+	struct htab *h8 = htab_new(&o8), *h16 = htab_new(&o16);
+	unsigned seed = 7;
+	int differ = 0;
+
+	for (int i = 0; i < 1000; i++) {
+		uint32_t k[4] = { (uint32_t)rand_r(&seed), (uint32_t)rand_r(&seed),
+			(uint32_t)rand_r(&seed), (uint32_t)rand_r(&seed) };
+		uint16_t m[4];
+
+		memcpy(m, &k[2], 8);
+		differ += htab_hash64(h8, htab_word32(k[0], k[1])) != htab_hash(h8, k);
+		differ += htab_hash128(h16, htab_word32(k[0], k[1]),
+		    htab_word32(k[2], k[3])) != htab_hash(h16, k);
+		differ += htab_hash64(h8, htab_word16(m[0], m[1], m[2], m[3])) !=
+		    htab_hash(h8, m);
+	}
+	is(differ, 0, "a key hashed from its words hashes as from memory");
+	htab_free(h8);
+	htab_free(h16);
+}
+
+/*
+ * Entries of a size that is not a power of two (40 bytes here): touching,
+ * reading the stamp of and deleting an entry by its value pointer find
+ * that entry's slot.
+ */
+static void
+test_odd_entries(void)
+{
+	struct htab_opts o = { .key_size = 12, .val_size = 20, .max = 2000 };
+	struct htab *h = htab_new(&o);
+	int wrong = 0;
+
+	for (uint32_t i = 0; i < 2000; i++) {
+		uint32_t key[3] = { i, ~i, 5 };
+
+		htab_insert(h, key, htab_hash(h, key), 1, NULL);
+	}
+	for (uint32_t i = 0; i < 2000; i++) {
+		uint32_t key[3] = { i, ~i, 5 };
+		void *v = htab_find(h, key, htab_hash(h, key));
+
+		htab_touch(h, v, 100 + i);
+	}
+	for (uint32_t i = 0; i < 2000; i++) {
+		uint32_t key[3] = { i, ~i, 5 };
+
+		wrong += htab_stamp(h, htab_find(h, key, htab_hash(h, key))) != 100 + i;
+	}
+	is(wrong, 0, "each entry's stamp is the one set through its value");
+	for (uint32_t i = 0; i < 2000; i += 2) {
+		uint32_t key[3] = { i, ~i, 5 };
+
+		htab_delete_val(h, htab_find(h, key, htab_hash(h, key)));
+	}
+	wrong = 0;
+	for (uint32_t i = 0; i < 2000; i++) {
+		uint32_t key[3] = { i, ~i, 5 };
+
+		wrong += (htab_find(h, key, htab_hash(h, key)) != NULL) != (i % 2 == 1);
+	}
+	is(wrong, 0, "deleting by value removes that entry and no other");
+	htab_free(h);
+}
+
 int
 main(void)
 {
 	test_keyed();
+	test_hash_of_words();
+	test_odd_entries();
 	test_model();
 	test_bound();
+	test_evicting_model();
 	test_can_evict();
 	test_sweep_and_clear();
 	test_memory();

@@ -166,6 +166,38 @@ test_scan_filter(void)
 	h_free(h);
 }
 
+/*
+ * The first packet a peer sends to an address is decided but leaves no
+ * flow behind (most such packets are alone in their flow); the flow's next
+ * packet is decided again and cached, and the one after is a hit.
+ */
+static void
+test_first_packet_not_cached(void)
+{
+	struct harness *h = h_new(policy);
+	struct eng_stats st;
+	uint8_t p[128];
+	size_t n = tp_udp(p, A, 5555, FARM7, 53, (const uint8_t *)"q", 1);
+	uint64_t hits;
+	int vm;
+
+	h_in(h, p, n);
+	eng_stats(h->e, &st);
+	is(h->nclones, 1, "a peer's first packet binds the address");
+	is(st.flows, 0, "and leaves no flow in the cache");
+	vm = h_ready(h, 0, H_GUEST_IP);
+	h_in(h, p, n);
+	eng_stats(h->e, &st);
+	is(st.flows, 1, "the flow's second packet is cached");
+	hits = st.flow_hits;
+	h_in(h, p, n);
+	eng_stats(h->e, &st);
+	ok(st.flow_hits == hits + 1, "the third is a cache hit");
+	is(h_delivered_to(h, vm), 3, "all three reach the one clone");
+	is(h->nclones, 1, "which is asked for once");
+	h_free(h);
+}
+
 static void
 test_backscatter_and_closed(void)
 {
@@ -320,6 +352,7 @@ main(void)
 	test_outbound_rewrite();
 	test_universes();
 	test_scan_filter();
+	test_first_packet_not_cached();
 	test_backscatter_and_closed();
 	test_icmp_pass();
 	test_operator();

@@ -217,22 +217,26 @@ test_decided(void)
 	is(r.d[0].rule, 3, "the fourth inbound rule");
 	ok(r.p[0].src == A && r.p[0].dst == FARM + 1 && r.p[0].dport == 80 &&
 	    r.p[0].dir == POL_IN, "about that packet");
+	/* The first packet a peer sends to an address leaves no flow. */
 	n = tp_tcp(p, A, 40000, FARM + 1, 80, TP_ACK, NULL);
 	eng_inbound(e, p, n, now);
-	is(r.n, 1, "a packet that follows the cached decision: none");
+	is(r.n, 2, "the flow's second packet is decided again");
+	ok(r.d[1].action == POL_BIND && r.d[1].line == 9, "bind again, and cached");
+	eng_inbound(e, p, n, now);
+	is(r.n, 2, "a packet that follows the cached decision: none");
 	n = tp_tcp(p, A, 40000, FARM + 2, 23, TP_SYN, NULL);
 	eng_inbound(e, p, n, now);
-	is(r.n, 2, "a closed port: a decision");
-	is(r.d[1].action, POL_REJECT, "reject");
-	is(r.d[1].line, 8, "line 8");
+	is(r.n, 3, "a closed port: a decision");
+	is(r.d[2].action, POL_REJECT, "reject");
+	is(r.d[2].line, 8, "line 8");
 	n = tp_tcp(p, A, 40001, FARM + 1, 23, TP_SYN, NULL);
 	eng_inbound(e, p, n, now);
-	is(r.n, 3, "the same port of the bound address: a decision");
-	ok(r.d[2].action == POL_BIND && r.d[2].line == 9,
+	is(r.n, 4, "the same port of the bound address: a decision");
+	ok(r.d[3].action == POL_BIND && r.d[3].line == 9,
 	    "bind: a bound address has no closed port");
 	n = tp_tcp(p, A, 40000, tp_ip("192.0.2.1"), 80, TP_SYN, NULL);
 	eng_inbound(e, p, n, now);
-	is(r.n, 3, "outside the farm: no rule is asked");
+	is(r.n, 4, "outside the farm: no rule is asked");
 
 	/* A clone the way the replay makes one for --from-clone. */
 	ok(eng_bind(e, FARM + 16, NULL, 0, now, &why) == 0, "eng_bind a farm address");
@@ -248,9 +252,9 @@ test_decided(void)
 	eng_clone_ready(e, r.serial, &vm, now);
 	n = tp_tcp(p, guest, 5000, victim, 23, TP_SYN, NULL);
 	is(eng_outbound(e, 1, p, n, now), ENG_DROP, "its telnet SYN does not leave");
-	is(r.n, 4, "an outbound decision");
-	is(r.d[3].action, POL_REFLECT, "reflect");
-	ok(r.p[3].src == FARM + 16 && r.p[3].dir == POL_OUT,
+	is(r.n, 5, "an outbound decision");
+	is(r.d[4].action, POL_REFLECT, "reflect");
+	ok(r.p[4].src == FARM + 16 && r.p[4].dir == POL_OUT,
 	    "about the packet with the farm address as its source");
 	ok(tp_src(p) == FARM + 16, "the packet is rewritten to the farm address");
 	is(r.clones, 3, "the reflection makes a clone for the target");
