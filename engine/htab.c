@@ -257,19 +257,34 @@ htab_prefetch(const struct htab *h, uint32_t hash)
  * the end of the cluster (13 slots on average with plain linear probing).
  */
 static size_t
-find_slot(const struct htab *h, const void *key, uint32_t sig)
+probe(const struct htab *h, const void *key, uint32_t sig, size_t *stop, size_t *d)
 {
 	size_t i = home(h, sig);
 
-	for (size_t d = 0;; d++, i = next(h, i)) {
+	for (*d = 0;; ++*d, i = next(h, i)) {
 		uint32_t si = h->meta[i].sig;
 
 		/* A hash is never 0, so an empty slot never matches. */
 		if (si == sig && key_eq(kv_at(h, i), key, h->key_size))
 			return i;
-		if (si == 0 || dist(h, i, si) < d)
+		if (si == 0 || dist(h, i, si) < *d) {
+			*stop = i;
 			return NOWHERE;
+		}
 	}
+}
+
+/*
+ * The slot holding key, or NOWHERE.  A miss stops where Robin Hood order
+ * would place the key (*stop, *d slots from its home): an insert starts
+ * there instead of walking the chain a second time.
+ */
+static inline size_t
+find_slot(const struct htab *h, const void *key, uint32_t sig)
+{
+	size_t stop, d;
+
+	return probe(h, key, sig, &stop, &d);
 }
 
 void *
@@ -344,20 +359,21 @@ pick_victim(struct htab *h, size_t i)
 
 /*
  * Place a new entry where Robin Hood order puts it: at the first slot whose
- * entry lies nearer its home than the newcomer would.  Entries of a run are
+ * entry lies nearer its home than the newcomer would (slot i, d slots from
+ * its home, where the search for the key stopped).  Entries of a run are
  * in order of their homes, so making room is shifting the rest of the run
  * one slot on, up to its first empty slot: one copy per entry moved.
  */
-/* Where Robin Hood order puts an entry whose hash is sig; *d: how far from its home. */
+/* Where Robin Hood order puts an entry whose hash is sig, found afresh. */
 static size_t
-insertion_point(const struct htab *h, uint32_t sig, size_t *d)
+insertion_point(const struct htab *h, uint32_t sig)
 {
 	size_t i = home(h, sig);
 
-	for (*d = 0;; i = next(h, i), ++*d) {
+	for (size_t d = 0;; i = next(h, i), d++) {
 		uint32_t si = h->meta[i].sig;
 
-		if (si == 0 || dist(h, i, si) < *d)
+		if (si == 0 || dist(h, i, si) < d)
 			return i;
 	}
 }
@@ -373,9 +389,9 @@ put_at(struct htab *h, size_t i, const void *key, uint32_t sig, uint32_t stamp)
 }
 
 static size_t
-place(struct htab *h, const void *key, uint32_t sig, uint32_t stamp)
+place(struct htab *h, const void *key, uint32_t sig, uint32_t stamp, size_t i)
 {
-	size_t d, i = insertion_point(h, sig, &d), end;
+	size_t end;
 
 	if (h->meta[i].sig != 0) {
 		for (end = next(h, i); h->meta[end].sig != 0; end = next(h, end))
@@ -399,11 +415,13 @@ place(struct htab *h, const void *key, uint32_t sig, uint32_t stamp)
  * back when v lies before it (their homes are no further on than the
  * newcomer's, which takes the last of them), on when v lies after it with
  * no empty slot between (they move over v).  Otherwise both are done.
+ * Slot i, d slots from the newcomer's home, is where its search stopped.
  */
 static size_t
-replace(struct htab *h, const void *key, uint32_t sig, uint32_t stamp, size_t v)
+replace(struct htab *h, const void *key, uint32_t sig, uint32_t stamp, size_t v,
+    size_t i, size_t d)
 {
-	size_t d, i = insertion_point(h, sig, &d), j;
+	size_t j;
 
 	if (dist(h, v, sig) < d) {
 		for (j = v; next(h, j) != i; j = next(h, j))
@@ -415,7 +433,7 @@ replace(struct htab *h, const void *key, uint32_t sig, uint32_t stamp, size_t v)
 		if (h->meta[j].sig == 0) {
 			remove_at(h, v);
 			h->count++;
-			return place(h, key, sig, stamp);
+			return place(h, key, sig, stamp, insertion_point(h, sig));
 		}
 	for (j = v; j != i; j = j == 0 ? h->cap - 1 : j - 1)
 		move_slot(h, j, j == 0 ? h->cap - 1 : j - 1);
@@ -427,7 +445,7 @@ void *
 htab_insert(struct htab *h, const void *key, uint32_t hash, uint32_t stamp,
     bool *created)
 {
-	size_t i = find_slot(h, key, hash);
+	size_t stop, d, i = probe(h, key, hash, &stop, &d);
 
 	if (created)
 		*created = false;
@@ -441,9 +459,9 @@ htab_insert(struct htab *h, const void *key, uint32_t hash, uint32_t stamp,
 		if (h->on_evict)
 			h->on_evict(h->ctx, kv_at(h, v), val_at(h, v));
 		h->evictions++;
-		i = replace(h, key, hash, stamp, v);
+		i = replace(h, key, hash, stamp, v, stop, d);
 	} else {
-		i = place(h, key, hash, stamp);
+		i = place(h, key, hash, stamp, stop);
 		h->count++;
 	}
 	if (created)
