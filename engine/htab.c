@@ -358,6 +358,41 @@ pick_victim(struct htab *h, size_t i)
 }
 
 /*
+ * pick_victim for a table whose every entry may go (the flow cache, the
+ * history, the scan filter: the ones that evict at every new source).
+ * The same choice over the same slots, from a loop that reads only the
+ * signatures and stamps, with no predicate to ask and no wrap at the
+ * table's end to test for each slot: a scan that could reach the end (or
+ * a table smaller than the scan) takes the general loop.
+ */
+static size_t
+pick_oldest(struct htab *h, size_t i)
+{
+	const struct meta *m = h->meta;
+	size_t victim, end = i + HTAB_SAMPLE_SCAN;
+	uint32_t oldest;
+	int found = 1;
+
+	if (end > h->cap)
+		return pick_victim(h, i);
+	while (m[i].sig == 0)
+		if (++i == end)
+			return NOWHERE;
+	victim = i;
+	oldest = m[i].stamp;
+	while (found < HTAB_SAMPLES && ++i < end) {
+		if (m[i].sig == 0)
+			continue;
+		if ((int32_t)(m[i].stamp - oldest) < 0) {
+			victim = i;
+			oldest = m[i].stamp;
+		}
+		found++;
+	}
+	return victim;
+}
+
+/*
  * Place a new entry where Robin Hood order puts it: at the first slot whose
  * entry lies nearer its home than the newcomer would (slot i, d slots from
  * its home, where the search for the key stopped).  Entries of a run are
@@ -452,7 +487,8 @@ htab_insert(struct htab *h, const void *key, uint32_t hash, uint32_t stamp,
 	if (i != NOWHERE)
 		return val_at(h, i);
 	if (h->count >= h->max) {
-		size_t v = pick_victim(h, home(h, hash));
+		size_t v = h->can_evict ? pick_victim(h, home(h, hash)) :
+		    pick_oldest(h, home(h, hash));
 
 		if (v == NOWHERE)
 			return NULL;
