@@ -392,13 +392,6 @@ pick_oldest(struct htab *h, size_t i)
 	return victim;
 }
 
-/*
- * Place a new entry where Robin Hood order puts it: at the first slot whose
- * entry lies nearer its home than the newcomer would (slot i, d slots from
- * its home, where the search for the key stopped).  Entries of a run are
- * in order of their homes, so making room is shifting the rest of the run
- * one slot on, up to its first empty slot: one copy per entry moved.
- */
 /* Where Robin Hood order puts an entry whose hash is sig, found afresh. */
 static size_t
 insertion_point(const struct htab *h, uint32_t sig)
@@ -423,6 +416,13 @@ put_at(struct htab *h, size_t i, const void *key, uint32_t sig, uint32_t stamp)
 	memset(kv + h->key_size, 0, h->kv_size - h->key_size);
 }
 
+/*
+ * Place a new entry where Robin Hood order puts it: at slot i, the first
+ * whose entry lies nearer its home than the newcomer would (where the
+ * search for the key stopped).  Entries of a run are in order of their
+ * homes, so making room is shifting the rest of the run one slot on, up to
+ * its first empty slot: one copy per entry moved.
+ */
 static size_t
 place(struct htab *h, const void *key, uint32_t sig, uint32_t stamp, size_t i)
 {
