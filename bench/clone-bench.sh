@@ -33,7 +33,9 @@
 #                afterwards): private memory per clone (p50) once ksmd has
 #                made three full scans over them (MERGE_WAIT s at most,
 #                default 600), MemAvailable per clone, ksmd's CPU, and
-#                whether every clone still answers HTTP
+#                whether every clone still answers HTTP; MERGE_NOASLR=1 adds a
+#                turn merging QEMUs whose addresses are not randomized
+#                (setarch -R; measured, not a setting)
 # disk           the Debian guest on a disk (potemkin-mkimage --disk) against
 #                the initramfs guest, side by side: DISK_CLONES (default 10)
 #                of each, one at a time then all alive (first SYN-ACK on
@@ -199,14 +201,19 @@ live() {	# type count [ip base]
 	echo "  teardown -a of all: $(((end - start) / 1000000)) ms"
 }
 
-# Private memory (Private_Clean + Private_Dirty of smaps_rollup) of the
-# live clones' QEMUs: "p50 min max" in MB.
-private_mb() {
-	local p
-	for p in $(potemkin-ls -c "$work/vmm.conf" -j | sed -n 's/.*"pid":\([0-9]*\).*/\1/p'); do
-		awk '/^Private_(Clean|Dirty):/ {kb += $2} END {print kb}' /proc/$p/smaps_rollup
-	done | sort -n | awk '{v[NR] = $1} END {
-		printf "%.1f %.1f %.1f", v[int((NR + 1) / 2)] / 1024, v[1] / 1024, v[NR] / 1024 }'
+# The live clones' QEMUs, from smaps_rollup: "p50 min max" in MB of their
+# private memory (Private_Clean + Private_Dirty), then the p50 of their
+# proportional share (Pss: a merged page counts 1/N in each of its N).
+rollup_mb() {
+	local p l
+	l=$(for p in $(potemkin-ls -c "$work/vmm.conf" -j | sed -n 's/.*"pid":\([0-9]*\).*/\1/p'); do
+		awk '/^Private_(Clean|Dirty):/ {kb += $2} /^Pss:/ {pss = $2}
+			END {print kb, pss}' /proc/$p/smaps_rollup
+	done)
+	echo "$(echo "$l" | cut -d' ' -f1 | sort -n | awk '{v[NR] = $1} END {
+		printf "%.1f %.1f %.1f", v[int((NR + 1) / 2)] / 1024, v[1] / 1024, v[NR] / 1024 }')" \
+		"$(echo "$l" | cut -d' ' -f2 | sort -n | awk '{v[NR] = $1} END {
+		printf "%.1f", v[int((NR + 1) / 2)] / 1024 }')"
 }
 
 ksmd_ticks() {
@@ -215,48 +222,65 @@ ksmd_ticks() {
 	[ -n "$p" ] && cut -d' ' -f14,15 /proc/$p/stat | awk '{print $1 + $2}' || echo 0
 }
 
-# MERGE_CLONES idle clones without, then with, merge = true; KSM on for both.
+cpu_pct() {	# ticks ms
+	awk -v d="$1" -v hz="$(getconf CLK_TCK)" -v ms="$2" \
+		'BEGIN { printf "%.1f %% of one CPU", 100 * d / hz / (ms / 1000) }'
+}
+
+# MERGE_CLONES idle clones with merge = true, then without; KSM on for both.
+# MERGE_NOASLR=1 adds a third turn, merging with QEMU's address space not
+# randomized (setarch -R): what ASLR keeps from merging (measured only).
 merge_vs_not() {
-	local n=${MERGE_CLONES:-30} t before after t0 w0 k0 s0 s1 dl bad prv
+	local n=${MERGE_CLONES:-30} turn t pre before after w0 ms k0 s0 s1 dl bad r
+	local waited=0 idle=${IDLE_S:-10}
 	qemu_ready
 	mkdir -p "$work/state/snapshots/linux-merge"
 	cp "$work/state/snapshots/linux/"* "$work/state/snapshots/linux-merge/"
 	cp "/dev/shm/potemkin-bench-$$/linux.ram" "/dev/shm/potemkin-bench-$$/linux-merge.ram"
 	chgrp $(( (1 << 30) + 4 * 65536 )) "/dev/shm/potemkin-bench-$$/linux-merge.ram"
 	ksm_saved="run=$(cat $ksm/run) pages_to_scan=$(cat $ksm/pages_to_scan) sleep_millisecs=$(cat $ksm/sleep_millisecs)"
-	echo "  KSM before: $ksm_saved; for the part: run=1 pages_to_scan=${MERGE_PAGES:-1000} sleep_millisecs=20"
+	echo "  KSM before: $ksm_saved; for the part: run=1 sleep_millisecs=20," \
+		"pages_to_scan ${MERGE_PAGES:-1000} while merging, 100 idle"
 	echo 20 >$ksm/sleep_millisecs
-	echo "${MERGE_PAGES:-1000}" >$ksm/pages_to_scan
 	echo 1 >$ksm/run
-	# Merging first; the clones without then wait as long (ksmd counts no
-	# full scan while nothing of theirs is offered to it).
-	local waited=0
-	for t in linux-merge linux; do
-		[ $t = linux ] && echo "qemu (tcg) merge off: $n clones alive, KSM running" ||
-			echo "qemu (tcg) merge on: $n clones alive, KSM running"
+	# Merging first: the clones without then wait as long (ksmd counts
+	# no full scan while nothing of theirs is offered to it).
+	for turn in on off ${MERGE_NOASLR:+on-noaslr}; do
+		t=linux-merge pre=
+		[ $turn = off ] && t=linux
+		[ $turn = on-noaslr ] && pre="setarch -R"
+		echo "qemu (tcg) merge $turn: $n clones alive, KSM running"
+		echo "${MERGE_PAGES:-1000}" >$ksm/pages_to_scan
 		before=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
-		t0=$(date +%s%N)
-		k0=$(ksmd_ticks)
-		clone-latency -k -n "$n" -c "$work/vmm.conf" -t $t | grep 'private' | sed 's/^/  at start: /'
-		# Two full scans to merge (the first only finds candidates), one more to settle.
+		$pre clone-latency -k -n "$n" -c "$work/vmm.conf" -t $t |
+			grep 'private' | sed 's/^/  at start: /'
+		# Two full scans to merge (the first only finds candidates), a
+		# third to settle.
 		s0=$(cat $ksm/full_scans)
 		w0=$(date +%s%N)
-		if [ $t = linux-merge ]; then
+		k0=$(ksmd_ticks)
+		if [ $turn = off ]; then
+			sleep "$(awk -v ms=$waited 'BEGIN { printf "%.3f", ms / 1000 }')"
+		else
 			dl=$(( $(date +%s) + ${MERGE_WAIT:-600} ))
-			while [ $(( $(cat $ksm/full_scans) - s0 )) -lt 3 ] && [ $(date +%s) -lt $dl ]; do
+			while [ $(( $(cat $ksm/full_scans) - s0 )) -lt 3 ] &&
+			    [ $(date +%s) -lt $dl ]; do
 				sleep 0.5
 			done
 			waited=$((($(date +%s%N) - w0) / 1000000))
-		else
-			sleep "$(awk -v ms=$waited 'BEGIN { printf "%.3f", ms / 1000 }')"
 		fi
 		s1=$(cat $ksm/full_scans)
+		ms=$((($(date +%s%N) - w0) / 1000000))
 		after=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
-		prv=$(private_mb)
-		echo "  merged: private memory per clone p50 ${prv%% *} MB (min-max ${prv#* }), after $((s1 - s0)) full scans, $((($(date +%s%N) - w0) / 1000000)) ms after the last clone$([ $t = linux-merge ] && [ $((s1 - s0)) -lt 3 ] && echo ' (deadline reached)')"
+		r=$(rollup_mb)
+		set -- $r
+		echo "  merged: private memory per clone p50 $1 MB (min $2, max $3), Pss p50 $4 MB," \
+			"after $((s1 - s0)) full scans, $ms ms after the last clone$(
+			[ $turn != off ] && [ $((s1 - s0)) -lt 3 ] && echo ' (deadline reached)')"
+		echo "  ksmd while merging: $(cpu_pct $(($(ksmd_ticks) - k0)) $ms);" \
+			"pages_shared $(cat $ksm/pages_shared) pages_sharing $(cat $ksm/pages_sharing)" \
+			"general_profit $(($(cat $ksm/general_profit) / 1048576)) MB (host-wide)"
 		echo "  MemAvailable down $(((before - after) / 1024)) MB ($(((before - after) / n)) kB per clone)"
-		echo "  ksmd: $(awk -v d=$(($(ksmd_ticks) - k0)) -v hz="$(getconf CLK_TCK)" -v ms=$((($(date +%s%N) - t0) / 1000000)) 'BEGIN { printf "%.1f %% of one CPU", 100 * d / hz / (ms / 1000) }') over that time;" \
-			"pages_shared $(cat $ksm/pages_shared) pages_sharing $(cat $ksm/pages_sharing) general_profit $(($(cat $ksm/general_profit) / 1048576)) MB"
 		bad=0
 		while read -r ifname ip; do
 			curl -s --max-time 5 --interface "$ifname" "http://$ip/" >/dev/null ||
@@ -264,9 +288,13 @@ merge_vs_not() {
 		done < <(potemkin-ls -c "$work/vmm.conf" -j |
 			sed -n 's/.*"ifname":"\([^"]*\)",.*"guest_ip":"\([^"]*\)".*/\1 \2/p')
 		echo "  answering HTTP afterwards: $((n - bad)) of $n"
+		echo 100 >$ksm/pages_to_scan
 		k0=$(ksmd_ticks)
-		sleep "${IDLE_S:-10}"
-		echo "  ksmd idle over the merged clones: $(awk -v d=$(($(ksmd_ticks) - k0)) -v hz="$(getconf CLK_TCK)" -v s="${IDLE_S:-10}" 'BEGIN { printf "%.1f %% of one CPU", 100 * d / hz / s }') over ${IDLE_S:-10} s"
+		sleep "$idle"
+		r=$(rollup_mb)
+		set -- $r
+		echo "  idle: ksmd $(cpu_pct $(($(ksmd_ticks) - k0)) $((idle * 1000))) over $idle s" \
+			"(pages_to_scan 100); private memory per clone p50 $1 MB after it"
 		potemkin-teardown -c "$work/vmm.conf" -a
 	done
 	ksm_restore
