@@ -30,7 +30,7 @@ else
 	policy_args="-r 7"
 	engine_args="-r 7 -n 4000000 -p 20"
 	gateway_args="-p 7 -t 5 -C"
-	clones_env="CLONES=50 MANY_CLONES=300 MERGE_CLONES=30" clones_what="netns qemu many merge gw-syn"
+	clones_env="CLONES=50 MANY_CLONES=300 MERGE_CLONES=30 MERGE_NOASLR=1" clones_what="netns qemu many merge gw-syn"
 	hosts_args="-p 7 -t 5 -n 30"
 fi
 [ "$(id -u)" = 0 ] || { echo "bench-all.sh: must run as root" >&2; exit 1; }

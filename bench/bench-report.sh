@@ -192,9 +192,15 @@ if grep -q "^$sec" "$f" 2>/dev/null; then
 			sed -n "$2" | head -n 1
 	}
 	n=$(turn on 's/^qemu (tcg) merge on: \([0-9]*\) clones.*/\1/p')
+	noaslr() {	# the turn whose QEMUs were not randomized, when it ran
+		local p
+		p=$(turn on-noaslr 's/^  merged: //p')
+		[ -n "$p" ] || return 0
+		echo ". **merge on, QEMU's addresses not randomized** (\`setarch -R\`, measured only): $p; ksmd while merging $(turn on-noaslr 's/^  ksmd while merging: //p')"
+	}
 	mon=$(turn on 's/^  merged: private memory per clone p50 \([0-9.]*\) MB.*/\1/p')
 	row "qemu clones with \`merge = true\` (KSM)" "—" "private memory per idle clone ≤ 8 MB" \
-		"$n idle clones each way, KSM running for both: **merge on**: $(turn on 's/^  merged: //p'); $(turn on 's/^  ksmd while merging: //p'); $(turn on 's/^  \(MemAvailable down .*\)/\1/p'); answering HTTP $(turn on 's/^  answering HTTP afterwards: //p'); $(turn on 's/^  idle: //p'). **merge off**: $(turn off 's/^  merged: //p'); $(turn off 's/^  \(MemAvailable down .*\)/\1/p'); answering HTTP $(turn off 's/^  answering HTTP afterwards: //p')" \
+		"$n idle clones each way, KSM running for both: **merge on**: $(turn on 's/^  merged: //p'); ksmd while merging $(turn on 's/^  ksmd while merging: //p'); $(turn on 's/^  \(MemAvailable down .*\)/\1/p'); answering HTTP $(turn on 's/^  answering HTTP afterwards: //p'); $(turn on 's/^  \(idle: .*\)/\1/p'). **merge off**: $(turn off 's/^  merged: //p'); $(turn off 's/^  \(MemAvailable down .*\)/\1/p'); answering HTTP $(turn off 's/^  answering HTTP afterwards: //p')$(noaslr)" \
 		"$(ok "$(awk -v m="${mon:-999}" 'BEGIN { print m * 1024 }')" "<=" 8192)" "$m" "$cmd"
 fi
 
