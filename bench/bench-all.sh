@@ -39,7 +39,7 @@ else
 	engine_args="-r 7 -n 4000000 -p 20"
 	replay_args="-r 7 -n 20"
 	gateway_args="-p 7 -t 5 -C -F"
-	clones_env="CLONES=50 MANY_CLONES=300" clones_what="netns qemu many gw-syn"
+	clones_env="CLONES=50 MANY_CLONES=300 MERGE_CLONES=30 MERGE_NOASLR=1" clones_what="netns qemu many merge gw-syn"
 	hosts_args="-p 7 -t 5 -n 30"
 fi
 [ "$(id -u)" = 0 ] || { echo "bench-all.sh: must run as root" >&2; exit 1; }

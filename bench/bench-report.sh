@@ -264,9 +264,35 @@ if grep -q '^netns, one at a time' "$f" 2>/dev/null; then
 		"$(ok "$t" "<=" 10) netns${tq:+, $(ok "$tq" "<=" 10) qemu}; Potemkin/ours $(ratio 315 "${tq:-$t}")" "$m" "$cmd"
 	pn=$(clone_stat "netns, all alive" "private memory/clone" median)
 	pq=$(clone_stat "qemu (tcg), all alive" "private memory/clone" median)
+	# With and without KSM, side by side (clone-bench.sh merge).
+	merged() {	# merged on|off: the p50 in MB once ksmd has scanned
+		sed -n "/^qemu (tcg) merge $1:/,/^[^ ]/s/^  merged: private memory per clone p50 \([0-9.]*\) MB.*/\1/p" "$f" |
+			head -n 1
+	}
+	mon=$(merged on) moff=$(merged off)
 	row "private memory per idle clone" "2–10 MB" "netns ≤ 1 MB; qemu ≤ 8 MB" \
-		"(smaps_rollup) **$pn kB** netns${pq:+, **$(awk -v k="$pq" 'BEGIN { printf "%.1f", k / 1024 }') MB** qemu} (p50)" \
-		"$(ok "$pn" "<=" 1024) netns${pq:+, $(ok "$pq" "<=" 8192) qemu}" "$m" "$cmd"
+		"(smaps_rollup) **$pn kB** netns${pq:+, **$(awk -v k="$pq" 'BEGIN { printf "%.1f", k / 1024 }') MB** qemu} (p50)${mon:+; qemu with \`merge = true\` (KSM running) **$mon MB**, without $moff MB, side by side}" \
+		"$(ok "$pn" "<=" 1024) netns${pq:+, $(ok "$pq" "<=" 8192) qemu}${mon:+, $(ok "$(awk -v m="$mon" 'BEGIN { print m * 1024 }')" "<=" 8192) qemu merged}" "$m" "$cmd"
+fi
+# KSM over qemu clones, with and without merge = true (clone-bench.sh merge).
+sec="qemu (tcg) merge on:"
+if grep -q "^$sec" "$f" 2>/dev/null; then
+	m=$(machine "$f") cmd="\`$(hdr "$f" command)\`"
+	turn() {	# turn on|off SED-EXPR
+		awk -v sec="qemu (tcg) merge $1:" '/^[^ #]/ { insec = index($0, sec) == 1 } insec' "$f" |
+			sed -n "$2" | head -n 1
+	}
+	n=$(turn on 's/^qemu (tcg) merge on: \([0-9]*\) clones.*/\1/p')
+	noaslr() {	# the turn whose QEMUs were not randomized, when it ran
+		local p
+		p=$(turn on-noaslr 's/^  merged: //p')
+		[ -n "$p" ] || return 0
+		echo ". **merge on, QEMU's addresses not randomized** (\`setarch -R\`, measured only): $p; ksmd while merging $(turn on-noaslr 's/^  ksmd while merging: //p')"
+	}
+	mon=$(turn on 's/^  merged: private memory per clone p50 \([0-9.]*\) MB.*/\1/p')
+	row "qemu clones with \`merge = true\` (KSM)" "—" "private memory per idle clone ≤ 8 MB" \
+		"$n idle clones each way, KSM running for both: **merge on**: $(turn on 's/^  merged: //p'); ksmd while merging $(turn on 's/^  ksmd while merging: //p'); $(turn on 's/^  \(MemAvailable down .*\)/\1/p'); answering HTTP $(turn on 's/^  answering HTTP afterwards: //p'); $(turn on 's/^  \(idle: .*\)/\1/p'). **merge off**: $(turn off 's/^  merged: //p'); $(turn off 's/^  \(MemAvailable down .*\)/\1/p'); answering HTTP $(turn off 's/^  answering HTTP afterwards: //p')$(noaslr)" \
+		"$(ok "$(awk -v m="${mon:-999}" 'BEGIN { print m * 1024 }')" "<=" 8192)" "$m" "$cmd"
 fi
 
 # Many qemu clones alive at once (clone-bench.sh many).

@@ -26,6 +26,16 @@
 #                FILE keeps every TCP packet the gateway's side saw (tcpdump
 #                -i any), GW_SYN_EVENTS=FILE the gateway's events (bind
 #                times)
+# merge          MERGE_CLONES qemu clones (default 30) alive at once, without
+#                and with vmm.conf "merge = true", in turns, KSM running for
+#                the part (/sys/kernel/mm/ksm: run 1, pages_to_scan
+#                MERGE_PAGES, default 1000, every 20 ms; every value put back
+#                afterwards): private memory per clone (p50) once ksmd has
+#                made three full scans over them (MERGE_WAIT s at most,
+#                default 600), MemAvailable per clone, ksmd's CPU, and
+#                whether every clone still answers HTTP; MERGE_NOASLR=1 adds a
+#                turn merging QEMUs whose addresses are not randomized
+#                (setarch -R; measured, not a setting)
 # disk           the Debian guest on a disk (potemkin-mkimage --disk) against
 #                the initramfs guest, side by side: DISK_CLONES (default 10)
 #                of each, one at a time then all alive (first SYN-ACK on
@@ -98,6 +108,15 @@ types = {
     pool = ${POOL:-4};
     ready_tcp = [ 80 ];
   };
+  linux-merge = {
+    backend = "qemu";
+    kernel = "$image/vmlinuz";
+    initrd = "$image/initrd.img";
+    memory = 128;
+    accel = "tcg";
+    ready_timeout = "120s";
+    merge = true;
+  };
 };
 CONF
 cgroups_rm() {
@@ -108,7 +127,18 @@ cgroups_rm() {
 		find "$g" -depth -type d -exec rmdir {} + 2>/dev/null || :
 	done
 }
-trap 'potemkin-teardown -c "$work/vmm.conf" -a >/dev/null 2>&1; cgroups_rm; rm -rf "$work" /dev/shm/potemkin-bench-$$' EXIT
+# KSM is the host's: what the merge part changed goes back, whatever happens.
+ksm=/sys/kernel/mm/ksm
+ksm_saved=
+ksm_restore() {
+	local kv
+	for kv in $ksm_saved; do
+		echo "${kv#*=}" >"$ksm/${kv%%=*}" || :
+	done
+	ksm_saved=
+}
+trap 'ksm_restore; potemkin-teardown -c "$work/vmm.conf" -a >/dev/null 2>&1; cgroups_rm; rm -rf "$work" /dev/shm/potemkin-bench-$$' EXIT
+trap 'exit 130' INT TERM HUP
 
 machine() {
 	echo "machine: $(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)), $(free -g | awk '/^Mem:/ {print $2}') GB, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -169,6 +199,106 @@ live() {	# type count [ip base]
 	potemkin-teardown -c "$work/vmm.conf" -a
 	end=$(date +%s%N)
 	echo "  teardown -a of all: $(((end - start) / 1000000)) ms"
+}
+
+# The live clones' QEMUs, from smaps_rollup: "p50 min max" in MB of their
+# private memory (Private_Clean + Private_Dirty), then the p50 of their
+# proportional share (Pss: a merged page counts 1/N in each of its N).
+rollup_mb() {
+	local p l
+	l=$(for p in $(potemkin-ls -c "$work/vmm.conf" -j | sed -n 's/.*"pid":\([0-9]*\).*/\1/p'); do
+		awk '/^Private_(Clean|Dirty):/ {kb += $2} /^Pss:/ {pss = $2}
+			END {print kb, pss}' /proc/$p/smaps_rollup
+	done)
+	echo "$(echo "$l" | cut -d' ' -f1 | sort -n | awk '{v[NR] = $1} END {
+		printf "%.1f %.1f %.1f", v[int((NR + 1) / 2)] / 1024, v[1] / 1024, v[NR] / 1024 }')" \
+		"$(echo "$l" | cut -d' ' -f2 | sort -n | awk '{v[NR] = $1} END {
+		printf "%.1f", v[int((NR + 1) / 2)] / 1024 }')"
+}
+
+ksmd_ticks() {
+	local p
+	p=$(ps -eo pid=,comm= | awk '$2 == "ksmd" {print $1}')
+	[ -n "$p" ] && cut -d' ' -f14,15 /proc/$p/stat | awk '{print $1 + $2}' || echo 0
+}
+
+cpu_pct() {	# ticks ms
+	awk -v d="$1" -v hz="$(getconf CLK_TCK)" -v ms="$2" \
+		'BEGIN { printf "%.1f %% of one CPU", 100 * d / hz / (ms / 1000) }'
+}
+
+# MERGE_CLONES idle clones with merge = true, then without; KSM on for both.
+# MERGE_NOASLR=1 adds a third turn, merging with QEMU's address space not
+# randomized (setarch -R): what ASLR keeps from merging (measured only).
+merge_vs_not() {
+	local n=${MERGE_CLONES:-30} turn t pre before after w0 ms k0 s0 s1 dl bad r
+	local waited=0 idle=${IDLE_S:-10}
+	qemu_ready
+	mkdir -p "$work/state/snapshots/linux-merge"
+	cp "$work/state/snapshots/linux/"* "$work/state/snapshots/linux-merge/"
+	cp "/dev/shm/potemkin-bench-$$/linux.ram" "/dev/shm/potemkin-bench-$$/linux-merge.ram"
+	chgrp $(( (1 << 30) + 4 * 65536 )) "/dev/shm/potemkin-bench-$$/linux-merge.ram"
+	ksm_saved="run=$(cat $ksm/run) pages_to_scan=$(cat $ksm/pages_to_scan) sleep_millisecs=$(cat $ksm/sleep_millisecs)"
+	echo "  KSM before: $ksm_saved; for the part: run=1 sleep_millisecs=20," \
+		"pages_to_scan ${MERGE_PAGES:-1000} while merging, 100 idle"
+	echo 20 >$ksm/sleep_millisecs
+	echo 1 >$ksm/run
+	# Merging first: the clones without then wait as long (ksmd counts
+	# no full scan while nothing of theirs is offered to it).
+	for turn in on off ${MERGE_NOASLR:+on-noaslr}; do
+		t=linux-merge pre=
+		[ $turn = off ] && t=linux
+		[ $turn = on-noaslr ] && pre="setarch -R"
+		echo "qemu (tcg) merge $turn: $n clones alive, KSM running"
+		echo "${MERGE_PAGES:-1000}" >$ksm/pages_to_scan
+		before=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
+		$pre clone-latency -k -n "$n" -c "$work/vmm.conf" -t $t |
+			grep 'private' | sed 's/^/  at start: /'
+		# Two full scans to merge (the first only finds candidates), a
+		# third to settle.
+		s0=$(cat $ksm/full_scans)
+		w0=$(date +%s%N)
+		k0=$(ksmd_ticks)
+		if [ $turn = off ]; then
+			sleep "$(awk -v ms=$waited 'BEGIN { printf "%.3f", ms / 1000 }')"
+		else
+			dl=$(( $(date +%s) + ${MERGE_WAIT:-600} ))
+			while [ $(( $(cat $ksm/full_scans) - s0 )) -lt 3 ] &&
+			    [ $(date +%s) -lt $dl ]; do
+				sleep 0.5
+			done
+			waited=$((($(date +%s%N) - w0) / 1000000))
+		fi
+		s1=$(cat $ksm/full_scans)
+		ms=$((($(date +%s%N) - w0) / 1000000))
+		after=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
+		r=$(rollup_mb)
+		set -- $r
+		echo "  merged: private memory per clone p50 $1 MB (min $2, max $3), Pss p50 $4 MB," \
+			"after $((s1 - s0)) full scans, $ms ms after the last clone$(
+			[ $turn != off ] && [ $((s1 - s0)) -lt 3 ] && echo ' (deadline reached)')"
+		echo "  ksmd while merging: $(cpu_pct $(($(ksmd_ticks) - k0)) $ms);" \
+			"pages_shared $(cat $ksm/pages_shared) pages_sharing $(cat $ksm/pages_sharing)" \
+			"general_profit $(($(cat $ksm/general_profit) / 1048576)) MB (host-wide)"
+		echo "  MemAvailable down $(((before - after) / 1024)) MB ($(((before - after) / n)) kB per clone)"
+		bad=0
+		while read -r ifname ip; do
+			curl -s --max-time 5 --interface "$ifname" "http://$ip/" >/dev/null ||
+				bad=$((bad + 1))
+		done < <(potemkin-ls -c "$work/vmm.conf" -j |
+			sed -n 's/.*"ifname":"\([^"]*\)",.*"guest_ip":"\([^"]*\)".*/\1 \2/p')
+		echo "  answering HTTP afterwards: $((n - bad)) of $n"
+		echo 100 >$ksm/pages_to_scan
+		k0=$(ksmd_ticks)
+		sleep "$idle"
+		r=$(rollup_mb)
+		set -- $r
+		echo "  idle: ksmd $(cpu_pct $(($(ksmd_ticks) - k0)) $((idle * 1000))) over $idle s" \
+			"(pages_to_scan 100); private memory per clone p50 $1 MB after it"
+		potemkin-teardown -c "$work/vmm.conf" -a
+	done
+	ksm_restore
+	echo "  KSM put back: run=$(cat $ksm/run) pages_to_scan=$(cat $ksm/pages_to_scan) sleep_millisecs=$(cat $ksm/sleep_millisecs)"
 }
 
 # What the live qemu clones take of the CPUs while idle, over IDLE_S
@@ -316,6 +446,7 @@ for what in "${@:-netns qemu}"; do
 			echo "netns: ${LIVE_NETNS:-1000} clones alive at once"
 			live web "${LIVE_NETNS:-1000}" 10.64.0.1 ;;
 		disk) disk_vs_initramfs ;;
+		merge) merge_vs_not ;;
 		gw-syn)
 			echo "qemu (tcg) through the gateway: first SYN to SYN-ACK, GW_SYN=${GW_SYN:-20}, GW_POOL=${GW_POOL:-8}"
 			gw_syn ;;

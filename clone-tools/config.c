@@ -81,6 +81,21 @@ member_uint(const struct vmm_conf *conf, const config_setting_t *group,
 }
 
 static int
+member_bool(const struct vmm_conf *conf, const config_setting_t *group,
+    const char *what, const char *key, bool *out)
+{
+	const config_setting_t *s = config_setting_get_member(group, key);
+
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return vconf_error(conf, s, "%s%s: true or false is expected",
+		    what, key);
+	*out = config_setting_get_bool(s) != 0;
+	return 0;
+}
+
+static int
 conf_addr(const struct vmm_conf *conf, const config_setting_t *group,
     const char *what, const char *key, const char *dflt, uint32_t *out)
 {
@@ -406,7 +421,7 @@ static const char *const type_keys[] = {
 	"services", "ready_tcp", "evidence_paths", "home", "root", "hostname",
 	"binds", "ids", "kernel", "initrd", "append", "memory", "cpus", "qemu",
 	"disk", "tcg_buffer", "accel", "pool", "xl", "console_log", "vif_script",
-	"domain_type", "limits",
+	"domain_type", "limits", "merge",
 };
 static const char *const top_keys[] = {
 	"statedir", "memdir", "netns_dir", "cgroup", "types",
@@ -490,6 +505,7 @@ conf_type(struct vmm_conf *conf, const config_setting_t *g, struct vmm_type *t,
 	    member_string(conf, g, what, "qemu", "qemu-system-x86_64", &t->qemu) ||
 	    member_string(conf, g, what, "disk", NULL, &t->disk) ||
 	    member_uint(conf, g, what, "tcg_buffer", 1, 2048, &t->tcg_buffer_mb) ||
+	    member_bool(conf, g, what, "merge", &t->merge) ||
 	    conf_accel(conf, g, what, t) ||
 	    member_uint(conf, g, what, "pool", 0, VMM_POOL_MAX, &t->pool) ||
 	    member_string(conf, g, what, "xl", "xl", &t->xl) ||
@@ -518,6 +534,9 @@ conf_type(struct vmm_conf *conf, const config_setting_t *g, struct vmm_type *t,
 	if (t->disk != NULL && *t->disk != '/')
 		return vconf_error(conf, config_setting_get_member(g, "disk"),
 		    "%sdisk: '%s' is not an absolute path", what, t->disk);
+	if (t->merge && strcmp(t->backend->name, "qemu") != 0)
+		return vconf_error(conf, config_setting_get_member(g, "merge"),
+		    "%smerge: only the qemu backend merges a clone's pages", what);
 	if (t->pool > 0 && t->backend->pool_make == NULL)
 		return vconf_error(conf, config_setting_get_member(g, "pool"),
 		    "%spool: the %s backend keeps no pool", what,

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -38,6 +39,10 @@
 #include "lib/monotime.h"
 #include "qemu.h"
 #include "qmp.h"
+
+#ifndef PR_SET_MEMORY_MERGE
+#define PR_SET_MEMORY_MERGE 67	/* Linux 6.4 */
+#endif
 
 #define QEMU_ARGS_MAX 64
 #define QEMU_START_MS 20000	/* QEMU's own start, before any guest runs */
@@ -140,6 +145,14 @@ qemu_argv(struct qargs *a, const struct qemu_run *r)
 		    t->tcg_buffer_mb);
 	qa_add(a, "-machine");
 	qa_add(a, "%s", r->machine);
+	/* QEMU offers a guest's memory to the kernel's same-page merging by
+	 * default: a clone's is offered with the rest of its QEMU's pages
+	 * when its type merges (qemu_exec), else none of it.  Not part of
+	 * the machine a snapshot records: its own -machine. */
+	if (!r->reference) {
+		qa_add(a, "-machine");
+		qa_add(a, "mem-merge=%s", t->merge ? "on" : "off");
+	}
 	qa_add(a, "-smp");
 	qa_add(a, "%u", t->cpus);
 	qa_add(a, "-m");
@@ -301,6 +314,16 @@ qemu_exec(const struct cage *c, void *arg)
 		    vmm_progname(), c->id, strerror(errno));
 		_exit(1);
 	}
+	/* Every anonymous page of the QEMU to come, its heap, relocations
+	 * and code buffer with its guest's memory, offered to KSM: the
+	 * setting is the process's and outlives the exec. */
+	if (!r->reference && r->t->merge &&
+	    prctl(PR_SET_MEMORY_MERGE, 1, 0, 0, 0) == -1) {
+		dprintf(c->errfd, "%s: clone %u: merge: offering QEMU's memory "
+		    "to KSM (Linux 6.4 or later): %s\n", vmm_progname(), c->id,
+		    strerror(errno));
+		_exit(1);
+	}
 	/* The log's descriptor is now 1 and 2; the rest are QEMU's. */
 	for (size_t i = 0; i < c->nkeep; i++)
 		fcntl(c->keep[i], F_SETFD, 0);
@@ -336,6 +359,37 @@ qemu_qmp_socket(const char *dir)
 		return -1;
 	}
 	return fd;
+}
+
+/*
+ * A merging type's QEMU, started: the kernel says whether its pages are
+ * offered (an older kernel forgot the setting at exec) and whether KSM
+ * runs at all (host-wide: the operator's, never switched on here).  Each
+ * said once per process.
+ */
+static void
+qemu_merge_check(const struct qemu_run *r)
+{
+	static bool told_exec, told_run;
+	char path[64], buf[512] = "", run[8] = "";
+
+	if (r->reference || !r->t->merge)
+		return;
+	snprintf(path, sizeof(path), "/proc/%ld/ksm_stat", (long)r->pid);
+	if (!told_exec && (vmm_read_file(path, buf, sizeof(buf), NULL) == -1 ||
+	    strstr(buf, "ksm_merge_any: yes") == NULL)) {
+		warnx("type %s: merge: this kernel did not keep QEMU's pages "
+		    "offered to KSM across its start", r->t->name);
+		told_exec = true;
+	}
+	if (!told_run &&
+	    (vmm_read_file("/sys/kernel/mm/ksm/run", run, sizeof(run), NULL) == -1 ||
+	    run[0] != '1')) {
+		warnx("type %s: merge: KSM is not running on this host "
+		    "(/sys/kernel/mm/ksm/run is not 1): nothing is merged",
+		    r->t->name);
+		told_run = true;
+	}
 }
 
 /* QEMU's own messages, on our stderr: why it did not start. */
@@ -413,6 +467,7 @@ qemu_run(struct qemu_run *r, const struct cgroup *cg)
 	qmp_close(&q);
 	r->pid = c.pid;
 	c.pid = -1;
+	qemu_merge_check(r);
 	rc = 0;
 out:
 	cage_kill(&c);

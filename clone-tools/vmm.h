@@ -93,6 +93,7 @@ struct vmm_type {
 	const char *qemu;
 	const char *disk;	/* the guest's disk (qcow2), cloned copy-on-write */
 	unsigned tcg_buffer_mb;	/* a clone's translated code, private to it */
+	bool merge;		/* its QEMU's pages offered to the kernel's KSM */
 	enum vmm_accel accel;
 	unsigned pool;		/* clones kept loaded and paused, ahead of demand */
 	/* xen */

@@ -143,6 +143,12 @@ test_expect_success 'meaning errors name the file, the line and the setting' '
 	printf "types = { x = { backend = \"netns\";\n  disk = \"/d.qcow2\"; }; };\n" >bad9.conf &&
 	test_expect_code 1 potemkin-ls -c bad9.conf 2>err &&
 	grep -q "^potemkin-ls: bad9.conf:2: type x: disk: only the qemu backend clones a disk\$" err &&
+	printf "types = { x = { backend = \"netns\";\n  merge = true; }; };\n" >bad9m.conf &&
+	test_expect_code 1 potemkin-ls -c bad9m.conf 2>err &&
+	grep -q "^potemkin-ls: bad9m.conf:2: type x: merge: only the qemu backend merges a clone${SQ}s pages\$" err &&
+	printf "types = { x = { backend = \"qemu\"; kernel = \"/k\"; initrd = \"/i\";\n  merge = 1; }; };\n" >bad9n.conf &&
+	test_expect_code 1 potemkin-ls -c bad9n.conf 2>err &&
+	grep -q "^potemkin-ls: bad9n.conf:2: type x: merge: true or false is expected\$" err &&
 	printf "types = { x = { backend = \"qemu\"; kernel = \"/k\"; initrd = \"/i\";\n  disk = \"d.qcow2\"; }; };\n" >bad10.conf &&
 	test_expect_code 1 potemkin-ls -c bad10.conf 2>err &&
 	grep -q "^potemkin-ls: bad10.conf:2: type x: disk: .d.qcow2. is not an absolute path\$" err &&

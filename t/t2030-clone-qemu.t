@@ -76,6 +76,13 @@ types = {
     accel = "kvm";
     ready_timeout = "3s";
   };
+  merged = {
+    backend = "qemu";
+    kernel = "$image/vmlinuz";
+    initrd = "$image/initrd.img";
+    accel = "tcg";
+    merge = true;
+  };
 };
 CONF
 export POTEMKIN_VMM_CONF=$TRASH/vmm.conf
@@ -152,6 +159,16 @@ test_expect_success 'the clone maps the snapshot memory privately' '
 	pid=$(cage_field pid <rec) &&
 	grep " /memory\$" /proc/$pid/maps | grep -q " rw-p " &&
 	potemkin-ls | grep -q "^$id  *linux  *-  *qemu  *pk$id .* cow  *running "
+'
+
+# merge off (the default): not one page of the clone is offered to KSM, not
+# even its guest's memory, which QEMU would offer by itself.
+test_expect_success 'merge off: none of its QEMU'"'"'s memory offered to KSM' '
+	pid=$(cage_field pid <rec) &&
+	tr "\0" " " </proc/$pid/cmdline >args &&
+	grep -q " -machine mem-merge=off " args &&
+	grep -qx "ksm_merge_any: no" /proc/$pid/ksm_stat &&
+	grep -qx "ksm_mergeable: no" /proc/$pid/ksm_stat
 '
 
 # What a guest that took its QEMU over would have: seen from outside.
@@ -272,6 +289,23 @@ snapshot_copy() {
 	cp mem/linux.ram mem/$1.ram &&
 	chgrp $2 mem/$1.ram
 }
+
+test_expect_success 'merge on: all its QEMU'"'"'s memory offered to KSM, and it answers' '
+	snapshot_copy merged $((CAGE_IDS + 6 * 65536)) &&
+	cp state/snapshots/linux/machine state/snapshots/merged/ &&
+	potemkin-clone -t merged >mrec 2>merr &&
+	mpid=$(cage_field pid <mrec) &&
+	grep -qx "ksm_merge_any: yes" /proc/$mpid/ksm_stat &&
+	grep -qx "ksm_mergeable: yes" /proc/$mpid/ksm_stat &&
+	tr "\0" " " </proc/$mpid/cmdline | grep -q " -machine mem-merge=on " &&
+	curl -sS --max-time 10 --interface pk$(cage_field id <mrec) \
+		http://10.0.2.15/ | grep -q "It works!" &&
+	if test "$(cat /sys/kernel/mm/ksm/run)" = 1
+	then ! grep -q "KSM is not running" merr
+	else grep -q "^potemkin-clone: type merged: merge: KSM is not running on this host" merr
+	fi &&
+	potemkin-teardown $(cage_field id <mrec)
+'
 
 test_expect_success 'a pool: the snapshot leaves clones loaded and paused' '
 	snapshot_copy pooled $((CAGE_IDS + 2 * 65536)) &&
