@@ -16,8 +16,11 @@
  *
  * Everything else -- a key not in the map, an expired entry, IP options,
  * fragments, anything the program does not carry exactly like the slow
- * path -- is TC_ACT_OK, untouched: it goes on to netfilter and the queues,
- * and queue 1 fails closed.  Nothing leaves that the map does not name.
+ * path -- is TCX_NEXT, untouched: it goes on through the rest of the tc chain to
+ * netfilter and the queues, and queue 1 fails closed.  A frame whose VLAN
+ * tag the device moved into the packet's metadata is not carried either:
+ * the slow path never forwards one, and a redirect would send it out
+ * still tagged.  Nothing leaves that the map does not name.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -34,6 +37,18 @@
 
 #ifndef AF_INET
 #define AF_INET 2
+#endif
+
+/*
+ * What the program returns for every packet it does not carry: tcx's
+ * "next" (TC_ACT_UNSPEC), so the rest of the chain -- later tcx programs,
+ * the interface's classic tc filters -- and then netfilter see it exactly
+ * as without the fast path.  TC_ACT_OK would end the chain: under tcx it
+ * is a final pass that skips every filter behind it.  Older headers lack
+ * the name.
+ */
+#ifndef TCX_NEXT
+#define TCX_NEXT -1
 #endif
 
 /* Sized by the loader from gateway.conf's fastpath_flows. */
@@ -91,7 +106,11 @@ fp_parse(struct __sk_buff *skb, __u8 dir, struct fp_pkt *p)
 	struct iphdr *ip;
 	__u32 l4hdr, ulen = 0, len = ETH_HLEN + sizeof(*ip) + sizeof(struct tcphdr);
 
-	if (skb->protocol != bpf_htons(ETH_P_IP))
+	/*
+	 * A VLAN-tagged frame: by tcx ingress the tag is in the metadata and
+	 * skb->protocol already the inner one; the queues never forward it.
+	 */
+	if (skb->vlan_present || skb->protocol != bpf_htons(ETH_P_IP))
 		return -1;
 	/* The headers in the linear part, for direct access. */
 	if (skb->len < len)
@@ -247,11 +266,11 @@ fp_inbound(struct __sk_buff *skb)
 
 	/* As ip_rcv: a frame for another host's MAC never reaches the queue. */
 	if (skb->pkt_type != PACKET_HOST || fp_parse(skb, FP_DIR_IN, &p) < 0)
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	if ((v = fp_lookup(&p, &now)) == NULL)
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	if ((v->flags & FP_F_RPFILTER) && !fp_reverse_path_ok(skb, &p))
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	/*
 	 * Past this point the packet is the clone's or nobody's: the engine
 	 * would have dropped the queued original whatever became of its copy.
@@ -281,18 +300,18 @@ fp_outbound(struct __sk_buff *skb)
 	long rc;
 
 	if (fp_parse(skb, FP_DIR_OUT, &p) < 0)
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	p.key.ifindex = skb->ingress_ifindex;
 	if ((v = fp_lookup(&p, &now)) == NULL)
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	/* Only what the kernel would forward: sent to the host, TTL to spare. */
 	if (skb->pkt_type != PACKET_HOST)
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	data = (void *)(long)skb->data;
 	end = (void *)(long)skb->data_end;
 	ip = data + ETH_HLEN;
 	if ((void *)(ip + 1) > end || ip->ttl <= 1)
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	ttl = ip->ttl;
 	/* The TTL shares its checksum word with the protocol. */
 	old_word = *(__be16 *)&ip->ttl;
@@ -313,7 +332,7 @@ fp_outbound(struct __sk_buff *skb)
 	fib.ifindex = skb->ingress_ifindex;
 	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	__builtin_memcpy(macs, fib.dmac, 6);
 	__builtin_memcpy(macs + 6, fib.smac, 6);
 	ttl--;

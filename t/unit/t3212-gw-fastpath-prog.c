@@ -7,7 +7,8 @@
  * of the AF_PACKET send (inbound) or of the kernel's next hop (outbound),
  * counted as the engine counts; anything else -- IP options, fragments, an
  * expired entry, another interface, another source, a TTL at its end, a
- * next hop not resolved -- goes on untouched (TC_ACT_OK) to the queues.
+ * next hop not resolved, a VLAN-tagged frame -- goes on untouched (TCX_NEXT)
+ * down the rest of the tc chain to the queues.
  *
  * Needs root and BPF; runs in a network namespace of its own, with a
  * resolved neighbour for the outbound program's route.
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/if_packet.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +35,10 @@
 #include "nfq-gateway/fastpath-load.h"
 #include "nfq-gateway/fastpath-map.h"
 #include "t/lib/tap.h"
+
+#ifndef TCX_NEXT
+#define TCX_NEXT -1
+#endif
 
 #define FARM 0xc6336407u	/* 198.51.100.7, the impersonated address */
 #define GUEST 0x0a000002u	/* 10.0.0.2, the clone's own */
@@ -322,7 +328,7 @@ test_inbound(void)
 			fr[14 + 20 + 4] = (uint8_t)(bad[i] >> 8);
 			fr[14 + 20 + 5] = (uint8_t)bad[i];
 			run(k.prog_in, fr, n, ext_ifindex, &r);
-			ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0,
+			ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0,
 			    "UDP length %u: malformed to the engine, untouched", bad[i]);
 		}
 	}
@@ -332,7 +338,7 @@ test_inbound(void)
 	n = frame(&g, ext_mac, 0, fr, sizeof(fr));
 	fr[14 + 10] ^= 0x01;
 	run(k.prog_in, fr, n, ext_ifindex, &r);
-	ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0, "a bad IP header checksum: untouched");
+	ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0, "a bad IP header checksum: untouched");
 
 	/* IP options: the key is in the map, the packet still goes to the queue. */
 	h = g;
@@ -341,8 +347,8 @@ test_inbound(void)
 	put(&mk, &h, FP_DIR_IN, 0, &v);
 	n = frame(&h, ext_mac, 0, fr, sizeof(fr));
 	run(k.prog_in, fr, n, ext_ifindex, &r);
-	ok(r.ret == TC_ACT_OK && r.len == n && memcmp(r.out, fr, n) == 0,
-	    "IP options: TC_ACT_OK, untouched");
+	ok(r.ret == TCX_NEXT && r.len == n && memcmp(r.out, fr, n) == 0,
+	    "IP options: TCX_NEXT, untouched");
 	is(get(&mk).packets, 0, "and not counted");
 
 	/* Fragments: the first (MF) and a later one. */
@@ -353,8 +359,8 @@ test_inbound(void)
 		put(&mk, &h, FP_DIR_IN, 0, &v);
 		n = frame(&h, ext_mac, 0, fr, sizeof(fr));
 		run(k.prog_in, fr, n, ext_ifindex, &r);
-		ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0,
-		    "%s fragment: TC_ACT_OK, untouched", later ? "a later" : "a first");
+		ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0,
+		    "%s fragment: TCX_NEXT, untouched", later ? "a later" : "a first");
 	}
 
 	/* Expired: the engine's decision no longer holds. */
@@ -364,7 +370,7 @@ test_inbound(void)
 	put(&mk, &h, FP_DIR_IN, 0, &v);
 	n = frame(&h, ext_mac, 0, fr, sizeof(fr));
 	run(k.prog_in, fr, n, ext_ifindex, &r);
-	ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0, "expired entry: TC_ACT_OK, untouched");
+	ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0, "expired entry: TCX_NEXT, untouched");
 	is(get(&mk).packets, 0, "and not counted");
 	v.expires_ns = mono_ns() + 60ull * 1000000000u;
 	put(&mk, &h, FP_DIR_IN, 0, &v);
@@ -391,7 +397,7 @@ test_inbound(void)
 			put(&mk, &h, FP_DIR_IN, 0, &v);
 			n = frame(&h, ext_mac, 0, fr, sizeof(fr));
 			run(k.prog_in, fr, n, ext_ifindex, &r);
-			ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0,
+			ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0,
 			    "rpfilter: a source routed %s: untouched", i ? "nowhere" :
 			    "out of another interface");
 		}
@@ -402,10 +408,10 @@ test_inbound(void)
 	h.sport = 40002;
 	n = frame(&h, ext_mac, 0, fr, sizeof(fr));
 	run(k.prog_in, fr, n, ext_ifindex, &r);
-	ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0, "a flow not in the map: untouched");
+	ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0, "a flow not in the map: untouched");
 	n = frame(&g, ext_mac, 0, fr, sizeof(fr));
 	run(k.prog_out, fr, n, pk_ifindex, &r);
-	ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0,
+	ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0,
 	    "an inbound flow arriving on a clone's interface: untouched");
 }
 
@@ -453,14 +459,14 @@ test_outbound(void)
 	/* Another interface: the key names the clone's. */
 	n = frame(&g, pk_mac, 0, fr, sizeof(fr));
 	run(k.prog_out, fr, n, ext_ifindex, &r);
-	ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0, "another interface: untouched");
+	ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0, "another interface: untouched");
 
 	/* Another source: a clone that spoofs is not the flow. */
 	h = g;
 	h.src = GUEST + 1;
 	n = frame(&h, pk_mac, 0, fr, sizeof(fr));
 	run(k.prog_out, fr, n, pk_ifindex, &r);
-	ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0, "another source: untouched");
+	ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0, "another source: untouched");
 
 	/* TTL 1: the kernel answers it (ICMP time exceeded), after the queue. */
 	h = g;
@@ -468,7 +474,7 @@ test_outbound(void)
 	put(&mk, &h, FP_DIR_OUT, pk_ifindex, &v);
 	n = frame(&h, pk_mac, 0, fr, sizeof(fr));
 	run(k.prog_out, fr, n, pk_ifindex, &r);
-	ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0, "TTL 1: untouched");
+	ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0, "TTL 1: untouched");
 	is(get(&mk).packets, 0, "and not counted");
 
 	/* A next hop not resolved: the kernel resolves it, after the queue. */
@@ -478,7 +484,7 @@ test_outbound(void)
 	put(&mk, &h, FP_DIR_OUT, pk_ifindex, &v);
 	n = frame(&h, pk_mac, 0, fr, sizeof(fr));
 	run(k.prog_out, fr, n, pk_ifindex, &r);
-	ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0, "no resolved next hop: untouched");
+	ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0, "no resolved next hop: untouched");
 
 	/* Addressed to another host's MAC: the kernel would not forward it. */
 	{
@@ -486,9 +492,153 @@ test_outbound(void)
 
 		n = frame(&g, other, 0, fr, sizeof(fr));
 		run(k.prog_out, fr, n, pk_ifindex, &r);
-		ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0,
+		ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0,
 		    "a frame not for this host: untouched");
 	}
+}
+
+/*
+ * A program that only says "next", attached behind the fast path's own:
+ * the kernel's run count (BPF_ENABLE_STATS) tells whether the chain went
+ * on past the fast path, as a classic tc filter or a later tcx program
+ * must for every packet the fast path does not carry.
+ */
+static int
+next_prog(void)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = TCX_NEXT },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "fp_t_next", "ISC", insns, 2, NULL);
+
+	if (fd < 0)
+		bail_out("loading the chain's next program: %s", strerror(errno));
+	return fd;
+}
+
+static uint64_t
+run_count(int prog)
+{
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(prog, &info, &len) < 0)
+		bail_out("prog info: %s", strerror(errno));
+	return info.run_cnt;
+}
+
+/* Send a frame into ifname's veth peer, so that it arrives on ifname. */
+static void
+send_frame(const char *peer, const uint8_t *fr, size_t n)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+		.sll_ifindex = (int)if_nametoindex(peer), .sll_halen = 6 };
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+
+	memcpy(sll.sll_addr, fr, 6);
+	if (fd < 0 || sendto(fd, fr, n, 0, (struct sockaddr *)&sll, sizeof(sll)) != (ssize_t)n)
+		bail_out("sending on %s: %s", peer, strerror(errno));
+	close(fd);
+}
+
+/* Wait (2 s at most) until the next program has run want times; its count. */
+static uint64_t
+wait_runs(int prog, uint64_t want)
+{
+	uint64_t deadline = mono_ns() + 2000000000u, c;
+
+	while ((c = run_count(prog)) < want && mono_ns() < deadline)
+		usleep(1000);
+	return c;
+}
+
+/* The frame with an 802.1Q tag (VLAN 5) after the MAC addresses. */
+static size_t
+tag(const uint8_t *fr, size_t n, uint8_t *out)
+{
+	static const uint8_t vlan[4] = { 0x81, 0x00, 0x00, 0x05 };
+
+	memcpy(out, fr, 12);
+	memcpy(out + 12, vlan, 4);
+	memcpy(out + 16, fr + 12, n - 12);
+	return n + 4;
+}
+
+/*
+ * On live interfaces: a packet the fast path does not carry goes on down
+ * the tc chain; a VLAN-tagged frame of a flow in the map (the tag in the
+ * metadata by tcx ingress) is not carried, on either side.
+ */
+static void
+test_chain(void)
+{
+	uint8_t fr[2048], tagged[2048], pk_mac[6];
+	struct fp_map_value vin = inbound_value(), vout = {
+		.new_src = htonl(FARM), .new_dst = htonl(PEER), .mark = 0x40,
+		.expires_ns = UINT64_MAX, .binding = 3,
+	};
+	struct fp_map_key min, mout;
+	struct gen g = tcp_in(), h = tcp_in();
+	int stats = bpf_enable_stats(BPF_STATS_RUN_TIME), next = next_prog();
+	int l_in = fpk_attach(k.prog_in, ext_ifindex), l_out = fpk_attach(k.prog_out, pk_ifindex);
+	int n_in = fpk_attach(next, ext_ifindex), n_out = fpk_attach(next, pk_ifindex);
+	uint64_t base;
+	size_t n;
+
+	if (stats < 0 || l_in < 0 || l_out < 0 || n_in < 0 || n_out < 0)
+		bail_out("the chain's links: %s", strerror(errno));
+	read_mac("pk7", pk_mac);
+	g.sport = 40100;
+	put(&min, &g, FP_DIR_IN, 0, &vin);
+	h.src = GUEST;
+	h.dst = PEER;
+	h.sport = 80;
+	h.dport = 40100;
+	put(&mout, &h, FP_DIR_OUT, pk_ifindex, &vout);
+
+	base = run_count(next);
+	g.sport = 40101;	/* not in the map */
+	n = frame(&g, ext_mac, 0, fr, sizeof(fr));
+	send_frame("ext-peer", fr, n);
+	ok(wait_runs(next, base + 1) == base + 1,
+	    "inbound, not in the map: the next program in the chain runs");
+	h.sport = 81;
+	n = frame(&h, pk_mac, 0, fr, sizeof(fr));
+	send_frame("pk7-peer", fr, n);
+	ok(wait_runs(next, base + 2) == base + 2,
+	    "outbound, not in the map: the next program in the chain runs");
+
+	g.sport = 40100;
+	n = tag(fr, frame(&g, ext_mac, 0, fr, sizeof(fr)), tagged);
+	send_frame("ext-peer", tagged, n);
+	ok(wait_runs(next, base + 3) == base + 3 && get(&min).packets == 0,
+	    "inbound VLAN-tagged frame of a flow in the map: not carried, passed on");
+	h.sport = 80;
+	n = tag(fr, frame(&h, pk_mac, 0, fr, sizeof(fr)), tagged);
+	send_frame("pk7-peer", tagged, n);
+	ok(wait_runs(next, base + 4) == base + 4 && get(&mout).packets == 0,
+	    "outbound VLAN-tagged frame of a flow in the map: not carried, passed on");
+	/* The same untagged: carried, and the chain stops there. */
+	n = frame(&h, pk_mac, 0, fr, sizeof(fr));
+	send_frame("pk7-peer", fr, n);
+	{
+		uint64_t deadline = mono_ns() + 2000000000u;
+
+		while (get(&mout).packets == 0 && mono_ns() < deadline)
+			usleep(1000);
+	}
+	ok(get(&mout).packets == 1 && run_count(next) == base + 4,
+	    "the same frame untagged: carried, the chain ends with the redirect");
+	close(n_in);
+	close(n_out);
+	close(l_in);
+	close(l_out);
+	close(next);
+	close(stats);
+	bpf_map_delete_elem(k.map, &min);
+	bpf_map_delete_elem(k.map, &mout);
 }
 
 /* A link attaches, a second program behind it, and the kernel refuses nonsense. */
@@ -530,6 +680,7 @@ main(void)
 	test_inbound();
 	test_outbound();
 	test_attach();
+	test_chain();
 	fpk_close(&k);
 	return done_testing();
 }
