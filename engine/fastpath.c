@@ -432,11 +432,22 @@ fp_hist_forgot(void *ctx, const struct hist_key *hk)
 
 /* ---- what the kernel carried --------------------------------------------- */
 
+/*
+ * What the slow path would have noted of the kernel's packets.  History
+ * takes the kernel's last_ms (it keeps the latest time it was told).  The
+ * scan filter takes the report's own time, now_ms: the flow's address is
+ * counted already, and a refresh must not move the source's entry back in
+ * time -- a time older than the source's last slow-path packet reads as
+ * one 2^32 ms old, and the entry would be reset or its newer addresses
+ * dropped, letting a scanner through.  now_ms is later than the kernel's
+ * packet by the report's delay only, which keeps the address in the window
+ * that much longer (on the side of filtering).
+ */
 static void
 seen_inbound(struct eng *e, struct binding *b, const struct eng_fp_key *k,
-    uint64_t last_ms)
+    uint64_t last_ms, uint64_t now_ms)
 {
-	uint32_t counts[SCAN_SPECS_MAX], stamp = eng_stamp(last_ms);
+	uint32_t counts[SCAN_SPECS_MAX], stamp = eng_stamp(now_ms);
 	struct hist_conv conv = { k->dport, k->sport, k->proto };
 	uint64_t ukey = e->univ.slab[b->uidx].key;
 	struct scan_ref sr;
@@ -449,12 +460,12 @@ seen_inbound(struct eng *e, struct binding *b, const struct eng_fp_key *k,
 	if (e->cfg.no_scan_filter)
 		return;
 	scan_ref(&e->scan, &sr, k->src, k->dport);
-	scan_note(&e->scan, &sr, k->dst, last_ms, stamp, counts, &crossed);
+	scan_note(&e->scan, &sr, k->dst, now_ms, stamp, counts, &crossed);
 	if (crossed) {
 		struct eng_event ev;
 
 		e->st.scan_filtered++;
-		eng_event_init(&ev, EV_SCAN_FILTERED, last_ms);
+		eng_event_init(&ev, EV_SCAN_FILTERED, now_ms);
 		ev.dir = EV_DIR_IN;
 		ev.peer = k->src;
 		ev.addr = k->dst;
@@ -497,7 +508,7 @@ eng_fp_seen(struct eng *e, const struct eng_fp_key *k, uint64_t packets,
 		e->st.in_packets += packets;
 		e->st.flow_hits += packets;
 		e->st.delivered += packets;
-		seen_inbound(e, b, k, last_ms);	/* v may move from here on */
+		seen_inbound(e, b, k, last_ms, now_ms);	/* v may move from here on */
 	} else {
 		b->pkts_out += packets;
 		b->bytes_out += bytes;

@@ -226,9 +226,10 @@ fp_trim(struct __sk_buff *skb, __u32 tot_len)
 static __always_inline void
 fp_count(struct fp_map_value *v, const struct fp_pkt *p, __u64 now)
 {
+	/* The time first: a reader that sees the count sees a time with it. */
+	v->last_ns = now;
 	__sync_fetch_and_add(&v->packets, p->segs);
 	__sync_fetch_and_add(&v->bytes, p->bytes);
-	v->last_ns = now;
 }
 
 /*

@@ -291,7 +291,12 @@ report(struct gw *g, struct gw_fastpath *fp, const struct fp_map_key *mk,
 	s->bytes = v->bytes;
 	fp->packets += dp;
 	fp->bytes += db;
-	last_ms = v->last_ns / NS_PER_MS;
+	/*
+	 * The program writes last_ns before it counts, but an entry read
+	 * while its first packet is being counted on another CPU may show
+	 * the count without the time: that packet is now's.
+	 */
+	last_ms = v->last_ns == 0 ? now_ms : v->last_ns / NS_PER_MS;
 	eng_key(mk, &k);
 	/* The engine may withdraw or offer flows from here: s is not used again. */
 	eng_fp_seen(g->eng, &k, dp, db, last_ms > now_ms ? now_ms : last_ms, now_ms);

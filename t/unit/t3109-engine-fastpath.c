@@ -877,6 +877,48 @@ test_unknown_and_refused(void)
 	h_free(h);
 }
 
+/*
+ * A kernel report of a packet older than the source's last slow-path one:
+ * the scan filter must neither start the source afresh nor drop its newer
+ * addresses, or a scanner that keeps one flow in the kernel gets a clone
+ * for every address (t4001 with the fast path on).
+ */
+static void
+test_scan_late_report(void)
+{
+	struct harness *h = with("idle 1h\ninbound drop scanner over 4 addresses in 60s\n"
+	    "inbound bind\noutbound drop\n", 0);
+	uint8_t p[128], c[128];
+	size_t n;
+	struct k_out o;
+	int clones0, vm;
+	uint32_t a;
+
+	vm = offered_clone(h, A, FARM7);
+	(void)vm;
+	for (int round = 0; round < 5; round++) {
+		/* One packet on the fast-pathed flow. */
+		n = tp_tcp(p, A, 40000, FARM7, 80, TP_ACK, NULL);
+		memcpy(c, p, n);
+		k_carry(POL_IN, 0, c, n, h->now, &o);
+		h->now += 5;
+		/* Three new addresses on the slow path (under the threshold of 4). */
+		for (int i = 0; i < 3; i++) {
+			a = tp_ip("198.51.100.0") + 20 + (uint32_t)(round * 3 + i);
+			n = tp_tcp(p, A, 41000, a, 80, TP_SYN, NULL);
+			h_in(h, p, n);
+		}
+		/* The worker's flush: the kernel's report, then the tick. */
+		k_report(h);
+		eng_tick(h->e, h->now);
+		h->now += 5;
+	}
+	clones0 = h->nclones;
+	ok(clones0 <= 1 + 4, "a scanner over 4 addresses, one flow in the kernel reported late: "
+	    "no more than 4 new clones (got %d)", clones0);
+	h_free(h);
+}
+
 int
 main(void)
 {
@@ -895,5 +937,6 @@ main(void)
 	test_reply_within();
 	test_outside_address_bound();
 	test_unknown_and_refused();
+	test_scan_late_report();
 	return done_testing();
 }
