@@ -43,6 +43,7 @@ struct gw_fastpath {
 	size_t nlinks, caplinks;
 	uint64_t added, removed, refused, packets, bytes;
 	uint64_t synced_ms;
+	bool failed;			/* a delete failed: links closed, off */
 	struct fp_map_key *bkeys;	/* the batch read's buffers */
 	struct fp_map_value *bvals;
 };
@@ -52,7 +53,7 @@ static struct gw_fastpath fp_state;
 static struct gw_fastpath *
 fp_of(const struct gw *g)
 {
-	return g->fp_on ? &fp_state : NULL;
+	return g->fp_on && !fp_state.failed ? &fp_state : NULL;
 }
 
 /* ---- keys --------------------------------------------------------------- */
@@ -144,6 +145,52 @@ fp_clone_gone(struct gw *g, int ifindex)
 	}
 }
 
+/* ---- failing closed ------------------------------------------------------- */
+
+static void
+close_links(struct gw_fastpath *fp)
+{
+	for (size_t i = 0; i < fp->nlinks; i++)
+		close(fp->links[i].fd);
+	fp->nlinks = 0;
+	if (fp->ext_link >= 0)
+		close(fp->ext_link);
+	fp->ext_link = -1;
+}
+
+/*
+ * A flow the engine withdrew stays in the map: the kernel would go on
+ * carrying what the engine no longer decides.  Every link goes, so the
+ * kernel falls back to the fail-closed queues at once, and the gateway
+ * runs on without the fast path (the map and index wait for fp_close: a
+ * sweep may be walking the index now).
+ */
+static void
+fail_closed(struct gw_fastpath *fp, int err)
+{
+	close_links(fp);
+	fp->failed = true;
+	log_warnx("fast path off: removing a flow from the map: %s; every link closed, "
+	    "all packets go to the queues", strerror(err));
+}
+
+/*
+ * Remove a flow from the map: gone or not there is done; any other error
+ * is tried once more, then fails closed.  Whether the map held it.
+ */
+static bool
+map_delete(struct gw_fastpath *fp, const struct fp_map_key *mk)
+{
+	for (int tries = 0; tries < 2; tries++) {
+		if (bpf_map_delete_elem(fp->k.map, mk) == 0)
+			return true;
+		if (errno == ENOENT)
+			return false;
+	}
+	fail_closed(fp, errno);
+	return false;
+}
+
 /* ---- the engine's calls ------------------------------------------------------ */
 
 /* Whether the kernel may carry flows of the clone on ifindex. */
@@ -210,7 +257,7 @@ fp_add(void *ctx, const struct eng_fp_flow *f)
 refuse:
 	/* Refused, a flow offered before is withdrawn: its old decision is not the engine's. */
 	if (fpx_delete(fp->index, &mk)) {
-		bpf_map_delete_elem(fp->k.map, &mk);
+		map_delete(fp, &mk);
 		fp->removed++;
 	}
 	fp->refused++;
@@ -228,7 +275,7 @@ fp_del(void *ctx, const struct eng_fp_key *k)
 		return;
 	map_key(k, &mk);
 	if (fpx_delete(fp->index, &mk)) {
-		bpf_map_delete_elem(fp->k.map, &mk);
+		map_delete(fp, &mk);
 		fp->removed++;
 	}
 }
@@ -247,7 +294,7 @@ forget_one(void *ctx, const struct fp_map_key *key, struct fp_seen *s)
 	if (!c->all && s->binding != c->binding)
 		return true;
 	/* Deleting a key already gone (a sweep may visit twice) is harmless. */
-	if (bpf_map_delete_elem(c->fp->k.map, key) == 0)
+	if (!c->fp->failed && map_delete(c->fp, key))
 		c->fp->removed++;
 	return false;
 }
@@ -350,6 +397,7 @@ fp_setup(struct gw *g, struct eng_io *io)
 	fp->k = g->fpk;
 	g->fpk = FPK_NONE;
 	fp->ext_link = -1;
+	fp->failed = false;
 	if ((ext = if_nametoindex(g->cfg->external_interface)) == 0) {
 		log_warn("fast path off: external interface %s", g->cfg->external_interface);
 		goto off;
@@ -405,16 +453,12 @@ fp_stats(const struct gw *g, struct fp_stats *out)
 void
 fp_close(struct gw *g)
 {
-	struct gw_fastpath *fp = fp_of(g);
+	struct gw_fastpath *fp = &fp_state;
 
-	if (fp == NULL)
+	if (!g->fp_on)
 		return;
-	for (size_t i = 0; i < fp->nlinks; i++)
-		close(fp->links[i].fd);
-	fp->nlinks = 0;
-	if (fp->ext_link >= 0)
-		close(fp->ext_link);
-	fp->ext_link = -1;
+	close_links(fp);
+	fp->failed = false;
 	fpk_close(&fp->k);
 	fpx_free(fp->index);
 	free(fp->links);
@@ -422,6 +466,7 @@ fp_close(struct gw *g)
 	free(fp->bvals);
 	fp->index = NULL;
 	fp->links = NULL;
+	fp->caplinks = 0;
 	fp->bkeys = NULL;
 	fp->bvals = NULL;
 	g->fp_on = false;
