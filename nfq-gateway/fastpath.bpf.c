@@ -59,6 +59,19 @@ struct {
 	__uint(max_entries, 65536);
 } fp_flows SEC(".maps");
 
+/*
+ * The worker's heartbeat: a deadline on CLOCK_MONOTONIC (ns) that the worker
+ * pushes on while it runs.  Once it is past -- the worker stopped or hung --
+ * nothing is carried: the packets meet the queues, which fail closed.  0,
+ * as made, carries nothing until the worker's first beat.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 1);
+} fp_alive SEC(".maps");
+
 #define IP_OFF (ETH_HLEN)
 #define L4_OFF (ETH_HLEN + sizeof(struct iphdr))
 #define IP_CSUM_OFF (IP_OFF + offsetof(struct iphdr, check))
@@ -182,10 +195,15 @@ static __always_inline struct fp_map_value *
 fp_lookup(struct fp_pkt *p, __u64 *now)
 {
 	struct fp_map_value *v = bpf_map_lookup_elem(&fp_flows, &p->key);
+	__u32 zero = 0;
+	__u64 *alive;
 
 	if (v == NULL)
 		return NULL;
 	*now = bpf_ktime_get_ns();
+	alive = bpf_map_lookup_elem(&fp_alive, &zero);
+	if (alive == NULL || *now >= *alive)
+		return NULL;	/* the worker is not beating: the queues decide */
 	return *now < v->expires_ns ? v : NULL;
 }
 

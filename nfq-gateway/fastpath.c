@@ -26,9 +26,19 @@
 #include "fastpath-map.h"
 #include "gateway.h"
 #include "lib/log.h"
+#include "lib/monotime.h"
 
 #define FP_BATCH 1024		/* map entries read per system call */
 #define NS_PER_MS 1000000ull
+/*
+ * The heartbeat: the programs carry nothing once the deadline the worker
+ * wrote is past.  Written at most every FP_BEAT_EVERY_MS, and the worker
+ * wakes for it every FP_BEAT_WAKE_MS while the fast path is on, so the
+ * deadline stays a good way ahead of a running worker.
+ */
+#define FP_BEAT_AHEAD_MS 1000
+#define FP_BEAT_EVERY_MS 100
+#define FP_BEAT_WAKE_MS 250
 
 struct fp_link {
 	int ifindex;
@@ -43,6 +53,7 @@ struct gw_fastpath {
 	size_t nlinks, caplinks;
 	uint64_t added, removed, refused, packets, bytes;
 	uint64_t synced_ms;
+	uint64_t beat_ms;		/* when the deadline was last written; 0 never */
 	bool failed;			/* a delete failed: links closed, off */
 	struct fp_map_key *bkeys;	/* the batch read's buffers */
 	struct fp_map_value *bvals;
@@ -143,6 +154,31 @@ fp_clone_gone(struct gw *g, int ifindex)
 			return;
 		}
 	}
+}
+
+/* ---- the heartbeat ------------------------------------------------------- */
+
+/* Push the deadline on, unless written less than FP_BEAT_EVERY_MS ago. */
+static void
+beat(struct gw_fastpath *fp)
+{
+	uint64_t now = mono_ms(), deadline;
+	uint32_t zero = 0;
+
+	if (fp->beat_ms != 0 && now - fp->beat_ms < FP_BEAT_EVERY_MS)
+		return;
+	deadline = (now + FP_BEAT_AHEAD_MS) * NS_PER_MS;
+	/* A write that fails leaves the old deadline: the kernel stops carrying, safely. */
+	if (bpf_map_update_elem(fp->k.alive, &zero, &deadline, BPF_ANY) == 0)
+		fp->beat_ms = now;
+}
+
+uint64_t
+fp_next_beat(const struct gw *g)
+{
+	const struct gw_fastpath *fp = fp_of(g);
+
+	return fp == NULL ? UINT64_MAX : fp->beat_ms + FP_BEAT_WAKE_MS;
 }
 
 /* ---- failing closed ------------------------------------------------------- */
@@ -357,7 +393,10 @@ fp_sync(struct gw *g, uint64_t now_ms)
 	uint32_t cursor = 0, n;
 	bool first = true, done = false;
 
-	if (fp == NULL || now_ms == fp->synced_ms || fpx_count(fp->index) == 0)
+	if (fp == NULL)
+		return;
+	beat(fp);	/* every pass of the worker's loop: it runs */
+	if (now_ms == fp->synced_ms || fpx_count(fp->index) == 0)
 		return;
 	fp->synced_ms = now_ms;
 	/*
@@ -398,6 +437,7 @@ fp_setup(struct gw *g, struct eng_io *io)
 	g->fpk = FPK_NONE;
 	fp->ext_link = -1;
 	fp->failed = false;
+	fp->beat_ms = 0;
 	if ((ext = if_nametoindex(g->cfg->external_interface)) == 0) {
 		log_warn("fast path off: external interface %s", g->cfg->external_interface);
 		goto off;
@@ -421,6 +461,7 @@ fp_setup(struct gw *g, struct eng_io *io)
 		return -1;
 	}
 	g->fp_on = true;
+	beat(fp);
 	io->fp_add = fp_add;
 	io->fp_del = fp_del;
 	io->fp_forget = fp_forget;

@@ -7,7 +7,8 @@
  * of the AF_PACKET send (inbound) or of the kernel's next hop (outbound),
  * counted as the engine counts; anything else -- IP options, fragments, an
  * expired entry, another interface, another source, a TTL at its end, a
- * next hop not resolved, a VLAN-tagged frame -- goes on untouched (TCX_NEXT)
+ * next hop not resolved, a VLAN-tagged frame, a heartbeat past -- goes on
+ * untouched (TCX_NEXT)
  * down the rest of the tc chain to the queues.
  *
  * Needs root and BPF; runs in a network namespace of its own, with a
@@ -83,7 +84,9 @@ setup_net(void)
 {
 	if (unshare(CLONE_NEWNET) < 0)
 		bail_out("unshare(CLONE_NEWNET): %s", strerror(errno));
-	sh("ip link set lo up && "
+	/* No IPv6: its neighbour discovery would run the chain's programs too. */
+	sh("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 && "
+	    "sysctl -qw net.ipv6.conf.default.disable_ipv6=1 && ip link set lo up && "
 	    "ip link add ext type veth peer name ext-peer && "
 	    "ip link add pk7 type veth peer name pk7-peer && "
 	    "for i in ext ext-peer pk7 pk7-peer; do ip link set $i up; done && "
@@ -264,6 +267,63 @@ mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The worker's heartbeat deadline (CLOCK_MONOTONIC ns). */
+static void
+set_alive(uint64_t deadline_ns)
+{
+	uint32_t zero = 0;
+
+	if (bpf_map_update_elem(k.alive, &zero, &deadline_ns, BPF_ANY) < 0)
+		bail_out("heartbeat update: %s", strerror(errno));
+}
+
+/*
+ * A heartbeat past (the worker stopped or hung), or never written: a flow
+ * in the map is not carried, on either side; a live one carries it.
+ */
+static void
+test_heartbeat(void)
+{
+	uint8_t fr[2048], pk_mac[6];
+	struct fp_map_value vin = inbound_value(), vout = {
+		.new_src = htonl(FARM), .new_dst = htonl(PEER), .mark = 0x40,
+		.expires_ns = UINT64_MAX, .binding = 3,
+	};
+	struct fp_map_key min, mout;
+	struct gen g = tcp_in(), h = tcp_in();
+	struct run r;
+	size_t n;
+
+	read_mac("pk7", pk_mac);
+	g.sport = 40200;
+	put(&min, &g, FP_DIR_IN, 0, &vin);
+	h.src = GUEST;
+	h.dst = PEER;
+	h.sport = 80;
+	h.dport = 40200;
+	put(&mout, &h, FP_DIR_OUT, pk_ifindex, &vout);
+	for (int never = 0; never <= 1; never++) {
+		set_alive(never ? 0 : mono_ns() - 1);
+		n = frame(&g, ext_mac, 0, fr, sizeof(fr));
+		run(k.prog_in, fr, n, ext_ifindex, &r);
+		ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0 && get(&min).packets == 0,
+		    "heartbeat %s: an inbound flow in the map untouched",
+		    never ? "never written" : "past");
+		n = frame(&h, pk_mac, 0, fr, sizeof(fr));
+		run(k.prog_out, fr, n, pk_ifindex, &r);
+		ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0 && get(&mout).packets == 0,
+		    "heartbeat %s: an outbound flow in the map untouched",
+		    never ? "never written" : "past");
+	}
+	set_alive(mono_ns() + 1000000000u);
+	n = frame(&g, ext_mac, 0, fr, sizeof(fr));
+	run(k.prog_in, fr, n, ext_ifindex, &r);
+	ok(r.ret == TC_ACT_REDIRECT, "heartbeat a second ahead: carried");
+	set_alive(UINT64_MAX);
+	bpf_map_delete_elem(k.map, &min);
+	bpf_map_delete_elem(k.map, &mout);
 }
 
 static void
@@ -677,6 +737,8 @@ main(void)
 			bail_out("the fast path does not load: %s", why);
 		skip_all("the fast path does not load: %s", why);
 	}
+	test_heartbeat();
+	set_alive(UINT64_MAX);	/* the rest: a worker that beats */
 	test_inbound();
 	test_outbound();
 	test_attach();

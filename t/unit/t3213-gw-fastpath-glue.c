@@ -118,7 +118,7 @@ inbound_flow(uint16_t sport)
 	return f;
 }
 
-static int map_fd;
+static int map_fd, alive_fd;
 
 static bool
 in_kernel(const struct eng_fp_key *k, struct fp_map_value *v)
@@ -197,6 +197,7 @@ setup(void)
 	if (fpk_load(cfg.fastpath_flows, &g.fpk, err, sizeof(err)) < 0)
 		skip_all("the fast path does not load: %s", err);
 	map_fd = dup(g.fpk.map);
+	alive_fd = dup(g.fpk.alive);
 	prog_in = dup(g.fpk.prog_in);
 	io = (struct eng_io){ .clone = io_clone, .teardown = io_nop_vm,
 		.freeze = io_nop_vm, .event = io_nop_ev, .ctx = &g };
@@ -232,6 +233,16 @@ test_add(void)
 
 	f.expires_ms = 123456;
 	ok(io.fp_add(&g, &f), "an inbound flow of a ready clone is taken");
+	{
+		uint64_t t = mono_ms(), dl = 0;
+		uint32_t zero = 0;
+
+		fp_sync(&g, t);	/* a pass of the worker's loop */
+		ok(bpf_map_lookup_elem(alive_fd, &zero, &dl) == 0 &&
+		    dl >= (t + 900) * 1000000 && dl <= (t + 1000) * 1000000,
+		    "the heartbeat: a deadline a second ahead");
+		ok(fp_next_beat(&g) <= t + 250, "and the worker wakes within 250 ms to push it on");
+	}
 	ok(in_kernel(&f.key, &v), "and is in the map under its network-order key");
 	ok(v.new_dst == htonl(GUEST) && v.new_src == htonl(PEER) &&
 	    v.out_ifindex == (uint32_t)pk_ifindex && memcmp(v.dmac, f.dmac, 6) == 0 &&
@@ -401,6 +412,7 @@ main(void)
 	test_delete_fails();
 	close(g.fpk.prog_in);
 	close(map_fd);
+	close(alive_fd);
 	eng_free(g.eng);
 	pol_free(g.prog);
 	gw_config_free(&cfg);
