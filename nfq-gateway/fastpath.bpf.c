@@ -72,6 +72,15 @@ struct {
 	__uint(max_entries, 1);
 } fp_alive SEC(".maps");
 
+/*
+ * bpf_fib_lookup's mark input (Linux 6.10): the flag, and the field, which
+ * shares its place with smac.  Older headers (Debian's) lack both; an older
+ * kernel refuses the flag, and the packet goes to the queue.
+ */
+#ifndef BPF_FIB_LOOKUP_MARK
+#define BPF_FIB_LOOKUP_MARK (1U << 5)
+#endif
+
 #define IP_OFF (ETH_HLEN)
 #define L4_OFF (ETH_HLEN + sizeof(struct iphdr))
 #define IP_CSUM_OFF (IP_OFF + offsetof(struct iphdr, check))
@@ -85,6 +94,7 @@ struct {
 struct fp_pkt {
 	struct fp_map_key key;
 	__u32 tot_len;		/* the IP total length */
+	__u32 mtu_len;		/* what the MTU must hold: tot_len, or a GSO segment's */
 	__u32 segs;		/* packets it stands for (GSO) */
 	__u64 bytes;		/* what the engine would count for them */
 };
@@ -183,6 +193,8 @@ fp_parse(struct __sk_buff *skb, __u8 dir, struct fp_pkt *p)
 	if (p->segs > 1 && (ETH_HLEN + p->tot_len != skb->len || ip->protocol != IPPROTO_TCP))
 		return -1;
 	p->bytes = p->tot_len + (__u64)(p->segs - 1) * (sizeof(*ip) + l4hdr);
+	/* ip_forward checks each segment of a GSO packet against the route's MTU. */
+	p->mtu_len = p->segs > 1 ? sizeof(*ip) + l4hdr + skb->gso_size : p->tot_len;
 	return 0;
 }
 
@@ -337,7 +349,8 @@ fp_outbound(struct __sk_buff *skb)
 	/*
 	 * The route the rewritten packet would take.  Only a resolved next
 	 * hop is carried; no route, a blackhole, a neighbour not yet known,
-	 * forwarding off, a packet the MTU refuses: the queue decides again
+	 * forwarding off, a packet the route's MTU refuses, a kernel that
+	 * does not take the mark (before 6.10): the queue decides again
 	 * and the kernel does the rest, ICMP errors included.
 	 */
 	__builtin_memset(&fib, 0, sizeof(fib));
@@ -349,7 +362,14 @@ fp_outbound(struct __sk_buff *skb)
 	fib.ipv4_src = v->new_src;
 	fib.ipv4_dst = p.key.dst;
 	fib.ifindex = skb->ingress_ifindex;
-	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
+	/*
+	 * The route's MTU, as ip_forward checks it (without tot_len the
+	 * helper checks only the device's), and the pass mark, which the
+	 * slow path's packet carries into the routing decision (ip rules).
+	 */
+	fib.tot_len = p.mtu_len;
+	__builtin_memcpy(fib.smac, &v->mark, sizeof(v->mark));
+	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_MARK);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 		return TCX_NEXT;
 	__builtin_memcpy(macs, fib.dmac, 6);

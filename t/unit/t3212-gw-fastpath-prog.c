@@ -45,6 +45,7 @@
 #define GUEST 0x0a000002u	/* 10.0.0.2, the clone's own */
 #define PEER 0xcb007105u	/* 203.0.113.5, outside */
 #define UNRESOLVED 0xcb007106u	/* 203.0.113.6: routed, no neighbour */
+#define PEER_SMALL_MTU 0xcb007146u	/* 203.0.113.70: a route with MTU 600 */
 #define NEXT_HOP_MAC "02:00:00:00:00:99"
 
 static const uint8_t clone_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
@@ -555,6 +556,47 @@ test_outbound(void)
 		ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0,
 		    "a frame not for this host: untouched");
 	}
+
+	/*
+	 * The route's MTU, as ip_forward checks it: 600 on the route, 1500
+	 * on the device.  A packet over it goes to the queue (and the
+	 * kernel's ICMP), one under it is carried.
+	 */
+	sh("ip route add 203.0.113.64/26 via 192.0.2.254 dev ext mtu lock 600");
+	h = g;
+	h.dst = PEER_SMALL_MTU;
+	for (int big = 0; big <= 1; big++) {
+		static uint8_t pay[1000];
+
+		h.payload = pay;
+		h.paylen = big ? 1000 : 100;
+		put(&mk, &h, FP_DIR_OUT, pk_ifindex, &v);
+		n = frame(&h, pk_mac, 0, fr, sizeof(fr));
+		run(k.prog_out, fr, n, pk_ifindex, &r);
+		if (big)
+			ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0,
+			    "over the route's MTU (600, the device's 1500): untouched");
+		else
+			is(r.ret, TC_ACT_REDIRECT, "under the route's MTU: carried");
+	}
+
+	/*
+	 * The pass mark routes as it does on the slow path: a rule sends
+	 * mark 0x41 to a table where the peer is blackholed.
+	 */
+	sh("ip rule add fwmark 0x41 lookup 100 && "
+	    "ip route add blackhole 203.0.113.0/24 table 100");
+	v.mark = 0x41;
+	put(&mk, &g, FP_DIR_OUT, pk_ifindex, &v);
+	n = frame(&g, pk_mac, 0, fr, sizeof(fr));
+	run(k.prog_out, fr, n, pk_ifindex, &r);
+	ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0,
+	    "a pass mark whose rule routes to a blackhole: untouched");
+	v.mark = 0x40;
+	put(&mk, &g, FP_DIR_OUT, pk_ifindex, &v);
+	run(k.prog_out, fr, n, pk_ifindex, &r);
+	is(r.ret, TC_ACT_REDIRECT, "the same flow with a mark the rule does not take: carried");
+	sh("ip rule del fwmark 0x41 lookup 100");
 }
 
 /*
