@@ -31,7 +31,7 @@
  *	      history forgets the entry or the conversation (fp_hist_forgot);
  *	      an address bound in the universe makes the peer internal
  *	      (fp_bound_outside).  Its cache entry (dir POL_OUT) is only the
- *	      record of the offer.
+ *	      record of the offer, made only for one the kernel took.
  *
  * Everything here runs only when eng_io has fp_add: without it no flow is
  * ever marked, so none is ever withdrawn either.
@@ -297,8 +297,18 @@ fp_offer_outbound(struct eng *e, const struct binding *b, const struct pkt *p,
 	    (v ? v->slot_action & FLOW_FP_ON : 0), b->serial, eng_stamp(now_ms))) == NULL)
 		return;
 	/* Offered again (the kernel handed it back): the new expiry replaces. */
-	if (offer(e, &f, v))
+	if (offer(e, &f, v)) {
 		e->fp.any_out = true;
+		return;
+	}
+	/*
+	 * Refused (the worker withdrew any older offer of the key): the
+	 * record is only the offer's, and one left behind would hold a
+	 * cache entry until pressure evicted it.  The next packet is
+	 * decided, and offered, again.
+	 */
+	v->slot_action &= ~FLOW_FP_ON;
+	htab_delete_val(e->flows.t, v);
 }
 
 /* ---- withdrawals ------------------------------------------------------------ */

@@ -877,6 +877,29 @@ test_unknown_and_refused(void)
 	h_free(h);
 }
 
+/* A refused outbound offer leaves no record in the flow cache. */
+static void
+test_outbound_refused(void)
+{
+	struct harness *h = with("idle 1h\ninbound bind\noutbound pass\n", 0);
+	int vm = clone_for(h, A, FARM7, H_GUEST_IP);
+	size_t before = htab_count(h->e->flows.t), n;
+	struct eng_stats st;
+	uint8_t p[128];
+
+	K.refuse = 1;
+	n = tp_tcp(p, H_GUEST_IP, 80, PEER, 40000, TP_SYN | TP_ACK, NULL);
+	is(h_out(h, vm, p, n), ENG_PASS, "the clone's packet passes");
+	eng_stats(h->e, &st);
+	ok(st.fp_refusals == 1 && k_live() == 0, "its offer refused");
+	is(htab_count(h->e->flows.t), before, "and no record of it stays in the flow cache");
+	K.refuse = 0;
+	h_out(h, vm, p, n);
+	ok(k_live() == 1 && htab_count(h->e->flows.t) == before + 1,
+	    "taken once the kernel takes it, with its record");
+	h_free(h);
+}
+
 /*
  * A kernel report of a packet older than the source's last slow-path one:
  * the scan filter must neither start the source afresh nor drop its newer
@@ -937,6 +960,7 @@ main(void)
 	test_reply_within();
 	test_outside_address_bound();
 	test_unknown_and_refused();
+	test_outbound_refused();
 	test_scan_late_report();
 	return done_testing();
 }
