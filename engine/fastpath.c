@@ -505,9 +505,19 @@ eng_fp_seen(struct eng *e, const struct eng_fp_key *k, uint64_t packets,
 	if (v == NULL || !(v->slot_action & FLOW_FP_ON) || (b = entry_binding(e, v)) == NULL ||
 	    (k->dir == POL_OUT && b->vm.ifindex != k->ifindex))
 		return;	/* withdrawn already: those packets were the kernel's last */
-	/* The entry lives on as a hit would keep it. */
-	if ((int32_t)(eng_stamp(last_ms) - htab_stamp(e->flows.t, v)) > 0)
-		htab_touch(e->flows.t, v, eng_stamp(last_ms));
+	if ((int32_t)(eng_stamp(last_ms) - htab_stamp(e->flows.t, v)) > (int32_t)e->flows.idle_s) {
+		/*
+		 * The kernel's packet came after the entry had idled past
+		 * flow_idle_ms (before fp_expire's sweep saw it): the slow path
+		 * would have found it stale and decided that packet again.  The
+		 * entry goes, as flows_find drops it, and its next packet meets
+		 * the queues; what was carried is still counted below.
+		 */
+		withdraw(e, &fk, v);
+		htab_delete_val(e->flows.t, v);
+	} else if ((int32_t)(eng_stamp(last_ms) - htab_stamp(e->flows.t, v)) > 0) {
+		htab_touch(e->flows.t, v, eng_stamp(last_ms));	/* as a hit keeps it */
+	}
 	if (last_ms > b->last_ms)
 		b->last_ms = last_ms;
 	e->st.fp_packets_seen += packets;
@@ -518,7 +528,7 @@ eng_fp_seen(struct eng *e, const struct eng_fp_key *k, uint64_t packets,
 		e->st.in_packets += packets;
 		e->st.flow_hits += packets;
 		e->st.delivered += packets;
-		seen_inbound(e, b, k, last_ms, now_ms);	/* v may move from here on */
+		seen_inbound(e, b, k, last_ms, now_ms);	/* v may move (or be gone) */
 	} else {
 		b->pkts_out += packets;
 		b->bytes_out += bytes;

@@ -39,6 +39,7 @@
 #define FP_BEAT_AHEAD_MS 1000
 #define FP_BEAT_EVERY_MS 100
 #define FP_BEAT_WAKE_MS 250
+#define FP_WARN_EVERY_MS 10000
 
 struct fp_link {
 	int ifindex;
@@ -54,6 +55,7 @@ struct gw_fastpath {
 	uint64_t added, removed, refused, packets, bytes;
 	uint64_t synced_ms;
 	uint64_t beat_ms;		/* when the deadline was last written; 0 never */
+	uint64_t warned_ms, read_fails;	/* a failing read of the counts, said seldom */
 	bool failed;			/* a delete failed: links closed, off */
 	struct fp_map_key *bkeys;	/* the batch read's buffers */
 	struct fp_map_value *bvals;
@@ -385,6 +387,25 @@ report(struct gw *g, struct gw_fastpath *fp, const struct fp_map_key *mk,
 	eng_fp_seen(g->eng, &k, dp, db, last_ms > now_ms ? now_ms : last_ms, now_ms);
 }
 
+/*
+ * A read that fails is tried again on the next pass, a millisecond later:
+ * said once every FP_WARN_EVERY_MS, with how many failed in between.
+ */
+static void
+read_failed(struct gw_fastpath *fp, uint64_t now_ms)
+{
+	int err = errno;
+
+	if (fp->warned_ms != 0 && now_ms - fp->warned_ms < FP_WARN_EVERY_MS) {
+		fp->read_fails++;
+		return;
+	}
+	log_warnx("fast path: reading its counts: %s (%llu more failures since the last line)",
+	    strerror(err), (unsigned long long)fp->read_fails);
+	fp->read_fails = 0;
+	fp->warned_ms = now_ms;
+}
+
 void
 fp_sync(struct gw *g, uint64_t now_ms)
 {
@@ -411,7 +432,7 @@ fp_sync(struct gw *g, uint64_t now_ms)
 		err = bpf_map_lookup_batch(fp->k.map, first ? NULL : &cursor, &cursor,
 		    fp->bkeys, fp->bvals, &n, &opts);
 		if (err < 0 && errno != ENOENT) {
-			log_warn("fast path: reading its counts");
+			read_failed(fp, now_ms);
 			return;
 		}
 		done = err < 0;

@@ -877,6 +877,32 @@ test_unknown_and_refused(void)
 	h_free(h);
 }
 
+/*
+ * A kernel packet that came after the flow had idled past flow_idle_ms,
+ * reported before the expiry sweep saw it: the slow path would have found
+ * the entry stale, so the offer is withdrawn, not revived.
+ */
+static void
+test_seen_after_idle(void)
+{
+	struct harness *h = with("idle 1h\ninbound bind\noutbound drop\n", 0);
+	struct eng_fp_key k = { .src = A, .dst = FARM7, .sport = 40000, .dport = 80,
+	    .proto = 6, .dir = POL_IN };
+	struct flow_key fk = { .src = A, .dst = FARM7, .sport = 40000, .dport = 80,
+	    .proto = 6, .dir = POL_IN };
+	struct eng_stats st;
+
+	offered_clone(h, A, FARM7);
+	is(k_live(), 1, "a flow offered");
+	h->now += h->e->cfg.flow_idle_ms + 5000;
+	eng_fp_seen(h->e, &k, 1, 40, h->now, h->now);
+	eng_stats(h->e, &st);
+	ok(k_live() == 0 && htab_find(h->e->flows.t, &fk, htab_hash(h->e->flows.t, &fk)) == NULL,
+	    "a packet after flow idle: withdrawn and its entry gone, not revived");
+	is(st.fp_packets_seen, 1, "what the kernel carried is still counted");
+	h_free(h);
+}
+
 /* A refused outbound offer leaves no record in the flow cache. */
 static void
 test_outbound_refused(void)
@@ -961,6 +987,7 @@ main(void)
 	test_outside_address_bound();
 	test_unknown_and_refused();
 	test_outbound_refused();
+	test_seen_after_idle();
 	test_scan_late_report();
 	return done_testing();
 }
