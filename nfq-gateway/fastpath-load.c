@@ -76,7 +76,7 @@ fpk_load(uint32_t max_flows, struct fpk *k, char *why, size_t whylen)
 	map = bpf_object__find_map_by_name(obj, "fp_flows");
 	alive = bpf_object__find_map_by_name(obj, "fp_alive");
 	if (in == NULL || out == NULL || map == NULL || alive == NULL) {
-		snprintf(why, whylen, "its object lacks a program or its map");
+		snprintf(why, whylen, "its object lacks a program or a map");
 		goto fail;
 	}
 	if ((err = bpf_map__set_max_entries(map, max_flows)) < 0 ||
