@@ -31,7 +31,7 @@
  *	      history forgets the entry or the conversation (fp_hist_forgot);
  *	      an address bound in the universe makes the peer internal
  *	      (fp_bound_outside).  Its cache entry (dir POL_OUT) is only the
- *	      record of the offer.
+ *	      record of the offer, made only for one the kernel took.
  *
  * Everything here runs only when eng_io has fp_add: without it no flow is
  * ever marked, so none is ever withdrawn either.
@@ -297,8 +297,18 @@ fp_offer_outbound(struct eng *e, const struct binding *b, const struct pkt *p,
 	    (v ? v->slot_action & FLOW_FP_ON : 0), b->serial, eng_stamp(now_ms))) == NULL)
 		return;
 	/* Offered again (the kernel handed it back): the new expiry replaces. */
-	if (offer(e, &f, v))
+	if (offer(e, &f, v)) {
 		e->fp.any_out = true;
+		return;
+	}
+	/*
+	 * Refused (the worker withdrew any older offer of the key): the
+	 * record is only the offer's, and one left behind would hold a
+	 * cache entry until pressure evicted it.  The next packet is
+	 * decided, and offered, again.
+	 */
+	v->slot_action &= ~FLOW_FP_ON;
+	htab_delete_val(e->flows.t, v);
 }
 
 /* ---- withdrawals ------------------------------------------------------------ */
@@ -432,11 +442,22 @@ fp_hist_forgot(void *ctx, const struct hist_key *hk)
 
 /* ---- what the kernel carried --------------------------------------------- */
 
+/*
+ * What the slow path would have noted of the kernel's packets.  History
+ * takes the kernel's last_ms (it keeps the latest time it was told).  The
+ * scan filter takes the report's own time, now_ms: the flow's address is
+ * counted already, and a refresh must not move the source's entry back in
+ * time -- a time older than the source's last slow-path packet reads as
+ * one 2^32 ms old, and the entry would be reset or its newer addresses
+ * dropped, letting a scanner through.  now_ms is later than the kernel's
+ * packet by the report's delay only, which keeps the address in the window
+ * that much longer (on the side of filtering).
+ */
 static void
 seen_inbound(struct eng *e, struct binding *b, const struct eng_fp_key *k,
-    uint64_t last_ms)
+    uint64_t last_ms, uint64_t now_ms)
 {
-	uint32_t counts[SCAN_SPECS_MAX], stamp = eng_stamp(last_ms);
+	uint32_t counts[SCAN_SPECS_MAX], stamp = eng_stamp(now_ms);
 	struct hist_conv conv = { k->dport, k->sport, k->proto };
 	uint64_t ukey = e->univ.slab[b->uidx].key;
 	struct scan_ref sr;
@@ -449,12 +470,12 @@ seen_inbound(struct eng *e, struct binding *b, const struct eng_fp_key *k,
 	if (e->cfg.no_scan_filter)
 		return;
 	scan_ref(&e->scan, &sr, k->src, k->dport);
-	scan_note(&e->scan, &sr, k->dst, last_ms, stamp, counts, &crossed);
+	scan_note(&e->scan, &sr, k->dst, now_ms, stamp, counts, &crossed);
 	if (crossed) {
 		struct eng_event ev;
 
 		e->st.scan_filtered++;
-		eng_event_init(&ev, EV_SCAN_FILTERED, last_ms);
+		eng_event_init(&ev, EV_SCAN_FILTERED, now_ms);
 		ev.dir = EV_DIR_IN;
 		ev.peer = k->src;
 		ev.addr = k->dst;
@@ -484,9 +505,19 @@ eng_fp_seen(struct eng *e, const struct eng_fp_key *k, uint64_t packets,
 	if (v == NULL || !(v->slot_action & FLOW_FP_ON) || (b = entry_binding(e, v)) == NULL ||
 	    (k->dir == POL_OUT && b->vm.ifindex != k->ifindex))
 		return;	/* withdrawn already: those packets were the kernel's last */
-	/* The entry lives on as a hit would keep it. */
-	if ((int32_t)(eng_stamp(last_ms) - htab_stamp(e->flows.t, v)) > 0)
-		htab_touch(e->flows.t, v, eng_stamp(last_ms));
+	if ((int32_t)(eng_stamp(last_ms) - htab_stamp(e->flows.t, v)) > (int32_t)e->flows.idle_s) {
+		/*
+		 * The kernel's packet came after the entry had idled past
+		 * flow_idle_ms (before fp_expire's sweep saw it): the slow path
+		 * would have found it stale and decided that packet again.  The
+		 * entry goes, as flows_find drops it, and its next packet meets
+		 * the queues; what was carried is still counted below.
+		 */
+		withdraw(e, &fk, v);
+		htab_delete_val(e->flows.t, v);
+	} else if ((int32_t)(eng_stamp(last_ms) - htab_stamp(e->flows.t, v)) > 0) {
+		htab_touch(e->flows.t, v, eng_stamp(last_ms));	/* as a hit keeps it */
+	}
 	if (last_ms > b->last_ms)
 		b->last_ms = last_ms;
 	e->st.fp_packets_seen += packets;
@@ -497,7 +528,7 @@ eng_fp_seen(struct eng *e, const struct eng_fp_key *k, uint64_t packets,
 		e->st.in_packets += packets;
 		e->st.flow_hits += packets;
 		e->st.delivered += packets;
-		seen_inbound(e, b, k, last_ms);	/* v may move from here on */
+		seen_inbound(e, b, k, last_ms, now_ms);	/* v may move (or be gone) */
 	} else {
 		b->pkts_out += packets;
 		b->bytes_out += bytes;

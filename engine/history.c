@@ -50,8 +50,10 @@ conv_note(struct hist_val *v, const struct hist_conv *c, bool created, uint64_t 
 			at = i;
 	}
 	pushed = v->conv[at].c.proto && !conv_eq(&v->conv[at].c, c);
+	/* Never back in time: a late report (the fast path's) of an earlier packet. */
+	if (pushed || !v->conv[at].c.proto || now_ms > v->conv[at].last_ms)
+		v->conv[at].last_ms = now_ms;
 	v->conv[at].c = *c;
-	v->conv[at].last_ms = now_ms;
 	return pushed;
 }
 
@@ -113,7 +115,9 @@ hist_note(struct history *h, const struct hist_ref *r, const struct hist_conv *c
 	struct hist_val *v = htab_insert(h->t, &r->k, r->hash, stamp, &created);
 
 	if (v) {
-		v->last_ms = now_ms;
+		/* Never back in time: the fast path reports its packets late. */
+		if (created || now_ms > v->last_ms)
+			v->last_ms = now_ms;
 		if (created && (conv == NULL || conv->proto == 0))
 			memset(v->conv, 0, sizeof(v->conv));
 		else if (conv && conv->proto && conv_note(v, conv, created, now_ms) &&

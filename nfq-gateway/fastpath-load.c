@@ -60,7 +60,7 @@ fpk_load(uint32_t max_flows, struct fpk *k, char *why, size_t whylen)
 {
 	struct bpf_object *obj;
 	struct bpf_program *in, *out;
-	struct bpf_map *map;
+	struct bpf_map *map, *alive;
 	int err;
 
 	*k = FPK_NONE;
@@ -74,8 +74,9 @@ fpk_load(uint32_t max_flows, struct fpk *k, char *why, size_t whylen)
 	in = bpf_object__find_program_by_name(obj, "fp_inbound");
 	out = bpf_object__find_program_by_name(obj, "fp_outbound");
 	map = bpf_object__find_map_by_name(obj, "fp_flows");
-	if (in == NULL || out == NULL || map == NULL) {
-		snprintf(why, whylen, "its object lacks a program or its map");
+	alive = bpf_object__find_map_by_name(obj, "fp_alive");
+	if (in == NULL || out == NULL || map == NULL || alive == NULL) {
+		snprintf(why, whylen, "its object lacks a program or a map");
 		goto fail;
 	}
 	if ((err = bpf_map__set_max_entries(map, max_flows)) < 0 ||
@@ -88,7 +89,8 @@ fpk_load(uint32_t max_flows, struct fpk *k, char *why, size_t whylen)
 	k->prog_in = fpk_dup(bpf_program__fd(in));
 	k->prog_out = fpk_dup(bpf_program__fd(out));
 	k->map = fpk_dup(bpf_map__fd(map));
-	if (k->prog_in < 0 || k->prog_out < 0 || k->map < 0) {
+	k->alive = fpk_dup(bpf_map__fd(alive));
+	if (k->prog_in < 0 || k->prog_out < 0 || k->map < 0 || k->alive < 0) {
 		snprintf(why, whylen, "its descriptors: %s", strerror(errno));
 		fpk_close(k);
 		goto fail;
@@ -109,6 +111,8 @@ fpk_close(struct fpk *k)
 		close(k->prog_out);
 	if (k->map >= 0)
 		close(k->map);
+	if (k->alive >= 0)
+		close(k->alive);
 	*k = FPK_NONE;
 }
 

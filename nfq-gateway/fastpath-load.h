@@ -15,9 +15,10 @@ struct fpk {
 	int prog_in;		/* fp_inbound: the external interface */
 	int prog_out;		/* fp_outbound: each clone's pk<ID> */
 	int map;		/* fp_flows */
+	int alive;		/* fp_alive: the worker's heartbeat deadline */
 };
 
-#define FPK_NONE ((struct fpk){ -1, -1, -1 })
+#define FPK_NONE ((struct fpk){ -1, -1, -1, -1 })
 
 /*
  * Load the programs and make the map for max_flows flows; 0, or -1 with a

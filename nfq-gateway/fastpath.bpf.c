@@ -16,8 +16,11 @@
  *
  * Everything else -- a key not in the map, an expired entry, IP options,
  * fragments, anything the program does not carry exactly like the slow
- * path -- is TC_ACT_OK, untouched: it goes on to netfilter and the queues,
- * and queue 1 fails closed.  Nothing leaves that the map does not name.
+ * path -- is TCX_NEXT, untouched: it goes on through the rest of the tc chain to
+ * netfilter and the queues, and queue 1 fails closed.  A frame whose VLAN
+ * tag the device moved into the packet's metadata is not carried either:
+ * the slow path never forwards one, and a redirect would send it out
+ * still tagged.  Nothing leaves that the map does not name.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -36,6 +39,18 @@
 #define AF_INET 2
 #endif
 
+/*
+ * What the program returns for every packet it does not carry: tcx's
+ * "next" (TC_ACT_UNSPEC), so the rest of the chain -- later tcx programs,
+ * the interface's classic tc filters -- and then netfilter see it exactly
+ * as without the fast path.  TC_ACT_OK would end the chain: under tcx it
+ * is a final pass that skips every filter behind it.  Older headers lack
+ * the name.
+ */
+#ifndef TCX_NEXT
+#define TCX_NEXT -1
+#endif
+
 /* Sized by the loader from gateway.conf's fastpath_flows. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -43,6 +58,28 @@ struct {
 	__type(value, struct fp_map_value);
 	__uint(max_entries, 65536);
 } fp_flows SEC(".maps");
+
+/*
+ * The worker's heartbeat: a deadline on CLOCK_MONOTONIC (ns) that the worker
+ * pushes on while it runs.  Once it is past -- the worker stopped or hung --
+ * nothing is carried: the packets meet the queues, which fail closed.  0,
+ * as made, carries nothing until the worker's first beat.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 1);
+} fp_alive SEC(".maps");
+
+/*
+ * bpf_fib_lookup's mark input (Linux 6.10): the flag, and the field, which
+ * shares its place with smac.  Older headers (Debian's) lack both; an older
+ * kernel refuses the flag, and the packet goes to the queue.
+ */
+#ifndef BPF_FIB_LOOKUP_MARK
+#define BPF_FIB_LOOKUP_MARK (1U << 5)
+#endif
 
 #define IP_OFF (ETH_HLEN)
 #define L4_OFF (ETH_HLEN + sizeof(struct iphdr))
@@ -57,6 +94,7 @@ struct {
 struct fp_pkt {
 	struct fp_map_key key;
 	__u32 tot_len;		/* the IP total length */
+	__u32 mtu_len;		/* what the MTU must hold: tot_len, or a GSO segment's */
 	__u32 segs;		/* packets it stands for (GSO) */
 	__u64 bytes;		/* what the engine would count for them */
 };
@@ -91,7 +129,11 @@ fp_parse(struct __sk_buff *skb, __u8 dir, struct fp_pkt *p)
 	struct iphdr *ip;
 	__u32 l4hdr, ulen = 0, len = ETH_HLEN + sizeof(*ip) + sizeof(struct tcphdr);
 
-	if (skb->protocol != bpf_htons(ETH_P_IP))
+	/*
+	 * A VLAN-tagged frame: by tcx ingress the tag is in the metadata and
+	 * skb->protocol already the inner one; the queues never forward it.
+	 */
+	if (skb->vlan_present || skb->protocol != bpf_htons(ETH_P_IP))
 		return -1;
 	/* The headers in the linear part, for direct access. */
 	if (skb->len < len)
@@ -151,6 +193,8 @@ fp_parse(struct __sk_buff *skb, __u8 dir, struct fp_pkt *p)
 	if (p->segs > 1 && (ETH_HLEN + p->tot_len != skb->len || ip->protocol != IPPROTO_TCP))
 		return -1;
 	p->bytes = p->tot_len + (__u64)(p->segs - 1) * (sizeof(*ip) + l4hdr);
+	/* ip_forward checks each segment of a GSO packet against the route's MTU. */
+	p->mtu_len = p->segs > 1 ? sizeof(*ip) + l4hdr + skb->gso_size : p->tot_len;
 	return 0;
 }
 
@@ -163,10 +207,15 @@ static __always_inline struct fp_map_value *
 fp_lookup(struct fp_pkt *p, __u64 *now)
 {
 	struct fp_map_value *v = bpf_map_lookup_elem(&fp_flows, &p->key);
+	__u32 zero = 0;
+	__u64 *alive;
 
 	if (v == NULL)
 		return NULL;
 	*now = bpf_ktime_get_ns();
+	alive = bpf_map_lookup_elem(&fp_alive, &zero);
+	if (alive == NULL || *now >= *alive)
+		return NULL;	/* the worker is not beating: the queues decide */
 	return *now < v->expires_ns ? v : NULL;
 }
 
@@ -207,9 +256,10 @@ fp_trim(struct __sk_buff *skb, __u32 tot_len)
 static __always_inline void
 fp_count(struct fp_map_value *v, const struct fp_pkt *p, __u64 now)
 {
+	/* The time first: a reader that sees the count sees a time with it. */
+	v->last_ns = now;
 	__sync_fetch_and_add(&v->packets, p->segs);
 	__sync_fetch_and_add(&v->bytes, p->bytes);
-	v->last_ns = now;
 }
 
 /*
@@ -247,11 +297,11 @@ fp_inbound(struct __sk_buff *skb)
 
 	/* As ip_rcv: a frame for another host's MAC never reaches the queue. */
 	if (skb->pkt_type != PACKET_HOST || fp_parse(skb, FP_DIR_IN, &p) < 0)
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	if ((v = fp_lookup(&p, &now)) == NULL)
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	if ((v->flags & FP_F_RPFILTER) && !fp_reverse_path_ok(skb, &p))
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	/*
 	 * Past this point the packet is the clone's or nobody's: the engine
 	 * would have dropped the queued original whatever became of its copy.
@@ -281,25 +331,26 @@ fp_outbound(struct __sk_buff *skb)
 	long rc;
 
 	if (fp_parse(skb, FP_DIR_OUT, &p) < 0)
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	p.key.ifindex = skb->ingress_ifindex;
 	if ((v = fp_lookup(&p, &now)) == NULL)
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	/* Only what the kernel would forward: sent to the host, TTL to spare. */
 	if (skb->pkt_type != PACKET_HOST)
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	data = (void *)(long)skb->data;
 	end = (void *)(long)skb->data_end;
 	ip = data + ETH_HLEN;
 	if ((void *)(ip + 1) > end || ip->ttl <= 1)
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	ttl = ip->ttl;
 	/* The TTL shares its checksum word with the protocol. */
 	old_word = *(__be16 *)&ip->ttl;
 	/*
 	 * The route the rewritten packet would take.  Only a resolved next
 	 * hop is carried; no route, a blackhole, a neighbour not yet known,
-	 * forwarding off, a packet the MTU refuses: the queue decides again
+	 * forwarding off, a packet the route's MTU refuses, a kernel that
+	 * does not take the mark (before 6.10): the queue decides again
 	 * and the kernel does the rest, ICMP errors included.
 	 */
 	__builtin_memset(&fib, 0, sizeof(fib));
@@ -311,9 +362,16 @@ fp_outbound(struct __sk_buff *skb)
 	fib.ipv4_src = v->new_src;
 	fib.ipv4_dst = p.key.dst;
 	fib.ifindex = skb->ingress_ifindex;
-	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
+	/*
+	 * The route's MTU, as ip_forward checks it (without tot_len the
+	 * helper checks only the device's), and the pass mark, which the
+	 * slow path's packet carries into the routing decision (ip rules).
+	 */
+	fib.tot_len = p.mtu_len;
+	__builtin_memcpy(fib.smac, &v->mark, sizeof(v->mark));
+	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_MARK);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	__builtin_memcpy(macs, fib.dmac, 6);
 	__builtin_memcpy(macs + 6, fib.smac, 6);
 	ttl--;

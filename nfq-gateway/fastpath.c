@@ -26,9 +26,20 @@
 #include "fastpath-map.h"
 #include "gateway.h"
 #include "lib/log.h"
+#include "lib/monotime.h"
 
 #define FP_BATCH 1024		/* map entries read per system call */
 #define NS_PER_MS 1000000ull
+/*
+ * The heartbeat: the programs carry nothing once the deadline the worker
+ * wrote is past.  Written at most every FP_BEAT_EVERY_MS, and the worker
+ * wakes for it every FP_BEAT_WAKE_MS while the fast path is on, so the
+ * deadline stays a good way ahead of a running worker.
+ */
+#define FP_BEAT_AHEAD_MS 1000
+#define FP_BEAT_EVERY_MS 100
+#define FP_BEAT_WAKE_MS 250
+#define FP_WARN_EVERY_MS 10000
 
 struct fp_link {
 	int ifindex;
@@ -43,6 +54,9 @@ struct gw_fastpath {
 	size_t nlinks, caplinks;
 	uint64_t added, removed, refused, packets, bytes;
 	uint64_t synced_ms;
+	uint64_t beat_ms;		/* when the deadline was last written; 0 never */
+	uint64_t warned_ms, read_fails;	/* a failing read of the counts, said seldom */
+	bool failed;			/* a delete failed: links closed, off */
 	struct fp_map_key *bkeys;	/* the batch read's buffers */
 	struct fp_map_value *bvals;
 };
@@ -52,7 +66,7 @@ static struct gw_fastpath fp_state;
 static struct gw_fastpath *
 fp_of(const struct gw *g)
 {
-	return g->fp_on ? &fp_state : NULL;
+	return g->fp_on && !fp_state.failed ? &fp_state : NULL;
 }
 
 /* ---- keys --------------------------------------------------------------- */
@@ -144,6 +158,77 @@ fp_clone_gone(struct gw *g, int ifindex)
 	}
 }
 
+/* ---- the heartbeat ------------------------------------------------------- */
+
+/* Push the deadline on, unless written less than FP_BEAT_EVERY_MS ago. */
+static void
+beat(struct gw_fastpath *fp)
+{
+	uint64_t now = mono_ms(), deadline;
+	uint32_t zero = 0;
+
+	if (fp->beat_ms != 0 && now - fp->beat_ms < FP_BEAT_EVERY_MS)
+		return;
+	deadline = (now + FP_BEAT_AHEAD_MS) * NS_PER_MS;
+	/* A write that fails leaves the old deadline: the kernel stops carrying, safely. */
+	if (bpf_map_update_elem(fp->k.alive, &zero, &deadline, BPF_ANY) == 0)
+		fp->beat_ms = now;
+}
+
+uint64_t
+fp_next_beat(const struct gw *g)
+{
+	const struct gw_fastpath *fp = fp_of(g);
+
+	return fp == NULL ? UINT64_MAX : fp->beat_ms + FP_BEAT_WAKE_MS;
+}
+
+/* ---- failing closed ------------------------------------------------------- */
+
+static void
+close_links(struct gw_fastpath *fp)
+{
+	for (size_t i = 0; i < fp->nlinks; i++)
+		close(fp->links[i].fd);
+	fp->nlinks = 0;
+	if (fp->ext_link >= 0)
+		close(fp->ext_link);
+	fp->ext_link = -1;
+}
+
+/*
+ * A flow the engine withdrew stays in the map: the kernel would go on
+ * carrying what the engine no longer decides.  Every link goes, so the
+ * kernel falls back to the fail-closed queues at once, and the gateway
+ * runs on without the fast path (the map and index wait for fp_close: a
+ * sweep may be walking the index now).
+ */
+static void
+fail_closed(struct gw_fastpath *fp, int err)
+{
+	close_links(fp);
+	fp->failed = true;
+	log_warnx("fast path off: removing a flow from the map: %s; every link closed, "
+	    "all packets go to the queues", strerror(err));
+}
+
+/*
+ * Remove a flow from the map: gone or not there is done; any other error
+ * is tried once more, then fails closed.  Whether the map held it.
+ */
+static bool
+map_delete(struct gw_fastpath *fp, const struct fp_map_key *mk)
+{
+	for (int tries = 0; tries < 2; tries++) {
+		if (bpf_map_delete_elem(fp->k.map, mk) == 0)
+			return true;
+		if (errno == ENOENT)
+			return false;
+	}
+	fail_closed(fp, errno);
+	return false;
+}
+
 /* ---- the engine's calls ------------------------------------------------------ */
 
 /* Whether the kernel may carry flows of the clone on ifindex. */
@@ -210,7 +295,7 @@ fp_add(void *ctx, const struct eng_fp_flow *f)
 refuse:
 	/* Refused, a flow offered before is withdrawn: its old decision is not the engine's. */
 	if (fpx_delete(fp->index, &mk)) {
-		bpf_map_delete_elem(fp->k.map, &mk);
+		map_delete(fp, &mk);
 		fp->removed++;
 	}
 	fp->refused++;
@@ -228,7 +313,7 @@ fp_del(void *ctx, const struct eng_fp_key *k)
 		return;
 	map_key(k, &mk);
 	if (fpx_delete(fp->index, &mk)) {
-		bpf_map_delete_elem(fp->k.map, &mk);
+		map_delete(fp, &mk);
 		fp->removed++;
 	}
 }
@@ -247,7 +332,7 @@ forget_one(void *ctx, const struct fp_map_key *key, struct fp_seen *s)
 	if (!c->all && s->binding != c->binding)
 		return true;
 	/* Deleting a key already gone (a sweep may visit twice) is harmless. */
-	if (bpf_map_delete_elem(c->fp->k.map, key) == 0)
+	if (!c->fp->failed && map_delete(c->fp, key))
 		c->fp->removed++;
 	return false;
 }
@@ -291,10 +376,34 @@ report(struct gw *g, struct gw_fastpath *fp, const struct fp_map_key *mk,
 	s->bytes = v->bytes;
 	fp->packets += dp;
 	fp->bytes += db;
-	last_ms = v->last_ns / NS_PER_MS;
+	/*
+	 * The program writes last_ns before it counts, but an entry read
+	 * while its first packet is being counted on another CPU may show
+	 * the count without the time: that packet is now's.
+	 */
+	last_ms = v->last_ns == 0 ? now_ms : v->last_ns / NS_PER_MS;
 	eng_key(mk, &k);
 	/* The engine may withdraw or offer flows from here: s is not used again. */
 	eng_fp_seen(g->eng, &k, dp, db, last_ms > now_ms ? now_ms : last_ms, now_ms);
+}
+
+/*
+ * A read that fails is tried again on the next pass, a millisecond later:
+ * said once every FP_WARN_EVERY_MS, with how many failed in between.
+ */
+static void
+read_failed(struct gw_fastpath *fp, uint64_t now_ms)
+{
+	int err = errno;
+
+	if (fp->warned_ms != 0 && now_ms - fp->warned_ms < FP_WARN_EVERY_MS) {
+		fp->read_fails++;
+		return;
+	}
+	log_warnx("fast path: reading its counts: %s (%llu more failures since the last line)",
+	    strerror(err), (unsigned long long)fp->read_fails);
+	fp->read_fails = 0;
+	fp->warned_ms = now_ms;
 }
 
 void
@@ -305,7 +414,10 @@ fp_sync(struct gw *g, uint64_t now_ms)
 	uint32_t cursor = 0, n;
 	bool first = true, done = false;
 
-	if (fp == NULL || now_ms == fp->synced_ms || fpx_count(fp->index) == 0)
+	if (fp == NULL)
+		return;
+	beat(fp);	/* every pass of the worker's loop: it runs */
+	if (now_ms == fp->synced_ms || fpx_count(fp->index) == 0)
 		return;
 	fp->synced_ms = now_ms;
 	/*
@@ -320,7 +432,7 @@ fp_sync(struct gw *g, uint64_t now_ms)
 		err = bpf_map_lookup_batch(fp->k.map, first ? NULL : &cursor, &cursor,
 		    fp->bkeys, fp->bvals, &n, &opts);
 		if (err < 0 && errno != ENOENT) {
-			log_warn("fast path: reading its counts");
+			read_failed(fp, now_ms);
 			return;
 		}
 		done = err < 0;
@@ -345,6 +457,8 @@ fp_setup(struct gw *g, struct eng_io *io)
 	fp->k = g->fpk;
 	g->fpk = FPK_NONE;
 	fp->ext_link = -1;
+	fp->failed = false;
+	fp->beat_ms = 0;
 	if ((ext = if_nametoindex(g->cfg->external_interface)) == 0) {
 		log_warn("fast path off: external interface %s", g->cfg->external_interface);
 		goto off;
@@ -368,6 +482,7 @@ fp_setup(struct gw *g, struct eng_io *io)
 		return -1;
 	}
 	g->fp_on = true;
+	beat(fp);
 	io->fp_add = fp_add;
 	io->fp_del = fp_del;
 	io->fp_forget = fp_forget;
@@ -400,16 +515,12 @@ fp_stats(const struct gw *g, struct fp_stats *out)
 void
 fp_close(struct gw *g)
 {
-	struct gw_fastpath *fp = fp_of(g);
+	struct gw_fastpath *fp = &fp_state;
 
-	if (fp == NULL)
+	if (!g->fp_on)
 		return;
-	for (size_t i = 0; i < fp->nlinks; i++)
-		close(fp->links[i].fd);
-	fp->nlinks = 0;
-	if (fp->ext_link >= 0)
-		close(fp->ext_link);
-	fp->ext_link = -1;
+	close_links(fp);
+	fp->failed = false;
 	fpk_close(&fp->k);
 	fpx_free(fp->index);
 	free(fp->links);
@@ -417,6 +528,7 @@ fp_close(struct gw *g)
 	free(fp->bvals);
 	fp->index = NULL;
 	fp->links = NULL;
+	fp->caplinks = 0;
 	fp->bkeys = NULL;
 	fp->bvals = NULL;
 	g->fp_on = false;

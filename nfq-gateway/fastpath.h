@@ -32,10 +32,16 @@ void fp_clone_ready(struct gw *g, const struct eng_vm *vm);
 /* Its interface goes: its link too (its flows are already withdrawn). */
 void fp_clone_gone(struct gw *g, int ifindex);
 /*
- * Hand the engine what the kernel counted since the last call: before each
+ * Hand the engine what the kernel counted since the last call, and beat
+ * the heartbeat (the programs carry nothing once it stops): before each
  * eng_tick.  Reads the map at most once per engine millisecond.
  */
 void fp_sync(struct gw *g, uint64_t now_ms);
+/*
+ * When the worker must run again to keep the heartbeat going (fp_sync
+ * beats): UINT64_MAX while the fast path is off.
+ */
+uint64_t fp_next_beat(const struct gw *g);
 void fp_stats(const struct gw *g, struct fp_stats *out);
 /* Every link and the map closed: the kernel falls back to the queues. */
 void fp_close(struct gw *g);

@@ -685,7 +685,8 @@ worker_flush(struct gw *g)
 	/* What the kernel carried counts before any idle decision. */
 	fp_sync(g, now);
 	next = eng_tick(g->eng, now);
-	uint64_t more[] = { gw_hosts_tick(g, now), ctl_tick(g, now), status_tick(g, now) };
+	uint64_t more[] = { gw_hosts_tick(g, now), ctl_tick(g, now), status_tick(g, now),
+		fp_next_beat(g) };
 
 	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
 		if (more[i] < next)

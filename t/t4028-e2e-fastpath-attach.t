@@ -78,7 +78,7 @@ test_expect_success 'and, under its filter, to a new clone interface' '
 # then carry a whole conversation both ways, and the queues see none of it.
 test_expect_success 'a conversation in the map goes through the kernel alone' '
 	wpid=$(pgrep -P "$FARM_GATEWAY_PID") && test -n "$wpid" &&
-	map=$(grep -h "^map_id:" /proc/$wpid/fdinfo/* | awk "{print \$2}") &&
+	map=$(awk "/^map_type:/ {t = \$2} /^map_id:/ && t == 1 {print \$2}" /proc/$wpid/fdinfo/*) &&
 	test -n "$map" &&
 	pk=$(ip -o link show "pk$vm" | cut -d: -f1) &&
 	fp_put 203.0.113.13 198.51.100.21 45001 80 00 0 203.0.113.13 198.51.100.21 \

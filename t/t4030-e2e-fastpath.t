@@ -8,8 +8,9 @@
 # with it on, the kernel carried it and the queues saw only each flow's
 # first packet.  A clone whose flows run only in the kernel lives while they
 # do, and goes idle when they stop; a reload that narrows the policy stops
-# a carried flow at the next packet; and kill -9 of the gateway leaves no
-# program attached and nothing getting out.
+# a carried flow at the next packet; a stopped worker's heartbeat lapses and
+# the queues decide again; and kill -9 of the gateway leaves no program
+# attached and nothing getting out.
 test_description='fast path: the same bytes as the queues, and contained'
 E2E_REQUIRE=TCX
 . "$(dirname "$0")/lib/test-lib.sh"
@@ -179,6 +180,25 @@ test_expect_success 'a reload that narrows the policy stops a carried flow at on
 	test "$(e2e_stat fastpath_flows)" = 0 &&
 	cp wide.policy "$FARM_POLICY" && farm_ctl reload &&
 	echo_restart
+'
+
+# One round of flow 40300 (which may go unanswered); whether the queues saw it.
+round_queued() {
+	farm_in $CONV pings "$ADDR" 7 "$ATTACKER" 40300 1 0 1 >/dev/null 2>&1
+	test "$(nfq_count)" -gt 0
+}
+
+test_expect_success 'a stopped worker: once its heartbeat lapses, the queues decide' '
+	farm_in $CONV pings "$ADDR" 7 "$ATTACKER" 40300 3 0 &&
+	nfq_zero &&
+	farm_in $CONV pings "$ADDR" 7 "$ATTACKER" 40300 2 0 &&
+	test "$(nfq_count)" = 0 &&
+	wpid=$(pgrep -P "$FARM_GATEWAY_PID") && test -n "$wpid" &&
+	test_when_finished "kill -CONT $wpid" &&
+	kill -STOP "$wpid" &&
+	test_wait_for 10 round_queued &&
+	kill -CONT "$wpid" &&
+	farm_in $CONV pings "$ADDR" 7 "$ATTACKER" 40300 3 0
 '
 
 test_expect_success 'kill -9 of the gateway: no program attached, nothing gets out' '

@@ -877,6 +877,97 @@ test_unknown_and_refused(void)
 	h_free(h);
 }
 
+/*
+ * A kernel packet that came after the flow had idled past flow_idle_ms,
+ * reported before the expiry sweep saw it: the slow path would have found
+ * the entry stale, so the offer is withdrawn, not revived.
+ */
+static void
+test_seen_after_idle(void)
+{
+	struct harness *h = with("idle 1h\ninbound bind\noutbound drop\n", 0);
+	struct eng_fp_key k = { .src = A, .dst = FARM7, .sport = 40000, .dport = 80,
+	    .proto = 6, .dir = POL_IN };
+	struct flow_key fk = { .src = A, .dst = FARM7, .sport = 40000, .dport = 80,
+	    .proto = 6, .dir = POL_IN };
+	struct eng_stats st;
+
+	offered_clone(h, A, FARM7);
+	is(k_live(), 1, "a flow offered");
+	h->now += h->e->cfg.flow_idle_ms + 5000;
+	eng_fp_seen(h->e, &k, 1, 40, h->now, h->now);
+	eng_stats(h->e, &st);
+	ok(k_live() == 0 && htab_find(h->e->flows.t, &fk, htab_hash(h->e->flows.t, &fk)) == NULL,
+	    "a packet after flow idle: withdrawn and its entry gone, not revived");
+	is(st.fp_packets_seen, 1, "what the kernel carried is still counted");
+	h_free(h);
+}
+
+/* A refused outbound offer leaves no record in the flow cache. */
+static void
+test_outbound_refused(void)
+{
+	struct harness *h = with("idle 1h\ninbound bind\noutbound pass\n", 0);
+	int vm = clone_for(h, A, FARM7, H_GUEST_IP);
+	size_t before = htab_count(h->e->flows.t), n;
+	struct eng_stats st;
+	uint8_t p[128];
+
+	K.refuse = 1;
+	n = tp_tcp(p, H_GUEST_IP, 80, PEER, 40000, TP_SYN | TP_ACK, NULL);
+	is(h_out(h, vm, p, n), ENG_PASS, "the clone's packet passes");
+	eng_stats(h->e, &st);
+	ok(st.fp_refusals == 1 && k_live() == 0, "its offer refused");
+	is(htab_count(h->e->flows.t), before, "and no record of it stays in the flow cache");
+	K.refuse = 0;
+	h_out(h, vm, p, n);
+	ok(k_live() == 1 && htab_count(h->e->flows.t) == before + 1,
+	    "taken once the kernel takes it, with its record");
+	h_free(h);
+}
+
+/*
+ * A kernel report of a packet older than the source's last slow-path one:
+ * the scan filter must neither start the source afresh nor drop its newer
+ * addresses, or a scanner that keeps one flow in the kernel gets a clone
+ * for every address (t4001 with the fast path on).
+ */
+static void
+test_scan_late_report(void)
+{
+	struct harness *h = with("idle 1h\ninbound drop scanner over 4 addresses in 60s\n"
+	    "inbound bind\noutbound drop\n", 0);
+	uint8_t p[128], c[128];
+	size_t n;
+	struct k_out o;
+	int clones0, vm;
+	uint32_t a;
+
+	vm = offered_clone(h, A, FARM7);
+	(void)vm;
+	for (int round = 0; round < 5; round++) {
+		/* One packet on the fast-pathed flow. */
+		n = tp_tcp(p, A, 40000, FARM7, 80, TP_ACK, NULL);
+		memcpy(c, p, n);
+		k_carry(POL_IN, 0, c, n, h->now, &o);
+		h->now += 5;
+		/* Three new addresses on the slow path (under the threshold of 4). */
+		for (int i = 0; i < 3; i++) {
+			a = tp_ip("198.51.100.0") + 20 + (uint32_t)(round * 3 + i);
+			n = tp_tcp(p, A, 41000, a, 80, TP_SYN, NULL);
+			h_in(h, p, n);
+		}
+		/* The worker's flush: the kernel's report, then the tick. */
+		k_report(h);
+		eng_tick(h->e, h->now);
+		h->now += 5;
+	}
+	clones0 = h->nclones;
+	ok(clones0 <= 1 + 4, "a scanner over 4 addresses, one flow in the kernel reported late: "
+	    "no more than 4 new clones (got %d)", clones0);
+	h_free(h);
+}
+
 int
 main(void)
 {
@@ -895,5 +986,8 @@ main(void)
 	test_reply_within();
 	test_outside_address_bound();
 	test_unknown_and_refused();
+	test_outbound_refused();
+	test_seen_after_idle();
+	test_scan_late_report();
 	return done_testing();
 }

@@ -7,7 +7,9 @@
  * of the AF_PACKET send (inbound) or of the kernel's next hop (outbound),
  * counted as the engine counts; anything else -- IP options, fragments, an
  * expired entry, another interface, another source, a TTL at its end, a
- * next hop not resolved -- goes on untouched (TC_ACT_OK) to the queues.
+ * next hop not resolved, a VLAN-tagged frame, a heartbeat past -- goes on
+ * untouched (TCX_NEXT)
+ * down the rest of the tc chain to the queues.
  *
  * Needs root and BPF; runs in a network namespace of its own, with a
  * resolved neighbour for the outbound program's route.
@@ -22,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/if_packet.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,10 +37,15 @@
 #include "nfq-gateway/fastpath-map.h"
 #include "t/lib/tap.h"
 
+#ifndef TCX_NEXT
+#define TCX_NEXT -1
+#endif
+
 #define FARM 0xc6336407u	/* 198.51.100.7, the impersonated address */
 #define GUEST 0x0a000002u	/* 10.0.0.2, the clone's own */
 #define PEER 0xcb007105u	/* 203.0.113.5, outside */
 #define UNRESOLVED 0xcb007106u	/* 203.0.113.6: routed, no neighbour */
+#define PEER_SMALL_MTU 0xcb007146u	/* 203.0.113.70: a route with MTU 600 */
 #define NEXT_HOP_MAC "02:00:00:00:00:99"
 
 static const uint8_t clone_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
@@ -77,7 +85,9 @@ setup_net(void)
 {
 	if (unshare(CLONE_NEWNET) < 0)
 		bail_out("unshare(CLONE_NEWNET): %s", strerror(errno));
-	sh("ip link set lo up && "
+	/* No IPv6: its neighbour discovery would run the chain's programs too. */
+	sh("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 && "
+	    "sysctl -qw net.ipv6.conf.default.disable_ipv6=1 && ip link set lo up && "
 	    "ip link add ext type veth peer name ext-peer && "
 	    "ip link add pk7 type veth peer name pk7-peer && "
 	    "for i in ext ext-peer pk7 pk7-peer; do ip link set $i up; done && "
@@ -260,6 +270,63 @@ mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The worker's heartbeat deadline (CLOCK_MONOTONIC ns). */
+static void
+set_alive(uint64_t deadline_ns)
+{
+	uint32_t zero = 0;
+
+	if (bpf_map_update_elem(k.alive, &zero, &deadline_ns, BPF_ANY) < 0)
+		bail_out("heartbeat update: %s", strerror(errno));
+}
+
+/*
+ * A heartbeat past (the worker stopped or hung), or never written: a flow
+ * in the map is not carried, on either side; a live one carries it.
+ */
+static void
+test_heartbeat(void)
+{
+	uint8_t fr[2048], pk_mac[6];
+	struct fp_map_value vin = inbound_value(), vout = {
+		.new_src = htonl(FARM), .new_dst = htonl(PEER), .mark = 0x40,
+		.expires_ns = UINT64_MAX, .binding = 3,
+	};
+	struct fp_map_key min, mout;
+	struct gen g = tcp_in(), h = tcp_in();
+	struct run r;
+	size_t n;
+
+	read_mac("pk7", pk_mac);
+	g.sport = 40200;
+	put(&min, &g, FP_DIR_IN, 0, &vin);
+	h.src = GUEST;
+	h.dst = PEER;
+	h.sport = 80;
+	h.dport = 40200;
+	put(&mout, &h, FP_DIR_OUT, pk_ifindex, &vout);
+	for (int never = 0; never <= 1; never++) {
+		set_alive(never ? 0 : mono_ns() - 1);
+		n = frame(&g, ext_mac, 0, fr, sizeof(fr));
+		run(k.prog_in, fr, n, ext_ifindex, &r);
+		ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0 && get(&min).packets == 0,
+		    "heartbeat %s: an inbound flow in the map untouched",
+		    never ? "never written" : "past");
+		n = frame(&h, pk_mac, 0, fr, sizeof(fr));
+		run(k.prog_out, fr, n, pk_ifindex, &r);
+		ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0 && get(&mout).packets == 0,
+		    "heartbeat %s: an outbound flow in the map untouched",
+		    never ? "never written" : "past");
+	}
+	set_alive(mono_ns() + 1000000000u);
+	n = frame(&g, ext_mac, 0, fr, sizeof(fr));
+	run(k.prog_in, fr, n, ext_ifindex, &r);
+	ok(r.ret == TC_ACT_REDIRECT, "heartbeat a second ahead: carried");
+	set_alive(UINT64_MAX);
+	bpf_map_delete_elem(k.map, &min);
+	bpf_map_delete_elem(k.map, &mout);
+}
+
 static void
 test_inbound(void)
 {
@@ -322,7 +389,7 @@ test_inbound(void)
 			fr[14 + 20 + 4] = (uint8_t)(bad[i] >> 8);
 			fr[14 + 20 + 5] = (uint8_t)bad[i];
 			run(k.prog_in, fr, n, ext_ifindex, &r);
-			ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0,
+			ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0,
 			    "UDP length %u: malformed to the engine, untouched", bad[i]);
 		}
 	}
@@ -332,7 +399,7 @@ test_inbound(void)
 	n = frame(&g, ext_mac, 0, fr, sizeof(fr));
 	fr[14 + 10] ^= 0x01;
 	run(k.prog_in, fr, n, ext_ifindex, &r);
-	ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0, "a bad IP header checksum: untouched");
+	ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0, "a bad IP header checksum: untouched");
 
 	/* IP options: the key is in the map, the packet still goes to the queue. */
 	h = g;
@@ -341,8 +408,8 @@ test_inbound(void)
 	put(&mk, &h, FP_DIR_IN, 0, &v);
 	n = frame(&h, ext_mac, 0, fr, sizeof(fr));
 	run(k.prog_in, fr, n, ext_ifindex, &r);
-	ok(r.ret == TC_ACT_OK && r.len == n && memcmp(r.out, fr, n) == 0,
-	    "IP options: TC_ACT_OK, untouched");
+	ok(r.ret == TCX_NEXT && r.len == n && memcmp(r.out, fr, n) == 0,
+	    "IP options: TCX_NEXT, untouched");
 	is(get(&mk).packets, 0, "and not counted");
 
 	/* Fragments: the first (MF) and a later one. */
@@ -353,8 +420,8 @@ test_inbound(void)
 		put(&mk, &h, FP_DIR_IN, 0, &v);
 		n = frame(&h, ext_mac, 0, fr, sizeof(fr));
 		run(k.prog_in, fr, n, ext_ifindex, &r);
-		ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0,
-		    "%s fragment: TC_ACT_OK, untouched", later ? "a later" : "a first");
+		ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0,
+		    "%s fragment: TCX_NEXT, untouched", later ? "a later" : "a first");
 	}
 
 	/* Expired: the engine's decision no longer holds. */
@@ -364,7 +431,7 @@ test_inbound(void)
 	put(&mk, &h, FP_DIR_IN, 0, &v);
 	n = frame(&h, ext_mac, 0, fr, sizeof(fr));
 	run(k.prog_in, fr, n, ext_ifindex, &r);
-	ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0, "expired entry: TC_ACT_OK, untouched");
+	ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0, "expired entry: TCX_NEXT, untouched");
 	is(get(&mk).packets, 0, "and not counted");
 	v.expires_ns = mono_ns() + 60ull * 1000000000u;
 	put(&mk, &h, FP_DIR_IN, 0, &v);
@@ -391,7 +458,7 @@ test_inbound(void)
 			put(&mk, &h, FP_DIR_IN, 0, &v);
 			n = frame(&h, ext_mac, 0, fr, sizeof(fr));
 			run(k.prog_in, fr, n, ext_ifindex, &r);
-			ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0,
+			ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0,
 			    "rpfilter: a source routed %s: untouched", i ? "nowhere" :
 			    "out of another interface");
 		}
@@ -402,10 +469,10 @@ test_inbound(void)
 	h.sport = 40002;
 	n = frame(&h, ext_mac, 0, fr, sizeof(fr));
 	run(k.prog_in, fr, n, ext_ifindex, &r);
-	ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0, "a flow not in the map: untouched");
+	ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0, "a flow not in the map: untouched");
 	n = frame(&g, ext_mac, 0, fr, sizeof(fr));
 	run(k.prog_out, fr, n, pk_ifindex, &r);
-	ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0,
+	ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0,
 	    "an inbound flow arriving on a clone's interface: untouched");
 }
 
@@ -453,14 +520,14 @@ test_outbound(void)
 	/* Another interface: the key names the clone's. */
 	n = frame(&g, pk_mac, 0, fr, sizeof(fr));
 	run(k.prog_out, fr, n, ext_ifindex, &r);
-	ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0, "another interface: untouched");
+	ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0, "another interface: untouched");
 
 	/* Another source: a clone that spoofs is not the flow. */
 	h = g;
 	h.src = GUEST + 1;
 	n = frame(&h, pk_mac, 0, fr, sizeof(fr));
 	run(k.prog_out, fr, n, pk_ifindex, &r);
-	ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0, "another source: untouched");
+	ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0, "another source: untouched");
 
 	/* TTL 1: the kernel answers it (ICMP time exceeded), after the queue. */
 	h = g;
@@ -468,7 +535,7 @@ test_outbound(void)
 	put(&mk, &h, FP_DIR_OUT, pk_ifindex, &v);
 	n = frame(&h, pk_mac, 0, fr, sizeof(fr));
 	run(k.prog_out, fr, n, pk_ifindex, &r);
-	ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0, "TTL 1: untouched");
+	ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0, "TTL 1: untouched");
 	is(get(&mk).packets, 0, "and not counted");
 
 	/* A next hop not resolved: the kernel resolves it, after the queue. */
@@ -478,7 +545,7 @@ test_outbound(void)
 	put(&mk, &h, FP_DIR_OUT, pk_ifindex, &v);
 	n = frame(&h, pk_mac, 0, fr, sizeof(fr));
 	run(k.prog_out, fr, n, pk_ifindex, &r);
-	ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0, "no resolved next hop: untouched");
+	ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0, "no resolved next hop: untouched");
 
 	/* Addressed to another host's MAC: the kernel would not forward it. */
 	{
@@ -486,9 +553,194 @@ test_outbound(void)
 
 		n = frame(&g, other, 0, fr, sizeof(fr));
 		run(k.prog_out, fr, n, pk_ifindex, &r);
-		ok(r.ret == TC_ACT_OK && memcmp(r.out, fr, n) == 0,
+		ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0,
 		    "a frame not for this host: untouched");
 	}
+
+	/*
+	 * The route's MTU, as ip_forward checks it: 600 on the route, 1500
+	 * on the device.  A packet over it goes to the queue (and the
+	 * kernel's ICMP), one under it is carried.
+	 */
+	sh("ip route add 203.0.113.64/26 via 192.0.2.254 dev ext mtu lock 600");
+	h = g;
+	h.dst = PEER_SMALL_MTU;
+	for (int big = 0; big <= 1; big++) {
+		static uint8_t pay[1000];
+
+		h.payload = pay;
+		h.paylen = big ? 1000 : 100;
+		put(&mk, &h, FP_DIR_OUT, pk_ifindex, &v);
+		n = frame(&h, pk_mac, 0, fr, sizeof(fr));
+		run(k.prog_out, fr, n, pk_ifindex, &r);
+		if (big)
+			ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0,
+			    "over the route's MTU (600, the device's 1500): untouched");
+		else
+			is(r.ret, TC_ACT_REDIRECT, "under the route's MTU: carried");
+	}
+
+	/*
+	 * The pass mark routes as it does on the slow path: a rule sends
+	 * mark 0x41 to a table where the peer is blackholed.
+	 */
+	sh("ip rule add fwmark 0x41 lookup 100 && "
+	    "ip route add blackhole 203.0.113.0/24 table 100");
+	v.mark = 0x41;
+	put(&mk, &g, FP_DIR_OUT, pk_ifindex, &v);
+	n = frame(&g, pk_mac, 0, fr, sizeof(fr));
+	run(k.prog_out, fr, n, pk_ifindex, &r);
+	ok(r.ret == TCX_NEXT && memcmp(r.out, fr, n) == 0,
+	    "a pass mark whose rule routes to a blackhole: untouched");
+	v.mark = 0x40;
+	put(&mk, &g, FP_DIR_OUT, pk_ifindex, &v);
+	run(k.prog_out, fr, n, pk_ifindex, &r);
+	is(r.ret, TC_ACT_REDIRECT, "the same flow with a mark the rule does not take: carried");
+	sh("ip rule del fwmark 0x41 lookup 100");
+}
+
+/*
+ * A program that only says "next", attached behind the fast path's own:
+ * the kernel's run count (BPF_ENABLE_STATS) tells whether the chain went
+ * on past the fast path, as a classic tc filter or a later tcx program
+ * must for every packet the fast path does not carry.
+ */
+static int
+next_prog(void)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = TCX_NEXT },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "fp_t_next", "ISC", insns, 2, NULL);
+
+	if (fd < 0)
+		bail_out("loading the chain's next program: %s", strerror(errno));
+	return fd;
+}
+
+static uint64_t
+run_count(int prog)
+{
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(prog, &info, &len) < 0)
+		bail_out("prog info: %s", strerror(errno));
+	return info.run_cnt;
+}
+
+/* Send a frame into ifname's veth peer, so that it arrives on ifname. */
+static void
+send_frame(const char *peer, const uint8_t *fr, size_t n)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+		.sll_ifindex = (int)if_nametoindex(peer), .sll_halen = 6 };
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+
+	memcpy(sll.sll_addr, fr, 6);
+	if (fd < 0 || sendto(fd, fr, n, 0, (struct sockaddr *)&sll, sizeof(sll)) != (ssize_t)n)
+		bail_out("sending on %s: %s", peer, strerror(errno));
+	close(fd);
+}
+
+/* Wait (2 s at most) until the next program has run want times; its count. */
+static uint64_t
+wait_runs(int prog, uint64_t want)
+{
+	uint64_t deadline = mono_ns() + 2000000000u, c;
+
+	while ((c = run_count(prog)) < want && mono_ns() < deadline)
+		usleep(1000);
+	return c;
+}
+
+/* The frame with an 802.1Q tag (VLAN 5) after the MAC addresses. */
+static size_t
+tag(const uint8_t *fr, size_t n, uint8_t *out)
+{
+	static const uint8_t vlan[4] = { 0x81, 0x00, 0x00, 0x05 };
+
+	memcpy(out, fr, 12);
+	memcpy(out + 12, vlan, 4);
+	memcpy(out + 16, fr + 12, n - 12);
+	return n + 4;
+}
+
+/*
+ * On live interfaces: a packet the fast path does not carry goes on down
+ * the tc chain; a VLAN-tagged frame of a flow in the map (the tag in the
+ * metadata by tcx ingress) is not carried, on either side.
+ */
+static void
+test_chain(void)
+{
+	uint8_t fr[2048], tagged[2048], pk_mac[6];
+	struct fp_map_value vin = inbound_value(), vout = {
+		.new_src = htonl(FARM), .new_dst = htonl(PEER), .mark = 0x40,
+		.expires_ns = UINT64_MAX, .binding = 3,
+	};
+	struct fp_map_key min, mout;
+	struct gen g = tcp_in(), h = tcp_in();
+	int stats = bpf_enable_stats(BPF_STATS_RUN_TIME), next = next_prog();
+	int l_in = fpk_attach(k.prog_in, ext_ifindex), l_out = fpk_attach(k.prog_out, pk_ifindex);
+	int n_in = fpk_attach(next, ext_ifindex), n_out = fpk_attach(next, pk_ifindex);
+	uint64_t base;
+	size_t n;
+
+	if (stats < 0 || l_in < 0 || l_out < 0 || n_in < 0 || n_out < 0)
+		bail_out("the chain's links: %s", strerror(errno));
+	read_mac("pk7", pk_mac);
+	g.sport = 40100;
+	put(&min, &g, FP_DIR_IN, 0, &vin);
+	h.src = GUEST;
+	h.dst = PEER;
+	h.sport = 80;
+	h.dport = 40100;
+	put(&mout, &h, FP_DIR_OUT, pk_ifindex, &vout);
+
+	base = run_count(next);
+	g.sport = 40101;	/* not in the map */
+	n = frame(&g, ext_mac, 0, fr, sizeof(fr));
+	send_frame("ext-peer", fr, n);
+	ok(wait_runs(next, base + 1) == base + 1,
+	    "inbound, not in the map: the next program in the chain runs");
+	h.sport = 81;
+	n = frame(&h, pk_mac, 0, fr, sizeof(fr));
+	send_frame("pk7-peer", fr, n);
+	ok(wait_runs(next, base + 2) == base + 2,
+	    "outbound, not in the map: the next program in the chain runs");
+
+	g.sport = 40100;
+	n = tag(fr, frame(&g, ext_mac, 0, fr, sizeof(fr)), tagged);
+	send_frame("ext-peer", tagged, n);
+	ok(wait_runs(next, base + 3) == base + 3 && get(&min).packets == 0,
+	    "inbound VLAN-tagged frame of a flow in the map: not carried, passed on");
+	h.sport = 80;
+	n = tag(fr, frame(&h, pk_mac, 0, fr, sizeof(fr)), tagged);
+	send_frame("pk7-peer", tagged, n);
+	ok(wait_runs(next, base + 4) == base + 4 && get(&mout).packets == 0,
+	    "outbound VLAN-tagged frame of a flow in the map: not carried, passed on");
+	/* The same untagged: carried, and the chain stops there. */
+	n = frame(&h, pk_mac, 0, fr, sizeof(fr));
+	send_frame("pk7-peer", fr, n);
+	{
+		uint64_t deadline = mono_ns() + 2000000000u;
+
+		while (get(&mout).packets == 0 && mono_ns() < deadline)
+			usleep(1000);
+	}
+	ok(get(&mout).packets == 1 && run_count(next) == base + 4,
+	    "the same frame untagged: carried, the chain ends with the redirect");
+	close(n_in);
+	close(n_out);
+	close(l_in);
+	close(l_out);
+	close(next);
+	close(stats);
+	bpf_map_delete_elem(k.map, &min);
+	bpf_map_delete_elem(k.map, &mout);
 }
 
 /* A link attaches, a second program behind it, and the kernel refuses nonsense. */
@@ -527,9 +779,12 @@ main(void)
 			bail_out("the fast path does not load: %s", why);
 		skip_all("the fast path does not load: %s", why);
 	}
+	test_heartbeat();
+	set_alive(UINT64_MAX);	/* the rest: a worker that beats */
 	test_inbound();
 	test_outbound();
 	test_attach();
+	test_chain();
 	fpk_close(&k);
 	return done_testing();
 }

@@ -118,7 +118,7 @@ inbound_flow(uint16_t sport)
 	return f;
 }
 
-static int map_fd;
+static int map_fd, alive_fd;
 
 static bool
 in_kernel(const struct eng_fp_key *k, struct fp_map_value *v)
@@ -197,6 +197,7 @@ setup(void)
 	if (fpk_load(cfg.fastpath_flows, &g.fpk, err, sizeof(err)) < 0)
 		skip_all("the fast path does not load: %s", err);
 	map_fd = dup(g.fpk.map);
+	alive_fd = dup(g.fpk.alive);
 	prog_in = dup(g.fpk.prog_in);
 	io = (struct eng_io){ .clone = io_clone, .teardown = io_nop_vm,
 		.freeze = io_nop_vm, .event = io_nop_ev, .ctx = &g };
@@ -232,6 +233,16 @@ test_add(void)
 
 	f.expires_ms = 123456;
 	ok(io.fp_add(&g, &f), "an inbound flow of a ready clone is taken");
+	{
+		uint64_t t = mono_ms(), dl = 0;
+		uint32_t zero = 0;
+
+		fp_sync(&g, t);	/* a pass of the worker's loop */
+		ok(bpf_map_lookup_elem(alive_fd, &zero, &dl) == 0 &&
+		    dl >= (t + 900) * 1000000 && dl <= (t + 1000) * 1000000,
+		    "the heartbeat: a deadline a second ahead");
+		ok(fp_next_beat(&g) <= t + 250, "and the worker wakes within 250 ms to push it on");
+	}
 	ok(in_kernel(&f.key, &v), "and is in the map under its network-order key");
 	ok(v.new_dst == htonl(GUEST) && v.new_src == htonl(PEER) &&
 	    v.out_ifindex == (uint32_t)pk_ifindex && memcmp(v.dmac, f.dmac, 6) == 0 &&
@@ -341,6 +352,48 @@ test_flush_and_close(void)
 	ok(!stats().on, "and off");
 }
 
+/*
+ * A delete the kernel refuses (here: the map's descriptor number made an
+ * array's, which refuses every delete) fails closed: every link goes, the
+ * fast path is off, and the engine's calls do nothing from then on.
+ */
+static void
+test_delete_fails(void)
+{
+	struct eng_fp_flow f = inbound_flow(5);
+	char err[512];
+	int real, array, internal;
+
+	if (fpk_load(cfg.fastpath_flows, &g.fpk, err, sizeof(err)) < 0)
+		bail_out("the fast path does not load again: %s", err);
+	internal = g.fpk.map;	/* the number the worker's side keeps */
+	io = (struct eng_io){ .clone = io_clone, .teardown = io_nop_vm,
+		.freeze = io_nop_vm, .event = io_nop_ev, .ctx = &g };
+	if (fp_setup(&g, &io) < 0 || !g.fp_on)
+		bail_out("fp_setup again");
+	fp_clone_ready(&g, eng_vm_by_ifindex(g.eng, pk_ifindex));
+	ok(io.fp_add(&g, &f) && tcx_count(pk_ifindex) == 1 &&
+	    tcx_count((int)if_nametoindex("ext")) == 1, "again on, a flow in the map");
+	array = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, sizeof(uint32_t),
+	    sizeof(struct fp_map_value), 1, NULL);
+	real = dup(internal);
+	if (array < 0 || real < 0 || dup2(array, internal) < 0)
+		bail_out("an array map in the map's place: %s", strerror(errno));
+	io.fp_del(&g, &f.key);
+	ok(tcx_count((int)if_nametoindex("ext")) == 0 && tcx_count(pk_ifindex) == 0,
+	    "a delete that fails: every link closed, the kernel back to the queues");
+	ok(!stats().on, "and the fast path off");
+	ok(!io.fp_add(&g, &f), "the engine's offers refused from then on");
+	fp_clone_ready(&g, eng_vm_by_ifindex(g.eng, pk_ifindex));
+	is(tcx_count(pk_ifindex), 0, "and a clone made ready gets no link");
+	if (dup2(real, internal) < 0)
+		bail_out("dup2: %s", strerror(errno));
+	close(real);
+	close(array);
+	fp_close(&g);
+	ok(!g.fp_on, "fp_close after failing closed");
+}
+
 int
 main(void)
 {
@@ -356,8 +409,10 @@ main(void)
 	test_full_and_forget();
 	test_sync();
 	test_flush_and_close();
+	test_delete_fails();
 	close(g.fpk.prog_in);
 	close(map_fd);
+	close(alive_fd);
 	eng_free(g.eng);
 	pol_free(g.prog);
 	gw_config_free(&cfg);
