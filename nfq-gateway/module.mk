@@ -35,12 +35,15 @@ LIBS += gwfp
 gwfp_SRCS := nfq-gateway/fastpath-load.c nfq-gateway/fastpath-obj.c \
 	nfq-gateway/fastpath.c nfq-gateway/fastpath-index.c
 GWFP_LDLIBS := -lbpf
+# What the unit tests that build a network namespace of their own share.
+LIBS += testnet
+testnet_SRCS := t/unit/testnet.c
 # The programs against the real kernel (BPF_PROG_TEST_RUN; root).
 UNIT_TESTS += t3212-gw-fastpath-prog
-t3212-gw-fastpath-prog_LIBS := gwfp gwpktgen $(ENGINE_LIBS)
+t3212-gw-fastpath-prog_LIBS := gwfp testnet gwpktgen $(ENGINE_LIBS)
 t3212-gw-fastpath-prog_LDLIBS := $(GWFP_LDLIBS)
 UNIT_TESTS += t3213-gw-fastpath-glue
-t3213-gw-fastpath-glue_LIBS := gwfp gwparent gwpktgen $(ENGINE_LIBS)
+t3213-gw-fastpath-glue_LIBS := gwfp gwparent testnet gwpktgen $(ENGINE_LIBS)
 t3213-gw-fastpath-glue_LDLIBS := $(GWFP_LDLIBS) -lconfig -lsystemd
 
 # --- the daemon and its control tool -------------------------------------------

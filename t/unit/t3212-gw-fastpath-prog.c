@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <linux/if_packet.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -33,6 +32,7 @@
 
 #include "engine/packet.h"
 #include "gw-pktgen.h"
+#include "testnet.h"
 #include "nfq-gateway/fastpath-load.h"
 #include "nfq-gateway/fastpath-map.h"
 #include "t/lib/tap.h"
@@ -54,28 +54,6 @@ static struct fpk k;
 static int pk_ifindex, ext_ifindex;
 static uint8_t ext_mac[6];
 
-static void
-sh(const char *cmd)
-{
-	if (system(cmd) != 0)
-		bail_out("setup failed: %s", cmd);
-}
-
-/* By ioctl: /sys shows the namespace it was mounted in, not ours. */
-static void
-read_mac(const char *ifname, uint8_t mac[6])
-{
-	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
-		bail_out("the MAC of %s: %s", ifname, strerror(errno));
-	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	close(fd);
-}
-
 /*
  * Its own network namespace: "ext" with a route to the outside through a
  * permanent neighbour, "pk7" standing for a clone's interface.
@@ -86,7 +64,7 @@ setup_net(void)
 	if (unshare(CLONE_NEWNET) < 0)
 		bail_out("unshare(CLONE_NEWNET): %s", strerror(errno));
 	/* No IPv6: its neighbour discovery would run the chain's programs too. */
-	sh("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 && "
+	testnet_sh("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 && "
 	    "sysctl -qw net.ipv6.conf.default.disable_ipv6=1 && ip link set lo up && "
 	    "ip link add ext type veth peer name ext-peer && "
 	    "ip link add pk7 type veth peer name pk7-peer && "
@@ -97,7 +75,7 @@ setup_net(void)
 	    "sysctl -qw net.ipv4.ip_forward=1");
 	pk_ifindex = (int)if_nametoindex("pk7");
 	ext_ifindex = (int)if_nametoindex("ext");
-	read_mac("ext", ext_mac);
+	testnet_mac("ext", ext_mac);
 }
 
 /* A frame: Ethernet header to dmac, then g's IPv4 packet; pad bytes of 0xee after. */
@@ -297,7 +275,7 @@ test_heartbeat(void)
 	struct run r;
 	size_t n;
 
-	read_mac("pk7", pk_mac);
+	testnet_mac("pk7", pk_mac);
 	g.sport = 40200;
 	put(&min, &g, FP_DIR_IN, 0, &vin);
 	h.src = GUEST;
@@ -489,7 +467,7 @@ test_outbound(void)
 	struct run r;
 	size_t n, m;
 
-	read_mac("pk7", pk_mac);
+	testnet_mac("pk7", pk_mac);
 	/* The clone's answer: from its guest address to the peer. */
 	g.src = GUEST;
 	g.dst = PEER;
@@ -541,7 +519,7 @@ test_outbound(void)
 	/* A next hop not resolved: the kernel resolves it, after the queue. */
 	h = g;
 	h.dst = UNRESOLVED;
-	sh("ip route add 203.0.113.6/32 via 192.0.2.253 dev ext");
+	testnet_sh("ip route add 203.0.113.6/32 via 192.0.2.253 dev ext");
 	put(&mk, &h, FP_DIR_OUT, pk_ifindex, &v);
 	n = frame(&h, pk_mac, 0, fr, sizeof(fr));
 	run(k.prog_out, fr, n, pk_ifindex, &r);
@@ -562,7 +540,7 @@ test_outbound(void)
 	 * on the device.  A packet over it goes to the queue (and the
 	 * kernel's ICMP), one under it is carried.
 	 */
-	sh("ip route add 203.0.113.64/26 via 192.0.2.254 dev ext mtu lock 600");
+	testnet_sh("ip route add 203.0.113.64/26 via 192.0.2.254 dev ext mtu lock 600");
 	h = g;
 	h.dst = PEER_SMALL_MTU;
 	for (int big = 0; big <= 1; big++) {
@@ -584,7 +562,7 @@ test_outbound(void)
 	 * The pass mark routes as it does on the slow path: a rule sends
 	 * mark 0x41 to a table where the peer is blackholed.
 	 */
-	sh("ip rule add fwmark 0x41 lookup 100 && "
+	testnet_sh("ip rule add fwmark 0x41 lookup 100 && "
 	    "ip route add blackhole 203.0.113.0/24 table 100");
 	v.mark = 0x41;
 	put(&mk, &g, FP_DIR_OUT, pk_ifindex, &v);
@@ -596,7 +574,7 @@ test_outbound(void)
 	put(&mk, &g, FP_DIR_OUT, pk_ifindex, &v);
 	run(k.prog_out, fr, n, pk_ifindex, &r);
 	is(r.ret, TC_ACT_REDIRECT, "the same flow with a mark the rule does not take: carried");
-	sh("ip rule del fwmark 0x41 lookup 100");
+	testnet_sh("ip rule del fwmark 0x41 lookup 100");
 }
 
 /*
@@ -691,7 +669,7 @@ test_chain(void)
 
 	if (stats < 0 || l_in < 0 || l_out < 0 || n_in < 0 || n_out < 0)
 		bail_out("the chain's links: %s", strerror(errno));
-	read_mac("pk7", pk_mac);
+	testnet_mac("pk7", pk_mac);
 	g.sport = 40100;
 	put(&min, &g, FP_DIR_IN, 0, &vin);
 	h.src = GUEST;

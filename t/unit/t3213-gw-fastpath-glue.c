@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -26,6 +25,7 @@
 #include <bpf/bpf.h>
 
 #include "gw-pktgen.h"
+#include "testnet.h"
 #include "lib/monotime.h"
 #include "nfq-gateway/fastpath-map.h"
 #include "nfq-gateway/fastpath.h"
@@ -64,28 +64,6 @@ io_clone(void *ctx, uint32_t s, const char *type, uint32_t ip, uint32_t universe
 
 static void io_nop_vm(void *ctx, const struct eng_vm *vm) { (void)ctx, (void)vm; }
 static void io_nop_ev(void *ctx, const struct eng_event *ev) { (void)ctx, (void)ev; }
-
-static void
-sh(const char *cmd)
-{
-	if (system(cmd) != 0)
-		bail_out("setup failed: %s", cmd);
-}
-
-/* By ioctl: /sys shows the namespace it was mounted in, not ours. */
-static void
-read_mac(const char *ifname, uint8_t mac[6])
-{
-	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
-		bail_out("the MAC of %s: %s", ifname, strerror(errno));
-	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	close(fd);
-}
 
 /* How many programs sit at ifindex's tcx ingress. */
 static int
@@ -160,7 +138,7 @@ carry(const struct eng_fp_flow *f, int prog_fd, size_t *iplen)
 	    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
 
 	/* To ext's own MAC, so that the kernel takes it for this host. */
-	read_mac("ext", fr);
+	testnet_mac("ext", fr);
 	fr[12] = 0x08;
 	fr[13] = 0x00;
 	*iplen = n;
@@ -180,7 +158,7 @@ setup(void)
 
 	if (unshare(CLONE_NEWNET) < 0)
 		bail_out("unshare(CLONE_NEWNET): %s", strerror(errno));
-	sh("ip link set lo up && ip link add ext type veth peer name ext-peer && "
+	testnet_sh("ip link set lo up && ip link add ext type veth peer name ext-peer && "
 	    "ip link add pk7 type veth peer name pk7-peer && "
 	    "for i in ext ext-peer pk7 pk7-peer; do ip link set $i up; done && "
 	    "ip addr add 192.0.2.1/24 dev ext && "
