@@ -40,6 +40,11 @@
 #define FP_BEAT_EVERY_MS 100
 #define FP_BEAT_WAKE_MS 250
 #define FP_WARN_EVERY_MS 10000
+/*
+ * A read of the map copies every entry (some 6 MB for 65 536 flows):
+ * made this often at most, besides right before an eng_tick that is due.
+ */
+#define FP_SYNC_EVERY_MS 100
 
 struct fp_link {
 	int ifindex;
@@ -388,7 +393,7 @@ report(struct gw *g, struct gw_fastpath *fp, const struct fp_map_key *mk,
 }
 
 /*
- * A read that fails is tried again on the next pass, a millisecond later:
+ * A read that fails is tried again on the next pass that reads:
  * said once every FP_WARN_EVERY_MS, with how many failed in between.
  */
 static void
@@ -407,7 +412,7 @@ read_failed(struct gw_fastpath *fp, uint64_t now_ms)
 }
 
 void
-fp_sync(struct gw *g, uint64_t now_ms)
+fp_sync(struct gw *g, uint64_t now_ms, bool tick_due)
 {
 	struct gw_fastpath *fp = fp_of(g);
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
@@ -417,7 +422,8 @@ fp_sync(struct gw *g, uint64_t now_ms)
 	if (fp == NULL)
 		return;
 	beat(fp);	/* every pass of the worker's loop: it runs */
-	if (now_ms == fp->synced_ms || fpx_count(fp->index) == 0)
+	if (fpx_count(fp->index) == 0 || now_ms == fp->synced_ms ||
+	    (!tick_due && now_ms - fp->synced_ms < FP_SYNC_EVERY_MS))
 		return;
 	fp->synced_ms = now_ms;
 	/*
