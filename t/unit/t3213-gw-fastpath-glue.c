@@ -148,7 +148,7 @@ carry(const struct eng_fp_flow *f, int prog_fd, size_t *iplen)
 }
 
 static void
-setup(void)
+setup(bool required)
 {
 	struct pol_program *prog = NULL;
 	struct eng_vm vm = { 0 };
@@ -172,8 +172,11 @@ setup(void)
 	cfg.fastpath = true;
 	cfg.fastpath_flows = 16;
 	g.cfg = &cfg;
-	if (fpk_load(cfg.fastpath_flows, &g.fpk, err, sizeof(err)) < 0)
+	if (fpk_load(cfg.fastpath_flows, &g.fpk, err, sizeof(err)) < 0) {
+		if (required)
+			bail_out("the fast path does not load: %s", err);
 		skip_all("the fast path does not load: %s", err);
+	}
 	map_fd = dup(g.fpk.map);
 	alive_fd = dup(g.fpk.alive);
 	prog_in = dup(g.fpk.prog_in);
@@ -379,13 +382,14 @@ int
 main(void)
 {
 	const char *req = getenv("POTEMKIN_REQUIRE");
+	bool required = req && (strcmp(req, "all") == 0 || strstr(req, "bpf"));
 
 	if (geteuid() != 0) {
-		if (req && (strcmp(req, "all") == 0 || strstr(req, "bpf")))
+		if (required)
 			bail_out("needs root (POTEMKIN_REQUIRE)");
 		skip_all("needs root (missing ROOT)");
 	}
-	setup();
+	setup(required);
 	test_add();
 	test_full_and_forget();
 	test_sync();
