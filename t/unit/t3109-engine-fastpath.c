@@ -903,6 +903,47 @@ test_seen_after_idle(void)
 	h_free(h);
 }
 
+/*
+ * Outbound packets of a flow the kernel took, before it carries them (or
+ * the fake kernel here, which never does): one offer, not one a packet,
+ * until the end the offer names changes.
+ */
+static void
+test_outbound_offered_once(void)
+{
+	struct harness *h = with("idle 1h\ninbound bind\noutbound pass\n", 0);
+	int vm = clone_for(h, A, FARM7, H_GUEST_IP), adds0;
+	uint8_t p[128];
+	size_t n;
+
+	adds0 = K.adds;
+	for (int i = 0; i < 5; i++) {
+		n = tp_tcp(p, H_GUEST_IP, 80, PEER, 40000, TP_ACK, NULL);
+		h_out(h, vm, p, n);
+		h->now += 10;
+	}
+	ok(K.adds - adds0 == 1 && k_live() >= 1,
+	    "5 packets of an offered outbound flow: offered once (%d)", K.adds - adds0);
+	h_free(h);
+
+	h = with("idle 1h\ninbound bind\noutbound pass reply within 1h\n", 0);
+	vm = clone_for(h, A, FARM7, H_GUEST_IP);
+	adds0 = K.adds;
+	for (int i = 0; i < 5; i++) {
+		n = tp_tcp(p, H_GUEST_IP, 80, A, 40000, TP_ACK, NULL);
+		h_out(h, vm, p, n);
+		h->now += 10;
+	}
+	is(K.adds - adds0, 1, "under reply within too, while its end stays the same");
+	n = tp_tcp(p, A, 40000, FARM7, 80, TP_ACK, NULL);
+	h_in(h, p, n);
+	adds0 = K.adds;	/* the peer's own flow may have been offered */
+	n = tp_tcp(p, H_GUEST_IP, 80, A, 40000, TP_ACK, NULL);
+	h_out(h, vm, p, n);
+	is(K.adds - adds0, 1, "the peer spoke again: offered again, to the new end");
+	h_free(h);
+}
+
 /* A refused outbound offer leaves no record in the flow cache. */
 static void
 test_outbound_refused(void)
@@ -987,6 +1028,7 @@ main(void)
 	test_outside_address_bound();
 	test_unknown_and_refused();
 	test_outbound_refused();
+	test_outbound_offered_once();
 	test_seen_after_idle();
 	test_scan_late_report();
 	return done_testing();
