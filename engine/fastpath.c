@@ -252,6 +252,30 @@ rest_until(struct eng *e, const struct hist_key *hk, const struct flow_key *k)
 }
 
 /*
+ * The offer k was to rest on hk did not happen: take k off the record
+ * (the record too once empty), or it would stay until a sweep, and the
+ * table never evicts.
+ */
+static void
+rest_off(struct eng *e, const struct hist_key *hk, const struct flow_key *k)
+{
+	struct rests *r = htab_find(e->fp.rests, hk, htab_hash(e->fp.rests, hk));
+
+	if (r == NULL)
+		return;
+	for (uint32_t i = 0; i < r->n; i++) {
+		if (memcmp(&r->k[i], k, sizeof(*k)) != 0)
+			continue;
+		r->n--;
+		r->k[i] = r->k[r->n];
+		r->until[i] = r->until[r->n];
+		break;
+	}
+	if (r->n == 0)
+		htab_delete_val(e->fp.rests, r);
+}
+
+/*
  * When the decision for b's packet p, passed under rule d, ends if nothing
  * else happens: UINT64_MAX unless it rests on `reply within`.
  */
@@ -325,8 +349,11 @@ fp_offer_outbound(struct eng *e, const struct binding *b, const struct pkt *p,
 	if (v && v->serial != b->serial)
 		withdraw(e, &k, v);	/* another clone's record of this key */
 	if ((v = flows_put(&e->flows, &k, h, bt_slot(&e->bt, b) | FLOW_FP_MAY |
-	    (v ? v->slot_action & FLOW_FP_ON : 0), b->serial, eng_stamp(now_ms))) == NULL)
+	    (v ? v->slot_action & FLOW_FP_ON : 0), b->serial, eng_stamp(now_ms))) == NULL) {
+		if (reply)
+			rest_off(e, &hk, &k);
 		return;
+	}
 	/* Offered again (the kernel handed it back): the new expiry replaces. */
 	if (offer(e, &f, v)) {
 		if (reply && (until = rest_until(e, &hk, &k)) != NULL)
@@ -342,6 +369,8 @@ fp_offer_outbound(struct eng *e, const struct binding *b, const struct pkt *p,
 	 */
 	v->slot_action &= ~FLOW_FP_ON;
 	htab_delete_val(e->flows.t, v);
+	if (reply)
+		rest_off(e, &hk, &k);
 }
 
 /* ---- withdrawals ------------------------------------------------------------ */
