@@ -386,7 +386,9 @@ struct sweep {
  * entries keep their bit: those of a binding gone die with its serial (a
  * later withdrawal of one is a no-op for the kernel), and an infected
  * clone's are never offered again (fp_offer_* look at b->infected).  No
- * walk of the cache, so that a storm of reclaims costs no more than before.
+ * walk of the engine's flow cache; the worker's fp_forget walks its own
+ * index of what the kernel holds (O(flows offered), every binding's), so a
+ * storm of reclaims with many flows in the kernel does cost more.
  */
 void
 fp_forget_binding(struct eng *e, const struct binding *b)
