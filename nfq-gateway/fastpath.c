@@ -484,8 +484,17 @@ fp_setup(struct gw *g, struct eng_io *io)
 	if ((fp->index = fpx_new(g->cfg->fastpath_flows)) == NULL ||
 	    (fp->bkeys = calloc(FP_BATCH, sizeof(*fp->bkeys))) == NULL ||
 	    (fp->bvals = calloc(FP_BATCH, sizeof(*fp->bvals))) == NULL) {
-		log_warnx("fast path: no memory");
-		return -1;
+		/* The gateway runs on without it, as with any other reason. */
+		log_warnx("fast path off: no memory for its index of %u flows",
+		    g->cfg->fastpath_flows);
+		close_links(fp);
+		fpx_free(fp->index);
+		free(fp->bkeys);
+		free(fp->bvals);
+		fp->index = NULL;
+		fp->bkeys = NULL;
+		fp->bvals = NULL;
+		goto off;
 	}
 	g->fp_on = true;
 	beat(fp);

@@ -24,7 +24,8 @@ struct fp_stats {
 /*
  * Attach to the external interface with the programs the parent loaded
  * (g->fpk); a kernel that refuses leaves the fast path off, said in one
- * line.  Sets io's fp_* calls when it is on.  -1 only for no memory.
+ * line, and so does a failed allocation: the gateway runs on without it.
+ * Sets io's fp_* calls when it is on.  Returns 0.
  */
 int fp_setup(struct gw *g, struct eng_io *io);
 /* A clone is ready on vm->ifindex: attach there.  Before eng_clone_ready. */
