@@ -59,7 +59,7 @@ struct gw_fastpath {
 	size_t nlinks, caplinks;
 	uint64_t added, removed, refused, packets, bytes;
 	uint64_t synced_ms;
-	uint64_t beat_ms;		/* when the deadline was last written; 0 never */
+	uint64_t beat_ms;		/* when the deadline was last written (or tried); 0 never */
 	uint64_t warned_ms, read_fails;	/* a failing read of the counts, said seldom */
 	bool failed;			/* a delete failed: links closed, off */
 	struct fp_map_key *bkeys;	/* the batch read's buffers */
@@ -175,9 +175,14 @@ beat(struct gw_fastpath *fp)
 	if (fp->beat_ms != 0 && now - fp->beat_ms < FP_BEAT_EVERY_MS)
 		return;
 	deadline = (now + FP_BEAT_AHEAD_MS) * NS_PER_MS;
-	/* A write that fails leaves the old deadline: the kernel stops carrying, safely. */
-	if (bpf_map_update_elem(fp->k.alive, &zero, &deadline, BPF_ANY) == 0)
-		fp->beat_ms = now;
+	/*
+	 * A write that fails leaves the old deadline: the kernel stops
+	 * carrying, safely.  It is tried again FP_BEAT_EVERY_MS later, not on
+	 * every pass: beat_ms moves on regardless, or fp_next_beat would stay
+	 * in the past and the worker's timer would fire without end.
+	 */
+	(void)bpf_map_update_elem(fp->k.alive, &zero, &deadline, BPF_ANY);
+	fp->beat_ms = now;
 }
 
 uint64_t
