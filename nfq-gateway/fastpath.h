@@ -38,7 +38,7 @@ void fp_clone_gone(struct gw *g, int ifindex);
  * eng_tick.  A read of the whole map costs a copy of every entry, so it
  * is made at most every FP_SYNC_EVERY_MS (100 ms), and always when
  * tick_due (an eng_tick with work is next: its idle decisions must see
- * what the kernel carried).
+ * what the kernel carried; a control command, whose answer must too).
  */
 void fp_sync(struct gw *g, uint64_t now_ms, bool tick_due);
 /*
