@@ -378,7 +378,7 @@ gw_syn() {
 	  webpool = { $common pool = $pool; ready_tcp = [ 80 ]; };
 	};
 	CONF
-	trap 'farm_down >/dev/null 2>&1 || :; potemkin-teardown -c "$work/vmm.conf" -a >/dev/null 2>&1; cgroups_rm; rm -rf "$work" /dev/shm/potemkin-bench-$$' EXIT
+	trap 'ksm_restore; farm_down >/dev/null 2>&1 || :; potemkin-teardown -c "$work/vmm.conf" -a >/dev/null 2>&1; cgroups_rm; rm -rf "$work" /dev/shm/potemkin-bench-$$' EXIT
 	mkdir -p "$FARM_DIR/state" "$FARM_DIR/mem" &&
 		mount -t tmpfs -o mode=755 potemkin-mem "$FARM_DIR/mem" &&
 		farm_net_up && farm_policy_and_gateway_conf &&

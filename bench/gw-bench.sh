@@ -598,11 +598,12 @@ awk '
 		# -F: the fast path against the ceiling and against forwarding,
 		# round by round, and whether it carried the packets itself.
 		for (p in pairs) if (pps["fast-hits", p] > 0) {
-			f1 = f1 " " pps["fast-hits", p] / pps["ceiling-hits", p]
+			if (pps["ceiling-hits", p] > 0)
+				f1 = f1 " " pps["fast-hits", p] / pps["ceiling-hits", p]
 			if (pps["forward-hits", p] > 0)
 				f2 = f2 " " pps["fast-hits", p] / pps["forward-hits", p]
 		}
-		for (p in pairs) if (pps["forward-hits", p] > 0)
+		for (p in pairs) if (pps["forward-hits", p] > 0 && pps["ceiling-hits", p] > 0)
 			f3 = f3 " " pps["forward-hits", p] / pps["ceiling-hits", p]
 		if (f1 != "") {
 			m = med(f1); printf "result name=gw-ratio-fast-ceiling median=%.3f min=%.3f max=%.3f\n", m, lo, hi

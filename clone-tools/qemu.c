@@ -739,7 +739,12 @@ qemu_settle(long pid, uint64_t deadline)
 	while (mono_ms() < deadline && !vmm_stop) {
 		usleep(QEMU_QUIET_WINDOW_MS * 1000);
 		now = qemu_cpu_ns(pid);
-		if (now - before < QEMU_QUIET_WINDOW_MS * 1000000ULL / 10)
+		/*
+		 * 0 or less than before: gone, or not the same process; its
+		 * difference would wrap and keep us waiting to the deadline.
+		 */
+		if (now == 0 || now < before ||
+		    now - before < QEMU_QUIET_WINDOW_MS * 1000000ULL / 10)
 			return;
 		before = now;
 	}

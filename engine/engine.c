@@ -220,6 +220,12 @@ eng_tick(struct eng *e, uint64_t now_ms)
 		fold_report(e, now_ms);
 		e->next_contain_report = now_ms + e->cfg.contain_report_ms;
 	}
+	return eng_next_tick(e);
+}
+
+uint64_t
+eng_next_tick(const struct eng *e)
+{
 	return timers_next(&e->timers) < e->next_housekeeping ?
 	    timers_next(&e->timers) : e->next_housekeeping;
 }

@@ -275,6 +275,8 @@ void eng_dns_answer(struct eng *e, uint32_t from, unsigned channel, const uint8_
  * summaries).  Returns when the engine next needs a tick, UINT64_MAX if never.
  */
 uint64_t eng_tick(struct eng *e, uint64_t now_ms);
+/* When eng_tick next has something to do (what it last returned, or sooner). */
+uint64_t eng_next_tick(const struct eng *e);
 
 /*
  * What the kernel counted for a fast-path flow since it was last asked:

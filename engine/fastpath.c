@@ -48,6 +48,7 @@
 struct rests {
 	uint32_t n;
 	struct flow_key k[RESTS_MAX];
+	uint64_t until[RESTS_MAX];	/* the expiry last offered for k[i], 0 none yet */
 };
 
 int
@@ -225,14 +226,53 @@ rest_on(struct eng *e, const struct hist_key *hk, const struct flow_key *k)
 		const struct flow_val *v = htab_find(e->flows.t, o,
 		    htab_hash(e->flows.t, o));
 
-		if (v && (v->slot_action & FLOW_FP_ON))
+		if (v && (v->slot_action & FLOW_FP_ON)) {
+			r->until[kept] = r->until[i];
 			r->k[kept++] = *o;	/* still offered: keep */
+		}
 	}
 	r->n = kept;
 	if (r->n == RESTS_MAX)
 		return false;
+	r->until[r->n] = 0;
 	r->k[r->n++] = *k;
 	return true;
+}
+
+/* Where hk's record keeps k's last offered expiry; NULL if k is not there. */
+static uint64_t *
+rest_until(struct eng *e, const struct hist_key *hk, const struct flow_key *k)
+{
+	struct rests *r = htab_find(e->fp.rests, hk, htab_hash(e->fp.rests, hk));
+
+	for (uint32_t i = 0; r && i < r->n; i++)
+		if (memcmp(&r->k[i], k, sizeof(*k)) == 0)
+			return &r->until[i];
+	return NULL;
+}
+
+/*
+ * The offer k was to rest on hk did not happen: take k off the record
+ * (the record too once empty), or it would stay until a sweep, and the
+ * table never evicts.
+ */
+static void
+rest_off(struct eng *e, const struct hist_key *hk, const struct flow_key *k)
+{
+	struct rests *r = htab_find(e->fp.rests, hk, htab_hash(e->fp.rests, hk));
+
+	if (r == NULL)
+		return;
+	for (uint32_t i = 0; i < r->n; i++) {
+		if (memcmp(&r->k[i], k, sizeof(*k)) != 0)
+			continue;
+		r->n--;
+		r->k[i] = r->k[r->n];
+		r->until[i] = r->until[r->n];
+		break;
+	}
+	if (r->n == 0)
+		htab_delete_val(e->fp.rests, r);
 }
 
 /*
@@ -269,7 +309,9 @@ fp_offer_outbound(struct eng *e, const struct binding *b, const struct pkt *p,
 	struct eng_fp_flow f;
 	struct flow_key k;
 	struct flow_val *v;
+	uint64_t *until;
 	uint32_t h;
+	bool reply;
 
 	if (!on(e) || !carried_proto(p) || !plain_rule(d) || b->infected ||
 	    !pol_flow_fixed(e->prog, &pp, d->rule, &hold))
@@ -288,16 +330,34 @@ fp_offer_outbound(struct eng *e, const struct binding *b, const struct pkt *p,
 	if (f.expires_ms <= now_ms)
 		return;
 	out_key(&k, b, p->dst, p->sport, p->dport, p->proto);
-	if ((hold.asks & POL_Q_REPLY) && !rest_on(e, &hk, &k))
-		return;
+	reply = hold.asks & POL_Q_REPLY;
 	h = htab_hash(e->flows.t, &k);
-	if ((v = htab_find(e->flows.t, &k, h)) != NULL && v->serial != b->serial)
+	v = htab_find(e->flows.t, &k, h);
+	if (v && v->serial == b->serial && (v->slot_action & FLOW_FP_ON) &&
+	    (!reply || ((until = rest_until(e, &hk, &k)) && *until == f.expires_ms))) {
+		/*
+		 * Taken already, to the same end (a packet the kernel did
+		 * not carry yet): offering it again would only cost the
+		 * worker two system calls.  The record is kept fresh, as
+		 * flows_put would.
+		 */
+		htab_touch(e->flows.t, v, eng_stamp(now_ms));
+		return;
+	}
+	if (reply && !rest_on(e, &hk, &k))
+		return;
+	if (v && v->serial != b->serial)
 		withdraw(e, &k, v);	/* another clone's record of this key */
 	if ((v = flows_put(&e->flows, &k, h, bt_slot(&e->bt, b) | FLOW_FP_MAY |
-	    (v ? v->slot_action & FLOW_FP_ON : 0), b->serial, eng_stamp(now_ms))) == NULL)
+	    (v ? v->slot_action & FLOW_FP_ON : 0), b->serial, eng_stamp(now_ms))) == NULL) {
+		if (reply)
+			rest_off(e, &hk, &k);
 		return;
+	}
 	/* Offered again (the kernel handed it back): the new expiry replaces. */
 	if (offer(e, &f, v)) {
+		if (reply && (until = rest_until(e, &hk, &k)) != NULL)
+			*until = f.expires_ms;
 		e->fp.any_out = true;
 		return;
 	}
@@ -309,6 +369,8 @@ fp_offer_outbound(struct eng *e, const struct binding *b, const struct pkt *p,
 	 */
 	v->slot_action &= ~FLOW_FP_ON;
 	htab_delete_val(e->flows.t, v);
+	if (reply)
+		rest_off(e, &hk, &k);
 }
 
 /* ---- withdrawals ------------------------------------------------------------ */
@@ -324,7 +386,9 @@ struct sweep {
  * entries keep their bit: those of a binding gone die with its serial (a
  * later withdrawal of one is a no-op for the kernel), and an infected
  * clone's are never offered again (fp_offer_* look at b->infected).  No
- * walk of the cache, so that a storm of reclaims costs no more than before.
+ * walk of the engine's flow cache; the worker's fp_forget walks its own
+ * index of what the kernel holds (O(flows offered), every binding's), so a
+ * storm of reclaims with many flows in the kernel does cost more.
  */
 void
 fp_forget_binding(struct eng *e, const struct binding *b)

@@ -926,6 +926,11 @@ conn_ready(struct evloop *ev, int fd, uint32_t events, void *ctx)
 	if (nl)
 		*nl = '\0';
 	c->g->ctl_requests++;
+	/*
+	 * The worker reads the kernel's counts at most every 100 ms: a
+	 * command (stats, a reclaim) sees them as of now, at one read each.
+	 */
+	fp_sync(c->g, mono_ms(), true);
 	if (handle(c->g, c->line, &c->pending, &out, &outlen) == CMD_PENDING) {
 		/* Its end of file is no news (potemkin-ctl shuts down writing). */
 		ev_mod(ev, c->fd, 0);

@@ -40,6 +40,11 @@
 #define FP_BEAT_EVERY_MS 100
 #define FP_BEAT_WAKE_MS 250
 #define FP_WARN_EVERY_MS 10000
+/*
+ * A read of the map copies every entry (some 6 MB for 65 536 flows):
+ * made this often at most, besides right before an eng_tick that is due.
+ */
+#define FP_SYNC_EVERY_MS 100
 
 struct fp_link {
 	int ifindex;
@@ -54,7 +59,7 @@ struct gw_fastpath {
 	size_t nlinks, caplinks;
 	uint64_t added, removed, refused, packets, bytes;
 	uint64_t synced_ms;
-	uint64_t beat_ms;		/* when the deadline was last written; 0 never */
+	uint64_t beat_ms;		/* when the deadline was last written (or tried); 0 never */
 	uint64_t warned_ms, read_fails;	/* a failing read of the counts, said seldom */
 	bool failed;			/* a delete failed: links closed, off */
 	struct fp_map_key *bkeys;	/* the batch read's buffers */
@@ -170,9 +175,14 @@ beat(struct gw_fastpath *fp)
 	if (fp->beat_ms != 0 && now - fp->beat_ms < FP_BEAT_EVERY_MS)
 		return;
 	deadline = (now + FP_BEAT_AHEAD_MS) * NS_PER_MS;
-	/* A write that fails leaves the old deadline: the kernel stops carrying, safely. */
-	if (bpf_map_update_elem(fp->k.alive, &zero, &deadline, BPF_ANY) == 0)
-		fp->beat_ms = now;
+	/*
+	 * A write that fails leaves the old deadline: the kernel stops
+	 * carrying, safely.  It is tried again FP_BEAT_EVERY_MS later, not on
+	 * every pass: beat_ms moves on regardless, or fp_next_beat would stay
+	 * in the past and the worker's timer would fire without end.
+	 */
+	(void)bpf_map_update_elem(fp->k.alive, &zero, &deadline, BPF_ANY);
+	fp->beat_ms = now;
 }
 
 uint64_t
@@ -388,7 +398,7 @@ report(struct gw *g, struct gw_fastpath *fp, const struct fp_map_key *mk,
 }
 
 /*
- * A read that fails is tried again on the next pass, a millisecond later:
+ * A read that fails is tried again on the next pass that reads:
  * said once every FP_WARN_EVERY_MS, with how many failed in between.
  */
 static void
@@ -407,7 +417,7 @@ read_failed(struct gw_fastpath *fp, uint64_t now_ms)
 }
 
 void
-fp_sync(struct gw *g, uint64_t now_ms)
+fp_sync(struct gw *g, uint64_t now_ms, bool tick_due)
 {
 	struct gw_fastpath *fp = fp_of(g);
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
@@ -417,7 +427,8 @@ fp_sync(struct gw *g, uint64_t now_ms)
 	if (fp == NULL)
 		return;
 	beat(fp);	/* every pass of the worker's loop: it runs */
-	if (now_ms == fp->synced_ms || fpx_count(fp->index) == 0)
+	if (fpx_count(fp->index) == 0 || now_ms == fp->synced_ms ||
+	    (!tick_due && now_ms - fp->synced_ms < FP_SYNC_EVERY_MS))
 		return;
 	fp->synced_ms = now_ms;
 	/*
@@ -478,8 +489,17 @@ fp_setup(struct gw *g, struct eng_io *io)
 	if ((fp->index = fpx_new(g->cfg->fastpath_flows)) == NULL ||
 	    (fp->bkeys = calloc(FP_BATCH, sizeof(*fp->bkeys))) == NULL ||
 	    (fp->bvals = calloc(FP_BATCH, sizeof(*fp->bvals))) == NULL) {
-		log_warnx("fast path: no memory");
-		return -1;
+		/* The gateway runs on without it, as with any other reason. */
+		log_warnx("fast path off: no memory for its index of %u flows",
+		    g->cfg->fastpath_flows);
+		close_links(fp);
+		fpx_free(fp->index);
+		free(fp->bkeys);
+		free(fp->bvals);
+		fp->index = NULL;
+		fp->bkeys = NULL;
+		fp->bvals = NULL;
+		goto off;
 	}
 	g->fp_on = true;
 	beat(fp);

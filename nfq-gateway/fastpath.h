@@ -24,7 +24,8 @@ struct fp_stats {
 /*
  * Attach to the external interface with the programs the parent loaded
  * (g->fpk); a kernel that refuses leaves the fast path off, said in one
- * line.  Sets io's fp_* calls when it is on.  -1 only for no memory.
+ * line, and so does a failed allocation: the gateway runs on without it.
+ * Sets io's fp_* calls when it is on.  Returns 0.
  */
 int fp_setup(struct gw *g, struct eng_io *io);
 /* A clone is ready on vm->ifindex: attach there.  Before eng_clone_ready. */
@@ -34,9 +35,12 @@ void fp_clone_gone(struct gw *g, int ifindex);
 /*
  * Hand the engine what the kernel counted since the last call, and beat
  * the heartbeat (the programs carry nothing once it stops): before each
- * eng_tick.  Reads the map at most once per engine millisecond.
+ * eng_tick.  A read of the whole map costs a copy of every entry, so it
+ * is made at most every FP_SYNC_EVERY_MS (100 ms), and always when
+ * tick_due (an eng_tick with work is next: its idle decisions must see
+ * what the kernel carried; a control command, whose answer must too).
  */
-void fp_sync(struct gw *g, uint64_t now_ms);
+void fp_sync(struct gw *g, uint64_t now_ms, bool tick_due);
 /*
  * When the worker must run again to keep the heartbeat going (fp_sync
  * beats): UINT64_MAX while the fast path is off.

@@ -22,8 +22,10 @@ DEPS_PKGS += clang llvm libbpf-dev linux-libc-dev bpftool
 DEPS_PKGS += ethtool
 BPF_CLANG ?= clang
 BPF_STRIP ?= llvm-strip
+# The multiarch directory as BPF_CLANG names it (clang's -dumpmachine says
+# x86_64-pc-linux-gnu, not the directory's name; and CC may be anything).
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Infq-gateway \
-	-I/usr/include/$(shell $(CC) -dumpmachine)
+	-I/usr/include/$(shell $(BPF_CLANG) -print-multiarch)
 $(B)/gen/fastpath.bpf.o: nfq-gateway/fastpath.bpf.c nfq-gateway/fastpath-map.h
 	@mkdir -p $(@D)
 	$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@.tmp $<

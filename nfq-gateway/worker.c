@@ -683,7 +683,7 @@ worker_flush(struct gw *g)
 	uint64_t now = mono_ms(), next;
 
 	/* What the kernel carried counts before any idle decision. */
-	fp_sync(g, now);
+	fp_sync(g, now, now >= eng_next_tick(g->eng));
 	next = eng_tick(g->eng, now);
 	uint64_t more[] = { gw_hosts_tick(g, now), ctl_tick(g, now), status_tick(g, now),
 		fp_next_beat(g) };

@@ -77,6 +77,9 @@ prereq_CLANG() { command -v clang >/dev/null; }
 prereq_ETHTOOL() { command -v ethtool >/dev/null; }
 # The kernel attaches programs at tcx (Linux 6.6): the fast path can run.
 prereq_TCX() { prereq_ROOT && "$SRC_ROOT/t/helpers/gw-tcx-show" lo >/dev/null 2>&1; }
+# The kernel tells of prctl(PR_SET_MEMORY_MERGE) (Linux 6.4): a process's
+# memory may be offered to KSM whole, and whether it is can be read back.
+prereq_KSM_MERGE_ANY() { grep -q "^ksm_merge_any:" /proc/self/ksm_stat 2>/dev/null; }
 prereq_SSH() { command -v ssh >/dev/null; }
 prereq_QEMU_IMG() { command -v qemu-img >/dev/null; }
 prereq_MMDEBSTRAP() { command -v mmdebstrap >/dev/null && command -v mke2fs >/dev/null; }

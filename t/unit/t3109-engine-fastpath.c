@@ -903,6 +903,82 @@ test_seen_after_idle(void)
 	h_free(h);
 }
 
+/*
+ * Outbound packets of a flow the kernel took, before it carries them (or
+ * the fake kernel here, which never does): one offer, not one a packet,
+ * until the end the offer names changes.
+ */
+static void
+test_outbound_offered_once(void)
+{
+	struct harness *h = with("idle 1h\ninbound bind\noutbound pass\n", 0);
+	int vm = clone_for(h, A, FARM7, H_GUEST_IP), adds0;
+	uint8_t p[128];
+	size_t n;
+
+	adds0 = K.adds;
+	for (int i = 0; i < 5; i++) {
+		n = tp_tcp(p, H_GUEST_IP, 80, PEER, 40000, TP_ACK, NULL);
+		h_out(h, vm, p, n);
+		h->now += 10;
+	}
+	ok(K.adds - adds0 == 1 && k_live() >= 1,
+	    "5 packets of an offered outbound flow: offered once (%d)", K.adds - adds0);
+	h_free(h);
+
+	h = with("idle 1h\ninbound bind\noutbound pass reply within 1h\n", 0);
+	vm = clone_for(h, A, FARM7, H_GUEST_IP);
+	adds0 = K.adds;
+	for (int i = 0; i < 5; i++) {
+		n = tp_tcp(p, H_GUEST_IP, 80, A, 40000, TP_ACK, NULL);
+		h_out(h, vm, p, n);
+		h->now += 10;
+	}
+	is(K.adds - adds0, 1, "under reply within too, while its end stays the same");
+	n = tp_tcp(p, A, 40000, FARM7, 80, TP_ACK, NULL);
+	h_in(h, p, n);
+	adds0 = K.adds;	/* the peer's own flow may have been offered */
+	n = tp_tcp(p, H_GUEST_IP, 80, A, 40000, TP_ACK, NULL);
+	h_out(h, vm, p, n);
+	is(K.adds - adds0, 1, "the peer spoke again: offered again, to the new end");
+	h_free(h);
+}
+
+/*
+ * Refused `reply within` offers leave nothing on the history entries they
+ * would have rested on: the table of those never evicts, and full it
+ * would turn every later offer away.
+ */
+static void
+test_reply_refused_no_rest(void)
+{
+	struct harness *h = fp_harness("farm 198.51.100.0/24\ntype web tcp { 22 80 } udp 53\n"
+	    "hosts 198.51.100.0/24 web\nuniverse shared\nidle 1h\ninbound bind\n"
+	    "outbound pass reply within 1h\n", 0);
+	int vm = clone_for(h, A, FARM7, H_GUEST_IP), refused = 0;
+	uint32_t peer = tp_ip("20.0.0.1");	/* in memory only: no packet leaves */
+	uint8_t p[128];
+	size_t n;
+
+	K.refuse = 1;
+	for (uint32_t i = 0; i < 17000; i++, peer++) {
+		n = tp_tcp(p, peer, 40000, FARM7, 80, TP_SYN, NULL);
+		h_in(h, p, n);
+		h->ndelivered = 0;	/* only the engine's answers count here */
+		n = tp_tcp(p, H_GUEST_IP, 80, peer, 40000, TP_SYN | TP_ACK, NULL);
+		refused += h_out(h, vm, p, n) == ENG_PASS;
+	}
+	is(refused, 17000, "17000 peers' replies pass, their offers refused");
+	is(htab_count(h->e->fp.rests), 0, "and no history entry keeps a record of them");
+	K.refuse = 0;
+	n = tp_tcp(p, peer, 40000, FARM7, 80, TP_SYN, NULL);
+	h_in(h, p, n);
+	n = tp_tcp(p, H_GUEST_IP, 80, peer, 40000, TP_SYN | TP_ACK, NULL);
+	h_out(h, vm, p, n);
+	ok(k_live() == 1 && K.e[0].f.key.dst == peer, "the next peer's reply is offered");
+	h_free(h);
+}
+
 /* A refused outbound offer leaves no record in the flow cache. */
 static void
 test_outbound_refused(void)
@@ -987,6 +1063,8 @@ main(void)
 	test_outside_address_bound();
 	test_unknown_and_refused();
 	test_outbound_refused();
+	test_outbound_offered_once();
+	test_reply_refused_no_rest();
 	test_seen_after_idle();
 	test_scan_late_report();
 	return done_testing();
