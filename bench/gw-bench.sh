@@ -529,6 +529,13 @@ awk '
 		lo = a[1]; hi = a[n]
 		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 	}
+	# A ratio result line: the median of the rounds and their spread.
+	function ratio(name, list,   m) {
+		if (list == "")
+			return
+		m = med(list)
+		printf "result name=gw-%s median=%.3f min=%.3f max=%.3f\n", name, m, lo, hi
+	}
 	END {
 		nk = split("ceiling-hits gateway-hits ceiling-random gateway-random norp-hits " \
 		    "pcap-hits forward-hits fast-hits", keys, " ")
@@ -555,8 +562,8 @@ awk '
 			c2 = c2 " " cpp["gateway-hits", p] / cpp["gateway-random", p]
 		}
 		if (c1 != "") {
-			m = med(c1); printf "result name=gw-cost-ratio-hits median=%.3f min=%.3f max=%.3f\n", m, lo, hi
-			m = med(c2); printf "result name=gw-cost-ratio-random median=%.3f min=%.3f max=%.3f\n", m, lo, hi
+			ratio("cost-ratio-hits", c1)
+			ratio("cost-ratio-random", c2)
 		}
 		# And from the CPU time, where cycles are not counted.
 		for (p in pairs) if (npp["gateway-hits", p] > 0 && npp["gateway-random", p] > 0) {
@@ -564,8 +571,8 @@ awk '
 			t2 = t2 " " npp["gateway-hits", p] / npp["gateway-random", p]
 		}
 		if (c1 == "" && t1 != "") {
-			m = med(t1); printf "result name=gw-cpu-ratio-hits median=%.3f min=%.3f max=%.3f\n", m, lo, hi
-			m = med(t2); printf "result name=gw-cpu-ratio-random median=%.3f min=%.3f max=%.3f\n", m, lo, hi
+			ratio("cpu-ratio-hits", t1)
+			ratio("cpu-ratio-random", t2)
 		}
 		# Ratios within each round, then their median.
 		for (p in pairs) {
@@ -573,14 +580,12 @@ awk '
 			r2 = r2 " " pps["gateway-random", p] / pps["gateway-hits", p]
 			r3 = r3 " " pps["gateway-random", p] / pps["ceiling-random", p]
 		}
-		m = med(r1); printf "result name=gw-ratio-hits median=%.3f min=%.3f max=%.3f\n", m, lo, hi
-		m = med(r2); printf "result name=gw-ratio-random median=%.3f min=%.3f max=%.3f\n", m, lo, hi
-		m = med(r3); printf "result name=gw-ratio-random-ceiling median=%.3f min=%.3f max=%.3f\n", m, lo, hi
+		ratio("ratio-hits", r1)
+		ratio("ratio-random", r2)
+		ratio("ratio-random-ceiling", r3)
 		for (p in pairs) if (pps["norp-hits", p] > 0)
 			r4 = r4 " " pps["gateway-hits", p] / pps["norp-hits", p]
-		if (r4 != "") {
-			m = med(r4); printf "result name=gw-rpfilter-ratio median=%.3f min=%.3f max=%.3f\n", m, lo, hi
-		}
+		ratio("rpfilter-ratio", r4)
 		# The capture: rates, then cost per packet (cycles, else CPU time), each round.
 		for (p in pairs) if (pps["pcap-hits", p] > 0) {
 			r5 = r5 " " pps["pcap-hits", p] / pps["gateway-hits", p]
@@ -589,12 +594,8 @@ awk '
 			else if (npp["pcap-hits", p] > 0)
 				r6 = r6 " " npp["pcap-hits", p] / npp["gateway-hits", p]
 		}
-		if (r5 != "") {
-			m = med(r5); printf "result name=gw-pcap-ratio median=%.3f min=%.3f max=%.3f\n", m, lo, hi
-		}
-		if (r6 != "") {
-			m = med(r6); printf "result name=gw-pcap-cost-ratio median=%.3f min=%.3f max=%.3f\n", m, lo, hi
-		}
+		ratio("pcap-ratio", r5)
+		ratio("pcap-cost-ratio", r6)
 		# -F: the fast path against the ceiling and against forwarding,
 		# round by round, and whether it carried the packets itself.
 		for (p in pairs) if (pps["fast-hits", p] > 0) {
@@ -605,21 +606,13 @@ awk '
 		}
 		for (p in pairs) if (pps["forward-hits", p] > 0 && pps["ceiling-hits", p] > 0)
 			f3 = f3 " " pps["forward-hits", p] / pps["ceiling-hits", p]
-		if (f1 != "") {
-			m = med(f1); printf "result name=gw-ratio-fast-ceiling median=%.3f min=%.3f max=%.3f\n", m, lo, hi
-		}
-		if (f2 != "") {
-			m = med(f2); printf "result name=gw-ratio-fast-forward median=%.3f min=%.3f max=%.3f\n", m, lo, hi
-		}
+		ratio("ratio-fast-ceiling", f1)
+		ratio("ratio-fast-forward", f2)
 		# By the sender CPU busy time per packet (sender included), inverted.
 		for (p in pairs) if (tpp["fast-hits", p] > 0 && tpp["forward-hits", p] > 0)
 			f4 = f4 " " tpp["forward-hits", p] / tpp["fast-hits", p]
-		if (f4 != "") {
-			m = med(f4); printf "result name=gw-tx-cost-ratio-fast-forward median=%.3f min=%.3f max=%.3f\n", m, lo, hi
-		}
-		if (f3 != "") {
-			m = med(f3); printf "result name=gw-ratio-forward-ceiling median=%.3f min=%.3f max=%.3f\n", m, lo, hi
-		}
+		ratio("tx-cost-ratio-fast-forward", f4)
+		ratio("ratio-forward-ceiling", f3)
 		# Carried: what the fast path counted over what the clones counted;
 		# the queue should have seen little more than the first packet of
 		# each flow after each restart.  ok=1 when both hold to 1 %.
